@@ -1,0 +1,488 @@
+//! The report of one profiling run: what `stop_profiling` returns, what `save_json` writes and
+//! what the CLI, the graphs and users' CI read back.
+//!
+//! Field names carry their units (`_ns`, `_s`, `_bytes`, `_percent`) and maps are `BTreeMap`s, so
+//! the JSON is deterministic and diffable. Every latency carries its whole HdrHistogram (V2 +
+//! Deflate, base64), so reports can be merged and compared exactly, not from rounded percentiles.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The report format version this build writes and the newest it reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything measured in one profiling run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Format version ([`SCHEMA_VERSION`] when written by this build).
+    pub schema_version: u32,
+    /// The name given to `start_profiling`.
+    pub name: String,
+    /// When the run started, RFC 3339 in UTC.
+    pub started_at: String,
+    /// Wall time from `start_profiling` to `stop_profiling`, in seconds.
+    pub total_time_s: f64,
+    /// The tick spans.
+    pub ticks: TickStats,
+    /// One entry per component span name (any span with a tick among its ancestors).
+    pub components: BTreeMap<String, ComponentStats>,
+    /// Per tick: the tick's busy time minus the busy time of its direct child spans.
+    pub unattributed: LatencyStats,
+    /// What the profiler itself costs, measured at `start_profiling`.
+    pub overhead: Overhead,
+    /// Records that could not be taken exactly; each is counted, never silently lost.
+    pub dropped: Dropped,
+    /// Where the run happened.
+    pub environment: Environment,
+    /// CPU and memory sampled during the run; `null` when the sampler is off or unsupported.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// Why `resources` is `null`, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources_unavailable: Option<String>,
+}
+
+/// The tick spans of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TickStats {
+    /// Tick spans closed during the run.
+    pub count: u64,
+    /// `count / total_time_s`.
+    pub throughput_per_s: f64,
+    /// Busy time per tick.
+    pub latency: LatencyStats,
+}
+
+/// One component (span name) of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentStats {
+    /// Spans of this name closed during the run.
+    pub count: u64,
+    /// Busy time: the sum of each span's entered intervals.
+    pub latency: LatencyStats,
+    /// First enter to last exit, for spans entered more than once (async code); `null` if none was.
+    pub wall: Option<LatencyStats>,
+}
+
+/// The profiler's own cost, measured on a private dispatcher at `start_profiling`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overhead {
+    /// What TickProfiler adds per span (create, enter, exit, close) over `registry()` with an
+    /// empty layer, median of the calibration rounds; `0` when calibration is switched off.
+    pub per_span_ns: f64,
+    /// Busy time the profiler reports for an empty span: the floor under every component figure.
+    #[serde(default)]
+    pub empty_span_busy_ns: f64,
+    /// Ticks (of 1 tick span + 3 component spans) timed per calibration configuration and round.
+    #[serde(default)]
+    pub calibration_ticks: u64,
+}
+
+/// Records that could not be taken exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    /// Values above the histogram bound: clamped to it and counted here.
+    pub overflow: u64,
+    /// Spans whose data the layer could not see (layer attached late, per-layer filters), and
+    /// odd span sequences (exit of a span never entered); skipped and counted here.
+    pub missing_span_data: u64,
+}
+
+/// The machine and build a report came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// tickprof's version.
+    pub crate_version: String,
+    /// `std::env::consts::OS`.
+    pub os: String,
+    /// `std::env::consts::ARCH`.
+    pub arch: String,
+    /// Logical CPUs available to the process.
+    pub logical_cores: usize,
+    /// CPU model name, when the OS says (`/proc/cpuinfo` on Linux).
+    pub cpu_model: Option<String>,
+}
+
+impl Environment {
+    /// Describes the machine this process runs on.
+    pub fn current() -> Self {
+        Environment {
+            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            logical_cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model: cpu_model(),
+        }
+    }
+}
+
+fn cpu_model() -> Option<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned())
+}
+
+/// CPU and memory of the run, sampled by the ResourceProfiler.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resources {
+    /// The sampling period.
+    pub sample_interval_ms: u64,
+    /// Samples that produced a reading (the first refresh is a baseline, not a sample).
+    pub samples_taken: u64,
+    /// Refreshes that failed; skipped and counted.
+    pub samples_failed: u64,
+    /// CPU of the process in % of one core (100 = one core busy), over the samples.
+    pub cpu_percent: MeanMax,
+    /// The same in % of the whole machine (`cpu_percent / logical_cores`).
+    pub cpu_percent_of_machine: MeanMax,
+    /// CPU time (user + system) the process used during the run, in seconds.
+    pub cpu_time_s: f64,
+    /// Resident memory over the samples.
+    pub memory_bytes: MemoryStats,
+    /// The OS high-water mark of resident memory during this run (VmHWM, reset at start).
+    pub peak_rss_bytes: u64,
+    /// The sample series (decimated to a fixed maximum for long runs, keeping extremes).
+    pub samples: Vec<ResourceSample>,
+}
+
+/// Mean and maximum of a sampled quantity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeanMax {
+    /// Mean over every sample.
+    pub mean: f64,
+    /// Maximum over every sample.
+    pub max: f64,
+}
+
+/// Mean and peak of sampled resident memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryStats {
+    /// Mean RSS over every sample.
+    pub mean: f64,
+    /// Largest sampled RSS (see `peak_rss_bytes` for the OS high-water mark).
+    pub peak: u64,
+}
+
+/// One resource sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    /// Time since `start_profiling`.
+    pub elapsed_ms: f64,
+    /// CPU since the previous sample, % of one core.
+    pub cpu_percent: f64,
+    /// Resident memory.
+    pub rss_bytes: u64,
+    /// Ticks completed so far in this run.
+    pub ticks: u64,
+}
+
+/// Latency distribution of one span kind, in nanoseconds, with its full histogram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyStats {
+    /// Smallest value.
+    pub min_ns: u64,
+    /// Mean.
+    pub mean_ns: f64,
+    /// Standard deviation.
+    pub stddev_ns: f64,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 95th percentile.
+    pub p95_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest value.
+    pub max_ns: u64,
+    /// The HdrHistogram, V2 + Deflate serialization, base64 (standard alphabet, padded).
+    pub histogram: String,
+}
+
+impl LatencyStats {
+    /// Summarizes `histogram`; `field` names it in errors.
+    ///
+    /// # Errors
+    /// [`Error::Histogram`] if the histogram cannot be serialized.
+    pub fn from_histogram(histogram: &Histogram<u64>, field: &str) -> Result<Self> {
+        let mut blob = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(histogram, &mut blob)
+            .map_err(|e| Error::histogram(field, format!("cannot serialize: {e:?}")))?;
+        let empty = histogram.is_empty();
+        let q = |quantile: f64| {
+            if empty {
+                0
+            } else {
+                histogram.value_at_quantile(quantile)
+            }
+        };
+        Ok(LatencyStats {
+            min_ns: if empty { 0 } else { histogram.min() },
+            mean_ns: if empty { 0.0 } else { histogram.mean() },
+            stddev_ns: if empty { 0.0 } else { histogram.stdev() },
+            p50_ns: q(0.50),
+            p90_ns: q(0.90),
+            p95_ns: q(0.95),
+            p99_ns: q(0.99),
+            p999_ns: q(0.999),
+            max_ns: if empty { 0 } else { histogram.max() },
+            histogram: BASE64.encode(blob),
+        })
+    }
+
+    /// Decodes the stored histogram; `field` names it in errors.
+    ///
+    /// # Errors
+    /// [`Error::Histogram`] if the blob is not base64 or not a V2 histogram.
+    pub fn decode_histogram(&self, field: &str) -> Result<Histogram<u64>> {
+        let blob = BASE64
+            .decode(self.histogram.as_bytes())
+            .map_err(|e| Error::histogram(field, format!("not base64: {e}")))?;
+        Deserializer::new()
+            .deserialize(&mut blob.as_slice())
+            .map_err(|e| Error::histogram(field, format!("not an HdrHistogram V2 blob: {e:?}")))
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    schema_version: u32,
+}
+
+impl Report {
+    /// Reads a report written by `save_json`. Unknown fields are ignored (reports from newer
+    /// builds with the same schema stay readable); a newer `schema_version` is an error.
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read (or is empty or a directory),
+    /// [`Error::Parse`] with line and column if it is not a report,
+    /// [`Error::UnsupportedSchema`] if it was written by a newer schema.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        if text.trim().is_empty() {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "file is empty"),
+            ));
+        }
+        Self::from_json_str(&text, path)
+    }
+
+    /// Parses report JSON; `origin` names the source in errors.
+    ///
+    /// # Errors
+    /// As [`Report::load`], minus I/O.
+    pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
+        let parse_error = |e: serde_json::Error| Error::Parse {
+            path: origin.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
+        if probe.schema_version > SCHEMA_VERSION {
+            return Err(Error::UnsupportedSchema {
+                path: origin.to_path_buf(),
+                found: probe.schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(parse_error)
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn to_json_string(&self) -> String {
+        // Serializing these plain structs cannot fail (string keys, no custom serializers).
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Writes the report as JSON, atomically: a temporary file in the same directory, then a
+    /// rename, so a reader never sees half a report and a failed write leaves the old file.
+    /// Missing directories are created.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path that could not be created or written.
+    pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
+        write_atomically(path.as_ref(), self.to_json_string().as_bytes())
+    }
+
+    /// The seed's summary block plus a component table, as printed by [`Report::print_summary`].
+    pub fn summary(&self) -> String {
+        self.to_string()
+    }
+
+    /// Prints [`Report::summary`] to stdout.
+    pub fn print_summary(&self) {
+        println!("{self}");
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary sibling file and a rename.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| {
+            Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+            )
+        })?
+        .to_string_lossy();
+    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(source) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io(path, source));
+    }
+    Ok(())
+}
+
+fn micros(ns: f64) -> f64 {
+    ns / 1_000.0
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rule = "=".repeat(80);
+        let t = &self.ticks.latency;
+        writeln!(f, "{rule}")?;
+        writeln!(f, "Performance Metrics: {}", self.name)?;
+        writeln!(f, "{rule}")?;
+        writeln!(f)?;
+        writeln!(f, "Total Time: {:.2} seconds", self.total_time_s)?;
+        writeln!(f)?;
+        writeln!(f, "Tick Processing:")?;
+        writeln!(f, "  Total Ticks: {}", thousands(self.ticks.count))?;
+        writeln!(
+            f,
+            "  Ticks/second: {}",
+            thousands(self.ticks.throughput_per_s.round() as u64)
+        )?;
+        writeln!(f, "  Mean Time: {:.2} µs", micros(t.mean_ns))?;
+        writeln!(f, "  Median Time: {:.2} µs", micros(t.p50_ns as f64))?;
+        writeln!(
+            f,
+            "  Min/Max: {:.2} / {:.2} µs",
+            micros(t.min_ns as f64),
+            micros(t.max_ns as f64)
+        )?;
+        writeln!(f)?;
+        writeln!(f, "Percentiles:")?;
+        for (label, value) in [
+            ("p50_us", t.p50_ns),
+            ("p90_us", t.p90_ns),
+            ("p95_us", t.p95_ns),
+            ("p99_us", t.p99_ns),
+            ("p99.9_us", t.p999_ns),
+        ] {
+            writeln!(f, "  {label}: {:.2} µs", micros(value as f64))?;
+        }
+        if !self.components.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "Components (busy time per span):")?;
+            writeln!(
+                f,
+                "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+                "name", "count", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
+            )?;
+            let tick_total = t.mean_ns * self.ticks.count as f64;
+            let mut rows: Vec<(&str, &LatencyStats, u64)> = self
+                .components
+                .iter()
+                .map(|(name, c)| (name.as_str(), &c.latency, c.count))
+                .collect();
+            rows.push(("(unattributed)", &self.unattributed, self.ticks.count));
+            for (name, l, count) in rows {
+                let share = if tick_total > 0.0 {
+                    100.0 * l.mean_ns * count as f64 / tick_total
+                } else {
+                    0.0
+                };
+                writeln!(
+                    f,
+                    "  {:<20} {:>10} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+                    name,
+                    thousands(count),
+                    micros(l.mean_ns),
+                    micros(l.p50_ns as f64),
+                    micros(l.p99_ns as f64),
+                    micros(l.max_ns as f64),
+                    share
+                )?;
+            }
+            writeln!(
+                f,
+                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
+                self.overhead.per_span_ns, self.overhead.empty_span_busy_ns
+            )?;
+        }
+        if self.dropped.overflow > 0 || self.dropped.missing_span_data > 0 {
+            writeln!(
+                f,
+                "  dropped: {} clamped above the histogram bound, {} spans without data",
+                self.dropped.overflow, self.dropped.missing_span_data
+            )?;
+        }
+        writeln!(f)?;
+        writeln!(f, "Resource Usage:")?;
+        match (&self.resources, &self.resources_unavailable) {
+            (Some(r), _) => {
+                writeln!(
+                    f,
+                    "  CPU: {:.1}% (max: {:.1}%)",
+                    r.cpu_percent.mean, r.cpu_percent.max
+                )?;
+                writeln!(
+                    f,
+                    "  Memory: {:.1} MB (peak: {:.1} MB)",
+                    r.memory_bytes.mean / 1e6,
+                    r.peak_rss_bytes as f64 / 1e6
+                )?;
+            }
+            (None, Some(reason)) => writeln!(f, "  not sampled: {reason}")?,
+            (None, None) => writeln!(f, "  not sampled")?,
+        }
+        write!(f, "{rule}")
+    }
+}

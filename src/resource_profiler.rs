@@ -1,0 +1,1 @@
+//! STUB: the ResourceProfiler (issue #3).
