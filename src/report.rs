@@ -23,7 +23,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Report {
     /// Format version ([`SCHEMA_VERSION`] when written by this build).
     pub schema_version: u32,
