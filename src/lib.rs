@@ -3,6 +3,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
+#[cfg(feature = "plot")]
+pub mod graphs;
 mod metrics_collector;
 mod report;
 #[cfg(feature = "sampler")]

@@ -1,2 +1,251 @@
-//! placeholder
-fn main() {}
+//! The scalability driver: the seed's `run_scalability_test.py` and `generate_graphs.py`.
+//!
+//! For each size it runs the synthetic backtest twice, once bare (no subscriber: the engine's
+//! own speed) and once profiled by tickprof, then writes `scalability_<N>.json`, a
+//! `scalability_summary.json` with the key figures and verdicts, and the graphs.
+//!
+//! ```text
+//! cargo run --release --example scalability -- --ticks 10000,100000,1000000 --out reports
+//! ```
+
+// An example binary has no public API: `pub` here marks each module's interface to the driver.
+#![allow(unreachable_pub)]
+
+mod book;
+mod engine;
+mod generator;
+mod indicators;
+mod matching;
+mod parse;
+mod portfolio;
+mod risk;
+mod strategy;
+mod summary;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use tickprof::{MetricsCollector, Report};
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::engine::RunOutput;
+use crate::summary::{RunFigures, Summary};
+
+/// Profiles a synthetic backtest tick loop at several sizes and writes reports and graphs.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Tick counts to run, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10000,100000,1000000",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    ticks: Vec<u64>,
+    /// Directory for the JSON reports and PNG graphs (created if missing).
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// Seed of the market data generator (same seed → same data, same digest).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Resource sampling period in ms (default: the collector's own default).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    sample_interval_ms: Option<u64>,
+    /// Skip drawing the PNG graphs.
+    #[arg(long)]
+    no_graphs: bool,
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scalability: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), BoxError> {
+    let mut builder = MetricsCollector::builder().tick_span("tick");
+    if let Some(ms) = args.sample_interval_ms {
+        builder = builder.sample_interval(Duration::from_millis(ms));
+    }
+    let collector = builder.build()?;
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::registry().with(collector.layer()),
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+
+    let mut ticks = args.ticks.clone();
+    ticks.sort_unstable();
+    ticks.dedup();
+    let mut figures = Vec::new();
+    let mut reports = Vec::new();
+    for &n in &ticks {
+        let bare = tracing::subscriber::with_default(
+            tracing::subscriber::NoSubscriber::default(),
+            || engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n)),
+        )?;
+        println!(
+            "bare run {n}: {:.3} s in the tick loop, {:.0} ticks/s",
+            bare.loop_time.as_secs_f64(),
+            per_s(n, bare.loop_time)
+        );
+
+        let name = format!("scalability_{n}");
+        collector.start_profiling(&name)?;
+        let result = engine::run(n, args.seed, &mut progress(&format!("profiled {n}"), n));
+        let report = collector.stop_profiling()?;
+        let profiled = result?;
+        if profiled.digest != bare.digest {
+            return Err(format!(
+                "the profiled run changed the backtest: {} vs bare {}",
+                profiled.digest, bare.digest
+            )
+            .into());
+        }
+        report.print_summary();
+        println!("{}", profiled.digest);
+        let path = args.out.join(format!("{name}.json"));
+        report.save_json(&path)?;
+        println!("wrote {}", path.display());
+        figures.push(RunFigures::new(&report, &bare, &profiled));
+        reports.push(report);
+    }
+
+    let summary = Summary::new(args.seed, figures, &reports);
+    println!("{}", summary.table());
+    let path = args.out.join("scalability_summary.json");
+    summary.save(&path)?;
+    println!("wrote {}", path.display());
+
+    if !args.no_graphs {
+        for path in draw_graphs(&reports, &args.out)? {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Ticks per second.
+fn per_s(ticks: u64, time: Duration) -> f64 {
+    ticks as f64 / time.as_secs_f64().max(1e-9)
+}
+
+/// Draws every graph for this invocation's reports (not stale ones in `out`; for those,
+/// `generate_graphs` redraws the whole directory).
+fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError> {
+    let mut written = Vec::new();
+    let path = out.join("scalability_metrics.png");
+    tickprof::graphs::scalability_metrics(reports, &path)?;
+    written.push(path);
+    for report in reports {
+        let label = report
+            .name
+            .strip_prefix("scalability_")
+            .unwrap_or(&report.name);
+        let path = out.join(format!("latency_{label}.png"));
+        tickprof::graphs::latency_distribution(report, &path)?;
+        written.push(path);
+        let path = out.join(format!("resources_{label}.png"));
+        tickprof::graphs::resources(report, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Progress for one run: an indicatif bar on a terminal, plain lines on stdout otherwise (CI
+/// logs keep one line per quarter instead of nothing).
+fn progress(label: &str, total: u64) -> impl FnMut(u64) + use<> {
+    let label = label.to_owned();
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(total);
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ticks {per_sec} {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(label.clone());
+        bar
+    });
+    let mut next_quarter = 1;
+    move |done| match &bar {
+        Some(bar) => {
+            bar.set_position(done);
+            if done >= total {
+                bar.finish_and_clear();
+            }
+        }
+        None => {
+            while next_quarter <= 4 && done * 4 >= total * next_quarter {
+                println!("{label}: {}% ({done}/{total} ticks)", 25 * next_quarter);
+                next_quarter += 1;
+            }
+        }
+    }
+}
+
+impl RunFigures {
+    fn new(report: &Report, bare: &RunOutput, profiled: &RunOutput) -> Self {
+        let n = report.ticks.count.max(profiled.digest.ticks);
+        let bare_tps = per_s(bare.digest.ticks, bare.loop_time);
+        let loop_tps = per_s(profiled.digest.ticks, profiled.loop_time);
+        let t = &report.ticks.latency;
+        let r = report.resources.as_ref();
+        RunFigures {
+            name: report.name.clone(),
+            ticks: n,
+            total_time_s: report.total_time_s,
+            throughput_per_s: report.ticks.throughput_per_s,
+            loop_throughput_per_s: loop_tps,
+            bare_throughput_per_s: bare_tps,
+            bare_wall_time_s: bare.wall_time.as_secs_f64(),
+            overhead_percent: 100.0 * (bare_tps - loop_tps) / bare_tps,
+            mean_us: t.mean_ns / 1e3,
+            p50_us: t.p50_ns as f64 / 1e3,
+            p99_us: t.p99_ns as f64 / 1e3,
+            p999_us: t.p999_ns as f64 / 1e3,
+            max_us: t.max_ns as f64 / 1e3,
+            peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
+            cpu_mean_percent: r.map(|r| r.cpu_percent.mean),
+            cpu_max_percent: r.map(|r| r.cpu_percent.max),
+            cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),
+            digest: profiled.digest.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_bad_flags_fail() {
+        let a = Args::try_parse_from(["scalability"]).unwrap();
+        assert_eq!(a.ticks, vec![10_000, 100_000, 1_000_000]);
+        assert_eq!(a.out, PathBuf::from("reports"));
+        assert_eq!(a.seed, 42);
+        assert_eq!(a.sample_interval_ms, None);
+        let a = Args::try_parse_from(["s", "--ticks", "1000,10000", "--no-graphs"]).unwrap();
+        assert_eq!(a.ticks, vec![1_000, 10_000]);
+        assert!(a.no_graphs);
+        for bad in [
+            &["s", "--ticks", "10k"][..],
+            &["s", "--ticks", "0"],
+            &["s", "--bogus"],
+            &["s", "--sample-interval-ms", "0"],
+        ] {
+            assert!(Args::try_parse_from(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,404 @@
+//! `scalability_summary.json`, the comparison table and the verdicts: the seed's "Interpreting
+//! Results" section made automatic. Pure computation over the reports; the only I/O is `save`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+use tickprof::Report;
+
+use crate::engine::Digest;
+
+/// Throughput at the largest size must be at least this share of the smallest's.
+const LINEAR_SCALING_MIN_RATIO: f64 = 0.85;
+/// p99 / mean above this means a heavy tail (blocking, allocation, preemption).
+const TAIL_MAX_RATIO: f64 = 5.0;
+/// Samples before this share of the run are warm-up (page faults, allocator growth).
+const WARM_UP_SHARE: f64 = 0.2;
+/// RSS growth per tick after warm-up above which we call it a leak. The workload's state is
+/// O(1) (fixed ladders and rings, a pending queue bounded by the strategy, a reused fill
+/// buffer) and the profiler's histograms are fixed-size, so the honest slope is 0. The smallest
+/// real leak, one small heap allocation per tick, grows RSS by ≥ 16–32 B/tick; page granularity
+/// (4 KiB) and allocator arena growth are a few hundred KiB over a run, i.e. < 1 B/tick at 1M
+/// ticks. 2 B/tick sits between the two.
+const LEAK_BYTES_PER_TICK: f64 = 2.0;
+/// Peak RSS at the largest size may exceed the smallest's by this much (issue #4 target).
+const PEAK_RSS_GROWTH_BYTES: f64 = 2.0 * 1024.0 * 1024.0;
+/// Standard deviation of CPU samples, as a share of their mean, above which CPU use is spiky.
+/// A compute-bound loop sits at ~100 % of one core; preemption on a shared 2-core machine
+/// costs a few points, a periodic stall (GC-like pause, I/O) costs tens.
+const CPU_MAX_VARIATION: f64 = 0.25;
+/// Fewest post-warm-up samples a slope is fitted on.
+const MIN_SLOPE_SAMPLES: usize = 3;
+
+/// One run's key figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunFigures {
+    /// Report name.
+    pub name: String,
+    /// Ticks processed.
+    pub ticks: u64,
+    /// Profiling window, s (generation included).
+    pub total_time_s: f64,
+    /// The report's throughput: ticks / total_time_s.
+    pub throughput_per_s: f64,
+    /// Profiled ticks / time inside the tick loop (generation excluded).
+    pub loop_throughput_per_s: f64,
+    /// Bare (no subscriber) ticks / time inside the tick loop.
+    pub bare_throughput_per_s: f64,
+    /// Wall time of the bare run, s (generation included).
+    pub bare_wall_time_s: f64,
+    /// (bare − profiled) / bare loop throughput, %.
+    pub overhead_percent: f64,
+    /// Tick latency mean, µs.
+    pub mean_us: f64,
+    /// Tick latency median, µs.
+    pub p50_us: f64,
+    /// Tick latency p99, µs.
+    pub p99_us: f64,
+    /// Tick latency p99.9, µs.
+    pub p999_us: f64,
+    /// Tick latency max, µs.
+    pub max_us: f64,
+    /// OS high-water mark of RSS during the run.
+    pub peak_rss_bytes: Option<u64>,
+    /// Mean CPU, % of one core.
+    pub cpu_mean_percent: Option<f64>,
+    /// Max CPU sample, % of one core.
+    pub cpu_max_percent: Option<f64>,
+    /// CPU time per tick, µs (user + system; workload.md §6).
+    pub cpu_us_per_tick: Option<f64>,
+    /// The backtest's digest (equal to the bare run's).
+    pub digest: Digest,
+}
+
+/// Pass, fail, or not enough data to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Within the rule.
+    Pass,
+    /// Outside the rule.
+    Fail,
+    /// Not evaluable (one size only, no samples).
+    Skipped,
+}
+
+/// One automatic check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// What is checked.
+    pub check: &'static str,
+    /// The outcome.
+    pub status: Status,
+    /// The measured figure.
+    pub figure: String,
+    /// The rule applied.
+    pub rule: String,
+}
+
+impl Verdict {
+    fn icon(&self) -> &'static str {
+        match self.status {
+            Status::Pass => "✅",
+            Status::Fail => "❌",
+            Status::Skipped => "➖",
+        }
+    }
+}
+
+/// The whole summary file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Identifies this file (and tells `generate_graphs` it is not a report).
+    pub kind: &'static str,
+    /// Generator seed.
+    pub seed: u64,
+    /// One entry per size, smallest first.
+    pub runs: Vec<RunFigures>,
+    /// The verdicts.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Summary {
+    /// Figures plus verdicts; `reports` are the same runs, for the sample series.
+    pub fn new(seed: u64, runs: Vec<RunFigures>, reports: &[Report]) -> Self {
+        let verdicts = vec![
+            linear_scaling(&runs),
+            tail_latency(&runs),
+            memory_growth(&runs, reports),
+            cpu_spikes(reports),
+        ];
+        Summary {
+            kind: "tickprof-scalability-summary",
+            seed,
+            runs,
+            verdicts,
+        }
+    }
+
+    /// Writes the summary as pretty JSON (temporary file + rename).
+    ///
+    /// # Errors
+    /// The I/O error, naming the path.
+    pub fn save(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        let json = serde_json::to_string_pretty(self)?;
+        let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        std::fs::write(&temp, json)
+            .and_then(|()| std::fs::rename(&temp, path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(())
+    }
+
+    /// The comparison table and the verdicts, for the terminal.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let rule = "=".repeat(118);
+        let _ = writeln!(
+            s,
+            "{rule}\nScalability summary (seed {})\n{rule}",
+            self.seed
+        );
+        let _ = writeln!(
+            s,
+            "{:>10} {:>8} {:>11} {:>11} {:>11} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>8}",
+            "ticks",
+            "time s",
+            "ticks/s",
+            "loop/s",
+            "bare/s",
+            "overhead",
+            "mean µs",
+            "p50 µs",
+            "p99 µs",
+            "peak MB",
+            "CPU %",
+            "CPU µs/t"
+        );
+        let opt = |v: Option<f64>, digits: usize| {
+            v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+        };
+        for r in &self.runs {
+            let _ = writeln!(
+                s,
+                "{:>10} {:>8.3} {:>11.0} {:>11.0} {:>11.0} {:>8.1}% {:>8.3} {:>8.3} {:>8.3} {:>9} {:>7} {:>8}",
+                r.ticks,
+                r.total_time_s,
+                r.throughput_per_s,
+                r.loop_throughput_per_s,
+                r.bare_throughput_per_s,
+                r.overhead_percent,
+                r.mean_us,
+                r.p50_us,
+                r.p99_us,
+                opt(r.peak_rss_bytes.map(|b| b as f64 / 1e6), 1),
+                opt(r.cpu_mean_percent, 1),
+                opt(r.cpu_us_per_tick, 3),
+            );
+        }
+        let _ = writeln!(s);
+        for v in &self.verdicts {
+            let _ = writeln!(s, "{} {:<16} {}  ({})", v.icon(), v.check, v.figure, v.rule);
+        }
+        s.push_str(&rule);
+        s
+    }
+}
+
+fn verdict(check: &'static str, pass: bool, figure: String, rule: String) -> Verdict {
+    Verdict {
+        check,
+        status: if pass { Status::Pass } else { Status::Fail },
+        figure,
+        rule,
+    }
+}
+
+fn skipped(check: &'static str, why: &str, rule: String) -> Verdict {
+    Verdict {
+        check,
+        status: Status::Skipped,
+        figure: why.to_owned(),
+        rule,
+    }
+}
+
+/// Throughput at the largest size vs the smallest.
+pub fn linear_scaling(runs: &[RunFigures]) -> Verdict {
+    let rule = format!(
+        "throughput at the largest N ≥ {:.0}% of the smallest",
+        100.0 * LINEAR_SCALING_MIN_RATIO
+    );
+    match (runs.first(), runs.last()) {
+        (Some(small), Some(large)) if runs.len() > 1 && small.throughput_per_s > 0.0 => {
+            let ratio = large.throughput_per_s / small.throughput_per_s;
+            verdict(
+                "linear scaling",
+                ratio >= LINEAR_SCALING_MIN_RATIO,
+                format!(
+                    "{:.0} ticks/s at {} vs {:.0} at {} = {:.1}%",
+                    large.throughput_per_s,
+                    large.ticks,
+                    small.throughput_per_s,
+                    small.ticks,
+                    100.0 * ratio
+                ),
+                rule,
+            )
+        }
+        _ => skipped("linear scaling", "needs two sizes", rule),
+    }
+}
+
+/// The worst p99 / mean over the runs.
+pub fn tail_latency(runs: &[RunFigures]) -> Verdict {
+    let rule = format!("tick p99 / mean ≤ {TAIL_MAX_RATIO} in every run");
+    let worst = runs
+        .iter()
+        .filter(|r| r.mean_us > 0.0)
+        .map(|r| (r.p99_us / r.mean_us, r))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match worst {
+        Some((ratio, r)) => verdict(
+            "tail latency",
+            ratio <= TAIL_MAX_RATIO,
+            format!(
+                "worst p99/mean {ratio:.2} ({:.3} / {:.3} µs at {})",
+                r.p99_us, r.mean_us, r.ticks
+            ),
+            rule,
+        ),
+        None => skipped("tail latency", "no tick latencies", rule),
+    }
+}
+
+/// Least-squares slope of `ys` over `xs`.
+pub fn slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
+    let n = xs.len() as f64;
+    if xs.len() < 2 || xs.len() != ys.len() {
+        return None;
+    }
+    let mx = xs.iter().sum::<f64>() / n;
+    let my = ys.iter().sum::<f64>() / n;
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let sxy: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// RSS slope per tick after warm-up in the largest run, and peak RSS growth across sizes.
+pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
+    let rule = format!(
+        "RSS slope after the first {:.0}% ≤ {LEAK_BYTES_PER_TICK} B/tick in the largest run; \
+         peak RSS largest − smallest ≤ {:.0} MiB",
+        100.0 * WARM_UP_SHARE,
+        PEAK_RSS_GROWTH_BYTES / 1048576.0
+    );
+    let Some(report) = reports.iter().max_by_key(|r| r.ticks.count) else {
+        return skipped("memory growth", "no runs", rule);
+    };
+    let Some(res) = &report.resources else {
+        return skipped("memory growth", "resources not sampled", rule);
+    };
+    // Time-based warm-up cut, slope per ms converted to per tick with the run's throughput
+    // (independent of whether samples carry tick counts).
+    let total_ms = report.total_time_s * 1e3;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = res
+        .samples
+        .iter()
+        .filter(|s| s.elapsed_ms >= WARM_UP_SHARE * total_ms)
+        .map(|s| (s.elapsed_ms, s.rss_bytes as f64))
+        .unzip();
+    let ticks_per_ms = report.ticks.throughput_per_s / 1e3;
+    let per_tick = if xs.len() >= MIN_SLOPE_SAMPLES && ticks_per_ms > 0.0 {
+        slope(&xs, &ys).map(|s| s / ticks_per_ms)
+    } else {
+        None
+    };
+    let peaks: Vec<u64> = runs.iter().filter_map(|r| r.peak_rss_bytes).collect();
+    let peak_growth = match (peaks.first(), peaks.last()) {
+        (Some(&a), Some(&b)) if peaks.len() > 1 => Some(b as f64 - a as f64),
+        _ => None,
+    };
+    let slope_text = per_tick.map_or_else(
+        || {
+            format!(
+                "slope n/a ({} samples after warm-up; lower --sample-interval-ms)",
+                xs.len()
+            )
+        },
+        |s| format!("slope {s:+.3} B/tick over {} samples", xs.len()),
+    );
+    let growth_text = peak_growth.map_or_else(String::new, |g| {
+        format!(", peak RSS growth {:+.2} MB", g / 1e6)
+    });
+    if per_tick.is_none() && peak_growth.is_none() {
+        return skipped("memory growth", &slope_text, rule);
+    }
+    let leak = per_tick.is_some_and(|s| s > LEAK_BYTES_PER_TICK)
+        || peak_growth.is_some_and(|g| g > PEAK_RSS_GROWTH_BYTES);
+    verdict(
+        "memory growth",
+        !leak,
+        format!(
+            "{slope_text}{growth_text}{}",
+            if leak { " — LEAK suspected" } else { "" }
+        ),
+        rule,
+    )
+}
+
+/// Variation of the CPU samples of the largest run.
+pub fn cpu_spikes(reports: &[Report]) -> Verdict {
+    let rule = format!(
+        "stddev of CPU samples ≤ {:.0}% of their mean (largest run)",
+        100.0 * CPU_MAX_VARIATION
+    );
+    let Some(report) = reports.iter().max_by_key(|r| r.ticks.count) else {
+        return skipped("CPU spikes", "no runs", rule);
+    };
+    let Some(res) = &report.resources else {
+        return skipped("CPU spikes", "resources not sampled", rule);
+    };
+    let cpu: Vec<f64> = res.samples.iter().map(|s| s.cpu_percent).collect();
+    if cpu.len() < 2 {
+        return skipped(
+            "CPU spikes",
+            &format!(
+                "{} sample(s); lower --sample-interval-ms for a spread",
+                cpu.len()
+            ),
+            rule,
+        );
+    }
+    let n = cpu.len() as f64;
+    let mean = cpu.iter().sum::<f64>() / n;
+    let std = (cpu.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let (min, max) = cpu
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+            (lo.min(c), hi.max(c))
+        });
+    let variation = if mean > 0.0 { std / mean } else { 0.0 };
+    verdict(
+        "CPU spikes",
+        variation <= CPU_MAX_VARIATION,
+        format!(
+            "mean {mean:.1}%, stddev {std:.1} pp ({:.0}% of mean), range {min:.1}–{max:.1}% over {} samples",
+            100.0 * variation,
+            cpu.len()
+        ),
+        rule,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_slope() {
+        assert_eq!(slope(&[0.0, 1.0, 2.0], &[1.0, 3.0, 5.0]), Some(2.0));
+        assert_eq!(slope(&[1.0], &[1.0]), None);
+        assert_eq!(slope(&[1.0, 1.0], &[1.0, 2.0]), None);
+    }
+}

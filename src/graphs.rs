@@ -1,0 +1,712 @@
+//! PNG graphs of [`Report`]s (feature `plot`): the seed's `generate_graphs.py`, done from saved
+//! reports only, never from live profiler state, so any report on disk can be redrawn later.
+//!
+//! Rendering is pure Rust (plotters' bitmap backend with `ab_glyph` and the Noto Sans font from
+//! the `ttf-noto-sans` crate): no fontconfig, freetype or other system library. Every image is
+//! written to a temporary sibling file and renamed into place, so a reader never sees half a PNG.
+//!
+//! | function | file (as the driver names it) | what it shows |
+//! |---|---|---|
+//! | [`scalability_metrics`] | `scalability_metrics.png` | throughput, total time, latency, scaling efficiency vs ticks |
+//! | [`latency_distribution`] | `latency_<N>.png` | percentile curves of the tick and each component |
+//! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run |
+//! | [`render_dir`] | all of the above | every report in a directory |
+//!
+//! ```no_run
+//! # fn main() -> tickprof::Result<()> {
+//! let written = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
+//! println!("{} graphs", written.len());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use hdrhistogram::Histogram;
+use plotters::chart::SeriesAnno;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, register_font};
+
+use crate::error::{Error, Result};
+use crate::report::Report;
+
+/// Size of the 2×2 scalability figure, pixels.
+pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
+/// Size of the latency distribution figure, pixels.
+pub const LATENCY_SIZE: (u32, u32) = (1200, 800);
+/// Size of the resources figure, pixels.
+pub const RESOURCES_SIZE: (u32, u32) = (1200, 800);
+
+/// The font family every text element uses; registered from bytes before drawing.
+const FONT: &str = "sans-serif";
+/// Highest percentile drawn: 99.999 % ("five nines"), when the run has enough values.
+const MAX_NINES: f64 = 5.0;
+/// Points per percentile curve.
+const CURVE_POINTS: usize = 200;
+
+/// Tableau 10: distinguishable, colour-blind friendlier than plotters' default palette.
+const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Draws the seed's four scalability panels for runs of different sizes: throughput, total time,
+/// tick latency (mean and p99) and scaling efficiency relative to the smallest run, each against
+/// the tick count on a log axis. Reports are sorted by tick count; their order does not matter.
+///
+/// # Errors
+/// [`Error::Graph`] if `reports` is empty or the image cannot be drawn or written.
+pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
+    if reports.is_empty() {
+        return Err(graph_error(path, "no reports to draw"));
+    }
+    let mut runs: Vec<&Report> = reports.iter().collect();
+    runs.sort_by_key(|r| r.ticks.count);
+    render(path, SCALABILITY_SIZE, |root| draw_scalability(root, &runs))
+}
+
+/// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
+/// on a "nines" axis) for the tick and for every component, on a log latency axis, decoded from
+/// the report's histograms.
+///
+/// # Errors
+/// [`Error::Histogram`] if a histogram blob does not decode; [`Error::Graph`] if the image
+/// cannot be drawn or written.
+pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
+    let mut curves = vec![Curve::new(
+        "tick",
+        report.ticks.latency.decode_histogram("ticks.latency")?,
+    )];
+    let mut components = Vec::new();
+    for (name, stats) in &report.components {
+        let field = format!("components.{name}.latency");
+        components.push(Curve::new(name, stats.latency.decode_histogram(&field)?));
+    }
+    // Slowest component first, so the legend reads like the summary's component table.
+    components.sort_by(|a, b| b.hist.mean().total_cmp(&a.hist.mean()));
+    curves.extend(components);
+    curves.push(Curve::new(
+        "(unattributed)",
+        report.unattributed.decode_histogram("unattributed")?,
+    ));
+    curves.retain(|c| !c.hist.is_empty());
+    render(path, LATENCY_SIZE, |root| {
+        draw_latency(root, report, &curves)
+    })
+}
+
+/// Draws CPU (% of one core) and resident memory over the run, from the sampled series. A run
+/// without samples gets a figure that says so (and why), rather than no file.
+///
+/// # Errors
+/// [`Error::Graph`] if the image cannot be drawn or written.
+pub fn resources(report: &Report, path: &Path) -> Result<()> {
+    render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
+}
+
+/// Loads every report JSON in `dir` (`scalability_<N>.json` and any other report; the summary
+/// and JSON that is not a report are skipped) and draws every graph next to them:
+/// `scalability_metrics.png`, and per report `latency_<N>.png` and `resources_<N>.png`, where
+/// `<N>` is the file name after `scalability_` (or the whole file stem). Returns the written paths.
+///
+/// # Errors
+/// [`Error::Io`] if `dir` cannot be listed; [`Error::Graph`] if it holds no report or an image
+/// fails; [`Error::Histogram`] if a report's histogram does not decode.
+pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "json") && p.is_file())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n != "scalability_summary.json")
+        })
+        .collect();
+    files.sort();
+    let mut loaded = Vec::new();
+    for file in files {
+        // Other JSON in the directory (summaries, thresholds, newer schemas) is not ours to
+        // draw: skip it rather than fail the whole directory.
+        if let Ok(report) = Report::load(&file) {
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let label = stem
+                .strip_prefix("scalability_")
+                .map_or_else(|| stem.clone(), str::to_owned);
+            loaded.push((label, report));
+        }
+    }
+    if loaded.is_empty() {
+        return Err(graph_error(
+            dir,
+            "no tickprof report (*.json) in this directory",
+        ));
+    }
+    let mut written = Vec::new();
+    let reports: Vec<Report> = loaded.iter().map(|(_, r)| r.clone()).collect();
+    let path = dir.join("scalability_metrics.png");
+    scalability_metrics(&reports, &path)?;
+    written.push(path);
+    for (label, report) in &loaded {
+        let path = dir.join(format!("latency_{label}.png"));
+        latency_distribution(report, &path)?;
+        written.push(path);
+        let path = dir.join(format!("resources_{label}.png"));
+        resources(report, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
+    Error::Graph {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Registers the font, draws into a temporary sibling PNG, then renames it over `path`.
+fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
+    // Fills a global table; repeating it is harmless. Must precede any text.
+    register_font(FONT, FontStyle::Normal, ttf_noto_sans::REGULAR)
+        .map_err(|_| graph_error(path, "the bundled Noto Sans font is invalid"))?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| graph_error(path, "not a file path"))?
+        .to_string_lossy();
+    // The backend picks the format from the extension: the temporary name ends in `.png` too.
+    let temp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
+    let drawn = (|| -> DrawResult {
+        let root = BitMapBackend::new(&temp, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+        Ok(())
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&temp);
+        return Err(graph_error(path, e));
+    }
+    std::fs::rename(&temp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        Error::io(path, e)
+    })
+}
+
+/// `1500000` → `1.5M`, `10000` → `10k`.
+fn count_label(v: f64) -> String {
+    let (scaled, unit) = if v.abs() >= 1e6 {
+        (v / 1e6, "M")
+    } else if v.abs() >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    let text = if (scaled - scaled.round()).abs() < 1e-9 {
+        format!("{scaled:.0}")
+    } else {
+        format!("{scaled:.1}")
+    };
+    format!("{text}{unit}")
+}
+
+/// Nanoseconds with a readable unit: `250 ns`, `2.5 µs`, `12 ms`.
+fn ns_label(ns: f64) -> String {
+    let (v, unit) = if ns >= 1e9 {
+        (ns / 1e9, "s")
+    } else if ns >= 1e6 {
+        (ns / 1e6, "ms")
+    } else if ns >= 1e3 {
+        (ns / 1e3, "µs")
+    } else {
+        (ns, "ns")
+    };
+    if v >= 10.0 || (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0} {unit}")
+    } else {
+        format!("{v:.1} {unit}")
+    }
+}
+
+/// Seconds with enough digits for runs from milliseconds to minutes.
+fn seconds_label(s: f64) -> String {
+    if s >= 10.0 {
+        format!("{s:.0}")
+    } else if s >= 1.0 {
+        format!("{s:.1}")
+    } else if s >= 0.1 {
+        format!("{s:.2}")
+    } else {
+        format!("{s:.3}")
+    }
+}
+
+/// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened.
+fn log_span(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
+    let hi = if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo * 10.0
+    };
+    (lo / 1.5)..(hi * 1.5)
+}
+
+/// A linear range from 0 to a little above `hi`.
+fn zero_to(hi: f64) -> std::ops::Range<f64> {
+    if hi.is_finite() && hi > 0.0 {
+        0.0..hi * 1.15
+    } else {
+        0.0..1.0
+    }
+}
+
+fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
+    let root = root.titled(
+        &format!(
+            "Scalability: {} runs, {} to {} ticks",
+            runs.len(),
+            count_label(runs.first().map_or(0, |r| r.ticks.count) as f64),
+            count_label(runs.last().map_or(0, |r| r.ticks.count) as f64)
+        ),
+        (FONT, 28),
+    )?;
+    let panels = root.split_evenly((2, 2));
+    let xs: Vec<f64> = runs.iter().map(|r| r.ticks.count as f64).collect();
+    let x_range = log_span(
+        xs.iter().copied().fold(f64::INFINITY, f64::min),
+        xs.iter().copied().fold(0.0, f64::max),
+    );
+    let x_fmt = |v: &f64| count_label(*v);
+
+    // 1. Throughput.
+    let tps: Vec<f64> = runs.iter().map(|r| r.ticks.throughput_per_s).collect();
+    {
+        let mut chart = ChartBuilder::on(&panels[0])
+            .caption("Throughput", (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            .build_cartesian_2d(
+                x_range.clone().log_scale(),
+                zero_to(tps.iter().copied().fold(0.0, f64::max)),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("ticks per run (log scale)")
+            .y_desc("ticks / s")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| count_label(*v))
+            .draw()?;
+        line_with_points(
+            &mut chart,
+            xs.iter().copied().zip(tps.iter().copied()),
+            COLORS[0],
+        )?;
+    }
+
+    // 2. Total time, log-log: linear scaling is a straight line of slope 1.
+    let times: Vec<f64> = runs.iter().map(|r| r.total_time_s).collect();
+    {
+        let mut chart = ChartBuilder::on(&panels[1])
+            .caption("Total time", (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            .build_cartesian_2d(
+                x_range.clone().log_scale(),
+                log_span(
+                    times.iter().copied().fold(f64::INFINITY, f64::min),
+                    times.iter().copied().fold(0.0, f64::max),
+                )
+                .log_scale(),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("ticks per run (log scale)")
+            .y_desc("total time (s, log scale)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| seconds_label(*v))
+            .draw()?;
+        line_with_points(
+            &mut chart,
+            xs.iter().copied().zip(times.iter().copied()),
+            COLORS[1],
+        )?;
+    }
+
+    // 3. Tick latency, mean and p99.
+    let means: Vec<f64> = runs.iter().map(|r| r.ticks.latency.mean_ns / 1e3).collect();
+    let p99s: Vec<f64> = runs
+        .iter()
+        .map(|r| r.ticks.latency.p99_ns as f64 / 1e3)
+        .collect();
+    {
+        let top = means.iter().chain(&p99s).copied().fold(0.0, f64::max);
+        let mut chart = ChartBuilder::on(&panels[2])
+            .caption("Tick latency", (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            .build_cartesian_2d(x_range.clone().log_scale(), zero_to(top * 1.15))?;
+        chart
+            .configure_mesh()
+            .x_desc("ticks per run (log scale)")
+            .y_desc("latency per tick (µs)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()?;
+        line_with_points(
+            &mut chart,
+            xs.iter().copied().zip(means.iter().copied()),
+            COLORS[0],
+        )?
+        .label("mean")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[0].stroke_width(3)));
+        line_with_points(
+            &mut chart,
+            xs.iter().copied().zip(p99s.iter().copied()),
+            COLORS[3],
+        )?
+        .label("p99")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3].stroke_width(3)));
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    }
+
+    // 4. Scaling efficiency: throughput relative to the smallest run.
+    let base = tps.first().copied().unwrap_or(0.0);
+    let eff: Vec<f64> = tps
+        .iter()
+        .map(|t| if base > 0.0 { 100.0 * t / base } else { 0.0 })
+        .collect();
+    {
+        let top = eff.iter().copied().fold(120.0, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(&panels[3])
+            .caption("Scaling efficiency", (FONT, 22))
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(78)
+            .build_cartesian_2d(x_range.clone().log_scale(), 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc("ticks per run (log scale)")
+            .y_desc("throughput vs smallest run (%)")
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()?;
+        line_with_points(
+            &mut chart,
+            xs.iter().copied().zip(eff.iter().copied()),
+            COLORS[2],
+        )?
+        .label("efficiency")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[2].stroke_width(3)));
+        let (x0, x1) = (x_range.start, x_range.end);
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x0, 100.0), (x1, 100.0)],
+                8,
+                6,
+                BLACK.stroke_width(1),
+            ))?
+            .label("ideal (100 %)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK));
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x0, 85.0), (x1, 85.0)],
+                8,
+                6,
+                COLORS[3].stroke_width(1),
+            ))?
+            .label("linear-scaling threshold (85 %)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3]));
+        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    }
+    Ok(())
+}
+
+/// A 2-px line with a dot at every point; returns the series for `.label()`.
+fn line_with_points<'a, 'b, X, Y>(
+    chart: &'b mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    points: impl Iterator<Item = (f64, f64)> + Clone,
+    color: RGBColor,
+) -> DrawResult<&'b mut SeriesAnno<'a, BitMapBackend<'a>>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart.draw_series(points.clone().map(|p| Circle::new(p, 4, color.filled())))?;
+    Ok(chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?)
+}
+
+fn legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    X: Ranged,
+    Y: Ranged,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.5))
+        .margin(12)
+        .draw()?;
+    Ok(())
+}
+
+/// One percentile curve.
+struct Curve {
+    name: String,
+    hist: Histogram<u64>,
+}
+
+impl Curve {
+    fn new(name: &str, hist: Histogram<u64>) -> Self {
+        Curve {
+            name: name.to_owned(),
+            hist,
+        }
+    }
+}
+
+/// `x` on the nines axis → the percentile label: 1 → `90%`, 3 → `99.9%`.
+fn nines_label(x: f64) -> String {
+    let q = 100.0 * (1.0 - 10f64.powf(-x));
+    if (x - x.round()).abs() < 1e-9 && x >= 1.0 {
+        // 99, 99.9, 99.99, … exactly.
+        let digits = (x.round() as usize).saturating_sub(2);
+        format!("{q:.digits$}%")
+    } else {
+        format!("{q:.0}%")
+    }
+}
+
+fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResult {
+    let count = report.ticks.count.max(1) as f64;
+    // Beyond log10(count) nines the curve is the max repeated: stop there.
+    let x_max = count.log10().clamp(1.0, MAX_NINES);
+    let series: Vec<(&Curve, Vec<(f64, f64)>)> = curves
+        .iter()
+        .map(|c| {
+            let points = (0..=CURVE_POINTS)
+                .map(|k| {
+                    let x = x_max * k as f64 / CURVE_POINTS as f64;
+                    let q = 1.0 - 10f64.powf(-x);
+                    (x, c.hist.value_at_quantile(q).max(1) as f64)
+                })
+                .collect();
+            (c, points)
+        })
+        .collect();
+    let (lo, hi) = series
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let root = root.titled(
+        &format!(
+            "Latency distribution: {} ({} ticks)",
+            report.name,
+            count_label(report.ticks.count as f64)
+        ),
+        (FONT, 26),
+    )?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(16)
+        .x_label_area_size(52)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0.0..x_max, log_span(lo, hi * 3.0).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)")
+        .y_desc("busy time per span (log scale)")
+        .x_labels(x_max.floor() as usize * 2 + 1)
+        .x_label_formatter(&|x| nines_label(*x))
+        .y_label_formatter(&|v| ns_label(*v))
+        .draw()?;
+    for (i, (curve, points)) in series.iter().enumerate() {
+        let (color, width) = if i == 0 {
+            (RGBColor(0, 0, 0), 3)
+        } else {
+            (COLORS[(i - 1) % COLORS.len()], 2)
+        };
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().copied(),
+                color.stroke_width(width),
+            ))?
+            .label(format!(
+                "{} (mean {}, p99 {})",
+                curve.name,
+                ns_label(curve.hist.mean()),
+                ns_label(curve.hist.value_at_quantile(0.99) as f64)
+            ))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(width))
+            });
+    }
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    Ok(())
+}
+
+fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
+    let root = root.titled(
+        &format!(
+            "Resources: {} ({} ticks, {} s)",
+            report.name,
+            count_label(report.ticks.count as f64),
+            seconds_label(report.total_time_s)
+        ),
+        (FONT, 26),
+    )?;
+    let samples = report
+        .resources
+        .as_ref()
+        .map_or(&[][..], |r| &r.samples[..]);
+    let Some(res) = report.resources.as_ref().filter(|_| !samples.is_empty()) else {
+        let why = match (&report.resources, &report.resources_unavailable) {
+            (Some(_), _) => "no sample was taken (run shorter than the sampling period)".to_owned(),
+            (None, Some(reason)) => reason.clone(),
+            (None, None) => "the resource sampler was off".to_owned(),
+        };
+        let (w, h) = root.dim_in_pixel();
+        let center = (w as i32 / 2, h as i32 / 2);
+        let centered = |size: f64| {
+            TextStyle::from((FONT, size).into_font())
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
+        root.draw(&Text::new(
+            "Resources not sampled",
+            (center.0, center.1 - 24),
+            centered(28.0),
+        ))?;
+        root.draw(&Text::new(why, (center.0, center.1 + 24), centered(20.0)))?;
+        return Ok(());
+    };
+    let x_end = samples
+        .iter()
+        .map(|s| s.elapsed_ms / 1e3)
+        .fold(report.total_time_s, f64::max);
+    let x_range = 0.0..(x_end * 1.02).max(1e-3);
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+
+    let cpu: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| (s.elapsed_ms / 1e3, s.cpu_percent))
+        .collect();
+    let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
+    let mut chart = ChartBuilder::on(&top)
+        .caption(
+            format!(
+                "CPU: mean {:.1} %, max {:.1} % of one core ({} samples every {} ms)",
+                res.cpu_percent.mean,
+                res.cpu_percent.max,
+                res.samples_taken,
+                res.sample_interval_ms
+            ),
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_range.clone(), 0.0..cpu_max * 1.15)?;
+    chart
+        .configure_mesh()
+        .x_desc("time since start (s)")
+        .y_desc("CPU (% of one core)")
+        .x_label_formatter(&|v| seconds_label(*v))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
+    line_with_points(&mut chart, cpu.iter().copied(), COLORS[0])?
+        .label("CPU % (since previous sample)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[0].stroke_width(3)));
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+
+    let mb = |b: u64| b as f64 / 1e6;
+    let rss: Vec<(f64, f64)> = samples
+        .iter()
+        .map(|s| (s.elapsed_ms / 1e3, mb(s.rss_bytes)))
+        .collect();
+    let peak = mb(res.peak_rss_bytes);
+    let rss_max = rss.iter().map(|p| p.1).fold(peak, f64::max);
+    let mut chart = ChartBuilder::on(&bottom)
+        .caption(
+            format!(
+                "Resident memory: mean {:.1} MB, OS peak (VmHWM) {:.1} MB",
+                res.memory_bytes.mean / 1e6,
+                peak
+            ),
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_range.clone(), zero_to(rss_max * 1.1))?;
+    chart
+        .configure_mesh()
+        .x_desc("time since start (s)")
+        .y_desc("RSS (MB)")
+        .x_label_formatter(&|v| seconds_label(*v))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()?;
+    line_with_points(&mut chart, rss.iter().copied(), COLORS[2])?
+        .label("RSS (sampled)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[2].stroke_width(3)));
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x_range.start, peak), (x_range.end, peak)],
+            8,
+            6,
+            COLORS[3].stroke_width(2),
+        ))?
+        .label("peak RSS (VmHWM)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3].stroke_width(2)));
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(count_label(10_000.0), "10k");
+        assert_eq!(count_label(1_500_000.0), "1.5M");
+        assert_eq!(count_label(999.0), "999");
+        assert_eq!(ns_label(250.0), "250 ns");
+        assert_eq!(ns_label(2_500.0), "2.5 µs");
+        assert_eq!(ns_label(12_000_000.0), "12 ms");
+        assert_eq!(nines_label(0.0), "0%");
+        assert_eq!(nines_label(1.0), "90%");
+        assert_eq!(nines_label(2.0), "99%");
+        assert_eq!(nines_label(3.0), "99.9%");
+        assert_eq!(nines_label(0.5), "68%");
+    }
+}
