@@ -100,6 +100,7 @@ impl Engine {
         let intent = {
             let _s = info_span!("strategy").entered();
             self.strategy.decide(
+                tick.ts_ns,
                 tick.symbol,
                 &self.indicators[sym],
                 &self.books[sym],

@@ -16,11 +16,19 @@ pub const UNIT: [f64; 4] = [1_000_000.0, 10.0, 0.5, 300.0];
 pub const MAX_UNITS: f64 = 3.0;
 /// How far through the touch the limit goes, in ticks.
 const LIMIT_TICKS: f64 = 2.0;
+/// Least time between two order intents on one instrument, in market time: a strategy does not
+/// re-send the same wish on every quote while the previous one is being refused or filled.
+const COOLDOWN_NS: u64 = 25_000_000;
 
 /// Strategy state: the smoothed imbalance per instrument and counters.
 #[derive(Debug, Clone)]
 pub struct Strategy {
     imbalance: [Ema; 4],
+    /// Current target per instrument, in units: moves only when the score is a whole unit away
+    /// (hysteresis), so noise around a rounding boundary does not churn orders.
+    target: [f64; 4],
+    /// When each instrument last produced an intent.
+    last_signal_ns: [Option<u64>; 4],
     /// Ticks on which an order intent was produced.
     pub signals: u64,
 }
@@ -29,6 +37,8 @@ impl Default for Strategy {
     fn default() -> Self {
         Strategy {
             imbalance: [Ema::new(20); 4],
+            target: [0.0; 4],
+            last_signal_ns: [None; 4],
             signals: 0,
         }
     }
@@ -52,13 +62,18 @@ impl Strategy {
             _ => -0.25,
         };
         let score = trend + flow - 0.6 * z.clamp(-3.0, 3.0) + 2.0 * pressure;
-        Some(score.round().clamp(-MAX_UNITS, MAX_UNITS))
+        let target = &mut self.target[usize::from(instrument)];
+        if (score - *target).abs() >= 1.0 {
+            *target = score.round().clamp(-MAX_UNITS, MAX_UNITS);
+        }
+        Some(*target)
     }
 
-    /// The order that moves `held + pending` towards the target, if the gap is at least half
-    /// a unit and nothing is in flight already.
+    /// The order that moves `held` to the target, if the gap is at least half a unit and
+    /// nothing is in flight already, at most once per cooldown per instrument.
     pub fn decide(
         &mut self,
+        now_ns: u64,
         instrument: u16,
         ind: &Indicators,
         book: &Book,
@@ -66,7 +81,8 @@ impl Strategy {
         pending: f64,
     ) -> Option<OrderRequest> {
         let target = self.target_units(instrument, ind)? * UNIT[usize::from(instrument)];
-        if pending != 0.0 {
+        let last = &mut self.last_signal_ns[usize::from(instrument)];
+        if pending != 0.0 || last.is_some_and(|t| now_ns < t + COOLDOWN_NS) {
             return None;
         }
         let gap = target - held;
@@ -80,6 +96,7 @@ impl Strategy {
         } else {
             (Side::Sell, bid - LIMIT_TICKS * tick)
         };
+        *last = Some(now_ns);
         self.signals += 1;
         Some(OrderRequest {
             instrument,
