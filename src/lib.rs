@@ -4,6 +4,7 @@
 
 mod error;
 mod metrics_collector;
+mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
@@ -15,4 +16,6 @@ pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
     ResourceSample, Resources, SCHEMA_VERSION, TickStats,
 };
+#[cfg(feature = "sampler")]
+pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
 pub use tick_profiler::TickProfiler;
