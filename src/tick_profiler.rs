@@ -5,6 +5,8 @@
 //! the span moves, as futures do) and on close (to record it). No global lock, channel or
 //! allocation per span; no string compares (callsites are classified once per thread).
 
+mod park_slot;
+mod record_ring;
 mod shard;
 pub(crate) mod shared;
 mod span_state;
@@ -17,7 +19,8 @@ use tracing_core::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use self::shared::{Shared, lock};
+use self::record_ring::Record;
+use self::shared::Shared;
 use self::span_state::{Frame, SpanKind, SpanState};
 use self::thread_state::{CallsiteKind, ThreadState, with_thread_state};
 
@@ -62,12 +65,12 @@ impl TickProfiler {
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
-        match thread.peek(parent.into_u64()) {
-            Some(state) => state.kind.is_tick_or_component(),
-            None => self
-                .registry_kind(parent, ctx)
-                .is_some_and(SpanKind::is_tick_or_component),
-        }
+        let key = parent.into_u64();
+        thread
+            .kind_of(key)
+            .or_else(|| self.shared.parked_kind_elsewhere(&thread.shard, key))
+            .or_else(|| self.registry_kind(parent, ctx))
+            .is_some_and(SpanKind::is_tick_or_component)
     }
 }
 
@@ -120,7 +123,7 @@ where
             let state = match thread.take_created(key) {
                 Some(state) => state,
                 None => {
-                    let parked = lock(&thread.shard).unpark(key);
+                    let parked = thread.shard.unpark(key);
                     match parked.or_else(|| shared.unpark_elsewhere(&thread.shard, key)) {
                         Some(state) => state,
                         None => {
@@ -188,7 +191,7 @@ where
                     below.state.children_raw = below.state.children_raw.saturating_add(elapsed);
                 }
             }
-            lock(&thread.shard).park(key, state);
+            thread.shard.park(key, &state);
         });
     }
 
@@ -200,11 +203,9 @@ where
         let shared = &*self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
-            let mut shard = lock(&thread.shard);
-            let state = match shard.unpark(key) {
+            let state = match thread.shard.unpark(key) {
                 Some(state) => state,
                 None => {
-                    drop(shard);
                     if thread.take_created(key).is_some() {
                         return; // never entered: no busy time to record
                     }
@@ -212,7 +213,6 @@ where
                     let Some(state) = shared.unpark_elsewhere(&thread.shard, key) else {
                         return;
                     };
-                    shard = lock(&thread.shard);
                     state
                 }
             };
@@ -224,7 +224,13 @@ where
             let children_ns = clock.delta_as_nanos(0, state.children_raw);
             let wall_ns = (state.enters > 1)
                 .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw));
-            shard.record(state.kind, busy_ns, children_ns, wall_ns, &shared.template);
+            let record = Record {
+                kind: park_slot::encode(state.kind),
+                busy_ns,
+                children_ns,
+                wall_ns,
+            };
+            thread.shard.push(record, &shared.template);
         });
     }
 }

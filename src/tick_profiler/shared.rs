@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use hdrhistogram::Histogram;
 
 use super::shard::Shard;
-use super::span_state::SpanState;
+use super::span_state::{SpanKind, SpanState};
 
 /// Distinguishes collectors in thread-local state, so two collectors never cross-talk.
 static NEXT_COLLECTOR_ID: AtomicU64 = AtomicU64::new(1);
@@ -31,7 +31,7 @@ pub(crate) struct Shared {
     pub(crate) template: Histogram<u64>,
     pub(crate) clock: quanta::Clock,
     names: Mutex<Vec<&'static str>>,
-    shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
+    shards: Mutex<Vec<Arc<Shard>>>,
 }
 
 /// Everything the layer recorded during one run, merged over all threads.
@@ -92,24 +92,33 @@ impl Shared {
 
     /// A shard for a thread that has none: a shard whose thread has exited, or a new one.
     /// Histograms are additive, so a reused shard's records of the current run stay valid.
-    pub(crate) fn register_shard(&self) -> Arc<Mutex<Shard>> {
+    pub(crate) fn register_shard(&self) -> Arc<Shard> {
         let mut shards = lock(&self.shards);
         if let Some(orphan) = shards.iter().find(|shard| Arc::strong_count(shard) == 1) {
             return Arc::clone(orphan);
         }
-        let shard = Arc::new(Mutex::new(Shard::new()));
+        let shard = Arc::new(Shard::default());
         shards.push(Arc::clone(&shard));
         shard
     }
 
     /// Finds a span parked by another thread (a future that moved between worker threads).
     /// Never called with a shard lock held, so shard locks are never nested.
-    pub(crate) fn unpark_elsewhere(&self, own: &Arc<Mutex<Shard>>, id: u64) -> Option<SpanState> {
+    pub(crate) fn unpark_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanState> {
         let shards = lock(&self.shards);
         shards
             .iter()
             .filter(|shard| !Arc::ptr_eq(shard, own))
-            .find_map(|shard| lock(shard).unpark(id))
+            .find_map(|shard| shard.unpark(id))
+    }
+
+    /// The kind of a span parked by another thread, without taking it.
+    pub(crate) fn parked_kind_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanKind> {
+        let shards = lock(&self.shards);
+        shards
+            .iter()
+            .filter(|shard| !Arc::ptr_eq(shard, own))
+            .find_map(|shard| shard.parked_kind(id))
     }
 
     /// Ticks completed so far in `run`, over all threads (for the resource sampler).
@@ -118,12 +127,12 @@ impl Shared {
         shards
             .iter()
             .map(|shard| {
-                let shard = lock(shard);
-                if shard.run == run {
-                    shard.tick_count()
-                } else {
-                    0
+                let mut data = lock(&shard.data);
+                if data.run != run {
+                    return 0;
                 }
+                shard.drain_into(&mut data, &self.template);
+                data.tick_count()
             })
             .sum()
     }
@@ -140,19 +149,20 @@ impl Shared {
         };
         let shards = lock(&self.shards);
         for shard in shards.iter() {
-            let mut shard = lock(shard);
-            if shard.run != run {
+            let mut data = lock(&shard.data);
+            if data.run != run {
                 continue;
             }
+            shard.drain_into(&mut data, &self.template);
             // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
             // that are then missing from `count`, never a panic.
-            if let Some(ticks) = &shard.ticks {
+            if let Some(ticks) = &data.ticks {
                 let _ = records.ticks.add(ticks);
             }
-            if let Some(unattributed) = &shard.unattributed {
+            if let Some(unattributed) = &data.unattributed {
                 let _ = records.unattributed.add(unattributed);
             }
-            for (slot, component) in shard.components.iter().enumerate() {
+            for (slot, component) in data.components.iter().enumerate() {
                 let (Some(component), Some(name)) = (component, names.get(slot)) else {
                     continue;
                 };
@@ -169,9 +179,9 @@ impl Shared {
                     let _ = wall.add(shard_wall);
                 }
             }
-            records.overflow += shard.overflow;
-            records.missing_span_data += shard.missing_span_data;
-            shard.reset_for(0);
+            records.overflow += data.overflow;
+            records.missing_span_data += data.missing_span_data;
+            shard.reset_for(&mut data, 0);
         }
         records
     }

@@ -2,13 +2,13 @@
 //! not yet entered, and a callsite cache. Only its own thread touches it, so no locks.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tracing_core::Metadata;
 
 use super::shard::Shard;
 use super::shared::{Shared, lock};
-use super::span_state::{Frame, SpanState};
+use super::span_state::{Frame, SpanKind, SpanState};
 
 /// How many created-but-not-entered spans are kept without a lock. A span is normally entered
 /// right after it is created; older ones move to the shard's parked map.
@@ -28,7 +28,7 @@ pub(crate) struct ThreadState {
     collector: u64,
     /// The run this state belongs to; a mismatch resets it.
     run: u64,
-    pub(crate) shard: Arc<Mutex<Shard>>,
+    pub(crate) shard: Arc<Shard>,
     callsites: Vec<(usize, CallsiteKind)>,
     created: [Option<(u64, SpanState)>; CREATED_SLOTS],
     next_created: usize,
@@ -68,7 +68,7 @@ pub(crate) fn with_thread_state<R>(
 }
 
 impl ThreadState {
-    fn new(collector: u64, shard: Arc<Mutex<Shard>>) -> Self {
+    fn new(collector: u64, shard: Arc<Shard>) -> Self {
         ThreadState {
             collector,
             run: 0,
@@ -85,9 +85,9 @@ impl ThreadState {
         self.run = run;
         self.stack.clear();
         self.created = [None; CREATED_SLOTS];
-        let mut shard = lock(&self.shard);
-        if shard.run != run {
-            shard.reset_for(run);
+        let mut data = lock(&self.shard.data);
+        if data.run != run {
+            self.shard.reset_for(&mut data, run);
         }
     }
 
@@ -117,7 +117,7 @@ impl ThreadState {
         let slot = self.next_created % CREATED_SLOTS;
         self.next_created = self.next_created.wrapping_add(1);
         if let Some(evicted) = self.created.get_mut(slot).and_then(|s| s.replace((id, state))) {
-            lock(&self.shard).park(evicted.0, evicted.1);
+            self.shard.park(evicted.0, &evicted.1);
         }
     }
 
@@ -131,23 +131,19 @@ impl ThreadState {
             .map(|(_, state)| state)
     }
 
-    /// Looks at a live span's state without moving it: created, entered or parked here.
-    pub(crate) fn peek(&self, id: u64) -> Option<SpanState> {
+    /// A live span's kind, without moving it: entered, created or parked by this thread.
+    pub(crate) fn kind_of(&self, id: u64) -> Option<SpanKind> {
         if let Some(frame) = self.stack.iter().rev().find(|f| f.id == id) {
-            return Some(frame.state);
+            return Some(frame.state.kind);
         }
         if let Some((_, state)) = self.created.iter().flatten().find(|(c, _)| *c == id) {
-            return Some(*state);
+            return Some(state.kind);
         }
-        let shard = lock(&self.shard);
-        match shard.last_parked {
-            Some((parked, state)) if parked == id => Some(state),
-            _ => shard.parked.get(&id).copied(),
-        }
+        self.shard.parked_kind(id)
     }
 
     /// Counts a span the layer could not see or an odd span sequence.
     pub(crate) fn count_missing(&self) {
-        lock(&self.shard).missing_span_data += 1;
+        lock(&self.shard.data).missing_span_data += 1;
     }
 }
