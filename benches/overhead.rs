@@ -86,7 +86,10 @@ fn registry_tickprof(bencher: Bencher) {
     let report = collector
         .stop_profiling()
         .unwrap_or_else(|e| panic!("stop: {e}"));
-    assert!(report.ticks.count > 0, "the profiled bench recorded no ticks");
+    assert!(
+        report.ticks.count > 0,
+        "the profiled bench recorded no ticks"
+    );
 }
 
 #[divan::bench(sample_count = 200, sample_size = 2000)]

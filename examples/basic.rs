@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let line = format!("{i},ABC,{}", 100.0 + (i % 17) as f64 * 0.01);
         let price: f64 = {
             let _parse = tracing::info_span!("parse").entered();
-            line.rsplit(',').next().and_then(|p| p.parse().ok()).unwrap_or(0.0)
+            line.rsplit(',')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0.0)
         };
         if strategy(black_box(price), &mut ema) {
             signals += 1;

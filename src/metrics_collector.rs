@@ -9,8 +9,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::overhead_calibration;
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION,
-    TickStats,
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION, TickStats,
 };
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;

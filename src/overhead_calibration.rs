@@ -49,9 +49,8 @@ pub(crate) fn measure(template: &Histogram<u64>, clock: &quanta::Clock) -> Overh
         clock.clone(),
     ));
     let baseline = Dispatch::new(tracing_subscriber::registry().with(Identity::new()));
-    let profiled = Dispatch::new(
-        tracing_subscriber::registry().with(TickProfiler::new(Arc::clone(&shared))),
-    );
+    let profiled =
+        Dispatch::new(tracing_subscriber::registry().with(TickProfiler::new(Arc::clone(&shared))));
     let run = shared.begin_run();
     // Warm-up: thread-local state, callsite caches, histogram allocation.
     time_ticks(&baseline, CALIBRATION_TICKS / 4);

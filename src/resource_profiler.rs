@@ -20,6 +20,16 @@ impl ResourceProfiler {
     }
     /// Stub.
     pub fn stop(self) -> Resources {
-        Resources { sample_interval_ms: 0, samples_taken: 0, samples_failed: 0, cpu_percent: Default::default(), cpu_percent_of_machine: Default::default(), cpu_time_s: 0.0, memory_bytes: Default::default(), peak_rss_bytes: 0, samples: Vec::new() }
+        Resources {
+            sample_interval_ms: 0,
+            samples_taken: 0,
+            samples_failed: 0,
+            cpu_percent: Default::default(),
+            cpu_percent_of_machine: Default::default(),
+            cpu_time_s: 0.0,
+            memory_bytes: Default::default(),
+            peak_rss_bytes: 0,
+            samples: Vec::new(),
+        }
     }
 }

@@ -14,8 +14,8 @@ mod thread_state;
 
 use std::sync::Arc;
 
-use tracing_core::span::{Attributes, Id};
 use tracing_core::Subscriber;
+use tracing_core::span::{Attributes, Id};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -50,7 +50,10 @@ impl TickProfiler {
         if span.name() == tick_name {
             return Some(SpanKind::Tick);
         }
-        let in_tick = span.scope().skip(1).any(|ancestor| ancestor.name() == tick_name);
+        let in_tick = span
+            .scope()
+            .skip(1)
+            .any(|ancestor| ancestor.name() == tick_name);
         Some(if in_tick {
             SpanKind::Component {
                 slot: self.shared.intern(span.name()),
@@ -184,7 +187,9 @@ where
                 }
                 state.enters = state.enters.saturating_add(1);
                 state.last_exit_raw = now;
-                if let Some(below) = position.checked_sub(1).and_then(|i| thread.stack.get_mut(i))
+                if let Some(below) = position
+                    .checked_sub(1)
+                    .and_then(|i| thread.stack.get_mut(i))
                     && below.state.kind == SpanKind::Tick
                     && !below.reentry
                 {

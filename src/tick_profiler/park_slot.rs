@@ -58,7 +58,8 @@ impl ParkSlot {
             .store(state.first_enter_raw, Ordering::Relaxed);
         self.last_exit_raw
             .store(state.last_exit_raw, Ordering::Relaxed);
-        self.enters.store(u64::from(state.enters), Ordering::Relaxed);
+        self.enters
+            .store(u64::from(state.enters), Ordering::Relaxed);
         self.id.store(id, Ordering::Release);
         true
     }
@@ -86,8 +87,7 @@ impl ParkSlot {
 
     /// Peeks at the parked span's kind without claiming it (for classifying a child).
     pub(crate) fn kind_of(&self, id: u64) -> Option<SpanKind> {
-        (self.id.load(Ordering::Acquire) == id)
-            .then(|| decode(self.kind.load(Ordering::Relaxed)))
+        (self.id.load(Ordering::Acquire) == id).then(|| decode(self.kind.load(Ordering::Relaxed)))
     }
 
     /// Drops whatever is parked (a new run begins).
@@ -116,7 +116,13 @@ mod tests {
         let taken = slot.try_take(5).expect("parked span");
         assert_eq!(taken.kind, SpanKind::Component { slot: 7 });
         assert_eq!(
-            (taken.busy_raw, taken.children_raw, taken.first_enter_raw, taken.last_exit_raw, taken.enters),
+            (
+                taken.busy_raw,
+                taken.children_raw,
+                taken.first_enter_raw,
+                taken.last_exit_raw,
+                taken.enters
+            ),
             (11, 3, 100, 200, 2)
         );
         assert!(slot.try_take(5).is_none(), "a span is taken once");

@@ -64,7 +64,9 @@ impl RecordRing {
         };
         entry.kind.store(record.kind, Ordering::Relaxed);
         entry.busy_ns.store(record.busy_ns, Ordering::Relaxed);
-        entry.children_ns.store(record.children_ns, Ordering::Relaxed);
+        entry
+            .children_ns
+            .store(record.children_ns, Ordering::Relaxed);
         entry
             .wall_ns
             .store(record.wall_ns.unwrap_or(NO_WALL), Ordering::Relaxed);
@@ -107,7 +109,7 @@ mod tests {
             kind: 1 + i % 3,
             busy_ns: i,
             children_ns: i / 2,
-            wall_ns: (i % 2 == 0).then_some(i * 10),
+            wall_ns: i.is_multiple_of(2).then_some(i * 10),
         }
     }
 

@@ -140,7 +140,9 @@ impl ShardData {
         match record.kind {
             0 => {}
             1 => {
-                let ticks = self.ticks.get_or_insert_with(|| Histogram::new_from(template));
+                let ticks = self
+                    .ticks
+                    .get_or_insert_with(|| Histogram::new_from(template));
                 self.overflow += record_clamped(ticks, record.busy_ns);
                 let unattributed = self
                     .unattributed

@@ -116,7 +116,11 @@ impl ThreadState {
     pub(crate) fn remember_created(&mut self, id: u64, state: SpanState) {
         let slot = self.next_created % CREATED_SLOTS;
         self.next_created = self.next_created.wrapping_add(1);
-        if let Some(evicted) = self.created.get_mut(slot).and_then(|s| s.replace((id, state))) {
+        if let Some(evicted) = self
+            .created
+            .get_mut(slot)
+            .and_then(|s| s.replace((id, state)))
+        {
             self.shard.park(evicted.0, &evicted.1);
         }
     }
