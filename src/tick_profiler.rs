@@ -86,7 +86,7 @@ where
         if run == 0 {
             return;
         }
-        let shared = &*self.shared;
+        let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let kind = match thread.callsite_kind(shared, attrs.metadata()) {
                 CallsiteKind::Tick => SpanKind::Tick,
@@ -119,7 +119,7 @@ where
         if run == 0 {
             return;
         }
-        let shared = &*self.shared;
+        let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
             let mut reentry = false;
@@ -161,7 +161,7 @@ where
         }
         // Read the clock first, so the layer's own work is outside the interval.
         let now = self.shared.clock.raw();
-        let shared = &*self.shared;
+        let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
             let position = match thread.stack.last() {
@@ -205,7 +205,7 @@ where
         if run == 0 {
             return;
         }
-        let shared = &*self.shared;
+        let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
             let state = match thread.shard.unpark(key) {

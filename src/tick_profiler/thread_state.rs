@@ -2,7 +2,7 @@
 //! not yet entered, and a callsite cache. Only its own thread touches it, so no locks.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use tracing_core::Metadata;
 
@@ -26,6 +26,8 @@ pub(crate) enum CallsiteKind {
 #[derive(Debug)]
 pub(crate) struct ThreadState {
     collector: u64,
+    /// Lets a thread drop the state of collectors that no longer exist.
+    owner: Weak<Shared>,
     /// The run this state belongs to; a mismatch resets it.
     run: u64,
     pub(crate) shard: Arc<Shard>,
@@ -43,7 +45,7 @@ thread_local! {
 /// unavailable (thread teardown) or already borrowed (never expected: callbacks do not nest).
 #[inline]
 pub(crate) fn with_thread_state<R>(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     run: u64,
     f: impl FnOnce(&mut ThreadState) -> R,
 ) -> Option<R> {
@@ -53,7 +55,9 @@ pub(crate) fn with_thread_state<R>(
             let index = match states.iter().position(|s| s.collector == shared.id) {
                 Some(index) => index,
                 None => {
-                    states.push(ThreadState::new(shared.id, shared.register_shard()));
+                    // First use of this collector on this thread: forget dropped collectors.
+                    states.retain(|state| state.owner.strong_count() > 0);
+                    states.push(ThreadState::new(shared, shared.register_shard()));
                     states.len() - 1
                 }
             };
@@ -68,9 +72,10 @@ pub(crate) fn with_thread_state<R>(
 }
 
 impl ThreadState {
-    fn new(collector: u64, shard: Arc<Shard>) -> Self {
+    fn new(shared: &Arc<Shared>, shard: Arc<Shard>) -> Self {
         ThreadState {
-            collector,
+            collector: shared.id,
+            owner: Arc::downgrade(shared),
             run: 0,
             shard,
             callsites: Vec::new(),
