@@ -6,6 +6,7 @@ mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
 mod metrics_collector;
+mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
@@ -17,4 +18,6 @@ pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
     ResourceSample, Resources, SCHEMA_VERSION, TickStats,
 };
+#[cfg(feature = "sampler")]
+pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
 pub use tick_profiler::TickProfiler;

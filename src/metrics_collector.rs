@@ -1,48 +1,318 @@
-//! STUB (being written): MetricsCollector API with final signatures.
-use std::time::Duration;
+//! `MetricsCollector`: owns profiling runs (start/stop) and joins what the layer and the
+//! resource sampler recorded into one [`Report`].
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
-use crate::report::Report;
+use crate::overhead_calibration;
+use crate::report::{
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION, TickStats,
+};
+#[cfg(feature = "sampler")]
+use crate::resource_profiler::ResourceProfiler;
 use crate::tick_profiler::TickProfiler;
+use crate::tick_profiler::shared::{Shared, lock};
 
-/// Owns profiling runs.
-#[derive(Clone, Debug)]
-pub struct MetricsCollector {}
+/// Default significant figures of every histogram: 0.1 % resolution.
+const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
+/// Default histogram bounds: 1 ns to 1 h. Values above are clamped and counted.
+const DEFAULT_LOWEST: Duration = Duration::from_nanos(1);
+const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 
-/// Builder.
+/// Collects one profiling run at a time from its [`TickProfiler`] layers (and, with feature
+/// `sampler`, from a resource sampler) and turns it into a [`Report`].
+///
+/// Cheap to clone: clones are handles to the same collector, so one can stay with the code
+/// that starts and stops runs while the layer lives in the subscriber.
+///
+/// ```
+/// use tickprof::MetricsCollector;
+/// use tracing_subscriber::prelude::*;
+///
+/// let collector = MetricsCollector::builder().tick_span("tick").build()?;
+/// let subscriber = tracing_subscriber::registry().with(collector.layer());
+/// tracing::subscriber::with_default(subscriber, || -> tickprof::Result<()> {
+///     collector.start_profiling("doc_example")?;
+///     for _ in 0..100 {
+///         let _tick = tracing::info_span!("tick").entered();
+///         let _parse = tracing::info_span!("parse").entered();
+///     }
+///     let report = collector.stop_profiling()?;
+///     assert_eq!(report.ticks.count, 100);
+///     assert_eq!(report.components["parse"].count, 100);
+///     Ok(())
+/// })?;
+/// # Ok::<(), tickprof::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MetricsCollector {
+    inner: Arc<Inner>,
+}
+
 #[derive(Debug)]
-pub struct MetricsCollectorBuilder {}
+struct Inner {
+    shared: Arc<Shared>,
+    measure_overhead: bool,
+    sample_interval: Option<Duration>,
+    active: Mutex<Option<ActiveRun>>,
+}
 
-impl MetricsCollector {
-    /// Builder.
-    pub fn builder() -> MetricsCollectorBuilder {
-        MetricsCollectorBuilder {}
-    }
-    /// Layer.
-    pub fn layer(&self) -> TickProfiler {
-        TickProfiler {}
-    }
-    /// Start.
-    pub fn start_profiling(&self, _name: &str) -> Result<()> {
-        Err(Error::NotProfiling)
-    }
-    /// Stop.
-    pub fn stop_profiling(&self) -> Result<Report> {
-        Err(Error::NotProfiling)
+#[derive(Debug)]
+struct ActiveRun {
+    name: String,
+    run: u64,
+    started_at: SystemTime,
+    started: Instant,
+    overhead: Overhead,
+    #[cfg(feature = "sampler")]
+    sampler: Option<ResourceProfiler>,
+    resources_unavailable: Option<String>,
+}
+
+/// Configures a [`MetricsCollector`]; [`build`](Self::build) validates everything at once.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct MetricsCollectorBuilder {
+    tick_span: String,
+    significant_figures: u8,
+    lowest: Duration,
+    highest: Duration,
+    measure_overhead: bool,
+    sample_interval: Option<Duration>,
+}
+
+impl Default for MetricsCollectorBuilder {
+    fn default() -> Self {
+        MetricsCollectorBuilder {
+            tick_span: "tick".to_owned(),
+            significant_figures: DEFAULT_SIGNIFICANT_FIGURES,
+            lowest: DEFAULT_LOWEST,
+            highest: DEFAULT_HIGHEST,
+            measure_overhead: true,
+            sample_interval: Some(default_sample_interval()),
+        }
     }
 }
 
+#[cfg(feature = "sampler")]
+fn default_sample_interval() -> Duration {
+    crate::resource_profiler::DEFAULT_SAMPLE_INTERVAL
+}
+
+#[cfg(not(feature = "sampler"))]
+fn default_sample_interval() -> Duration {
+    Duration::from_millis(250)
+}
+
 impl MetricsCollectorBuilder {
-    /// Tick span name.
-    pub fn tick_span(self, _name: &str) -> Self {
+    /// The name of the span that marks one tick (default `"tick"`).
+    pub fn tick_span(mut self, name: impl Into<String>) -> Self {
+        self.tick_span = name.into();
         self
     }
-    /// Sample interval.
-    pub fn sample_interval(self, _interval: Duration) -> Self {
+
+    /// Histogram precision, 1..=5 significant figures (default 3: 0.1 % resolution).
+    pub fn significant_figures(mut self, figures: u8) -> Self {
+        self.significant_figures = figures;
         self
     }
-    /// Build.
+
+    /// The range histograms cover (default 1 ns to 1 h). Longer spans are clamped to `highest`
+    /// and counted in the report's `dropped.overflow`.
+    pub fn histogram_bounds(mut self, lowest: Duration, highest: Duration) -> Self {
+        self.lowest = lowest;
+        self.highest = highest;
+        self
+    }
+
+    /// Whether `start_profiling` measures the layer's own cost per span (default on; about
+    /// 30 ms at each start). Off: the report's `overhead` figures are 0.
+    pub fn measure_overhead(mut self, enabled: bool) -> Self {
+        self.measure_overhead = enabled;
+        self
+    }
+
+    /// How often the resource sampler reads CPU and memory (feature `sampler`).
+    pub fn sample_interval(mut self, interval: Duration) -> Self {
+        self.sample_interval = Some(interval);
+        self
+    }
+
+    /// Switches resource sampling off: reports carry `resources: null`.
+    pub fn without_resource_sampling(mut self) -> Self {
+        self.sample_interval = None;
+        self
+    }
+
+    /// Validates the settings and builds the collector.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
+    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), or a zero sample interval.
     pub fn build(self) -> Result<MetricsCollector> {
-        Ok(MetricsCollector {})
+        if self.tick_span.is_empty() {
+            return Err(Error::Config("tick span name must not be empty".into()));
+        }
+        if !(1..=5).contains(&self.significant_figures) {
+            return Err(Error::Config(format!(
+                "significant figures must be 1..=5, got {}",
+                self.significant_figures
+            )));
+        }
+        let lowest = u64::try_from(self.lowest.as_nanos()).unwrap_or(u64::MAX);
+        let highest = u64::try_from(self.highest.as_nanos()).unwrap_or(u64::MAX);
+        if lowest == 0 || highest == 0 {
+            return Err(Error::Config(format!(
+                "histogram bounds must be at least 1 ns, got {:?} .. {:?}",
+                self.lowest, self.highest
+            )));
+        }
+        let template = Histogram::<u64>::new_with_bounds(lowest, highest, self.significant_figures)
+            .map_err(|e| {
+                Error::Config(format!(
+                    "histogram bounds {:?} .. {:?} with {} significant figures: {e:?}",
+                    self.lowest, self.highest, self.significant_figures
+                ))
+            })?;
+        if self.sample_interval == Some(Duration::ZERO) {
+            return Err(Error::Config("sample interval must be above 0".into()));
+        }
+        let shared = Shared::new(self.tick_span, template, quanta::Clock::new());
+        Ok(MetricsCollector {
+            inner: Arc::new(Inner {
+                shared: Arc::new(shared),
+                measure_overhead: self.measure_overhead,
+                sample_interval: self.sample_interval,
+                active: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+impl MetricsCollector {
+    /// A builder with the defaults: tick span `"tick"`, 3 significant figures, 1 ns .. 1 h.
+    pub fn builder() -> MetricsCollectorBuilder {
+        MetricsCollectorBuilder::default()
+    }
+
+    /// A layer to add to your subscriber. Every layer of one collector feeds the same runs.
+    pub fn layer(&self) -> TickProfiler {
+        TickProfiler::new(Arc::clone(&self.inner.shared))
+    }
+
+    /// Whether a run is active.
+    pub fn is_profiling(&self) -> bool {
+        lock(&self.inner.active).is_some()
+    }
+
+    /// Starts a run named `name` from empty histograms: measures the layer's own cost (unless
+    /// switched off), starts the resource sampler, then starts recording.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyProfiling`] if a run is active.
+    pub fn start_profiling(&self, name: &str) -> Result<()> {
+        let mut active = lock(&self.inner.active);
+        if let Some(run) = active.as_ref() {
+            return Err(Error::AlreadyProfiling(run.name.clone()));
+        }
+        let shared = &self.inner.shared;
+        let overhead = if self.inner.measure_overhead {
+            overhead_calibration::measure(&shared.template, &shared.clock)
+        } else {
+            Overhead {
+                per_span_ns: 0.0,
+                empty_span_busy_ns: 0.0,
+                calibration_ticks: 0,
+            }
+        };
+        let run = shared.begin_run();
+        #[cfg(feature = "sampler")]
+        let (sampler, resources_unavailable) = match self.inner.sample_interval {
+            Some(interval) => {
+                let counter_shared = Arc::clone(shared);
+                let ticks: crate::resource_profiler::TickCounter =
+                    Arc::new(move || counter_shared.ticks_so_far(run));
+                match ResourceProfiler::start(interval, ticks) {
+                    Ok(sampler) => (Some(sampler), None),
+                    Err(reason) => (None, Some(reason)),
+                }
+            }
+            None => (None, Some("resource sampling switched off".to_owned())),
+        };
+        #[cfg(not(feature = "sampler"))]
+        let resources_unavailable = Some("built without the `sampler` feature".to_owned());
+        *active = Some(ActiveRun {
+            name: name.to_owned(),
+            run,
+            started_at: SystemTime::now(),
+            started: Instant::now(),
+            overhead,
+            #[cfg(feature = "sampler")]
+            sampler,
+            resources_unavailable,
+        });
+        Ok(())
+    }
+
+    /// Stops the run, stops and joins the resource sampler, and returns the report.
+    ///
+    /// # Errors
+    /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
+    /// not be serialized.
+    pub fn stop_profiling(&self) -> Result<Report> {
+        let run = lock(&self.inner.active).take().ok_or(Error::NotProfiling)?;
+        let shared = &self.inner.shared;
+        shared.end_run();
+        let total_time_s = run.started.elapsed().as_secs_f64();
+        #[cfg(feature = "sampler")]
+        let resources = run.sampler.map(ResourceProfiler::stop);
+        #[cfg(not(feature = "sampler"))]
+        let resources = None;
+        let records = shared.drain(run.run);
+        let count = records.ticks.len();
+        let mut components = std::collections::BTreeMap::new();
+        for (name, (busy, wall)) in &records.components {
+            let stats = ComponentStats {
+                count: busy.len(),
+                latency: LatencyStats::from_histogram(busy, &format!("components.{name}.latency"))?,
+                wall: wall
+                    .as_ref()
+                    .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
+                    .transpose()?,
+            };
+            components.insert(name.clone(), stats);
+        }
+        Ok(Report {
+            schema_version: SCHEMA_VERSION,
+            name: run.name,
+            started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
+            total_time_s,
+            ticks: TickStats {
+                count,
+                throughput_per_s: if total_time_s > 0.0 {
+                    count as f64 / total_time_s
+                } else {
+                    0.0
+                },
+                latency: LatencyStats::from_histogram(&records.ticks, "ticks.latency")?,
+            },
+            components,
+            unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
+            overhead: run.overhead,
+            dropped: Dropped {
+                overflow: records.overflow,
+                missing_span_data: records.missing_span_data,
+            },
+            environment: Environment::current(),
+            resources_unavailable: if resources.is_some() {
+                None
+            } else {
+                run.resources_unavailable
+            },
+            resources,
+        })
     }
 }

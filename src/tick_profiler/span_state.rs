@@ -1,0 +1,61 @@
+//! What the layer keeps about one live span between its callbacks.
+
+/// What a span is to the profiler, decided once per callsite and parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpanKind {
+    /// A tick span (its name is the configured tick name).
+    Tick,
+    /// A span with a tick among its ancestors; the slot indexes its name's histograms.
+    Component {
+        /// Index into the collector's interned span names.
+        slot: u32,
+    },
+    /// Any other span: tracked only so the contextual parent of the next span is known.
+    Ignored,
+}
+
+impl SpanKind {
+    /// Whether spans created beneath this one are components.
+    pub(crate) fn is_tick_or_component(self) -> bool {
+        !matches!(self, SpanKind::Ignored)
+    }
+}
+
+/// Timing state of one span, in raw clock units (converted to ns once, at close).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpanState {
+    pub(crate) kind: SpanKind,
+    /// Sum of the entered intervals.
+    pub(crate) busy_raw: u64,
+    /// For ticks: busy time of direct child spans, so unattributed = busy − children.
+    pub(crate) children_raw: u64,
+    /// Clock at the first enter (for wall time).
+    pub(crate) first_enter_raw: u64,
+    /// Clock at the last exit (for wall time).
+    pub(crate) last_exit_raw: u64,
+    /// How many times the span was entered; wall time is recorded when more than once.
+    pub(crate) enters: u32,
+}
+
+impl SpanState {
+    pub(crate) fn new(kind: SpanKind) -> Self {
+        SpanState {
+            kind,
+            busy_raw: 0,
+            children_raw: 0,
+            first_enter_raw: 0,
+            last_exit_raw: 0,
+            enters: 0,
+        }
+    }
+}
+
+/// A span currently entered on this thread.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    pub(crate) id: u64,
+    pub(crate) state: SpanState,
+    pub(crate) entered_raw: u64,
+    /// A span entered again while already entered (recursion): not timed twice.
+    pub(crate) reentry: bool,
+}
