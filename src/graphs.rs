@@ -250,7 +250,9 @@ fn ns_label(ns: f64) -> String {
 
 /// Seconds with enough digits for runs from milliseconds to minutes.
 fn seconds_label(s: f64) -> String {
-    if s >= 10.0 {
+    if s == 0.0 {
+        "0".to_owned()
+    } else if s >= 10.0 {
         format!("{s:.0}")
     } else if s >= 1.0 {
         format!("{s:.1}")
@@ -264,11 +266,10 @@ fn seconds_label(s: f64) -> String {
 /// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened.
 fn log_span(lo: f64, hi: f64) -> std::ops::Range<f64> {
     let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
-    let hi = if hi.is_finite() && hi > lo {
-        hi
-    } else {
-        lo * 10.0
-    };
+    if !(hi.is_finite() && hi > lo) {
+        // One value: half a decade either side keeps it centred.
+        return (lo / 10f64.sqrt())..(lo * 10f64.sqrt());
+    }
     (lo / 1.5)..(hi * 1.5)
 }
 
@@ -284,8 +285,9 @@ fn zero_to(hi: f64) -> std::ops::Range<f64> {
 fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let root = root.titled(
         &format!(
-            "Scalability: {} runs, {} to {} ticks",
+            "Scalability: {} run{}, {} to {} ticks",
             runs.len(),
+            if runs.len() == 1 { "" } else { "s" },
             count_label(runs.first().map_or(0, |r| r.ticks.count) as f64),
             count_label(runs.last().map_or(0, |r| r.ticks.count) as f64)
         ),
@@ -305,14 +307,16 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         let mut chart = ChartBuilder::on(&panels[0])
             .caption("Throughput", (FONT, 22))
             .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+            .x_label_area_size(56)
+            .y_label_area_size(90)
             .build_cartesian_2d(
                 x_range.clone().log_scale(),
                 zero_to(tps.iter().copied().fold(0.0, f64::max)),
             )?;
         chart
             .configure_mesh()
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .x_desc("ticks per run (log scale)")
             .y_desc("ticks / s")
             .x_label_formatter(&x_fmt)
@@ -331,8 +335,8 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         let mut chart = ChartBuilder::on(&panels[1])
             .caption("Total time", (FONT, 22))
             .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+            .x_label_area_size(56)
+            .y_label_area_size(90)
             .build_cartesian_2d(
                 x_range.clone().log_scale(),
                 log_span(
@@ -343,8 +347,11 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
             )?;
         chart
             .configure_mesh()
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .x_desc("ticks per run (log scale)")
             .y_desc("total time (s, log scale)")
+            .y_labels(12)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|v| seconds_label(*v))
             .draw()?;
@@ -366,11 +373,13 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         let mut chart = ChartBuilder::on(&panels[2])
             .caption("Tick latency", (FONT, 22))
             .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+            .x_label_area_size(56)
+            .y_label_area_size(90)
             .build_cartesian_2d(x_range.clone().log_scale(), zero_to(top * 1.15))?;
         chart
             .configure_mesh()
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .x_desc("ticks per run (log scale)")
             .y_desc("latency per tick (µs)")
             .x_label_formatter(&x_fmt)
@@ -404,11 +413,13 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         let mut chart = ChartBuilder::on(&panels[3])
             .caption("Scaling efficiency", (FONT, 22))
             .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(78)
+            .x_label_area_size(56)
+            .y_label_area_size(90)
             .build_cartesian_2d(x_range.clone().log_scale(), 0.0..top)?;
         chart
             .configure_mesh()
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
             .x_desc("ticks per run (log scale)")
             .y_desc("throughput vs smallest run (%)")
             .x_label_formatter(&x_fmt)
@@ -493,16 +504,16 @@ impl Curve {
     }
 }
 
-/// `x` on the nines axis → the percentile label: 1 → `90%`, 3 → `99.9%`.
+/// `x` on the nines axis → the percentile label: 1 → `90%`, 3 → `99.9%`, 2.5 → `99.7%`.
 fn nines_label(x: f64) -> String {
     let q = 100.0 * (1.0 - 10f64.powf(-x));
-    if (x - x.round()).abs() < 1e-9 && x >= 1.0 {
-        // 99, 99.9, 99.99, … exactly.
-        let digits = (x.round() as usize).saturating_sub(2);
-        format!("{q:.digits$}%")
+    // Enough decimals to tell neighbouring labels apart, never rounding up to "100%".
+    let digits = if (x - x.round()).abs() < 1e-9 {
+        (x.round() as usize).saturating_sub(2)
     } else {
-        format!("{q:.0}%")
-    }
+        (x.floor() as usize).saturating_sub(1)
+    };
+    format!("{q:.digits$}%")
 }
 
 fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResult {
@@ -538,11 +549,14 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
     )?;
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
+        .margin_right(48)
         .x_label_area_size(52)
         .y_label_area_size(90)
         .build_cartesian_2d(0.0..x_max, log_span(lo, hi * 3.0).log_scale())?;
     chart
         .configure_mesh()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
         .x_desc("percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)")
         .y_desc("busy time per span (log scale)")
         .x_labels(x_max.floor() as usize * 2 + 1)
@@ -634,10 +648,12 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         )
         .margin(14)
         .x_label_area_size(44)
-        .y_label_area_size(78)
+        .y_label_area_size(90)
         .build_cartesian_2d(x_range.clone(), 0.0..cpu_max * 1.15)?;
     chart
         .configure_mesh()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
         .x_desc("time since start (s)")
         .y_desc("CPU (% of one core)")
         .x_label_formatter(&|v| seconds_label(*v))
@@ -666,10 +682,12 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         )
         .margin(14)
         .x_label_area_size(44)
-        .y_label_area_size(78)
+        .y_label_area_size(90)
         .build_cartesian_2d(x_range.clone(), zero_to(rss_max * 1.1))?;
     chart
         .configure_mesh()
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
         .x_desc("time since start (s)")
         .y_desc("RSS (MB)")
         .x_label_formatter(&|v| seconds_label(*v))
@@ -708,5 +726,7 @@ mod tests {
         assert_eq!(nines_label(2.0), "99%");
         assert_eq!(nines_label(3.0), "99.9%");
         assert_eq!(nines_label(0.5), "68%");
+        assert_eq!(nines_label(2.5), "99.7%");
+        assert_eq!(nines_label(4.5), "99.997%");
     }
 }

@@ -229,7 +229,10 @@ impl fmt::Display for Digest {
             self.mean_slippage_bp,
         )?;
         for (symbol, qty) in &self.positions {
-            write!(f, " {symbol}={qty}")?;
+            // Sizes are multiples of 0.0001: four decimals show them exactly, minus float noise.
+            let text = format!("{qty:.4}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            write!(f, " {symbol}={text}")?;
         }
         write!(f, ", hash {}", self.hash)
     }

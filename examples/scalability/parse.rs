@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(t.symbol, 0);
         assert_eq!(t.bid, 1.08499);
         assert_eq!(t.ask, 1.08501);
-        assert_eq!(t.bid_size, 938_894.9112);
+        assert_eq!(t.bid_size, 938_894.911_2);
         assert_eq!(t.last, 1.08501);
         assert_eq!(t.last_size, 242_900.8);
         let t = parse_line("5,ESZ5,5000.00,5000.25,9,4.5,,", 2).unwrap();

@@ -1,0 +1,196 @@
+//! Graphs render from Report fixtures alone: valid PNGs of the documented pixel size, atomic
+//! (no temporary files left), and a directory of reports redraws with unrelated JSON skipped.
+
+#![cfg(feature = "plot")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use tickprof::graphs::{
+    LATENCY_SIZE, RESOURCES_SIZE, SCALABILITY_SIZE, latency_distribution, render_dir, resources,
+    scalability_metrics,
+};
+use tickprof::{
+    ComponentStats, Dropped, Environment, Error, LatencyStats, MeanMax, MemoryStats, Overhead,
+    Report, ResourceSample, Resources, SCHEMA_VERSION, TickStats,
+};
+
+/// A histogram of `n` values spread over `[base, 3·base)` plus a 1 % tail at 20·base.
+fn latency(base: u64, n: u64, field: &str) -> LatencyStats {
+    let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).unwrap();
+    for i in 0..n {
+        let v = if i % 100 == 99 {
+            20 * base
+        } else {
+            base + (i * 7919) % (2 * base)
+        };
+        h.record(v).unwrap();
+    }
+    LatencyStats::from_histogram(&h, field).unwrap()
+}
+
+fn fixture(ticks: u64, with_resources: bool) -> Report {
+    let total_time_s = ticks as f64 / 600_000.0;
+    let mut components = BTreeMap::new();
+    for (name, base) in [("parse", 180), ("book_update", 40), ("strategy", 25)] {
+        components.insert(
+            name.to_owned(),
+            ComponentStats {
+                count: ticks,
+                latency: latency(base, ticks, name),
+                wall: None,
+            },
+        );
+    }
+    let samples: Vec<ResourceSample> = (1..=4u32)
+        .map(|i| ResourceSample {
+            elapsed_ms: total_time_s * 1e3 * f64::from(i) / 4.0,
+            cpu_percent: 95.0 + f64::from(i),
+            rss_bytes: 12_000_000 + 4096 * u64::from(i),
+            ticks: ticks * u64::from(i) / 4,
+        })
+        .collect();
+    Report {
+        schema_version: SCHEMA_VERSION,
+        name: format!("scalability_{ticks}"),
+        started_at: "2026-11-24T13:00:00.000Z".to_owned(),
+        total_time_s,
+        ticks: TickStats {
+            count: ticks,
+            throughput_per_s: ticks as f64 / total_time_s,
+            latency: latency(1_200, ticks, "ticks"),
+        },
+        components,
+        unattributed: latency(900, ticks, "unattributed"),
+        overhead: Overhead {
+            per_span_ns: 42.0,
+            empty_span_busy_ns: 20.0,
+            calibration_ticks: 10_000,
+        },
+        dropped: Dropped::default(),
+        environment: Environment::current(),
+        resources: with_resources.then_some(Resources {
+            sample_interval_ms: 250,
+            samples_taken: samples.len() as u64,
+            samples_failed: 0,
+            cpu_percent: MeanMax {
+                mean: 97.5,
+                max: 99.0,
+            },
+            cpu_percent_of_machine: MeanMax {
+                mean: 48.75,
+                max: 49.5,
+            },
+            cpu_time_s: total_time_s * 0.975,
+            memory_bytes: MemoryStats {
+                mean: 12_010_000.0,
+                peak: 12_016_384,
+            },
+            peak_rss_bytes: 12_500_000,
+            samples,
+        }),
+        resources_unavailable: (!with_resources).then(|| "sampler switched off".to_owned()),
+    }
+}
+
+/// The PNG signature and the IHDR chunk's width and height.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+fn no_temp_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.contains(".tmp"), "temporary file left: {name}");
+    }
+}
+
+#[test]
+fn each_graph_is_a_png_of_its_documented_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = [
+        fixture(1_000, true),
+        fixture(100_000, true),
+        fixture(10_000, false),
+    ];
+    let path = dir.path().join("scalability_metrics.png");
+    scalability_metrics(&reports, &path).unwrap();
+    assert_eq!(png_size(&path), SCALABILITY_SIZE);
+    for report in &reports {
+        let path = dir
+            .path()
+            .join(format!("latency_{}.png", report.ticks.count));
+        latency_distribution(report, &path).unwrap();
+        assert_eq!(png_size(&path), LATENCY_SIZE);
+        // With and without resource samples (the 10k fixture has none).
+        let path = dir
+            .path()
+            .join(format!("resources_{}.png", report.ticks.count));
+        resources(report, &path).unwrap();
+        assert_eq!(png_size(&path), RESOURCES_SIZE);
+    }
+    no_temp_files(dir.path());
+}
+
+#[test]
+fn render_dir_draws_every_report_and_skips_other_json() {
+    let dir = tempfile::tempdir().unwrap();
+    for ticks in [1_000, 10_000] {
+        fixture(ticks, true)
+            .save_json(dir.path().join(format!("scalability_{ticks}.json")))
+            .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("scalability_summary.json"),
+        r#"{"runs": []}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.json"), r#"{"a": 1}"#).unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{").unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not json").unwrap();
+
+    let mut written: Vec<String> = render_dir(dir.path())
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert!(png_size(p).0 > 0);
+            p.file_name().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "latency_1000.png",
+            "latency_10000.png",
+            "resources_1000.png",
+            "resources_10000.png",
+            "scalability_metrics.png",
+        ]
+    );
+    no_temp_files(dir.path());
+}
+
+#[test]
+fn nothing_to_draw_is_a_graph_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("other.json"), r#"{"a": 1}"#).unwrap();
+    assert!(matches!(render_dir(dir.path()), Err(Error::Graph { .. })));
+    let path = dir.path().join("scalability_metrics.png");
+    assert!(matches!(
+        scalability_metrics(&[], &path),
+        Err(Error::Graph { .. })
+    ));
+    assert!(!path.exists());
+}
