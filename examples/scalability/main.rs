@@ -25,7 +25,7 @@ mod summary;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -75,6 +75,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), BoxError> {
+    let started = Instant::now();
+    let load_before = load_average();
     let mut builder = MetricsCollector::builder().tick_span("tick");
     if let Some(ms) = args.sample_interval_ms {
         builder = builder.sample_interval(Duration::from_millis(ms));
@@ -123,18 +125,49 @@ fn run(args: &Args) -> Result<(), BoxError> {
         reports.push(report);
     }
 
-    let summary = Summary::new(args.seed, figures, &reports);
-    println!("{}", summary.table());
-    let path = args.out.join("scalability_summary.json");
-    summary.save(&path)?;
-    println!("wrote {}", path.display());
-
     if !args.no_graphs {
         for path in draw_graphs(&reports, &args.out)? {
             println!("wrote {}", path.display());
         }
     }
+
+    let mut summary = Summary::new(args.seed, figures, &reports);
+    summary.driver_wall_time_s = started.elapsed().as_secs_f64();
+    summary.process_peak_rss_bytes = process_peak_rss_bytes();
+    summary.load_average_before = load_before;
+    summary.load_average_after = load_average();
+    println!("{}", summary.table());
+    let path = args.out.join("scalability_summary.json");
+    summary.save(&path)?;
+    println!("wrote {}", path.display());
     Ok(())
+}
+
+/// 1-, 5- and 15-minute load averages (Linux): other work on the machine moves every figure,
+/// so the summary records how busy it was.
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<f64>);
+    Some([
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+        fields.next()?.ok()?,
+    ])
+}
+
+/// The whole process's RSS high-water mark (`VmHWM`, Linux), read without `unsafe`: the figure
+/// the ≤ 32 MB target is about (bare runs, profiled runs and graphs together).
+fn process_peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// Ticks per second.

@@ -118,6 +118,14 @@ pub struct Summary {
     pub runs: Vec<RunFigures>,
     /// The verdicts.
     pub verdicts: Vec<Verdict>,
+    /// Wall time of the whole driver up to writing this file (bare and profiled runs, graphs).
+    pub driver_wall_time_s: f64,
+    /// The driver process's RSS high-water mark (`VmHWM`), when the OS reports it.
+    pub process_peak_rss_bytes: Option<u64>,
+    /// Machine load averages (1, 5, 15 min) when the driver started.
+    pub load_average_before: Option<[f64; 3]>,
+    /// The same when it finished.
+    pub load_average_after: Option<[f64; 3]>,
 }
 
 impl Summary {
@@ -134,6 +142,10 @@ impl Summary {
             seed,
             runs,
             verdicts,
+            driver_wall_time_s: 0.0,
+            process_peak_rss_bytes: None,
+            load_average_before: None,
+            load_average_after: None,
         }
     }
 
@@ -196,6 +208,25 @@ impl Summary {
                 opt(r.cpu_us_per_tick, 3),
             );
         }
+        let _ = writeln!(
+            s,
+            "\ndriver: {:.2} s wall for all runs and graphs; process peak RSS (VmHWM) {}",
+            self.driver_wall_time_s,
+            opt(self.process_peak_rss_bytes.map(|b| b as f64 / 1e6), 1) + " MB"
+        );
+        let load = |l: Option<[f64; 3]>| {
+            l.map_or_else(
+                || "-".to_owned(),
+                |[a, b, c]| format!("{a:.2} {b:.2} {c:.2}"),
+            )
+        };
+        let _ = writeln!(
+            s,
+            "machine load average (1/5/15 min): {} at start, {} at end, {} logical CPUs",
+            load(self.load_average_before),
+            load(self.load_average_after),
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
         let _ = writeln!(s);
         for v in &self.verdicts {
             let _ = writeln!(s, "{} {:<16} {}  ({})", v.icon(), v.check, v.figure, v.rule);
