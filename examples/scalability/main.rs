@@ -204,7 +204,7 @@ fn progress(label: &str, total: u64) -> impl FnMut(u64) + use<> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(total);
         if let Ok(style) =
-            ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} ticks {per_sec} {eta}")
+            ProgressStyle::with_template("{msg:>16} [{wide_bar}] {pos}/{len} ticks {per_sec}")
         {
             bar.set_style(style.progress_chars("=> "));
         }
