@@ -115,10 +115,26 @@ fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
             // Writing to stderr can only fail if stderr is gone; the exit code still says it.
-            let _ = writeln!(std::io::stderr(), "tickprof: error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "tickprof: error: {}", chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each cause only if the message does not already include it (the
+/// library's errors embed their source, anyhow's `{:#}` would repeat it).
+fn chain(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
@@ -199,8 +215,20 @@ fn run(cli: Cli) -> Result<Outcome> {
 }
 
 fn load_report(path: &Path) -> Result<Report> {
-    // The library's errors already name the file (and line and column for bad JSON).
-    Ok(Report::load(path)?)
+    // The library's errors already name the file (and line and column for bad JSON); a JSON
+    // file without a schema_version is most likely another file in the same directory (the
+    // driver's scalability_summary.json), so say so.
+    Report::load(path).map_err(|e| match e {
+        tickprof::Error::Parse { ref message, .. }
+            if message.starts_with("missing field `schema_version`") =>
+        {
+            anyhow::Error::new(e).context(format!(
+                "{} is not a tickprof report (no schema_version)",
+                path.display()
+            ))
+        }
+        e => e.into(),
+    })
 }
 
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
@@ -230,21 +258,19 @@ fn check(
             thresholds_path.display()
         ),
         Some(path) => Some(load_report(path)?),
-        None => {
-            if thresholds.has_baseline_limits() {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "tickprof: note: [baseline] limits of {} skipped: no --baseline given",
-                    thresholds_path.display()
-                );
-            }
-            None
-        }
+        None => None,
     };
     let loaded = reports
         .iter()
         .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
         .collect::<Result<Vec<_>>>()?;
+    if baseline.is_none() && thresholds.has_baseline_limits() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tickprof: note: [baseline] limits of {} skipped: no --baseline given",
+            thresholds_path.display()
+        );
+    }
     let verdicts: Vec<(String, String, Verdict)> = loaded
         .into_iter()
         .map(|(label, report)| {
@@ -400,7 +426,7 @@ fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
         for (check, [metric, value, limit]) in verdict.checks.iter().zip(&rows) {
             let _ = writeln!(
                 out,
-                "  {} {metric:<w0$}  {value:>w1$}  {limit}",
+                "  {} {metric:<w0$}  {value:>w1$}  limit {limit}",
                 mark(check)
             );
         }
@@ -411,11 +437,19 @@ fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
     }
     let _ = writeln!(
         out,
-        "{}: {failed} of {total} checks failed in {} reports",
+        "{}: {failed} of {total} checks failed in {}",
         if failed == 0 { "PASSED" } else { "FAILED" },
-        verdicts.len()
+        reports(verdicts.len())
     );
     out
+}
+
+fn reports(n: usize) -> String {
+    if n == 1 {
+        "1 report".to_owned()
+    } else {
+        format!("{n} reports")
+    }
 }
 
 fn md_cell(text: &str) -> String {
@@ -451,9 +485,9 @@ fn check_markdown(verdicts: &[(String, String, Verdict)]) -> String {
     }
     let _ = writeln!(
         out,
-        "\n**{}**: {failed} of {total} checks failed in {} reports",
+        "\n**{}**: {failed} of {total} checks failed in {}",
         if failed == 0 { "passed" } else { "failed" },
-        verdicts.len()
+        reports(verdicts.len())
     );
     out
 }
