@@ -1074,6 +1074,21 @@ mod tests {
         }
     }
 
+    /// The shipped gate parses and holds the seed's targets.
+    #[test]
+    fn shipped_thresholds_parse() {
+        let t = Thresholds::from_toml_str(
+            include_str!("../reports/thresholds.toml"),
+            Path::new("reports/thresholds.toml"),
+        )
+        .unwrap();
+        assert_eq!(t.ticks.min_throughput_per_s, Some(100_000.0));
+        assert_eq!(t.ticks.max_mean_us, Some(10.0));
+        assert_eq!(t.memory.max_peak_rss_mb, Some(500.0));
+        assert_eq!(t.cpu.max_percent_of_one_core, Some(150.0));
+        assert!(t.evaluate(&run(), None).passed());
+    }
+
     #[test]
     fn emptiness() {
         assert!(parse("").unwrap().is_empty());
