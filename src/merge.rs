@@ -309,6 +309,8 @@ mod tests {
     use crate::thresholds::fixtures::{report, resources};
 
     proptest! {
+        // Each case serializes and decodes a dozen histograms; 64 cases keep this under a second.
+        #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn halves_merge_to_the_whole(
             values in proptest::collection::vec(1u64..50_000_000, 1..400),
