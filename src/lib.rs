@@ -15,4 +15,6 @@ pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
     ResourceSample, Resources, SCHEMA_VERSION, TickStats,
 };
+#[cfg(feature = "sampler")]
+pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
 pub use tick_profiler::TickProfiler;
