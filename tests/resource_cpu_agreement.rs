@@ -3,6 +3,7 @@
 //!
 //! CPU % is process-wide, so the two tests take a lock and never overlap; other test files are
 //! other processes.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -1,5 +1,6 @@
 //! A run with more samples than the series holds keeps at most 2,048 of them, spread over the
 //! whole run, and keeps the CPU and RSS peaks that the accumulators saw.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

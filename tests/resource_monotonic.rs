@@ -1,4 +1,5 @@
 //! Samples carry strictly increasing `elapsed_ms` and non-decreasing `ticks`, within the run.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

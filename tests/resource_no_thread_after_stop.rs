@@ -1,6 +1,7 @@
 //! After `stop` (or a drop without it) no sampler thread is left in the process.
 //!
 //! Counts threads by name across the process, so this file holds one test.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -2,6 +2,7 @@
 //! and the next run, without the spike, reports its own lower peak (the mark is reset at start).
 //!
 //! RSS is process-wide, so this file holds one test.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

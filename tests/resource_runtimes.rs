@@ -1,5 +1,6 @@
 //! Sampling works with no runtime, inside a multi-thread runtime, and inside a `current_thread`
 //! runtime whose only thread is busy: each gets at least the samples the period allows, minus one.
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
