@@ -39,12 +39,13 @@ fn burn_one_core_and_compare(interval: Duration) {
         (mean - os_percent).abs() <= 2.0,
         "mean {mean:.2}% vs OS {os_percent:.2}%"
     );
-    // One busy thread on a shared 2-core machine: well above half a core, never 0 or halved.
+    // The burner ran (on a loaded shared machine it may get less than a core; the OS figure
+    // says how much). Given that, the 2 pp agreement above already rules out 0 and halving.
+    assert!(os_percent > 20.0, "the burner barely ran: {os_percent:.1}%");
     assert!(
-        os_percent > 60.0,
-        "the burner did not get a core: {os_percent:.1}%"
+        mean > os_percent * 0.75,
+        "mean {mean:.2}% vs OS {os_percent:.2}%"
     );
-    assert!(mean > 60.0, "mean {mean:.2}%");
     assert!((resources.cpu_time_s - os_cpu_s).abs() <= 0.025);
     assert!(resources.samples_taken >= 1);
     assert_eq!(resources.samples_failed, 0);
