@@ -2,17 +2,21 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
+mod merge;
 mod metrics_collector;
 mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+pub mod thresholds;
 mod tick_profiler;
 
 pub use error::{Error, Result};
+pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,

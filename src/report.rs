@@ -294,7 +294,14 @@ impl Report {
             path: origin.to_path_buf(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: {
+                // serde_json appends " at line L column C"; the error shows them already.
+                let message = e.to_string();
+                match message.rfind(" at line ") {
+                    Some(cut) => message[..cut].to_owned(),
+                    None => message,
+                }
+            },
         };
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
         if probe.schema_version > SCHEMA_VERSION {

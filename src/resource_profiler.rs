@@ -1,35 +1,348 @@
-//! TEMPORARY stub until the sampler branch lands: reports resources as unavailable.
+//! ResourceProfiler: CPU and memory of the process, sampled on a tokio interval during a run.
+//!
+//! The only code in tickprof that touches sysinfo or tokio.
+//!
+//! # Design
+//! - **Own pid only**: each sample refreshes this process with
+//!   `ProcessRefreshKind::nothing().with_cpu().with_memory().without_tasks()` (tens of µs),
+//!   never the whole process table (milliseconds).
+//! - **CPU from CPU-time deltas**: a sample's CPU is Δ`accumulated_cpu_time()` / Δwall, not
+//!   sysinfo's `cpu_usage()`, which re-reads the machine's jiffies only every 200 ms and reads half
+//!   the truth at a 100 ms period. The baseline refresh happens in [`ResourceProfiler::start`] and
+//!   is not a sample (no fake 0 first sample); a closing refresh in [`ResourceProfiler::stop`] makes
+//!   the totals cover the whole run, so `cpu_percent.mean` (= CPU time / wall time, time-weighted)
+//!   agrees with the OS's own accounting for start → stop.
+//! - **Always a dedicated thread** (`tickprof-sampler`) running a current-thread runtime, whatever
+//!   runtime the caller is in: `stop` is synchronous, and awaiting a task spawned on the caller's
+//!   runtime would mean blocking one of its workers (a deadlock on a one-worker runtime, a panic
+//!   with `block_on`); a busy `current_thread` runtime or CPU-bound workers would starve the task
+//!   (zero samples); and only an owned thread can be joined, so nothing runs after `stop`.
+//!   Cost: one mostly-sleeping thread.
+//! - **Tracing off**: the thread runs under [`tracing::subscriber::NoSubscriber`], so nothing the
+//!   sampler (or its dependencies) might trace reaches the TickProfiler.
+//! - **Bounded memory**: see [`series`]; at most [`MAX_SAMPLES`] samples are stored.
+
+mod procfs;
+mod series;
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::Poll;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crate::report::Resources;
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+use tokio::sync::oneshot;
+use tokio::time::MissedTickBehavior;
 
-/// Live count of ticks completed in the current run.
+use crate::report::{MeanMax, Resources};
+use procfs::PeakSource;
+use series::{Raw, Series};
+
+/// Live count of ticks completed in the current run (the collector provides it).
+///
+/// Called once per sample on the sampler thread, so it must be cheap and must not block (an
+/// atomic load, or a sum of a few). Values are clamped to be non-decreasing within a run.
 pub type TickCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
-/// Default sampling period.
-pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(250);
 
-/// Stub.
-#[derive(Debug)]
-pub struct ResourceProfiler;
+/// The sampling period used when none is configured: 500 ms.
+///
+/// CPU time advances in 10 ms steps (`USER_HZ` = 100), so one sample's CPU % is accurate to
+/// ±10 ms / period: ±10 pp at 100 ms, ±2 pp at 500 ms. The run's mean is exact at any period (it
+/// is total CPU time / total wall time); the period decides how noisy the series and its `max`
+/// are. 500 ms keeps `max` within ~2 pp and costs ≈ 0.06 % of one core (measured on a 2-vCPU VM:
+/// ≈ 280 µs of thread CPU per sample, all in: wake-up, timer, a cold refresh of five `/proc`
+/// files), and still stores 17 minutes of samples before the series is decimated. Pass 100 ms
+/// (the seed's default) for finer graphs of short runs, at ≈ 0.25 % of one core.
+pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_millis(500);
 
-impl ResourceProfiler {
-    /// Stub.
-    pub fn start(_interval: Duration, _ticks: TickCounter) -> Result<ResourceProfiler, String> {
-        Err("resource sampler not built yet".into())
+/// Most samples kept in [`Resources::samples`]; longer runs are decimated (peaks kept).
+pub(crate) const MAX_SAMPLES: usize = 2048;
+
+/// Name of the sampler thread (visible in `/proc/self/task/*/comm`, truncated to 15 bytes).
+const THREAD_NAME: &str = "tickprof-sampler";
+
+/// One successful reading of the process.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// CPU time (user + system) since process start, ms.
+    cpu_ms: u64,
+    /// Resident memory, bytes.
+    rss_bytes: u64,
+}
+
+/// Reads this process through sysinfo, refreshing nothing but our own pid.
+struct Probe {
+    system: System,
+    pid: Pid,
+    kind: ProcessRefreshKind,
+}
+
+impl Probe {
+    fn new() -> Result<Self, String> {
+        let pid = sysinfo::get_current_pid()
+            .map_err(|e| format!("sysinfo cannot find this process's pid: {e}"))?;
+        let system =
+            System::new().map_err(|e| format!("sysinfo cannot read processes here: {e}"))?;
+        Ok(Probe {
+            system,
+            pid,
+            kind: ProcessRefreshKind::nothing()
+                .with_cpu()
+                .with_memory()
+                .without_tasks(),
+        })
     }
-    /// Stub.
-    pub fn stop(self) -> Resources {
-        Resources {
-            sample_interval_ms: 0,
-            samples_taken: 0,
-            samples_failed: 0,
-            cpu_percent: Default::default(),
-            cpu_percent_of_machine: Default::default(),
-            cpu_time_s: 0.0,
-            memory_bytes: Default::default(),
-            peak_rss_bytes: 0,
-            samples: Vec::new(),
+
+    /// One refresh; `None` when sysinfo could not update our process (counted by the caller).
+    fn read(&mut self) -> Option<Reading> {
+        let updated = self.system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[self.pid]),
+            false,
+            self.kind,
+        );
+        if updated == 0 {
+            return None;
+        }
+        let process = self.system.process(self.pid)?;
+        Some(Reading {
+            cpu_ms: process.accumulated_cpu_time(),
+            rss_bytes: process.memory(),
+        })
+    }
+}
+
+/// The sampler's state, owned by its thread.
+struct Sampler {
+    probe: Probe,
+    ticks: TickCounter,
+    /// When the baseline was read: `elapsed_ms` counts from here.
+    start: Instant,
+    /// The previous successful reading and when it was taken.
+    last: (Instant, Reading),
+    last_ticks: u64,
+    series: Series,
+}
+
+impl Sampler {
+    /// Reads the process and records a sample (or the closing reading), or counts a failure.
+    fn sample(&mut self, closing: bool) {
+        let now = Instant::now();
+        let Some(reading) = self.probe.read() else {
+            self.series.record_failure();
+            if closing {
+                self.series.finish(None);
+            }
+            return;
+        };
+        let (last_at, last) = self.last;
+        // A failed refresh leaves `last` alone, so the next sample spans both periods correctly.
+        let cpu_ms = reading.cpu_ms.saturating_sub(last.cpu_ms);
+        let wall_s = now.saturating_duration_since(last_at).as_secs_f64();
+        self.last_ticks = self.last_ticks.max((self.ticks)());
+        let raw = Raw::new(
+            now.saturating_duration_since(self.start).as_secs_f64() * 1_000.0,
+            cpu_ms,
+            wall_s,
+            reading.rss_bytes,
+            self.last_ticks,
+        );
+        self.last = (now, reading);
+        if closing {
+            self.series.finish(Some(raw));
+        } else {
+            self.series.push(raw);
         }
     }
+}
+
+/// The interval loop: one sample per period until `stop` fires (or its sender is dropped), then
+/// the closing sample.
+async fn sample_loop(
+    mut sampler: Sampler,
+    interval: Duration,
+    mut stop: oneshot::Receiver<()>,
+) -> Series {
+    // The baseline was read in `start`; the first sample is due one period later.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    // After a stall (suspended VM, starved thread) resume one period later: no burst of
+    // back-to-back samples with meaningless CPU %.
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        // `select!` needs tokio's `macros` feature; two polls by hand do the same.
+        let stopped = poll_fn(|cx| {
+            if Pin::new(&mut stop).poll(cx).is_ready() {
+                return Poll::Ready(true);
+            }
+            ticker.poll_tick(cx).map(|_| false)
+        })
+        .await;
+        if stopped {
+            break;
+        }
+        sampler.sample(false);
+    }
+    sampler.sample(true);
+    sampler.series
+}
+
+/// Samples CPU and memory of this process on a dedicated thread between `start` and `stop`.
+///
+/// ```no_run
+/// # use std::sync::{Arc, atomic::{AtomicU64, Ordering}};
+/// use tickprof::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
+/// let ticks = Arc::new(AtomicU64::new(0));
+/// let counter: TickCounter = { let t = ticks.clone(); Arc::new(move || t.load(Ordering::Relaxed)) };
+/// let profiler = ResourceProfiler::start(DEFAULT_SAMPLE_INTERVAL, counter).expect("sampling");
+/// // ... run the backtest, ticks.fetch_add(1, Ordering::Relaxed) per tick ...
+/// let resources = profiler.stop();
+/// println!("CPU {:.1}% (max {:.1}%)", resources.cpu_percent.mean, resources.cpu_percent.max);
+/// ```
+#[derive(Debug)]
+pub struct ResourceProfiler {
+    interval: Duration,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Series>>,
+    peak: PeakSource,
+}
+
+impl ResourceProfiler {
+    /// Starts sampling every `interval`. Err(reason) when the platform/sysinfo cannot sample (the
+    /// report then carries `resources: null` and `resources_unavailable: reason`).
+    ///
+    /// The baseline refresh runs here, on the caller's thread, so a platform sysinfo cannot read
+    /// fails now rather than after the run. Resets the process's RSS high-water mark (see
+    /// [`Resources::peak_rss_bytes`]). Safe to call inside or outside any tokio runtime; it waits
+    /// (synchronously, well under a millisecond) for the sampler thread to start.
+    ///
+    /// # Errors
+    /// A lowercase reason: zero `interval`, sysinfo cannot read this process, or the sampler
+    /// thread or its runtime could not be created.
+    pub fn start(interval: Duration, ticks: TickCounter) -> Result<ResourceProfiler, String> {
+        if interval.is_zero() {
+            return Err("sample interval must be greater than zero".to_owned());
+        }
+        let mut probe = Probe::new()?;
+        let peak = PeakSource::at_start();
+        let start = Instant::now();
+        let baseline = probe
+            .read()
+            .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
+        let last_ticks = ticks();
+        let sampler = Sampler {
+            probe,
+            ticks,
+            start,
+            last: (start, baseline),
+            last_ticks,
+            series: Series::new(interval.as_secs_f64(), MAX_SAMPLES),
+        };
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
+        let thread = std::thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || {
+                // Built here, not in `start`: a Runtime must not be dropped in async context,
+                // and `start` may be called from one.
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build();
+                let runtime = match runtime {
+                    Ok(runtime) => {
+                        let _ = ready_tx.send(Ok(()));
+                        runtime
+                    }
+                    Err(e) => {
+                        let _ =
+                            ready_tx.send(Err(format!("cannot build the sampler runtime: {e}")));
+                        return Series::new(0.0, 4);
+                    }
+                };
+                tracing::subscriber::with_default(
+                    tracing::subscriber::NoSubscriber::default(),
+                    || runtime.block_on(sample_loop(sampler, interval, stop_rx)),
+                )
+            })
+            .map_err(|e| format!("cannot spawn the sampler thread: {e}"))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(ResourceProfiler {
+                interval,
+                stop: Some(stop_tx),
+                thread: Some(thread),
+                peak,
+            }),
+            Ok(Err(reason)) => {
+                let _ = thread.join();
+                Err(reason)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err("the sampler thread exited at start".to_owned())
+            }
+        }
+    }
+
+    /// Stops the task, joins its thread (or awaits the task), returns the run's resources.
+    ///
+    /// Always a dedicated thread here (see the module docs), so this joins it. Takes a closing
+    /// sample first, so the figures cover start → stop. Blocks for one refresh plus a thread
+    /// wake-up (≈ 0.1–0.3 ms); fine to call from async code (it never uses `block_on`). When it
+    /// returns, the sampler thread has exited.
+    pub fn stop(mut self) -> Resources {
+        let series = self.join();
+        let summary = series.summary();
+        let (peak_rss_bytes, sampled_only) = self.peak.at_stop(summary.memory_bytes.peak);
+        if sampled_only {
+            warn_once_peak_fallback();
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        Resources {
+            sample_interval_ms: u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX),
+            samples_taken: summary.samples_taken,
+            samples_failed: summary.samples_failed,
+            cpu_percent: summary.cpu_percent,
+            cpu_percent_of_machine: MeanMax {
+                mean: summary.cpu_percent.mean / cores,
+                max: summary.cpu_percent.max / cores,
+            },
+            cpu_time_s: summary.cpu_time_s,
+            memory_bytes: summary.memory_bytes,
+            peak_rss_bytes,
+            samples: summary.samples,
+        }
+    }
+
+    /// Signals the thread and waits for it; an empty series if it panicked (never propagated).
+    fn join(&mut self) -> Series {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(series)) => series,
+            Some(Err(_)) => {
+                eprintln!("[tickprof] the resource sampler thread panicked; its samples are lost");
+                Series::new(0.0, 4)
+            }
+            None => Series::new(0.0, 4),
+        }
+    }
+}
+
+impl Drop for ResourceProfiler {
+    /// A profiler dropped without `stop` still stops and joins its thread.
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
+/// Says once per process that `peak_rss_bytes` fell back to the sampled maximum.
+fn warn_once_peak_fallback() {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "[tickprof] cannot reset the RSS high-water mark (/proc/self/clear_refs); \
+             peak_rss_bytes is the largest sampled RSS and may miss spikes between samples"
+        );
+    });
 }

@@ -32,15 +32,17 @@ fn ticks(n: u64) {
 #[test]
 fn layer_attached_after_spans_exist() {
     let collector = collector();
-    let (reloadable, handle) =
-        tracing_subscriber::reload::Layer::new(None::<tickprof::TickProfiler>);
+    // Start with the layer of another, never-started collector: an enabled layer that records
+    // nothing. (`None` would make the subscriber's level hint OFF and disable the early spans.)
+    let (reloadable, handle) = tracing_subscriber::reload::Layer::new(self::collector().layer());
     let subscriber = tracing_subscriber::registry().with(reloadable);
     let report = tracing::subscriber::with_default(subscriber, || {
         // Created and entered before the layer exists.
         let early_tick = tracing::info_span!("tick");
         let early_component = early_tick.in_scope(|| tracing::info_span!("parse"));
-        handle.reload(Some(collector.layer())).unwrap();
+        handle.reload(collector.layer()).unwrap();
         collector.start_profiling("late").unwrap();
+        assert!(early_tick.id().is_some() && early_component.id().is_some());
         // The layer never saw these spans created: it classifies them from the registry.
         early_tick.in_scope(|| early_component.in_scope(|| std::hint::black_box(1)));
         drop(early_component);

@@ -1,2 +1,621 @@
-//! placeholder
-fn main() {}
+//! `tickprof`: the CI gate over saved reports. Summaries, threshold checks, baseline
+//! comparisons and exact merges.
+//!
+//! Exit codes: 0 when everything passed, 1 when a check failed (or, with `compare
+//! --fail-on-slower`, a metric got worse beyond noise), 2 on usage, I/O or parse errors. This file
+//! is the only place that reads files, prints or decides exit codes; the decisions themselves are
+//! the library's pure functions (`tickprof::thresholds`, `tickprof::compare`, merging).
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use tickprof::compare::{CompareOptions, Comparison, Row, compare};
+use tickprof::thresholds::{Bound, Check, CheckKind, Thresholds, Verdict};
+use tickprof::{Report, Shards, merge_reports};
+
+/// Gate, compare and merge tickprof reports.
+#[derive(Debug, Parser)]
+#[command(name = "tickprof", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the summary block of a saved report.
+    Summary {
+        /// A report written by `Report::save_json`.
+        report: PathBuf,
+    },
+    /// Check reports against thresholds: exit 0 if every check passes, 1 if any fails.
+    Check {
+        /// Reports to check (each against every threshold).
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// The thresholds TOML file (see reports/thresholds.toml).
+        #[arg(long, value_name = "FILE.toml")]
+        thresholds: PathBuf,
+        /// A baseline report for the `[baseline]` limits.
+        #[arg(long, value_name = "BASE.json")]
+        baseline: Option<PathBuf>,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also write the results as JUnit XML to this file.
+        #[arg(long, value_name = "FILE.xml")]
+        junit: Option<PathBuf>,
+    },
+    /// Compare two reports metric by metric: faster, slower or within noise.
+    Compare {
+        /// The reference report.
+        base: PathBuf,
+        /// The report to judge.
+        new: PathBuf,
+        /// Changes smaller than this (%) are within noise.
+        #[arg(long, default_value_t = 5.0, value_parser = parse_pct)]
+        noise_pct: f64,
+        /// Output format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 1 if any metric is worse beyond noise.
+        #[arg(long)]
+        fail_on_slower: bool,
+    },
+    /// Merge reports exactly (histograms added, percentiles recomputed) into one.
+    Merge {
+        /// Reports to merge; for sequential shards, in the order they ran.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Where to write the merged report (atomically).
+        #[arg(short, long, value_name = "OUT.json")]
+        output: PathBuf,
+        /// How the runs relate in time: decides total_time_s (sum or max) and so throughput.
+        #[arg(long, value_enum)]
+        shards: ShardsArg,
+        /// Name of the merged report (default: the shared name, or the names joined with `+`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Aligned lines for a terminal or a log.
+    Text,
+    /// GitHub-flavoured Markdown, for a CI job summary.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ShardsArg {
+    /// One after another: total_time_s is the sum, throughput that of one worker.
+    Sequential,
+    /// At the same time: total_time_s is the longest, throughput the job's aggregate.
+    Parallel,
+}
+
+/// What a successful command concluded.
+enum Outcome {
+    Passed,
+    Failed,
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit 2 here (clap's convention); `--help` and `--version` exit 0.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Passed) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(e) => {
+            // Writing to stderr can only fail if stderr is gone; the exit code still says it.
+            let _ = writeln!(std::io::stderr(), "tickprof: error: {}", chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes, each cause only if the message does not already include it (the
+/// library's errors embed their source, anyhow's `{:#}` would repeat it).
+fn chain(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Summary { report } => {
+            let report = load_report(&report)?;
+            emit(&format!("{}\n", report.summary()))?;
+            Ok(Outcome::Passed)
+        }
+        Command::Check {
+            reports,
+            thresholds,
+            baseline,
+            format,
+            junit,
+        } => check(
+            &reports,
+            &thresholds,
+            baseline.as_deref(),
+            format,
+            junit.as_deref(),
+        ),
+        Command::Compare {
+            base,
+            new,
+            noise_pct,
+            format,
+            fail_on_slower,
+        } => {
+            let (b, n) = (load_report(&base)?, load_report(&new)?);
+            let options = CompareOptions::default().noise_pct(noise_pct);
+            let comparison = compare(&b, &n, &options)?;
+            let header = format!(
+                "base: {} ({}), new: {} ({}); {noise_pct}% noise floor, 95% intervals",
+                base.display(),
+                b.name,
+                new.display(),
+                n.name
+            );
+            emit(&match format {
+                Format::Text => compare_text(&header, &comparison),
+                Format::Markdown => compare_markdown(&header, &comparison),
+            })?;
+            Ok(if fail_on_slower && comparison.any_worse() {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            })
+        }
+        Command::Merge {
+            reports,
+            output,
+            shards,
+            name,
+        } => {
+            let loaded = reports
+                .iter()
+                .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
+                .collect::<Result<Vec<_>>>()?;
+            let shards = match shards {
+                ShardsArg::Sequential => Shards::Sequential,
+                ShardsArg::Parallel => Shards::Parallel,
+            };
+            let mut merged = merge_reports(loaded.iter().map(|(p, r)| (p.as_str(), r)), shards)?;
+            if let Some(name) = name {
+                merged.name = name;
+            }
+            merged.save_json(&output)?;
+            emit(&format!(
+                "merged {} reports ({} ticks) into {}\n",
+                loaded.len(),
+                thousands(merged.ticks.count),
+                output.display()
+            ))?;
+            Ok(Outcome::Passed)
+        }
+    }
+}
+
+fn load_report(path: &Path) -> Result<Report> {
+    // The library's errors already name the file (and line and column for bad JSON); a JSON
+    // file without a schema_version is most likely another file in the same directory (the
+    // driver's scalability_summary.json), so say so.
+    Report::load(path).map_err(|e| match e {
+        tickprof::Error::Parse { ref message, .. }
+            if message.starts_with("missing field `schema_version`") =>
+        {
+            anyhow::Error::new(e).context(format!(
+                "{} is not a tickprof report (no schema_version)",
+                path.display()
+            ))
+        }
+        e => e.into(),
+    })
+}
+
+fn load_thresholds(path: &Path) -> Result<Thresholds> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let thresholds = Thresholds::from_toml_str(&text, path)?;
+    if thresholds.is_empty() {
+        bail!(
+            "{}: no limits set; a gate that checks nothing would pass anything",
+            path.display()
+        );
+    }
+    Ok(thresholds)
+}
+
+fn check(
+    reports: &[PathBuf],
+    thresholds_path: &Path,
+    baseline_path: Option<&Path>,
+    format: Format,
+    junit: Option<&Path>,
+) -> Result<Outcome> {
+    let thresholds = load_thresholds(thresholds_path)?;
+    let baseline = match baseline_path {
+        Some(path) if !thresholds.has_baseline_limits() => bail!(
+            "--baseline {} given but {} sets no [baseline] limits",
+            path.display(),
+            thresholds_path.display()
+        ),
+        Some(path) => Some(load_report(path)?),
+        None => None,
+    };
+    let loaded = reports
+        .iter()
+        .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
+        .collect::<Result<Vec<_>>>()?;
+    if baseline.is_none() && thresholds.has_baseline_limits() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tickprof: note: [baseline] limits of {} skipped: no --baseline given",
+            thresholds_path.display()
+        );
+    }
+    let verdicts: Vec<(String, String, Verdict)> = loaded
+        .into_iter()
+        .map(|(label, report)| {
+            let verdict = thresholds.evaluate(&report, baseline.as_ref());
+            (label, report.name, verdict)
+        })
+        .collect();
+    let out = match format {
+        Format::Text => check_text(&verdicts),
+        Format::Markdown => check_markdown(&verdicts),
+    };
+    if let Some(path) = junit {
+        write_atomically(path, junit_xml(&verdicts).as_bytes())?;
+    }
+    emit(&out)?;
+    Ok(if verdicts.iter().all(|(_, _, v)| v.passed()) {
+        Outcome::Passed
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth exit 2.
+fn emit(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("stdout"),
+        _ => Ok(()),
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(file_name) = path.file_name() else {
+        bail!("{}: not a file path", path.display());
+    };
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(e).with_context(|| path.display().to_string());
+    }
+    Ok(())
+}
+
+fn parse_pct(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a percentage >= 0, got `{s}`")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
+
+/// `1234567` → `1,234,567`.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn value(v: f64, unit: &str) -> String {
+    if !v.is_finite() {
+        return "n/a".to_owned();
+    }
+    match unit {
+        "ticks/s" => format!("{} ticks/s", thousands(v.round().max(0.0) as u64)),
+        "µs" => format!("{v:.3} µs"),
+        "MB" => format!("{v:.1} MB"),
+        "%" => format!("{v:.1}%"),
+        _ => thousands(v.round().max(0.0) as u64),
+    }
+}
+
+fn signed(v: f64, unit: &str) -> String {
+    let magnitude = value(v.abs(), unit);
+    if v < 0.0 {
+        format!("-{magnitude}")
+    } else {
+        format!("+{magnitude}")
+    }
+}
+
+fn mark(check: &Check) -> &'static str {
+    if check.passed { "✅" } else { "❌" }
+}
+
+fn check_value(check: &Check) -> String {
+    match (check.value, &check.note) {
+        (Some(v), _) => value(v, check.unit),
+        (None, Some(why)) => format!("missing ({why})"),
+        (None, None) => "missing".to_owned(),
+    }
+}
+
+fn check_limit(check: &Check) -> String {
+    let limit = format!(
+        "{} {}",
+        check.bound.symbol(),
+        value(check.limit, check.unit)
+    );
+    match check.kind {
+        CheckKind::Absolute => limit,
+        CheckKind::Baseline {
+            baseline,
+            max_regression_pct,
+        } => {
+            let sign = match check.bound {
+                Bound::AtMost => '+',
+                Bound::AtLeast => '-',
+            };
+            format!(
+                "{limit} (baseline {} {sign}{max_regression_pct}%)",
+                value(baseline, check.unit)
+            )
+        }
+    }
+}
+
+fn failed_count(verdict: &Verdict) -> usize {
+    verdict.violations().count()
+}
+
+fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
+    let mut out = String::new();
+    let (mut total, mut failed) = (0, 0);
+    for (label, name, verdict) in verdicts {
+        let _ = writeln!(out, "{label} ({name})");
+        let rows: Vec<[String; 3]> = verdict
+            .checks
+            .iter()
+            .map(|c| [c.name(), check_value(c), check_limit(c)])
+            .collect();
+        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        let (w0, w1) = (width(0), width(1));
+        for (check, [metric, value, limit]) in verdict.checks.iter().zip(&rows) {
+            let _ = writeln!(
+                out,
+                "  {} {metric:<w0$}  {value:>w1$}  limit {limit}",
+                mark(check)
+            );
+        }
+        let f = failed_count(verdict);
+        let _ = writeln!(out, "  {f} of {} checks failed", verdict.checks.len());
+        total += verdict.checks.len();
+        failed += f;
+    }
+    let _ = writeln!(
+        out,
+        "{}: {failed} of {total} checks failed in {}",
+        if failed == 0 { "PASSED" } else { "FAILED" },
+        reports(verdicts.len())
+    );
+    out
+}
+
+fn reports(n: usize) -> String {
+    if n == 1 {
+        "1 report".to_owned()
+    } else {
+        format!("{n} reports")
+    }
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+fn check_markdown(verdicts: &[(String, String, Verdict)]) -> String {
+    let mut out = String::from("## tickprof check\n");
+    let (mut total, mut failed) = (0, 0);
+    for (label, name, verdict) in verdicts {
+        let f = failed_count(verdict);
+        let status = if f == 0 { "✅" } else { "❌" };
+        let _ = writeln!(
+            out,
+            "\n### {status} `{}` ({}): {f} of {} checks failed\n",
+            md_cell(label),
+            md_cell(name),
+            verdict.checks.len()
+        );
+        let _ = writeln!(out, "| | metric | value | limit |\n|:-:|---|--:|--:|");
+        for c in &verdict.checks {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                mark(c),
+                md_cell(&c.name()),
+                md_cell(&check_value(c)),
+                md_cell(&check_limit(c))
+            );
+        }
+        total += verdict.checks.len();
+        failed += f;
+    }
+    let _ = writeln!(
+        out,
+        "\n**{}**: {failed} of {total} checks failed in {}",
+        if failed == 0 { "passed" } else { "failed" },
+        reports(verdicts.len())
+    );
+    out
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: one test suite per report, one test case per check. No timestamps or durations, so
+/// the file is reproducible.
+fn junit_xml(verdicts: &[(String, String, Verdict)]) -> String {
+    let total: usize = verdicts.iter().map(|(_, _, v)| v.checks.len()).sum();
+    let failed: usize = verdicts.iter().map(|(_, _, v)| failed_count(v)).sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"tickprof check\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
+    );
+    for (label, name, verdict) in verdicts {
+        let label = xml_escape(label);
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{label}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
+            verdict.checks.len(),
+            failed_count(verdict)
+        );
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"report.name\" value=\"{}\"/></properties>",
+            xml_escape(name)
+        );
+        for c in &verdict.checks {
+            let case = format!(
+                "    <testcase name=\"{}\" classname=\"{label}\"",
+                xml_escape(&c.name())
+            );
+            let detail = xml_escape(&format!("{}, limit {}", check_value(c), check_limit(c)));
+            if c.passed {
+                let _ = writeln!(
+                    out,
+                    "{case}>\n      <system-out>{detail}</system-out>\n    </testcase>"
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{case}>\n      <failure type=\"threshold\" message=\"{detail}\"/>\n    </testcase>"
+                );
+            }
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    let _ = writeln!(out, "</testsuites>");
+    out
+}
+
+fn compare_cells(row: &Row) -> [String; 6] {
+    let v = |x: Option<f64>| x.map_or_else(|| "—".to_owned(), |x| value(x, row.unit));
+    let diff = row
+        .diff()
+        .map_or_else(|| "—".to_owned(), |d| signed(d, row.unit));
+    let pct = row
+        .diff_pct()
+        .map_or_else(|| "—".to_owned(), |p| format!("{p:+.1}%"));
+    let interval = row.interval.map_or_else(
+        || "—".to_owned(),
+        |(lo, hi)| format!("[{}, {}]", signed(lo, row.unit), signed(hi, row.unit)),
+    );
+    [
+        row.metric.clone(),
+        v(row.base),
+        v(row.new),
+        diff,
+        pct,
+        interval,
+    ]
+}
+
+const COMPARE_HEADER: [&str; 7] = ["metric", "base", "new", "diff", "%", "95% interval", "call"];
+
+fn compare_text(header: &str, comparison: &Comparison) -> String {
+    let mut rows: Vec<[String; 7]> = vec![COMPARE_HEADER.map(str::to_owned)];
+    for row in &comparison.rows {
+        let [a, b, c, d, e, f] = compare_cells(row);
+        rows.push([a, b, c, d, e, f, row.call_word().to_owned()]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = format!("{header}\n");
+    for r in &rows {
+        let mut line = format!("{:<w$}", r[0], w = widths[0]);
+        for i in 1..6 {
+            let _ = write!(line, "  {:>w$}", r[i], w = widths[i]);
+        }
+        let _ = write!(line, "  {}", r[6]);
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+fn compare_markdown(header: &str, comparison: &Comparison) -> String {
+    let mut out = format!("## tickprof compare\n\n{}\n\n", md_cell(header));
+    let _ = writeln!(out, "| {} |", COMPARE_HEADER.join(" | "));
+    let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|---|");
+    for row in &comparison.rows {
+        let cells = compare_cells(row);
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            md_cell(&cells[0]),
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            cells[5],
+            row.call_word()
+        );
+    }
+    out
+}

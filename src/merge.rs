@@ -1,0 +1,410 @@
+//! Exact merges of reports: a backtest sharded across processes or machines, or a run split into
+//! parts, becomes one report as if one profiler had seen every tick.
+//!
+//! Histograms are decoded and added, so every percentile of the merge is what one histogram over
+//! all the values would give, not an average of percentiles (which has no meaning). Reports whose
+//! histograms were recorded with different settings cannot be added exactly and are an error.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::error::{Error, Result};
+use crate::report::{
+    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
+    Resources, SCHEMA_VERSION, TickStats,
+};
+
+/// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
+/// (`ticks.count / total_time_s` in both cases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// The runs happened one after another (parts of a replay on one worker): wall times add
+    /// up, the throughput is that of the one worker, and resource samples are concatenated.
+    Sequential,
+    /// The runs happened at the same time (processes or machines): the job took as long as its
+    /// longest shard, the throughput is the job's aggregate, and `resources` is `null` because
+    /// the CPU and memory of separate processes are not one process's figures.
+    Parallel,
+}
+
+impl Report {
+    /// Merges `reports` exactly, naming each by its `name` in errors; see [`merge_reports`].
+    ///
+    /// # Errors
+    /// As [`merge_reports`].
+    pub fn merge(reports: &[Report], shards: Shards) -> Result<Report> {
+        merge_reports(reports.iter().map(|r| (r.name.as_str(), r)), shards)
+    }
+}
+
+/// Merges labelled reports (the label, a file name for instance, names the report in errors).
+///
+/// Counts and dropped records are summed; every histogram (ticks, unattributed, each
+/// component's busy and wall time) is the sum of the shards' histograms and its statistics are
+/// recomputed from it; components are the union. `total_time_s` is the sum for
+/// [`Shards::Sequential`] and the maximum for [`Shards::Parallel`]; `started_at` is the earliest.
+/// The name is the shared name, or the distinct names joined with `+`. Environment fields that
+/// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
+/// shards (the conservative floor).
+///
+/// # Errors
+/// [`Error::Merge`] if there are no reports or two histograms of the same field were recorded
+/// with different bounds or precision (naming both reports and the field);
+/// [`Error::Histogram`] if a histogram blob cannot be decoded.
+pub fn merge_reports<'a>(
+    reports: impl IntoIterator<Item = (&'a str, &'a Report)>,
+    shards: Shards,
+) -> Result<Report> {
+    let reports: Vec<(&str, &Report)> = reports.into_iter().collect();
+    let Some(&(_, first)) = reports.first() else {
+        return Err(Error::Merge("no reports to merge".to_owned()));
+    };
+
+    let mut ticks = Sum::new("ticks.latency");
+    let mut unattributed = Sum::new("unattributed");
+    let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
+    let mut count = 0u64;
+    let mut dropped = Dropped::default();
+    for &(label, report) in &reports {
+        count += report.ticks.count;
+        ticks.add(label, &report.ticks.latency)?;
+        unattributed.add(label, &report.unattributed)?;
+        dropped.overflow += report.dropped.overflow;
+        dropped.missing_span_data += report.dropped.missing_span_data;
+        for (name, c) in &report.components {
+            let entry = components
+                .entry(name.as_str())
+                .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
+            entry.0 += c.count;
+            entry.1.add(label, &c.latency)?;
+            if let Some(wall) = &c.wall {
+                entry
+                    .2
+                    .get_or_insert_with(|| Sum::new(format!("components.{name}.wall")))
+                    .add(label, wall)?;
+            }
+        }
+    }
+
+    let times = reports.iter().map(|(_, r)| r.total_time_s);
+    let total_time_s = match shards {
+        Shards::Sequential => times.sum(),
+        Shards::Parallel => times.fold(0.0, f64::max),
+    };
+    let throughput_per_s = if total_time_s > 0.0 {
+        count as f64 / total_time_s
+    } else {
+        0.0
+    };
+    let (resources, resources_unavailable) = match merge_resources(&reports, shards) {
+        Ok(r) => (Some(r), None),
+        Err(reason) => (None, Some(reason)),
+    };
+
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        name: join_distinct(reports.iter().map(|(_, r)| r.name.as_str())),
+        started_at: reports
+            .iter()
+            .map(|(_, r)| r.started_at.as_str())
+            .min()
+            .unwrap_or(first.started_at.as_str())
+            .to_owned(),
+        total_time_s,
+        ticks: TickStats {
+            count,
+            throughput_per_s,
+            latency: ticks.finish()?,
+        },
+        components: components
+            .into_iter()
+            .map(|(name, (count, latency, wall))| {
+                let stats = ComponentStats {
+                    count,
+                    latency: latency.finish()?,
+                    wall: wall.map(Sum::finish).transpose()?,
+                };
+                Ok((name.to_owned(), stats))
+            })
+            .collect::<Result<_>>()?,
+        unattributed: unattributed.finish()?,
+        overhead: Overhead {
+            per_span_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.per_span_ns)),
+            empty_span_busy_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.empty_span_busy_ns)),
+            calibration_ticks: reports
+                .iter()
+                .map(|(_, r)| r.overhead.calibration_ticks)
+                .max()
+                .unwrap_or(0),
+        },
+        dropped,
+        environment: merge_environment(&reports),
+        resources,
+        resources_unavailable,
+    })
+}
+
+/// A running sum of one field's histograms, remembering which report set its settings.
+struct Sum {
+    field: String,
+    total: Option<(Histogram<u64>, String)>,
+}
+
+impl Sum {
+    fn new(field: impl Into<String>) -> Self {
+        Sum {
+            field: field.into(),
+            total: None,
+        }
+    }
+
+    fn add(&mut self, label: &str, stats: &LatencyStats) -> Result<()> {
+        let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
+        match &mut self.total {
+            None => self.total = Some((h, label.to_owned())),
+            Some((total, first)) => {
+                let settings = |h: &Histogram<u64>| (h.low(), h.high(), h.sigfig());
+                let (want, got) = (settings(total), settings(&h));
+                if want != got {
+                    return Err(Error::Merge(format!(
+                        "histogram settings of `{}` differ: {first} has low {}, high {}, sigfig {} \
+                         but {label} has low {}, high {}, sigfig {}",
+                        self.field, want.0, want.1, want.2, got.0, got.1, got.2
+                    )));
+                }
+                total.add(&h).map_err(|e| {
+                    Error::Merge(format!("cannot add `{}` of {label}: {e:?}", self.field))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<LatencyStats> {
+        match self.total {
+            Some((h, _)) => LatencyStats::from_histogram(&h, &self.field),
+            // Unreachable in practice (every report has these fields), but an empty histogram
+            // is the honest answer rather than a panic.
+            None => {
+                let empty = Histogram::<u64>::new(3)
+                    .map_err(|e| Error::histogram(&self.field, format!("{e:?}")))?;
+                LatencyStats::from_histogram(&empty, &self.field)
+            }
+        }
+    }
+}
+
+fn merge_resources(
+    reports: &[(&str, &Report)],
+    shards: Shards,
+) -> std::result::Result<Resources, String> {
+    let mut all = Vec::with_capacity(reports.len());
+    for (label, report) in reports {
+        match &report.resources {
+            Some(r) => all.push((*report, r)),
+            None => {
+                let why = report
+                    .resources_unavailable
+                    .as_deref()
+                    .unwrap_or("no reason given");
+                return Err(format!("{label} has no resources ({why})"));
+            }
+        }
+    }
+    if shards == Shards::Parallel {
+        return Err(
+            "parallel shards: CPU and memory of separate processes are not one \
+                    process's figures; see each shard's report"
+                .to_owned(),
+        );
+    }
+    let samples_taken: u64 = all.iter().map(|(_, r)| r.samples_taken).sum();
+    // The report's means are over every sample, so the merged mean weights each shard by its
+    // sample count.
+    let weighted = |f: fn(&Resources) -> f64| {
+        if samples_taken == 0 {
+            0.0
+        } else {
+            all.iter()
+                .map(|(_, r)| f(r) * r.samples_taken as f64)
+                .sum::<f64>()
+                / samples_taken as f64
+        }
+    };
+    let mut samples = Vec::new();
+    let (mut offset_ms, mut offset_ticks) = (0.0, 0u64);
+    for (report, r) in &all {
+        samples.extend(r.samples.iter().map(|s| {
+            let mut s = *s;
+            s.elapsed_ms += offset_ms;
+            s.ticks += offset_ticks;
+            s
+        }));
+        offset_ms += report.total_time_s * 1_000.0;
+        offset_ticks += report.ticks.count;
+    }
+    Ok(Resources {
+        sample_interval_ms: all
+            .iter()
+            .map(|(_, r)| r.sample_interval_ms)
+            .min()
+            .unwrap_or(0),
+        samples_taken,
+        samples_failed: all.iter().map(|(_, r)| r.samples_failed).sum(),
+        cpu_percent: MeanMax {
+            mean: weighted(|r| r.cpu_percent.mean),
+            max: max_f64(all.iter().map(|(_, r)| r.cpu_percent.max)),
+        },
+        cpu_percent_of_machine: MeanMax {
+            mean: weighted(|r| r.cpu_percent_of_machine.mean),
+            max: max_f64(all.iter().map(|(_, r)| r.cpu_percent_of_machine.max)),
+        },
+        cpu_time_s: all.iter().map(|(_, r)| r.cpu_time_s).sum(),
+        memory_bytes: MemoryStats {
+            mean: weighted(|r| r.memory_bytes.mean),
+            peak: all
+                .iter()
+                .map(|(_, r)| r.memory_bytes.peak)
+                .max()
+                .unwrap_or(0),
+        },
+        peak_rss_bytes: all.iter().map(|(_, r)| r.peak_rss_bytes).max().unwrap_or(0),
+        samples,
+    })
+}
+
+fn merge_environment(reports: &[(&str, &Report)]) -> Environment {
+    let envs: Vec<&Environment> = reports.iter().map(|(_, r)| &r.environment).collect();
+    let models: Vec<&str> = envs.iter().filter_map(|e| e.cpu_model.as_deref()).collect();
+    Environment {
+        crate_version: join_distinct(envs.iter().map(|e| e.crate_version.as_str())),
+        os: join_distinct(envs.iter().map(|e| e.os.as_str())),
+        arch: join_distinct(envs.iter().map(|e| e.arch.as_str())),
+        logical_cores: envs.iter().map(|e| e.logical_cores).max().unwrap_or(0),
+        cpu_model: (!models.is_empty()).then(|| join_distinct(models.into_iter())),
+    }
+}
+
+/// The distinct values in first-seen order, joined with `+`.
+fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for v in values {
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen.join("+")
+}
+
+fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::thresholds::fixtures::{report, resources};
+
+    proptest! {
+        // Each case serializes and decodes a dozen histograms; 64 cases keep this under a second.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn halves_merge_to_the_whole(
+            values in proptest::collection::vec(1u64..50_000_000, 1..400),
+            split in 0usize..400,
+        ) {
+            let split = split % (values.len() + 1);
+            let (a, b) = values.split_at(split);
+            let whole = report("run", &values, &[("c", &values)]);
+            let merged = Report::merge(
+                &[report("run", a, &[("c", a)]), report("run", b, &[("c", b)])],
+                Shards::Sequential,
+            ).unwrap();
+            prop_assert_eq!(merged.ticks.count, whole.ticks.count);
+            prop_assert_eq!(&merged.ticks.latency, &whole.ticks.latency);
+            prop_assert_eq!(&merged.components["c"].latency, &whole.components["c"].latency);
+            prop_assert_eq!(merged.components["c"].count, whole.components["c"].count);
+            prop_assert!((merged.total_time_s - whole.total_time_s).abs() <= 1e-9 * whole.total_time_s);
+            let l = &merged.ticks.latency;
+            prop_assert!(l.min_ns <= l.p50_ns);
+            prop_assert!(l.p50_ns <= l.p90_ns && l.p90_ns <= l.p95_ns);
+            prop_assert!(l.p95_ns <= l.p99_ns && l.p99_ns <= l.p999_ns);
+            prop_assert!(l.p999_ns <= l.max_ns);
+        }
+    }
+
+    #[test]
+    fn parallel_takes_the_longest_shard() {
+        let a = report("a", &[1_000_000, 1_000_000], &[]);
+        let b = report("b", &[3_000_000], &[]);
+        let m = Report::merge(&[a, b], Shards::Parallel).unwrap();
+        assert_eq!(m.name, "a+b");
+        assert!((m.total_time_s - 0.003).abs() < 1e-12);
+        assert!((m.ticks.throughput_per_s - 1_000.0).abs() < 1e-6);
+        assert_eq!(m.resources, None);
+        assert!(m.resources_unavailable.is_some());
+    }
+
+    #[test]
+    fn sequential_resources_are_weighted_and_concatenated() {
+        let mut a = report("r", &[1_000_000], &[]);
+        let mut b = report("r", &[1_000_000], &[]);
+        a.resources = Some(resources(100.0, 90.0, 2.0));
+        let mut rb = resources(300.0, 60.0, 2.0);
+        rb.samples_taken = 20;
+        rb.samples = vec![crate::report::ResourceSample {
+            elapsed_ms: 0.5,
+            cpu_percent: 60.0,
+            rss_bytes: 1,
+            ticks: 1,
+        }];
+        b.resources = Some(rb);
+        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        let r = m.resources.unwrap();
+        assert_eq!(r.peak_rss_bytes, 300_000_000);
+        assert!((r.cpu_percent.mean - 70.0).abs() < 1e-9);
+        assert_eq!(r.samples_taken, 30);
+        assert!((r.samples[0].elapsed_ms - 1.5).abs() < 1e-9);
+        assert_eq!(r.samples[0].ticks, 2);
+    }
+
+    #[test]
+    fn missing_resources_give_a_reason() {
+        let mut a = report("a", &[1_000], &[]);
+        a.resources = Some(resources(1.0, 1.0, 1.0));
+        let b = report("b", &[1_000], &[]);
+        let m = merge_reports([("a.json", &a), ("b.json", &b)], Shards::Sequential).unwrap();
+        assert_eq!(m.resources, None);
+        assert_eq!(
+            m.resources_unavailable.as_deref(),
+            Some("b.json has no resources (sampler off)")
+        );
+    }
+
+    #[test]
+    fn different_settings_are_an_error() {
+        let a = report("a", &[1_000], &[]);
+        let mut b = report("b", &[1_000], &[]);
+        let h = Histogram::<u64>::new_with_bounds(1, 1_000_000, 2).unwrap();
+        b.ticks.latency = LatencyStats::from_histogram(&h, "t").unwrap();
+        let err = merge_reports([("a.json", &a), ("b.json", &b)], Shards::Sequential)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a.json") && err.contains("b.json"), "{err}");
+        assert!(
+            err.contains("ticks.latency") && err.contains("sigfig 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn nothing_to_merge_is_an_error() {
+        assert!(matches!(
+            Report::merge(&[], Shards::Sequential),
+            Err(Error::Merge(_))
+        ));
+    }
+}

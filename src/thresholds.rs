@@ -1,0 +1,1124 @@
+//! Performance gates: limits read strictly from TOML, evaluated against a [`Report`] (and
+//! optionally a baseline report) into a [`Verdict`].
+//!
+//! Pure functions: no I/O, no printing. A limit that is missed is a result (a failed [`Check`]),
+//! never an error; errors are for thresholds that cannot be read. A metric the thresholds name
+//! but the report lacks (a component that never ran, `resources: null`, a run without ticks) is
+//! a failed check too: a gate that passes because it measured nothing is not a gate.
+//!
+//! Metric names, as printed and as used in `[baseline.metrics]`:
+//!
+//! | metric | unit | better |
+//! |---|---|---|
+//! | `ticks.count` | ticks | higher |
+//! | `ticks.throughput_per_s` | ticks/s | higher |
+//! | `ticks.{mean,p50,p90,p95,p99,p999}_us` | µs | lower |
+//! | `unattributed.{mean,p50,…,p999}_us` | µs | lower |
+//! | `components.<name>.count` | spans | higher |
+//! | `components.<name>.{mean,p50,…,p999}_us` | µs | lower |
+//! | `memory.peak_rss_mb` | 10⁶ bytes | lower |
+//! | `cpu.percent_of_one_core` | % (mean) | lower |
+//! | `cpu.percent_of_machine` | % (mean) | lower |
+//! | `cpu.time_per_tick_us` | µs of CPU | lower |
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::report::{LatencyStats, Report};
+
+/// Every limit of a gate, as written in a thresholds TOML file.
+///
+/// Every section and key is optional; unknown keys are rejected, so a typo fails loudly instead
+/// of silently disabling a limit. Units are in the key names.
+///
+/// # Example
+/// ```
+/// # #[cfg(feature = "cli")] {
+/// use std::path::Path;
+/// use tickprof::thresholds::Thresholds;
+///
+/// let thresholds = Thresholds::from_toml_str(
+///     "[ticks]\nmin_throughput_per_s = 100_000\nmax_mean_us = 10\n",
+///     Path::new("thresholds.toml"),
+/// )?;
+/// assert_eq!(thresholds.ticks.max_mean_us, Some(10.0));
+/// # }
+/// # Ok::<(), tickprof::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Thresholds {
+    /// `[ticks]`: limits on the tick spans.
+    #[serde(default)]
+    pub ticks: TickLimits,
+    /// `[unattributed]`: limits on the tick time no component span accounts for.
+    #[serde(default)]
+    pub unattributed: LatencyLimits,
+    /// `[memory]`: limits on resident memory.
+    #[serde(default)]
+    pub memory: MemoryLimits,
+    /// `[cpu]`: limits on CPU use.
+    #[serde(default)]
+    pub cpu: CpuLimits,
+    /// `[components.<name>]`: limits per component span name.
+    #[serde(default)]
+    pub components: BTreeMap<String, ComponentLimits>,
+    /// `[baseline]`: limits relative to a baseline report.
+    #[serde(default)]
+    pub baseline: Option<BaselineLimits>,
+}
+
+/// `[ticks]` limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TickLimits {
+    /// Fewest tick spans the run must have closed.
+    #[serde(default)]
+    pub min_count: Option<u64>,
+    /// Lowest acceptable `ticks.throughput_per_s`.
+    #[serde(default, deserialize_with = "limit")]
+    pub min_throughput_per_s: Option<f64>,
+    /// Highest acceptable mean tick latency, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_mean_us: Option<f64>,
+    /// Highest acceptable median tick latency, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p50_us: Option<f64>,
+    /// Highest acceptable 90th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p90_us: Option<f64>,
+    /// Highest acceptable 95th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p95_us: Option<f64>,
+    /// Highest acceptable 99th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p99_us: Option<f64>,
+    /// Highest acceptable 99.9th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p999_us: Option<f64>,
+}
+
+/// Latency limits (`[unattributed]`), µs.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LatencyLimits {
+    /// Highest acceptable mean, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_mean_us: Option<f64>,
+    /// Highest acceptable median, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p50_us: Option<f64>,
+    /// Highest acceptable 90th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p90_us: Option<f64>,
+    /// Highest acceptable 95th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p95_us: Option<f64>,
+    /// Highest acceptable 99th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p99_us: Option<f64>,
+    /// Highest acceptable 99.9th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p999_us: Option<f64>,
+}
+
+/// `[components.<name>]` limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ComponentLimits {
+    /// Fewest spans of this name the run must have closed.
+    #[serde(default)]
+    pub min_count: Option<u64>,
+    /// Highest acceptable mean busy time, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_mean_us: Option<f64>,
+    /// Highest acceptable median, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p50_us: Option<f64>,
+    /// Highest acceptable 90th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p90_us: Option<f64>,
+    /// Highest acceptable 95th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p95_us: Option<f64>,
+    /// Highest acceptable 99th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p99_us: Option<f64>,
+    /// Highest acceptable 99.9th percentile, µs.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p999_us: Option<f64>,
+}
+
+/// `[memory]` limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MemoryLimits {
+    /// Highest acceptable `resources.peak_rss_bytes`, in MB of 10⁶ bytes (as the summary prints).
+    #[serde(default, deserialize_with = "limit")]
+    pub max_peak_rss_mb: Option<f64>,
+}
+
+/// `[cpu]` limits, on the mean over the run's samples.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CpuLimits {
+    /// Highest acceptable `resources.cpu_percent.mean` (100 = one core busy).
+    #[serde(default, deserialize_with = "limit")]
+    pub max_percent_of_one_core: Option<f64>,
+    /// Highest acceptable `resources.cpu_percent_of_machine.mean` (100 = every core busy).
+    #[serde(default, deserialize_with = "limit")]
+    pub max_percent_of_machine: Option<f64>,
+    /// Highest acceptable CPU time (user + system) per tick, µs: efficiency that does not
+    /// depend on how many cores the machine has.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_cpu_time_per_tick_us: Option<f64>,
+}
+
+/// `[baseline]`: how much worse than a baseline report a run may be.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BaselineLimits {
+    /// Largest acceptable regression in %, for the default metric set: `ticks.throughput_per_s`,
+    /// `ticks.mean_us`, `ticks.p50_us`, `ticks.p99_us`, `memory.peak_rss_mb` (when the baseline
+    /// has resources) and `mean_us`/`p99_us` of every component in the baseline.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_regression_pct: Option<f64>,
+    /// `[baseline.metrics]`: per-metric overrides and additions, metric name → largest
+    /// acceptable regression in %.
+    #[serde(default, deserialize_with = "metric_pcts")]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// Which side of its limit a value must stay on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `value <= limit` (latencies, memory, CPU).
+    AtMost,
+    /// `value >= limit` (throughput, counts).
+    AtLeast,
+}
+
+impl Bound {
+    fn holds(self, value: f64, limit: f64) -> bool {
+        match self {
+            Bound::AtMost => value <= limit,
+            Bound::AtLeast => value >= limit,
+        }
+    }
+
+    /// `≤` or `≥`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Bound::AtMost => "≤",
+            Bound::AtLeast => "≥",
+        }
+    }
+}
+
+/// Where a check's limit comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CheckKind {
+    /// A fixed limit from the thresholds.
+    Absolute,
+    /// A limit derived from a baseline report's value of the same metric.
+    Baseline {
+        /// The baseline's value.
+        baseline: f64,
+        /// The regression allowed, in %.
+        max_regression_pct: f64,
+    },
+}
+
+/// One limit applied to one metric of one report.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Check {
+    /// The metric's name (`ticks.p99_us`, `components.strategy.mean_us`, …).
+    pub metric: String,
+    /// Its value in the report, in `unit`; `None` when the report lacks it (see `note`).
+    pub value: Option<f64>,
+    /// The limit, in `unit`.
+    pub limit: f64,
+    /// Which side of the limit passes.
+    pub bound: Bound,
+    /// The unit of `value` and `limit`: `µs`, `ticks/s`, `MB`, `%` or empty for counts.
+    pub unit: &'static str,
+    /// Absolute or relative to a baseline.
+    pub kind: CheckKind,
+    /// Whether the value is present and on the right side of the limit.
+    pub passed: bool,
+    /// Why the value is missing, when it is.
+    pub note: Option<String>,
+}
+
+impl Check {
+    /// A name unique within a verdict: the metric, with ` vs baseline` for relative checks.
+    pub fn name(&self) -> String {
+        match self.kind {
+            CheckKind::Absolute => self.metric.clone(),
+            CheckKind::Baseline { .. } => format!("{} vs baseline", self.metric),
+        }
+    }
+}
+
+/// The outcome of every check of a [`Thresholds`] against one report.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Verdict {
+    /// Every check, in the order of the thresholds file's sections.
+    pub checks: Vec<Check>,
+}
+
+impl Verdict {
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+
+    /// The checks that failed.
+    pub fn violations(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+}
+
+impl Thresholds {
+    /// Parses a thresholds file strictly; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// [`Error::Parse`](crate::Error::Parse) with `origin`, line and column for malformed TOML,
+    /// an unknown key (named in the message), a negative or non-finite limit, or an unknown
+    /// metric name in `[baseline.metrics]`.
+    #[cfg(feature = "cli")]
+    pub fn from_toml_str(text: &str, origin: &std::path::Path) -> crate::Result<Self> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((1, 1), |span| line_column(text, span.start));
+            crate::Error::Parse {
+                path: origin.to_path_buf(),
+                line,
+                column,
+                message: e.message().trim_end().to_owned(),
+            }
+        })
+    }
+
+    /// Whether no limit at all is set: a gate that would pass anything.
+    pub fn is_empty(&self) -> bool {
+        self.absolute_limits().is_empty() && !self.has_baseline_limits()
+    }
+
+    /// Whether `[baseline]` sets any limit (and so needs a baseline report).
+    pub fn has_baseline_limits(&self) -> bool {
+        self.baseline
+            .as_ref()
+            .is_some_and(|b| b.max_regression_pct.is_some() || !b.metrics.is_empty())
+    }
+
+    /// Checks `report` against every limit; relative limits only when `baseline` is given.
+    pub fn evaluate(&self, report: &Report, baseline: Option<&Report>) -> Verdict {
+        let mut checks: Vec<Check> = self
+            .absolute_limits()
+            .into_iter()
+            .map(|(metric, limit)| {
+                let value = metric.value(report);
+                make_check(&metric, value, limit, CheckKind::Absolute)
+            })
+            .collect();
+        if let (Some(limits), Some(base)) = (&self.baseline, baseline) {
+            checks.extend(baseline_checks(limits, report, base));
+        }
+        Verdict { checks }
+    }
+
+    /// Every absolute limit, in file order of sections.
+    fn absolute_limits(&self) -> Vec<(Metric, f64)> {
+        let mut out = Vec::new();
+        let t = &self.ticks;
+        if let Some(n) = t.min_count {
+            out.push((Metric::TickCount, n as f64));
+        }
+        if let Some(v) = t.min_throughput_per_s {
+            out.push((Metric::Throughput, v));
+        }
+        let tick_latency = [
+            t.max_mean_us,
+            t.max_p50_us,
+            t.max_p90_us,
+            t.max_p95_us,
+            t.max_p99_us,
+            t.max_p999_us,
+        ];
+        push_latency(&mut out, tick_latency, Metric::Tick);
+        let u = &self.unattributed;
+        let unattributed = [
+            u.max_mean_us,
+            u.max_p50_us,
+            u.max_p90_us,
+            u.max_p95_us,
+            u.max_p99_us,
+            u.max_p999_us,
+        ];
+        push_latency(&mut out, unattributed, Metric::Unattributed);
+        if let Some(v) = self.memory.max_peak_rss_mb {
+            out.push((Metric::PeakRssMb, v));
+        }
+        if let Some(v) = self.cpu.max_percent_of_one_core {
+            out.push((Metric::CpuOfOneCore, v));
+        }
+        if let Some(v) = self.cpu.max_percent_of_machine {
+            out.push((Metric::CpuOfMachine, v));
+        }
+        if let Some(v) = self.cpu.max_cpu_time_per_tick_us {
+            out.push((Metric::CpuTimePerTick, v));
+        }
+        for (name, c) in &self.components {
+            if let Some(n) = c.min_count {
+                out.push((Metric::ComponentCount(name.clone()), n as f64));
+            }
+            let latency = [
+                c.max_mean_us,
+                c.max_p50_us,
+                c.max_p90_us,
+                c.max_p95_us,
+                c.max_p99_us,
+                c.max_p999_us,
+            ];
+            push_latency(&mut out, latency, |stat| {
+                Metric::Component(name.clone(), stat)
+            });
+        }
+        out
+    }
+}
+
+fn push_latency(
+    out: &mut Vec<(Metric, f64)>,
+    limits: [Option<f64>; 6],
+    metric: impl Fn(Stat) -> Metric,
+) {
+    for (stat, limit) in Stat::ALL.into_iter().zip(limits) {
+        if let Some(limit) = limit {
+            out.push((metric(stat), limit));
+        }
+    }
+}
+
+fn make_check(
+    metric: &Metric,
+    value: std::result::Result<f64, String>,
+    limit: f64,
+    kind: CheckKind,
+) -> Check {
+    let bound = metric.bound();
+    let (value, note) = match value {
+        Ok(v) => (Some(v), None),
+        Err(why) => (None, Some(why)),
+    };
+    Check {
+        metric: metric.to_string(),
+        passed: value.is_some_and(|v| bound.holds(v, limit)),
+        value,
+        limit,
+        bound,
+        unit: metric.unit(),
+        kind,
+        note,
+    }
+}
+
+/// The relative checks: the default set under a global `max_regression_pct`, then the
+/// per-metric overrides (which replace a default entry of the same name).
+fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> Vec<Check> {
+    let mut wanted: BTreeMap<Metric, f64> = BTreeMap::new();
+    if let Some(pct) = limits.max_regression_pct {
+        let mut defaults = vec![
+            Metric::Throughput,
+            Metric::Tick(Stat::Mean),
+            Metric::Tick(Stat::P50),
+            Metric::Tick(Stat::P99),
+        ];
+        if base.resources.is_some() {
+            defaults.push(Metric::PeakRssMb);
+        }
+        for name in base.components.keys() {
+            defaults.push(Metric::Component(name.clone(), Stat::Mean));
+            defaults.push(Metric::Component(name.clone(), Stat::P99));
+        }
+        wanted.extend(defaults.into_iter().map(|m| (m, pct)));
+    }
+    for (name, pct) in &limits.metrics {
+        // Names were validated when the TOML was read; a hand-built one that does not parse is
+        // reported as a failed check rather than dropped.
+        match Metric::parse(name) {
+            Some(metric) => {
+                wanted.insert(metric, *pct);
+            }
+            None => {
+                wanted.insert(Metric::Unknown(name.clone()), *pct);
+            }
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|(metric, pct)| {
+            let kind = |baseline| CheckKind::Baseline {
+                baseline,
+                max_regression_pct: pct,
+            };
+            match metric.value(base) {
+                Ok(b) => {
+                    let limit = match metric.bound() {
+                        Bound::AtMost => b * (1.0 + pct / 100.0),
+                        Bound::AtLeast => b * (1.0 - pct / 100.0),
+                    };
+                    make_check(&metric, metric.value(report), limit, kind(b))
+                }
+                Err(why) => make_check(
+                    &metric,
+                    Err(format!("not in the baseline: {why}")),
+                    f64::NAN,
+                    kind(f64::NAN),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A latency statistic of a histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stat {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+}
+
+impl Stat {
+    pub(crate) const ALL: [Stat; 6] = [
+        Stat::Mean,
+        Stat::P50,
+        Stat::P90,
+        Stat::P95,
+        Stat::P99,
+        Stat::P999,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean_us",
+            Stat::P50 => "p50_us",
+            Stat::P90 => "p90_us",
+            Stat::P95 => "p95_us",
+            Stat::P99 => "p99_us",
+            Stat::P999 => "p999_us",
+        }
+    }
+
+    /// The quantile, `None` for the mean.
+    pub(crate) fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::Mean => None,
+            Stat::P50 => Some(0.50),
+            Stat::P90 => Some(0.90),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            Stat::P999 => Some(0.999),
+        }
+    }
+
+    /// The statistic in µs.
+    pub(crate) fn of(self, l: &LatencyStats) -> f64 {
+        let ns = match self {
+            Stat::Mean => l.mean_ns,
+            Stat::P50 => l.p50_ns as f64,
+            Stat::P90 => l.p90_ns as f64,
+            Stat::P95 => l.p95_ns as f64,
+            Stat::P99 => l.p99_ns as f64,
+            Stat::P999 => l.p999_ns as f64,
+        };
+        ns / 1_000.0
+    }
+
+    fn parse(key: &str) -> Option<Stat> {
+        Stat::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// One quantity of a report; see the module docs for the names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Metric {
+    TickCount,
+    Throughput,
+    Tick(Stat),
+    Unattributed(Stat),
+    PeakRssMb,
+    CpuOfOneCore,
+    CpuOfMachine,
+    CpuTimePerTick,
+    ComponentCount(String),
+    Component(String, Stat),
+    /// A name that does not parse (only from hand-built thresholds); always missing.
+    Unknown(String),
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Metric::TickCount => f.write_str("ticks.count"),
+            Metric::Throughput => f.write_str("ticks.throughput_per_s"),
+            Metric::Tick(s) => write!(f, "ticks.{}", s.key()),
+            Metric::Unattributed(s) => write!(f, "unattributed.{}", s.key()),
+            Metric::PeakRssMb => f.write_str("memory.peak_rss_mb"),
+            Metric::CpuOfOneCore => f.write_str("cpu.percent_of_one_core"),
+            Metric::CpuOfMachine => f.write_str("cpu.percent_of_machine"),
+            Metric::CpuTimePerTick => f.write_str("cpu.time_per_tick_us"),
+            Metric::ComponentCount(name) => write!(f, "components.{name}.count"),
+            Metric::Component(name, s) => write!(f, "components.{name}.{}", s.key()),
+            Metric::Unknown(name) => f.write_str(name),
+        }
+    }
+}
+
+const METRIC_NAMES: &str = "ticks.count, ticks.throughput_per_s, ticks.<stat>, \
+     unattributed.<stat>, components.<name>.count, components.<name>.<stat>, \
+     memory.peak_rss_mb, cpu.percent_of_one_core, cpu.percent_of_machine, \
+     cpu.time_per_tick_us (<stat>: mean_us, p50_us, p90_us, p95_us, p99_us, p999_us)";
+
+impl Metric {
+    /// Parses a metric name; component names may contain dots (the statistic is the last part).
+    pub(crate) fn parse(name: &str) -> Option<Metric> {
+        let fixed = match name {
+            "ticks.count" => Some(Metric::TickCount),
+            "ticks.throughput_per_s" => Some(Metric::Throughput),
+            "memory.peak_rss_mb" => Some(Metric::PeakRssMb),
+            "cpu.percent_of_one_core" => Some(Metric::CpuOfOneCore),
+            "cpu.percent_of_machine" => Some(Metric::CpuOfMachine),
+            "cpu.time_per_tick_us" => Some(Metric::CpuTimePerTick),
+            _ => None,
+        };
+        if fixed.is_some() {
+            return fixed;
+        }
+        if let Some(stat) = name.strip_prefix("ticks.") {
+            return Stat::parse(stat).map(Metric::Tick);
+        }
+        if let Some(stat) = name.strip_prefix("unattributed.") {
+            return Stat::parse(stat).map(Metric::Unattributed);
+        }
+        let rest = name.strip_prefix("components.")?;
+        let (component, stat) = rest.rsplit_once('.')?;
+        if component.is_empty() {
+            return None;
+        }
+        if stat == "count" {
+            return Some(Metric::ComponentCount(component.to_owned()));
+        }
+        Stat::parse(stat).map(|s| Metric::Component(component.to_owned(), s))
+    }
+
+    pub(crate) fn bound(&self) -> Bound {
+        match self {
+            Metric::TickCount | Metric::Throughput | Metric::ComponentCount(_) => Bound::AtLeast,
+            _ => Bound::AtMost,
+        }
+    }
+
+    pub(crate) fn unit(&self) -> &'static str {
+        match self {
+            Metric::TickCount | Metric::ComponentCount(_) | Metric::Unknown(_) => "",
+            Metric::Throughput => "ticks/s",
+            Metric::Tick(_)
+            | Metric::Unattributed(_)
+            | Metric::Component(..)
+            | Metric::CpuTimePerTick => "µs",
+            Metric::PeakRssMb => "MB",
+            Metric::CpuOfOneCore | Metric::CpuOfMachine => "%",
+        }
+    }
+
+    /// The metric's value in `report`, or why it has none. Latencies of spans that never closed
+    /// and CPU figures without samples are missing, not zero: zero would pass every limit.
+    pub(crate) fn value(&self, report: &Report) -> std::result::Result<f64, String> {
+        let ticks = report.ticks.count;
+        let no_ticks = || "no tick spans were recorded".to_owned();
+        match self {
+            Metric::TickCount => Ok(ticks as f64),
+            Metric::Throughput => Ok(report.ticks.throughput_per_s),
+            Metric::Tick(stat) if ticks > 0 => Ok(stat.of(&report.ticks.latency)),
+            Metric::Unattributed(stat) if ticks > 0 => Ok(stat.of(&report.unattributed)),
+            Metric::Tick(_) | Metric::Unattributed(_) => Err(no_ticks()),
+            Metric::ComponentCount(name) => {
+                Ok(report.components.get(name).map_or(0, |c| c.count) as f64)
+            }
+            Metric::Component(name, stat) => match report.components.get(name) {
+                Some(c) if c.count > 0 => Ok(stat.of(&c.latency)),
+                Some(_) => Err(format!("component `{name}` has no closed spans")),
+                None => Err(format!("component `{name}` is not in the report")),
+            },
+            Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
+            Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
+                let r = resources(report)?;
+                if r.samples_taken == 0 {
+                    return Err("no CPU samples were taken".to_owned());
+                }
+                match self {
+                    Metric::CpuOfOneCore => Ok(r.cpu_percent.mean),
+                    Metric::CpuOfMachine => Ok(r.cpu_percent_of_machine.mean),
+                    _ if ticks > 0 => Ok(r.cpu_time_s * 1e6 / ticks as f64),
+                    _ => Err(no_ticks()),
+                }
+            }
+            Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
+        }
+    }
+}
+
+fn resources(report: &Report) -> std::result::Result<&crate::report::Resources, String> {
+    report
+        .resources
+        .as_ref()
+        .ok_or_else(|| match &report.resources_unavailable {
+            Some(reason) => format!("resources are null: {reason}"),
+            None => "resources are null".to_owned(),
+        })
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+#[cfg(feature = "cli")]
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit_once('\n')
+        .map_or(before, |(_, last)| last)
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Reads an optional limit, rejecting what no limit can be (negative, NaN, infinite), so the
+/// TOML parser can point at the offending value.
+fn limit<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(d)?;
+    check_limit(value)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn check_limit(value: f64) -> std::result::Result<f64, String> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("a limit must be a finite number >= 0, got {value}"))
+    }
+}
+
+/// A validated metric name, so an unknown one is reported at its key's position.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct MetricKey(String);
+
+impl<'de> Deserialize<'de> for MetricKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        match Metric::parse(&name) {
+            Some(_) => Ok(MetricKey(name)),
+            None => Err(serde::de::Error::custom(format!(
+                "unknown metric `{name}`; expected one of {METRIC_NAMES}"
+            ))),
+        }
+    }
+}
+
+/// A validated percentage.
+struct Pct(f64);
+
+impl<'de> Deserialize<'de> for Pct {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = f64::deserialize(d)?;
+        check_limit(value)
+            .map(Pct)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn metric_pcts<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
+    let map = BTreeMap::<MetricKey, Pct>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+}
+
+/// Report fixtures for the unit tests of this crate's pure modules.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::collections::BTreeMap;
+
+    use hdrhistogram::Histogram;
+
+    use crate::report::{
+        ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
+        Resources, SCHEMA_VERSION, TickStats,
+    };
+
+    pub(crate) fn hist(values_ns: &[u64]) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for &v in values_ns {
+            h.record(v).unwrap();
+        }
+        h
+    }
+
+    pub(crate) fn latency(values_ns: &[u64]) -> LatencyStats {
+        LatencyStats::from_histogram(&hist(values_ns), "test").unwrap()
+    }
+
+    /// A run whose ticks took `tick_ns` back to back, with `components` inside them.
+    pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Report {
+        let total_time_s = tick_ns.iter().sum::<u64>() as f64 / 1e9;
+        let count = tick_ns.len() as u64;
+        Report {
+            schema_version: SCHEMA_VERSION,
+            name: name.to_owned(),
+            started_at: "2026-01-01T00:00:00Z".to_owned(),
+            total_time_s,
+            ticks: TickStats {
+                count,
+                throughput_per_s: if total_time_s > 0.0 {
+                    count as f64 / total_time_s
+                } else {
+                    0.0
+                },
+                latency: latency(tick_ns),
+            },
+            components: components
+                .iter()
+                .map(|(n, v)| {
+                    let stats = ComponentStats {
+                        count: v.len() as u64,
+                        latency: latency(v),
+                        wall: None,
+                    };
+                    ((*n).to_owned(), stats)
+                })
+                .collect::<BTreeMap<_, _>>(),
+            unattributed: latency(&[]),
+            overhead: Overhead {
+                per_span_ns: 50.0,
+                empty_span_busy_ns: 20.0,
+                calibration_ticks: 1000,
+            },
+            dropped: Dropped::default(),
+            environment: Environment {
+                crate_version: "0.1.0".to_owned(),
+                os: "linux".to_owned(),
+                arch: "x86_64".to_owned(),
+                logical_cores: 2,
+                cpu_model: None,
+            },
+            resources: None,
+            resources_unavailable: Some("sampler off".to_owned()),
+        }
+    }
+
+    pub(crate) fn resources(peak_mb: f64, cpu_one_core: f64, cores: f64) -> Resources {
+        Resources {
+            sample_interval_ms: 100,
+            samples_taken: 10,
+            samples_failed: 0,
+            cpu_percent: MeanMax {
+                mean: cpu_one_core,
+                max: cpu_one_core,
+            },
+            cpu_percent_of_machine: MeanMax {
+                mean: cpu_one_core / cores,
+                max: cpu_one_core / cores,
+            },
+            cpu_time_s: 1.0,
+            memory_bytes: MemoryStats {
+                mean: peak_mb * 1e6,
+                peak: (peak_mb * 1e6) as u64,
+            },
+            peak_rss_bytes: (peak_mb * 1e6) as u64,
+            samples: Vec::new(),
+        }
+    }
+}
+
+#[cfg(all(test, feature = "cli"))]
+mod tests {
+    use std::path::Path;
+
+    use super::fixtures::{report, resources};
+    use super::*;
+
+    fn parse(toml: &str) -> crate::Result<Thresholds> {
+        Thresholds::from_toml_str(toml, Path::new("gate.toml"))
+    }
+
+    /// Ticks of 2, 4, 6, 8 µs (mean 5 µs, 200,000 ticks/s); `strategy` spans of 1 µs;
+    /// 100 MB peak; 100% of one core on 2 cores.
+    fn run() -> Report {
+        let mut r = report(
+            "run",
+            &[2_000, 4_000, 6_000, 8_000],
+            &[("strategy", &[1_000, 1_000])],
+        );
+        r.resources = Some(resources(100.0, 100.0, 2.0));
+        r.resources_unavailable = None;
+        r
+    }
+
+    fn no_resources() -> Report {
+        report("bare", &[2_000, 4_000, 6_000, 8_000], &[])
+    }
+
+    fn slower() -> Report {
+        let mut r = report(
+            "slower",
+            &[2_400, 4_800, 7_200, 9_600],
+            &[("strategy", &[1_050, 1_050])],
+        );
+        r.resources = Some(resources(100.0, 100.0, 2.0));
+        r.resources_unavailable = None;
+        r
+    }
+
+    #[test]
+    fn checks_table() {
+        type Case = (
+            &'static str,
+            &'static str,
+            fn() -> Report,
+            Option<fn() -> Report>,
+            &'static [(&'static str, bool)],
+        );
+        let cases: &[Case] = &[
+            (
+                "pass",
+                "[ticks]\nmin_throughput_per_s = 100_000\nmax_mean_us = 10\nmax_p99_us = 9\n\
+                 [memory]\nmax_peak_rss_mb = 500\n[cpu]\nmax_percent_of_one_core = 150\n\
+                 [components.strategy]\nmax_mean_us = 2\nmin_count = 2\n",
+                run,
+                None,
+                &[
+                    ("ticks.throughput_per_s", true),
+                    ("ticks.mean_us", true),
+                    ("ticks.p99_us", true),
+                    ("memory.peak_rss_mb", true),
+                    ("cpu.percent_of_one_core", true),
+                    ("components.strategy.count", true),
+                    ("components.strategy.mean_us", true),
+                ],
+            ),
+            (
+                "fail",
+                "[ticks]\nmin_throughput_per_s = 300_000\nmax_mean_us = 4.9\nmax_p50_us = 4.1\n\
+                 [memory]\nmax_peak_rss_mb = 99\n[cpu]\nmax_percent_of_machine = 40\n",
+                run,
+                None,
+                &[
+                    ("ticks.throughput_per_s", false),
+                    ("ticks.mean_us", false),
+                    ("ticks.p50_us", true),
+                    ("memory.peak_rss_mb", false),
+                    ("cpu.percent_of_machine", false),
+                ],
+            ),
+            (
+                "missing metric",
+                "[memory]\nmax_peak_rss_mb = 500\n[cpu]\nmax_percent_of_one_core = 150\n\
+                 [components.risk]\nmax_p99_us = 100\n",
+                no_resources,
+                None,
+                &[
+                    ("memory.peak_rss_mb", false),
+                    ("cpu.percent_of_one_core", false),
+                    ("components.risk.p99_us", false),
+                ],
+            ),
+            (
+                "baseline regression",
+                "[baseline]\nmax_regression_pct = 10\n[baseline.metrics]\n\"ticks.p99_us\" = 25\n",
+                slower,
+                Some(run),
+                &[
+                    ("ticks.throughput_per_s vs baseline", false),
+                    ("ticks.mean_us vs baseline", false),
+                    ("ticks.p50_us vs baseline", false),
+                    ("ticks.p99_us vs baseline", true),
+                    ("memory.peak_rss_mb vs baseline", true),
+                    ("components.strategy.mean_us vs baseline", true),
+                    ("components.strategy.p99_us vs baseline", true),
+                ],
+            ),
+            (
+                "baseline limits without a baseline report",
+                "[baseline]\nmax_regression_pct = 10\n",
+                slower,
+                None,
+                &[],
+            ),
+        ];
+        for (name, toml, report, baseline, expected) in cases {
+            let thresholds = parse(toml).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let base = baseline.map(|b| b());
+            let verdict = thresholds.evaluate(&report(), base.as_ref());
+            let got: Vec<(String, bool)> = verdict
+                .checks
+                .iter()
+                .map(|c| (c.name(), c.passed))
+                .collect();
+            let want: Vec<(String, bool)> = expected
+                .iter()
+                .map(|(m, p)| ((*m).to_owned(), *p))
+                .collect();
+            assert_eq!(got, want, "case `{name}`");
+            assert_eq!(verdict.passed(), want.iter().all(|w| w.1), "case `{name}`");
+        }
+    }
+
+    #[test]
+    fn missing_metric_says_why() {
+        let t = parse("[memory]\nmax_peak_rss_mb = 500\n").unwrap();
+        let verdict = t.evaluate(&no_resources(), None);
+        let check = &verdict.checks[0];
+        assert_eq!(check.value, None);
+        assert_eq!(
+            check.note.as_deref(),
+            Some("resources are null: sampler off")
+        );
+    }
+
+    #[test]
+    fn empty_run_fails_latency_limits() {
+        let t = parse("[ticks]\nmax_mean_us = 10\n").unwrap();
+        let verdict = t.evaluate(&report("empty", &[], &[]), None);
+        assert!(!verdict.passed());
+    }
+
+    #[test]
+    fn parse_errors_table() {
+        let cases: &[(&str, &str, usize, usize, &str)] = &[
+            (
+                "[ticks]\nmax_p99 = 5\n",
+                "unknown key",
+                2,
+                1,
+                "unknown field `max_p99`",
+            ),
+            (
+                "[tick]\nmax_mean_us = 5\n",
+                "unknown section",
+                1,
+                2,
+                "unknown field `tick`",
+            ),
+            (
+                "[components.parse]\nmean_us = 5\n",
+                "unknown component key",
+                2,
+                1,
+                "unknown field `mean_us`",
+            ),
+            (
+                "[ticks]\nmax_mean_us = -1\n",
+                "negative limit",
+                2,
+                15,
+                ">= 0",
+            ),
+            ("[ticks]\nmax_mean_us = nan\n", "nan limit", 2, 15, ">= 0"),
+            (
+                "[ticks]\nmax_mean_us = \"5\"\n",
+                "string limit",
+                2,
+                15,
+                "string",
+            ),
+            (
+                "[baseline.metrics]\n\"ticks.p99\" = 5\n",
+                "unknown baseline metric",
+                2,
+                1,
+                "unknown metric `ticks.p99`",
+            ),
+            ("[ticks\n", "malformed", 1, 7, ""),
+        ];
+        for (toml, name, line, column, needle) in cases {
+            match parse(toml) {
+                Err(crate::Error::Parse {
+                    path,
+                    line: l,
+                    column: c,
+                    message,
+                }) => {
+                    assert_eq!(path, Path::new("gate.toml"), "{name}");
+                    assert_eq!((l, c), (*line, *column), "{name}: {message}");
+                    assert!(message.contains(needle), "{name}: {message}");
+                }
+                other => panic!("{name}: expected a parse error, got {other:?}"),
+            }
+        }
+    }
+
+    /// The shipped gate parses and holds the seed's targets.
+    #[test]
+    fn shipped_thresholds_parse() {
+        let t = Thresholds::from_toml_str(
+            include_str!("../reports/thresholds.toml"),
+            Path::new("reports/thresholds.toml"),
+        )
+        .unwrap();
+        assert_eq!(t.ticks.min_throughput_per_s, Some(100_000.0));
+        assert_eq!(t.ticks.max_mean_us, Some(10.0));
+        assert_eq!(t.memory.max_peak_rss_mb, Some(500.0));
+        assert_eq!(t.cpu.max_percent_of_one_core, Some(150.0));
+        assert!(t.evaluate(&run(), None).passed());
+    }
+
+    #[test]
+    fn emptiness() {
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("[ticks]\n").unwrap().is_empty());
+        assert!(
+            !parse("[baseline]\nmax_regression_pct = 5\n")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn metric_names_round_trip() {
+        for name in [
+            "ticks.count",
+            "ticks.throughput_per_s",
+            "ticks.p999_us",
+            "unattributed.mean_us",
+            "components.risk.check.p99_us",
+            "components.a.count",
+            "memory.peak_rss_mb",
+            "cpu.percent_of_one_core",
+            "cpu.percent_of_machine",
+            "cpu.time_per_tick_us",
+        ] {
+            let metric = Metric::parse(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(metric.to_string(), name);
+        }
+        for bad in ["ticks.p99", "components..p99_us", "components.x", "cpu", ""] {
+            assert_eq!(Metric::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! `tickprof check`: exit codes, one line per check, Markdown and JUnit outputs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{assert_expected, report, stderr, stdout, tickprof, ticks, with_resources};
+
+const GATE: &str = "\
+[ticks]
+min_throughput_per_s = 100_000
+max_mean_us = 10
+max_p99_us = 12
+[memory]
+max_peak_rss_mb = 500
+[cpu]
+max_percent_of_one_core = 150
+[components.strategy]
+max_p99_us = 3
+";
+
+/// `fast.json` passes every limit of GATE; `slow.json` misses the latency limits and has no
+/// resources and no `strategy` component.
+fn fixtures(dir: &Path) {
+    let fast = with_resources(
+        report(
+            "fast",
+            &ticks(5_000, 1_000),
+            &[("strategy", &ticks(2_000, 1_000))],
+        ),
+        120.0,
+        99.0,
+    );
+    fast.save_json(dir.join("fast.json")).unwrap();
+    report("slow", &ticks(20_000, 1_000), &[])
+        .save_json(dir.join("slow.json"))
+        .unwrap();
+    std::fs::write(dir.join("gate.toml"), GATE).unwrap();
+}
+
+#[test]
+fn all_pass_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = tickprof(
+        dir.path(),
+        &["check", "fast.json", "--thresholds", "gate.toml"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert_eq!(text.matches('✅').count(), 6, "{text}");
+    assert!(!text.contains('❌'), "{text}");
+    assert!(text.contains("✅ ticks.throughput_per_s"), "{text}");
+    assert!(
+        text.ends_with("PASSED: 0 of 6 checks failed in 1 report\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failed_or_missing_metric_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = tickprof(
+        dir.path(),
+        &[
+            "check",
+            "fast.json",
+            "slow.json",
+            "--thresholds",
+            "gate.toml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("❌ ticks.mean_us"), "{text}");
+    assert!(
+        text.contains("missing (resources are null: sampler off)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing (component `strategy` is not in the report)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("FAILED: 6 of 12 checks failed in 2 reports"),
+        "{text}"
+    );
+}
+
+#[test]
+fn markdown_and_junit_match_the_expected_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = tickprof(
+        dir.path(),
+        &[
+            "check",
+            "fast.json",
+            "slow.json",
+            "--thresholds",
+            "gate.toml",
+            "--format",
+            "markdown",
+            "--junit",
+            "out/junit.xml",
+        ],
+    );
+    // A missing output directory is an error naming it, not a crash.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("out/junit.xml"), "{}", stderr(&out));
+
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let out = tickprof(
+        dir.path(),
+        &[
+            "check",
+            "fast.json",
+            "slow.json",
+            "--thresholds",
+            "gate.toml",
+            "--format",
+            "markdown",
+            "--junit",
+            "out/junit.xml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_expected("check.md", &stdout(&out));
+    let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    assert_expected("check.junit.xml", &junit);
+}
+
+#[test]
+fn baseline_regression_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = report("base", &ticks(5_000, 1_000), &[]);
+    let same = report("same", &ticks(5_000, 1_000), &[]);
+    let slower = report("slower", &ticks(6_000, 1_000), &[]);
+    base.save_json(dir.path().join("base.json")).unwrap();
+    same.save_json(dir.path().join("same.json")).unwrap();
+    slower.save_json(dir.path().join("slower.json")).unwrap();
+    std::fs::write(
+        dir.path().join("rel.toml"),
+        "[baseline]\nmax_regression_pct = 10\n",
+    )
+    .unwrap();
+    let args = |new: &'static str| {
+        [
+            "check",
+            new,
+            "--thresholds",
+            "rel.toml",
+            "--baseline",
+            "base.json",
+        ]
+    };
+    let out = tickprof(dir.path(), &args("same.json"));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = tickprof(dir.path(), &args("slower.json"));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("❌ ticks.mean_us vs baseline") && text.contains("(baseline 5.000 µs +10%)"),
+        "{text}"
+    );
+
+    // Baseline limits without a baseline: skipped with a note, nothing left to check fails.
+    let out = tickprof(
+        dir.path(),
+        &["check", "slower.json", "--thresholds", "rel.toml"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("skipped: no --baseline given"));
+}
+
+/// Every bad input exits 2 with a message naming the thing at fault.
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fixtures(d);
+    std::fs::write(
+        d.join("typo.toml"),
+        "[ticks]\nmax_mean_us = 10\nmax_p99 = 5\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("empty.toml"), "# nothing\n").unwrap();
+    std::fs::write(
+        d.join("broken.json"),
+        "{\n  \"schema_version\": 1,\n  \"name\": \n}",
+    )
+    .unwrap();
+    std::fs::write(d.join("blank.json"), "  \n").unwrap();
+    std::fs::write(d.join("future.json"), "{\"schema_version\": 99}").unwrap();
+    std::fs::write(d.join("scalability_summary.json"), "{\"runs\": []}").unwrap();
+    std::fs::create_dir(d.join("adir.json")).unwrap();
+
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["check", "fast.json", "--thresholds", "typo.toml"],
+            &["typo.toml", "line 3, column 1", "unknown field `max_p99`"],
+        ),
+        (
+            &["check", "fast.json", "--thresholds", "empty.toml"],
+            &["empty.toml", "no limits set"],
+        ),
+        (
+            &["check", "fast.json", "--thresholds", "nothere.toml"],
+            &["nothere.toml"],
+        ),
+        (
+            &["check", "broken.json", "--thresholds", "gate.toml"],
+            &["broken.json", "line 4, column 1"],
+        ),
+        (
+            &["check", "blank.json", "--thresholds", "gate.toml"],
+            &["blank.json", "empty"],
+        ),
+        (
+            &["check", "adir.json", "--thresholds", "gate.toml"],
+            &["adir.json"],
+        ),
+        (
+            &["check", "future.json", "--thresholds", "gate.toml"],
+            &["future.json", "schema_version 99"],
+        ),
+        (
+            &[
+                "check",
+                "scalability_summary.json",
+                "--thresholds",
+                "gate.toml",
+            ],
+            &["scalability_summary.json", "schema_version"],
+        ),
+        (
+            &[
+                "check",
+                "fast.json",
+                "--thresholds",
+                "gate.toml",
+                "--baseline",
+                "fast.json",
+            ],
+            &["--baseline fast.json", "no [baseline] limits"],
+        ),
+        (&["check", "--thresholds", "gate.toml"], &["REPORTS"]),
+        (&["check", "fast.json"], &["--thresholds"]),
+        (&["summary", "nothere.json"], &["nothere.json"]),
+        (&["frobnicate"], &["frobnicate"]),
+    ];
+    for (args, needles) in cases {
+        let out = tickprof(d, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        for needle in *needles {
+            assert!(err.contains(needle), "{args:?}: `{needle}` not in: {err}");
+        }
+    }
+}

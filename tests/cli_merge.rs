@@ -1,0 +1,131 @@
+//! `tickprof merge`: two halves of a run merge into the whole, exactly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{histogram, report, stderr, stdout, tickprof, ticks};
+use tickprof::{LatencyStats, Report};
+
+#[test]
+fn two_halves_merge_into_the_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = ticks(5_000, 10_001);
+    let parse: Vec<u64> = all.iter().map(|t| t / 3).collect();
+    let (a, b) = all.split_at(4_321);
+    let (pa, pb) = parse.split_at(4_321);
+    report("run", a, &[("parse", pa)])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    report("run", b, &[("parse", pb)])
+        .save_json(dir.path().join("b.json"))
+        .unwrap();
+    let out = tickprof(
+        dir.path(),
+        &[
+            "merge",
+            "a.json",
+            "b.json",
+            "-o",
+            "merged/run.json",
+            "--shards",
+            "sequential",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "merged 2 reports (10,001 ticks) into merged/run.json\n"
+    );
+
+    let merged = Report::load(dir.path().join("merged/run.json")).unwrap();
+    // Through JSON like the merge, so both sides carry the same float rounding.
+    report("run", &all, &[("parse", &parse)])
+        .save_json(dir.path().join("whole.json"))
+        .unwrap();
+    let whole = Report::load(dir.path().join("whole.json")).unwrap();
+    assert_eq!(merged.name, "run");
+    assert_eq!(merged.ticks.count, 10_001);
+    assert_eq!(merged.ticks.latency, whole.ticks.latency);
+    assert_eq!(merged.components["parse"].count, 10_001);
+    assert_eq!(
+        merged.components["parse"].latency,
+        whole.components["parse"].latency
+    );
+    assert_eq!(merged.unattributed, whole.unattributed);
+    assert!((merged.total_time_s - whole.total_time_s).abs() < 1e-12);
+    assert!((merged.ticks.throughput_per_s - whole.ticks.throughput_per_s).abs() < 1e-6);
+    let l = &merged.ticks.latency;
+    assert!(l.p50_ns <= l.p90_ns && l.p90_ns <= l.p99_ns && l.p99_ns <= l.max_ns);
+}
+
+#[test]
+fn parallel_shards_take_the_longest_and_can_be_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    report("shard-1", &ticks(5_000, 100), &[])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    report("shard-2", &ticks(5_000, 300), &[])
+        .save_json(dir.path().join("b.json"))
+        .unwrap();
+    let out = tickprof(
+        dir.path(),
+        &[
+            "merge", "a.json", "b.json", "-o", "m.json", "--shards", "parallel", "--name", "job",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let m = Report::load(dir.path().join("m.json")).unwrap();
+    let b = Report::load(dir.path().join("b.json")).unwrap();
+    assert_eq!(m.name, "job");
+    assert_eq!(m.ticks.count, 400);
+    assert_eq!(m.total_time_s, b.total_time_s);
+    assert!(m.resources.is_none() && m.resources_unavailable.is_some());
+}
+
+#[test]
+fn different_histogram_settings_exit_2_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    report("a", &ticks(5_000, 100), &[])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    let mut b = report("b", &ticks(5_000, 100), &[]);
+    let mut coarse = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000_000, 2).unwrap();
+    coarse.record(5_000).unwrap();
+    b.ticks.latency = LatencyStats::from_histogram(&coarse, "t").unwrap();
+    b.save_json(dir.path().join("b.json")).unwrap();
+    let out = tickprof(
+        dir.path(),
+        &[
+            "merge",
+            "a.json",
+            "b.json",
+            "-o",
+            "m.json",
+            "--shards",
+            "sequential",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("a.json") && err.contains("b.json"), "{err}");
+    assert!(err.contains("ticks.latency"), "{err}");
+    assert!(!dir.path().join("m.json").exists());
+    let _ = histogram(&[]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    report("a", &ticks(5_000, 10), &[])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    for args in [
+        &["merge", "a.json", "-o", "m.json"][..],
+        &["merge", "--shards", "sequential", "-o", "m.json"][..],
+        &["merge", "a.json", "--shards", "sequential"][..],
+        &["merge", "a.json", "-o", "m.json", "--shards", "diagonal"][..],
+    ] {
+        let out = tickprof(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

@@ -1,0 +1,142 @@
+//! Fixture reports built from known values, and a runner for the built `tickprof` binary.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use hdrhistogram::Histogram;
+use tickprof::{
+    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
+    Resources, SCHEMA_VERSION, TickStats,
+};
+
+pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
+    let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+    for &v in values_ns {
+        h.record(v).unwrap();
+    }
+    h
+}
+
+pub fn latency(values_ns: &[u64]) -> LatencyStats {
+    LatencyStats::from_histogram(&histogram(values_ns), "fixture").unwrap()
+}
+
+/// A run whose ticks took `tick_ns` back to back, with `components` inside them, no resources.
+pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Report {
+    let total_time_s = tick_ns.iter().sum::<u64>() as f64 / 1e9;
+    let count = tick_ns.len() as u64;
+    Report {
+        schema_version: SCHEMA_VERSION,
+        name: name.to_owned(),
+        started_at: "2026-01-01T00:00:00Z".to_owned(),
+        total_time_s,
+        ticks: TickStats {
+            count,
+            throughput_per_s: if total_time_s > 0.0 {
+                count as f64 / total_time_s
+            } else {
+                0.0
+            },
+            latency: latency(tick_ns),
+        },
+        components: components
+            .iter()
+            .map(|(n, v)| {
+                let stats = ComponentStats {
+                    count: v.len() as u64,
+                    latency: latency(v),
+                    wall: None,
+                };
+                ((*n).to_owned(), stats)
+            })
+            .collect::<BTreeMap<_, _>>(),
+        unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
+        overhead: Overhead {
+            per_span_ns: 50.0,
+            empty_span_busy_ns: 20.0,
+            calibration_ticks: 1000,
+        },
+        dropped: Dropped::default(),
+        environment: Environment {
+            crate_version: "0.1.0".to_owned(),
+            os: "linux".to_owned(),
+            arch: "x86_64".to_owned(),
+            logical_cores: 2,
+            cpu_model: None,
+        },
+        resources: None,
+        resources_unavailable: Some("sampler off".to_owned()),
+    }
+}
+
+/// `report` with sampled resources: `peak_mb` MB peak, `cpu` % of one core on 2 cores.
+pub fn with_resources(mut r: Report, peak_mb: f64, cpu: f64) -> Report {
+    r.resources = Some(Resources {
+        sample_interval_ms: 100,
+        samples_taken: 10,
+        samples_failed: 0,
+        cpu_percent: MeanMax {
+            mean: cpu,
+            max: cpu,
+        },
+        cpu_percent_of_machine: MeanMax {
+            mean: cpu / 2.0,
+            max: cpu / 2.0,
+        },
+        cpu_time_s: r.total_time_s * cpu / 100.0,
+        memory_bytes: MemoryStats {
+            mean: peak_mb * 1e6,
+            peak: (peak_mb * 1e6) as u64,
+        },
+        peak_rss_bytes: (peak_mb * 1e6) as u64,
+        samples: Vec::new(),
+    });
+    r.resources_unavailable = None;
+    r
+}
+
+/// `n` tick durations around `center_ns` (a spread of ±10%), deterministic.
+pub fn ticks(center_ns: u64, n: u64) -> Vec<u64> {
+    (0..n)
+        .map(|i| center_ns - center_ns / 10 + (i * 7919) % (center_ns / 5))
+        .collect()
+}
+
+/// Runs the built binary in `dir` (so relative paths in the output stay deterministic).
+pub fn tickprof(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tickprof"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Compares `actual` with `tests/expected/<name>`; `TICKPROF_BLESS=1` rewrites the file.
+pub fn assert_expected(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected")
+        .join(name);
+    if std::env::var_os("TICKPROF_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with TICKPROF_BLESS=1)", path.display()));
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
