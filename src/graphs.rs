@@ -638,10 +638,11 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
     let mut chart = ChartBuilder::on(&top)
         .caption(
             format!(
-                "CPU: mean {:.1} %, max {:.1} % of one core ({} samples every {} ms)",
+                "CPU: mean {:.1} %, max {:.1} % of one core ({} sample{} every {} ms)",
                 res.cpu_percent.mean,
                 res.cpu_percent.max,
                 res.samples_taken,
+                if res.samples_taken == 1 { "" } else { "s" },
                 res.sample_interval_ms
             ),
             (FONT, 20),
