@@ -8,6 +8,7 @@
 //! Market data is generated a chunk at a time into one reused buffer, *outside* the spans and
 //! outside the loop timer: generation is the data source, not the engine under test.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -205,7 +206,7 @@ pub struct Digest {
     /// Mean adverse slippage of fills against the decision mid, basis points.
     pub mean_slippage_bp: f64,
     /// Final position per symbol.
-    pub positions: Vec<(String, f64)>,
+    pub positions: BTreeMap<String, f64>,
     /// FNV-1a 64 over every fill and the final account, hex.
     pub hash: String,
 }
