@@ -235,7 +235,9 @@ where
                 children_ns,
                 wall_ns,
             };
-            thread.shard.push(record, &shared.template);
+            thread
+                .shard
+                .push(record, &shared.template, state.kind == SpanKind::Tick);
         });
     }
 }

@@ -74,6 +74,16 @@ impl RecordRing {
         true
     }
 
+    /// Whether at least half the ring is in use: time to drain at the next tick boundary.
+    #[inline]
+    pub(crate) fn half_full(&self) -> bool {
+        let used = self
+            .head
+            .load(Ordering::Relaxed)
+            .wrapping_sub(self.tail.load(Ordering::Relaxed));
+        used >= CAPACITY as u64 / 2
+    }
+
     /// Hands every buffered record to `sink`. Call only with the shard mutex held.
     pub(crate) fn drain(&self, mut sink: impl FnMut(Record)) {
         let head = self.head.load(Ordering::Acquire);

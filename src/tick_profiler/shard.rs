@@ -2,8 +2,8 @@
 //! mutex (taken by the owner about once per 128 spans, and by `stop_profiling`) the histograms
 //! and the spans parked while the slot was busy. `stop_profiling` merges all shards.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, TryLockError};
 
 use hdrhistogram::Histogram;
 use rustc_hash::FxHashMap;
@@ -84,9 +84,24 @@ impl Shard {
     }
 
     /// Records a closed span. Owner thread only.
+    ///
+    /// `between_ticks` is set when a tick closes: its busy time is already taken, so moving the
+    /// buffered records into the histograms now (once the ring is half full, so the lock is
+    /// amortized over 64 records) is charged to no tick. (Draining whenever the
+    /// ring filled up put a 0.6 µs step at p94 of the driver's tick latency.)
     #[inline]
-    pub(crate) fn push(&self, record: Record, template: &Histogram<u64>) {
+    pub(crate) fn push(&self, record: Record, template: &Histogram<u64>, between_ticks: bool) {
         if self.ring.try_push(record) {
+            if between_ticks && self.ring.half_full() {
+                let data = match self.data.try_lock() {
+                    Ok(data) => Some(data),
+                    Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                    Err(TryLockError::WouldBlock) => None, // drained later
+                };
+                if let Some(mut data) = data {
+                    self.drain_into(&mut data, template);
+                }
+            }
             return;
         }
         let mut data = lock(&self.data);
