@@ -83,6 +83,13 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Draw every graph (scalability_metrics.png, latency_<N>.png, resources_<N>.png) from the
+    /// reports in a directory, with the same code as the scalability driver.
+    #[cfg(feature = "plot")]
+    Plot {
+        /// The directory holding the reports; the images are written beside them.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -209,6 +216,13 @@ fn run(cli: Cli) -> Result<Outcome> {
                 thousands(merged.ticks.count),
                 output.display()
             ))?;
+            Ok(Outcome::Passed)
+        }
+        #[cfg(feature = "plot")]
+        Command::Plot { dir } => {
+            for written in tickprof::graphs::render_dir(&dir)? {
+                emit(&format!("wrote {}\n", written.display()))?;
+            }
             Ok(Outcome::Passed)
         }
     }
