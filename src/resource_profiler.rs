@@ -205,6 +205,9 @@ pub struct ResourceProfiler {
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<Series>>,
     peak: PeakSource,
+    /// Process CPU time at start (`CLOCK_PROCESS_CPUTIME_ID`, ns resolution), for a run total
+    /// finer than the samples' 10 ms steps.
+    cpu_at_start: (Instant, Option<cpu_time::ProcessTime>),
 }
 
 impl ResourceProfiler {
@@ -226,6 +229,7 @@ impl ResourceProfiler {
         let mut probe = Probe::new()?;
         let peak = PeakSource::at_start();
         let start = Instant::now();
+        let cpu_at_start = (start, cpu_time::ProcessTime::try_now().ok());
         let baseline = probe
             .read()
             .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
@@ -271,6 +275,7 @@ impl ResourceProfiler {
                 stop: Some(stop_tx),
                 thread: Some(thread),
                 peak,
+                cpu_at_start,
             }),
             Ok(Err(reason)) => {
                 let _ = thread.join();
@@ -291,7 +296,8 @@ impl ResourceProfiler {
     /// returns, the sampler thread has exited.
     pub fn stop(mut self) -> Resources {
         let series = self.join();
-        let summary = series.summary();
+        let mut summary = series.summary();
+        self.refine_cpu(&mut summary);
         let (peak_rss_bytes, sampled_only) = self.peak.at_stop(summary.memory_bytes.peak);
         if sampled_only {
             warn_once_peak_fallback();
@@ -310,6 +316,31 @@ impl ResourceProfiler {
             memory_bytes: summary.memory_bytes,
             peak_rss_bytes,
             samples: summary.samples,
+        }
+    }
+
+    /// Replaces the run's CPU total and mean by the process CPU clock (nanosecond resolution,
+    /// every thread, exited ones included), so short runs do not read 0 % or 150 % from the
+    /// samples' 10 ms steps; a run with a single sample gets the same figure for that sample.
+    fn refine_cpu(&self, summary: &mut series::Summary) {
+        let (started, Some(cpu_start)) = &self.cpu_at_start else {
+            return;
+        };
+        let Ok(cpu) = cpu_start.try_elapsed() else {
+            return;
+        };
+        let wall_s = started.elapsed().as_secs_f64();
+        if wall_s <= 0.0 {
+            return;
+        }
+        let mean = cpu.as_secs_f64() / wall_s * 100.0;
+        summary.cpu_time_s = cpu.as_secs_f64();
+        summary.cpu_percent.mean = mean;
+        // The samples keep their 10 ms-step figures; the max is never below the mean.
+        summary.cpu_percent.max = summary.cpu_percent.max.max(mean);
+        if let [only] = summary.samples.as_mut_slice() {
+            only.cpu_percent = mean;
+            summary.cpu_percent.max = mean;
         }
     }
 
