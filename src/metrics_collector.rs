@@ -199,6 +199,10 @@ impl MetricsCollector {
     }
 
     /// A layer to add to your subscriber. Every layer of one collector feeds the same runs.
+    ///
+    /// Use a collector's layers in one subscriber at a time: span ids of two `Registry`s can
+    /// collide, and the layer keys its per-thread state by span id. Two subscribers that are
+    /// profiled at once want two collectors.
     pub fn layer(&self) -> TickProfiler {
         TickProfiler::new(Arc::clone(&self.inner.shared))
     }

@@ -211,10 +211,10 @@ where
             let state = match thread.shard.unpark(key) {
                 Some(state) => state,
                 None => {
-                    if thread.take_created(key).is_some() {
-                        return; // never entered: no busy time to record
-                    }
-                    // Parked by another thread (the span moved), or unknown to this run.
+                    // Created here but entered on other threads (a span handed to a worker),
+                    // or parked by another thread (a future that moved), or unknown to the run.
+                    thread.take_created(key);
+                    // None: never entered anywhere (no busy time to record), or unknown.
                     let Some(state) = shared.unpark_elsewhere(&thread.shard, key) else {
                         return;
                     };

@@ -4,7 +4,7 @@
 //!
 //! Measured on the 2-core VM: parking behind the shard mutex instead cost ~15 ns per span.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering, fence};
 
 use super::span_state::{SpanKind, SpanState};
 
@@ -87,12 +87,25 @@ impl ParkSlot {
 
     /// Peeks at the parked span's kind without claiming it (for classifying a child).
     pub(crate) fn kind_of(&self, id: u64) -> Option<SpanKind> {
-        (self.id.load(Ordering::Acquire) == id).then(|| decode(self.kind.load(Ordering::Relaxed)))
+        if self.id.load(Ordering::Acquire) != id {
+            return None;
+        }
+        let kind = self.kind.load(Ordering::Relaxed);
+        // Seqlock-style re-check: if the span was claimed and another parked meanwhile, the
+        // kind read may belong to the other span.
+        fence(Ordering::Acquire);
+        (self.id.load(Ordering::Relaxed) == id).then(|| decode(kind))
     }
 
-    /// Drops whatever is parked (a new run begins).
+    /// Drops whatever is parked (a new run begins). A slot a claimer is reading stays claimed:
+    /// the claimer empties it, and the owner must not write the fields before that.
     pub(crate) fn clear(&self) {
-        self.id.store(EMPTY, Ordering::Release);
+        let current = self.id.load(Ordering::Acquire);
+        if current != EMPTY && current != CLAIMED {
+            let _ = self
+                .id
+                .compare_exchange(current, EMPTY, Ordering::AcqRel, Ordering::Relaxed);
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! run, the configuration, interned span names and the list of per-thread shards.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hdrhistogram::Histogram;
@@ -95,6 +95,9 @@ impl Shared {
     pub(crate) fn register_shard(&self) -> Arc<Shard> {
         let mut shards = lock(&self.shards);
         if let Some(orphan) = shards.iter().find(|shard| Arc::strong_count(shard) == 1) {
+            // Pairs with the Release decrement of the exited thread's `Arc`, as `Arc::drop`
+            // does: its last ring and slot writes happen before this thread's.
+            fence(Ordering::Acquire);
             return Arc::clone(orphan);
         }
         let shard = Arc::new(Shard::default());
@@ -102,14 +105,16 @@ impl Shared {
         shard
     }
 
-    /// Finds a span parked by another thread (a future that moved between worker threads).
-    /// Never called with a shard lock held, so shard locks are never nested.
+    /// Takes a span parked by other threads (a future that moved between worker threads).
+    /// Every copy is taken and merged, so a span entered on two threads at once keeps the busy
+    /// time of both. Never called with a shard lock held, so shard locks are never nested.
     pub(crate) fn unpark_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanState> {
         let shards = lock(&self.shards);
         shards
             .iter()
             .filter(|shard| !Arc::ptr_eq(shard, own))
-            .find_map(|shard| shard.unpark(id))
+            .filter_map(|shard| shard.unpark(id))
+            .reduce(SpanState::merge)
     }
 
     /// The kind of a span parked by another thread, without taking it.

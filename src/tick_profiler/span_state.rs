@@ -48,6 +48,23 @@ impl SpanState {
             enters: 0,
         }
     }
+
+    /// Combines two copies of one span's state (entered on two threads).
+    pub(crate) fn merge(self, other: SpanState) -> SpanState {
+        let first_enter_raw = match (self.enters, other.enters) {
+            (0, _) => other.first_enter_raw,
+            (_, 0) => self.first_enter_raw,
+            _ => self.first_enter_raw.min(other.first_enter_raw),
+        };
+        SpanState {
+            kind: self.kind,
+            busy_raw: self.busy_raw.saturating_add(other.busy_raw),
+            children_raw: self.children_raw.saturating_add(other.children_raw),
+            first_enter_raw,
+            last_exit_raw: self.last_exit_raw.max(other.last_exit_raw),
+            enters: self.enters.saturating_add(other.enters),
+        }
+    }
 }
 
 /// A span currently entered on this thread.

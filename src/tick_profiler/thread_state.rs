@@ -11,7 +11,8 @@ use super::shared::{Shared, lock};
 use super::span_state::{Frame, SpanKind, SpanState};
 
 /// How many created-but-not-entered spans are kept without a lock. A span is normally entered
-/// right after it is created; older ones move to the shard's parked map.
+/// right after it is created; older ones are forgotten and classified from the registry if
+/// they are entered after all.
 const CREATED_SLOTS: usize = 4;
 
 /// What a callsite is, decided once per thread and callsite: no string compare per span.
@@ -118,15 +119,15 @@ impl ThreadState {
 
     /// Keeps a newly created span until it is entered.
     #[inline]
+    ///
+    /// The oldest entry is overwritten when the ring is full: a never-entered span holds only
+    /// its kind, which the registry can tell again if it is entered later. It is never moved to
+    /// the shard, so other threads only ever find spans that were entered (and hold time).
     pub(crate) fn remember_created(&mut self, id: u64, state: SpanState) {
         let slot = self.next_created % CREATED_SLOTS;
         self.next_created = self.next_created.wrapping_add(1);
-        if let Some(evicted) = self
-            .created
-            .get_mut(slot)
-            .and_then(|s| s.replace((id, state)))
-        {
-            self.shard.park(evicted.0, &evicted.1);
+        if let Some(entry) = self.created.get_mut(slot) {
+            *entry = Some((id, state));
         }
     }
 
