@@ -146,6 +146,9 @@ impl Comparison {
 /// [`Error::Histogram`](crate::Error::Histogram) if a histogram blob cannot be decoded.
 pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<Comparison> {
     let mut rng = SplitMix64(options.seed);
+    let resolution_ns = base
+        .latency_resolution_ns()
+        .max(new.latency_resolution_ns());
     let mut rows = Vec::new();
     rows.push(single(Metric::Throughput, base, new, options));
     let ticks = |r: &Report| (r.ticks.count > 0).then(|| r.ticks.latency.clone());
@@ -156,6 +159,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
         ticks(new),
         "ticks.latency",
         options,
+        resolution_ns,
         &mut rng,
     )?;
     let unattributed = |r: &Report| (r.ticks.count > 0).then(|| r.unattributed.clone());
@@ -166,6 +170,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
         unattributed(new),
         "unattributed",
         options,
+        resolution_ns,
         &mut rng,
     )?;
     let names: BTreeSet<&String> = base
@@ -187,6 +192,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
             get(new),
             &format!("components.{name}.latency"),
             options,
+            resolution_ns,
             &mut rng,
         )?;
     }
@@ -225,6 +231,7 @@ fn latency_rows(
     new: Option<LatencyStats>,
     field: &str,
     options: &CompareOptions,
+    resolution_ns: f64,
     rng: &mut SplitMix64,
 ) -> Result<()> {
     let decode = |l: &Option<LatencyStats>, which: &str| {
@@ -237,6 +244,7 @@ fn latency_rows(
     };
     let (b, n) = (decode(&base, "base")?, decode(&new, "new")?);
     for stat in Stat::ALL {
+        let resolution_us = resolution_ns / 1_000.0;
         let m = metric(stat);
         let (unit, better, name) = (m.unit(), m.bound(), m.to_string());
         let row = match (&b, &n) {
@@ -253,7 +261,12 @@ fn latency_rows(
                     base: Some(bv),
                     new: Some(nv),
                     interval: Some(interval),
-                    call: call(interval, bv, better, options.noise_pct),
+                    call: call(
+                        interval,
+                        bv,
+                        better,
+                        noise_floor_pct(options.noise_pct, resolution_us, bv),
+                    ),
                 }
             }
             _ => Row {
@@ -269,6 +282,16 @@ fn latency_rows(
         rows.push(row);
     }
     Ok(())
+}
+
+/// The relative noise floor for a latency row: `noise_pct`, or the reports' latency
+/// resolution (see [`Report::latency_resolution_ns`]) relative to the base value, if larger.
+fn noise_floor_pct(noise_pct: f64, resolution_us: f64, base_us: f64) -> f64 {
+    if base_us > 0.0 {
+        noise_pct.max(100.0 * resolution_us / base_us)
+    } else {
+        noise_pct
+    }
 }
 
 /// The call from an interval of `new − base`: it must clear the noise floor entirely.
@@ -434,6 +457,28 @@ mod tests {
             assert!(matches!(r.call, Call::WithinNoise | Call::Missing), "{r:?}");
         }
         assert!(!c.any_worse());
+    }
+
+    #[test]
+    fn one_clock_step_on_a_tiny_component_is_noise_but_a_real_step_is_not() {
+        // A 30 ns component read 10 ns slower (one TSC step on the project's VM): +33 %, but
+        // below the reports' resolution (twice the empty-span floor of 20 ns).
+        let ticks = spread(10_000, 5_000);
+        let fast = vec![30u64; 5_000];
+        let slow = vec![40u64; 5_000];
+        let mut a = report("a", &ticks, &[("indicators", &fast)]);
+        let mut b = report("b", &ticks, &[("indicators", &slow)]);
+        a.overhead.empty_span_busy_ns = 20.0;
+        b.overhead.empty_span_busy_ns = 20.0;
+        let c = compare(&a, &b, &CompareOptions::default()).unwrap();
+        assert_eq!(
+            row(&c, "components.indicators.p50_us").call,
+            Call::WithinNoise
+        );
+        // 30 -> 90 ns is beyond the 40 ns resolution: slower.
+        let slower = report("c", &ticks, &[("indicators", &vec![90u64; 5_000])]);
+        let c = compare(&a, &slower, &CompareOptions::default()).unwrap();
+        assert_eq!(row(&c, "components.indicators.p50_us").call, Call::Worse);
     }
 
     #[test]

@@ -314,6 +314,14 @@ impl Report {
         serde_json::from_str(text).map_err(parse_error)
     }
 
+    /// The smallest latency difference this report can resolve, in ns: twice the busy time an
+    /// empty span reads (clock steps plus the layer's bookkeeping between its two clock reads),
+    /// and at least 20 ns. Comparisons and baseline gates treat smaller changes as noise: a
+    /// 30 ns component moving by one 10 ns clock step is not a 33 % regression.
+    pub fn latency_resolution_ns(&self) -> f64 {
+        (2.0 * self.overhead.empty_span_busy_ns).max(20.0)
+    }
+
     /// The report as pretty-printed JSON.
     pub fn to_json_string(&self) -> String {
         // Serializing these plain structs cannot fail (string keys, no custom serializers).

@@ -439,6 +439,10 @@ fn make_check(
 /// The relative checks: the default set under a global `max_regression_pct`, then the
 /// per-metric overrides (which replace a default entry of the same name).
 fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> Vec<Check> {
+    let resolution_us = base
+        .latency_resolution_ns()
+        .max(report.latency_resolution_ns())
+        / 1_000.0;
     let mut wanted: BTreeMap<Metric, f64> = BTreeMap::new();
     if let Some(pct) = limits.max_regression_pct {
         let mut defaults = vec![
@@ -477,10 +481,15 @@ fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> V
             };
             match metric.value(base) {
                 Ok(b) => {
-                    let limit = match metric.bound() {
+                    let mut limit = match metric.bound() {
                         Bound::AtMost => b * (1.0 + pct / 100.0),
                         Bound::AtLeast => b * (1.0 - pct / 100.0),
                     };
+                    // A latency cannot regress by less than the reports can resolve: one
+                    // 10 ns clock step on a 30 ns component is not a 33 % regression.
+                    if metric.unit() == "µs" && metric.bound() == Bound::AtMost {
+                        limit = limit.max(b + resolution_us);
+                    }
                     make_check(&metric, metric.value(report), limit, kind(b))
                 }
                 Err(why) => make_check(
