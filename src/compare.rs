@@ -145,10 +145,13 @@ impl Comparison {
 /// # Errors
 /// [`Error::Histogram`](crate::Error::Histogram) if a histogram blob cannot be decoded.
 pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<Comparison> {
-    let mut rng = SplitMix64(options.seed);
-    let resolution_ns = base
-        .latency_resolution_ns()
-        .max(new.latency_resolution_ns());
+    let mut judge = Judge {
+        options,
+        resolution_ns: base
+            .latency_resolution_ns()
+            .max(new.latency_resolution_ns()),
+        rng: SplitMix64(options.seed),
+    };
     let mut rows = Vec::new();
     rows.push(single(Metric::Throughput, base, new, options));
     let ticks = |r: &Report| (r.ticks.count > 0).then(|| r.ticks.latency.clone());
@@ -158,9 +161,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
         ticks(base),
         ticks(new),
         "ticks.latency",
-        options,
-        resolution_ns,
-        &mut rng,
+        &mut judge,
     )?;
     let unattributed = |r: &Report| (r.ticks.count > 0).then(|| r.unattributed.clone());
     latency_rows(
@@ -169,9 +170,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
         unattributed(base),
         unattributed(new),
         "unattributed",
-        options,
-        resolution_ns,
-        &mut rng,
+        &mut judge,
     )?;
     let names: BTreeSet<&String> = base
         .components
@@ -191,9 +190,7 @@ pub fn compare(base: &Report, new: &Report, options: &CompareOptions) -> Result<
             get(base),
             get(new),
             &format!("components.{name}.latency"),
-            options,
-            resolution_ns,
-            &mut rng,
+            &mut judge,
         )?;
     }
     for metric in [
@@ -224,16 +221,24 @@ fn single(metric: Metric, base: &Report, new: &Report, options: &CompareOptions)
     }
 }
 
+/// What the latency rows are judged with: the options, the reports' latency resolution and
+/// the bootstrap's generator.
+struct Judge<'a> {
+    options: &'a CompareOptions,
+    resolution_ns: f64,
+    rng: SplitMix64,
+}
+
 fn latency_rows(
     rows: &mut Vec<Row>,
     metric: impl Fn(Stat) -> Metric,
     base: Option<LatencyStats>,
     new: Option<LatencyStats>,
     field: &str,
-    options: &CompareOptions,
-    resolution_ns: f64,
-    rng: &mut SplitMix64,
+    judge: &mut Judge<'_>,
 ) -> Result<()> {
+    let (options, resolution_ns) = (judge.options, judge.resolution_ns);
+    let rng = &mut judge.rng;
     let decode = |l: &Option<LatencyStats>, which: &str| {
         l.as_ref()
             .map(|l| {

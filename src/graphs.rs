@@ -138,9 +138,21 @@ pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     files.sort();
     let mut loaded = Vec::new();
     for file in files {
-        // Other JSON in the directory (summaries, thresholds, newer schemas) is not ours to
-        // draw: skip it rather than fail the whole directory.
-        if let Ok(report) = Report::load(&file) {
+        // Other JSON in the directory (summaries, anything without a `schema_version`) is not
+        // ours to draw: skip it. A file that is not JSON at all, or a report that does not
+        // load (newer schema, broken histogram), is an error naming the file, not a silent skip.
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: file.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if value.get("schema_version").is_none() {
+            continue;
+        }
+        {
+            let report = Report::from_json_str(&text, &file)?;
             let stem = file
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())

@@ -277,6 +277,15 @@ impl MetricsCollector {
         let resources = None;
         let records = shared.drain(run.run);
         let count = records.ticks.len();
+        if count == 0 {
+            // Not an error (a run may legitimately see no ticks), but almost always a setup
+            // mistake that would otherwise show as a report full of zeros.
+            eprintln!(
+                "[tickprof] run `{}` recorded no `{}` spans: is the span named differently, or \
+                 disabled by a filter on the whole subscriber (put EnvFilter on your fmt layer)?",
+                run.name, shared.tick_name
+            );
+        }
         let mut components = std::collections::BTreeMap::new();
         for (name, (busy, wall)) in &records.components {
             let stats = ComponentStats {

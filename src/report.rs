@@ -404,7 +404,12 @@ impl fmt::Display for Report {
         writeln!(f, "Performance Metrics: {}", self.name)?;
         writeln!(f, "{rule}")?;
         writeln!(f)?;
-        writeln!(f, "Total Time: {:.2} seconds", self.total_time_s)?;
+        // Two decimals as in the original design; short runs get milliseconds' worth.
+        if self.total_time_s >= 1.0 {
+            writeln!(f, "Total Time: {:.2} seconds", self.total_time_s)?;
+        } else {
+            writeln!(f, "Total Time: {:.4} seconds", self.total_time_s)?;
+        }
         writeln!(f)?;
         writeln!(f, "Tick Processing:")?;
         writeln!(f, "  Total Ticks: {}", thousands(self.ticks.count))?;

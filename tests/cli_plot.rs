@@ -38,3 +38,21 @@ fn plot_of_a_directory_without_reports_is_an_error() {
     let out = tickprof(dir.path(), &["plot", "."]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn plot_names_a_malformed_json_file_instead_of_skipping_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ticks: Vec<u64> = (0..100).map(|i| 1_000 + i).collect();
+    report("scalability_100", &ticks, &[])
+        .save_json(dir.path().join("scalability_100.json"))
+        .unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        "{\n  \"schema_version\": 1,\n  oops\n}",
+    )
+    .unwrap();
+    let out = tickprof(dir.path(), &["plot", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(err.contains("bad.json") && err.contains("line 3"), "{err}");
+}

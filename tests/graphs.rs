@@ -157,7 +157,6 @@ fn render_dir_draws_every_report_and_skips_other_json() {
     )
     .unwrap();
     std::fs::write(dir.path().join("other.json"), r#"{"a": 1}"#).unwrap();
-    std::fs::write(dir.path().join("broken.json"), "{").unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not json").unwrap();
 
     let mut written: Vec<String> = render_dir(dir.path())
@@ -193,4 +192,15 @@ fn nothing_to_draw_is_a_graph_error() {
         Err(Error::Graph { .. })
     ));
     assert!(!path.exists());
+}
+
+#[test]
+fn render_dir_names_a_file_that_is_not_json() {
+    let dir = tempfile::tempdir().unwrap();
+    fixture(1_000, true)
+        .save_json(dir.path().join("scalability_1000.json"))
+        .unwrap();
+    std::fs::write(dir.path().join("broken.json"), "{").unwrap();
+    let err = render_dir(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("broken.json"), "{err}");
 }
