@@ -23,8 +23,9 @@
 use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
-use plotters::chart::SeriesAnno;
+use plotters::chart::{MeshStyle, SeriesAnno};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
@@ -294,6 +295,83 @@ fn zero_to(hi: f64) -> std::ops::Range<f64> {
     }
 }
 
+/// Layout shared by the panels of one figure: caption size, margin and bottom label area (the
+/// left label area is always 90 px, wide enough for `1.5M` or `250 µs`).
+#[derive(Clone, Copy)]
+struct Panel {
+    caption_size: u32,
+    margin: u32,
+    x_label_area: u32,
+}
+
+/// The four scalability panels.
+const SCALABILITY_PANEL: Panel = Panel {
+    caption_size: 22,
+    margin: 12,
+    x_label_area: 56,
+};
+/// The CPU and memory panels.
+const RESOURCES_PANEL: Panel = Panel {
+    caption_size: 20,
+    margin: 14,
+    x_label_area: 44,
+};
+
+/// A chart builder on `area` with a caption and `panel`'s layout; finish with `build_cartesian_2d`.
+fn panel_builder<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: impl AsRef<str>,
+    panel: Panel,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption, (FONT, panel.caption_size))
+        .margin(panel.margin)
+        .x_label_area_size(panel.x_label_area)
+        .y_label_area_size(90);
+    builder
+}
+
+/// The mesh with the shared label fonts and both axis descriptions; add formatters, then `draw`.
+fn styled_mesh<'a, 'c, X, Y>(
+    chart: &'c mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+) -> MeshStyle<'a, 'c, X, Y, BitMapBackend<'a>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .x_desc(x_desc)
+        .y_desc(y_desc);
+    mesh
+}
+
+/// The legend marker of a series: a 24-px stroke in `style`.
+fn legend_entry(style: impl Into<ShapeStyle>) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let style = style.into();
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style)
+}
+
+/// `(xs[i], ys[i])` points, as [`line_with_points`] takes them.
+fn pairs<'s>(xs: &'s [f64], ys: &'s [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 's {
+    xs.iter().copied().zip(ys.iter().copied())
+}
+
+/// Axis label formatters, as functions so a `&'static` of one outlives any mesh.
+fn fmt_count(v: &f64) -> String {
+    count_label(*v)
+}
+fn fmt_seconds(v: &f64) -> String {
+    seconds_label(*v)
+}
+fn fmt_whole(v: &f64) -> String {
+    format!("{v:.0}")
+}
+
 fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let root = root.titled(
         &format!(
@@ -311,67 +389,36 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0.0, f64::max),
     );
-    let x_fmt = |v: &f64| count_label(*v);
+    let x_axis = || x_range.clone().log_scale();
+    const X_DESC: &str = "ticks per run (log scale)";
 
     // 1. Throughput.
     let tps: Vec<f64> = runs.iter().map(|r| r.ticks.throughput_per_s).collect();
     {
-        let mut chart = ChartBuilder::on(&panels[0])
-            .caption("Throughput", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                x_range.clone().log_scale(),
-                zero_to(tps.iter().copied().fold(0.0, f64::max)),
-            )?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .x_desc("ticks per run (log scale)")
-            .y_desc("ticks / s")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|v| count_label(*v))
+        let mut chart = panel_builder(&panels[0], "Throughput", SCALABILITY_PANEL)
+            .build_cartesian_2d(x_axis(), zero_to(tps.iter().copied().fold(0.0, f64::max)))?;
+        styled_mesh(&mut chart, X_DESC, "ticks / s")
+            .x_label_formatter(&fmt_count)
+            .y_label_formatter(&fmt_count)
             .draw()?;
-        line_with_points(
-            &mut chart,
-            xs.iter().copied().zip(tps.iter().copied()),
-            COLORS[0],
-        )?;
+        line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
     }
 
     // 2. Total time, log-log: linear scaling is a straight line of slope 1.
     let times: Vec<f64> = runs.iter().map(|r| r.total_time_s).collect();
     {
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption("Total time", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                x_range.clone().log_scale(),
-                log_span(
-                    times.iter().copied().fold(f64::INFINITY, f64::min),
-                    times.iter().copied().fold(0.0, f64::max),
-                )
-                .log_scale(),
-            )?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .x_desc("ticks per run (log scale)")
-            .y_desc("total time (s, log scale)")
+        let y_range = log_span(
+            times.iter().copied().fold(f64::INFINITY, f64::min),
+            times.iter().copied().fold(0.0, f64::max),
+        );
+        let mut chart = panel_builder(&panels[1], "Total time", SCALABILITY_PANEL)
+            .build_cartesian_2d(x_axis(), y_range.log_scale())?;
+        styled_mesh(&mut chart, X_DESC, "total time (s, log scale)")
             .y_labels(12)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|v| seconds_label(*v))
+            .x_label_formatter(&fmt_count)
+            .y_label_formatter(&fmt_seconds)
             .draw()?;
-        line_with_points(
-            &mut chart,
-            xs.iter().copied().zip(times.iter().copied()),
-            COLORS[1],
-        )?;
+        line_with_points(&mut chart, pairs(&xs, &times), COLORS[1])?;
     }
 
     // 3. Tick latency, mean and p99.
@@ -382,35 +429,14 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         .collect();
     {
         let top = means.iter().chain(&p99s).copied().fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(&panels[2])
-            .caption("Tick latency", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x_range.clone().log_scale(), zero_to(top * 1.15))?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .x_desc("ticks per run (log scale)")
-            .y_desc("latency per tick (µs)")
-            .x_label_formatter(&x_fmt)
+        let mut chart = panel_builder(&panels[2], "Tick latency", SCALABILITY_PANEL)
+            .build_cartesian_2d(x_axis(), zero_to(top * 1.15))?;
+        styled_mesh(&mut chart, X_DESC, "latency per tick (µs)")
+            .x_label_formatter(&fmt_count)
             .y_label_formatter(&|v| format!("{v:.2}"))
             .draw()?;
-        line_with_points(
-            &mut chart,
-            xs.iter().copied().zip(means.iter().copied()),
-            COLORS[0],
-        )?
-        .label("mean")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[0].stroke_width(3)));
-        line_with_points(
-            &mut chart,
-            xs.iter().copied().zip(p99s.iter().copied()),
-            COLORS[3],
-        )?
-        .label("p99")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3].stroke_width(3)));
+        labelled_line(&mut chart, pairs(&xs, &means), COLORS[0], "mean")?;
+        labelled_line(&mut chart, pairs(&xs, &p99s), COLORS[3], "p99")?;
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
 
@@ -422,47 +448,24 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         .collect();
     {
         let top = eff.iter().copied().fold(120.0, f64::max) * 1.1;
-        let mut chart = ChartBuilder::on(&panels[3])
-            .caption("Scaling efficiency", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(56)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x_range.clone().log_scale(), 0.0..top)?;
-        chart
-            .configure_mesh()
-            .label_style((FONT, 15))
-            .axis_desc_style((FONT, 17))
-            .x_desc("ticks per run (log scale)")
-            .y_desc("throughput vs smallest run (%)")
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|v| format!("{v:.0}"))
+        let mut chart = panel_builder(&panels[3], "Scaling efficiency", SCALABILITY_PANEL)
+            .build_cartesian_2d(x_axis(), 0.0..top)?;
+        styled_mesh(&mut chart, X_DESC, "throughput vs smallest run (%)")
+            .x_label_formatter(&fmt_count)
+            .y_label_formatter(&fmt_whole)
             .draw()?;
-        line_with_points(
+        labelled_line(&mut chart, pairs(&xs, &eff), COLORS[2], "efficiency")?;
+        let xs = (x_range.start, x_range.end);
+        let ideal = BLACK.stroke_width(1);
+        level_line(&mut chart, xs, 100.0, ideal, "ideal (100 %)")?;
+        let threshold = COLORS[3].stroke_width(1);
+        level_line(
             &mut chart,
-            xs.iter().copied().zip(eff.iter().copied()),
-            COLORS[2],
-        )?
-        .label("efficiency")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[2].stroke_width(3)));
-        let (x0, x1) = (x_range.start, x_range.end);
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x0, 100.0), (x1, 100.0)],
-                8,
-                6,
-                BLACK.stroke_width(1),
-            ))?
-            .label("ideal (100 %)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK));
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x0, 85.0), (x1, 85.0)],
-                8,
-                6,
-                COLORS[3].stroke_width(1),
-            ))?
-            .label("linear-scaling threshold (85 %)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3]));
+            xs,
+            85.0,
+            threshold,
+            "linear-scaling threshold (85 %)",
+        )?;
         legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
@@ -480,6 +483,42 @@ where
 {
     chart.draw_series(points.clone().map(|p| Circle::new(p, 4, color.filled())))?;
     Ok(chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?)
+}
+
+/// [`line_with_points`] with a legend entry: `label` beside a 3-px stroke of `color`.
+fn labelled_line<'a, X, Y>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    points: impl Iterator<Item = (f64, f64)> + Clone,
+    color: RGBColor,
+    label: &str,
+) -> DrawResult
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    line_with_points(chart, points, color)?
+        .label(label)
+        .legend(legend_entry(color.stroke_width(3)));
+    Ok(())
+}
+
+/// A dashed horizontal line at `y` from `x.0` to `x.1`, in the legend as `label`.
+fn level_line<'a, X, Y>(
+    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    x: (f64, f64),
+    y: f64,
+    style: ShapeStyle,
+    label: &str,
+) -> DrawResult
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(DashedLineSeries::new([(x.0, y), (x.1, y)], 8, 6, style))?
+        .label(label)
+        .legend(legend_entry(style));
+    Ok(())
 }
 
 fn legend<'a, X, Y>(
@@ -565,36 +604,30 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
         .x_label_area_size(52)
         .y_label_area_size(90)
         .build_cartesian_2d(0.0..x_max, log_span(lo, hi * 3.0).log_scale())?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .x_desc("percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)")
-        .y_desc("busy time per span (log scale)")
-        .x_labels(x_max.floor() as usize * 2 + 1)
-        .x_label_formatter(&|x| nines_label(*x))
-        .y_label_formatter(&|v| ns_label(*v))
-        .draw()?;
+    styled_mesh(
+        &mut chart,
+        "percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)",
+        "busy time per span (log scale)",
+    )
+    .x_labels(x_max.floor() as usize * 2 + 1)
+    .x_label_formatter(&|x| nines_label(*x))
+    .y_label_formatter(&|v| ns_label(*v))
+    .draw()?;
     for (i, (curve, points)) in series.iter().enumerate() {
-        let (color, width) = if i == 0 {
-            (RGBColor(0, 0, 0), 3)
+        let style = if i == 0 {
+            RGBColor(0, 0, 0).stroke_width(3)
         } else {
-            (COLORS[(i - 1) % COLORS.len()], 2)
+            COLORS[(i - 1) % COLORS.len()].stroke_width(2)
         };
         chart
-            .draw_series(LineSeries::new(
-                points.iter().copied(),
-                color.stroke_width(width),
-            ))?
+            .draw_series(LineSeries::new(points.iter().copied(), style))?
             .label(format!(
                 "{} (mean {}, p99 {})",
                 curve.name,
                 ns_label(curve.hist.mean()),
                 ns_label(curve.hist.value_at_quantile(0.99) as f64)
             ))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(width))
-            });
+            .legend(legend_entry(style));
     }
     legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
@@ -647,34 +680,22 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .map(|s| (s.elapsed_ms / 1e3, s.cpu_percent))
         .collect();
     let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
-    let mut chart = ChartBuilder::on(&top)
-        .caption(
-            format!(
-                "CPU: mean {:.1} %, max {:.1} % of one core ({} sample{} every {} ms)",
-                res.cpu_percent.mean,
-                res.cpu_percent.max,
-                res.samples_taken,
-                if res.samples_taken == 1 { "" } else { "s" },
-                res.sample_interval_ms
-            ),
-            (FONT, 20),
-        )
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(90)
+    let cpu_caption = format!(
+        "CPU: mean {:.1} %, max {:.1} % of one core ({} sample{} every {} ms)",
+        res.cpu_percent.mean,
+        res.cpu_percent.max,
+        res.samples_taken,
+        if res.samples_taken == 1 { "" } else { "s" },
+        res.sample_interval_ms
+    );
+    let mut chart = panel_builder(&top, cpu_caption, RESOURCES_PANEL)
         .build_cartesian_2d(x_range.clone(), 0.0..cpu_max * 1.15)?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .x_desc("time since start (s)")
-        .y_desc("CPU (% of one core)")
-        .x_label_formatter(&|v| seconds_label(*v))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+    styled_mesh(&mut chart, "time since start (s)", "CPU (% of one core)")
+        .x_label_formatter(&fmt_seconds)
+        .y_label_formatter(&fmt_whole)
         .draw()?;
-    line_with_points(&mut chart, cpu.iter().copied(), COLORS[0])?
-        .label("CPU % (since previous sample)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[0].stroke_width(3)));
+    let cpu_label = "CPU % (since previous sample)";
+    labelled_line(&mut chart, cpu.iter().copied(), COLORS[0], cpu_label)?;
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
 
     let mb = |b: u64| b as f64 / 1e6;
@@ -684,40 +705,26 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .collect();
     let peak = mb(res.peak_rss_bytes);
     let rss_max = rss.iter().map(|p| p.1).fold(peak, f64::max);
-    let mut chart = ChartBuilder::on(&bottom)
-        .caption(
-            format!(
-                "Resident memory: mean {:.1} MB, OS peak (VmHWM) {:.1} MB",
-                res.memory_bytes.mean / 1e6,
-                peak
-            ),
-            (FONT, 20),
-        )
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(90)
+    let rss_caption = format!(
+        "Resident memory: mean {:.1} MB, OS peak (VmHWM) {:.1} MB",
+        res.memory_bytes.mean / 1e6,
+        peak
+    );
+    let mut chart = panel_builder(&bottom, rss_caption, RESOURCES_PANEL)
         .build_cartesian_2d(x_range.clone(), zero_to(rss_max * 1.1))?;
-    chart
-        .configure_mesh()
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .x_desc("time since start (s)")
-        .y_desc("RSS (MB)")
-        .x_label_formatter(&|v| seconds_label(*v))
-        .y_label_formatter(&|v| format!("{v:.0}"))
+    styled_mesh(&mut chart, "time since start (s)", "RSS (MB)")
+        .x_label_formatter(&fmt_seconds)
+        .y_label_formatter(&fmt_whole)
         .draw()?;
-    line_with_points(&mut chart, rss.iter().copied(), COLORS[2])?
-        .label("RSS (sampled)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[2].stroke_width(3)));
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(x_range.start, peak), (x_range.end, peak)],
-            8,
-            6,
-            COLORS[3].stroke_width(2),
-        ))?
-        .label("peak RSS (VmHWM)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], COLORS[3].stroke_width(2)));
+    labelled_line(&mut chart, rss.iter().copied(), COLORS[2], "RSS (sampled)")?;
+    let x = (x_range.start, x_range.end);
+    level_line(
+        &mut chart,
+        x,
+        peak,
+        COLORS[3].stroke_width(2),
+        "peak RSS (VmHWM)",
+    )?;
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
