@@ -20,7 +20,7 @@ pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    ResourceSample, Resources, SCHEMA_VERSION, TickStats,
+    ResourceSample, Resources, SCHEMA_VERSION, TickStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -383,8 +383,12 @@ fn micros(ns: f64) -> f64 {
     ns / 1_000.0
 }
 
-/// `1234567` → `1,234,567`.
-pub(crate) fn thousands(value: u64) -> String {
+/// `1234567` → `1,234,567`: how the summary, the CLI and the driver print counts.
+///
+/// ```
+/// assert_eq!(tickprof::thousands(1_234_567), "1,234,567");
+/// ```
+pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tickprof::compare::{CompareOptions, Comparison, Row, compare};
 use tickprof::thresholds::{Bound, Check, CheckKind, Thresholds, Verdict};
-use tickprof::{Report, Shards, merge_reports};
+use tickprof::{Report, Shards, merge_reports, thousands};
 
 /// Gate, compare and merge tickprof reports.
 #[derive(Debug, Parser)]
@@ -349,19 +349,6 @@ fn parse_pct(s: &str) -> std::result::Result<f64, String> {
 
 // ---------------------------------------------------------------------------------------------
 // Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
-
-/// `1234567` → `1,234,567`.
-fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 fn value(v: f64, unit: &str) -> String {
     if !v.is_finite() {
