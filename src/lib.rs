@@ -12,6 +12,7 @@ mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod sampling;
 pub mod thresholds;
 mod tick_profiler;
 
@@ -20,8 +21,9 @@ pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    ResourceSample, Resources, SCHEMA_VERSION, TickStats, thousands,
+    ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, TickStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
-pub use tick_profiler::TickProfiler;
+pub use sampling::Sampling;
+pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};

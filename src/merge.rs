@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, TickStats,
+    Resources, SCHEMA_VERSION, SamplingStats, TickStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -42,7 +42,10 @@ impl Report {
 ///
 /// Counts and dropped records are summed; every histogram (ticks, unattributed, each
 /// component's busy and wall time) is the sum of the shards' histograms and its statistics are
-/// recomputed from it; components are the union. `total_time_s` is the sum for
+/// recomputed from it; components are the union. Reports that sampled at different rates
+/// (one timed 1 tick in 10, another 1 in 40) are weighted so that each stands for its ticks,
+/// not for its samples: every value of a report counts `ticks / samples` times (relative to
+/// the most densely sampled report, in thousandths); `samples` stays the number of values. `total_time_s` is the sum for
 /// [`Shards::Sequential`] and the maximum for [`Shards::Parallel`]; `started_at` is the earliest.
 /// The name is the shared name, or the distinct names joined with `+`. Environment fields that
 /// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
@@ -61,31 +64,64 @@ pub fn merge_reports<'a>(
         return Err(Error::Merge("no reports to merge".to_owned()));
     };
 
+    // Each report's sampling (schema 1: every tick), and how much each of its values weighs.
+    let samplings: Vec<SamplingStats> = reports
+        .iter()
+        .map(|(_, r)| {
+            r.sampling
+                .clone()
+                .unwrap_or_else(|| SamplingStats::every_tick(r.ticks.count))
+        })
+        .collect();
+    let timed_weights = Weights::new(
+        reports
+            .iter()
+            .zip(&samplings)
+            .map(|((_, r), s)| ratio(r.ticks.count, s.ticks_timed)),
+    );
+    let recorded_weights = Weights::new(
+        reports
+            .iter()
+            .zip(&samplings)
+            .map(|((_, r), s)| ratio(r.ticks.count, s.ticks_recorded)),
+    );
+
     let mut ticks = Sum::new("ticks.latency");
+    let mut ticks_raw = Sum::new("ticks.latency_raw");
     let mut unattributed = Sum::new("unattributed");
     let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
-    for &(label, report) in &reports {
+    for (i, &(label, report)) in reports.iter().enumerate() {
+        let timed = timed_weights.get(i);
+        let recorded = recorded_weights.get(i);
         count += report.ticks.count;
-        ticks.add(label, &report.ticks.latency)?;
-        unattributed.add(label, &report.unattributed)?;
+        ticks.add(label, &report.ticks.latency, timed)?;
+        if let Some(raw) = &report.ticks.latency_raw {
+            ticks_raw.add(label, raw, timed)?;
+        }
+        unattributed.add(label, &report.unattributed, recorded)?;
         dropped.overflow += report.dropped.overflow;
         dropped.missing_span_data += report.dropped.missing_span_data;
+        dropped.straddled += report.dropped.straddled;
+        dropped.clamped += report.dropped.clamped;
+        dropped.uncredited_children += report.dropped.uncredited_children;
         for (name, c) in &report.components {
             let entry = components
                 .entry(name.as_str())
                 .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
             entry.0 += c.count;
-            entry.1.add(label, &c.latency)?;
+            entry.1.add(label, &c.latency, recorded)?;
             if let Some(wall) = &c.wall {
                 entry
                     .2
                     .get_or_insert_with(|| Sum::new(format!("components.{name}.wall")))
-                    .add(label, wall)?;
+                    .add(label, wall, recorded)?;
             }
         }
     }
+    let sampling = merge_sampling(&samplings, &reports);
+    let ticks_recorded = sampling.ticks_recorded;
 
     let times = reports.iter().map(|(_, r)| r.total_time_s);
     let total_time_s = match shards {
@@ -116,6 +152,7 @@ pub fn merge_reports<'a>(
             count,
             throughput_per_s,
             latency: ticks.finish()?,
+            latency_raw: ticks_raw.finish_if_any()?,
         },
         components: components
             .into_iter()
@@ -124,19 +161,30 @@ pub fn merge_reports<'a>(
                     count,
                     latency: latency.finish()?,
                     wall: wall.map(Sum::finish).transpose()?,
+                    per_tick: (ticks_recorded > 0).then(|| count as f64 / ticks_recorded as f64),
                 };
                 Ok((name.to_owned(), stats))
             })
             .collect::<Result<_>>()?,
         unattributed: unattributed.finish()?,
+        sampling: Some(sampling),
         overhead: Overhead {
             per_span_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.per_span_ns)),
+            layer_ns_per_span: max_option(
+                reports.iter().map(|(_, r)| r.overhead.layer_ns_per_span),
+            ),
             empty_span_busy_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.empty_span_busy_ns)),
+            tick_check_ns: max_option(reports.iter().map(|(_, r)| r.overhead.tick_check_ns)),
             calibration_ticks: reports
                 .iter()
                 .map(|(_, r)| r.overhead.calibration_ticks)
                 .max()
                 .unwrap_or(0),
+            measured_on: Some(join_distinct(
+                reports
+                    .iter()
+                    .filter_map(|(_, r)| r.overhead.measured_on.as_deref()),
+            )),
         },
         dropped,
         environment: merge_environment(&reports),
@@ -145,10 +193,78 @@ pub fn merge_reports<'a>(
     })
 }
 
+/// `ticks / samples` (1 when nothing was sampled).
+fn ratio(ticks: u64, samples: u64) -> f64 {
+    if samples == 0 {
+        1.0
+    } else {
+        (ticks as f64 / samples as f64).max(1.0)
+    }
+}
+
+/// How many times each report's values count in a merge: 1 for all when every report sampled
+/// at the same rate (the merge is then exact), else each report's `ticks / samples` relative to
+/// the smallest, in thousandths.
+struct Weights(Vec<u64>);
+
+impl Weights {
+    fn new(ratios: impl Iterator<Item = f64>) -> Self {
+        let ratios: Vec<f64> = ratios.collect();
+        let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let equal = ratios.iter().all(|r| (r / min - 1.0).abs() < 1e-9);
+        Weights(
+            ratios
+                .iter()
+                .map(|r| {
+                    if equal {
+                        1
+                    } else {
+                        (1_000.0 * r / min).round() as u64
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        self.0.get(i).copied().unwrap_or(1)
+    }
+}
+
+/// The merged sampling: sums, and the mode if every report shares it (else `mixed`).
+fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> SamplingStats {
+    let first = samplings.first();
+    let same = |f: fn(&SamplingStats) -> String| {
+        let values: Vec<String> = samplings.iter().map(f).collect();
+        values.windows(2).all(|w| w.first() == w.last())
+    };
+    let uniform = same(|s| format!("{}/{:?}/{:?}", s.mode, s.budget_fraction, s.one_in));
+    let count: u64 = reports.iter().map(|(_, r)| r.ticks.count).sum();
+    let cost: f64 = samplings
+        .iter()
+        .zip(reports)
+        .map(|(s, (_, r))| s.cost_ns_per_tick * r.ticks.count as f64)
+        .sum();
+    SamplingStats {
+        mode: match (uniform, first) {
+            (true, Some(s)) => s.mode.clone(),
+            _ => "mixed".to_owned(),
+        },
+        budget_fraction: first.filter(|_| uniform).and_then(|s| s.budget_fraction),
+        one_in: first.filter(|_| uniform).and_then(|s| s.one_in),
+        ticks_timed: samplings.iter().map(|s| s.ticks_timed).sum(),
+        ticks_recorded: samplings.iter().map(|s| s.ticks_recorded).sum(),
+        windows: samplings.iter().map(|s| s.windows).sum(),
+        cost_ns_per_tick: if count > 0 { cost / count as f64 } else { 0.0 },
+    }
+}
+
 /// A running sum of one field's histograms, remembering which report set its settings.
 struct Sum {
     field: String,
     total: Option<(Histogram<u64>, String)>,
+    /// Values actually measured (the histogram's counts are weighted).
+    samples: u64,
 }
 
 impl Sum {
@@ -156,11 +272,14 @@ impl Sum {
         Sum {
             field: field.into(),
             total: None,
+            samples: 0,
         }
     }
 
-    fn add(&mut self, label: &str, stats: &LatencyStats) -> Result<()> {
+    fn add(&mut self, label: &str, stats: &LatencyStats, weight: u64) -> Result<()> {
         let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
+        self.samples += h.len();
+        let h = if weight > 1 { scaled(&h, weight) } else { h };
         match &mut self.total {
             None => self.total = Some((h, label.to_owned())),
             Some((total, first)) => {
@@ -181,9 +300,20 @@ impl Sum {
         Ok(())
     }
 
+    fn finish_if_any(self) -> Result<Option<LatencyStats>> {
+        if self.total.is_none() {
+            return Ok(None);
+        }
+        self.finish().map(Some)
+    }
+
     fn finish(self) -> Result<LatencyStats> {
         match self.total {
-            Some((h, _)) => LatencyStats::from_histogram(&h, &self.field),
+            Some((h, _)) => {
+                let mut stats = LatencyStats::from_histogram(&h, &self.field)?;
+                stats.samples = self.samples;
+                Ok(stats)
+            }
             // Unreachable in practice (every report has these fields), but an empty histogram
             // is the honest answer rather than a panic.
             None => {
@@ -299,6 +429,22 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
 
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, f64::max)
+}
+
+fn max_option(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    values.flatten().reduce(f64::max)
+}
+
+/// `h` with every count multiplied by `weight`.
+fn scaled(h: &Histogram<u64>, weight: u64) -> Histogram<u64> {
+    let mut out = Histogram::new_from(h);
+    for v in h.iter_recorded() {
+        let _ = out.record_n(
+            v.value_iterated_to(),
+            v.count_at_value().saturating_mul(weight),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

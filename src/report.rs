@@ -18,8 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// The report format version this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The report format version this build writes and the newest it reads (it reads 1 too).
+///
+/// Version 2 added what sampling and compensation mean for the figures: `sampling`,
+/// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
+/// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
+/// timed and nothing was compensated.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,8 +41,12 @@ pub struct Report {
     pub ticks: TickStats,
     /// One entry per component span name (any span with a tick among its ancestors).
     pub components: BTreeMap<String, ComponentStats>,
-    /// Per tick: the tick's busy time minus the busy time of its direct child spans.
+    /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
+    /// (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
+    /// Which ticks were timed and recorded; `null` in schema 1 reports (every tick was).
+    #[serde(default)]
+    pub sampling: Option<SamplingStats>,
     /// What the profiler itself costs, measured at `start_profiling`.
     pub overhead: Overhead,
     /// Records that could not be taken exactly; each is counted, never silently lost.
@@ -55,37 +64,115 @@ pub struct Report {
 /// The tick spans of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TickStats {
-    /// Tick spans closed during the run.
+    /// Ticks the run saw: every tick, counted at its callsite's filter decision whether or not
+    /// it was timed (schema 1: tick spans closed during the run).
     pub count: u64,
     /// `count / total_time_s`.
     pub throughput_per_s: f64,
-    /// Busy time per tick.
+    /// Busy time per timed tick, net of the instrumentation inside it (see `overhead`).
     pub latency: LatencyStats,
+    /// Busy time per timed tick as measured, instrumentation included; `null` in schema 1.
+    #[serde(default)]
+    pub latency_raw: Option<LatencyStats>,
 }
 
 /// One component (span name) of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentStats {
-    /// Spans of this name closed during the run.
+    /// Spans of this name recorded (closed inside recorded ticks). With sampling this is a
+    /// sample: `per_tick × ticks.count` estimates how many ran.
     pub count: u64,
-    /// Busy time: the sum of each span's entered intervals.
+    /// Busy time (the sum of each span's entered intervals), net of the instrumentation inside.
     pub latency: LatencyStats,
     /// First enter to last exit, for spans entered more than once (async code); `null` if none was.
     pub wall: Option<LatencyStats>,
+    /// Spans of this name per recorded tick, on average; `null` in schema 1.
+    #[serde(default)]
+    pub per_tick: Option<f64>,
 }
 
-/// The profiler's own cost, measured on a private dispatcher at `start_profiling`.
+/// Which ticks a run timed and recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplingStats {
+    /// `full` (every tick recorded), `budget` or `one_in`.
+    pub mode: String,
+    /// The budget: the fraction of the loop's time profiling may cost (mode `budget`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_fraction: Option<f64>,
+    /// `n` of mode `one_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_in: Option<u64>,
+    /// Ticks whose latency is in `ticks.latency` (chosen at random, so its percentiles
+    /// estimate all ticks'; its min, max and p99.9 are the sample's when fewer than
+    /// `ticks.count`).
+    pub ticks_timed: u64,
+    /// Ticks recorded with every span inside them (the components and `unattributed`).
+    pub ticks_recorded: u64,
+    /// Recording windows (bursts of consecutive recorded ticks) opened.
+    pub windows: u64,
+    /// What profiling cost the loop, estimated from the calibrated costs, in ns per tick
+    /// (the tick check of every tick included).
+    pub cost_ns_per_tick: f64,
+}
+
+impl SamplingStats {
+    /// What a schema 1 report did: every tick timed and recorded.
+    pub fn every_tick(ticks: u64) -> Self {
+        SamplingStats {
+            mode: "full".to_owned(),
+            budget_fraction: None,
+            one_in: None,
+            ticks_timed: ticks,
+            ticks_recorded: ticks,
+            windows: 0,
+            cost_ns_per_tick: 0.0,
+        }
+    }
+
+    /// Whether `ticks.latency` covers every tick (its min, max and p99.9 are exact).
+    pub fn timed_every_tick(&self, ticks: u64) -> bool {
+        self.ticks_timed >= ticks
+    }
+}
+
+/// The profiler's own cost, measured at `start_profiling` (see `overhead_calibration`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overhead {
-    /// What TickProfiler adds per span (create, enter, exit, close) over `registry()` with an
-    /// empty layer, median of the calibration rounds; `0` when calibration is switched off.
+    /// What one recorded span adds to the user's loop, `Registry` and every layer included,
+    /// against the same loop without the span: subtracted from a span's busy time once for
+    /// each span recorded inside it. `0` when calibration is switched off. (Schema 1: what
+    /// tickprof added over `registry()` with an empty layer.)
     pub per_span_ns: f64,
-    /// Busy time the profiler reports for an empty span: the floor under every component figure.
+    /// tickprof's own share per span over `registry()` with an empty layer; `null` in schema 1
+    /// or when calibration is off.
+    #[serde(default)]
+    pub layer_ns_per_span: Option<f64>,
+    /// Busy time an empty recorded span reads (clock reads and the work between them):
+    /// subtracted once per entered interval.
     #[serde(default)]
     pub empty_span_busy_ns: f64,
-    /// Ticks (of 1 tick span + 3 component spans) timed per calibration configuration and round.
+    /// What every tick pays to be counted and sampled (its callsite's filter decision when
+    /// the span is not created); `null` in schema 1 or when calibration is off.
+    #[serde(default)]
+    pub tick_check_ns: Option<f64>,
+    /// Loop iterations timed per calibration measurement.
     #[serde(default)]
     pub calibration_ticks: u64,
+    /// Where the calibration ran.
+    #[serde(default)]
+    pub measured_on: Option<String>,
+}
+
+impl Overhead {
+    /// Calibration switched off: nothing is measured or subtracted.
+    pub fn not_measured() -> Self {
+        Overhead {
+            measured_on: Some(
+                "not measured (measure_overhead(false)): nothing subtracted".to_owned(),
+            ),
+            ..Overhead::default()
+        }
+    }
 }
 
 /// Records that could not be taken exactly.
@@ -93,9 +180,20 @@ pub struct Overhead {
 pub struct Dropped {
     /// Values above the histogram bound: clamped to it and counted here.
     pub overflow: u64,
-    /// Spans whose data the layer could not see (layer attached late, per-layer filters), and
-    /// odd span sequences (exit of a span never entered); skipped and counted here.
+    /// Callbacks for spans the recorder had no state for, and odd span sequences (exit of a
+    /// span never entered); skipped and counted here.
     pub missing_span_data: u64,
+    /// Timed ticks left out because another thread opened or closed a recording window while
+    /// they ran.
+    #[serde(default)]
+    pub straddled: u64,
+    /// Compensations larger than the measured time (the net value is clamped to 0).
+    #[serde(default)]
+    pub clamped: u64,
+    /// Children that exited while their parent was not entered on their thread (a worker span
+    /// with an explicit parent): their time stays in the parent's unattributed time.
+    #[serde(default)]
+    pub uncredited_children: u64,
 }
 
 /// The machine and build a report came from.
@@ -210,6 +308,9 @@ pub struct LatencyStats {
     pub p999_ns: u64,
     /// Largest value.
     pub max_ns: u64,
+    /// Values in the histogram; `0` in schema 1 reports (read the histogram).
+    #[serde(default)]
+    pub samples: u64,
     /// The HdrHistogram, V2 + Deflate serialization, base64 (standard alphabet, padded).
     pub histogram: String,
 }
@@ -242,6 +343,7 @@ impl LatencyStats {
             p99_ns: q(0.99),
             p999_ns: q(0.999),
             max_ns: if empty { 0 } else { histogram.max() },
+            samples: histogram.len(),
             histogram: BASE64.encode(blob),
         })
     }

@@ -811,6 +811,7 @@ pub(crate) mod fixtures {
                     0.0
                 },
                 latency: latency(tick_ns),
+                latency_raw: None,
             },
             components: components
                 .iter()
@@ -819,15 +820,18 @@ pub(crate) mod fixtures {
                         count: v.len() as u64,
                         latency: latency(v),
                         wall: None,
+                        per_tick: None,
                     };
                     ((*n).to_owned(), stats)
                 })
                 .collect::<BTreeMap<_, _>>(),
             unattributed: latency(&[]),
+            sampling: None,
             overhead: Overhead {
                 per_span_ns: 50.0,
                 empty_span_busy_ns: 20.0,
                 calibration_ticks: 1000,
+                ..Overhead::default()
             },
             dropped: Dropped::default(),
             environment: Environment {

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::prelude::*;
@@ -28,6 +28,7 @@ async fn tick(i: u64) {
 #[test]
 fn async_busy_below_wall_on_multi_thread_runtime() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()

@@ -41,6 +41,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
                 count: ticks,
                 latency: latency(base, ticks, name),
                 wall: None,
+                per_tick: None,
             },
         );
     }
@@ -61,13 +62,16 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             count: ticks,
             throughput_per_s: ticks as f64 / total_time_s,
             latency: latency(1_200, ticks, "ticks"),
+            latency_raw: None,
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),
+        sampling: None,
         overhead: Overhead {
             per_span_ns: 42.0,
             empty_span_busy_ns: 20.0,
             calibration_ticks: 10_000,
+            ..Overhead::default()
         },
         dropped: Dropped::default(),
         environment: Environment::current(),

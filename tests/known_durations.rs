@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing_subscriber::prelude::*;
 
 fn spin(duration: Duration) {
@@ -24,6 +24,7 @@ fn exact_percentile(sorted: &[u64], quantile: f64) -> u64 {
 #[test]
 fn percentiles_match_independent_timings() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .without_resource_sampling()
         .build()
         .unwrap();
@@ -68,14 +69,22 @@ fn percentiles_match_independent_timings() {
                 quantile * 100.0
             );
         }
-        // The busy time includes the inner timing, never less than it (minus bucket width).
+        // The net busy time includes the inner timing, less at most the floor subtracted
+        // from it (minus bucket width).
         assert!(
-            latency.min_ns as f64 >= timings[0] as f64 * 0.998,
+            latency.min_ns as f64 >= timings[0] as f64 * 0.998 - report.overhead.empty_span_busy_ns,
             "{name} min"
         );
     }
-    // The tick is the two components plus a little unattributed time.
+    // The tick is the two components plus a little unattributed time (what is left after
+    // subtracting the two children's calibrated cost, which a loaded machine can misjudge by
+    // up to a span's cost each).
     let tick_p50 = report.ticks.latency.p50_ns;
     assert!(tick_p50 > report.components["strategy"].latency.p50_ns);
-    assert!(report.unattributed.p50_ns < tick_p50 / 10);
+    let slack = 2.0 * report.overhead.per_span_ns;
+    assert!(
+        (report.unattributed.p50_ns as f64) < tick_p50 as f64 / 10.0 + slack,
+        "unattributed p50 {} ns, tick p50 {tick_p50} ns",
+        report.unattributed.p50_ns
+    );
 }

@@ -9,25 +9,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Records buffered before a drain; 4 KiB per thread.
 const CAPACITY: usize = 128;
-/// `wall_ns` of a span entered once (no wall time).
-const NO_WALL: u64 = u64::MAX;
+/// `extra_ns` when there is none.
+const NONE: u64 = u64::MAX;
 
 /// One closed span, durations in ns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Record {
-    /// Encoded `SpanKind` (see `park_slot`): 1 = tick, 2 + slot = component.
+    /// Encoded `SpanKind` (see `span_state`: 1 = timed tick, 2 = recorded tick, 3 + slot =
+    /// component) in the low 32 bits; for ticks, the spans recorded inside it in the high 32.
     pub(crate) kind: u64,
-    pub(crate) busy_ns: u64,
-    pub(crate) children_ns: u64,
-    pub(crate) wall_ns: Option<u64>,
+    /// Busy time as measured.
+    pub(crate) raw_ns: u64,
+    /// Busy time net of the instrumentation inside it.
+    pub(crate) net_ns: u64,
+    /// Recorded ticks: unattributed time (net); components entered more than once: wall time.
+    pub(crate) extra_ns: Option<u64>,
 }
 
 #[derive(Debug, Default)]
 struct Entry {
     kind: AtomicU64,
-    busy_ns: AtomicU64,
-    children_ns: AtomicU64,
-    wall_ns: AtomicU64,
+    raw_ns: AtomicU64,
+    net_ns: AtomicU64,
+    extra_ns: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -63,13 +67,11 @@ impl RecordRing {
             return false;
         };
         entry.kind.store(record.kind, Ordering::Relaxed);
-        entry.busy_ns.store(record.busy_ns, Ordering::Relaxed);
+        entry.raw_ns.store(record.raw_ns, Ordering::Relaxed);
+        entry.net_ns.store(record.net_ns, Ordering::Relaxed);
         entry
-            .children_ns
-            .store(record.children_ns, Ordering::Relaxed);
-        entry
-            .wall_ns
-            .store(record.wall_ns.unwrap_or(NO_WALL), Ordering::Relaxed);
+            .extra_ns
+            .store(record.extra_ns.unwrap_or(NONE), Ordering::Relaxed);
         self.head.store(head.wrapping_add(1), Ordering::Release);
         true
     }
@@ -90,12 +92,12 @@ impl RecordRing {
         let mut tail = self.tail.load(Ordering::Relaxed);
         while tail != head {
             if let Some(entry) = self.entries.get(tail as usize % CAPACITY) {
-                let wall_ns = entry.wall_ns.load(Ordering::Relaxed);
+                let extra_ns = entry.extra_ns.load(Ordering::Relaxed);
                 sink(Record {
                     kind: entry.kind.load(Ordering::Relaxed),
-                    busy_ns: entry.busy_ns.load(Ordering::Relaxed),
-                    children_ns: entry.children_ns.load(Ordering::Relaxed),
-                    wall_ns: (wall_ns != NO_WALL).then_some(wall_ns),
+                    raw_ns: entry.raw_ns.load(Ordering::Relaxed),
+                    net_ns: entry.net_ns.load(Ordering::Relaxed),
+                    extra_ns: (extra_ns != NONE).then_some(extra_ns),
                 });
             }
             tail = tail.wrapping_add(1);
@@ -117,9 +119,9 @@ mod tests {
     fn record(i: u64) -> Record {
         Record {
             kind: 1 + i % 3,
-            busy_ns: i,
-            children_ns: i / 2,
-            wall_ns: i.is_multiple_of(2).then_some(i * 10),
+            raw_ns: i,
+            net_ns: i / 2,
+            extra_ns: i.is_multiple_of(2).then_some(i * 10),
         }
     }
 

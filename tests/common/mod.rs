@@ -46,6 +46,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                 0.0
             },
             latency: latency(tick_ns),
+            latency_raw: None,
         },
         components: components
             .iter()
@@ -54,15 +55,18 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                     count: v.len() as u64,
                     latency: latency(v),
                     wall: None,
+                    per_tick: None,
                 };
                 ((*n).to_owned(), stats)
             })
             .collect::<BTreeMap<_, _>>(),
         unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
+        sampling: None,
         overhead: Overhead {
             per_span_ns: 50.0,
             empty_span_busy_ns: 20.0,
             calibration_ticks: 1000,
+            ..Overhead::default()
         },
         dropped: Dropped::default(),
         environment: Environment {

@@ -1,0 +1,347 @@
+//! `TickRecorder`: the layer half of [`TickProfiler`](crate::TickProfiler). Behind the gate it
+//! sees only spans tickprof decided to record (ticks it times, and spans created while one of
+//! its ticks is alive), and turns them into records.
+//!
+//! Per recorded span: one clock read on enter, one on exit, thread-local bookkeeping (a stack
+//! of entered spans, a ring of created ones), a lock-free park slot between exit and close (so
+//! another thread can take the span over if it moves, as futures do) and a lock-free record
+//! ring at close. No global lock, channel or allocation per span.
+//!
+//! A span's state lives in one place at a time: the stack of the thread it is entered on, or,
+//! while it is not entered (created, or between intervals), a park slot of a shard (or the
+//! shard's overflow map), where any thread can claim it. A span entered on a second thread while it is entered on the first gets a copy on
+//! the second; copies are parked marked as copies and merged when the span closes, so busy
+//! time is the sum of every thread's intervals.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tracing_core::span::{Attributes, Id};
+use tracing_core::{Dispatch, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::registry::LookupSpan;
+
+use super::callsites::{Role, key};
+use super::record_ring::Record;
+use super::shard::EventCounters;
+use super::shared::{Compensation, Shared};
+use super::span_state::{Frame, SpanKind, SpanState, TickMode};
+use super::thread_state::{ThreadState, take_refuse, with_thread_state};
+
+/// The layer half of [`TickProfiler`](crate::TickProfiler): records the spans the
+/// [`TickGate`](crate::TickGate) lets through.
+#[derive(Debug, Clone)]
+pub struct TickRecorder {
+    shared: Arc<Shared>,
+}
+
+impl TickRecorder {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        TickRecorder { shared }
+    }
+
+    /// What a span created now is: its kind and the parent its time is credited to.
+    fn classify(
+        &self,
+        thread: &mut ThreadState,
+        attrs: &Attributes<'_>,
+    ) -> Option<(SpanKind, u64, u64)> {
+        let shared = &*self.shared;
+        let metadata = attrs.metadata();
+        let key = key(metadata);
+        let role = match thread.callsite(shared, key) {
+            Some(info) => info.role,
+            None => shared.callsites.entry(metadata).role,
+        };
+        match role {
+            Role::Tick | Role::CalibrationTick => {
+                let pending = thread.pending_tick.take().filter(|p| p.callsite == key);
+                // Without a decision for this very callsite (its fields created other spans
+                // between the decision and now), time it without its children.
+                let (mode, epoch) = pending.map_or((TickMode::Timed, shared.window.epoch()), |p| {
+                    (p.mode, p.epoch)
+                });
+                let recorded = mode == TickMode::Recorded;
+                let parent = self.parent_of(thread, attrs).unwrap_or(0);
+                Some((SpanKind::Tick { recorded }, parent, epoch))
+            }
+            Role::Named(slot) | Role::CalibrationSpan(slot) => {
+                let parent = self.parent_of(thread, attrs);
+                let parent_kind = parent.and_then(|p| self.kind_of(thread, p));
+                match parent_kind {
+                    Some(kind) if kind.has_components_below() => {
+                        Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0))
+                    }
+                    _ => Some((SpanKind::Ignored, 0, 0)),
+                }
+            }
+        }
+    }
+
+    /// The span's parent as the registry sees it: explicit, or the current span of this
+    /// thread (skipping re-entries), or none for a root.
+    fn parent_of(&self, thread: &ThreadState, attrs: &Attributes<'_>) -> Option<u64> {
+        if let Some(parent) = attrs.parent() {
+            Some(parent.into_u64())
+        } else if attrs.is_contextual() {
+            thread.current().map(|frame| frame.id)
+        } else {
+            None
+        }
+    }
+
+    /// The kind of a live span tickprof knows, wherever its state is.
+    fn kind_of(&self, thread: &ThreadState, id: u64) -> Option<SpanKind> {
+        thread
+            .peek(id)
+            .or_else(|| self.shared.parked_elsewhere(&thread.shard, id))
+            .map(|state| state.kind)
+    }
+
+    /// The kind of a span entered without a known state (entered on another thread at the
+    /// same time, or created long ago): from the registry's view of it.
+    fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<SpanKind>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let span = ctx.span(id)?;
+        let metadata: &Metadata<'_> = span.metadata();
+        let tick_name = self.shared.tick_name();
+        if metadata.name() == tick_name {
+            return Some(SpanKind::Tick { recorded: false });
+        }
+        let in_tick = span.scope().skip(1).any(|a| a.name() == tick_name);
+        Some(if in_tick {
+            SpanKind::Component {
+                slot: self.shared.callsites.intern(metadata.name()),
+            }
+        } else {
+            SpanKind::Ignored
+        })
+    }
+
+    /// Takes span `id`'s parked state: this thread's, merged with every copy other threads
+    /// parked (looked for only while copies exist, or when this thread has nothing).
+    fn unpark(&self, thread: &ThreadState, id: u64) -> Option<SpanState> {
+        let shared = &*self.shared;
+        let own = thread.shard.unpark(id);
+        let mut copies = u64::from(own.is_some_and(|s| s.copy));
+        let mut state = own;
+        if (own.is_none() || shared.foreign_copies.load(Ordering::Relaxed) > 0)
+            && let Some((other, other_copies)) = shared.unpark_elsewhere(&thread.shard, id)
+        {
+            copies += other_copies;
+            state = Some(match state {
+                Some(own) => own.merge(other),
+                None => other,
+            });
+        }
+        if copies > 0 {
+            shared.foreign_copies.fetch_sub(copies, Ordering::Relaxed);
+        }
+        state
+    }
+
+    /// The record of a closed span, its net time compensated; `None` for ignored spans and
+    /// spans never entered.
+    fn record(&self, thread: &ThreadState, state: &SpanState) -> Option<Record> {
+        if state.kind == SpanKind::Ignored || state.enters == 0 {
+            return None;
+        }
+        let clock = &self.shared.clock;
+        let Compensation { floor_ns, span_ns } = self.shared.compensation();
+        let raw_ns = clock.delta_as_nanos(0, state.busy_raw);
+        let inside = floor_ns.saturating_mul(u64::from(state.enters))
+            + span_ns.saturating_mul(u64::from(state.nested));
+        let net_ns = raw_ns.saturating_sub(inside);
+        let mut clamped = u64::from(inside > raw_ns);
+        let extra_ns = match state.kind {
+            SpanKind::Tick { recorded: true } => {
+                let children_ns = clock.delta_as_nanos(0, state.children_raw);
+                let children_inside = floor_ns.saturating_mul(u64::from(state.children_enters))
+                    + span_ns.saturating_mul(u64::from(state.children_nested));
+                let children_net = children_ns.saturating_sub(children_inside);
+                clamped += u64::from(children_net > net_ns);
+                Some(net_ns.saturating_sub(children_net))
+            }
+            SpanKind::Tick { recorded: false } | SpanKind::Ignored => None,
+            SpanKind::Component { .. } => (state.enters > 1)
+                .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw)),
+        };
+        if clamped > 0 {
+            EventCounters::bump(&thread.shard.events.clamped, clamped);
+        }
+        let nested = match state.kind {
+            SpanKind::Tick { .. } => u64::from(state.nested) << 32,
+            _ => 0,
+        };
+        Some(Record {
+            kind: state.kind.encode() | nested,
+            raw_ns,
+            net_ns,
+            extra_ns,
+        })
+    }
+
+    /// Books a closed tick with the budget; `false` (and counted) if it straddled a window
+    /// switch made by another thread, so its record is left out.
+    fn close_tick(&self, thread: &mut ThreadState, state: &SpanState, record: &Record) -> bool {
+        let shared = &*self.shared;
+        let spans = 1 + u64::from(state.nested);
+        thread
+            .sampler
+            .tick_closed(spans.saturating_mul(shared.budget.span_ns()), record.net_ns);
+        if state.kind == (SpanKind::Tick { recorded: true }) {
+            shared.budget.recorded_tick(spans);
+        }
+        let straddled = !shared.budget.is_full() && shared.window.epoch() != state.epoch;
+        if straddled {
+            EventCounters::bump(&thread.shard.events.straddled, 1);
+        }
+        !straddled
+    }
+}
+
+impl<S> Layer<S> for TickRecorder
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, dispatch: &Dispatch) {
+        self.shared.set_dispatch(dispatch);
+    }
+
+    /// Global: `false` only for spans the gate refused that no other layer is interested in.
+    fn enabled(&self, _metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        !take_refuse()
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _ctx: Context<'_, S>) {
+        let run = self.shared.current_run();
+        if run == 0 {
+            return;
+        }
+        let shared = &self.shared;
+        with_thread_state(shared, run, |thread| {
+            let Some((kind, parent, epoch)) = self.classify(thread, attrs) else {
+                return;
+            };
+            if matches!(kind, SpanKind::Tick { .. }) {
+                shared.live_ticks.fetch_add(1, Ordering::Relaxed);
+            }
+            thread.remember_created(id.into_u64(), SpanState::new(kind, parent, epoch));
+        });
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let run = self.shared.current_run();
+        if run == 0 {
+            return;
+        }
+        let shared = &self.shared;
+        with_thread_state(shared, run, |thread| {
+            let key = id.into_u64();
+            let mut reentry = false;
+            let state = if let Some(frame) = thread.stack.iter().rev().find(|f| f.id == key) {
+                // Entered again while entered here (recursion): not timed twice.
+                reentry = true;
+                frame.state
+            } else if let Some(state) = self.unpark(thread, key) {
+                // Created, or exited before (here, or on another thread: a future that moved).
+                state
+            } else if let Some(kind) = self.registry_kind(id, &ctx) {
+                // Entered on another thread right now (or created before its state could be
+                // kept): time this thread's share as a copy, merged when the span closes.
+                let mut state = SpanState::new(kind, 0, shared.window.epoch());
+                state.copy = true;
+                state
+            } else {
+                thread.count_missing();
+                return;
+            };
+            let timed = !reentry && state.kind != SpanKind::Ignored;
+            thread.stack.push(Frame {
+                id: key,
+                state,
+                created_before: thread.spans_created,
+                reentry,
+                // Read the clock last, so the recorder's own work is outside the interval.
+                entered_raw: if timed { shared.clock.raw() } else { 0 },
+            });
+        });
+    }
+
+    fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
+        let run = self.shared.current_run();
+        if run == 0 {
+            return;
+        }
+        // Read the clock first, so the recorder's own work is outside the interval.
+        let now = self.shared.clock.raw();
+        let shared = &self.shared;
+        with_thread_state(shared, run, |thread| {
+            let key = id.into_u64();
+            let Some(position) = thread.stack.iter().rposition(|f| f.id == key) else {
+                thread.count_missing();
+                return;
+            };
+            let frame = thread.stack.remove(position);
+            if frame.reentry {
+                return;
+            }
+            let mut state = frame.state;
+            if state.kind != SpanKind::Ignored {
+                let nested = u32::try_from(thread.spans_created.wrapping_sub(frame.created_before))
+                    .unwrap_or(u32::MAX);
+                state.add_interval(frame.entered_raw, now, nested);
+                // Credit the parent (by id, wherever it is on this thread's stack), not the
+                // frame below: exits out of order and re-entries then credit the right span.
+                if state.parent != 0 && matches!(state.kind, SpanKind::Component { .. }) {
+                    let elapsed = now.saturating_sub(frame.entered_raw);
+                    match thread
+                        .stack
+                        .iter_mut()
+                        .rev()
+                        .find(|f| f.id == state.parent && !f.reentry)
+                    {
+                        Some(parent) => parent.state.add_child_interval(elapsed, nested),
+                        None => {
+                            EventCounters::bump(&thread.shard.events.uncredited_children, 1);
+                        }
+                    }
+                }
+            }
+            if state.copy {
+                shared.foreign_copies.fetch_add(1, Ordering::Relaxed);
+            }
+            thread.shard.park(key, &state);
+        });
+    }
+
+    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+        let run = self.shared.current_run();
+        if run == 0 {
+            return;
+        }
+        let shared = &self.shared;
+        with_thread_state(shared, run, |thread| {
+            let key = id.into_u64();
+            let Some(state) = self.unpark(thread, key) else {
+                // Unknown to this run (created before it began): nothing to record. A tick
+                // created for tickprof always has its state parked somewhere, so the count of
+                // live ticks stays right.
+                return;
+            };
+            let is_tick = matches!(state.kind, SpanKind::Tick { .. });
+            if is_tick {
+                shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
+            }
+            let Some(record) = self.record(thread, &state) else {
+                return;
+            };
+            if is_tick && !self.close_tick(thread, &state, &record) {
+                return;
+            }
+            thread.shard.push(record, &shared.template, is_tick);
+        });
+    }
+}
