@@ -12,6 +12,7 @@ mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod sample_interval;
 pub mod thresholds;
 mod tick_profiler;
 
@@ -24,4 +25,5 @@ pub use report::{
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
+pub use sample_interval::MAX_SAMPLE_INTERVAL;
 pub use tick_profiler::TickProfiler;

@@ -151,7 +151,8 @@ impl MetricsCollectorBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
-    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), or a zero sample interval.
+    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), or a sample interval of
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL).
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -177,8 +178,8 @@ impl MetricsCollectorBuilder {
                     self.lowest, self.highest, self.significant_figures
                 ))
             })?;
-        if self.sample_interval == Some(Duration::ZERO) {
-            return Err(Error::Config("sample interval must be above 0".into()));
+        if let Some(interval) = self.sample_interval {
+            crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
         let shared = Shared::new(self.tick_span, template, quanta::Clock::new());
         Ok(MetricsCollector {
