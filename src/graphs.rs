@@ -3,7 +3,7 @@
 //!
 //! Rendering is pure Rust (plotters' bitmap backend with `ab_glyph` and the Noto Sans font from
 //! the `ttf-noto-sans` crate): no fontconfig, freetype or other system library. Every image is
-//! written to a temporary sibling file and renamed into place, so a reader never sees half a PNG.
+//! written through [`atomic_file`](crate::atomic_file), so a reader never sees half a PNG.
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
@@ -30,6 +30,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
+use crate::atomic_file;
 use crate::error::{Error, Result};
 use crate::report::Report;
 
@@ -193,36 +194,23 @@ fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Registers the font, draws into a temporary sibling PNG, then renames it over `path`.
+/// Registers the font and draws into a temporary PNG that replaces `path` atomically
+/// ([`atomic_file`]).
 fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
     // Fills a global table; repeating it is harmless. Must precede any text.
     register_font(FONT, FontStyle::Normal, ttf_noto_sans::REGULAR)
         .map_err(|_| graph_error(path, "the bundled Noto Sans font is invalid"))?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| graph_error(path, "not a file path"))?
-        .to_string_lossy();
-    // The backend picks the format from the extension: the temporary name ends in `.png` too.
-    let temp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
-    let drawn = (|| -> DrawResult {
-        let root = BitMapBackend::new(&temp, size).into_drawing_area();
-        root.fill(&WHITE)?;
-        draw(&root)?;
-        root.present()?;
-        Ok(())
-    })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&temp);
-        return Err(graph_error(path, e));
-    }
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        Error::io(path, e)
+    // The backend opens the temporary file by its path (which ends in `.png`, the format it
+    // picks from the extension).
+    atomic_file::write_with(path, |_, temp| {
+        let root = BitMapBackend::new(temp, size).into_drawing_area();
+        (|| -> DrawResult {
+            root.fill(&WHITE)?;
+            draw(&root)?;
+            root.present()?;
+            Ok(())
+        })()
+        .map_err(|e| graph_error(path, e))
     })
 }
 

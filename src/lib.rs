@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod atomic_file;
 pub mod compare;
 mod error;
 #[cfg(feature = "plot")]

@@ -7,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -16,6 +15,7 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file;
 use crate::error::{Error, Result};
 
 /// The report format version this build writes and the newest it reads.
@@ -328,14 +328,15 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Writes the report as JSON, atomically: a temporary file in the same directory, then a
-    /// rename, so a reader never sees half a report and a failed write leaves the old file.
-    /// Missing directories are created.
+    /// Writes the report as JSON, atomically ([`atomic_file::write`]): a unique temporary
+    /// file in the same directory, flushed to the disk, then a rename, so a reader never sees
+    /// half a report (even with several threads saving to one path) and a failed write leaves
+    /// the old file. Missing directories are created.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path that could not be created or written.
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomically(path.as_ref(), self.to_json_string().as_bytes())
+        atomic_file::write(path, self.to_json_string().as_bytes())
     }
 
     /// The seed's summary block plus a component table, as printed by [`Report::print_summary`].
@@ -347,36 +348,6 @@ impl Report {
     pub fn print_summary(&self) {
         println!("{self}");
     }
-}
-
-/// Writes `bytes` to `path` through a temporary sibling file and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| {
-            Error::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-            )
-        })?
-        .to_string_lossy();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(source) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io(path, source));
-    }
-    Ok(())
 }
 
 fn micros(ns: f64) -> f64 {

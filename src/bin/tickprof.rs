@@ -297,7 +297,7 @@ fn check(
         Format::Markdown => check_markdown(&verdicts),
     };
     if let Some(path) = junit {
-        write_atomically(path, junit_xml(&verdicts).as_bytes())?;
+        tickprof::atomic_file::write(path, junit_xml(&verdicts).as_bytes())?;
     }
     emit(&out)?;
     Ok(if verdicts.iter().all(|(_, _, v)| v.passed()) {
@@ -317,27 +317,6 @@ fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("stdout"),
         _ => Ok(()),
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let Some(file_name) = path.file_name() else {
-        bail!("{}: not a file path", path.display());
-    };
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| path.display().to_string());
-    }
-    Ok(())
 }
 
 fn parse_pct(s: &str) -> std::result::Result<f64, String> {
