@@ -42,6 +42,18 @@ pub enum Error {
         /// What serde_json found wrong.
         message: String,
     },
+    /// A report file parses but breaks what the format promises: a number that is not finite
+    /// or outside its unit's range, or a histogram blob that does not decode.
+    #[error("{}: {field}: {message}", path.display())]
+    InvalidReport {
+        /// The file at fault.
+        path: PathBuf,
+        /// The field at fault, as the JSON nests it (for example `ticks.latency.histogram` or
+        /// `resources.samples[3].cpu_percent`).
+        field: String,
+        /// What is wrong with it, with the value.
+        message: String,
+    },
     /// A report was written by a newer tickprof than this one.
     #[error(
         "{}: schema_version {found} is newer than this build of tickprof understands (up to {supported}); upgrade tickprof",

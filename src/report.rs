@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_file;
 use crate::error::{Error, Result};
+
+mod histogram_blob;
+mod validation;
 
 /// The report format version this build writes and the newest it reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -220,10 +220,7 @@ impl LatencyStats {
     /// # Errors
     /// [`Error::Histogram`] if the histogram cannot be serialized.
     pub fn from_histogram(histogram: &Histogram<u64>, field: &str) -> Result<Self> {
-        let mut blob = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut blob)
-            .map_err(|e| Error::histogram(field, format!("cannot serialize: {e:?}")))?;
+        let blob = histogram_blob::encode(histogram).map_err(|e| Error::histogram(field, e))?;
         let empty = histogram.is_empty();
         let q = |quantile: f64| {
             if empty {
@@ -242,21 +239,18 @@ impl LatencyStats {
             p99_ns: q(0.99),
             p999_ns: q(0.999),
             max_ns: if empty { 0 } else { histogram.max() },
-            histogram: BASE64.encode(blob),
+            histogram: blob,
         })
     }
 
-    /// Decodes the stored histogram; `field` names it in errors.
+    /// Decodes the stored histogram; `field` names it in errors. Time and memory are bounded by
+    /// the blob's size: a header that claims more than the blob holds, or more than the
+    /// histogram's bounds can need, is an error before anything of that size is allocated.
     ///
     /// # Errors
-    /// [`Error::Histogram`] if the blob is not base64 or not a V2 histogram.
+    /// [`Error::Histogram`] if the blob is not base64 or not a V2 (or V2 + Deflate) histogram.
     pub fn decode_histogram(&self, field: &str) -> Result<Histogram<u64>> {
-        let blob = BASE64
-            .decode(self.histogram.as_bytes())
-            .map_err(|e| Error::histogram(field, format!("not base64: {e}")))?;
-        Deserializer::new()
-            .deserialize(&mut blob.as_slice())
-            .map_err(|e| Error::histogram(field, format!("not an HdrHistogram V2 blob: {e:?}")))
+        histogram_blob::decode(&self.histogram).map_err(|e| Error::histogram(field, e))
     }
 }
 
@@ -267,12 +261,16 @@ struct VersionProbe {
 
 impl Report {
     /// Reads a report written by `save_json`. Unknown fields are ignored (reports from newer
-    /// builds with the same schema stay readable); a newer `schema_version` is an error.
+    /// builds with the same schema stay readable); a newer `schema_version` is an error. What
+    /// the report promises is checked here, once, so every later use can rely on it: each
+    /// histogram blob decodes (in time and memory bounded by its size) and each number is
+    /// finite and within its unit's range (no negative times, no 1e308 seconds).
     ///
     /// # Errors
     /// [`Error::Io`] if the file cannot be read (or is empty or a directory),
     /// [`Error::Parse`] with line and column if it is not a report,
-    /// [`Error::UnsupportedSchema`] if it was written by a newer schema.
+    /// [`Error::UnsupportedSchema`] if it was written by a newer schema,
+    /// [`Error::InvalidReport`] naming the field and the value that break the format.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -311,7 +309,13 @@ impl Report {
                 supported: SCHEMA_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(parse_error)
+        let report: Report = serde_json::from_str(text).map_err(parse_error)?;
+        report.check().map_err(|invalid| Error::InvalidReport {
+            path: origin.to_path_buf(),
+            field: invalid.field,
+            message: invalid.message,
+        })?;
+        Ok(report)
     }
 
     /// The smallest latency difference this report can resolve, in ns: twice the busy time an
