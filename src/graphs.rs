@@ -32,7 +32,7 @@ use plotters::style::{FontStyle, register_font};
 
 use crate::atomic_file;
 use crate::error::{Error, Result};
-use crate::report::Report;
+use crate::report::{Report, ResourceSample};
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -70,10 +70,15 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 /// the tick count on a log axis. Reports are sorted by tick count; their order does not matter.
 ///
 /// # Errors
-/// [`Error::Graph`] if `reports` is empty or the image cannot be drawn or written.
+/// [`Error::Graph`] if `reports` is empty, a report breaks what a loaded report promises (see
+/// [`Report::load`]: a non-finite or out-of-range number, a broken histogram), or the image
+/// cannot be drawn or written.
 pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
     if reports.is_empty() {
         return Err(graph_error(path, "no reports to draw"));
+    }
+    for report in reports {
+        drawable_report(report, path)?;
     }
     let mut runs: Vec<&Report> = reports.iter().collect();
     runs.sort_by_key(|r| r.ticks.count);
@@ -85,9 +90,10 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 /// the report's histograms.
 ///
 /// # Errors
-/// [`Error::Histogram`] if a histogram blob does not decode; [`Error::Graph`] if the image
-/// cannot be drawn or written.
+/// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
+/// or the image cannot be drawn or written.
 pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
+    drawable_report(report, path)?;
     let mut curves = vec![Curve::new(
         "tick",
         report.ticks.latency.decode_histogram("ticks.latency")?,
@@ -114,8 +120,10 @@ pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
 /// without samples gets a figure that says so (and why), rather than no file.
 ///
 /// # Errors
-/// [`Error::Graph`] if the image cannot be drawn or written.
+/// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
+/// or the image cannot be drawn or written.
 pub fn resources(report: &Report, path: &Path) -> Result<()> {
+    drawable_report(report, path)?;
     render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
 }
 
@@ -185,6 +193,20 @@ pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Refuses a report that [`Report::load`] would refuse, naming the field: the figures are drawn
+/// from reports in memory too, and a value such as 1.7e308 s must not reach an axis.
+fn drawable_report(report: &Report, path: &Path) -> Result<()> {
+    report.check().map_err(|invalid| {
+        graph_error(
+            path,
+            format!(
+                "report `{}`: {}: {}",
+                report.name, invalid.field, invalid.message
+            ),
+        )
+    })
 }
 
 fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
@@ -264,23 +286,44 @@ fn seconds_label(s: f64) -> String {
     }
 }
 
-/// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened.
+/// The largest magnitude drawn: far above any value a valid report holds (a `u64` of
+/// nanoseconds is 1.8e19), far below `f64::MAX`, so the margins added to a range and plotters'
+/// tick-mark arithmetic stay finite. An infinite range (1.7e308 × 1.15) made plotters'
+/// key-point loop spin forever; a ratio of two valid throughputs (1e12 / 1e-300) overflows too.
+const AXIS_MAX: f64 = 1e30;
+/// The smallest positive value a log axis reaches (at most 60 decades with [`AXIS_MAX`]).
+const LOG_AXIS_MIN: f64 = 1e-30;
+
+/// `v` as it may be drawn: NaN as 0, magnitudes clamped to [`AXIS_MAX`]. Every plotted value
+/// and every range bound goes through this (directly or in [`log_span`] and [`zero_to`]).
+fn drawable(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-AXIS_MAX, AXIS_MAX)
+    }
+}
+
+/// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened,
+/// always finite and at most ~60 decades wide.
 fn log_span(lo: f64, hi: f64) -> std::ops::Range<f64> {
-    let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
-    if !(hi.is_finite() && hi > lo) {
+    let lo = if lo.is_finite() && lo > 0.0 {
+        lo.clamp(LOG_AXIS_MIN, AXIS_MAX)
+    } else {
+        1.0
+    };
+    let hi = drawable(hi);
+    if hi <= lo {
         // One value: half a decade either side keeps it centred.
         return (lo / 10f64.sqrt())..(lo * 10f64.sqrt());
     }
     (lo / 1.5)..(hi * 1.5)
 }
 
-/// A linear range from 0 to a little above `hi`.
+/// A linear range from 0 to a little above `hi`, always finite.
 fn zero_to(hi: f64) -> std::ops::Range<f64> {
-    if hi.is_finite() && hi > 0.0 {
-        0.0..hi * 1.15
-    } else {
-        0.0..1.0
-    }
+    let hi = drawable(hi);
+    if hi > 0.0 { 0.0..hi * 1.15 } else { 0.0..1.0 }
 }
 
 /// Layout shared by the panels of one figure: caption size, margin and bottom label area (the
@@ -372,7 +415,10 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         (FONT, 28),
     )?;
     let panels = root.split_evenly((2, 2));
-    let xs: Vec<f64> = runs.iter().map(|r| r.ticks.count as f64).collect();
+    let xs: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.count as f64))
+        .collect();
     let x_range = log_span(
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0.0, f64::max),
@@ -381,7 +427,10 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     const X_DESC: &str = "ticks per run (log scale)";
 
     // 1. Throughput.
-    let tps: Vec<f64> = runs.iter().map(|r| r.ticks.throughput_per_s).collect();
+    let tps: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.throughput_per_s))
+        .collect();
     {
         let mut chart = panel_builder(&panels[0], "Throughput", SCALABILITY_PANEL)
             .build_cartesian_2d(x_axis(), zero_to(tps.iter().copied().fold(0.0, f64::max)))?;
@@ -393,7 +442,7 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     }
 
     // 2. Total time, log-log: linear scaling is a straight line of slope 1.
-    let times: Vec<f64> = runs.iter().map(|r| r.total_time_s).collect();
+    let times: Vec<f64> = runs.iter().map(|r| drawable(r.total_time_s)).collect();
     {
         let y_range = log_span(
             times.iter().copied().fold(f64::INFINITY, f64::min),
@@ -410,10 +459,13 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     }
 
     // 3. Tick latency, mean and p99.
-    let means: Vec<f64> = runs.iter().map(|r| r.ticks.latency.mean_ns / 1e3).collect();
+    let means: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.latency.mean_ns / 1e3))
+        .collect();
     let p99s: Vec<f64> = runs
         .iter()
-        .map(|r| r.ticks.latency.p99_ns as f64 / 1e3)
+        .map(|r| drawable(r.ticks.latency.p99_ns as f64 / 1e3))
         .collect();
     {
         let top = means.iter().chain(&p99s).copied().fold(0.0, f64::max);
@@ -432,10 +484,16 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let base = tps.first().copied().unwrap_or(0.0);
     let eff: Vec<f64> = tps
         .iter()
-        .map(|t| if base > 0.0 { 100.0 * t / base } else { 0.0 })
+        .map(|t| {
+            if base > 0.0 {
+                drawable(100.0 * t / base)
+            } else {
+                0.0
+            }
+        })
         .collect();
     {
-        let top = eff.iter().copied().fold(120.0, f64::max) * 1.1;
+        let top = drawable(eff.iter().copied().fold(120.0, f64::max) * 1.1);
         let mut chart = panel_builder(&panels[3], "Scaling efficiency", SCALABILITY_PANEL)
             .build_cartesian_2d(x_axis(), 0.0..top)?;
         styled_mesh(&mut chart, X_DESC, "throughput vs smallest run (%)")
@@ -656,16 +714,17 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         root.draw(&Text::new(why, (center.0, center.1 + 24), centered(20.0)))?;
         return Ok(());
     };
+    let seconds = |s: &ResourceSample| drawable(s.elapsed_ms / 1e3);
     let x_end = samples
         .iter()
-        .map(|s| s.elapsed_ms / 1e3)
-        .fold(report.total_time_s, f64::max);
+        .map(seconds)
+        .fold(drawable(report.total_time_s), f64::max);
     let x_range = 0.0..(x_end * 1.02).max(1e-3);
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
 
     let cpu: Vec<(f64, f64)> = samples
         .iter()
-        .map(|s| (s.elapsed_ms / 1e3, s.cpu_percent))
+        .map(|s| (seconds(s), drawable(s.cpu_percent)))
         .collect();
     let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
     let cpu_caption = format!(
@@ -677,7 +736,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         res.sample_interval_ms
     );
     let mut chart = panel_builder(&top, cpu_caption, RESOURCES_PANEL)
-        .build_cartesian_2d(x_range.clone(), 0.0..cpu_max * 1.15)?;
+        .build_cartesian_2d(x_range.clone(), zero_to(cpu_max))?;
     styled_mesh(&mut chart, "time since start (s)", "CPU (% of one core)")
         .x_label_formatter(&fmt_seconds)
         .y_label_formatter(&fmt_whole)
@@ -689,7 +748,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
     let mb = |b: u64| b as f64 / 1e6;
     let rss: Vec<(f64, f64)> = samples
         .iter()
-        .map(|s| (s.elapsed_ms / 1e3, mb(s.rss_bytes)))
+        .map(|s| (seconds(s), mb(s.rss_bytes)))
         .collect();
     let peak = mb(res.peak_rss_bytes);
     let rss_max = rss.iter().map(|p| p.1).fold(peak, f64::max);
@@ -736,5 +795,37 @@ mod tests {
         assert_eq!(nines_label(0.5), "68%");
         assert_eq!(nines_label(2.5), "99.7%");
         assert_eq!(nines_label(4.5), "99.997%");
+    }
+
+    /// Every range is finite, ordered, and a log range spans a bounded number of decades,
+    /// whatever goes in: plotters' tick-mark loops never end on an infinite or NaN range.
+    #[test]
+    fn ranges_are_always_finite() {
+        let odd = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            1.7e308,
+            -1.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1e-300,
+            1.0,
+            1e12,
+        ];
+        for lo in odd {
+            for hi in odd {
+                let r = log_span(lo, hi);
+                assert!(r.start.is_finite() && r.end.is_finite(), "{lo} {hi}: {r:?}");
+                assert!(0.0 < r.start && r.start < r.end, "{lo} {hi}: {r:?}");
+                assert!(r.end / r.start < 1e61, "{lo} {hi}: {r:?}");
+            }
+            let r = zero_to(lo);
+            assert!(r.end.is_finite() && r.end > 0.0, "{lo}: {r:?}");
+            assert!(drawable(lo).is_finite(), "{lo}");
+        }
+        assert_eq!(zero_to(100.0), 0.0..100.0 * 1.15);
+        assert_eq!(log_span(10.0, 1_000.0), (10.0 / 1.5)..1_500.0);
     }
 }
