@@ -185,6 +185,63 @@ fn baseline_regression_exits_1() {
     assert!(stderr(&out).contains("skipped: no --baseline given"));
 }
 
+/// The README's own example, `check … --thresholds reports/thresholds.toml --baseline
+/// base.json`, gates against the baseline with the shipped file (it used to exit 2: "sets no
+/// [baseline] limits").
+#[test]
+fn the_shipped_thresholds_gate_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/thresholds.toml");
+    let mut slower = with_resources(
+        report(
+            "slower",
+            &ticks(6_000, 1_000),
+            &[("strategy", &ticks(2_000, 1_000))],
+        ),
+        120.0,
+        99.0,
+    );
+    slower.started_at = "2026-01-01T00:05:00Z".to_owned();
+    slower.save_json(dir.path().join("slower.json")).unwrap();
+    let args = |new: &'static str| {
+        [
+            "check",
+            new,
+            "--thresholds",
+            shipped,
+            "--baseline",
+            "fast.json",
+        ]
+    };
+    let out = tickprof(dir.path(), &args("fast.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("✅ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
+    let out = tickprof(dir.path(), &args("slower.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("❌ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// Every bad input exits 2 with a message naming the thing at fault.
 #[test]
 fn bad_input_exits_2_naming_the_file() {
