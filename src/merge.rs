@@ -48,10 +48,15 @@ impl Report {
 /// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
 /// shards (the conservative floor).
 ///
+/// The same run given twice (the same file, or a copy) is refused, since its ticks would count
+/// twice: two reports are one run when their name, `started_at` and `total_time_s` agree.
+/// `started_at` alone has millisecond resolution, and shards launched together under one name
+/// can start within the same millisecond; their wall times, in nanoseconds, still differ.
+///
 /// # Errors
-/// [`Error::Merge`] if there are no reports or two histograms of the same field were recorded
-/// with different bounds or precision (naming both reports and the field);
-/// [`Error::Histogram`] if a histogram blob cannot be decoded.
+/// [`Error::Merge`] if there are no reports, the same run is given twice (naming both), or two
+/// histograms of the same field were recorded with different bounds or precision (naming both
+/// reports and the field); [`Error::Histogram`] if a histogram blob cannot be decoded.
 pub fn merge_reports<'a>(
     reports: impl IntoIterator<Item = (&'a str, &'a Report)>,
     shards: Shards,
@@ -60,6 +65,7 @@ pub fn merge_reports<'a>(
     let Some(&(_, first)) = reports.first() else {
         return Err(Error::Merge("no reports to merge".to_owned()));
     };
+    refuse_duplicates(&reports)?;
 
     let mut ticks = Sum::new("ticks.latency");
     let mut unattributed = Sum::new("unattributed");
@@ -143,6 +149,25 @@ pub fn merge_reports<'a>(
         resources,
         resources_unavailable,
     })
+}
+
+/// The first pair of reports that are one run (see [`merge_reports`]), as an error naming both.
+fn refuse_duplicates(reports: &[(&str, &Report)]) -> Result<()> {
+    for (i, &(label, a)) in reports.iter().enumerate() {
+        let twin = reports[i + 1..].iter().find(|(_, b)| {
+            a.name == b.name
+                && a.started_at == b.started_at
+                && a.total_time_s.to_bits() == b.total_time_s.to_bits()
+        });
+        if let Some((other, _)) = twin {
+            return Err(Error::Merge(format!(
+                "{label} and {other} are the same run (`{}`, started {}, {} s): merging it \
+                 twice would count its ticks twice",
+                a.name, a.started_at, a.total_time_s
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A running sum of one field's histograms, remembering which report set its settings.
@@ -352,6 +377,7 @@ mod tests {
     fn sequential_resources_are_weighted_and_concatenated() {
         let mut a = report("r", &[1_000_000], &[]);
         let mut b = report("r", &[1_000_000], &[]);
+        b.started_at = "2026-01-01T00:00:01Z".to_owned(); // the next part, not the same run
         a.resources = Some(resources(100.0, 90.0, 2.0));
         let mut rb = resources(300.0, 60.0, 2.0);
         rb.samples_taken = 20;
@@ -398,6 +424,25 @@ mod tests {
             err.contains("ticks.latency") && err.contains("sigfig 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_same_run_twice_is_an_error_naming_both() {
+        let a = report("run", &[1_000, 2_000], &[]);
+        let b = report("run", &[4_000], &[]);
+        let err = merge_reports(
+            [("a.json", &a), ("b.json", &b), ("again.json", &a)],
+            Shards::Parallel,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "cannot merge reports: a.json and again.json are the same run (`run`, started \
+             2026-01-01T00:00:00Z, 0.000003 s): merging it twice would count its ticks twice"
+        );
+        // Same name and start (shards launched together), different runs: merged.
+        assert!(merge_reports([("a.json", &a), ("b.json", &b)], Shards::Parallel).is_ok());
     }
 
     #[test]

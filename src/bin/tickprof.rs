@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -201,6 +202,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .iter()
                 .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
                 .collect::<Result<Vec<_>>>()?;
+            warn_on_different_components(&loaded);
             let shards = match shards {
                 ShardsArg::Sequential => Shards::Sequential,
                 ShardsArg::Parallel => Shards::Parallel,
@@ -243,6 +245,32 @@ fn load_report(path: &Path) -> Result<Report> {
         }
         e => e.into(),
     })
+}
+
+/// Shards of one program have the same components (up to ones a short shard never reached);
+/// a report missing some that others have may be a run of another program. Merging still
+/// works (the union), so this is a warning on stderr, one line per such report.
+fn warn_on_different_components(loaded: &[(String, Report)]) {
+    let all: BTreeSet<&str> = loaded
+        .iter()
+        .flat_map(|(_, r)| r.components.keys().map(String::as_str))
+        .collect();
+    for (label, report) in loaded {
+        let missing: Vec<String> = all
+            .iter()
+            .filter(|name| !report.components.contains_key(**name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tickprof: warning: {label} has no {} component{}, which other reports have: \
+                 runs of different programs?",
+                missing.join(", "),
+                if missing.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
 }
 
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
