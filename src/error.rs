@@ -96,6 +96,22 @@ impl Error {
         }
     }
 
+    /// A JSON error in `path`, with serde_json's " at line L column C" cut from the message:
+    /// the error shows line and column already.
+    pub(crate) fn parse(path: impl Into<PathBuf>, e: &serde_json::Error) -> Self {
+        let message = e.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        Error::Parse {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    }
+
     pub(crate) fn histogram(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
         Error::Histogram {
             field: field.into(),

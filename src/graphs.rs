@@ -14,8 +14,11 @@
 //!
 //! ```no_run
 //! # fn main() -> tickprof::Result<()> {
-//! let written = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
-//! println!("{} graphs", written.len());
+//! let rendered = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
+//! println!("{} graphs", rendered.written.len());
+//! for problem in &rendered.failed {
+//!     eprintln!("{problem}"); // each names its file; the other graphs were drawn
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -127,15 +130,30 @@ pub fn resources(report: &Report, path: &Path) -> Result<()> {
     render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
 }
 
+/// What [`render_dir`] did: the images it wrote, and one error per report it could not load or
+/// image it could not draw (each naming its file).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct RenderedDir {
+    /// The images written, in the order they were drawn.
+    pub written: Vec<PathBuf>,
+    /// What could not be loaded or drawn; everything else was.
+    pub failed: Vec<Error>,
+}
+
 /// Loads every report JSON in `dir` (`scalability_<N>.json` and any other report; the summary
 /// and JSON that is not a report are skipped) and draws every graph next to them:
 /// `scalability_metrics.png`, and per report `latency_<N>.png` and `resources_<N>.png`, where
-/// `<N>` is the file name after `scalability_` (or the whole file stem). Returns the written paths.
+/// `<N>` is the file name after `scalability_` (or the whole file stem).
+///
+/// A file that is not JSON, or a report that does not load, does not stop the others: it is
+/// left out, and its error is in [`RenderedDir::failed`], as is any image that fails to draw.
+/// So one truncated file does not cost a directory its graphs, and is still reported.
 ///
 /// # Errors
-/// [`Error::Io`] if `dir` cannot be listed; [`Error::Graph`] if it holds no report or an image
-/// fails; [`Error::Histogram`] if a report's histogram does not decode.
-pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+/// [`Error::Io`] if `dir` cannot be listed; [`Error::Graph`] if it holds no report and no file
+/// that failed to load.
+pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -146,53 +164,60 @@ pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         })
         .collect();
     files.sort();
+    let mut rendered = RenderedDir::default();
     let mut loaded = Vec::new();
     for file in files {
-        // Other JSON in the directory (summaries, anything without a `schema_version`) is not
-        // ours to draw: skip it. A file that is not JSON at all, or a report that does not
-        // load (newer schema, broken histogram), is an error naming the file, not a silent skip.
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            path: file.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        if value.get("schema_version").is_none() {
-            continue;
-        }
-        {
-            let report = Report::from_json_str(&text, &file)?;
-            let stem = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let label = stem
-                .strip_prefix("scalability_")
-                .map_or_else(|| stem.clone(), str::to_owned);
-            loaded.push((label, report));
+        match load_for_drawing(&file) {
+            Ok(Some(report)) => {
+                let stem = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let label = stem
+                    .strip_prefix("scalability_")
+                    .map_or_else(|| stem.clone(), str::to_owned);
+                loaded.push((label, report));
+            }
+            Ok(None) => {}
+            Err(e) => rendered.failed.push(e),
         }
     }
     if loaded.is_empty() {
-        return Err(graph_error(
-            dir,
-            "no tickprof report (*.json) in this directory",
-        ));
+        if rendered.failed.is_empty() {
+            return Err(graph_error(
+                dir,
+                "no tickprof report (*.json) in this directory",
+            ));
+        }
+        return Ok(rendered);
     }
-    let mut written = Vec::new();
+    let mut record = |path: PathBuf, result: Result<()>| match result {
+        Ok(()) => rendered.written.push(path),
+        Err(e) => rendered.failed.push(e),
+    };
     let reports: Vec<Report> = loaded.iter().map(|(_, r)| r.clone()).collect();
     let path = dir.join("scalability_metrics.png");
-    scalability_metrics(&reports, &path)?;
-    written.push(path);
+    record(path.clone(), scalability_metrics(&reports, &path));
     for (label, report) in &loaded {
         let path = dir.join(format!("latency_{label}.png"));
-        latency_distribution(report, &path)?;
-        written.push(path);
+        record(path.clone(), latency_distribution(report, &path));
         let path = dir.join(format!("resources_{label}.png"));
-        resources(report, &path)?;
-        written.push(path);
+        record(path.clone(), resources(report, &path));
     }
-    Ok(written)
+    Ok(rendered)
+}
+
+/// The report in `file`; `None` for JSON that is not ours to draw (no `schema_version`: a
+/// summary, another tool's file). A file that is not JSON at all, or a report that does not
+/// load (newer schema, broken histogram, absurd value), is an error naming the file.
+fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
+    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
+    if value.get("schema_version").is_none() {
+        return Ok(None);
+    }
+    Report::from_json_str(&text, file).map(Some)
 }
 
 /// Refuses a report that [`Report::load`] would refuse, naming the field: the figures are drawn

@@ -288,19 +288,7 @@ impl Report {
     /// # Errors
     /// As [`Report::load`], minus I/O.
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
-        let parse_error = |e: serde_json::Error| Error::Parse {
-            path: origin.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: {
-                // serde_json appends " at line L column C"; the error shows them already.
-                let message = e.to_string();
-                match message.rfind(" at line ") {
-                    Some(cut) => message[..cut].to_owned(),
-                    None => message,
-                }
-            },
-        };
+        let parse_error = |e: serde_json::Error| Error::parse(origin, &e);
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
         if probe.schema_version > SCHEMA_VERSION {
             return Err(Error::UnsupportedSchema {

@@ -222,10 +222,22 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         #[cfg(feature = "plot")]
         Command::Plot { dir } => {
-            for written in tickprof::graphs::render_dir(&dir)? {
+            // Draws what can be drawn; each file that could not be is reported, then exit 2.
+            let rendered = tickprof::graphs::render_dir(&dir)?;
+            for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
             }
-            Ok(Outcome::Passed)
+            for problem in &rendered.failed {
+                let _ = writeln!(std::io::stderr(), "tickprof: error: {problem}");
+            }
+            match rendered.failed.len() {
+                0 => Ok(Outcome::Passed),
+                n => bail!(
+                    "{n} file{} in {} could not be drawn; every other graph was",
+                    if n == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+            }
         }
     }
 }
