@@ -73,16 +73,18 @@ pub fn merge_reports<'a>(
     let mut count = 0u64;
     let mut dropped = Dropped::default();
     for &(label, report) in &reports {
-        count += report.ticks.count;
+        count = count.saturating_add(report.ticks.count);
         ticks.add(label, &report.ticks.latency)?;
         unattributed.add(label, &report.unattributed)?;
-        dropped.overflow += report.dropped.overflow;
-        dropped.missing_span_data += report.dropped.missing_span_data;
+        dropped.overflow = dropped.overflow.saturating_add(report.dropped.overflow);
+        dropped.missing_span_data = dropped
+            .missing_span_data
+            .saturating_add(report.dropped.missing_span_data);
         for (name, c) in &report.components {
             let entry = components
                 .entry(name.as_str())
                 .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
-            entry.0 += c.count;
+            entry.0 = entry.0.saturating_add(c.count);
             entry.1.add(label, &c.latency)?;
             if let Some(wall) = &c.wall {
                 entry
@@ -244,7 +246,7 @@ fn merge_resources(
                 .to_owned(),
         );
     }
-    let samples_taken: u64 = all.iter().map(|(_, r)| r.samples_taken).sum();
+    let samples_taken = saturating_sum(all.iter().map(|(_, r)| r.samples_taken));
     // The report's means are over every sample, so the merged mean weights each shard by its
     // sample count.
     let weighted = |f: fn(&Resources) -> f64| {
@@ -263,11 +265,11 @@ fn merge_resources(
         samples.extend(r.samples.iter().map(|s| {
             let mut s = *s;
             s.elapsed_ms += offset_ms;
-            s.ticks += offset_ticks;
+            s.ticks = s.ticks.saturating_add(offset_ticks);
             s
         }));
         offset_ms += report.total_time_s * 1_000.0;
-        offset_ticks += report.ticks.count;
+        offset_ticks = offset_ticks.saturating_add(report.ticks.count);
     }
     Ok(Resources {
         sample_interval_ms: all
@@ -276,7 +278,7 @@ fn merge_resources(
             .min()
             .unwrap_or(0),
         samples_taken,
-        samples_failed: all.iter().map(|(_, r)| r.samples_failed).sum(),
+        samples_failed: saturating_sum(all.iter().map(|(_, r)| r.samples_failed)),
         cpu_percent: MeanMax {
             mean: weighted(|r| r.cpu_percent.mean),
             max: max_f64(all.iter().map(|(_, r)| r.cpu_percent.max)),
@@ -320,6 +322,12 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
         }
     }
     seen.join("+")
+}
+
+/// Counts from reports are summed saturating: a corrupt count near `u64::MAX` must not panic
+/// (debug) or wrap (release).
+fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }
 
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
@@ -443,6 +451,37 @@ mod tests {
         );
         // Same name and start (shards launched together), different runs: merged.
         assert!(merge_reports([("a.json", &a), ("b.json", &b)], Shards::Parallel).is_ok());
+    }
+
+    /// Counts at the edge of `u64` (a hostile or corrupt report that still loads) saturate
+    /// instead of overflowing: a debug build used to panic here, a release build to wrap.
+    #[test]
+    fn counts_saturate() {
+        let mut a = report("a", &[1_000], &[("c", &[500])]);
+        a.ticks.count = u64::MAX;
+        a.dropped.overflow = u64::MAX;
+        a.dropped.missing_span_data = u64::MAX;
+        a.components.get_mut("c").unwrap().count = u64::MAX;
+        let mut ra = resources(1.0, 1.0, 1.0);
+        ra.samples_taken = u64::MAX;
+        ra.samples_failed = u64::MAX;
+        ra.samples = vec![crate::report::ResourceSample {
+            elapsed_ms: 1.0,
+            cpu_percent: 1.0,
+            rss_bytes: 1,
+            ticks: u64::MAX,
+        }];
+        a.resources = Some(ra.clone());
+        let mut b = a.clone();
+        b.name = "b".to_owned();
+        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        assert_eq!(m.ticks.count, u64::MAX);
+        assert_eq!(m.dropped.overflow, u64::MAX);
+        assert_eq!(m.dropped.missing_span_data, u64::MAX);
+        assert_eq!(m.components["c"].count, u64::MAX);
+        let r = m.resources.unwrap();
+        assert_eq!((r.samples_taken, r.samples_failed), (u64::MAX, u64::MAX));
+        assert_eq!(r.samples[1].ticks, u64::MAX);
     }
 
     #[test]

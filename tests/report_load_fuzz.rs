@@ -74,8 +74,8 @@ fn seeds() -> &'static [(Report, String); 2] {
 }
 
 /// Blobs a hostile or broken writer might leave: headers claiming 4 GiB (plain and deflated), a
-/// bare cookie, random bytes behind a valid cookie, text, nothing, and a valid histogram with
-/// other bounds.
+/// bare cookie, random bytes behind a valid cookie, text, nothing, and valid histograms with
+/// other bounds or with counts that sum past `u64::MAX`.
 fn hostile_blobs() -> Vec<String> {
     let header = |cookie: u32, claimed: u32, figures: u32, low: u64, high: u64| {
         let mut h = cookie.to_be_bytes().to_vec();
@@ -101,6 +101,11 @@ fn hostile_blobs() -> Vec<String> {
     let mut other_bounds = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000, 1).unwrap();
     other_bounds.record(7).unwrap();
     let other = common::latency(&[1]).histogram;
+    // Valid, but its counts sum past u64::MAX.
+    let mut heavy = common::histogram(&[]);
+    for v in [1_000, 2_000, 3_000] {
+        heavy.record_n(v, u64::MAX / 2).unwrap();
+    }
     vec![
         BASE64.encode(&bomb),
         BASE64.encode(&widest),
@@ -115,6 +120,7 @@ fn hostile_blobs() -> Vec<String> {
             .unwrap()
             .histogram,
         other,
+        tickprof::LatencyStats::from_histogram(&heavy, "x").unwrap().histogram,
     ]
 }
 
