@@ -211,7 +211,7 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
 /// summary, another tool's file). A file that is not JSON at all, or a report that does not
 /// load (newer schema, broken histogram, absurd value), is an error naming the file.
 fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
-    let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+    let text = crate::report::read_text(file, crate::report::MAX_REPORT_BYTES)?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
     if value.get("schema_version").is_none() {

@@ -328,3 +328,23 @@ fn bad_input_exits_2_naming_the_file() {
         }
     }
 }
+
+/// A thresholds or report path that never ends is an error after a bounded read, not a hang
+/// that fills memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_thresholds_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = common::tickprof_within(
+        dir.path(),
+        &["check", "fast.json", "--thresholds", "/dev/zero"],
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/dev/zero: larger than 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}

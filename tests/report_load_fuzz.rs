@@ -120,7 +120,9 @@ fn hostile_blobs() -> Vec<String> {
             .unwrap()
             .histogram,
         other,
-        tickprof::LatencyStats::from_histogram(&heavy, "x").unwrap().histogram,
+        tickprof::LatencyStats::from_histogram(&heavy, "x")
+            .unwrap()
+            .histogram,
     ]
 }
 
