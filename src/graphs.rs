@@ -3,7 +3,7 @@
 //!
 //! Rendering is pure Rust (plotters' bitmap backend with `ab_glyph` and the Noto Sans font from
 //! the `ttf-noto-sans` crate): no fontconfig, freetype or other system library. Every image is
-//! written through [`atomic_file`](crate::atomic_file), so a reader never sees half a PNG.
+//! written through [`atomic_file`], so a reader never sees half a PNG.
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
