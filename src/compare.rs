@@ -358,11 +358,12 @@ struct Cdf {
 
 impl Cdf {
     fn new(h: &Histogram<u64>) -> Self {
-        let mut total = 0;
+        let mut total = 0u64;
         let buckets = h
             .iter_recorded()
             .map(|v| {
-                total += v.count_at_value();
+                // Saturating: a report's counts can sum past u64 (a corrupt blob still decodes).
+                total = total.saturating_add(v.count_at_value());
                 (h.highest_equivalent(v.value_iterated_to()), total)
             })
             .collect();
@@ -443,6 +444,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::LatencyStats;
     use crate::thresholds::fixtures::{hist, report};
 
     fn spread(center: u64, n: u64) -> Vec<u64> {
@@ -451,6 +453,25 @@ mod tests {
 
     fn row<'a>(c: &'a Comparison, metric: &str) -> &'a Row {
         c.rows.iter().find(|r| r.metric == metric).unwrap()
+    }
+
+    /// Bucket counts that sum past `u64::MAX` (each fits; a blob can carry them) saturate
+    /// instead of overflowing the cumulative count (a panic in a debug build).
+    #[test]
+    fn counts_summing_past_u64_do_not_overflow() {
+        let mut h = hist(&[]);
+        for v in [1_000, 2_000, 3_000] {
+            h.record_n(v, u64::MAX / 2).unwrap();
+        }
+        let mut a = report("a", &[1_000], &[]);
+        a.ticks.latency = LatencyStats::from_histogram(&h, "t").unwrap();
+        let options = CompareOptions {
+            resamples: 20,
+            ..CompareOptions::default()
+        };
+        let c = compare(&a, &a, &options).unwrap();
+        assert!(!c.any_worse());
+        assert_eq!(Cdf::new(&h).total, u64::MAX);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod atomic_file;
 pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
@@ -12,6 +13,7 @@ mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod sample_interval;
 mod sampling;
 pub mod thresholds;
 mod tick_profiler;
@@ -25,5 +27,6 @@ pub use report::{
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
+pub use sample_interval::MAX_SAMPLE_INTERVAL;
 pub use sampling::Sampling;
 pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};

@@ -51,10 +51,15 @@ impl Report {
 /// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
 /// shards (the conservative floor).
 ///
+/// The same run given twice (the same file, or a copy) is refused, since its ticks would count
+/// twice: two reports are one run when their name, `started_at` and `total_time_s` agree.
+/// `started_at` alone has millisecond resolution, and shards launched together under one name
+/// can start within the same millisecond; their wall times, in nanoseconds, still differ.
+///
 /// # Errors
-/// [`Error::Merge`] if there are no reports or two histograms of the same field were recorded
-/// with different bounds or precision (naming both reports and the field);
-/// [`Error::Histogram`] if a histogram blob cannot be decoded.
+/// [`Error::Merge`] if there are no reports, the same run is given twice (naming both), or two
+/// histograms of the same field were recorded with different bounds or precision (naming both
+/// reports and the field); [`Error::Histogram`] if a histogram blob cannot be decoded.
 pub fn merge_reports<'a>(
     reports: impl IntoIterator<Item = (&'a str, &'a Report)>,
     shards: Shards,
@@ -63,6 +68,7 @@ pub fn merge_reports<'a>(
     let Some(&(_, first)) = reports.first() else {
         return Err(Error::Merge("no reports to merge".to_owned()));
     };
+    refuse_duplicates(&reports)?;
 
     // Each report's sampling (schema 1: every tick), and how much each of its values weighs.
     let samplings: Vec<SamplingStats> = reports
@@ -95,22 +101,27 @@ pub fn merge_reports<'a>(
     for (i, &(label, report)) in reports.iter().enumerate() {
         let timed = timed_weights.get(i);
         let recorded = recorded_weights.get(i);
-        count += report.ticks.count;
+        count = count.saturating_add(report.ticks.count);
         ticks.add(label, &report.ticks.latency, timed)?;
         if let Some(raw) = &report.ticks.latency_raw {
             ticks_raw.add(label, raw, timed)?;
         }
         unattributed.add(label, &report.unattributed, recorded)?;
-        dropped.overflow += report.dropped.overflow;
-        dropped.missing_span_data += report.dropped.missing_span_data;
-        dropped.straddled += report.dropped.straddled;
-        dropped.clamped += report.dropped.clamped;
-        dropped.uncredited_children += report.dropped.uncredited_children;
+        let d = &report.dropped;
+        dropped.overflow = dropped.overflow.saturating_add(d.overflow);
+        dropped.missing_span_data = dropped
+            .missing_span_data
+            .saturating_add(d.missing_span_data);
+        dropped.straddled = dropped.straddled.saturating_add(d.straddled);
+        dropped.clamped = dropped.clamped.saturating_add(d.clamped);
+        dropped.uncredited_children = dropped
+            .uncredited_children
+            .saturating_add(d.uncredited_children);
         for (name, c) in &report.components {
             let entry = components
                 .entry(name.as_str())
                 .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
-            entry.0 += c.count;
+            entry.0 = entry.0.saturating_add(c.count);
             entry.1.add(label, &c.latency, recorded)?;
             if let Some(wall) = &c.wall {
                 entry
@@ -239,7 +250,9 @@ fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> S
         values.windows(2).all(|w| w.first() == w.last())
     };
     let uniform = same(|s| format!("{}/{:?}/{:?}", s.mode, s.budget_fraction, s.one_in));
-    let count: u64 = reports.iter().map(|(_, r)| r.ticks.count).sum();
+    let saturating_sum =
+        |values: &mut dyn Iterator<Item = u64>| values.fold(0u64, u64::saturating_add);
+    let count = saturating_sum(&mut reports.iter().map(|(_, r)| r.ticks.count));
     let cost: f64 = samplings
         .iter()
         .zip(reports)
@@ -252,11 +265,30 @@ fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> S
         },
         budget_fraction: first.filter(|_| uniform).and_then(|s| s.budget_fraction),
         one_in: first.filter(|_| uniform).and_then(|s| s.one_in),
-        ticks_timed: samplings.iter().map(|s| s.ticks_timed).sum(),
-        ticks_recorded: samplings.iter().map(|s| s.ticks_recorded).sum(),
-        windows: samplings.iter().map(|s| s.windows).sum(),
+        ticks_timed: saturating_sum(&mut samplings.iter().map(|s| s.ticks_timed)),
+        ticks_recorded: saturating_sum(&mut samplings.iter().map(|s| s.ticks_recorded)),
+        windows: saturating_sum(&mut samplings.iter().map(|s| s.windows)),
         cost_ns_per_tick: if count > 0 { cost / count as f64 } else { 0.0 },
     }
+}
+
+/// The first pair of reports that are one run (see [`merge_reports`]), as an error naming both.
+fn refuse_duplicates(reports: &[(&str, &Report)]) -> Result<()> {
+    for (i, &(label, a)) in reports.iter().enumerate() {
+        let twin = reports[i + 1..].iter().find(|(_, b)| {
+            a.name == b.name
+                && a.started_at == b.started_at
+                && a.total_time_s.to_bits() == b.total_time_s.to_bits()
+        });
+        if let Some((other, _)) = twin {
+            return Err(Error::Merge(format!(
+                "{label} and {other} are the same run (`{}`, started {}, {} s): merging it \
+                 twice would count its ticks twice",
+                a.name, a.started_at, a.total_time_s
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A running sum of one field's histograms, remembering which report set its settings.
@@ -278,7 +310,7 @@ impl Sum {
 
     fn add(&mut self, label: &str, stats: &LatencyStats, weight: u64) -> Result<()> {
         let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
-        self.samples += h.len();
+        self.samples = self.samples.saturating_add(h.len());
         let h = if weight > 1 { scaled(&h, weight) } else { h };
         match &mut self.total {
             None => self.total = Some((h, label.to_owned())),
@@ -349,7 +381,7 @@ fn merge_resources(
                 .to_owned(),
         );
     }
-    let samples_taken: u64 = all.iter().map(|(_, r)| r.samples_taken).sum();
+    let samples_taken = saturating_sum(all.iter().map(|(_, r)| r.samples_taken));
     // The report's means are over every sample, so the merged mean weights each shard by its
     // sample count.
     let weighted = |f: fn(&Resources) -> f64| {
@@ -368,11 +400,11 @@ fn merge_resources(
         samples.extend(r.samples.iter().map(|s| {
             let mut s = *s;
             s.elapsed_ms += offset_ms;
-            s.ticks += offset_ticks;
+            s.ticks = s.ticks.saturating_add(offset_ticks);
             s
         }));
         offset_ms += report.total_time_s * 1_000.0;
-        offset_ticks += report.ticks.count;
+        offset_ticks = offset_ticks.saturating_add(report.ticks.count);
     }
     Ok(Resources {
         sample_interval_ms: all
@@ -381,7 +413,7 @@ fn merge_resources(
             .min()
             .unwrap_or(0),
         samples_taken,
-        samples_failed: all.iter().map(|(_, r)| r.samples_failed).sum(),
+        samples_failed: saturating_sum(all.iter().map(|(_, r)| r.samples_failed)),
         cpu_percent: MeanMax {
             mean: weighted(|r| r.cpu_percent.mean),
             max: max_f64(all.iter().map(|(_, r)| r.cpu_percent.max)),
@@ -425,6 +457,12 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
         }
     }
     seen.join("+")
+}
+
+/// Counts from reports are summed saturating: a corrupt count near `u64::MAX` must not panic
+/// (debug) or wrap (release).
+fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }
 
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
@@ -498,6 +536,7 @@ mod tests {
     fn sequential_resources_are_weighted_and_concatenated() {
         let mut a = report("r", &[1_000_000], &[]);
         let mut b = report("r", &[1_000_000], &[]);
+        b.started_at = "2026-01-01T00:00:01Z".to_owned(); // the next part, not the same run
         a.resources = Some(resources(100.0, 90.0, 2.0));
         let mut rb = resources(300.0, 60.0, 2.0);
         rb.samples_taken = 20;
@@ -544,6 +583,56 @@ mod tests {
             err.contains("ticks.latency") && err.contains("sigfig 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_same_run_twice_is_an_error_naming_both() {
+        let a = report("run", &[1_000, 2_000], &[]);
+        let b = report("run", &[4_000], &[]);
+        let err = merge_reports(
+            [("a.json", &a), ("b.json", &b), ("again.json", &a)],
+            Shards::Parallel,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "cannot merge reports: a.json and again.json are the same run (`run`, started \
+             2026-01-01T00:00:00Z, 0.000003 s): merging it twice would count its ticks twice"
+        );
+        // Same name and start (shards launched together), different runs: merged.
+        assert!(merge_reports([("a.json", &a), ("b.json", &b)], Shards::Parallel).is_ok());
+    }
+
+    /// Counts at the edge of `u64` (a hostile or corrupt report that still loads) saturate
+    /// instead of overflowing: a debug build used to panic here, a release build to wrap.
+    #[test]
+    fn counts_saturate() {
+        let mut a = report("a", &[1_000], &[("c", &[500])]);
+        a.ticks.count = u64::MAX;
+        a.dropped.overflow = u64::MAX;
+        a.dropped.missing_span_data = u64::MAX;
+        a.components.get_mut("c").unwrap().count = u64::MAX;
+        let mut ra = resources(1.0, 1.0, 1.0);
+        ra.samples_taken = u64::MAX;
+        ra.samples_failed = u64::MAX;
+        ra.samples = vec![crate::report::ResourceSample {
+            elapsed_ms: 1.0,
+            cpu_percent: 1.0,
+            rss_bytes: 1,
+            ticks: u64::MAX,
+        }];
+        a.resources = Some(ra.clone());
+        let mut b = a.clone();
+        b.name = "b".to_owned();
+        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        assert_eq!(m.ticks.count, u64::MAX);
+        assert_eq!(m.dropped.overflow, u64::MAX);
+        assert_eq!(m.dropped.missing_span_data, u64::MAX);
+        assert_eq!(m.components["c"].count, u64::MAX);
+        let r = m.resources.unwrap();
+        assert_eq!((r.samples_taken, r.samples_failed), (u64::MAX, u64::MAX));
+        assert_eq!(r.samples[1].ticks, u64::MAX);
     }
 
     #[test]

@@ -165,8 +165,9 @@ impl MetricsCollectorBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
-    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a zero sample interval,
-    /// or sampling parameters out of range.
+    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), or sampling
+    /// parameters out of range.
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -192,8 +193,8 @@ impl MetricsCollectorBuilder {
                     self.lowest, self.highest, self.significant_figures
                 ))
             })?;
-        if self.sample_interval == Some(Duration::ZERO) {
-            return Err(Error::Config("sample interval must be above 0".into()));
+        if let Some(interval) = self.sample_interval {
+            crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
         self.sampling.validate().map_err(Error::Config)?;
         let shared = Shared::new(

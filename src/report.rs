@@ -7,16 +7,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file;
 use crate::error::{Error, Result};
+
+mod histogram_blob;
+mod validation;
 
 /// The report format version this build writes and the newest it reads (it reads 1 too).
 ///
@@ -321,10 +322,7 @@ impl LatencyStats {
     /// # Errors
     /// [`Error::Histogram`] if the histogram cannot be serialized.
     pub fn from_histogram(histogram: &Histogram<u64>, field: &str) -> Result<Self> {
-        let mut blob = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut blob)
-            .map_err(|e| Error::histogram(field, format!("cannot serialize: {e:?}")))?;
+        let blob = histogram_blob::encode(histogram).map_err(|e| Error::histogram(field, e))?;
         let empty = histogram.is_empty();
         let q = |quantile: f64| {
             if empty {
@@ -344,21 +342,18 @@ impl LatencyStats {
             p999_ns: q(0.999),
             max_ns: if empty { 0 } else { histogram.max() },
             samples: histogram.len(),
-            histogram: BASE64.encode(blob),
+            histogram: blob,
         })
     }
 
-    /// Decodes the stored histogram; `field` names it in errors.
+    /// Decodes the stored histogram; `field` names it in errors. Time and memory are bounded by
+    /// the blob's size: a header that claims more than the blob holds, or more than the
+    /// histogram's bounds can need, is an error before anything of that size is allocated.
     ///
     /// # Errors
-    /// [`Error::Histogram`] if the blob is not base64 or not a V2 histogram.
+    /// [`Error::Histogram`] if the blob is not base64 or not a V2 (or V2 + Deflate) histogram.
     pub fn decode_histogram(&self, field: &str) -> Result<Histogram<u64>> {
-        let blob = BASE64
-            .decode(self.histogram.as_bytes())
-            .map_err(|e| Error::histogram(field, format!("not base64: {e}")))?;
-        Deserializer::new()
-            .deserialize(&mut blob.as_slice())
-            .map_err(|e| Error::histogram(field, format!("not an HdrHistogram V2 blob: {e:?}")))
+        histogram_blob::decode(&self.histogram).map_err(|e| Error::histogram(field, e))
     }
 }
 
@@ -369,15 +364,19 @@ struct VersionProbe {
 
 impl Report {
     /// Reads a report written by `save_json`. Unknown fields are ignored (reports from newer
-    /// builds with the same schema stay readable); a newer `schema_version` is an error.
+    /// builds with the same schema stay readable); a newer `schema_version` is an error. What
+    /// the report promises is checked here, once, so every later use can rely on it: each
+    /// histogram blob decodes (in time and memory bounded by its size) and each number is
+    /// finite and within its unit's range (no negative times, no 1e308 seconds).
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read (or is empty or a directory),
-    /// [`Error::Parse`] with line and column if it is not a report,
-    /// [`Error::UnsupportedSchema`] if it was written by a newer schema.
+    /// [`Error::Io`] if the file cannot be read (or is empty, a directory, or larger than any
+    /// report: 1 GiB), [`Error::Parse`] with line and column if it is not a report,
+    /// [`Error::UnsupportedSchema`] if it was written by a newer schema,
+    /// [`Error::InvalidReport`] naming the field and the value that break the format.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = read_text(path, MAX_REPORT_BYTES)?;
         if text.trim().is_empty() {
             return Err(Error::io(
                 path,
@@ -392,19 +391,7 @@ impl Report {
     /// # Errors
     /// As [`Report::load`], minus I/O.
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
-        let parse_error = |e: serde_json::Error| Error::Parse {
-            path: origin.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: {
-                // serde_json appends " at line L column C"; the error shows them already.
-                let message = e.to_string();
-                match message.rfind(" at line ") {
-                    Some(cut) => message[..cut].to_owned(),
-                    None => message,
-                }
-            },
-        };
+        let parse_error = |e: serde_json::Error| Error::parse(origin, &e);
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
         if probe.schema_version > SCHEMA_VERSION {
             return Err(Error::UnsupportedSchema {
@@ -413,7 +400,13 @@ impl Report {
                 supported: SCHEMA_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(parse_error)
+        let report: Report = serde_json::from_str(text).map_err(parse_error)?;
+        report.check().map_err(|invalid| Error::InvalidReport {
+            path: origin.to_path_buf(),
+            field: invalid.field,
+            message: invalid.message,
+        })?;
+        Ok(report)
     }
 
     /// The smallest latency difference this report can resolve, in ns: twice the busy time an
@@ -430,14 +423,15 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Writes the report as JSON, atomically: a temporary file in the same directory, then a
-    /// rename, so a reader never sees half a report and a failed write leaves the old file.
-    /// Missing directories are created.
+    /// Writes the report as JSON, atomically ([`atomic_file::write`]): a unique temporary
+    /// file in the same directory, flushed to the disk, then a rename, so a reader never sees
+    /// half a report (even with several threads saving to one path) and a failed write leaves
+    /// the old file. Missing directories are created.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path that could not be created or written.
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomically(path.as_ref(), self.to_json_string().as_bytes())
+        atomic_file::write(path, self.to_json_string().as_bytes())
     }
 
     /// The seed's summary block plus a component table, as printed by [`Report::print_summary`].
@@ -451,34 +445,28 @@ impl Report {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary sibling file and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| {
-            Error::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-            )
-        })?
-        .to_string_lossy();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(source) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io(path, source));
+/// The largest report file read: far above any real report (a merge of a thousand shards with
+/// all their samples is ~200 MB), and a bound on what a path such as `/dev/zero`, which never
+/// ends, can cost before it is an error. Pipes (`tickprof summary <(ssh host cat run.json)`)
+/// still work: the bound is on bytes read, not on the kind of file.
+pub(crate) const MAX_REPORT_BYTES: u64 = 1 << 30;
+
+/// The UTF-8 text of `path`, at most `max` bytes; more is an error naming the file.
+pub(crate) fn read_text(path: &Path, max: u64) -> Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(max.saturating_add(1)).read_to_string(&mut text))
+        .map_err(|e| Error::io(path, e))?;
+    if text.len() as u64 > max {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {max} bytes, more than any report"),
+            ),
+        ));
     }
-    Ok(())
+    Ok(text)
 }
 
 fn micros(ns: f64) -> f64 {
@@ -609,5 +597,26 @@ impl fmt::Display for Report {
             (None, None) => writeln!(f, "  not sampled")?,
         }
         write!(f, "{rule}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path that never ends is an error after `max` bytes, not a read that fills memory.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_is_bounded() {
+        let err = read_text(Path::new("/dev/zero"), 1 << 16).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: larger than 65536 bytes, more than any report"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "{}").unwrap();
+        assert_eq!(read_text(&path, 2).unwrap(), "{}");
+        assert!(read_text(&path, 1).is_err());
     }
 }

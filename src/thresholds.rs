@@ -1099,7 +1099,14 @@ mod tests {
         assert_eq!(t.ticks.max_mean_us, Some(10.0));
         assert_eq!(t.memory.max_peak_rss_mb, Some(500.0));
         assert_eq!(t.cpu.max_percent_of_one_core, Some(150.0));
+        // The README's `--baseline base.json` example needs a [baseline] limit to gate with.
+        assert!(t.has_baseline_limits());
+        assert_eq!(
+            t.baseline.as_ref().and_then(|b| b.max_regression_pct),
+            Some(10.0)
+        );
         assert!(t.evaluate(&run(), None).passed());
+        assert!(t.evaluate(&run(), Some(&run())).passed());
     }
 
     #[test]

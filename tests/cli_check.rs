@@ -110,14 +110,18 @@ fn markdown_and_junit_match_the_expected_files() {
             "--format",
             "markdown",
             "--junit",
-            "out/junit.xml",
+            "fast.json/junit.xml",
         ],
     );
-    // A missing output directory is an error naming it, not a crash.
+    // An output directory that cannot be created is an error naming it, not a crash. (A
+    // missing one is created: every output goes through the same atomic write.)
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("out/junit.xml"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fast.json/junit.xml: cannot create directory fast.json"),
+        "{}",
+        stderr(&out)
+    );
 
-    std::fs::create_dir(dir.path().join("out")).unwrap();
     let out = tickprof(
         dir.path(),
         &[
@@ -179,6 +183,63 @@ fn baseline_regression_exits_1() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("skipped: no --baseline given"));
+}
+
+/// The README's own example, `check … --thresholds reports/thresholds.toml --baseline
+/// base.json`, gates against the baseline with the shipped file (it used to exit 2: "sets no
+/// [baseline] limits").
+#[test]
+fn the_shipped_thresholds_gate_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/thresholds.toml");
+    let mut slower = with_resources(
+        report(
+            "slower",
+            &ticks(6_000, 1_000),
+            &[("strategy", &ticks(2_000, 1_000))],
+        ),
+        120.0,
+        99.0,
+    );
+    slower.started_at = "2026-01-01T00:05:00Z".to_owned();
+    slower.save_json(dir.path().join("slower.json")).unwrap();
+    let args = |new: &'static str| {
+        [
+            "check",
+            new,
+            "--thresholds",
+            shipped,
+            "--baseline",
+            "fast.json",
+        ]
+    };
+    let out = tickprof(dir.path(), &args("fast.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("✅ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
+    let out = tickprof(dir.path(), &args("slower.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("❌ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Every bad input exits 2 with a message naming the thing at fault.
@@ -266,4 +327,24 @@ fn bad_input_exits_2_naming_the_file() {
             assert!(err.contains(needle), "{args:?}: `{needle}` not in: {err}");
         }
     }
+}
+
+/// A thresholds or report path that never ends is an error after a bounded read, not a hang
+/// that fills memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_thresholds_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = common::tickprof_within(
+        dir.path(),
+        &["check", "fast.json", "--thresholds", "/dev/zero"],
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/dev/zero: larger than 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
 }

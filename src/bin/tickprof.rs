@@ -8,8 +8,9 @@
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -201,6 +202,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .iter()
                 .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
                 .collect::<Result<Vec<_>>>()?;
+            warn_on_different_components(&loaded);
             let shards = match shards {
                 ShardsArg::Sequential => Shards::Sequential,
                 ShardsArg::Parallel => Shards::Parallel,
@@ -220,10 +222,22 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         #[cfg(feature = "plot")]
         Command::Plot { dir } => {
-            for written in tickprof::graphs::render_dir(&dir)? {
+            // Draws what can be drawn; each file that could not be is reported, then exit 2.
+            let rendered = tickprof::graphs::render_dir(&dir)?;
+            for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
             }
-            Ok(Outcome::Passed)
+            for problem in &rendered.failed {
+                let _ = writeln!(std::io::stderr(), "tickprof: error: {problem}");
+            }
+            match rendered.failed.len() {
+                0 => Ok(Outcome::Passed),
+                n => bail!(
+                    "{n} file{} in {} could not be drawn; every other graph was",
+                    if n == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+            }
         }
     }
 }
@@ -245,8 +259,47 @@ fn load_report(path: &Path) -> Result<Report> {
     })
 }
 
+/// Shards of one program have the same components (up to ones a short shard never reached);
+/// a report missing some that others have may be a run of another program. Merging still
+/// works (the union), so this is a warning on stderr, one line per such report.
+fn warn_on_different_components(loaded: &[(String, Report)]) {
+    let all: BTreeSet<&str> = loaded
+        .iter()
+        .flat_map(|(_, r)| r.components.keys().map(String::as_str))
+        .collect();
+    for (label, report) in loaded {
+        let missing: Vec<String> = all
+            .iter()
+            .filter(|name| !report.components.contains_key(**name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tickprof: warning: {label} has no {} component{}, which other reports have: \
+                 runs of different programs?",
+                missing.join(", "),
+                if missing.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+/// The largest thresholds file read: a hand-written TOML of a few KB. A path that never ends
+/// (`/dev/zero`) is an error after this many bytes, not a read that fills memory.
+const MAX_THRESHOLDS_BYTES: u64 = 1 << 20;
+
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
-    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_THRESHOLDS_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| path.display().to_string())?;
+    if text.len() as u64 > MAX_THRESHOLDS_BYTES {
+        bail!(
+            "{}: larger than {MAX_THRESHOLDS_BYTES} bytes, more than any thresholds file",
+            path.display()
+        );
+    }
     let thresholds = Thresholds::from_toml_str(&text, path)?;
     if thresholds.is_empty() {
         bail!(
@@ -297,7 +350,7 @@ fn check(
         Format::Markdown => check_markdown(&verdicts),
     };
     if let Some(path) = junit {
-        write_atomically(path, junit_xml(&verdicts).as_bytes())?;
+        tickprof::atomic_file::write(path, junit_xml(&verdicts).as_bytes())?;
     }
     emit(&out)?;
     Ok(if verdicts.iter().all(|(_, _, v)| v.passed()) {
@@ -317,27 +370,6 @@ fn emit(text: &str) -> Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("stdout"),
         _ => Ok(()),
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let Some(file_name) = path.file_name() else {
-        bail!("{}: not a file path", path.display());
-    };
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| path.display().to_string());
-    }
-    Ok(())
 }
 
 fn parse_pct(s: &str) -> std::result::Result<f64, String> {

@@ -120,7 +120,7 @@ impl Budget {
     }
 
     /// Ticks per window: long enough that its two switches are at most a fifth of its cost.
-    fn window_length(&self) -> u64 {
+    pub(crate) fn window_length(&self) -> u64 {
         let tick_cost = self.spans_per_tick() * self.span_ns() as f64;
         let switches = 2.0 * self.switch_ns.load(Ordering::Relaxed) as f64;
         ((4.0 * switches / tick_cost).ceil() as u64).clamp(MIN_WINDOW, MAX_WINDOW)
@@ -209,33 +209,21 @@ impl TickSampler {
         }
         self.checkpoint(shared);
         let window = &shared.window;
-        if window.is_open() {
-            if window.claim() {
-                return TickMode::Recorded;
-            }
-            let started = shared.clock.raw();
-            if window.close() {
-                self.switched(shared, started);
-            }
+        // A full window stays open until its last recorded tick closes (see `recorder`).
+        if window.is_open() && window.claim() {
+            return TickMode::Recorded;
         }
         self.until_window = self.until_window.saturating_sub(1);
         if self.until_window == 0 {
-            let length = budget.window_length();
             // Until this thread's loop time is known, try again after the first checkpoint
             // (a gap drawn from a guess could postpone every window past the end of the run).
             self.until_window = if self.tick_ns > 0.0 {
-                self.draw(budget.window_gap(length, self.tick_ns))
+                self.draw(budget.window_gap(budget.window_length(), self.tick_ns))
             } else {
                 CHECKPOINT_TICKS
             };
-            if budget.may_open() {
-                let started = shared.clock.raw();
-                if window.open(length) {
-                    self.switched(shared, started);
-                    if window.claim() {
-                        return TickMode::Recorded;
-                    }
-                }
+            if !window.is_open() && budget.may_open() {
+                return TickMode::Opening;
             }
         }
         self.until_timed = self.until_timed.saturating_sub(1);
@@ -260,7 +248,9 @@ impl TickSampler {
         }
     }
 
-    fn switched(&mut self, shared: &Shared, started_raw: u64) {
+    /// This thread switched a window (or tried to), starting at `started_raw`: the cost goes
+    /// to the budget.
+    pub(crate) fn switched(&mut self, shared: &Shared, started_raw: u64) {
         let ns = shared.clock.delta_as_nanos(started_raw, shared.clock.raw());
         shared.budget.switched(ns);
         self.spent_ns = self.spent_ns.saturating_add(ns);

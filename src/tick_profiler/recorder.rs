@@ -40,12 +40,13 @@ impl TickRecorder {
         TickRecorder { shared }
     }
 
-    /// What a span created now is: its kind and the parent its time is credited to.
+    /// What a span created now is: its kind, the parent its time is credited to, its window
+    /// epoch (ticks) and whether it opens a window.
     fn classify(
         &self,
         thread: &mut ThreadState,
         attrs: &Attributes<'_>,
-    ) -> Option<(SpanKind, u64, u64)> {
+    ) -> Option<(SpanKind, u64, u64, bool)> {
         let shared = &*self.shared;
         let metadata = attrs.metadata();
         let key = key(metadata);
@@ -61,18 +62,23 @@ impl TickRecorder {
                 let (mode, epoch) = pending.map_or((TickMode::Timed, shared.window.epoch()), |p| {
                     (p.mode, p.epoch)
                 });
-                let recorded = mode == TickMode::Recorded;
+                let recorded = matches!(mode, TickMode::Recorded | TickMode::Opening);
                 let parent = self.parent_of(thread, attrs).unwrap_or(0);
-                Some((SpanKind::Tick { recorded }, parent, epoch))
+                Some((
+                    SpanKind::Tick { recorded },
+                    parent,
+                    epoch,
+                    mode == TickMode::Opening,
+                ))
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
                 let parent = self.parent_of(thread, attrs);
                 let parent_kind = parent.and_then(|p| self.kind_of(thread, p));
                 match parent_kind {
                     Some(kind) if kind.has_components_below() => {
-                        Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0))
+                        Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0, false))
                     }
-                    _ => Some((SpanKind::Ignored, 0, 0)),
+                    _ => Some((SpanKind::Ignored, 0, 0, false)),
                 }
             }
         }
@@ -183,6 +189,37 @@ impl TickRecorder {
         })
     }
 
+    /// Opens a recording window for the tick about to be entered first (its children do not
+    /// exist yet). If another thread is switching, the tick cannot be recorded whole: it is
+    /// marked so that its close leaves it out, as a tick that straddled a switch.
+    fn open_window(&self, thread: &mut ThreadState, state: &mut SpanState) {
+        let shared = &*self.shared;
+        let window = &shared.window;
+        let started = shared.clock.raw();
+        let opened = window.open(shared.budget.window_length());
+        if opened {
+            thread.sampler.switched(shared, started);
+        }
+        state.epoch = if (opened || window.is_open()) && window.claim() {
+            window.epoch()
+        } else {
+            u64::MAX
+        };
+    }
+
+    /// Closes the recording window when a recorded tick closes and the window has given out
+    /// all its places (on a single-threaded loop, when its last tick closes).
+    fn close_full_window(&self, thread: &mut ThreadState) {
+        let shared = &*self.shared;
+        let window = &shared.window;
+        if window.is_full() {
+            let started = shared.clock.raw();
+            if window.close() {
+                thread.sampler.switched(shared, started);
+            }
+        }
+    }
+
     /// Books a closed tick with the budget; `false` (and counted) if it straddled a window
     /// switch made by another thread, so its record is left out.
     fn close_tick(&self, thread: &mut ThreadState, state: &SpanState, record: &Record) -> bool {
@@ -191,10 +228,13 @@ impl TickRecorder {
         thread
             .sampler
             .tick_closed(spans.saturating_mul(shared.budget.span_ns()), record.net_ns);
+        let straddled = !shared.budget.is_full() && shared.window.epoch() != state.epoch;
         if state.kind == (SpanKind::Tick { recorded: true }) {
             shared.budget.recorded_tick(spans);
+            if !shared.budget.is_full() {
+                self.close_full_window(thread);
+            }
         }
-        let straddled = !shared.budget.is_full() && shared.window.epoch() != state.epoch;
         if straddled {
             EventCounters::bump(&thread.shard.events.straddled, 1);
         }
@@ -222,13 +262,15 @@ where
         }
         let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
-            let Some((kind, parent, epoch)) = self.classify(thread, attrs) else {
+            let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs) else {
                 return;
             };
             if matches!(kind, SpanKind::Tick { .. }) {
                 shared.live_ticks.fetch_add(1, Ordering::Relaxed);
             }
-            thread.remember_created(id.into_u64(), SpanState::new(kind, parent, epoch));
+            let mut state = SpanState::new(kind, parent, epoch);
+            state.opens_window = opens_window;
+            thread.remember_created(id.into_u64(), state);
         });
     }
 
@@ -258,6 +300,11 @@ where
                 thread.count_missing();
                 return;
             };
+            let mut state = state;
+            if state.opens_window {
+                state.opens_window = false;
+                self.open_window(thread, &mut state);
+            }
             let timed = !reentry && state.kind != SpanKind::Ignored;
             thread.stack.push(Frame {
                 id: key,

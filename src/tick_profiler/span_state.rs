@@ -9,6 +9,9 @@ pub(crate) enum TickMode {
     Timed,
     /// The tick and every span inside it are recorded.
     Recorded,
+    /// Recorded, and it opens a recording window when it is first entered (the interest
+    /// rebuild cannot run inside the filter decision, see `window`).
+    Opening,
 }
 
 /// What a span is to the profiler, decided once when it is created.
@@ -93,6 +96,8 @@ pub(crate) struct SpanState {
     /// Made by a thread that entered the span without finding its state (the state was
     /// entered on another thread): merged with the other copies when the span closes.
     pub(crate) copy: bool,
+    /// A recorded tick that opens a recording window at its first enter.
+    pub(crate) opens_window: bool,
 }
 
 /// Number of words a `SpanState` packs into (for the lock-free park slot).
@@ -113,6 +118,7 @@ impl SpanState {
             first_enter_raw: 0,
             last_exit_raw: 0,
             copy: false,
+            opens_window: false,
         }
     }
 
@@ -165,13 +171,16 @@ impl SpanState {
             first_enter_raw,
             last_exit_raw,
             copy: self.copy && other.copy,
+            opens_window: self.opens_window || other.opens_window,
         }
     }
 
     /// The state as words, for the lock-free park slot.
     pub(crate) fn to_words(self) -> [u64; STATE_WORDS] {
         [
-            self.kind.encode() | (u64::from(self.copy) << 63),
+            self.kind.encode()
+                | (u64::from(self.copy) << 63)
+                | (u64::from(self.opens_window) << 62),
             self.parent,
             self.epoch,
             self.busy_raw,
@@ -188,8 +197,9 @@ impl SpanState {
         let low = |word: u64| (word & u64::from(u32::MAX)) as u32;
         let high = |word: u64| (word >> 32) as u32;
         SpanState {
-            kind: SpanKind::decode(w[0] & !(1 << 63)),
-            copy: w[0] >> 63 == 1,
+            kind: SpanKind::decode(w[0] & !(3 << 62)),
+            copy: (w[0] >> 63) & 1 == 1,
+            opens_window: (w[0] >> 62) & 1 == 1,
             parent: w[1],
             epoch: w[2],
             busy_raw: w[3],

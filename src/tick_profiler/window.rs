@@ -4,10 +4,15 @@
 //!
 //! Opening and closing rebuild tracing's callsite interest cache (process-wide, ~15 ns per
 //! registered callsite per dispatcher), so windows are bursts of consecutive ticks whose length
-//! keeps the two rebuilds a small part of the window's cost. A window is switched by a ticking
-//! thread between two of its own ticks, inside the tick callsite's filter decision (before the
-//! next tick span exists), so on a single-threaded loop no tick straddles a switch; with more
-//! threads, a tick that did is left out of the latency histograms and counted.
+//! keeps the two rebuilds a small part of the window's cost. A window is opened when the tick
+//! chosen to open it is first entered (before any of its children exists) and closed when the
+//! last tick it recorded closes, so on a single-threaded loop no tick straddles a switch; with
+//! more threads, a tick that did is left out of the latency histograms and counted.
+//!
+//! Why not at the tick's filter decision: that runs inside `tracing`'s `get_default`, which
+//! does not re-enter; with a single registered dispatcher, tracing-core rebuilds interest
+//! against the current default dispatcher, which inside a filter decision is the no-op one —
+//! every callsite would become `never`. Span enter and close run outside `get_default`.
 
 use std::cell::Cell;
 use std::sync::Mutex;
@@ -72,6 +77,12 @@ impl Window {
     /// Windows opened in this run.
     pub(crate) fn opened(&self) -> u64 {
         self.opened.load(Ordering::Relaxed)
+    }
+
+    /// Whether the open window has given out all its places (its last tick closes it).
+    pub(crate) fn is_full(&self) -> bool {
+        self.is_open()
+            && self.started.load(Ordering::Relaxed) >= self.length.load(Ordering::Relaxed)
     }
 
     /// Claims a place for one tick in the open window; `false` when the window is full.
