@@ -64,8 +64,8 @@ const CONFIGS: [&str; 10] = [
 /// LCG steps per component: the tick's size.
 fn steps(size: &str) -> [u32; 8] {
     match size {
-        "small" => [50, 20, 10, 30, 20, 10, 10, 20],
-        "large" => [280, 110, 55, 170, 110, 55, 55, 110],
+        "small" => [70, 28, 14, 42, 28, 14, 14, 28],
+        "large" => [320, 125, 62, 190, 125, 62, 62, 125],
         other => panic!("size {other}: small or large"),
     }
 }
@@ -243,6 +243,10 @@ fn child(config: &str, size: &str, ticks: u64) {
         }
         println!("unattributed_mean_ns={:.1}", report.unattributed.mean_ns);
         println!("per_span_ns={:.1}", report.overhead.per_span_ns);
+        println!(
+            "nested_span_ns={:.1}",
+            report.overhead.nested_span_ns.unwrap_or(0.0)
+        );
         println!("floor_ns={:.1}", report.overhead.empty_span_busy_ns);
         println!(
             "tick_check_ns={:.1}",
@@ -374,9 +378,10 @@ fn main() {
                 cells.join(", ")
             );
             println!(
-                "  unattributed mean {:.1} ns; calibration: per span {:.1} ns, floor {:.1} ns, tick check {:.1} ns, layer share {:.1} ns/span",
+                "  unattributed mean {:.1} ns; calibration: per span {:.1} ns ({:.1} nested), floor {:.1} ns, tick check {:.1} ns, layer share {:.1} ns/span",
                 m(config, "unattributed_mean_ns"),
                 m(config, "per_span_ns"),
+                m(config, "nested_span_ns"),
                 m(config, "floor_ns"),
                 m(config, "tick_check_ns"),
                 m(config, "layer_ns_per_span")

@@ -181,6 +181,7 @@ pub fn merge_reports<'a>(
         sampling: Some(sampling),
         overhead: Overhead {
             per_span_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.per_span_ns)),
+            nested_span_ns: max_option(reports.iter().map(|(_, r)| r.overhead.nested_span_ns)),
             layer_ns_per_span: max_option(
                 reports.iter().map(|(_, r)| r.overhead.layer_ns_per_span),
             ),

@@ -1,9 +1,13 @@
 //! Measures, at `start_profiling`, what the profiler costs the loop it profiles, so that every
 //! report says it and the recorder can subtract it:
-//! - **per recorded span** (`span_ns`): how much longer a loop gets when a span around its body
-//!   is recorded, against the same loop without the span — the `Registry`, every layer and the
-//!   recorder included, as the user's spans pay it. Subtracted from a span's busy time once
-//!   for every span created inside it.
+//! - **per recorded span** (`per_span_ns`): how much longer a loop gets when a span around its
+//!   body is recorded, against the same loop without the span — the `Registry`, every layer
+//!   and the recorder included, as the user's spans pay it (what the sampling budget counts).
+//! - **per nested span** (`nested_span_ns`): the part of that which lies inside the busy time
+//!   of the span it is created in, measured there (a calibration tick of empty spans: its busy
+//!   time, less its floor and its loop, per span). Subtracted from a span's busy time once for
+//!   every span created inside it. (Work done after a tick closes, such as moving buffered
+//!   records into histograms, is in the first figure and not in this one.)
 //! - **floor** (`floor_ns`): the busy time an empty recorded span reads (clock reads and the
 //!   work between them). Subtracted once per entered interval.
 //! - **tick check** (`tick_check_ns`): what the filter decision on a span callsite costs when
@@ -27,11 +31,15 @@ use tracing_subscriber::layer::{Identity, SubscriberExt};
 use crate::report::Overhead;
 use crate::sampling::Sampling;
 use crate::tick_profiler::callsites::{CALIBRATION_TARGET, CALIBRATION_TICK, Others};
+use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Compensation, Shared};
 use crate::tick_profiler::{TickGate, window};
 
 /// Loop iterations per round (one span each in the timed loop).
 const ITERATIONS: u32 = 1_000;
+/// Calibration ticks, and empty spans in each, for the nested-span cost.
+const NESTED_TICKS: u32 = 300;
+const SPANS_PER_NESTED_TICK: u32 = 8;
 /// Alternating rounds; medians are reported, so a noisy round does not skew them.
 const ROUNDS: usize = 7;
 /// Ticks (1 tick + 3 spans) per configuration and round of the layer-share comparison.
@@ -40,6 +48,17 @@ const SPANS_PER_SHARE_TICK: u64 = 4;
 /// The calibration spans' names (besides [`CALIBRATION_TICK`]).
 const SPAN: &str = "tickprof.calibration.span";
 const REFUSED: &str = "tickprof.calibration.refused";
+
+/// What the timed loops found, ns.
+#[derive(Debug, Clone, Copy)]
+struct Loops {
+    /// A recorded span, against the loop without it.
+    span: f64,
+    /// A refused span evaluation (the tick check).
+    check: f64,
+    /// One iteration of the bare loop (subtracted from the calibration ticks' busy time).
+    iteration: f64,
+}
 
 /// What calibration found.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +103,12 @@ fn per_iteration(elapsed: Duration, minus: Duration, n: u64) -> f64 {
 }
 
 /// The loops: per round, the bare loop, the loop with a recorded span, the loop with a refused
-/// span. Returns the medians (ns per iteration) of span cost and check cost.
-fn time_loops() -> (f64, f64) {
+/// span; then calibration ticks of empty spans, whose busy times the recorder keeps (for the
+/// nested-span cost). Medians over the rounds.
+fn time_loops() -> Loops {
     let mut span_cost = Vec::with_capacity(ROUNDS);
     let mut check_cost = Vec::with_capacity(ROUNDS);
+    let mut iteration = Vec::with_capacity(ROUNDS);
     let n = u64::from(ITERATIONS);
     for _ in 0..ROUNDS {
         let tick = calibration_tick();
@@ -113,11 +134,30 @@ fn time_loops() -> (f64, f64) {
         let refused = start.elapsed();
         span_cost.push(per_iteration(spans, bare, n));
         check_cost.push(per_iteration(refused, bare, n));
+        iteration.push(bare.as_nanos() as f64 / n as f64);
     }
-    (
-        median(&mut span_cost).max(0.0),
-        median(&mut check_cost).max(0.0),
-    )
+    for _ in 0..NESTED_TICKS {
+        let _tick = calibration_tick();
+        for i in 0..SPANS_PER_NESTED_TICK {
+            let _span = calibration_span();
+            black_box(i);
+        }
+    }
+    Loops {
+        span: median(&mut span_cost).max(0.0),
+        check: median(&mut check_cost).max(0.0),
+        iteration: median(&mut iteration).max(0.0),
+    }
+}
+
+/// What a span costs inside the busy time of the span it is created in: from the calibration
+/// ticks of `SPANS_PER_NESTED_TICK` empty spans, `(tick busy − floor) / spans − loop`.
+fn nested_span_ns(records: &RunRecords, floor: f64, iteration: f64) -> f64 {
+    if records.ticks_raw.is_empty() {
+        return 0.0;
+    }
+    let tick = records.ticks_raw.value_at_quantile(0.5) as f64;
+    ((tick - floor) / f64::from(SPANS_PER_NESTED_TICK) - iteration).max(0.0)
 }
 
 /// Whether `dispatch` holds the layer of `shared`'s collector.
@@ -127,10 +167,29 @@ fn holds(dispatch: &Dispatch, shared: &Arc<Shared>) -> bool {
         .is_some_and(|gate| gate.is_of(shared))
 }
 
-/// Measures span cost, floor and check cost for `shared` on the dispatcher its layer is in (or
-/// a private one), during a calibration run of `shared`. Returns them and where they were
-/// measured.
-fn measure_where_users_run(shared: &Arc<Shared>) -> (f64, f64, f64, &'static str) {
+/// What was measured where the user's spans run.
+struct Measured {
+    loops: Loops,
+    floor: f64,
+    nested: f64,
+    place: &'static str,
+}
+
+impl Measured {
+    fn new(loops: Loops, records: &RunRecords, place: &'static str) -> Self {
+        let floor = floor_of(&records.components);
+        Measured {
+            loops,
+            floor,
+            nested: nested_span_ns(records, floor, loops.iteration),
+            place,
+        }
+    }
+}
+
+/// Measures span costs, floor and check cost for `shared` on the dispatcher its layer is in
+/// (or a private one), during a calibration run of `shared`.
+fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
     let run = shared.begin_run();
     shared.budget.set_calibrating(true);
     shared.set_compensation(Compensation::default());
@@ -152,23 +211,15 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> (f64, f64, f64, &'static str
     });
     let current = tracing::dispatcher::get_default(|current| holds(current, shared));
     let installed = shared.dispatch();
-    let (span_ns, check_ns, place) = match (others_never, current, installed) {
-        (true, true, _) => {
-            let (span, check) = time_loops();
-            (
-                span,
-                check,
-                "the dispatcher tickprof is installed in (as the loop runs)",
-            )
-        }
-        (true, false, Some(dispatch)) => {
-            let (span, check) = tracing::dispatcher::with_default(&dispatch, time_loops);
-            (
-                span,
-                check,
-                "the dispatcher tickprof is installed in, scoped from another thread's default",
-            )
-        }
+    let (loops, place) = match (others_never, current, installed) {
+        (true, true, _) => (
+            time_loops(),
+            "the dispatcher tickprof is installed in (as the loop runs)",
+        ),
+        (true, false, Some(dispatch)) => (
+            tracing::dispatcher::with_default(&dispatch, time_loops),
+            "the dispatcher tickprof is installed in, scoped from another thread's default",
+        ),
         _ => {
             shared.budget.set_calibrating(false);
             shared.end_run();
@@ -180,31 +231,27 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> (f64, f64, f64, &'static str
     shared.budget.set_calibrating(false);
     shared.end_run();
     window::rebuild_interest();
-    let records = shared.drain(run);
-    let floor = floor_of(&records.components);
-    (span_ns, floor, check_ns, place)
+    Measured::new(loops, &shared.drain(run), place)
 }
 
 /// The same measurements on a private `registry()` + tickprof dispatcher (another layer of the
 /// user's subscriber would have seen the calibration spans, or tickprof is not installed).
-fn measure_private(shared: &Arc<Shared>) -> (f64, f64, f64, &'static str) {
+fn measure_private(shared: &Arc<Shared>) -> Measured {
     let private = private_shared(shared, "tickprof.calibration.tick");
     let dispatch =
         Dispatch::new(tracing_subscriber::registry().with(crate::tick_profiler::layer(&private)));
     let run = private.begin_run();
     private.budget.set_calibrating(true);
-    let (span, check) = tracing::dispatcher::with_default(&dispatch, || {
+    let loops = tracing::dispatcher::with_default(&dispatch, || {
         window::rebuild_interest();
         time_loops()
     });
     private.budget.set_calibrating(false);
     private.end_run();
     window::rebuild_interest();
-    let records = private.drain(run);
-    (
-        span,
-        floor_of(&records.components),
-        check,
+    Measured::new(
+        loops,
+        &private.drain(run),
         "a private registry() + tickprof dispatcher (another layer wanted tickprof's calibration spans, or the layer is not installed)",
     )
 }
@@ -273,20 +320,21 @@ fn layer_share(shared: &Shared) -> f64 {
 
 /// Calibrates `shared`'s collector (no run may be active).
 pub(crate) fn calibrate(shared: &Arc<Shared>) -> Calibration {
-    let (span_ns, floor_ns, check_ns, place) = measure_where_users_run(shared);
+    let measured = measure_where_users_run(shared);
     let layer_ns = layer_share(shared);
     Calibration {
         overhead: Overhead {
-            per_span_ns: span_ns,
+            per_span_ns: measured.loops.span,
+            nested_span_ns: Some(measured.nested),
             layer_ns_per_span: Some(layer_ns),
-            empty_span_busy_ns: floor_ns,
-            tick_check_ns: Some(check_ns),
+            empty_span_busy_ns: measured.floor,
+            tick_check_ns: Some(measured.loops.check),
             calibration_ticks: u64::from(ITERATIONS) * ROUNDS as u64,
-            measured_on: Some(place.to_owned()),
+            measured_on: Some(measured.place.to_owned()),
         },
         compensation: Compensation {
-            floor_ns: floor_ns.round() as u64,
-            span_ns: span_ns.round() as u64,
+            floor_ns: measured.floor.round() as u64,
+            span_ns: measured.nested.round() as u64,
         },
     }
 }

@@ -140,10 +140,15 @@ impl SamplingStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overhead {
     /// What one recorded span adds to the user's loop, `Registry` and every layer included,
-    /// against the same loop without the span: subtracted from a span's busy time once for
-    /// each span recorded inside it. `0` when calibration is switched off. (Schema 1: what
-    /// tickprof added over `registry()` with an empty layer.)
+    /// against the same loop without the span (what the sampling budget counts). `0` when
+    /// calibration is switched off. (Schema 1: what tickprof added over `registry()` with an
+    /// empty layer.)
     pub per_span_ns: f64,
+    /// The part of `per_span_ns` inside the busy time of the span a recorded span is created
+    /// in: subtracted from a span's busy time once for each span recorded inside it; `null` in
+    /// schema 1 or when calibration is off.
+    #[serde(default)]
+    pub nested_span_ns: Option<f64>,
     /// tickprof's own share per span over `registry()` with an empty layer; `null` in schema 1
     /// or when calibration is off.
     #[serde(default)]

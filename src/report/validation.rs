@@ -146,6 +146,7 @@ impl Report {
             Unit::Nanos,
         )?;
         for (field, value) in [
+            ("overhead.nested_span_ns", o.nested_span_ns),
             ("overhead.layer_ns_per_span", o.layer_ns_per_span),
             ("overhead.tick_check_ns", o.tick_check_ns),
         ] {

@@ -14,7 +14,7 @@
 
 use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use rustc_hash::FxHashMap;
 use tracing_core::subscriber::Interest;
@@ -72,6 +72,31 @@ pub(crate) fn probing() -> bool {
 /// How many tick callsites are checked by pointer on the hot path (more are looked up).
 const TICK_SLOTS: usize = 8;
 
+/// One tick callsite: its metadata address (0: free) and its `Others`, as a number.
+#[derive(Debug, Default)]
+struct TickSlot {
+    key: AtomicUsize,
+    others: AtomicU8,
+}
+
+impl Others {
+    fn to_u8(self) -> u8 {
+        match self {
+            Others::Unknown => 0,
+            Others::Never => 1,
+            Others::Interested => 2,
+        }
+    }
+
+    fn from_u8(value: u8) -> Others {
+        match value {
+            1 => Others::Never,
+            2 => Others::Interested,
+            _ => Others::Unknown,
+        }
+    }
+}
+
 /// The collector's callsite table.
 #[derive(Debug)]
 pub(crate) struct Callsites {
@@ -80,8 +105,9 @@ pub(crate) struct Callsites {
     names: Mutex<Vec<&'static str>>,
     /// Bumped whenever an entry changes, so per-thread caches refresh.
     generation: AtomicU64,
-    /// Addresses of tick callsites' metadata, for a check without a lookup.
-    ticks: [AtomicUsize; TICK_SLOTS],
+    /// Tick callsites by metadata address, with whether other layers are interested in them:
+    /// what every tick's filter decision needs, without a lookup.
+    ticks: [TickSlot; TICK_SLOTS],
     calibration_tick: AtomicUsize,
 }
 
@@ -130,12 +156,14 @@ impl Callsites {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Whether `key` is a tick callsite, without a lookup (`None`: not known by address).
+    /// If `key` is a tick callsite known by address: whether other layers are interested in
+    /// it. (`None`: not a tick, or one of more than `TICK_SLOTS` tick callsites.)
     #[inline]
-    pub(crate) fn is_tick(&self, key: usize) -> bool {
+    pub(crate) fn tick(&self, key: usize) -> Option<Others> {
         self.ticks
             .iter()
-            .any(|slot| slot.load(Ordering::Relaxed) == key)
+            .find(|slot| slot.key.load(Ordering::Relaxed) == key)
+            .map(|slot| Others::from_u8(slot.others.load(Ordering::Relaxed)))
     }
 
     /// Whether `key` is the calibration tick's callsite.
@@ -164,9 +192,12 @@ impl Callsites {
                 Role::CalibrationSpan(self.intern(metadata.name()))
             }
         } else if metadata.name() == self.tick_name {
-            if let Some(slot) = self.ticks.iter().find(|s| s.load(Ordering::Relaxed) == 0) {
-                slot.store(key, Ordering::Relaxed);
-            }
+            // Claim a free slot (compare-and-swap: two threads may register two ticks at once).
+            let _ = self.ticks.iter().any(|slot| {
+                slot.key
+                    .compare_exchange(0, key, Ordering::AcqRel, Ordering::Relaxed)
+                    .is_ok()
+            });
             Role::Tick
         } else {
             Role::Named(self.intern(metadata.name()))
@@ -192,6 +223,13 @@ impl Callsites {
 
     /// Records what the other layers said about `key`.
     pub(crate) fn set_others(&self, key: usize, others: Others) {
+        if let Some(slot) = self
+            .ticks
+            .iter()
+            .find(|slot| slot.key.load(Ordering::Relaxed) == key)
+        {
+            slot.others.store(others.to_u8(), Ordering::Relaxed);
+        }
         let mut table = lock(&self.table);
         if let Some((info, _)) = table.get_mut(&key)
             && info.others != others
@@ -229,7 +267,7 @@ pub(crate) struct CallsiteCache {
     entries: [(usize, CallsiteInfo); CACHE_SIZE],
 }
 
-const CACHE_SIZE: usize = 32;
+const CACHE_SIZE: usize = 64;
 const EMPTY_INFO: CallsiteInfo = CallsiteInfo {
     role: Role::Named(u32::MAX),
     others: Others::Unknown,
@@ -253,7 +291,10 @@ impl CallsiteCache {
             self.entries = [(0, EMPTY_INFO); CACHE_SIZE];
             self.generation = generation;
         }
-        let index = (key >> 4) % CACHE_SIZE;
+        // Fibonacci hashing: callsite metadata are statics laid out at a fixed stride, which
+        // plain low bits would map onto a few slots (eight callsites evicting each other).
+        let index = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> (usize::BITS - 6))
+            % CACHE_SIZE;
         if let Some((cached, info)) = self.entries.get(index)
             && *cached == key
         {

@@ -40,13 +40,15 @@ impl TickGate {
     }
 
     /// A tick callsite's filter decision: counts the tick, decides what to measure of it.
-    fn tick(&self, run: u64, key: usize) -> bool {
+    /// `others`: whether other layers want the callsite (`None`: look it up).
+    fn tick(&self, run: u64, key: usize, others: Option<Others>) -> bool {
         let shared = &self.shared;
         let decided = with_thread_state(shared, run, |thread| {
             thread.shard.count_tick();
             let mode = thread.sampler.decide(shared);
             if mode == TickMode::Untimed {
-                let others = thread.callsite(shared, key).map(|info| info.others);
+                let others =
+                    others.or_else(|| thread.callsite(shared, key).map(|info| info.others));
                 return Err(others);
             }
             thread.pending_tick = Some(PendingTick {
@@ -115,8 +117,8 @@ impl<S> Filter<S> for TickGate {
             let others = with_thread(shared, |thread| thread.callsite(shared, key)).flatten();
             return self.refuse(others.map(|info| info.others));
         }
-        if shared.callsites.is_tick(key) {
-            return self.tick(run, key);
+        if let Some(others) = shared.callsites.tick(key) {
+            return self.tick(run, key, Some(others));
         }
         if shared.callsites.is_calibration_tick(key) {
             return self.calibration_tick(run, key);
@@ -128,7 +130,7 @@ impl<S> Filter<S> for TickGate {
         let info = with_thread_state(shared, run, |thread| thread.callsite(shared, key)).flatten();
         match info.map(|info| info.role) {
             // More tick callsites than the fast check holds.
-            Some(Role::Tick) => self.tick(run, key),
+            Some(Role::Tick) => self.tick(run, key, None),
             _ => self.refuse(info.map(|info| info.others)),
         }
     }

@@ -12,11 +12,63 @@ const CAPACITY: usize = 128;
 /// `extra_ns` when there is none.
 const NONE: u64 = u64::MAX;
 
+/// What a record is, and which histograms it feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKind {
+    /// A timed tick whose children were not recorded: its latency.
+    TimedTick,
+    /// A recorded tick: its unattributed time, and its latency only when every tick is
+    /// recorded (with sampling, a recorded tick's latency rests on subtracting the calibrated
+    /// cost of each of its spans, so the latency histogram takes the timed ticks, which
+    /// hold no instrumentation but their own).
+    RecordedTick {
+        /// Whether its latency goes into the latency histograms.
+        latency: bool,
+        /// Spans recorded inside it (what recording it cost).
+        nested: u32,
+    },
+    /// A component span: its net busy time (and wall time).
+    Component {
+        /// The interned name's slot.
+        slot: u32,
+    },
+}
+
+impl RecordKind {
+    /// As one word: the kind in the low 32 bits (1 timed tick, 2 recorded tick, 3 recorded
+    /// tick with latency, 4 + slot component), a recorded tick's nested spans in the high 32.
+    pub(crate) fn encode(self) -> u64 {
+        match self {
+            RecordKind::TimedTick => 1,
+            RecordKind::RecordedTick { latency, nested } => {
+                (2 + u64::from(latency)) | (u64::from(nested) << 32)
+            }
+            RecordKind::Component { slot } => 4 + u64::from(slot),
+        }
+    }
+
+    /// The inverse of [`encode`](Self::encode); `None` for a word no record has.
+    pub(crate) fn decode(word: u64) -> Option<RecordKind> {
+        let low = word & u64::from(u32::MAX);
+        let high = u32::try_from(word >> 32).unwrap_or(u32::MAX);
+        Some(match low {
+            1 => RecordKind::TimedTick,
+            2 | 3 => RecordKind::RecordedTick {
+                latency: low == 3,
+                nested: high,
+            },
+            0 => return None,
+            slot => RecordKind::Component {
+                slot: u32::try_from(slot - 4).ok()?,
+            },
+        })
+    }
+}
+
 /// One closed span, durations in ns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Record {
-    /// Encoded `SpanKind` (see `span_state`: 1 = timed tick, 2 = recorded tick, 3 + slot =
-    /// component) in the low 32 bits; for ticks, the spans recorded inside it in the high 32.
+    /// A [`RecordKind`], encoded.
     pub(crate) kind: u64,
     /// Busy time as measured.
     pub(crate) raw_ns: u64,
@@ -118,11 +170,31 @@ mod tests {
 
     fn record(i: u64) -> Record {
         Record {
-            kind: 1 + i % 3,
+            kind: 1 + i % 5,
             raw_ns: i,
             net_ns: i / 2,
             extra_ns: i.is_multiple_of(2).then_some(i * 10),
         }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in [
+            RecordKind::TimedTick,
+            RecordKind::RecordedTick {
+                latency: false,
+                nested: 8,
+            },
+            RecordKind::RecordedTick {
+                latency: true,
+                nested: u32::MAX,
+            },
+            RecordKind::Component { slot: 0 },
+            RecordKind::Component { slot: 1_000 },
+        ] {
+            assert_eq!(RecordKind::decode(kind.encode()), Some(kind));
+        }
+        assert_eq!(RecordKind::decode(0), None);
     }
 
     #[test]

@@ -19,14 +19,18 @@ use std::sync::atomic::Ordering;
 use tracing_core::span::{Attributes, Id};
 use tracing_core::{Dispatch, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::callsites::{Role, key};
-use super::record_ring::Record;
+use super::record_ring::{Record, RecordKind};
 use super::shard::EventCounters;
 use super::shared::{Compensation, Shared};
 use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 use super::thread_state::{ThreadState, take_refuse, with_thread_state};
+
+/// Marks a recorded tick in the registry (see `recorded_tick_at_or_above`).
+#[derive(Debug, Clone, Copy)]
+struct RecordedTick;
 
 /// The layer half of [`TickProfiler`](crate::TickProfiler): records the spans the
 /// [`TickGate`](crate::TickGate) lets through.
@@ -42,11 +46,15 @@ impl TickRecorder {
 
     /// What a span created now is: its kind, the parent its time is credited to, its window
     /// epoch (ticks) and whether it opens a window.
-    fn classify(
+    fn classify<S>(
         &self,
         thread: &mut ThreadState,
         attrs: &Attributes<'_>,
-    ) -> Option<(SpanKind, u64, u64, bool)> {
+        ctx: &Context<'_, S>,
+    ) -> Option<(SpanKind, u64, u64, bool)>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         let shared = &*self.shared;
         let metadata = attrs.metadata();
         let key = key(metadata);
@@ -73,12 +81,21 @@ impl TickRecorder {
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
                 let parent = self.parent_of(thread, attrs);
-                let parent_kind = parent.and_then(|p| self.kind_of(thread, p));
-                match parent_kind {
-                    Some(kind) if kind.has_components_below() => {
-                        Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0, false))
+                let in_recorded_tick = parent.is_some_and(|p| {
+                    match self.kind_of(thread, p) {
+                        Some(kind) => kind.has_components_below(),
+                        // Entered on another thread right now (a worker's child of the tick
+                        // being processed): ask the registry.
+                        None => ctx
+                            .span(&Id::from_u64(p))
+                            .and_then(|span| self.recorded_tick_at_or_above(&span))
+                            .unwrap_or(false),
                     }
-                    _ => Some((SpanKind::Ignored, 0, 0, false)),
+                });
+                if in_recorded_tick {
+                    Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0, false))
+                } else {
+                    Some((SpanKind::Ignored, 0, 0, false))
                 }
             }
         }
@@ -104,19 +121,34 @@ impl TickRecorder {
             .map(|state| state.kind)
     }
 
+    /// The nearest tick at or above `span` in the registry (spans tickprof enabled): `Some`
+    /// whether it is recorded, `None` if there is no tick. A recorded tick carries a
+    /// [`RecordedTick`] mark in the registry when sampling (every tick is recorded otherwise).
+    fn recorded_tick_at_or_above<S>(&self, span: &SpanRef<'_, S>) -> Option<bool>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let tick_name = self.shared.tick_name();
+        let tick = span.scope().find(|s| s.name() == tick_name)?;
+        Some(self.shared.budget.is_full() || tick.extensions().get::<RecordedTick>().is_some())
+    }
+
     /// The kind of a span entered without a known state (entered on another thread at the
-    /// same time, or created long ago): from the registry's view of it.
+    /// same time): from the registry's view of it.
     fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<SpanKind>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let span = ctx.span(id)?;
         let metadata: &Metadata<'_> = span.metadata();
-        let tick_name = self.shared.tick_name();
-        if metadata.name() == tick_name {
-            return Some(SpanKind::Tick { recorded: false });
+        if metadata.name() == self.shared.tick_name() {
+            let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
+            return Some(SpanKind::Tick { recorded });
         }
-        let in_tick = span.scope().skip(1).any(|a| a.name() == tick_name);
+        let in_tick = span
+            .parent()
+            .and_then(|parent| self.recorded_tick_at_or_above(&parent))
+            .unwrap_or(false);
         Some(if in_tick {
             SpanKind::Component {
                 slot: self.shared.callsites.intern(metadata.name()),
@@ -177,12 +209,18 @@ impl TickRecorder {
         if clamped > 0 {
             EventCounters::bump(&thread.shard.events.clamped, clamped);
         }
-        let nested = match state.kind {
-            SpanKind::Tick { .. } => u64::from(state.nested) << 32,
-            _ => 0,
+        let kind = match state.kind {
+            SpanKind::Tick { recorded: false } => RecordKind::TimedTick,
+            SpanKind::Tick { recorded: true } => RecordKind::RecordedTick {
+                // The calibration's ticks are measured by their latency.
+                latency: self.shared.budget.is_full() || self.shared.budget.calibrating(),
+                nested: state.nested,
+            },
+            SpanKind::Component { slot } => RecordKind::Component { slot },
+            SpanKind::Ignored => return None,
         };
         Some(Record {
-            kind: state.kind.encode() | nested,
+            kind: kind.encode(),
             raw_ns,
             net_ns,
             extra_ns,
@@ -255,16 +293,25 @@ where
         !take_refuse()
     }
 
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, _ctx: Context<'_, S>) {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let run = self.shared.current_run();
         if run == 0 {
             return;
         }
         let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
-            let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs) else {
+            let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs, &ctx)
+            else {
                 return;
             };
+            if kind == (SpanKind::Tick { recorded: true })
+                && !shared.budget.is_full()
+                && let Some(span) = ctx.span(id)
+            {
+                // For a child created on another thread while this tick is entered here (the
+                // one case its state cannot be found): one allocation per recorded tick.
+                span.extensions_mut().insert(RecordedTick);
+            }
             if matches!(kind, SpanKind::Tick { .. }) {
                 shared.live_ticks.fetch_add(1, Ordering::Relaxed);
             }

@@ -4,13 +4,12 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::record_ring::Record;
-use super::span_state::SpanKind;
+use super::record_ring::{Record, RecordKind};
 
 /// Counts a run keeps beside its histograms; summed over threads at stop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Counters {
-    /// Ticks whose span was timed (recorded ones included).
+    /// Ticks in the latency histograms (timed ticks; every tick with full sampling).
     pub(crate) ticks_timed: u64,
     /// Ticks recorded with every span inside them.
     pub(crate) ticks_recorded: u64,
@@ -92,29 +91,34 @@ impl ThreadHistograms {
         template: &Histogram<u64>,
     ) -> u64 {
         let new = || Histogram::new_from(template);
-        let kind = SpanKind::decode(record.kind & u64::from(u32::MAX));
+        let Some(kind) = RecordKind::decode(record.kind) else {
+            return 0;
+        };
+        let mut overflow = 0;
         match kind {
-            SpanKind::Tick { recorded } => {
-                counters.ticks_timed += 1;
-                counters.ticks_recorded += u64::from(recorded);
-                counters.nested_spans += record.kind >> 32;
-            }
-            SpanKind::Component { .. } => counters.components_recorded += 1,
-            SpanKind::Ignored => {}
-        }
-        match kind {
-            SpanKind::Ignored => 0,
-            SpanKind::Tick { .. } => {
-                let mut overflow =
-                    record_clamped(self.ticks_net.get_or_insert_with(new), record.net_ns);
-                overflow += record_clamped(self.ticks_raw.get_or_insert_with(new), record.raw_ns);
-                if let Some(unattributed) = record.extra_ns {
+            RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
+                let (latency, recorded, nested) = match kind {
+                    RecordKind::RecordedTick { latency, nested } => (latency, true, nested),
+                    _ => (true, false, 0),
+                };
+                if latency {
+                    counters.ticks_timed += 1;
                     overflow +=
-                        record_clamped(self.unattributed.get_or_insert_with(new), unattributed);
+                        record_clamped(self.ticks_net.get_or_insert_with(new), record.net_ns);
+                    overflow +=
+                        record_clamped(self.ticks_raw.get_or_insert_with(new), record.raw_ns);
                 }
-                overflow
+                if recorded {
+                    counters.ticks_recorded += 1;
+                    counters.nested_spans += u64::from(nested);
+                    if let Some(unattributed) = record.extra_ns {
+                        overflow +=
+                            record_clamped(self.unattributed.get_or_insert_with(new), unattributed);
+                    }
+                }
             }
-            SpanKind::Component { slot } => {
+            RecordKind::Component { slot } => {
+                counters.components_recorded += 1;
                 let Ok(slot) = usize::try_from(slot) else {
                     return 0;
                 };
@@ -128,13 +132,13 @@ impl ThreadHistograms {
                     net: new(),
                     wall: None,
                 });
-                let mut overflow = record_clamped(&mut component.net, record.net_ns);
+                overflow += record_clamped(&mut component.net, record.net_ns);
                 if let Some(wall_ns) = record.extra_ns {
                     overflow += record_clamped(component.wall.get_or_insert_with(new), wall_ns);
                 }
-                overflow
             }
         }
+        overflow
     }
 }
 

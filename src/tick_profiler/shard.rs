@@ -187,9 +187,14 @@ impl Shard {
         });
     }
 
-    /// Empties the shard for `run` (the owner starts recording a new run).
+    /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
+    /// holds `run` (its previous owner exited during the run) keeps its records: histograms
+    /// add up. Any other is emptied.
     pub(crate) fn begin_run(&self, run: u64) {
         let mut data = lock(&self.data);
+        if data.run == run {
+            return;
+        }
         data.run = run;
         data.histograms.reset();
         data.counters = Counters::default();
