@@ -242,10 +242,19 @@ fn child(config: &str, size: &str, ticks: u64) {
             println!("tick_raw_mean_ns={:.1}", raw.mean_ns);
         }
         println!("unattributed_mean_ns={:.1}", report.unattributed.mean_ns);
+        println!(
+            "unattributed_estimate_ns={:.1}",
+            report.unattributed_mean_ns.unwrap_or(f64::NAN)
+        );
+        println!("unattributed_p50_ns={}", report.unattributed.p50_ns);
         println!("per_span_ns={:.1}", report.overhead.per_span_ns);
         println!(
             "nested_span_ns={:.1}",
-            report.overhead.nested_span_ns.unwrap_or(0.0)
+            report.overhead.nested_span_ns.unwrap_or(f64::NAN)
+        );
+        println!(
+            "nested_span_in_run_ns={:.1}",
+            report.overhead.nested_span_in_run_ns.unwrap_or(f64::NAN)
         );
         println!("floor_ns={:.1}", report.overhead.empty_span_busy_ns);
         println!(
@@ -378,10 +387,13 @@ fn main() {
                 cells.join(", ")
             );
             println!(
-                "  unattributed mean {:.1} ns; calibration: per span {:.1} ns ({:.1} nested), floor {:.1} ns, tick check {:.1} ns, layer share {:.1} ns/span",
+                "  unattributed mean {:.1} ns (p50 {:.0}, estimate from means {:.1}); calibration: per span {:.1} ns ({:.1} nested; in the run {:.1}), floor {:.1} ns, tick check {:.1} ns, layer share {:.1} ns/span",
                 m(config, "unattributed_mean_ns"),
+                m(config, "unattributed_p50_ns"),
+                m(config, "unattributed_estimate_ns"),
                 m(config, "per_span_ns"),
                 m(config, "nested_span_ns"),
+                m(config, "nested_span_in_run_ns"),
                 m(config, "floor_ns"),
                 m(config, "tick_check_ns"),
                 m(config, "layer_ns_per_span")

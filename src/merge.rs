@@ -178,10 +178,20 @@ pub fn merge_reports<'a>(
             })
             .collect::<Result<_>>()?,
         unattributed: unattributed.finish()?,
+        unattributed_mean_ns: weighted_mean(
+            reports
+                .iter()
+                .map(|(_, r)| (r.unattributed_mean_ns, r.ticks.count)),
+        ),
         sampling: Some(sampling),
         overhead: Overhead {
             per_span_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.per_span_ns)),
             nested_span_ns: max_option(reports.iter().map(|(_, r)| r.overhead.nested_span_ns)),
+            nested_span_in_run_ns: max_option(
+                reports
+                    .iter()
+                    .map(|(_, r)| r.overhead.nested_span_in_run_ns),
+            ),
             layer_ns_per_span: max_option(
                 reports.iter().map(|(_, r)| r.overhead.layer_ns_per_span),
             ),
@@ -468,6 +478,16 @@ fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
 
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, f64::max)
+}
+
+/// The mean of `(mean, weight)` pairs weighted by `weight`; `None` if any mean is missing.
+fn weighted_mean(parts: impl Iterator<Item = (Option<f64>, u64)>) -> Option<f64> {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (mean, w) in parts {
+        sum += mean? * w as f64;
+        weight += w as f64;
+    }
+    (weight > 0.0).then(|| sum / weight)
 }
 
 fn max_option(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {

@@ -17,7 +17,7 @@ use crate::resource_profiler::ResourceProfiler;
 use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Shared, lock};
-use crate::tick_profiler::{TickProfiler, window};
+use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -323,8 +323,16 @@ impl MetricsCollector {
         let resources = run.sampler.map(ResourceProfiler::stop);
         #[cfg(not(feature = "sampler"))]
         let resources = None;
-        let records = shared.drain(run.run);
+        let mut records = shared.drain(run.run);
         drop(active);
+        let mut overhead = run.overhead;
+        if let (Some(calibrated), Some(in_run)) = (
+            overhead.nested_span_ns,
+            in_run_compensation::nested_span_ns(&records),
+        ) {
+            in_run_compensation::apply(&mut records, calibrated, in_run);
+            overhead.nested_span_in_run_ns = Some(in_run);
+        }
         let count = records.ticks_counted;
         if count == 0 {
             // Not an error (a run may legitimately see no ticks), but almost always a setup
@@ -348,13 +356,14 @@ impl MetricsCollector {
         let sampling = sampling_stats(
             shared.sampling,
             &records,
-            &run.overhead,
+            &overhead,
             windows,
             window_spent_ns,
         );
         let recorded = records.counters.ticks_recorded;
         let mut components = std::collections::BTreeMap::new();
-        for (name, (net, wall)) in &records.components {
+        for (name, c) in &records.components {
+            let (net, wall) = (&c.net, &c.wall);
             let stats = ComponentStats {
                 count: net.len(),
                 latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
@@ -367,6 +376,14 @@ impl MetricsCollector {
             components.insert(name.clone(), stats);
         }
         let counters = &records.counters;
+        let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
+            let children: f64 = records
+                .components
+                .values()
+                .map(|c| c.direct_net_ns as f64)
+                .sum();
+            (records.ticks_net.mean() - children / recorded as f64).max(0.0)
+        });
         Ok(Report {
             schema_version: SCHEMA_VERSION,
             name: run.name,
@@ -387,8 +404,9 @@ impl MetricsCollector {
             },
             components,
             unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
+            unattributed_mean_ns,
             sampling: Some(sampling),
-            overhead: run.overhead,
+            overhead,
             dropped: Dropped {
                 overflow: counters.overflow,
                 missing_span_data: counters.missing_span_data,
@@ -417,7 +435,13 @@ fn sampling_stats(
 ) -> SamplingStats {
     let counters = &records.counters;
     let count = records.ticks_counted;
-    let timed_only = counters.ticks_timed.saturating_sub(counters.ticks_recorded);
+    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
+    // recorded (its cost is in the windows' spending).
+    let timed_only = if sampling.is_full() {
+        0
+    } else {
+        counters.ticks_timed
+    };
     let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
         + overhead.per_span_ns * timed_only as f64
         + window_spent_ns as f64;

@@ -31,7 +31,7 @@ use tracing_subscriber::layer::{Identity, SubscriberExt};
 use crate::report::Overhead;
 use crate::sampling::Sampling;
 use crate::tick_profiler::callsites::{CALIBRATION_TARGET, CALIBRATION_TICK, Others};
-use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::records::{ComponentHistograms, RunRecords};
 use crate::tick_profiler::shared::{Compensation, Shared};
 use crate::tick_profiler::{TickGate, window};
 
@@ -267,13 +267,11 @@ fn private_shared(shared: &Shared, tick_name: &str) -> Arc<Shared> {
 }
 
 /// The median busy time of the empty calibration span.
-fn floor_of(
-    components: &std::collections::BTreeMap<String, (Histogram<u64>, Option<Histogram<u64>>)>,
-) -> f64 {
+fn floor_of(components: &std::collections::BTreeMap<String, ComponentHistograms>) -> f64 {
     components
         .get(SPAN)
-        .filter(|(h, _)| !h.is_empty())
-        .map_or(0.0, |(h, _)| h.value_at_quantile(0.5) as f64)
+        .filter(|c| !c.net.is_empty())
+        .map_or(0.0, |c| c.net.value_at_quantile(0.5) as f64)
 }
 
 /// Times `SHARE_TICKS` ticks of 1 tick + 3 spans on `dispatch`.
@@ -326,6 +324,7 @@ pub(crate) fn calibrate(shared: &Arc<Shared>) -> Calibration {
         overhead: Overhead {
             per_span_ns: measured.loops.span,
             nested_span_ns: Some(measured.nested),
+            nested_span_in_run_ns: None,
             layer_ns_per_span: Some(layer_ns),
             empty_span_busy_ns: measured.floor,
             tick_check_ns: Some(measured.loops.check),

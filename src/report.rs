@@ -45,6 +45,13 @@ pub struct Report {
     /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
     /// (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
+    /// Mean unattributed time per tick, estimated from means: the timed ticks' mean latency
+    /// less the mean net busy time of the tick's direct children per recorded tick. Unlike
+    /// `unattributed`, which subtracts every child's calibrated cost tick by tick (noisy when a
+    /// tick holds many spans), it rests only on each span's floor; the summary's shares use
+    /// it. `null` in schema 1 or without recorded ticks.
+    #[serde(default)]
+    pub unattributed_mean_ns: Option<f64>,
     /// Which ticks were timed and recorded; `null` in schema 1 reports (every tick was).
     #[serde(default)]
     pub sampling: Option<SamplingStats>,
@@ -149,6 +156,11 @@ pub struct Overhead {
     /// schema 1 or when calibration is off.
     #[serde(default)]
     pub nested_span_ns: Option<f64>,
+    /// The same cost measured in the run itself (recorded ticks against timed ticks, see
+    /// `in_run_compensation`), which replaced the calibrated one for the unattributed times
+    /// and the components with spans inside; `null` when the run had too few of either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_span_in_run_ns: Option<f64>,
     /// tickprof's own share per span over `registry()` with an empty layer; `null` in schema 1
     /// or when calibration is off.
     #[serde(default)]

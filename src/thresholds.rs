@@ -826,6 +826,7 @@ pub(crate) mod fixtures {
                 })
                 .collect::<BTreeMap<_, _>>(),
             unattributed: latency(&[]),
+            unattributed_mean_ns: None,
             sampling: None,
             overhead: Overhead {
                 per_span_ns: 50.0,

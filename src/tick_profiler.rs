@@ -13,6 +13,7 @@
 mod budget;
 pub(crate) mod callsites;
 mod gate;
+pub(crate) mod in_run_compensation;
 mod park_slot;
 mod record_ring;
 mod recorder;

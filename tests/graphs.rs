@@ -66,6 +66,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),
+        unattributed_mean_ns: None,
         sampling: None,
         overhead: Overhead {
             per_span_ns: 42.0,

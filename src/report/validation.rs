@@ -147,6 +147,7 @@ impl Report {
         )?;
         for (field, value) in [
             ("overhead.nested_span_ns", o.nested_span_ns),
+            ("overhead.nested_span_in_run_ns", o.nested_span_in_run_ns),
             ("overhead.layer_ns_per_span", o.layer_ns_per_span),
             ("overhead.tick_check_ns", o.tick_check_ns),
         ] {

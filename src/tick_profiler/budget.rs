@@ -19,8 +19,9 @@ const CHECKPOINT_TICKS: u64 = 1024;
 /// Shares of the budget.
 const TIMED_SHARE: f64 = 1.0 / 3.0;
 const WINDOW_SHARE: f64 = 2.0 / 3.0;
-/// Window length bounds, in ticks.
-const MIN_WINDOW: u64 = 16;
+/// Window length bounds, in ticks. The first ticks after a switch run with cold caches (the
+/// recording path has not run for thousands of ticks): longer windows dilute them.
+const MIN_WINDOW: u64 = 64;
 const MAX_WINDOW: u64 = 1024;
 /// Until measured: a switch (interest rebuild) and the spans of a recorded tick.
 const GUESS_SWITCH_NS: u64 = 20_000;

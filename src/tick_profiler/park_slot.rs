@@ -95,7 +95,14 @@ mod tests {
     use crate::tick_profiler::span_state::SpanKind;
 
     fn state(seed: u64) -> SpanState {
-        let mut s = SpanState::new(SpanKind::Component { slot: 7 }, 42, seed);
+        let mut s = SpanState::new(
+            SpanKind::Component {
+                slot: 7,
+                direct: true,
+            },
+            42,
+            seed,
+        );
         s.add_interval(100 + seed, 200 + seed, 3);
         s.add_child_interval(11, 2);
         s

@@ -24,42 +24,60 @@ pub(crate) enum RecordKind {
     RecordedTick {
         /// Whether its latency goes into the latency histograms.
         latency: bool,
-        /// Spans recorded inside it (what recording it cost).
-        nested: u32,
+        /// Spans recorded inside it (what recording it cost), at most `u16::MAX`.
+        nested: u16,
+        /// Of those, the ones its unattributed time was compensated for (created in its own
+        /// intervals, outside its children's), at most `u16::MAX`.
+        direct: u16,
     },
     /// A component span: its net busy time (and wall time).
     Component {
         /// The interned name's slot.
         slot: u32,
+        /// Spans recorded inside it (its compensation), at most `u16::MAX`.
+        nested: u16,
+        /// Whether its parent is the tick.
+        direct: bool,
     },
 }
 
 impl RecordKind {
     /// As one word: the kind in the low 32 bits (1 timed tick, 2 recorded tick, 3 recorded
-    /// tick with latency, 4 + slot component), a recorded tick's nested spans in the high 32.
+    /// tick with latency, 4 + slot component), the nested spans in bits 32–47, and in bits
+    /// 48–63 a recorded tick's direct spans or a component's "direct child of the tick" bit.
     pub(crate) fn encode(self) -> u64 {
         match self {
             RecordKind::TimedTick => 1,
-            RecordKind::RecordedTick { latency, nested } => {
-                (2 + u64::from(latency)) | (u64::from(nested) << 32)
-            }
-            RecordKind::Component { slot } => 4 + u64::from(slot),
+            RecordKind::RecordedTick {
+                latency,
+                nested,
+                direct,
+            } => (2 + u64::from(latency)) | (u64::from(nested) << 32) | (u64::from(direct) << 48),
+            RecordKind::Component {
+                slot,
+                nested,
+                direct,
+            } => (4 + u64::from(slot)) | (u64::from(nested) << 32) | (u64::from(direct) << 48),
         }
     }
 
     /// The inverse of [`encode`](Self::encode); `None` for a word no record has.
     pub(crate) fn decode(word: u64) -> Option<RecordKind> {
         let low = word & u64::from(u32::MAX);
-        let high = u32::try_from(word >> 32).unwrap_or(u32::MAX);
+        let nested = ((word >> 32) & u64::from(u16::MAX)) as u16;
+        let direct = (word >> 48) as u16;
         Some(match low {
             1 => RecordKind::TimedTick,
             2 | 3 => RecordKind::RecordedTick {
                 latency: low == 3,
-                nested: high,
+                nested,
+                direct,
             },
             0 => return None,
             slot => RecordKind::Component {
                 slot: u32::try_from(slot - 4).ok()?,
+                nested,
+                direct: direct == 1,
             },
         })
     }
@@ -184,13 +202,23 @@ mod tests {
             RecordKind::RecordedTick {
                 latency: false,
                 nested: 8,
+                direct: 8,
             },
             RecordKind::RecordedTick {
                 latency: true,
-                nested: u32::MAX,
+                nested: u16::MAX,
+                direct: 3,
             },
-            RecordKind::Component { slot: 0 },
-            RecordKind::Component { slot: 1_000 },
+            RecordKind::Component {
+                slot: 0,
+                nested: 0,
+                direct: true,
+            },
+            RecordKind::Component {
+                slot: 1_000,
+                nested: u16::MAX,
+                direct: false,
+            },
         ] {
             assert_eq!(RecordKind::decode(kind.encode()), Some(kind));
         }

@@ -28,6 +28,10 @@ use super::shared::{Compensation, Shared};
 use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 use super::thread_state::{ThreadState, take_refuse, with_thread_state};
 
+fn saturate_u16(value: u32) -> u16 {
+    u16::try_from(value).unwrap_or(u16::MAX)
+}
+
 /// Marks a recorded tick in the registry (see `recorded_tick_at_or_above`).
 #[derive(Debug, Clone, Copy)]
 struct RecordedTick;
@@ -81,21 +85,25 @@ impl TickRecorder {
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
                 let parent = self.parent_of(thread, attrs);
-                let in_recorded_tick = parent.is_some_and(|p| {
-                    match self.kind_of(thread, p) {
-                        Some(kind) => kind.has_components_below(),
-                        // Entered on another thread right now (a worker's child of the tick
-                        // being processed): ask the registry.
-                        None => ctx
-                            .span(&Id::from_u64(p))
-                            .and_then(|span| self.recorded_tick_at_or_above(&span))
-                            .unwrap_or(false),
+                // (whether the parent has components below it, whether it is the tick)
+                let below = parent.and_then(|p| match self.kind_of(thread, p) {
+                    Some(kind) => Some((
+                        kind.has_components_below(),
+                        matches!(kind, SpanKind::Tick { .. }),
+                    )),
+                    // Entered on another thread right now (a worker's child of the tick being
+                    // processed): ask the registry.
+                    None => {
+                        let span = ctx.span(&Id::from_u64(p))?;
+                        let recorded = self.recorded_tick_at_or_above(&span)?;
+                        Some((recorded, span.name() == shared.tick_name()))
                     }
                 });
-                if in_recorded_tick {
-                    Some((SpanKind::Component { slot }, parent.unwrap_or(0), 0, false))
-                } else {
-                    Some((SpanKind::Ignored, 0, 0, false))
+                match (below, parent) {
+                    (Some((true, direct)), Some(parent)) => {
+                        Some((SpanKind::Component { slot, direct }, parent, 0, false))
+                    }
+                    _ => Some((SpanKind::Ignored, 0, 0, false)),
                 }
             }
         }
@@ -145,13 +153,15 @@ impl TickRecorder {
             let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
             return Some(SpanKind::Tick { recorded });
         }
-        let in_tick = span
-            .parent()
-            .and_then(|parent| self.recorded_tick_at_or_above(&parent))
+        let parent = span.parent();
+        let in_tick = parent
+            .as_ref()
+            .and_then(|parent| self.recorded_tick_at_or_above(parent))
             .unwrap_or(false);
         Some(if in_tick {
             SpanKind::Component {
                 slot: self.shared.callsites.intern(metadata.name()),
+                direct: parent.is_some_and(|p| p.name() == self.shared.tick_name()),
             }
         } else {
             SpanKind::Ignored
@@ -214,9 +224,14 @@ impl TickRecorder {
             SpanKind::Tick { recorded: true } => RecordKind::RecordedTick {
                 // The calibration's ticks are measured by their latency.
                 latency: self.shared.budget.is_full() || self.shared.budget.calibrating(),
-                nested: state.nested,
+                nested: saturate_u16(state.nested),
+                direct: saturate_u16(state.nested.saturating_sub(state.children_nested)),
             },
-            SpanKind::Component { slot } => RecordKind::Component { slot },
+            SpanKind::Component { slot, direct } => RecordKind::Component {
+                slot,
+                nested: saturate_u16(state.nested),
+                direct,
+            },
             SpanKind::Ignored => return None,
         };
         Some(Record {

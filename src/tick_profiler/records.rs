@@ -17,6 +17,11 @@ pub(crate) struct Counters {
     pub(crate) components_recorded: u64,
     /// Spans tickprof created inside recorded ticks' intervals (what the recording cost).
     pub(crate) nested_spans: u64,
+    /// Of those, the ones recorded ticks' unattributed times were compensated for.
+    pub(crate) direct_spans: u64,
+    /// The recorded ticks' raw busy time, summed (against the timed ticks' mean, it measures
+    /// what a nested span costs in this very run).
+    pub(crate) recorded_raw_ns: u64,
     /// Timed ticks left out because the recording window switched while they ran (another
     /// thread opened or closed it: their children were recorded for part of the tick only).
     pub(crate) straddled: u64,
@@ -37,6 +42,8 @@ impl Counters {
         self.ticks_recorded += other.ticks_recorded;
         self.components_recorded += other.components_recorded;
         self.nested_spans += other.nested_spans;
+        self.direct_spans += other.direct_spans;
+        self.recorded_raw_ns = self.recorded_raw_ns.saturating_add(other.recorded_raw_ns);
         self.straddled += other.straddled;
         self.clamped += other.clamped;
         self.uncredited_children += other.uncredited_children;
@@ -45,11 +52,45 @@ impl Counters {
     }
 }
 
-/// Net busy and (for spans entered more than once) wall time of one component name.
+/// What was recorded of one component name: net busy and (for spans entered more than once)
+/// wall time, and two sums the report's estimates need.
 #[derive(Debug)]
 pub(crate) struct ComponentHistograms {
     pub(crate) net: Histogram<u64>,
     pub(crate) wall: Option<Histogram<u64>>,
+    /// Spans recorded inside this name's spans, summed (their compensation).
+    pub(crate) nested: u64,
+    /// The spans that were direct children of their tick, and their net busy time summed:
+    /// what the tick's own time is estimated net of (`Report::unattributed_mean_ns`).
+    pub(crate) direct_count: u64,
+    pub(crate) direct_net_ns: u64,
+}
+
+impl ComponentHistograms {
+    fn new(template: &Histogram<u64>) -> Self {
+        ComponentHistograms {
+            net: Histogram::new_from(template),
+            wall: None,
+            nested: 0,
+            direct_count: 0,
+            direct_net_ns: 0,
+        }
+    }
+
+    fn add(&mut self, other: &ComponentHistograms, template: &Histogram<u64>) {
+        // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
+        // that are then missing from `count`, never a panic.
+        let _ = self.net.add(&other.net);
+        if let Some(part) = other.wall.as_ref().filter(|w| !w.is_empty()) {
+            let _ = self
+                .wall
+                .get_or_insert_with(|| Histogram::new_from(template))
+                .add(part);
+        }
+        self.nested += other.nested;
+        self.direct_count += other.direct_count;
+        self.direct_net_ns = self.direct_net_ns.saturating_add(other.direct_net_ns);
+    }
 }
 
 /// One thread's histograms, components indexed by interned name slot.
@@ -75,6 +116,9 @@ impl ThreadHistograms {
             h.reset();
         }
         for c in self.components.iter_mut().flatten() {
+            c.nested = 0;
+            c.direct_count = 0;
+            c.direct_net_ns = 0;
             c.net.reset();
             if let Some(wall) = c.wall.as_mut() {
                 wall.reset();
@@ -97,9 +141,13 @@ impl ThreadHistograms {
         let mut overflow = 0;
         match kind {
             RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
-                let (latency, recorded, nested) = match kind {
-                    RecordKind::RecordedTick { latency, nested } => (latency, true, nested),
-                    _ => (true, false, 0),
+                let (latency, recorded, nested, direct) = match kind {
+                    RecordKind::RecordedTick {
+                        latency,
+                        nested,
+                        direct,
+                    } => (latency, true, nested, direct),
+                    _ => (true, false, 0, 0),
                 };
                 if latency {
                     counters.ticks_timed += 1;
@@ -111,13 +159,20 @@ impl ThreadHistograms {
                 if recorded {
                     counters.ticks_recorded += 1;
                     counters.nested_spans += u64::from(nested);
+                    counters.direct_spans += u64::from(direct);
+                    counters.recorded_raw_ns =
+                        counters.recorded_raw_ns.saturating_add(record.raw_ns);
                     if let Some(unattributed) = record.extra_ns {
                         overflow +=
                             record_clamped(self.unattributed.get_or_insert_with(new), unattributed);
                     }
                 }
             }
-            RecordKind::Component { slot } => {
+            RecordKind::Component {
+                slot,
+                nested,
+                direct,
+            } => {
                 counters.components_recorded += 1;
                 let Ok(slot) = usize::try_from(slot) else {
                     return 0;
@@ -128,10 +183,12 @@ impl ThreadHistograms {
                 let Some(entry) = self.components.get_mut(slot) else {
                     return 0;
                 };
-                let component = entry.get_or_insert_with(|| ComponentHistograms {
-                    net: new(),
-                    wall: None,
-                });
+                let component = entry.get_or_insert_with(|| ComponentHistograms::new(template));
+                component.nested += u64::from(nested);
+                if direct {
+                    component.direct_count += 1;
+                    component.direct_net_ns = component.direct_net_ns.saturating_add(record.net_ns);
+                }
                 overflow += record_clamped(&mut component.net, record.net_ns);
                 if let Some(wall_ns) = record.extra_ns {
                     overflow += record_clamped(component.wall.get_or_insert_with(new), wall_ns);
@@ -155,8 +212,8 @@ pub(crate) struct RunRecords {
     pub(crate) ticks_net: Histogram<u64>,
     pub(crate) ticks_raw: Histogram<u64>,
     pub(crate) unattributed: Histogram<u64>,
-    /// Net busy and (if any span was entered more than once) wall histograms per name.
-    pub(crate) components: BTreeMap<String, (Histogram<u64>, Option<Histogram<u64>>)>,
+    /// Per component name.
+    pub(crate) components: BTreeMap<String, ComponentHistograms>,
     pub(crate) counters: Counters,
     /// Ticks counted (exact), over all threads.
     pub(crate) ticks_counted: u64,
@@ -199,16 +256,10 @@ impl RunRecords {
             if component.net.is_empty() {
                 continue;
             }
-            let (net, wall) = self
-                .components
+            self.components
                 .entry((*name).to_owned())
-                .or_insert_with(|| (Histogram::new_from(template), None));
-            let _ = net.add(&component.net);
-            if let Some(part) = component.wall.as_ref().filter(|w| !w.is_empty()) {
-                let _ = wall
-                    .get_or_insert_with(|| Histogram::new_from(template))
-                    .add(part);
-            }
+                .or_insert_with(|| ComponentHistograms::new(template))
+                .add(component, template);
         }
     }
 }

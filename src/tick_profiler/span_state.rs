@@ -26,6 +26,8 @@ pub(crate) enum SpanKind {
     Component {
         /// Index into the collector's interned span names.
         slot: u32,
+        /// Whether its parent is the tick itself.
+        direct: bool,
     },
     /// Any other span tickprof enabled (one created inside a recorded tick with another root):
     /// tracked so the contextual parent of the next span is known, never recorded.
@@ -41,14 +43,14 @@ impl SpanKind {
         )
     }
 
-    /// As one word (for the park slot and the record ring): 0 = ignored, 1 = timed tick,
-    /// 2 = recorded tick, 3 + slot = component.
+    /// As one word (for the park slot): 0 = ignored, 1 = timed tick, 2 = recorded tick,
+    /// 3 + 2 × slot (+ 1 if direct) = component. Below bit 62 (the slot's flags).
     pub(crate) fn encode(self) -> u64 {
         match self {
             SpanKind::Ignored => 0,
             SpanKind::Tick { recorded: false } => 1,
             SpanKind::Tick { recorded: true } => 2,
-            SpanKind::Component { slot } => 3 + u64::from(slot),
+            SpanKind::Component { slot, direct } => 3 + 2 * u64::from(slot) + u64::from(direct),
         }
     }
 
@@ -58,8 +60,9 @@ impl SpanKind {
             0 => SpanKind::Ignored,
             1 => SpanKind::Tick { recorded: false },
             2 => SpanKind::Tick { recorded: true },
-            slot => SpanKind::Component {
-                slot: u32::try_from(slot - 3).unwrap_or(u32::MAX),
+            component => SpanKind::Component {
+                slot: u32::try_from((component - 3) / 2).unwrap_or(u32::MAX),
+                direct: (component - 3) % 2 == 1,
             },
         }
     }

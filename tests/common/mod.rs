@@ -61,6 +61,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
             })
             .collect::<BTreeMap<_, _>>(),
         unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
+        unattributed_mean_ns: None,
         sampling: None,
         overhead: Overhead {
             per_span_ns: 50.0,
