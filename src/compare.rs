@@ -445,7 +445,7 @@ impl SplitMix64 {
 mod tests {
     use super::*;
     use crate::report::LatencyStats;
-    use crate::thresholds::fixtures::{hist, report};
+    use crate::test_support::{hist, report};
 
     fn spread(center: u64, n: u64) -> Vec<u64> {
         (0..n).map(|i| center + (i * 7919) % (center / 5)).collect()

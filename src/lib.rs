@@ -15,6 +15,8 @@ mod report;
 mod resource_profiler;
 mod sample_interval;
 mod sampling;
+#[cfg(test)]
+mod test_support;
 pub mod thresholds;
 mod tick_profiler;
 

@@ -770,112 +770,16 @@ fn metric_pcts<'de, D: Deserializer<'de>>(
     Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
 }
 
-/// Report fixtures for the unit tests of this crate's pure modules.
+/// The unit tests' report fixtures, under the name `merge`'s tests import them by.
 #[cfg(test)]
-pub(crate) mod fixtures {
-    use std::collections::BTreeMap;
-
-    use hdrhistogram::Histogram;
-
-    use crate::report::{
-        ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-        Resources, SCHEMA_VERSION, TickStats,
-    };
-
-    pub(crate) fn hist(values_ns: &[u64]) -> Histogram<u64> {
-        let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap();
-        for &v in values_ns {
-            h.record(v).unwrap();
-        }
-        h
-    }
-
-    pub(crate) fn latency(values_ns: &[u64]) -> LatencyStats {
-        LatencyStats::from_histogram(&hist(values_ns), "test").unwrap()
-    }
-
-    /// A run whose ticks took `tick_ns` back to back, with `components` inside them.
-    pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Report {
-        let total_time_s = tick_ns.iter().sum::<u64>() as f64 / 1e9;
-        let count = tick_ns.len() as u64;
-        Report {
-            schema_version: SCHEMA_VERSION,
-            name: name.to_owned(),
-            started_at: "2026-01-01T00:00:00Z".to_owned(),
-            total_time_s,
-            ticks: TickStats {
-                count,
-                throughput_per_s: if total_time_s > 0.0 {
-                    count as f64 / total_time_s
-                } else {
-                    0.0
-                },
-                latency: latency(tick_ns),
-                latency_raw: None,
-            },
-            components: components
-                .iter()
-                .map(|(n, v)| {
-                    let stats = ComponentStats {
-                        count: v.len() as u64,
-                        latency: latency(v),
-                        wall: None,
-                        per_tick: None,
-                    };
-                    ((*n).to_owned(), stats)
-                })
-                .collect::<BTreeMap<_, _>>(),
-            unattributed: latency(&[]),
-            sampling: None,
-            overhead: Overhead {
-                per_span_ns: 50.0,
-                empty_span_busy_ns: 20.0,
-                calibration_ticks: 1000,
-                ..Overhead::default()
-            },
-            dropped: Dropped::default(),
-            environment: Environment {
-                crate_version: "0.1.0".to_owned(),
-                os: "linux".to_owned(),
-                arch: "x86_64".to_owned(),
-                logical_cores: 2,
-                cpu_model: None,
-            },
-            resources: None,
-            resources_unavailable: Some("sampler off".to_owned()),
-        }
-    }
-
-    pub(crate) fn resources(peak_mb: f64, cpu_one_core: f64, cores: f64) -> Resources {
-        Resources {
-            sample_interval_ms: 100,
-            samples_taken: 10,
-            samples_failed: 0,
-            cpu_percent: MeanMax {
-                mean: cpu_one_core,
-                max: cpu_one_core,
-            },
-            cpu_percent_of_machine: MeanMax {
-                mean: cpu_one_core / cores,
-                max: cpu_one_core / cores,
-            },
-            cpu_time_s: 1.0,
-            memory_bytes: MemoryStats {
-                mean: peak_mb * 1e6,
-                peak: (peak_mb * 1e6) as u64,
-            },
-            peak_rss_bytes: (peak_mb * 1e6) as u64,
-            samples: Vec::new(),
-        }
-    }
-}
+pub(crate) use crate::test_support as fixtures;
 
 #[cfg(all(test, feature = "cli"))]
 mod tests {
     use std::path::Path;
 
-    use super::fixtures::{report, resources};
     use super::*;
+    use crate::test_support::{report, resources};
 
     fn parse(toml: &str) -> crate::Result<Thresholds> {
         Thresholds::from_toml_str(toml, Path::new("gate.toml"))
