@@ -29,8 +29,8 @@ use std::collections::BTreeSet;
 use hdrhistogram::Histogram;
 
 use crate::error::Result;
+use crate::metric::{Bound, Metric, Stat, Unit};
 use crate::report::{LatencyStats, Report};
-use crate::thresholds::{Bound, Metric, Stat};
 
 /// How [`compare`] decides its calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +80,10 @@ pub enum Call {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Row {
-    /// The metric's name, as in thresholds (`ticks.p99_us`).
+    /// The metric's name (`ticks.p99_us`), as listed in [`metric`](crate::metric).
     pub metric: String,
-    /// Unit of the values (`µs`, `ticks/s`, `MB`, `%`).
-    pub unit: &'static str,
+    /// Unit of the values.
+    pub unit: Unit,
     /// Which direction is better: `AtMost` = lower is better.
     pub better: Bound,
     /// The base report's value.
@@ -112,8 +112,7 @@ impl Row {
     /// The call in words: `faster`/`slower` for latencies and throughput, `lower`/`higher`
     /// for resources, `within noise`, `missing`.
     pub fn call_word(&self) -> &'static str {
-        let timing =
-            self.unit == "µs" && !self.metric.starts_with("cpu.") || self.unit == "ticks/s";
+        let timing = matches!(self.unit, Unit::Micros | Unit::TicksPerSec);
         match (self.call, timing) {
             (Call::Better, true) => "faster",
             (Call::Worse, true) => "slower",

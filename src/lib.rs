@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
 mod merge;
+pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
 mod report;

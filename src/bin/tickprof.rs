@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tickprof::compare::{CompareOptions, Comparison, Row, compare};
-use tickprof::thresholds::{Bound, Check, CheckKind, Thresholds, Verdict};
+use tickprof::metric::{Bound, Unit};
+use tickprof::thresholds::{Check, CheckKind, Thresholds, Verdict};
 use tickprof::{Report, Shards, merge_reports, thousands};
 
 /// Gate, compare and merge tickprof reports.
@@ -382,20 +383,21 @@ fn parse_pct(s: &str) -> std::result::Result<f64, String> {
 // ---------------------------------------------------------------------------------------------
 // Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
 
-fn value(v: f64, unit: &str) -> String {
+fn value(v: f64, unit: Unit) -> String {
     if !v.is_finite() {
         return "n/a".to_owned();
     }
     match unit {
-        "ticks/s" => format!("{} ticks/s", thousands(v.round().max(0.0) as u64)),
-        "µs" => format!("{v:.3} µs"),
-        "MB" => format!("{v:.1} MB"),
-        "%" => format!("{v:.1}%"),
+        Unit::TicksPerSec => format!("{} {unit}", thousands(v.round().max(0.0) as u64)),
+        Unit::Micros | Unit::CpuMicros => format!("{v:.3} {unit}"),
+        Unit::Megabytes => format!("{v:.1} {unit}"),
+        Unit::Percent => format!("{v:.1}{unit}"),
+        // Counts, and any unit added later: a whole number, without a symbol.
         _ => thousands(v.round().max(0.0) as u64),
     }
 }
 
-fn signed(v: f64, unit: &str) -> String {
+fn signed(v: f64, unit: Unit) -> String {
     let magnitude = value(v.abs(), unit);
     if v < 0.0 {
         format!("-{magnitude}")
