@@ -9,14 +9,25 @@
 //! Metric names, as printed and as used in `[baseline.metrics]`, are listed in
 //! [`metric`](crate::metric).
 
+mod limits;
+mod verdict;
+
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use crate::metric::{METRIC_NAMES, Metric, Stat, Unit};
+use crate::metric::{Metric, Stat, Unit};
 use crate::report::Report;
 
 pub use crate::metric::Bound;
+pub use limits::{
+    BaselineLimits, ComponentLimits, CpuLimits, LatencyLimits, MemoryLimits, TickLimits,
+};
+pub use verdict::{Check, CheckKind, Verdict};
+
+/// The unit tests' report fixtures, under the name `merge`'s tests import them by.
+#[cfg(test)]
+pub(crate) use crate::test_support as fixtures;
 
 /// Every limit of a gate, as written in a thresholds TOML file.
 ///
@@ -59,199 +70,6 @@ pub struct Thresholds {
     /// `[baseline]`: limits relative to a baseline report.
     #[serde(default)]
     pub baseline: Option<BaselineLimits>,
-}
-
-/// `[ticks]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct TickLimits {
-    /// Fewest tick spans the run must have closed.
-    #[serde(default)]
-    pub min_count: Option<u64>,
-    /// Lowest acceptable `ticks.throughput_per_s`.
-    #[serde(default, deserialize_with = "limit")]
-    pub min_throughput_per_s: Option<f64>,
-    /// Highest acceptable mean tick latency, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median tick latency, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// Latency limits (`[unattributed]`), µs.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct LatencyLimits {
-    /// Highest acceptable mean, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// `[components.<name>]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct ComponentLimits {
-    /// Fewest spans of this name the run must have closed.
-    #[serde(default)]
-    pub min_count: Option<u64>,
-    /// Highest acceptable mean busy time, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// `[memory]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct MemoryLimits {
-    /// Highest acceptable `resources.peak_rss_bytes`, in MB of 10⁶ bytes (as the summary prints).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_peak_rss_mb: Option<f64>,
-}
-
-/// `[cpu]` limits, on the mean over the run's samples.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct CpuLimits {
-    /// Highest acceptable `resources.cpu_percent.mean` (100 = one core busy).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_percent_of_one_core: Option<f64>,
-    /// Highest acceptable `resources.cpu_percent_of_machine.mean` (100 = every core busy).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_percent_of_machine: Option<f64>,
-    /// Highest acceptable CPU time (user + system) per tick, µs: efficiency that does not
-    /// depend on how many cores the machine has.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_cpu_time_per_tick_us: Option<f64>,
-}
-
-/// `[baseline]`: how much worse than a baseline report a run may be.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct BaselineLimits {
-    /// Largest acceptable regression in %, for the default metric set: `ticks.throughput_per_s`,
-    /// `ticks.mean_us`, `ticks.p50_us`, `ticks.p99_us`, `memory.peak_rss_mb` (when the baseline
-    /// has resources) and `mean_us`/`p99_us` of every component in the baseline.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_regression_pct: Option<f64>,
-    /// `[baseline.metrics]`: per-metric overrides and additions, metric name → largest
-    /// acceptable regression in %.
-    #[serde(default, deserialize_with = "metric_pcts")]
-    pub metrics: BTreeMap<String, f64>,
-}
-
-/// Where a check's limit comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CheckKind {
-    /// A fixed limit from the thresholds.
-    Absolute,
-    /// A limit derived from a baseline report's value of the same metric.
-    Baseline {
-        /// The baseline's value.
-        baseline: f64,
-        /// The regression allowed, in %.
-        max_regression_pct: f64,
-    },
-}
-
-/// One limit applied to one metric of one report.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Check {
-    /// The metric's name (`ticks.p99_us`, `components.strategy.mean_us`, …).
-    pub metric: String,
-    /// Its value in the report, in `unit`; `None` when the report lacks it (see `note`).
-    pub value: Option<f64>,
-    /// The limit, in `unit`.
-    pub limit: f64,
-    /// Which side of the limit passes.
-    pub bound: Bound,
-    /// The unit of `value` and `limit`.
-    pub unit: Unit,
-    /// Absolute or relative to a baseline.
-    pub kind: CheckKind,
-    /// Whether the value is present and on the right side of the limit.
-    pub passed: bool,
-    /// Why the value is missing, when it is.
-    pub note: Option<String>,
-}
-
-impl Check {
-    /// A name unique within a verdict: the metric, with ` vs baseline` for relative checks.
-    pub fn name(&self) -> String {
-        match self.kind {
-            CheckKind::Absolute => self.metric.clone(),
-            CheckKind::Baseline { .. } => format!("{} vs baseline", self.metric),
-        }
-    }
-}
-
-/// The outcome of every check of a [`Thresholds`] against one report.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub struct Verdict {
-    /// Every check, in the order of the thresholds file's sections.
-    pub checks: Vec<Check>,
-}
-
-impl Verdict {
-    /// Whether every check passed.
-    pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.passed)
-    }
-
-    /// The checks that failed.
-    pub fn violations(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| !c.passed)
-    }
 }
 
 impl Thresholds {
@@ -314,25 +132,12 @@ impl Thresholds {
         if let Some(v) = t.min_throughput_per_s {
             out.push((Metric::Throughput, v));
         }
-        let tick_latency = [
-            t.max_mean_us,
-            t.max_p50_us,
-            t.max_p90_us,
-            t.max_p95_us,
-            t.max_p99_us,
-            t.max_p999_us,
-        ];
-        push_latency(&mut out, tick_latency, Metric::Tick);
-        let u = &self.unattributed;
-        let unattributed = [
-            u.max_mean_us,
-            u.max_p50_us,
-            u.max_p90_us,
-            u.max_p95_us,
-            u.max_p99_us,
-            u.max_p999_us,
-        ];
-        push_latency(&mut out, unattributed, Metric::Unattributed);
+        push_latency(&mut out, t.latency_limits(), Metric::Tick);
+        push_latency(
+            &mut out,
+            self.unattributed.latency_limits(),
+            Metric::Unattributed,
+        );
         if let Some(v) = self.memory.max_peak_rss_mb {
             out.push((Metric::PeakRssMb, v));
         }
@@ -349,15 +154,7 @@ impl Thresholds {
             if let Some(n) = c.min_count {
                 out.push((Metric::ComponentCount(name.clone()), n as f64));
             }
-            let latency = [
-                c.max_mean_us,
-                c.max_p50_us,
-                c.max_p90_us,
-                c.max_p95_us,
-                c.max_p99_us,
-                c.max_p999_us,
-            ];
-            push_latency(&mut out, latency, |stat| {
+            push_latency(&mut out, c.latency_limits(), |stat| {
                 Metric::Component(name.clone(), stat)
             });
         }
@@ -367,10 +164,10 @@ impl Thresholds {
 
 fn push_latency(
     out: &mut Vec<(Metric, f64)>,
-    limits: [Option<f64>; 6],
+    limits: [(Stat, Option<f64>); 6],
     metric: impl Fn(Stat) -> Metric,
 ) {
-    for (stat, limit) in Stat::ALL.into_iter().zip(limits) {
+    for (stat, limit) in limits {
         if let Some(limit) = limit {
             out.push((metric(stat), limit));
         }
@@ -484,62 +281,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
         + 1;
     (line, column)
 }
-
-/// Reads an optional limit, rejecting what no limit can be (negative, NaN, infinite), so the
-/// TOML parser can point at the offending value.
-fn limit<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
-    let value = f64::deserialize(d)?;
-    check_limit(value)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
-fn check_limit(value: f64) -> std::result::Result<f64, String> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(format!("a limit must be a finite number >= 0, got {value}"))
-    }
-}
-
-/// A validated metric name, so an unknown one is reported at its key's position.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct MetricKey(String);
-
-impl<'de> Deserialize<'de> for MetricKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
-        match Metric::parse(&name) {
-            Some(_) => Ok(MetricKey(name)),
-            None => Err(serde::de::Error::custom(format!(
-                "unknown metric `{name}`; expected one of {METRIC_NAMES}"
-            ))),
-        }
-    }
-}
-
-/// A validated percentage.
-struct Pct(f64);
-
-impl<'de> Deserialize<'de> for Pct {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        check_limit(value)
-            .map(Pct)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-fn metric_pcts<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
-    let map = BTreeMap::<MetricKey, Pct>::deserialize(d)?;
-    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
-}
-
-/// The unit tests' report fixtures, under the name `merge`'s tests import them by.
-#[cfg(test)]
-pub(crate) use crate::test_support as fixtures;
 
 #[cfg(all(test, feature = "cli"))]
 mod tests {
@@ -788,6 +529,41 @@ mod tests {
             !parse("[baseline]\nmax_regression_pct = 5\n")
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    /// Each generated latency key limits the statistic it names, in every section that has
+    /// them: `max_p95_us` = 1 µs checks the p95 (a value of `p95_us`), not another percentile.
+    #[test]
+    fn every_latency_key_limits_its_own_statistic() {
+        // Ticks and `c` spans of 1..=1000 µs: every statistic has a different value.
+        let values: Vec<u64> = (1..=1_000).map(|us| us * 1_000).collect();
+        let mut r = report("run", &values, &[("c", &values)]);
+        r.unattributed = crate::test_support::latency(&values);
+        for stat in Stat::ALL {
+            let key = stat.key();
+            for (section, metric) in [
+                ("ticks", format!("ticks.{key}")),
+                ("unattributed", format!("unattributed.{key}")),
+                ("components.c", format!("components.c.{key}")),
+            ] {
+                let t = parse(&format!("[{section}]\nmax_{key} = 1\n")).unwrap();
+                let checks = t.evaluate(&r, None).checks;
+                assert_eq!(checks.len(), 1, "{section}.max_{key}");
+                assert_eq!(checks[0].metric, metric);
+                assert_eq!(checks[0].limit, 1.0);
+                assert_eq!(checks[0].unit, Unit::Micros);
+                let want = Metric::parse(&metric).unwrap().value(&r);
+                assert_eq!(checks[0].value, want.ok(), "{metric}");
+            }
+        }
+        let values_us: Vec<f64> = Stat::ALL.iter().map(|s| s.of(&r.ticks.latency)).collect();
+        let mut distinct = values_us.clone();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            6,
+            "the fixture must tell the statistics apart: {values_us:?}"
         );
     }
 }
