@@ -236,13 +236,14 @@ fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> V
     wanted
         .into_iter()
         .map(|(metric, pct)| {
-            let kind = |baseline| CheckKind::Baseline {
+            let kind = |baseline, resolution_floor| CheckKind::Baseline {
                 baseline,
                 max_regression_pct: pct,
+                resolution_floor,
             };
             match metric.value(base) {
                 Ok(b) => {
-                    let mut limit = match metric.bound() {
+                    let relative = match metric.bound() {
                         Bound::AtMost => b * (1.0 + pct / 100.0),
                         Bound::AtLeast => b * (1.0 - pct / 100.0),
                     };
@@ -250,18 +251,17 @@ fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> V
                     // 10 ns clock step on a 30 ns component is not a 33 % regression. CPU time
                     // per tick (µs too) gets the same floor, as it did when units were strings,
                     // although it is read from the process CPU clock, not from spans.
-                    if matches!(metric.unit(), Unit::Micros | Unit::CpuMicros)
-                        && metric.bound() == Bound::AtMost
-                    {
-                        limit = limit.max(b + resolution_us);
-                    }
-                    make_check(&metric, metric.value(report), limit, kind(b))
+                    let floored = matches!(metric.unit(), Unit::Micros | Unit::CpuMicros)
+                        && metric.bound() == Bound::AtMost;
+                    let floor = Some(resolution_us).filter(|r| floored && b + r > relative);
+                    let limit = floor.map_or(relative, |r| b + r);
+                    make_check(&metric, metric.value(report), limit, kind(b, floor))
                 }
                 Err(why) => make_check(
                     &metric,
                     Err(format!("not in the baseline: {why}")),
                     f64::NAN,
-                    kind(f64::NAN),
+                    kind(f64::NAN, None),
                 ),
             }
         })
@@ -565,5 +565,56 @@ mod tests {
             6,
             "the fixture must tell the statistics apart: {values_us:?}"
         );
+    }
+
+    /// The floor, not the percentage, sets a small latency's baseline limit, and the check
+    /// says so; a large latency's limit is the percentage's, with no floor recorded.
+    #[test]
+    fn baseline_checks_record_the_resolution_floor_that_set_their_limit() {
+        let base = report("base", &[5_000; 100], &[("tiny", &[56; 100])]);
+        let new = report("new", &[5_000; 100], &[("tiny", &[84; 100])]);
+        let t = parse("[baseline]\nmax_regression_pct = 10\n").unwrap();
+        let verdict = t.evaluate(&new, Some(&base));
+        let check = |name: &str| {
+            verdict
+                .checks
+                .iter()
+                .find(|c| c.metric == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        // 56 ns + 40 ns (twice the fixtures' 20 ns empty span) > 56 ns × 1.1.
+        let tiny = check("components.tiny.mean_us");
+        assert!((tiny.limit - 0.096).abs() < 1e-12, "{tiny:?}");
+        assert!(tiny.passed, "{tiny:?}");
+        match tiny.kind {
+            CheckKind::Baseline {
+                baseline,
+                max_regression_pct,
+                resolution_floor: Some(floor),
+            } => {
+                assert!((baseline - 0.056).abs() < 1e-12);
+                assert_eq!(max_regression_pct, 10.0);
+                assert!((floor - 0.040).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
+        }
+        // 5 µs × 1.1 > 5 µs + 40 ns: the percentage decides.
+        let mean = check("ticks.mean_us");
+        match mean.kind {
+            CheckKind::Baseline {
+                baseline,
+                resolution_floor: None,
+                ..
+            } => assert!((mean.limit - baseline * 1.1).abs() < 1e-12, "{mean:?}"),
+            other => panic!("{other:?}"),
+        }
+        // Throughput has no floor, however small the change.
+        assert!(matches!(
+            check("ticks.throughput_per_s").kind,
+            CheckKind::Baseline {
+                resolution_floor: None,
+                ..
+            }
+        ));
     }
 }

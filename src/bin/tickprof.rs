@@ -418,6 +418,19 @@ fn check_value(check: &Check) -> String {
     }
 }
 
+/// A resolution floor, held in µs like the latencies, printed in ns: it is tens of ns.
+fn nanos(us: f64) -> String {
+    let ns = us * 1_000.0;
+    if (ns - ns.round()).abs() < 0.05 {
+        format!("{ns:.0} ns")
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// The limit and where it comes from. A baseline limit set by the resolution floor shows the
+/// rule (`≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs`): the
+/// percentage alone would promise a limit the gate does not apply.
 fn check_limit(check: &Check) -> String {
     let limit = format!(
         "{} {}",
@@ -429,15 +442,21 @@ fn check_limit(check: &Check) -> String {
         CheckKind::Baseline {
             baseline,
             max_regression_pct,
+            resolution_floor,
         } => {
             let sign = match check.bound {
                 Bound::AtMost => '+',
                 Bound::AtLeast => '-',
             };
-            format!(
-                "{limit} (baseline {} {sign}{max_regression_pct}%)",
-                value(baseline, check.unit)
-            )
+            let baseline = value(baseline, check.unit);
+            match resolution_floor {
+                Some(floor) => format!(
+                    "{limit} = max({sign}{max_regression_pct}%, {} resolution floor) over \
+                     baseline {baseline}",
+                    nanos(floor)
+                ),
+                None => format!("{limit} (baseline {baseline} {sign}{max_regression_pct}%)"),
+            }
         }
     }
 }

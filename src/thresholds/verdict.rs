@@ -14,6 +14,13 @@ pub enum CheckKind {
         baseline: f64,
         /// The regression allowed, in %.
         max_regression_pct: f64,
+        /// The resolution floor, in the check's unit, when it and not `max_regression_pct` set
+        /// the limit (`limit = baseline + floor`): a latency cannot regress by less than the
+        /// reports can resolve, the larger of their
+        /// [`Report::latency_resolution_ns`](crate::Report::latency_resolution_ns). `None` when
+        /// the percentage set the limit or the metric has no floor (throughput, counts, memory,
+        /// CPU %). Outputs show it, so a limit of +71 % under a 10 % rule is not a surprise.
+        resolution_floor: Option<f64>,
     },
 }
 
