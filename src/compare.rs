@@ -12,8 +12,12 @@
 //!    through the histogram's inverse CDF. A fixed-seed generator makes the output reproducible.
 //!    For the mean the interval is the normal one, `±1.96·√(s₁²/n₁ + s₂²/n₂)`, which is what the
 //!    bootstrap of a mean converges to at these sample sizes.
-//! 2. The call: **slower** if the whole interval, as a % of the base value, lies above
-//!    `+noise_pct`; **faster** if it lies below `−noise_pct`; otherwise **within noise**.
+//! 2. The call: **slower** if the whole interval, as a % of the base value, lies above the
+//!    noise floor; **faster** if it lies below its negative; otherwise **within noise**. The
+//!    floor is `noise_pct`, or for a latency row the reports' resolution
+//!    ([`Report::latency_resolution_ns`]) as a % of the base value if that is larger: a 56 ns
+//!    component is not called on less than 40 ns (±71 %). A row says when the resolution set
+//!    its floor ([`Row::resolution_floor`]), so outputs can show it.
 //!
 //! The interval accounts for sampling noise inside each run (decisive for tails: a 10,000-tick
 //! run has ten values above its p99.9); the noise floor accounts for what one run cannot see, the
@@ -94,6 +98,13 @@ pub struct Row {
     pub interval: Option<(f64, f64)>,
     /// The call.
     pub call: Call,
+    /// The reports' latency resolution, in `unit`, when it and not `noise_pct` set this row's
+    /// noise floor (see [`Row::resolution_floor_pct`]): a latency row is never called on a
+    /// change smaller than the larger of the two reports'
+    /// [`Report::latency_resolution_ns`]. `None` for rows the percentage decided and for
+    /// single-valued rows. Outputs show it, so "+50 % within noise" under a 5 % floor explains
+    /// itself.
+    pub resolution_floor: Option<f64>,
 }
 
 impl Row {
@@ -107,6 +118,13 @@ impl Row {
         let base = self.base?;
         let diff = self.diff()?;
         (base != 0.0).then(|| 100.0 * diff / base)
+    }
+
+    /// The noise floor this row was judged with, in % of the base value, when the resolution
+    /// floor set it: `resolution_floor / base`.
+    pub fn resolution_floor_pct(&self) -> Option<f64> {
+        let base = self.base.filter(|b| *b > 0.0)?;
+        Some(100.0 * self.resolution_floor? / base)
     }
 
     /// The call in words: `faster`/`slower` for latencies and throughput, `lower`/`higher`
@@ -217,6 +235,7 @@ fn single(metric: Metric, base: &Report, new: &Report, options: &CompareOptions)
         new: n,
         interval: None,
         call,
+        resolution_floor: None,
     }
 }
 
@@ -258,6 +277,8 @@ fn latency_rows(
                     None => mean_interval(bl, bc.total, nl, nc.total),
                     Some(q) => quantile_interval(bc, nc, q, options.resamples, rng),
                 };
+                let (floor_pct, resolution_floor) =
+                    noise_floor(options.noise_pct, resolution_us, bv);
                 Row {
                     metric: name,
                     unit,
@@ -265,12 +286,8 @@ fn latency_rows(
                     base: Some(bv),
                     new: Some(nv),
                     interval: Some(interval),
-                    call: call(
-                        interval,
-                        bv,
-                        better,
-                        noise_floor_pct(options.noise_pct, resolution_us, bv),
-                    ),
+                    call: call(interval, bv, better, floor_pct),
+                    resolution_floor,
                 }
             }
             _ => Row {
@@ -281,6 +298,7 @@ fn latency_rows(
                 new: n.as_ref().map(|(l, _)| stat.of(l)),
                 interval: None,
                 call: Call::Missing,
+                resolution_floor: None,
             },
         };
         rows.push(row);
@@ -288,14 +306,17 @@ fn latency_rows(
     Ok(())
 }
 
-/// The relative noise floor for a latency row: `noise_pct`, or the reports' latency
-/// resolution (see [`Report::latency_resolution_ns`]) relative to the base value, if larger.
-fn noise_floor_pct(noise_pct: f64, resolution_us: f64, base_us: f64) -> f64 {
+/// The relative noise floor for a latency row, in %: `noise_pct`, or the reports' latency
+/// resolution (see [`Report::latency_resolution_ns`]) relative to the base value if that is
+/// larger, and then also the resolution (µs), so the row can say what set its floor.
+fn noise_floor(noise_pct: f64, resolution_us: f64, base_us: f64) -> (f64, Option<f64>) {
     if base_us > 0.0 {
-        noise_pct.max(100.0 * resolution_us / base_us)
-    } else {
-        noise_pct
+        let resolution_pct = 100.0 * resolution_us / base_us;
+        if resolution_pct > noise_pct {
+            return (resolution_pct, Some(resolution_us));
+        }
     }
+    (noise_pct, None)
 }
 
 /// The call from an interval of `new − base`: it must clear the noise floor entirely.
@@ -496,10 +517,15 @@ mod tests {
         a.overhead.empty_span_busy_ns = 20.0;
         b.overhead.empty_span_busy_ns = 20.0;
         let c = compare(&a, &b, &CompareOptions::default()).unwrap();
-        assert_eq!(
-            row(&c, "components.indicators.p50_us").call,
-            Call::WithinNoise
-        );
+        let tiny = row(&c, "components.indicators.p50_us");
+        assert_eq!(tiny.call, Call::WithinNoise);
+        // The row records that the resolution, not the 5 % floor, decided: 40 ns of 30 ns.
+        assert_eq!(tiny.resolution_floor, Some(0.040));
+        let pct = tiny.resolution_floor_pct().unwrap();
+        assert!((pct - 133.3).abs() < 0.1, "{pct}");
+        // A 10 µs tick is judged by the 5 % floor (500 ns > 40 ns): nothing to explain.
+        assert_eq!(row(&c, "ticks.p50_us").resolution_floor, None);
+        assert_eq!(row(&c, "ticks.throughput_per_s").resolution_floor, None);
         // 30 -> 90 ns is beyond the 40 ns resolution: slower.
         let slower = report("c", &ticks, &[("indicators", &vec![90u64; 5_000])]);
         let c = compare(&a, &slower, &CompareOptions::default()).unwrap();

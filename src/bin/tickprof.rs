@@ -184,8 +184,8 @@ fn run(cli: Cli) -> Result<Outcome> {
                 n.name
             );
             emit(&match format {
-                Format::Text => compare_text(&header, &comparison),
-                Format::Markdown => compare_markdown(&header, &comparison),
+                Format::Text => compare_text(&header, &comparison, noise_pct),
+                Format::Markdown => compare_markdown(&header, &comparison, noise_pct),
             })?;
             Ok(if fail_on_slower && comparison.any_worse() {
                 Outcome::Failed
@@ -630,13 +630,27 @@ fn compare_cells(row: &Row) -> [String; 6] {
     ]
 }
 
+/// The call, and the noise floor it was judged with when the resolution floor and not
+/// `--noise-pct` set it (`within noise (floor ±71.4% = max(5%, 40 ns resolution floor))`):
+/// otherwise "+50.0% within noise" under a 5% floor reads as a mistake.
+fn call_cell(row: &Row, noise_pct: f64) -> String {
+    match (row.resolution_floor, row.resolution_floor_pct()) {
+        (Some(floor), Some(pct)) => format!(
+            "{} (floor ±{pct:.1}% = max({noise_pct}%, {} resolution floor))",
+            row.call_word(),
+            nanos(floor)
+        ),
+        _ => row.call_word().to_owned(),
+    }
+}
+
 const COMPARE_HEADER: [&str; 7] = ["metric", "base", "new", "diff", "%", "95% interval", "call"];
 
-fn compare_text(header: &str, comparison: &Comparison) -> String {
+fn compare_text(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut rows: Vec<[String; 7]> = vec![COMPARE_HEADER.map(str::to_owned)];
     for row in &comparison.rows {
         let [a, b, c, d, e, f] = compare_cells(row);
-        rows.push([a, b, c, d, e, f, row.call_word().to_owned()]);
+        rows.push([a, b, c, d, e, f, call_cell(row, noise_pct)]);
     }
     let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
@@ -653,7 +667,7 @@ fn compare_text(header: &str, comparison: &Comparison) -> String {
     out
 }
 
-fn compare_markdown(header: &str, comparison: &Comparison) -> String {
+fn compare_markdown(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut out = format!("## tickprof compare\n\n{}\n\n", md_cell(header));
     let _ = writeln!(out, "| {} |", COMPARE_HEADER.join(" | "));
     let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|---|");
@@ -668,7 +682,7 @@ fn compare_markdown(header: &str, comparison: &Comparison) -> String {
             cells[3],
             cells[4],
             cells[5],
-            row.call_word()
+            call_cell(row, noise_pct)
         );
     }
     out
