@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
 mod merge;
+pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
 mod report;
@@ -15,6 +16,8 @@ mod report;
 mod resource_profiler;
 mod sample_interval;
 mod sampling;
+#[cfg(test)]
+mod test_support;
 pub mod thresholds;
 mod tick_profiler;
 

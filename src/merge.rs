@@ -511,7 +511,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::thresholds::fixtures::{report, resources};
+    use crate::test_support::{report, resources};
 
     proptest! {
         // Each case serializes and decodes a dozen histograms; 64 cases keep this under a second.

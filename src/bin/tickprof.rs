@@ -17,7 +17,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tickprof::compare::{CompareOptions, Comparison, Row, compare};
-use tickprof::thresholds::{Bound, Check, CheckKind, Thresholds, Verdict};
+use tickprof::metric::{Bound, Unit};
+use tickprof::thresholds::{Check, CheckKind, Thresholds, Verdict};
 use tickprof::{Report, Shards, merge_reports, thousands};
 
 /// Gate, compare and merge tickprof reports.
@@ -183,8 +184,8 @@ fn run(cli: Cli) -> Result<Outcome> {
                 n.name
             );
             emit(&match format {
-                Format::Text => compare_text(&header, &comparison),
-                Format::Markdown => compare_markdown(&header, &comparison),
+                Format::Text => compare_text(&header, &comparison, noise_pct),
+                Format::Markdown => compare_markdown(&header, &comparison, noise_pct),
             })?;
             Ok(if fail_on_slower && comparison.any_worse() {
                 Outcome::Failed
@@ -382,20 +383,21 @@ fn parse_pct(s: &str) -> std::result::Result<f64, String> {
 // ---------------------------------------------------------------------------------------------
 // Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
 
-fn value(v: f64, unit: &str) -> String {
+fn value(v: f64, unit: Unit) -> String {
     if !v.is_finite() {
         return "n/a".to_owned();
     }
     match unit {
-        "ticks/s" => format!("{} ticks/s", thousands(v.round().max(0.0) as u64)),
-        "µs" => format!("{v:.3} µs"),
-        "MB" => format!("{v:.1} MB"),
-        "%" => format!("{v:.1}%"),
+        Unit::TicksPerSec => format!("{} {unit}", thousands(v.round().max(0.0) as u64)),
+        Unit::Micros | Unit::CpuMicros => format!("{v:.3} {unit}"),
+        Unit::Megabytes => format!("{v:.1} {unit}"),
+        Unit::Percent => format!("{v:.1}{unit}"),
+        // Counts, and any unit added later: a whole number, without a symbol.
         _ => thousands(v.round().max(0.0) as u64),
     }
 }
 
-fn signed(v: f64, unit: &str) -> String {
+fn signed(v: f64, unit: Unit) -> String {
     let magnitude = value(v.abs(), unit);
     if v < 0.0 {
         format!("-{magnitude}")
@@ -416,6 +418,19 @@ fn check_value(check: &Check) -> String {
     }
 }
 
+/// A resolution floor, held in µs like the latencies, printed in ns: it is tens of ns.
+fn nanos(us: f64) -> String {
+    let ns = us * 1_000.0;
+    if (ns - ns.round()).abs() < 0.05 {
+        format!("{ns:.0} ns")
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// The limit and where it comes from. A baseline limit set by the resolution floor shows the
+/// rule (`≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs`): the
+/// percentage alone would promise a limit the gate does not apply.
 fn check_limit(check: &Check) -> String {
     let limit = format!(
         "{} {}",
@@ -427,15 +442,21 @@ fn check_limit(check: &Check) -> String {
         CheckKind::Baseline {
             baseline,
             max_regression_pct,
+            resolution_floor,
         } => {
             let sign = match check.bound {
                 Bound::AtMost => '+',
                 Bound::AtLeast => '-',
             };
-            format!(
-                "{limit} (baseline {} {sign}{max_regression_pct}%)",
-                value(baseline, check.unit)
-            )
+            let baseline = value(baseline, check.unit);
+            match resolution_floor {
+                Some(floor) => format!(
+                    "{limit} = max({sign}{max_regression_pct}%, {} resolution floor) over \
+                     baseline {baseline}",
+                    nanos(floor)
+                ),
+                None => format!("{limit} (baseline {baseline} {sign}{max_regression_pct}%)"),
+            }
         }
     }
 }
@@ -609,13 +630,27 @@ fn compare_cells(row: &Row) -> [String; 6] {
     ]
 }
 
+/// The call, and the noise floor it was judged with when the resolution floor and not
+/// `--noise-pct` set it (`within noise (floor ±71.4% = max(5%, 40 ns resolution floor))`):
+/// otherwise "+50.0% within noise" under a 5% floor reads as a mistake.
+fn call_cell(row: &Row, noise_pct: f64) -> String {
+    match (row.resolution_floor, row.resolution_floor_pct()) {
+        (Some(floor), Some(pct)) => format!(
+            "{} (floor ±{pct:.1}% = max({noise_pct}%, {} resolution floor))",
+            row.call_word(),
+            nanos(floor)
+        ),
+        _ => row.call_word().to_owned(),
+    }
+}
+
 const COMPARE_HEADER: [&str; 7] = ["metric", "base", "new", "diff", "%", "95% interval", "call"];
 
-fn compare_text(header: &str, comparison: &Comparison) -> String {
+fn compare_text(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut rows: Vec<[String; 7]> = vec![COMPARE_HEADER.map(str::to_owned)];
     for row in &comparison.rows {
         let [a, b, c, d, e, f] = compare_cells(row);
-        rows.push([a, b, c, d, e, f, row.call_word().to_owned()]);
+        rows.push([a, b, c, d, e, f, call_cell(row, noise_pct)]);
     }
     let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
@@ -632,7 +667,7 @@ fn compare_text(header: &str, comparison: &Comparison) -> String {
     out
 }
 
-fn compare_markdown(header: &str, comparison: &Comparison) -> String {
+fn compare_markdown(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut out = format!("## tickprof compare\n\n{}\n\n", md_cell(header));
     let _ = writeln!(out, "| {} |", COMPARE_HEADER.join(" | "));
     let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|---|");
@@ -647,7 +682,7 @@ fn compare_markdown(header: &str, comparison: &Comparison) -> String {
             cells[3],
             cells[4],
             cells[5],
-            row.call_word()
+            call_cell(row, noise_pct)
         );
     }
     out
