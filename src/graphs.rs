@@ -451,19 +451,57 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let x_axis = || x_range.clone().log_scale();
     const X_DESC: &str = "ticks per run (log scale)";
 
-    // 1. Throughput.
+    // 1. Throughput: the run's, and the loop's with and without profiling when the caller
+    // timed both (the bare loop is what the engine costs in production).
     let tps: Vec<f64> = runs
         .iter()
         .map(|r| drawable(r.ticks.throughput_per_s))
         .collect();
+    let compared = runs.iter().all(|r| r.loop_comparison.is_some());
+    let loop_series = |f: fn(&crate::report::LoopComparison) -> f64| -> Vec<f64> {
+        runs.iter()
+            .map(|r| drawable(r.loop_comparison.as_ref().map_or(0.0, f)))
+            .collect()
+    };
+    let (bare, profiled) = if compared {
+        (
+            loop_series(|l| l.bare_per_s),
+            loop_series(|l| l.profiled_per_s),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     {
+        let top = tps
+            .iter()
+            .chain(&bare)
+            .chain(&profiled)
+            .copied()
+            .fold(0.0, f64::max);
         let mut chart = panel_builder(&panels[0], "Throughput", SCALABILITY_PANEL)
-            .build_cartesian_2d(x_axis(), zero_to(tps.iter().copied().fold(0.0, f64::max)))?;
+            .build_cartesian_2d(x_axis(), zero_to(top * 1.15))?;
         styled_mesh(&mut chart, X_DESC, "ticks / s")
             .x_label_formatter(&fmt_count)
             .y_label_formatter(&fmt_count)
             .draw()?;
-        line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
+        if compared {
+            labelled_line(&mut chart, pairs(&xs, &bare), COLORS[2], "loop, bare")?;
+            labelled_line(
+                &mut chart,
+                pairs(&xs, &profiled),
+                COLORS[0],
+                "loop, profiled",
+            )?;
+            labelled_line(
+                &mut chart,
+                pairs(&xs, &tps),
+                COLORS[1],
+                "whole run, profiled",
+            )?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        } else {
+            line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
+        }
     }
 
     // 2. Total time, log-log: linear scaling is a straight line of slope 1.

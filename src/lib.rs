@@ -25,8 +25,9 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, TickStats, thousands,
+    ComponentStats, Dropped, Environment, LatencyStats, LoopComparison, MeanMax, MemoryStats,
+    Overhead, Report, ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, TickStats,
+    thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

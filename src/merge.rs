@@ -212,6 +212,8 @@ pub fn merge_reports<'a>(
         environment: merge_environment(&reports),
         resources,
         resources_unavailable,
+        // A comparison belongs to one loop: merged runs have none.
+        loop_comparison: None,
     })
 }
 

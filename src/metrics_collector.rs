@@ -421,6 +421,7 @@ impl MetricsCollector {
                 run.resources_unavailable
             },
             resources,
+            loop_comparison: None,
         })
     }
 }

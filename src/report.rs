@@ -67,6 +67,39 @@ pub struct Report {
     /// Why `resources` is `null`, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources_unavailable: Option<String>,
+    /// The same loop measured without profiling, when the caller measured it (the scalability
+    /// driver does): how much profiling slowed the loop. `null` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loop_comparison: Option<LoopComparison>,
+}
+
+/// A tick loop timed twice by the caller: with no profiling run active, and while profiling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoopComparison {
+    /// Ticks per second of the loop with no run active.
+    pub bare_per_s: f64,
+    /// Ticks per second of the same loop while profiling.
+    pub profiled_per_s: f64,
+}
+
+impl LoopComparison {
+    /// How many times longer the profiled loop took: `bare_per_s / profiled_per_s`.
+    pub fn slowdown(&self) -> f64 {
+        if self.profiled_per_s > 0.0 {
+            self.bare_per_s / self.profiled_per_s
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// The loop's time per tick without profiling, ns.
+    pub fn bare_tick_ns(&self) -> f64 {
+        if self.bare_per_s > 0.0 {
+            1e9 / self.bare_per_s
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The tick spans of a run.
@@ -507,6 +540,211 @@ pub fn thousands(value: u64) -> String {
     out
 }
 
+impl Report {
+    /// What the latency figures are of: every tick, or a random sample of them.
+    fn fmt_sampling(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.ticks.count;
+        let Some(s) = &self.sampling else {
+            return writeln!(
+                f,
+                "Sampling: every tick timed and recorded (schema 1 report)"
+            );
+        };
+        let mode = match (s.mode.as_str(), s.budget_fraction, s.one_in) {
+            ("budget", Some(fraction), _) => format!("budget {:.1}% of the loop", 100.0 * fraction),
+            ("one_in", _, Some(n)) => format!("1 tick in {}", thousands(n)),
+            (mode, _, _) => mode.to_owned(),
+        };
+        writeln!(f, "Sampling: {mode}")?;
+        if s.timed_every_tick(count) {
+            writeln!(f, "  every tick timed: min, max and percentiles are exact")?;
+        } else if s.ticks_timed > 0 {
+            writeln!(
+                f,
+                "  {} of {} ticks timed, at random (1 in {:.0}): percentiles estimate all ticks'; \
+                 min, max and p99.9 are the sample's",
+                thousands(s.ticks_timed),
+                thousands(count),
+                count as f64 / s.ticks_timed as f64
+            )?;
+        } else {
+            writeln!(
+                f,
+                "  no tick timed (a run this short fits no sample: use Sampling::full())"
+            )?;
+        }
+        if s.ticks_recorded > 0 && s.mode != "full" {
+            writeln!(
+                f,
+                "  {} ticks recorded with their components, in {} window(s) of consecutive ticks",
+                thousands(s.ticks_recorded),
+                thousands(s.windows)
+            )?;
+        }
+        if let Some(raw) = &self.ticks.latency_raw {
+            writeln!(
+                f,
+                "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
+                micros(raw.mean_ns)
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How much profiling changed the loop, when the caller timed it both ways.
+    fn fmt_distortion(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(l) = &self.loop_comparison else {
+            return Ok(());
+        };
+        let bare_tick = l.bare_tick_ns();
+        let tick_ratio = if bare_tick > 0.0 {
+            self.ticks.latency.mean_ns / bare_tick
+        } else {
+            0.0
+        };
+        writeln!(
+            f,
+            "Profiler distortion: profiled loop {:.2}× bare ({} vs {} ticks/s); reported tick \
+             mean {tick_ratio:.2}× the bare loop's time per tick ({:.3} µs)",
+            l.slowdown(),
+            thousands(l.profiled_per_s.round() as u64),
+            thousands(l.bare_per_s.round() as u64),
+            micros(bare_tick)
+        )
+    }
+
+    /// The component table: net busy time per span, and each name's share of the tick.
+    fn fmt_components(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Components (net busy time per span):")?;
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
+            "name", "count", "per tick", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
+        )?;
+        let tick_mean = self.ticks.latency.mean_ns;
+        let share = |mean_ns: f64, per_tick: f64| {
+            if tick_mean > 0.0 {
+                100.0 * mean_ns * per_tick / tick_mean
+            } else {
+                0.0
+            }
+        };
+        // Schema 1: every tick recorded, so a name's spans per tick is count / ticks.
+        let ticks = self.ticks.count.max(1) as f64;
+        for (name, c) in &self.components {
+            let per_tick = c.per_tick.unwrap_or(c.count as f64 / ticks);
+            let l = &c.latency;
+            writeln!(
+                f,
+                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+                name,
+                thousands(c.count),
+                per_tick,
+                micros(l.mean_ns),
+                micros(l.p50_ns as f64),
+                micros(l.p99_ns as f64),
+                micros(l.max_ns as f64),
+                share(l.mean_ns, per_tick)
+            )?;
+        }
+        let u = &self.unattributed;
+        let unattributed_mean = self.unattributed_mean_ns.unwrap_or(u.mean_ns);
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+            "(unattributed)",
+            thousands(u.samples.max(if self.sampling.is_none() {
+                self.ticks.count
+            } else {
+                0
+            })),
+            "",
+            micros(unattributed_mean),
+            micros(u.p50_ns as f64),
+            micros(u.p99_ns as f64),
+            micros(u.max_ns as f64),
+            share(unattributed_mean, 1.0)
+        )?;
+        if self.unattributed_mean_ns.is_some() {
+            writeln!(
+                f,
+                "  (unattributed mean: the tick's mean less its direct children's; its percentiles \
+                 are per recorded tick)"
+            )?;
+        }
+        Ok(())
+    }
+
+    /// What the profiler cost, as calibrated at the start of the run.
+    fn fmt_overhead(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.overhead;
+        if o.per_span_ns == 0.0 && o.empty_span_busy_ns == 0.0 {
+            return writeln!(f, "  profiler cost: not measured (nothing subtracted)");
+        }
+        let Some(check) = o.tick_check_ns else {
+            return writeln!(
+                f,
+                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
+                o.per_span_ns, o.empty_span_busy_ns
+            );
+        };
+        let nested = match (o.nested_span_ns, o.nested_span_in_run_ns) {
+            (Some(calibrated), Some(run)) => {
+                format!(", {calibrated:.0} of it inside its parent ({run:.0} measured in this run)")
+            }
+            (Some(calibrated), None) => format!(", {calibrated:.0} of it inside its parent"),
+            _ => String::new(),
+        };
+        writeln!(
+            f,
+            "  profiler cost: a recorded span adds {:.0} ns to the loop{nested}; an empty span \
+             reads {:.0} ns; counting a tick costs {check:.0} ns",
+            o.per_span_ns, o.empty_span_busy_ns
+        )?;
+        if let Some(s) = &self.sampling {
+            writeln!(
+                f,
+                "  profiling cost this run: {:.1} ns per tick ({:.1}% of the mean tick)",
+                s.cost_ns_per_tick,
+                if self.ticks.latency.mean_ns > 0.0 {
+                    100.0 * s.cost_ns_per_tick / self.ticks.latency.mean_ns
+                } else {
+                    0.0
+                }
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records that could not be taken exactly, when there are any.
+    fn fmt_dropped(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.dropped;
+        if d.overflow > 0 || d.missing_span_data > 0 {
+            writeln!(
+                f,
+                "  dropped: {} clamped above the histogram bound, {} spans without data",
+                d.overflow, d.missing_span_data
+            )?;
+        }
+        if d.straddled > 0 {
+            writeln!(
+                f,
+                "  {} timed ticks left out: a recording window opened or closed during them",
+                d.straddled
+            )?;
+        }
+        if d.uncredited_children > 0 {
+            writeln!(
+                f,
+                "  {} child spans ran on other threads than their parent: their time stays in \
+                 the parent's",
+                d.uncredited_children
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rule = "=".repeat(80);
@@ -548,52 +786,15 @@ impl fmt::Display for Report {
         ] {
             writeln!(f, "  {label}: {:.2} µs", micros(value as f64))?;
         }
+        writeln!(f)?;
+        self.fmt_sampling(f)?;
+        self.fmt_distortion(f)?;
         if !self.components.is_empty() {
             writeln!(f)?;
-            writeln!(f, "Components (busy time per span):")?;
-            writeln!(
-                f,
-                "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
-                "name", "count", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
-            )?;
-            let tick_total = t.mean_ns * self.ticks.count as f64;
-            let mut rows: Vec<(&str, &LatencyStats, u64)> = self
-                .components
-                .iter()
-                .map(|(name, c)| (name.as_str(), &c.latency, c.count))
-                .collect();
-            rows.push(("(unattributed)", &self.unattributed, self.ticks.count));
-            for (name, l, count) in rows {
-                let share = if tick_total > 0.0 {
-                    100.0 * l.mean_ns * count as f64 / tick_total
-                } else {
-                    0.0
-                };
-                writeln!(
-                    f,
-                    "  {:<20} {:>10} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
-                    name,
-                    thousands(count),
-                    micros(l.mean_ns),
-                    micros(l.p50_ns as f64),
-                    micros(l.p99_ns as f64),
-                    micros(l.max_ns as f64),
-                    share
-                )?;
-            }
-            writeln!(
-                f,
-                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
-                self.overhead.per_span_ns, self.overhead.empty_span_busy_ns
-            )?;
+            self.fmt_components(f)?;
         }
-        if self.dropped.overflow > 0 || self.dropped.missing_span_data > 0 {
-            writeln!(
-                f,
-                "  dropped: {} clamped above the histogram bound, {} spans without data",
-                self.dropped.overflow, self.dropped.missing_span_data
-            )?;
-        }
+        self.fmt_overhead(f)?;
+        self.fmt_dropped(f)?;
         writeln!(f)?;
         writeln!(f, "Resource Usage:")?;
         match (&self.resources, &self.resources_unavailable) {

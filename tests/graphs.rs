@@ -97,6 +97,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             samples,
         }),
         resources_unavailable: (!with_resources).then(|| "sampler switched off".to_owned()),
+        loop_comparison: None,
     }
 }
 

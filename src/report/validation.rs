@@ -155,6 +155,18 @@ impl Report {
                 number(at(field), value, Unit::Nanos)?;
             }
         }
+        if let Some(l) = &self.loop_comparison {
+            number(
+                at("loop_comparison.bare_per_s"),
+                l.bare_per_s,
+                Unit::TicksPerSecond,
+            )?;
+            number(
+                at("loop_comparison.profiled_per_s"),
+                l.profiled_per_s,
+                Unit::TicksPerSecond,
+            )?;
+        }
         let Some(r) = &self.resources else {
             return Ok(());
         };
