@@ -12,7 +12,7 @@ use super::callsites::Callsites;
 use super::records::RunRecords;
 use super::shard::Shard;
 use super::span_state::SpanState;
-use super::window::Window;
+use super::window::{Anchor, Window};
 use crate::sampling::Sampling;
 
 /// Distinguishes collectors in thread-local state, so two collectors never cross-talk.
@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     /// The dispatcher the layer was installed in: callsites are probed through it.
     dispatch: Mutex<Option<WeakDispatch>>,
     shards: Mutex<Vec<Arc<Shard>>>,
+    /// Keeps interest rebuilds independent of the calling thread's default dispatcher.
+    _anchor: Dispatch,
 }
 
 impl Shared {
@@ -85,6 +87,7 @@ impl Shared {
             span_ns: AtomicU64::new(0),
             dispatch: Mutex::new(None),
             shards: Mutex::new(Vec::new()),
+            _anchor: Anchor::dispatch(),
         }
     }
 
