@@ -212,3 +212,65 @@ fn a_child_under_a_reentered_tick_takes_the_registrys_parent() {
     });
     assert_eq!(report.components["child"].count, 1);
 }
+
+/// Found by the span-program property test: a span whose last handle is dropped while it is
+/// entered (raw `Dispatch::enter`, a forgotten guard) closes at once — the registry holds no
+/// reference for entered spans — and a per-layer filtered layer never hears of its exit. It
+/// was lost (its state stayed on the thread's stack, a closed tick kept every later span
+/// alive, and the stale frame stayed the thread's "current span"). It is recorded up to its
+/// close, and the registry's current span (none, while the closed span is on top of its stack)
+/// is the parent of what is created next.
+#[test]
+fn a_span_closed_while_entered_is_recorded_up_to_its_close() {
+    let (c, d) = setup();
+    let report = run(&c, &d, || {
+        let tick = tracing::info_span!("tick");
+        let tick_id = tick.id().unwrap();
+        std::mem::forget(tick.enter());
+        let a = tracing::info_span!("a");
+        let a_id = a.id().unwrap();
+        std::mem::forget(a.enter());
+        spin(Duration::from_millis(2));
+        drop(a); // closes while entered, on top of the registry's stack
+        spin(Duration::from_millis(1));
+        let orphan = tracing::info_span!("orphan");
+        assert!(!orphan.is_disabled(), "the tick is alive: spans exist");
+        orphan.in_scope(|| spin(Duration::from_micros(10)));
+        drop(orphan);
+        d.exit(&a_id); // the registry pops it; the layer never hears of it
+        let child = tracing::info_span!("child");
+        child.in_scope(|| spin(Duration::from_micros(10)));
+        drop(child);
+        drop(tick); // the tick closes while entered too
+        spin(Duration::from_millis(1));
+        assert!(
+            tracing::info_span!("after").is_disabled(),
+            "no tick alive: nothing exists for tickprof alone"
+        );
+        d.exit(&tick_id);
+    });
+    assert_eq!(report.ticks.count, 1);
+    let raw = report.ticks.latency_raw.as_ref().unwrap();
+    assert_eq!(raw.samples, 1, "the tick is recorded");
+    assert!(
+        (3_000_000..500_000_000).contains(&raw.min_ns),
+        "the tick's busy time runs to its close: {}",
+        raw.min_ns
+    );
+    let a = &report.components["a"];
+    assert_eq!(a.count, 1);
+    assert!(
+        (2_000_000..3_000_000).contains(&a.latency.min_ns),
+        "a's busy time runs to its close: {}",
+        a.latency.min_ns
+    );
+    assert!(
+        !report.components.contains_key("orphan"),
+        "created while the closed span topped the registry's stack: a root, not a component"
+    );
+    assert_eq!(
+        report.components["child"].count, 1,
+        "the tick is current again"
+    );
+    assert_eq!(report.dropped.missing_span_data, 0);
+}

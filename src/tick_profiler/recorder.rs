@@ -12,6 +12,13 @@
 //! shard's overflow map), where any thread can claim it. A span entered on a second thread while it is entered on the first gets a copy on
 //! the second; copies are parked marked as copies and merged when the span closes, so busy
 //! time is the sum of every thread's intervals.
+//!
+//! A span can close while it is entered (its last handle dropped inside it, through
+//! `Dispatch::enter` or a forgotten guard): the registry holds no reference for entered spans,
+//! and a filtered layer never hears of the exit of a closed span. Its interval then ends at
+//! the close, taken off the closing thread's stack. Known limit: what is entered on *another*
+//! thread at that moment (the span's state or a copy) is lost, and its frame stays on that
+//! thread's stack until the run ends: no callback reaches that thread.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -75,7 +82,7 @@ impl TickRecorder {
                     (p.mode, p.epoch)
                 });
                 let recorded = matches!(mode, TickMode::Recorded | TickMode::Opening);
-                let parent = self.parent_of(thread, attrs).unwrap_or(0);
+                let parent = self.parent_of(thread, attrs, ctx).unwrap_or(0);
                 Some((
                     SpanKind::Tick { recorded },
                     parent,
@@ -84,7 +91,7 @@ impl TickRecorder {
                 ))
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
-                let parent = self.parent_of(thread, attrs);
+                let parent = self.parent_of(thread, attrs, ctx);
                 // (whether the parent has components below it, whether it is the tick)
                 let below = parent.and_then(|p| match self.kind_of(thread, p) {
                     Some(kind) => Some((
@@ -110,14 +117,26 @@ impl TickRecorder {
     }
 
     /// The span's parent as the registry sees it: explicit, or the current span of this
-    /// thread (skipping re-entries), or none for a root.
-    fn parent_of(&self, thread: &ThreadState, attrs: &Attributes<'_>) -> Option<u64> {
+    /// thread (skipping re-entries), or none for a root. After a span closed while entered
+    /// here, the registry's stack may still hold it above this thread's frames (its exit never
+    /// reaches the layer), so the registry is asked until this thread's stack empties.
+    fn parent_of<S>(
+        &self,
+        thread: &ThreadState,
+        attrs: &Attributes<'_>,
+        ctx: &Context<'_, S>,
+    ) -> Option<u64>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
         if let Some(parent) = attrs.parent() {
             Some(parent.into_u64())
-        } else if attrs.is_contextual() {
-            thread.current().map(|frame| frame.id)
-        } else {
+        } else if !attrs.is_contextual() {
             None
+        } else if thread.closed_inside {
+            ctx.current_span().id().map(Id::into_u64)
+        } else {
+            thread.current().map(|frame| frame.id)
         }
     }
 
@@ -188,6 +207,46 @@ impl TickRecorder {
             shared.foreign_copies.fetch_sub(copies, Ordering::Relaxed);
         }
         state
+    }
+
+    /// The state of `frame`, just removed from this thread's stack, with its interval ended
+    /// at `now` and credited to its parent.
+    fn end_interval(&self, thread: &mut ThreadState, frame: &Frame, now: u64) -> SpanState {
+        let mut state = frame.state;
+        if state.kind != SpanKind::Ignored {
+            let nested = u32::try_from(thread.spans_created.wrapping_sub(frame.created_before))
+                .unwrap_or(u32::MAX);
+            state.add_interval(frame.entered_raw, now, nested);
+            // Credit the parent (by id, wherever it is on this thread's stack), not the frame
+            // below: exits out of order and re-entries then credit the right span.
+            if state.parent != 0 && matches!(state.kind, SpanKind::Component { .. }) {
+                let elapsed = now.saturating_sub(frame.entered_raw);
+                match thread
+                    .stack
+                    .iter_mut()
+                    .rev()
+                    .find(|f| f.id == state.parent && !f.reentry)
+                {
+                    Some(parent) => parent.state.add_child_interval(elapsed, nested),
+                    None => {
+                        EventCounters::bump(&thread.shard.events.uncredited_children, 1);
+                    }
+                }
+            }
+        }
+        state
+    }
+
+    /// Takes span `id` off this thread's stack as it closes while entered here (its last handle
+    /// was dropped inside it: the registry holds no reference for entered spans, and a
+    /// filtered layer never hears of the exit of a closed span). Its interval ends now.
+    fn take_entered(&self, thread: &mut ThreadState, id: u64) -> Option<SpanState> {
+        let position = thread.stack.iter().position(|f| f.id == id && !f.reentry)?;
+        let now = self.shared.clock.raw();
+        let frame = thread.stack.remove(position);
+        thread.stack.retain(|f| f.id != id);
+        thread.closed_inside = !thread.stack.is_empty();
+        Some(self.end_interval(thread, &frame, now))
     }
 
     /// The record of a closed span, its net time compensated; `None` for ignored spans and
@@ -394,31 +453,13 @@ where
                 return;
             };
             let frame = thread.stack.remove(position);
+            if thread.stack.is_empty() {
+                thread.closed_inside = false;
+            }
             if frame.reentry {
                 return;
             }
-            let mut state = frame.state;
-            if state.kind != SpanKind::Ignored {
-                let nested = u32::try_from(thread.spans_created.wrapping_sub(frame.created_before))
-                    .unwrap_or(u32::MAX);
-                state.add_interval(frame.entered_raw, now, nested);
-                // Credit the parent (by id, wherever it is on this thread's stack), not the
-                // frame below: exits out of order and re-entries then credit the right span.
-                if state.parent != 0 && matches!(state.kind, SpanKind::Component { .. }) {
-                    let elapsed = now.saturating_sub(frame.entered_raw);
-                    match thread
-                        .stack
-                        .iter_mut()
-                        .rev()
-                        .find(|f| f.id == state.parent && !f.reentry)
-                    {
-                        Some(parent) => parent.state.add_child_interval(elapsed, nested),
-                        None => {
-                            EventCounters::bump(&thread.shard.events.uncredited_children, 1);
-                        }
-                    }
-                }
-            }
+            let state = self.end_interval(thread, &frame, now);
             if state.copy {
                 shared.foreign_copies.fetch_add(1, Ordering::Relaxed);
             }
@@ -434,11 +475,16 @@ where
         let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
-            let Some(state) = self.unpark(thread, key) else {
-                // Unknown to this run (created before it began): nothing to record. A tick
-                // created for tickprof always has its state parked somewhere, so the count of
-                // live ticks stays right.
-                return;
+            let entered = self.take_entered(thread, key);
+            let state = match (entered, self.unpark(thread, key)) {
+                (Some(entered), Some(parked)) => entered.merge(parked),
+                (entered, parked) => match entered.or(parked) {
+                    Some(state) => state,
+                    // Unknown to this run (created before it began): nothing to record. A
+                    // tick created for tickprof always has its state on a stack or parked, so
+                    // the count of live ticks stays right.
+                    None => return,
+                },
             };
             let is_tick = matches!(state.kind, SpanKind::Tick { .. });
             if is_tick {

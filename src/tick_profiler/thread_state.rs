@@ -37,6 +37,10 @@ pub(crate) struct ThreadState {
     /// exit is the number of spans created inside the interval).
     pub(crate) spans_created: u64,
     pub(crate) stack: Vec<Frame>,
+    /// A span closed while entered on this thread (its exit never reaches the layer): until
+    /// the stack empties, the registry's stack may hold it above the frames here, and the
+    /// registry, not this stack, says what the current span is.
+    pub(crate) closed_inside: bool,
 }
 
 thread_local! {
@@ -112,6 +116,7 @@ impl ThreadState {
             pending_tick: None,
             spans_created: 0,
             stack: Vec::new(),
+            closed_inside: false,
         }
     }
 
@@ -119,6 +124,7 @@ impl ThreadState {
     fn begin_run(&mut self, run: u64, shared: &Shared) {
         self.run = run;
         self.stack.clear();
+        self.closed_inside = false;
         self.pending_tick = None;
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         self.sampler = TickSampler::new(seed);
