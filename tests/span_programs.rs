@@ -2,8 +2,8 @@
 //! "the class, not the instances").
 //!
 //! A program is a sequence of span operations on 1–3 threads: create (contextual, explicit
-//! parent, `parent: None`; a tick or a uniquely named span), enter (again while entered, on two
-//! threads at once), exit (any span this thread has entered, so out of order), drop a handle
+//! parent, `parent: None`; a tick or a uniquely named span), enter (again while entered on the
+//! same thread, on two threads at once), exit (any span this thread has entered, so out of order), drop a handle
 //! (also while the span is entered), `follows_from`, and, rarely, an exit of a span this thread
 //! never entered. Spans live in one table shared by the threads; the operations run one at a
 //! time (each on its thread, which acknowledges it), so the model knows the order, and each
@@ -32,7 +32,7 @@
 //! its state is on that thread's stack and no callback reaches that thread. Such a drop runs on
 //! the thread the span is entered on instead, or not at all.
 //!
-//! `TICKPROF_LONG_TESTS=1` runs 3,000 programs instead of 96 (about a minute in a debug
+//! `TICKPROF_LONG_TESTS=1` runs 3,000 programs instead of 192 (about a minute in a debug
 //! build); `SPAN_PROGRAMS_TRACE=1` prints each step, the model's spans and the report.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -71,10 +71,15 @@ enum Op {
         tick: bool,
         parent: Parent,
     },
-    /// Enter the n-th span that still has a handle.
+    /// Enter the newest span that still has a handle (even n) or the (n/2)-th one.
     Enter {
         thread: u8,
         span: u8,
+    },
+    /// Enter again the n-th entry of this thread's stack (a span with a handle).
+    Reenter {
+        thread: u8,
+        pick: u8,
     },
     /// Exit the n-th entry of this thread's stack (any position: out of order).
     Exit {
@@ -107,13 +112,14 @@ struct Program {
 fn op() -> impl Strategy<Value = Op> {
     let parent = prop_oneof![
         3 => Just(Parent::Contextual),
-        1 => Just(Parent::Root),
+        2 => Just(Parent::Root),
         2 => any::<u8>().prop_map(Parent::Explicit),
     ];
     prop_oneof![
         5 => (any::<u8>(), prop::bool::weighted(0.35), parent)
             .prop_map(|(thread, tick, parent)| Op::Create { thread, tick, parent }),
-        6 => (any::<u8>(), any::<u8>()).prop_map(|(thread, span)| Op::Enter { thread, span }),
+        5 => (any::<u8>(), any::<u8>()).prop_map(|(thread, span)| Op::Enter { thread, span }),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(thread, pick)| Op::Reenter { thread, pick }),
         5 => (any::<u8>(), any::<u8>()).prop_map(|(thread, pick)| Op::Exit { thread, pick }),
         2 => (any::<u8>(), any::<u8>()).prop_map(|(thread, span)| Op::Drop { thread, span }),
         1 => (any::<u8>(), any::<u8>(), any::<u8>())
@@ -130,8 +136,26 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn program() -> impl Strategy<Value = Program> {
-    (1..=3usize, prop::collection::vec(op(), 1..48))
-        .prop_map(|(threads, ops)| Program { threads, ops })
+    (
+        1..=3usize,
+        prop::bool::weighted(0.6),
+        prop::collection::vec(op(), 1..40),
+    )
+        .prop_map(|(threads, tick_first, mut ops)| {
+            if tick_first {
+                // Most spans exist only while a tick is alive: start inside one more often.
+                let prelude = [
+                    Op::Create {
+                        thread: 0,
+                        tick: true,
+                        parent: Parent::Contextual,
+                    },
+                    Op::Enter { thread: 0, span: 0 },
+                ];
+                ops.splice(0..0, prelude);
+            }
+            Program { threads, ops }
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,7 +621,12 @@ fn execute(
             if handles.is_empty() {
                 return;
             }
-            let span = handles[usize::from(span) % handles.len()];
+            // Half the time the newest span: created, then entered.
+            let span = if span % 2 == 0 {
+                handles[handles.len() - 1]
+            } else {
+                handles[usize::from(span / 2) % handles.len()]
+            };
             let id = model.spans[span].id.clone();
             let d = dispatch.clone();
             let job: Job = Box::new(move || {
@@ -610,6 +639,28 @@ fn execute(
             if model.spans[span].exists {
                 model.enter(thread, span, before);
             }
+        }
+        Op::Reenter { thread, pick } => {
+            let thread = usize::from(thread) % threads;
+            let entered: Vec<usize> = model.stacks[thread]
+                .iter()
+                .map(|e| e.span)
+                .filter(|&s| model.spans[s].handle)
+                .collect();
+            if entered.is_empty() {
+                return;
+            }
+            let span = entered[usize::from(pick) % entered.len()];
+            let id = model.spans[span].id.clone();
+            let d = dispatch.clone();
+            let job: Job = Box::new(move || {
+                if let Some(id) = &id {
+                    d.enter(id);
+                }
+                Ack::default()
+            });
+            let (before, _, _) = workers.run(thread, job);
+            model.enter(thread, span, before);
         }
         Op::Exit { thread, pick } => {
             let thread = usize::from(thread) % threads;
@@ -829,7 +880,7 @@ fn cases() -> u32 {
     if std::env::var_os("TICKPROF_LONG_TESTS").is_some_and(|v| v == "1") {
         3_000
     } else {
-        96
+        192
     }
 }
 
