@@ -144,7 +144,10 @@ impl TickRecorder {
     fn kind_of(&self, thread: &ThreadState, id: u64) -> Option<SpanKind> {
         thread
             .peek(id)
-            .or_else(|| self.shared.parked_elsewhere(&thread.shard, id))
+            .or_else(|| {
+                self.shared
+                    .parked_elsewhere(&thread.shard, thread.run(), id)
+            })
             .map(|state| state.kind)
     }
 
@@ -195,7 +198,8 @@ impl TickRecorder {
         let mut copies = u64::from(own.is_some_and(|s| s.copy));
         let mut state = own;
         if (own.is_none() || shared.foreign_copies.load(Ordering::Relaxed) > 0)
-            && let Some((other, other_copies)) = shared.unpark_elsewhere(&thread.shard, id)
+            && let Some((other, other_copies)) =
+                shared.unpark_elsewhere(&thread.shard, thread.run(), id)
         {
             copies += other_copies;
             state = Some(match state {

@@ -97,11 +97,19 @@ impl Shard {
 
     /// Ticks this thread counted in `run` (0 if it has not ticked in it). Any thread.
     pub(crate) fn ticks_in(&self, run: u64) -> u64 {
-        if self.run.load(Ordering::Acquire) == run {
+        if self.holds_run(run) {
             self.ticks.load(Ordering::Relaxed)
         } else {
             0
         }
+    }
+
+    /// Whether the shard's owner has begun `run` (so what it parked belongs to `run`; a shard
+    /// whose owner has not, holds what an earlier run left, to be cleared at its next
+    /// callback). Any thread.
+    #[inline]
+    pub(crate) fn holds_run(&self, run: u64) -> bool {
+        self.run.load(Ordering::Acquire) == run
     }
 
     /// Parks an exited span until it is entered again or closed. Owner thread only.

@@ -164,25 +164,36 @@ impl Shared {
         shard
     }
 
-    /// Takes every state of span `id` parked by other threads (a future that moved, or copies
-    /// of a span entered on two threads at once), merged, with how many of them were copies.
-    /// Never called with a shard lock held.
-    pub(crate) fn unpark_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<(SpanState, u64)> {
+    /// Takes every state of span `id` parked by other threads in `run` (a future that moved,
+    /// or copies of a span entered on two threads at once), merged, with how many of them were
+    /// copies. Shards whose owners have not begun `run` are left alone: what they hold is an
+    /// earlier run's. Never called with a shard lock held.
+    pub(crate) fn unpark_elsewhere(
+        &self,
+        own: &Arc<Shard>,
+        run: u64,
+        id: u64,
+    ) -> Option<(SpanState, u64)> {
         let shards = lock(&self.shards);
         shards
             .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own))
+            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
             .filter_map(|shard| shard.unpark(id))
             .map(|state| (state, u64::from(state.copy)))
             .reduce(|(a, ac), (b, bc)| (a.merge(b), ac + bc))
     }
 
-    /// The state of span `id` parked by another thread, without taking it.
-    pub(crate) fn parked_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanState> {
+    /// The state of span `id` parked by another thread in `run`, without taking it.
+    pub(crate) fn parked_elsewhere(
+        &self,
+        own: &Arc<Shard>,
+        run: u64,
+        id: u64,
+    ) -> Option<SpanState> {
         let shards = lock(&self.shards);
         shards
             .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own))
+            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
             .find_map(|shard| shard.peek(id))
     }
 

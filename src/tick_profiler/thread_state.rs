@@ -131,6 +131,12 @@ impl ThreadState {
         self.shard.begin_run(run);
     }
 
+    /// The run this thread's state belongs to.
+    #[inline]
+    pub(crate) fn run(&self) -> u64 {
+        self.run
+    }
+
     /// The callsite's entry (`None` if it never registered with this collector).
     #[inline]
     pub(crate) fn callsite(&mut self, shared: &Shared, key: usize) -> Option<CallsiteInfo> {
