@@ -491,7 +491,9 @@ where
                 },
             };
             let is_tick = matches!(state.kind, SpanKind::Tick { .. });
-            if is_tick {
+            // Only the original state was added to the live ticks (at creation, in this run):
+            // copies alone (a tick made before the run, known from the registry) were not.
+            if is_tick && !state.copy {
                 shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
             }
             let Some(record) = self.record(thread, &state) else {
