@@ -453,7 +453,13 @@ where
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
             let Some(position) = thread.stack.iter().rposition(|f| f.id == key) else {
-                thread.count_missing();
+                // An exit without an enter on this thread: odd if the span belongs to this run
+                // (its state is parked). A span entered before this thread's part of the run
+                // began (in an earlier run, or while no run was active) is simply not this
+                // run's.
+                if self.kind_of(thread, key).is_some() {
+                    thread.count_missing();
+                }
                 return;
             };
             let frame = thread.stack.remove(position);

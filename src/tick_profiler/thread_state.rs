@@ -10,7 +10,7 @@ use super::budget::TickSampler;
 use super::callsites::{CallsiteCache, CallsiteInfo};
 use super::shard::{EventCounters, Shard};
 use super::shared::Shared;
-use super::span_state::{Frame, SpanState, TickMode};
+use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 
 /// The decision the filter made for the tick span the recorder is about to see created.
 #[derive(Debug, Clone, Copy)]
@@ -120,11 +120,15 @@ impl ThreadState {
         }
     }
 
-    /// Forgets everything of an earlier run; claims the shard for `run`.
+    /// Forgets everything of an earlier run; claims the shard for `run`. Spans still entered
+    /// from an earlier run stay on the stack, no longer timed or recorded (ignored), so that
+    /// their exits are not taken for exits without an enter.
     fn begin_run(&mut self, run: u64, shared: &Shared) {
         self.run = run;
-        self.stack.clear();
-        self.closed_inside = false;
+        for frame in &mut self.stack {
+            frame.state = SpanState::new(SpanKind::Ignored, 0, 0);
+            frame.entered_raw = 0;
+        }
         self.pending_tick = None;
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         self.sampler = TickSampler::new(seed);
