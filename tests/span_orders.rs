@@ -232,7 +232,7 @@ fn a_span_closed_while_entered_is_recorded_up_to_its_close() {
         std::mem::forget(a.enter());
         spin(Duration::from_millis(2));
         drop(a); // closes while entered, on top of the registry's stack
-        spin(Duration::from_millis(1));
+        spin(Duration::from_millis(20)); // would be in a's time if it ran to the exit
         let orphan = tracing::info_span!("orphan");
         assert!(!orphan.is_disabled(), "the tick is alive: spans exist");
         orphan.in_scope(|| spin(Duration::from_micros(10)));
@@ -242,7 +242,7 @@ fn a_span_closed_while_entered_is_recorded_up_to_its_close() {
         child.in_scope(|| spin(Duration::from_micros(10)));
         drop(child);
         drop(tick); // the tick closes while entered too
-        spin(Duration::from_millis(1));
+        spin(Duration::from_millis(20)); // would be in the tick's time if it ran to the exit
         assert!(
             tracing::info_span!("after").is_disabled(),
             "no tick alive: nothing exists for tickprof alone"
@@ -253,14 +253,14 @@ fn a_span_closed_while_entered_is_recorded_up_to_its_close() {
     let raw = report.ticks.latency_raw.as_ref().unwrap();
     assert_eq!(raw.samples, 1, "the tick is recorded");
     assert!(
-        (3_000_000..500_000_000).contains(&raw.min_ns),
+        (22_000_000..42_000_000).contains(&raw.min_ns),
         "the tick's busy time runs to its close: {}",
         raw.min_ns
     );
     let a = &report.components["a"];
     assert_eq!(a.count, 1);
     assert!(
-        (2_000_000..3_000_000).contains(&a.latency.min_ns),
+        (2_000_000..20_000_000).contains(&a.latency.min_ns),
         "a's busy time runs to its close: {}",
         a.latency.min_ns
     );
