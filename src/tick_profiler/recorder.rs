@@ -98,7 +98,7 @@ impl TickRecorder {
                         kind.has_components_below(),
                         matches!(kind, SpanKind::Tick { .. }),
                     )),
-                    // Entered on another thread right now (a worker's child of the tick being
+                    // Entered or parked on another thread (a worker's child of the tick being
                     // processed): ask the registry.
                     None => {
                         let span = ctx.span(&Id::from_u64(p))?;
@@ -140,15 +140,9 @@ impl TickRecorder {
         }
     }
 
-    /// The kind of a live span tickprof knows, wherever its state is.
+    /// The kind of a live span this thread has entered or parked (`None`: ask the registry).
     fn kind_of(&self, thread: &ThreadState, id: u64) -> Option<SpanKind> {
-        thread
-            .peek(id)
-            .or_else(|| {
-                self.shared
-                    .parked_elsewhere(&thread.shard, thread.run(), id)
-            })
-            .map(|state| state.kind)
+        thread.peek(id).map(|state| state.kind)
     }
 
     /// The nearest tick at or above `span` in the registry (spans tickprof enabled): `Some`
@@ -457,7 +451,9 @@ where
                 // (its state is parked). A span entered before this thread's part of the run
                 // began (in an earlier run, or while no run was active) is simply not this
                 // run's.
-                if self.kind_of(thread, key).is_some() {
+                if thread.peek(key).is_some()
+                    || shared.held_elsewhere(&thread.shard, thread.run(), key)
+                {
                     thread.count_missing();
                 }
                 return;

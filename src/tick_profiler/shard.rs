@@ -139,7 +139,7 @@ impl Shard {
         state
     }
 
-    /// A parked span's state, without taking it.
+    /// A parked span's state, without taking it. Owner thread only (see `park_slot`).
     pub(crate) fn peek(&self, id: u64) -> Option<SpanState> {
         if let Some(state) = self.park_slots.iter().find_map(|slot| slot.peek(id)) {
             return Some(state);
@@ -148,6 +148,14 @@ impl Shard {
             return None;
         }
         lock(&self.data).parked.get(&id).copied()
+    }
+
+    /// Whether span `id` is parked here now. Any thread.
+    pub(crate) fn holds(&self, id: u64) -> bool {
+        if self.park_slots.iter().any(|slot| slot.holds(id)) {
+            return true;
+        }
+        self.has_parked.load(Ordering::Acquire) && lock(&self.data).parked.contains_key(&id)
     }
 
     /// Records a closed span. Owner thread only.

@@ -183,18 +183,13 @@ impl Shared {
             .reduce(|(a, ac), (b, bc)| (a.merge(b), ac + bc))
     }
 
-    /// The state of span `id` parked by another thread in `run`, without taking it.
-    pub(crate) fn parked_elsewhere(
-        &self,
-        own: &Arc<Shard>,
-        run: u64,
-        id: u64,
-    ) -> Option<SpanState> {
+    /// Whether another thread has span `id` parked in `run`.
+    pub(crate) fn held_elsewhere(&self, own: &Arc<Shard>, run: u64, id: u64) -> bool {
         let shards = lock(&self.shards);
         shards
             .iter()
             .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
-            .find_map(|shard| shard.peek(id))
+            .any(|shard| shard.holds(id))
     }
 
     /// Ticks counted so far in `run`, over all threads: relaxed loads of per-thread counters,
