@@ -328,7 +328,7 @@ impl MetricsCollector {
         let mut overhead = run.overhead;
         if let (Some(calibrated), Some(in_run)) = (
             overhead.nested_span_ns,
-            in_run_compensation::nested_span_ns(&records),
+            in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
         ) {
             in_run_compensation::apply(&mut records, calibrated, in_run);
             overhead.nested_span_in_run_ns = Some(in_run);

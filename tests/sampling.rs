@@ -127,3 +127,45 @@ fn bad_sampling_parameters_are_rejected_at_build() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// Four threads tick at once: every tick is counted, windows are shared, and a tick during
+/// which another thread switched a window is left out and counted, not half-recorded.
+#[test]
+fn four_threads_count_exactly_and_record_whole_ticks() {
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::one_in(20))
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    collector.start_profiling("threads").unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            let dispatch = dispatch.clone();
+            s.spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for i in 0..50_000 {
+                        let _tick = tracing::info_span!("tick").entered();
+                        two_components(i);
+                    }
+                })
+            });
+        }
+    });
+    let report = collector.stop_profiling().unwrap();
+    let s = report.sampling.as_ref().unwrap();
+    assert_eq!(report.ticks.count, 200_000);
+    assert!(s.ticks_recorded > 0 && s.ticks_timed > 0, "{s:?}");
+    // Every recorded tick that was kept had both components; a straddling one may have had
+    // one or none recorded, so the components are at least the kept ticks and at most those
+    // plus the straddlers.
+    let parse = report.components["parse"].count;
+    assert!(
+        parse >= s.ticks_recorded && parse <= s.ticks_recorded + report.dropped.straddled,
+        "parse {parse}, recorded {}, straddled {}",
+        s.ticks_recorded,
+        report.dropped.straddled
+    );
+    assert_eq!(report.dropped.missing_span_data, 0);
+}

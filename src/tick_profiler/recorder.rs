@@ -7,9 +7,11 @@
 //! another thread can take the span over if it moves, as futures do) and a lock-free record
 //! ring at close. No global lock, channel or allocation per span.
 //!
-//! A span's state lives in one place at a time: the stack of the thread it is entered on, or,
-//! while it is not entered (created, or between intervals), a park slot of a shard (or the
-//! shard's overflow map), where any thread can claim it. A span entered on a second thread while it is entered on the first gets a copy on
+//! A span's state lives in one place at a time: the creating thread's ring of created spans
+//! until it is first entered (no time yet: another thread entering it first rebuilds it from
+//! the registry), the stack of the thread it is entered on, or, between two entered intervals,
+//! a park slot of that thread's shard (or the shard's overflow map), where any thread can
+//! claim it. A span entered on a second thread while it is entered on the first gets a copy on
 //! the second; copies are parked marked as copies and merged when the span closes, so busy
 //! time is the sum of every thread's intervals.
 
@@ -141,30 +143,32 @@ impl TickRecorder {
         Some(self.shared.budget.is_full() || tick.extensions().get::<RecordedTick>().is_some())
     }
 
-    /// The kind of a span entered without a known state (entered on another thread at the
-    /// same time): from the registry's view of it.
-    fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<SpanKind>
+    /// The kind and parent of a span entered without a known state (created on another
+    /// thread, or entered on another thread at the same time): from the registry's view of it.
+    fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<(SpanKind, u64)>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let span = ctx.span(id)?;
         let metadata: &Metadata<'_> = span.metadata();
+        let parent = span.parent();
+        let parent_id = parent.as_ref().map_or(0, |p| p.id().into_u64());
         if metadata.name() == self.shared.tick_name() {
             let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
-            return Some(SpanKind::Tick { recorded });
+            return Some((SpanKind::Tick { recorded }, parent_id));
         }
-        let parent = span.parent();
         let in_tick = parent
             .as_ref()
             .and_then(|parent| self.recorded_tick_at_or_above(parent))
             .unwrap_or(false);
         Some(if in_tick {
-            SpanKind::Component {
+            let kind = SpanKind::Component {
                 slot: self.shared.callsites.intern(metadata.name()),
                 direct: parent.is_some_and(|p| p.name() == self.shared.tick_name()),
-            }
+            };
+            (kind, parent_id)
         } else {
-            SpanKind::Ignored
+            (SpanKind::Ignored, 0)
         })
     }
 
@@ -349,13 +353,22 @@ where
                 // Entered again while entered here (recursion): not timed twice.
                 reentry = true;
                 frame.state
-            } else if let Some(state) = self.unpark(thread, key) {
-                // Created, or exited before (here, or on another thread: a future that moved).
+            } else if let Some(state) = thread.take_created(key) {
                 state
-            } else if let Some(kind) = self.registry_kind(id, &ctx) {
-                // Entered on another thread right now (or created before its state could be
-                // kept): time this thread's share as a copy, merged when the span closes.
-                let mut state = SpanState::new(kind, 0, shared.window.epoch());
+            } else if let Some(state) = self.unpark(thread, key) {
+                // Exited before (here, or on another thread: a future that moved).
+                state
+            } else if let Some((kind, parent)) = self.registry_kind(id, &ctx) {
+                // Created on another thread and first entered here, or entered on another
+                // thread right now: what it is comes from the registry, and this thread's share
+                // is a copy, merged with the others when the span closes. A recorded tick whose
+                // decision (and recording window) this thread cannot know is left out of the
+                // latency histograms, as a tick that straddled a switch.
+                let epoch = match kind {
+                    SpanKind::Tick { recorded: true } => u64::MAX,
+                    _ => shared.window.epoch(),
+                };
+                let mut state = SpanState::new(kind, parent, epoch);
                 state.copy = true;
                 state
             } else {
@@ -426,7 +439,7 @@ where
         });
     }
 
-    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let run = self.shared.current_run();
         if run == 0 {
             return;
@@ -434,10 +447,23 @@ where
         let shared = &self.shared;
         with_thread_state(shared, run, |thread| {
             let key = id.into_u64();
-            let Some(state) = self.unpark(thread, key) else {
-                // Unknown to this run (created before it began): nothing to record. A tick
-                // created for tickprof always has its state parked somewhere, so the count of
-                // live ticks stays right.
+            // Created here and never entered here: other threads can only hold copies.
+            let state = match thread.take_created(key) {
+                Some(created) if shared.foreign_copies.load(Ordering::Relaxed) == 0 => {
+                    Some(created)
+                }
+                Some(created) => Some(match self.unpark(thread, key) {
+                    Some(parked) => created.merge(parked),
+                    None => created,
+                }),
+                None => self.unpark(thread, key),
+            };
+            let Some(state) = state else {
+                // Never entered, and created on another thread (or forgotten by its ring), or
+                // unknown to this run. A tick tickprof enabled still counts as alive until now.
+                if ctx.span(&id).is_some_and(|s| s.name() == shared.tick_name()) {
+                    shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
+                }
                 return;
             };
             let is_tick = matches!(state.kind, SpanKind::Tick { .. });
