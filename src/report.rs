@@ -587,6 +587,13 @@ impl Report {
                 "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
                 micros(raw.mean_ns)
             )?;
+            if s.mode == "full" && s.ticks_recorded > 0 {
+                writeln!(
+                    f,
+                    "  every tick recorded: its time less the calibrated cost of each span in it, \
+                     which small ticks cannot resolve (sample for tick latency)"
+                )?;
+            }
         }
         Ok(())
     }

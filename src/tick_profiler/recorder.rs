@@ -461,7 +461,10 @@ where
             let Some(state) = state else {
                 // Never entered, and created on another thread (or forgotten by its ring), or
                 // unknown to this run. A tick tickprof enabled still counts as alive until now.
-                if ctx.span(&id).is_some_and(|s| s.name() == shared.tick_name()) {
+                if ctx
+                    .span(&id)
+                    .is_some_and(|s| s.name() == shared.tick_name())
+                {
                     shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
                 }
                 return;
