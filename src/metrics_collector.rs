@@ -401,6 +401,9 @@ impl MetricsCollector {
                     &records.ticks_raw,
                     "ticks.latency_raw",
                 )?),
+                wall: (!records.ticks_wall.is_empty())
+                    .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
+                    .transpose()?,
             },
             components,
             unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,

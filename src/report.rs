@@ -115,6 +115,10 @@ pub struct TickStats {
     /// Busy time per timed tick as measured, instrumentation included; `null` in schema 1.
     #[serde(default)]
     pub latency_raw: Option<LatencyStats>,
+    /// First enter to last exit, for timed ticks entered more than once (a tick that is a
+    /// future, polled across `.await`s); `null` if none was (and in schema 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<LatencyStats>,
 }
 
 /// One component (span name) of a run.

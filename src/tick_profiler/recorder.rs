@@ -216,10 +216,12 @@ impl TickRecorder {
                 clamped += u64::from(children_net > net_ns);
                 Some(net_ns.saturating_sub(children_net))
             }
-            SpanKind::Tick { recorded: false } | SpanKind::Ignored => None,
-            SpanKind::Component { .. } => (state.enters > 1)
-                .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw)),
+            SpanKind::Tick { recorded: false } | SpanKind::Component { .. } | SpanKind::Ignored => {
+                None
+            }
         };
+        let wall_ns = (state.enters > 1)
+            .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw));
         if clamped > 0 {
             EventCounters::bump(&thread.shard.events.clamped, clamped);
         }
@@ -243,6 +245,7 @@ impl TickRecorder {
             raw_ns,
             net_ns,
             extra_ns,
+            wall_ns,
         })
     }
 
