@@ -59,6 +59,9 @@ pub struct MetricsCollector {
 struct Inner {
     shared: Arc<Shared>,
     measure_overhead: bool,
+    /// The resource sampler's period (`None`: switched off). Without the `sampler` feature it
+    /// is validated but nothing samples.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
     active: Mutex<Option<ActiveRun>>,
 }

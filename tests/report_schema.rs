@@ -2,6 +2,7 @@
 //! still load, summarize and merge; merging reports sampled at different rates weighs each
 //! by the ticks it stands for.
 
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
