@@ -94,6 +94,7 @@ pub fn merge_reports<'a>(
 
     let mut ticks = Sum::new("ticks.latency");
     let mut ticks_raw = Sum::new("ticks.latency_raw");
+    let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
     let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
     let mut count = 0u64;
@@ -105,6 +106,9 @@ pub fn merge_reports<'a>(
         ticks.add(label, &report.ticks.latency, timed)?;
         if let Some(raw) = &report.ticks.latency_raw {
             ticks_raw.add(label, raw, timed)?;
+        }
+        if let Some(wall) = &report.ticks.wall {
+            ticks_wall.add(label, wall, timed)?;
         }
         unattributed.add(label, &report.unattributed, recorded)?;
         let d = &report.dropped;
@@ -164,6 +168,7 @@ pub fn merge_reports<'a>(
             throughput_per_s,
             latency: ticks.finish()?,
             latency_raw: ticks_raw.finish_if_any()?,
+            wall: ticks_wall.finish_if_any()?,
         },
         components: components
             .into_iter()

@@ -59,6 +59,9 @@ pub struct MetricsCollector {
 struct Inner {
     shared: Arc<Shared>,
     measure_overhead: bool,
+    /// The resource sampler's period (`None`: switched off). Without the `sampler` feature it
+    /// is validated but nothing samples.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
     active: Mutex<Option<ActiveRun>>,
 }
@@ -73,6 +76,22 @@ struct ActiveRun {
     #[cfg(feature = "sampler")]
     sampler: Option<ResourceProfiler>,
     resources_unavailable: Option<String>,
+    /// Kept alive for the run, see [`honest_rebuilds`].
+    _second_dispatcher: tracing_core::Dispatch,
+}
+
+/// A no-op dispatcher registered for the length of a run (and its calibration).
+///
+/// While only one dispatcher is registered, tracing-core rebuilds callsite interest against
+/// the *calling thread's* default dispatcher ("just one" mode). tickprof rebuilds interest when
+/// a run starts or stops and when a recording window opens or closes, on whatever thread that
+/// happens; a thread whose default is another (scoped) dispatcher, or none, would compute every
+/// callsite's interest against it — `never` for the ticks of the run being profiled, or for the
+/// spans another layer wants. With a second dispatcher registered, rebuilds ask every registered
+/// dispatcher. Its cost: callsites that every layer always wants become `sometimes` (one
+/// `enabled` walk per evaluation) while a run is active.
+fn honest_rebuilds() -> tracing_core::Dispatch {
+    tracing_core::Dispatch::new(tracing_core::subscriber::NoSubscriber::default())
 }
 
 /// Configures a [`MetricsCollector`]; [`build`](Self::build) validates everything at once.
@@ -260,6 +279,7 @@ impl MetricsCollector {
             return Err(Error::AlreadyProfiling(run.name.clone()));
         }
         let shared = &self.inner.shared;
+        let second_dispatcher = honest_rebuilds();
         let calibration = if self.inner.measure_overhead {
             overhead_calibration::calibrate(shared)
         } else {
@@ -298,6 +318,7 @@ impl MetricsCollector {
             #[cfg(feature = "sampler")]
             sampler,
             resources_unavailable,
+            _second_dispatcher: second_dispatcher,
         });
         Ok(())
     }
@@ -328,7 +349,7 @@ impl MetricsCollector {
         let mut overhead = run.overhead;
         if let (Some(calibrated), Some(in_run)) = (
             overhead.nested_span_ns,
-            in_run_compensation::nested_span_ns(&records),
+            in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
         ) {
             in_run_compensation::apply(&mut records, calibrated, in_run);
             overhead.nested_span_in_run_ns = Some(in_run);
@@ -401,6 +422,9 @@ impl MetricsCollector {
                     &records.ticks_raw,
                     "ticks.latency_raw",
                 )?),
+                wall: (!records.ticks_wall.is_empty())
+                    .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
+                    .transpose()?,
             },
             components,
             unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,

@@ -115,6 +115,10 @@ pub struct TickStats {
     /// Busy time per timed tick as measured, instrumentation included; `null` in schema 1.
     #[serde(default)]
     pub latency_raw: Option<LatencyStats>,
+    /// First enter to last exit, for timed ticks entered more than once (a tick that is a
+    /// future, polled across `.await`s); `null` if none was (and in schema 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<LatencyStats>,
 }
 
 /// One component (span name) of a run.
@@ -587,6 +591,13 @@ impl Report {
                 "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
                 micros(raw.mean_ns)
             )?;
+            if s.mode == "full" && s.ticks_recorded > 0 {
+                writeln!(
+                    f,
+                    "  every tick recorded: its time less the calibrated cost of each span in it, \
+                     which small ticks cannot resolve (sample for tick latency)"
+                )?;
+            }
         }
         Ok(())
     }

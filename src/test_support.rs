@@ -45,6 +45,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             },
             latency: latency(tick_ns),
             latency_raw: None,
+            wall: None,
         },
         components: components
             .iter()

@@ -1,4 +1,5 @@
 //! `tickprof check`: exit codes, one line per check, Markdown and JUnit outputs.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

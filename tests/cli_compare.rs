@@ -1,4 +1,5 @@
 //! `tickprof compare`: faster, slower or within noise, from the histograms.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -1,4 +1,5 @@
 //! `tickprof merge`: two halves of a run merge into the whole, exactly.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

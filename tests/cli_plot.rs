@@ -1,5 +1,6 @@
 //! `tickprof plot DIR`: the driver's graphs from saved reports alone.
 
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -2,6 +2,7 @@
 //! (each write has its own temporary file) and every load sees one whole report, never an empty
 //! or truncated file. The same routine writes the graphs.
 
+#![cfg(feature = "plot")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

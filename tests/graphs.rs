@@ -63,6 +63,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             throughput_per_s: ticks as f64 / total_time_s,
             latency: latency(1_200, ticks, "ticks"),
             latency_raw: None,
+            wall: None,
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),

@@ -5,6 +5,7 @@
 //!
 //! A few hundred cases run in a few seconds; `TICKPROF_LONG_TESTS=1` runs 20,000.
 
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

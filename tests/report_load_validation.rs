@@ -3,6 +3,7 @@
 //! error at load naming the file, the field and the value, so `summary` and `check` exit 2 on
 //! it instead of passing and leaving `compare` or `plot` to fail later without the file name.
 
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -25,8 +25,9 @@
 //!   thread's re-entries once: at least the spins inside them, at most the wall time between
 //!   the enter's request and the exit's acknowledgement; components entered more than once
 //!   also get wall time, bounded the same way;
-//! - `dropped.missing_span_data` counts the odd exits of spans entered nowhere, and at most
-//!   those of spans entered on another thread; nothing overflows or panics.
+//! - `dropped.missing_span_data` counts the odd exits of spans parked (entered before, not
+//!   now), and at most those of spans entered on another thread or never entered; nothing
+//!   overflows or panics.
 //!
 //! Left out, a known limit of the layer: a span that closes while it is entered on *another*
 //! thread than the one dropping its last handle (or a parent closing with it) is lost, since
@@ -706,11 +707,13 @@ fn execute(
                 Ack::default()
             });
             workers.run(thread, job);
-            // Counted when the span is not entered anywhere (its state is parked, so it is
-            // known to belong to the run). Entered on another thread, it is counted only if a
-            // copy of it is parked (it was entered on two threads at once): else it cannot be
-            // told from a span entered before the run began.
-            if model.entered_on(span).is_empty() {
+            // Counted when the span's state is parked in a shard (entered before, entered
+            // nowhere now), so it is known to belong to the run. Entered on another thread, it
+            // is counted only if a copy of it is parked (it was entered on two threads at
+            // once); never entered, only if it is still in the ring of spans its creating
+            // thread keeps and the exit is on that thread. Else it cannot be told from a span
+            // entered before the run began.
+            if model.entered_on(span).is_empty() && model.spans[span].first_enter.is_some() {
                 model.odd_exits += 1;
             } else {
                 model.odd_exits_maybe += 1;

@@ -114,6 +114,9 @@ impl Report {
         if let Some(raw) = &self.ticks.latency_raw {
             latency("ticks.latency_raw", raw)?;
         }
+        if let Some(wall) = &self.ticks.wall {
+            latency("ticks.wall", wall)?;
+        }
         for (name, c) in &self.components {
             latency(&format!("components.{name}.latency"), &c.latency)?;
             if let Some(wall) = &c.wall {

@@ -4,9 +4,10 @@
 //! own time, measured at checkpoints).
 //!
 //! Costs: a timed tick costs one recorded span (the tick's), a recorded tick one span per span
-//! inside it, a window two interest rebuilds (measured when they happen). One third of the
-//! budget goes to timed ticks (the tick latency distribution), two thirds to recording windows
-//! (components and unattributed time).
+//! inside it, a window two interest rebuilds (measured when they happen). A quarter of the
+//! budget goes to timed ticks (the tick latency distribution: a timed tick costs one span, so a
+//! quarter already times thousands of ticks per 100 ms of loop), three quarters to recording
+//! windows (components and unattributed time: a recorded tick costs one span per span).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -17,8 +18,8 @@ use crate::sampling::{Sampling, SamplingMode};
 /// Ticks between two checkpoints of a thread's loop time (one clock read each).
 const CHECKPOINT_TICKS: u64 = 1024;
 /// Shares of the budget.
-const TIMED_SHARE: f64 = 1.0 / 3.0;
-const WINDOW_SHARE: f64 = 2.0 / 3.0;
+const TIMED_SHARE: f64 = 0.25;
+const WINDOW_SHARE: f64 = 0.75;
 /// Window length bounds, in ticks. The first ticks after a switch run with cold caches (the
 /// recording path has not run for thousands of ticks): longer windows dilute them.
 const MIN_WINDOW: u64 = 64;
@@ -350,8 +351,8 @@ mod tests {
         let needed = (cost / (0.03 * WINDOW_SHARE)).ceil() as u64 + 1;
         budget.loop_ns.fetch_add(needed, Ordering::Relaxed);
         assert!(budget.may_open());
-        // A 400 ns tick at 3 %: one third of the budget on 100 ns timed ticks = 1 in 25.
-        assert!((budget.timed_probability(400.0) - 0.04).abs() < 1e-9);
+        // A 400 ns tick at 3 %: a quarter of the budget on 100 ns timed ticks = 3 in 100.
+        assert!((budget.timed_probability(400.0) - 0.03).abs() < 1e-9);
         assert_eq!(
             Budget::new(Sampling::one_in(50)).timed_probability(400.0),
             0.02

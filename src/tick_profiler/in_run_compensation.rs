@@ -24,9 +24,12 @@ use super::records::RunRecords;
 /// Timed and recorded ticks needed before the run's own measurement is trusted.
 pub(crate) const MIN_SAMPLES: u64 = 100;
 
-/// The run's own cost per nested span, ns; `None` with too few samples of either kind (or
-/// with full sampling, where no tick is timed without its spans).
-pub(crate) fn nested_span_ns(records: &RunRecords) -> Option<f64> {
+/// The run's own cost per nested span, ns; `None` with too few samples of either kind, or with
+/// full sampling (`full`), where no tick is timed without its spans.
+pub(crate) fn nested_span_ns(records: &RunRecords, full: bool) -> Option<f64> {
+    if full {
+        return None;
+    }
     let c = &records.counters;
     let timed = records.ticks_raw.len();
     if timed < MIN_SAMPLES || c.ticks_recorded < MIN_SAMPLES || c.nested_spans == 0 {
@@ -93,16 +96,14 @@ mod tests {
     fn measures_the_difference_per_nested_span() {
         // Timed ticks of 400 ns; recorded ticks of 8 spans at 4,400 ns: 500 ns per span.
         let r = records(&[400; 200], 4_400 * 200, 200, 8 * 200);
-        assert_eq!(nested_span_ns(&r), Some(500.0));
+        assert_eq!(nested_span_ns(&r, false), Some(500.0));
+        // Every tick recorded: nothing timed without its spans to compare with.
+        assert_eq!(nested_span_ns(&r, true), None);
         // Too few samples: no estimate.
-        assert_eq!(
-            nested_span_ns(&records(&[400; 50], 4_400 * 200, 200, 1_600)),
-            None
-        );
-        assert_eq!(
-            nested_span_ns(&records(&[400; 200], 4_400 * 50, 50, 400)),
-            None
-        );
+        let few_timed = records(&[400; 50], 4_400 * 200, 200, 1_600);
+        assert_eq!(nested_span_ns(&few_timed, false), None);
+        let few_recorded = records(&[400; 200], 4_400 * 50, 50, 400);
+        assert_eq!(nested_span_ns(&few_recorded, false), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use super::sync::{AtomicU64, Ordering};
 
-/// Records buffered before a drain; 4 KiB per thread. (2 in loom's model checks, so that a
+/// Records buffered before a drain; 5 KiB per thread. (2 in loom's model checks, so that a
 /// few records fill it.)
 const CAPACITY: usize = if cfg!(all(loom, test)) { 2 } else { 128 };
 /// `extra_ns` when there is none.
@@ -93,8 +93,10 @@ pub(crate) struct Record {
     pub(crate) raw_ns: u64,
     /// Busy time net of the instrumentation inside it.
     pub(crate) net_ns: u64,
-    /// Recorded ticks: unattributed time (net); components entered more than once: wall time.
+    /// Recorded ticks: unattributed time (net).
     pub(crate) extra_ns: Option<u64>,
+    /// Spans entered more than once (async code): first enter to last exit.
+    pub(crate) wall_ns: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -103,6 +105,7 @@ struct Entry {
     raw_ns: AtomicU64,
     net_ns: AtomicU64,
     extra_ns: AtomicU64,
+    wall_ns: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -143,6 +146,9 @@ impl RecordRing {
         entry
             .extra_ns
             .store(record.extra_ns.unwrap_or(NONE), Ordering::Relaxed);
+        entry
+            .wall_ns
+            .store(record.wall_ns.unwrap_or(NONE), Ordering::Relaxed);
         self.head.store(head.wrapping_add(1), Ordering::Release);
         true
     }
@@ -164,11 +170,13 @@ impl RecordRing {
         while tail != head {
             if let Some(entry) = self.entries.get(tail as usize % CAPACITY) {
                 let extra_ns = entry.extra_ns.load(Ordering::Relaxed);
+                let wall_ns = entry.wall_ns.load(Ordering::Relaxed);
                 sink(Record {
                     kind: entry.kind.load(Ordering::Relaxed),
                     raw_ns: entry.raw_ns.load(Ordering::Relaxed),
                     net_ns: entry.net_ns.load(Ordering::Relaxed),
                     extra_ns: (extra_ns != NONE).then_some(extra_ns),
+                    wall_ns: (wall_ns != NONE).then_some(wall_ns),
                 });
             }
             tail = tail.wrapping_add(1);
@@ -193,6 +201,7 @@ mod tests {
             raw_ns: i,
             net_ns: i / 2,
             extra_ns: i.is_multiple_of(2).then_some(i * 10),
+            wall_ns: i.is_multiple_of(3).then_some(i * 20),
         }
     }
 
@@ -262,6 +271,7 @@ mod loom_model {
             raw_ns: i * 3,
             net_ns: i * 5,
             extra_ns: (i % 2 == 0).then_some(i * 7),
+            wall_ns: (i % 3 == 0).then_some(i * 9),
         }
     }
 

@@ -7,9 +7,11 @@
 //! another thread can take the span over if it moves, as futures do) and a lock-free record
 //! ring at close. No global lock, channel or allocation per span.
 //!
-//! A span's state lives in one place at a time: the stack of the thread it is entered on, or,
-//! while it is not entered (created, or between intervals), a park slot of a shard (or the
-//! shard's overflow map), where any thread can claim it. A span entered on a second thread while it is entered on the first gets a copy on
+//! A span's state lives in one place at a time: the creating thread's ring of created spans
+//! until it is first entered (no time yet: another thread entering it first rebuilds it from
+//! the registry), the stack of the thread it is entered on, or, between two entered intervals,
+//! a park slot of that thread's shard (or the shard's overflow map), where any thread can
+//! claim it. A span entered on a second thread while it is entered on the first gets a copy on
 //! the second; copies are parked marked as copies and merged when the span closes, so busy
 //! time is the sum of every thread's intervals.
 //!
@@ -157,30 +159,32 @@ impl TickRecorder {
         Some(self.shared.budget.is_full() || tick.extensions().get::<RecordedTick>().is_some())
     }
 
-    /// The kind of a span entered without a known state (entered on another thread at the
-    /// same time): from the registry's view of it.
-    fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<SpanKind>
+    /// The kind and parent of a span entered without a known state (created on another
+    /// thread, or entered on another thread at the same time): from the registry's view of it.
+    fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<(SpanKind, u64)>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let span = ctx.span(id)?;
         let metadata: &Metadata<'_> = span.metadata();
-        if metadata.name() == self.shared.tick_name() {
-            let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
-            return Some(SpanKind::Tick { recorded });
-        }
         let parent = span.parent();
+        let parent_id = parent.as_ref().map_or(0, |p| p.id().into_u64());
+        if self.shared.is_tick_callsite(metadata) {
+            let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
+            return Some((SpanKind::Tick { recorded }, parent_id));
+        }
         let in_tick = parent
             .as_ref()
             .and_then(|parent| self.recorded_tick_at_or_above(parent))
             .unwrap_or(false);
         Some(if in_tick {
-            SpanKind::Component {
+            let kind = SpanKind::Component {
                 slot: self.shared.callsites.intern(metadata.name()),
                 direct: parent.is_some_and(|p| p.name() == self.shared.tick_name()),
-            }
+            };
+            (kind, parent_id)
         } else {
-            SpanKind::Ignored
+            (SpanKind::Ignored, 0)
         })
     }
 
@@ -244,7 +248,7 @@ impl TickRecorder {
         let frame = thread.stack.remove(position);
         thread.stack.retain(|f| f.id != id);
         thread.closed_inside = !thread.stack.is_empty();
-        Some(self.end_interval(thread, &frame, now))
+        (!frame.earlier_run).then(|| self.end_interval(thread, &frame, now))
     }
 
     /// The record of a closed span, its net time compensated; `None` for ignored spans and
@@ -269,10 +273,12 @@ impl TickRecorder {
                 clamped += u64::from(children_net > net_ns);
                 Some(net_ns.saturating_sub(children_net))
             }
-            SpanKind::Tick { recorded: false } | SpanKind::Ignored => None,
-            SpanKind::Component { .. } => (state.enters > 1)
-                .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw)),
+            SpanKind::Tick { recorded: false } | SpanKind::Component { .. } | SpanKind::Ignored => {
+                None
+            }
         };
+        let wall_ns = (state.enters > 1)
+            .then(|| clock.delta_as_nanos(state.first_enter_raw, state.last_exit_raw));
         if clamped > 0 {
             EventCounters::bump(&thread.shard.events.clamped, clamped);
         }
@@ -296,7 +302,76 @@ impl TickRecorder {
             raw_ns,
             net_ns,
             extra_ns,
+            wall_ns,
         })
+    }
+
+    /// Classifies a span created now and keeps its state until it is entered; adds a tick to
+    /// the live ticks.
+    fn remember<S>(
+        &self,
+        thread: &mut ThreadState,
+        attrs: &Attributes<'_>,
+        id: &Id,
+        ctx: &Context<'_, S>,
+    ) where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let shared = &self.shared;
+        let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs, ctx) else {
+            return;
+        };
+        if kind == (SpanKind::Tick { recorded: true })
+            && !shared.budget.is_full()
+            && let Some(span) = ctx.span(id)
+        {
+            // For a child created on another thread while this tick is entered here (the
+            // one case its state cannot be found): one allocation per recorded tick.
+            span.extensions_mut().insert(RecordedTick);
+        }
+        if matches!(kind, SpanKind::Tick { .. }) {
+            shared.live_ticks.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut state = SpanState::new(kind, parent, epoch);
+        state.opens_window = opens_window;
+        thread.remember_created(id.into_u64(), state);
+    }
+
+    /// Records span `id` closing, from whatever state this run holds of it; `false` if it
+    /// holds none. A tick found is taken off the live ticks.
+    fn close(&self, thread: &mut ThreadState, id: &Id) -> bool {
+        let shared = &self.shared;
+        let key = id.into_u64();
+        // Closed while entered here (see the module doc), or created here and never
+        // entered: copies are all other threads can hold then, unless this one is a copy.
+        let local = self
+            .take_entered(thread, key)
+            .or_else(|| thread.take_created(key));
+        let state = match local {
+            Some(local) if !local.copy && shared.foreign_copies.load(Ordering::Relaxed) == 0 => {
+                Some(local)
+            }
+            Some(local) => Some(match self.unpark(thread, key) {
+                Some(parked) => local.merge(parked),
+                None => local,
+            }),
+            None => self.unpark(thread, key),
+        };
+        let Some(state) = state else {
+            return false;
+        };
+        let is_tick = matches!(state.kind, SpanKind::Tick { .. });
+        if is_tick {
+            shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
+        }
+        let Some(record) = self.record(thread, &state) else {
+            return true;
+        };
+        if is_tick && !self.close_tick(thread, &state, &record) {
+            return true;
+        }
+        thread.shard.push(record, &shared.template, is_tick);
+        true
     }
 
     /// Opens a recording window for the tick about to be entered first (its children do not
@@ -366,31 +441,16 @@ where
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let run = self.shared.current_run();
-        if run == 0 {
-            return;
-        }
         let shared = &self.shared;
-        with_thread_state(shared, run, |thread| {
-            let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs, &ctx)
-            else {
-                return;
-            };
-            if kind == (SpanKind::Tick { recorded: true })
-                && !shared.budget.is_full()
-                && let Some(span) = ctx.span(id)
-            {
-                // For a child created on another thread while this tick is entered here (the
-                // one case its state cannot be found): one allocation per recorded tick.
-                span.extensions_mut().insert(RecordedTick);
-            }
-            if matches!(kind, SpanKind::Tick { .. }) {
-                shared.live_ticks.fetch_add(1, Ordering::Relaxed);
-            }
-            let mut state = SpanState::new(kind, parent, epoch);
-            state.opens_window = opens_window;
-            thread.remember_created(id.into_u64(), state);
+        let run = shared.current_run();
+        let recorded = (run != 0).then(|| {
+            with_thread_state(shared, run, |thread| self.remember(thread, attrs, id, &ctx))
         });
+        // The run ended since the filter let this tick through (or this thread is being torn
+        // down): it is alive all the same, and its close will take it off.
+        if recorded.flatten().is_none() && shared.is_tick_callsite(attrs.metadata()) {
+            shared.live_ticks.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
@@ -406,13 +466,22 @@ where
                 // Entered again while entered here (recursion): not timed twice.
                 reentry = true;
                 frame.state
-            } else if let Some(state) = self.unpark(thread, key) {
-                // Created, or exited before (here, or on another thread: a future that moved).
+            } else if let Some(state) = thread.take_created(key) {
                 state
-            } else if let Some(kind) = self.registry_kind(id, &ctx) {
-                // Entered on another thread right now (or created before its state could be
-                // kept): time this thread's share as a copy, merged when the span closes.
-                let mut state = SpanState::new(kind, 0, shared.window.epoch());
+            } else if let Some(state) = self.unpark(thread, key) {
+                // Exited before (here, or on another thread: a future that moved).
+                state
+            } else if let Some((kind, parent)) = self.registry_kind(id, &ctx) {
+                // Created on another thread and first entered here, or entered on another
+                // thread right now: what it is comes from the registry, and this thread's share
+                // is a copy, merged with the others when the span closes. A recorded tick whose
+                // decision (and recording window) this thread cannot know is left out of the
+                // latency histograms, as a tick that straddled a switch.
+                let epoch = match kind {
+                    SpanKind::Tick { recorded: true } => u64::MAX,
+                    _ => shared.window.epoch(),
+                };
+                let mut state = SpanState::new(kind, parent, epoch);
                 state.copy = true;
                 state
             } else {
@@ -430,6 +499,7 @@ where
                 state,
                 created_before: thread.spans_created,
                 reentry,
+                earlier_run: false,
                 // Read the clock last, so the recorder's own work is outside the interval.
                 entered_raw: if timed { shared.clock.raw() } else { 0 },
             });
@@ -462,7 +532,7 @@ where
             if thread.stack.is_empty() {
                 thread.closed_inside = false;
             }
-            if frame.reentry {
+            if frame.reentry || frame.earlier_run {
                 return;
             }
             let state = self.end_interval(thread, &frame, now);
@@ -473,38 +543,20 @@ where
         });
     }
 
-    fn on_close(&self, id: Id, _ctx: Context<'_, S>) {
-        let run = self.shared.current_run();
-        if run == 0 {
-            return;
-        }
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let shared = &self.shared;
-        with_thread_state(shared, run, |thread| {
-            let key = id.into_u64();
-            let entered = self.take_entered(thread, key);
-            let state = match (entered, self.unpark(thread, key)) {
-                (Some(entered), Some(parked)) => entered.merge(parked),
-                (entered, parked) => match entered.or(parked) {
-                    Some(state) => state,
-                    // Unknown to this run (created before it began): nothing to record. A
-                    // tick created for tickprof always has its state on a stack or parked, so
-                    // the count of live ticks stays right.
-                    None => return,
-                },
-            };
-            let is_tick = matches!(state.kind, SpanKind::Tick { .. });
-            // Only the original state was added to the live ticks (at creation, in this run):
-            // copies alone (a tick made before the run, known from the registry) were not.
-            if is_tick && !state.copy {
-                shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
-            }
-            let Some(record) = self.record(thread, &state) else {
-                return;
-            };
-            if is_tick && !self.close_tick(thread, &state, &record) {
-                return;
-            }
-            thread.shard.push(record, &shared.template, is_tick);
-        });
+        let run = shared.current_run();
+        let found = run != 0
+            && with_thread_state(shared, run, |thread| self.close(thread, &id)).unwrap_or(false);
+        // No state (never entered, and created on another thread or forgotten by its ring;
+        // made in an earlier run; or closing while no run is active): a tick tickprof enabled
+        // was alive until now all the same.
+        if !found
+            && ctx
+                .span(&id)
+                .is_some_and(|span| shared.is_tick_callsite(span.metadata()))
+        {
+            shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }

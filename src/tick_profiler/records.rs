@@ -98,6 +98,7 @@ impl ComponentHistograms {
 pub(crate) struct ThreadHistograms {
     pub(crate) ticks_net: Option<Histogram<u64>>,
     pub(crate) ticks_raw: Option<Histogram<u64>>,
+    pub(crate) ticks_wall: Option<Histogram<u64>>,
     pub(crate) unattributed: Option<Histogram<u64>>,
     pub(crate) components: Vec<Option<ComponentHistograms>>,
 }
@@ -108,6 +109,7 @@ impl ThreadHistograms {
         for h in [
             &mut self.ticks_net,
             &mut self.ticks_raw,
+            &mut self.ticks_wall,
             &mut self.unattributed,
         ]
         .into_iter()
@@ -155,6 +157,10 @@ impl ThreadHistograms {
                         record_clamped(self.ticks_net.get_or_insert_with(new), record.net_ns);
                     overflow +=
                         record_clamped(self.ticks_raw.get_or_insert_with(new), record.raw_ns);
+                    if let Some(wall_ns) = record.wall_ns {
+                        overflow +=
+                            record_clamped(self.ticks_wall.get_or_insert_with(new), wall_ns);
+                    }
                 }
                 if recorded {
                     counters.ticks_recorded += 1;
@@ -190,7 +196,7 @@ impl ThreadHistograms {
                     component.direct_net_ns = component.direct_net_ns.saturating_add(record.net_ns);
                 }
                 overflow += record_clamped(&mut component.net, record.net_ns);
-                if let Some(wall_ns) = record.extra_ns {
+                if let Some(wall_ns) = record.wall_ns {
                     overflow += record_clamped(component.wall.get_or_insert_with(new), wall_ns);
                 }
             }
@@ -211,6 +217,7 @@ fn record_clamped(histogram: &mut Histogram<u64>, value: u64) -> u64 {
 pub(crate) struct RunRecords {
     pub(crate) ticks_net: Histogram<u64>,
     pub(crate) ticks_raw: Histogram<u64>,
+    pub(crate) ticks_wall: Histogram<u64>,
     pub(crate) unattributed: Histogram<u64>,
     /// Per component name.
     pub(crate) components: BTreeMap<String, ComponentHistograms>,
@@ -224,6 +231,7 @@ impl RunRecords {
         RunRecords {
             ticks_net: Histogram::new_from(template),
             ticks_raw: Histogram::new_from(template),
+            ticks_wall: Histogram::new_from(template),
             unattributed: Histogram::new_from(template),
             components: BTreeMap::new(),
             counters: Counters::default(),
@@ -243,6 +251,7 @@ impl RunRecords {
         for (sum, part) in [
             (&mut self.ticks_net, &thread.ticks_net),
             (&mut self.ticks_raw, &thread.ticks_raw),
+            (&mut self.ticks_wall, &thread.ticks_wall),
             (&mut self.unattributed, &thread.unattributed),
         ] {
             if let Some(part) = part {

@@ -5,14 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hdrhistogram::Histogram;
+use tracing_core::Metadata;
 use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 
 use super::budget::Budget;
-use super::callsites::Callsites;
+use super::callsites::{Callsites, Role, key};
 use super::records::RunRecords;
 use super::shard::Shard;
 use super::span_state::SpanState;
-use super::window::{Anchor, Window};
+use super::window::Window;
 use crate::sampling::Sampling;
 
 /// Distinguishes collectors in thread-local state, so two collectors never cross-talk.
@@ -48,9 +49,12 @@ pub(crate) struct Shared {
     pub(crate) callsites: Callsites,
     pub(crate) window: Window,
     pub(crate) budget: Budget,
-    /// Tick spans this collector enabled that have not closed yet. While any exists, every
-    /// span evaluated may belong to one (a child created with an explicit parent on another
-    /// thread), so the filter lets spans through and the recorder classifies them.
+    /// Tick spans this collector enabled that have not closed yet, whatever run made them (it
+    /// is never reset: the recorder adds each tick at its creation and takes it off at its
+    /// close, both delivered for exactly the spans tickprof enabled, in a run or not). While
+    /// any exists, every span evaluated may belong to one (a child created with an explicit
+    /// parent on another thread), so the filter lets spans through and the recorder classifies
+    /// them.
     pub(crate) live_ticks: AtomicU64,
     /// Span states parked by a thread that did not create them (a span entered on two threads
     /// at once): while any exists, a close looks for copies in every shard.
@@ -60,8 +64,6 @@ pub(crate) struct Shared {
     /// The dispatcher the layer was installed in: callsites are probed through it.
     dispatch: Mutex<Option<WeakDispatch>>,
     shards: Mutex<Vec<Arc<Shard>>>,
-    /// Keeps interest rebuilds independent of the calling thread's default dispatcher.
-    _anchor: Dispatch,
 }
 
 impl Shared {
@@ -87,13 +89,25 @@ impl Shared {
             span_ns: AtomicU64::new(0),
             dispatch: Mutex::new(None),
             shards: Mutex::new(Vec::new()),
-            _anchor: Anchor::dispatch(),
         }
     }
 
     /// The configured tick span name.
     pub(crate) fn tick_name(&self) -> &str {
         self.callsites.tick_name()
+    }
+
+    /// Whether `metadata` is a tick callsite of this collector (the configured tick or the
+    /// calibration tick). For the callbacks' rare paths; the hot path knows from the span's
+    /// state.
+    pub(crate) fn is_tick_callsite(&self, metadata: &Metadata<'_>) -> bool {
+        let key = key(metadata);
+        self.callsites.tick(key).is_some()
+            || self.callsites.is_calibration_tick(key)
+            || self
+                .callsites
+                .get(key)
+                .is_some_and(|info| info.role == Role::Tick)
     }
 
     /// The active run, or 0.
@@ -105,7 +119,6 @@ impl Shared {
     /// Starts a new run and returns its id. The caller rebuilds the interest cache afterwards.
     pub(crate) fn begin_run(&self) -> u64 {
         let run = self.last_run.fetch_add(1, Ordering::Relaxed) + 1;
-        self.live_ticks.store(0, Ordering::Relaxed);
         self.window.reset();
         self.run.store(run, Ordering::Release);
         run

@@ -228,4 +228,8 @@ pub(crate) struct Frame {
     /// A span entered again while already entered on this thread: not timed twice, and not a
     /// contextual parent (the registry skips such frames too).
     pub(crate) reentry: bool,
+    /// Entered before this thread's part of the run began (in an earlier run, its state
+    /// forgotten): kept so that its exit is not taken for an exit without an enter, never timed
+    /// or parked (its close finds no state, as for any span of an earlier run).
+    pub(crate) earlier_run: bool,
 }

@@ -1,7 +1,7 @@
-//! Per-thread, per-collector state: the stack of entered spans, the callsite cache, the tick
-//! sampler and the decision made for the tick being created. Only its own thread touches it,
-//! so no locks. (Spans that are not entered live in the thread's shard, where any thread can
-//! find them.)
+//! Per-thread, per-collector state: the stack of entered spans, the spans created here and not
+//! yet entered, the callsite cache, the tick sampler and the decision made for the tick being
+//! created. Only its own thread touches it, so no locks. (Spans between two entered intervals
+//! live in the thread's shard, where any thread can find them.)
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Weak};
@@ -11,6 +11,13 @@ use super::callsites::{CallsiteCache, CallsiteInfo};
 use super::shard::{EventCounters, Shard};
 use super::shared::Shared;
 use super::span_state::{Frame, SpanKind, SpanState, TickMode};
+
+/// How many created-but-not-entered spans are kept here. A span is nearly always entered on
+/// its creating thread right after it is created, so this needs no lock and no shared memory.
+/// A span first entered on another thread (or created more than this many spans ago) holds no
+/// time yet: that thread rebuilds what it is from the registry (see `recorder`). Registry ids
+/// carry a generation, so a forgotten entry can never be mistaken for a later span.
+const CREATED_SLOTS: usize = 4;
 
 /// The decision the filter made for the tick span the recorder is about to see created.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +40,8 @@ pub(crate) struct ThreadState {
     pub(crate) callsites: CallsiteCache,
     pub(crate) sampler: TickSampler,
     pub(crate) pending_tick: Option<PendingTick>,
+    created: [Option<(u64, SpanState)>; CREATED_SLOTS],
+    next_created: usize,
     /// Spans tickprof created on this thread (frames remember it at enter: the difference at
     /// exit is the number of spans created inside the interval).
     pub(crate) spans_created: u64,
@@ -114,6 +123,8 @@ impl ThreadState {
             callsites: CallsiteCache::default(),
             sampler: TickSampler::new(0),
             pending_tick: None,
+            created: [None; CREATED_SLOTS],
+            next_created: 0,
             spans_created: 0,
             stack: Vec::new(),
             closed_inside: false,
@@ -121,14 +132,17 @@ impl ThreadState {
     }
 
     /// Forgets everything of an earlier run; claims the shard for `run`. Spans still entered
-    /// from an earlier run stay on the stack, no longer timed or recorded (ignored), so that
-    /// their exits are not taken for exits without an enter.
+    /// from an earlier run stay on the stack as frames of an earlier run (ignored: not timed,
+    /// not recorded, nothing beneath them a component), so that their exits are not taken for
+    /// exits without an enter.
     fn begin_run(&mut self, run: u64, shared: &Shared) {
         self.run = run;
         for frame in &mut self.stack {
             frame.state = SpanState::new(SpanKind::Ignored, 0, 0);
             frame.entered_raw = 0;
+            frame.earlier_run = true;
         }
+        self.created = [None; CREATED_SLOTS];
         self.pending_tick = None;
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         self.sampler = TickSampler::new(seed);
@@ -147,17 +161,35 @@ impl ThreadState {
         self.callsites.get(&shared.callsites, key)
     }
 
-    /// Parks a newly created span in this thread's shard until it is entered (on any thread).
+    /// Keeps a newly created span until it is entered (the oldest entry is forgotten when the
+    /// ring is full).
     #[inline]
     pub(crate) fn remember_created(&mut self, id: u64, state: SpanState) {
         self.spans_created = self.spans_created.wrapping_add(1);
-        self.shard.park(id, &state);
+        let slot = self.next_created % CREATED_SLOTS;
+        self.next_created = self.next_created.wrapping_add(1);
+        if let Some(entry) = self.created.get_mut(slot) {
+            *entry = Some((id, state));
+        }
     }
 
-    /// A live span's state, without moving it: entered or parked by this thread.
+    /// Takes a created-but-not-entered span out.
+    #[inline]
+    pub(crate) fn take_created(&mut self, id: u64) -> Option<SpanState> {
+        self.created
+            .iter_mut()
+            .find(|slot| matches!(slot, Some((created, _)) if *created == id))
+            .and_then(Option::take)
+            .map(|(_, state)| state)
+    }
+
+    /// A live span's state, without moving it: entered, created or parked by this thread.
     pub(crate) fn peek(&self, id: u64) -> Option<SpanState> {
         if let Some(frame) = self.stack.iter().rev().find(|f| f.id == id) {
             return Some(frame.state);
+        }
+        if let Some((_, state)) = self.created.iter().flatten().find(|(c, _)| *c == id) {
+            return Some(*state);
         }
         self.shard.peek(id)
     }

@@ -10,24 +10,13 @@
 //! more threads, a tick that did is left out of the latency histograms and counted.
 //!
 //! Why not at the tick's filter decision: that runs inside a registration or filter pass of
-//! the subscriber, and a rebuild there would nest another pass in it (and, before the
-//! [`Anchor`], rebuilt against the no-op dispatcher `get_default` gives inside itself).
-//!
-//! Every rebuild runs against the registered dispatchers, whatever the calling thread's
-//! default: with a single registered dispatcher, tracing-core rebuilds interest against the
-//! calling thread's *current default* instead, which is the no-op one outside the scope of a
-//! scoped subscriber (`start_profiling` called outside `with_default`, a span entered on a
-//! thread with another default) or inside `get_default` (a span that closes at its exit) — and
-//! every callsite, other layers' included, would become `never`. Each collector keeps an
-//! [`Anchor`] registered, so there are never fewer than two.
+//! the subscriber, and a rebuild there would nest another pass in it. (Rebuilds ask every
+//! registered dispatcher, whatever the calling thread's default: a run keeps a second one
+//! registered, see `metrics_collector`.)
 
 use std::cell::Cell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::subscriber::Interest;
-use tracing_core::{Dispatch, Event, LevelFilter, Metadata, Subscriber};
 
 use super::shared::lock;
 
@@ -42,51 +31,7 @@ pub(crate) fn switching() -> bool {
     SWITCHING.try_with(Cell::get).unwrap_or(false)
 }
 
-/// A dispatcher interested in nothing, registered while its collector lives, so that
-/// tracing-core never takes its single-dispatcher path when tickprof rebuilds interest (see
-/// the module doc). It says `never` to every callsite and `OFF` as its level hint, so it
-/// changes no interest and no level of any other dispatcher.
-#[derive(Debug)]
-pub(crate) struct Anchor;
-
-impl Anchor {
-    /// A new anchor, registered with tracing-core (this itself rebuilds interest once).
-    pub(crate) fn dispatch() -> Dispatch {
-        Dispatch::new(Anchor)
-    }
-}
-
-impl Subscriber for Anchor {
-    fn register_callsite(&self, _metadata: &'static Metadata<'static>) -> Interest {
-        Interest::never()
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(LevelFilter::OFF)
-    }
-
-    fn enabled(&self, _metadata: &Metadata<'_>) -> bool {
-        false
-    }
-
-    fn new_span(&self, _span: &Attributes<'_>) -> Id {
-        // Never called: `enabled` is always false.
-        Id::from_u64(u64::MAX)
-    }
-
-    fn record(&self, _span: &Id, _values: &Record<'_>) {}
-
-    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
-
-    fn event(&self, _event: &Event<'_>) {}
-
-    fn enter(&self, _span: &Id) {}
-
-    fn exit(&self, _span: &Id) {}
-}
-
-/// Rebuilds tracing's interest cache, marked as tickprof's own rebuild. The caller's collector
-/// keeps an [`Anchor`] registered, so the rebuild asks every registered dispatcher.
+/// Rebuilds tracing's interest cache, marked as tickprof's own rebuild.
 pub(crate) fn rebuild_interest() {
     let _ = SWITCHING.try_with(|s| s.set(true));
     tracing_core::callsite::rebuild_interest_cache();
