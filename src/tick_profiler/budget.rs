@@ -181,6 +181,9 @@ pub(crate) struct TickSampler {
     spent_ns: u64,
     /// A bare tick's loop time on this thread (0: not known yet), ns.
     tick_ns: f64,
+    /// Whether `tick_ns` comes from a checkpoint (a mean over many ticks) rather than from
+    /// the first timed tick alone (often cold, and many times slower than the loop's ticks).
+    tick_ns_measured: bool,
     timed_probability: f64,
 }
 
@@ -196,6 +199,7 @@ impl TickSampler {
             checkpoint_raw: 0,
             spent_ns: 0,
             tick_ns: 0.0,
+            tick_ns_measured: false,
             timed_probability: 0.0,
         }
     }
@@ -230,7 +234,8 @@ impl TickSampler {
         }
         self.until_timed = self.until_timed.saturating_sub(1);
         if self.until_timed == 0 {
-            let p = if self.tick_ns > 0.0 {
+            // Until the first checkpoint measured the loop, a guess: ticks as long as a span.
+            let p = if self.tick_ns_measured {
                 self.timed_probability
             } else {
                 budget.timed_probability(budget.span_ns() as f64)
@@ -270,12 +275,7 @@ impl TickSampler {
             let elapsed = shared.clock.delta_as_nanos(self.checkpoint_raw, now);
             let bare = elapsed.saturating_sub(self.spent_ns);
             shared.budget.loop_ns.fetch_add(bare, Ordering::Relaxed);
-            let per_tick = bare as f64 / self.since_checkpoint as f64;
-            self.tick_ns = if self.tick_ns > 0.0 {
-                0.5 * (self.tick_ns + per_tick)
-            } else {
-                per_tick
-            };
+            self.measured_tick(bare as f64 / self.since_checkpoint as f64);
             self.timed_probability = shared.budget.timed_probability(self.tick_ns);
         }
         self.checkpoint_raw = now;
@@ -283,10 +283,25 @@ impl TickSampler {
         self.spent_ns = 0;
     }
 
+    /// A checkpoint measured `per_tick` ns per bare tick. The first one replaces the first
+    /// tick's guess: a cold first tick (20 µs for a 0.5 µs loop) would otherwise time a tick
+    /// in four for several checkpoints; later ones smooth.
+    fn measured_tick(&mut self, per_tick: f64) {
+        self.tick_ns = if self.tick_ns_measured {
+            0.5 * (self.tick_ns + per_tick)
+        } else {
+            per_tick
+        };
+        self.tick_ns_measured = true;
+    }
+
     /// A geometric draw with the given mean (≥ 1): the number of ticks until the next event.
     fn draw(&mut self, mean: f64) -> u64 {
         if mean.is_nan() || mean <= 1.0 {
             return 1;
+        }
+        if mean.is_infinite() {
+            return u64::MAX / 2;
         }
         // xorshift64*: fast, and enough randomness to keep phases apart.
         self.rng ^= self.rng >> 12;
@@ -322,6 +337,43 @@ mod tests {
         }
         assert_eq!(sampler.draw(0.5), 1);
         assert_eq!(sampler.draw(f64::NAN), 1);
+        // Probability 0: never, not every tick.
+        assert_eq!(sampler.draw(f64::INFINITY), u64::MAX / 2);
+    }
+
+    #[test]
+    fn the_first_checkpoint_replaces_a_cold_first_tick_s_guess() {
+        let mut sampler = TickSampler::new(7);
+        // The first timed tick was cold: 20 µs, where the loop's ticks take 500 ns.
+        sampler.tick_closed(0, 20_000);
+        assert_eq!(sampler.tick_ns, 20_000.0);
+        sampler.measured_tick(500.0);
+        assert_eq!(sampler.tick_ns, 500.0);
+        // Later checkpoints smooth: half the old estimate, half the new mean.
+        sampler.measured_tick(700.0);
+        assert_eq!(sampler.tick_ns, 600.0);
+        // A later timed tick does not reseed.
+        sampler.tick_closed(0, 20_000);
+        assert_eq!(sampler.tick_ns, 600.0);
+    }
+
+    #[test]
+    fn before_the_first_checkpoint_few_ticks_are_timed() {
+        let template = hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 3).unwrap();
+        let shared = Shared::new(
+            "tick".into(),
+            Sampling::budget(0.03),
+            template,
+            quanta::Clock::new(),
+        );
+        shared.budget.begin_run(500);
+        let mut sampler = TickSampler::new(7);
+        sampler.tick_closed(0, 20_000);
+        let timed = (0..CHECKPOINT_TICKS - 1)
+            .filter(|_| sampler.decide(&shared) == TickMode::Timed)
+            .count();
+        // A quarter of 3 % of a 500 ns guess, on 500 ns spans: 0.75 % of 1,023 ticks, ~8.
+        assert!((1..=40).contains(&timed), "{timed} timed");
     }
 
     #[test]
