@@ -1,104 +1,142 @@
-#![allow(missing_docs, clippy::panic)]
-//! What TickProfiler adds per span, against the baselines, in one run.
+#![allow(missing_docs, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+//! What tickprof costs a tick loop, measured as users run it: every configuration in its own
+//! process under a global subscriber (`set_global_default`), repetitions interleaved, medians,
+//! ratios to baselines measured in the same run.
 //!
-//! `cargo bench --bench overhead`
+//! ```text
+//! cargo bench --bench overhead                  # 7 repetitions, ~1 minute
+//! TICKPROF_BENCH_REPS=3 cargo bench --bench overhead
+//! cargo bench --bench overhead -- --child tickprof_default small 200000   # one process
+//! ```
 //!
-//! One iteration = one tick of the shape the issue fixes: 1 `tick` span + 3 component spans,
-//! each created, entered, exited and closed around a black-boxed add. Configurations:
-//! - `no_subscriber`: tracing's disabled fast path;
-//! - `registry_identity`: `registry()` + an empty layer — the baseline (`registry()` alone
-//!   leaks closed spans, tokio-rs/tracing #900);
-//! - `registry_tickprof`: `registry()` + TickProfiler during an active profiling run;
-//! - `registry_tickprof_idle`: the same layer with no run active.
+//! A tick is one `tick` span with 8 component spans around deterministic work (an LCG), in two
+//! sizes: `small` (~380 ns bare, as the issue's example) and `large` (~2 µs). Configurations:
+//! - `bare`: no subscriber at all — what the engine costs in production;
+//! - `bare_timed`: no subscriber, each component timed with two TSC reads — the components'
+//!   own latency, for comparison with what tickprof reports;
+//! - `registry_identity`: `registry()` + an empty layer (every span created; the usual
+//!   baseline of layer benchmarks);
+//! - `stack`: the README's stack, `registry()` + `fmt` behind `EnvFilter("warn")` (a per-layer
+//!   filter), writing to a sink;
+//! - `stack_idle` / `stack_profiled`: the stack + tickprof, no run active / profiling (default
+//!   sampling);
+//! - `tickprof_idle` / `tickprof_default` / `tickprof_full`: `registry()` + tickprof alone,
+//!   no run / default sampling / `Sampling::full()`.
 //!
-//! Every configuration uses a scoped dispatcher (`with_default`), so they pay the same
-//! dispatch cost and the differences are the layers'. After the timings it prints RSS after
-//! 10K and after 1M profiled ticks, to show the profiler's footprint does not grow with ticks.
+//! Printed: ns per tick (median of the repetitions) and the ratios of the issue's goals; the
+//! reported tick mean and p50 against the bare per-tick time; component p50s against
+//! `bare_timed`. The last line is RSS after 10K and 1M profiled ticks (footprint is fixed).
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::process::Command;
+use std::time::Instant;
 
-use divan::Bencher;
-use tickprof::MetricsCollector;
-use tracing::Dispatch;
+use tickprof::{MetricsCollector, Sampling};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::{Identity, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
-fn main() {
-    divan::main();
-    rss_growth();
+const COMPONENTS: [&str; 8] = [
+    "parse",
+    "book_update",
+    "match_orders",
+    "indicators",
+    "strategy",
+    "risk_check",
+    "submit_order",
+    "portfolio",
+];
+const CONFIGS: [&str; 10] = [
+    "bare",
+    "bare_timed",
+    "registry_identity",
+    "stack",
+    "stack_idle",
+    "stack_profiled",
+    "tickprof_idle",
+    "tickprof_default",
+    "tickprof_full",
+    "rss",
+];
+
+/// LCG steps per component: the tick's size.
+fn steps(size: &str) -> [u32; 8] {
+    match size {
+        "small" => [70, 28, 14, 42, 28, 14, 14, 28],
+        "large" => [320, 125, 62, 190, 125, 62, 62, 125],
+        other => panic!("size {other}: small or large"),
+    }
 }
 
-#[inline]
-fn one_tick(i: u64) {
+#[inline(never)]
+fn work(seed: u64, steps: u32) -> u64 {
+    let mut x = seed;
+    for _ in 0..steps {
+        x = black_box(
+            x.wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407),
+        );
+    }
+    x
+}
+
+/// One tick: a `tick` span around 8 component spans.
+#[inline(never)]
+fn tick(i: u64, steps: &[u32; 8]) -> u64 {
     let _tick = tracing::info_span!("tick").entered();
-    {
-        let _parse = tracing::info_span!("parse").entered();
-        black_box(i.wrapping_add(1));
+    let mut acc = i;
+    macro_rules! component {
+        ($n:literal, $name:literal) => {{
+            let _span = tracing::info_span!($name).entered();
+            acc ^= work(acc, steps[$n]);
+        }};
     }
-    {
-        let _strategy = tracing::info_span!("strategy").entered();
-        black_box(i.wrapping_add(2));
-    }
-    {
-        let _execution = tracing::info_span!("execution").entered();
-        black_box(i.wrapping_add(3));
-    }
+    component!(0, "parse");
+    component!(1, "book_update");
+    component!(2, "match_orders");
+    component!(3, "indicators");
+    component!(4, "strategy");
+    component!(5, "risk_check");
+    component!(6, "submit_order");
+    component!(7, "portfolio");
+    acc
 }
 
-fn run(bencher: Bencher, dispatch: &Dispatch) {
-    tracing::dispatcher::with_default(dispatch, || {
-        let mut i = 0u64;
-        bencher.bench_local(|| {
-            i = i.wrapping_add(1);
-            one_tick(i);
-        });
-    });
+/// The same work without spans, each component timed with two TSC reads.
+#[inline(never)]
+fn timed_tick(
+    i: u64,
+    steps: &[u32; 8],
+    clock: &quanta::Clock,
+    hist: &mut [hdrhistogram::Histogram<u64>],
+) -> u64 {
+    let mut acc = i;
+    for (n, h) in hist.iter_mut().enumerate() {
+        let start = clock.raw();
+        acc ^= work(acc, steps[n]);
+        let end = clock.raw();
+        let _ = h.record(clock.delta_as_nanos(start, end).max(1));
+    }
+    acc
 }
 
-fn collector() -> MetricsCollector {
+fn collector(sampling: Sampling) -> MetricsCollector {
     MetricsCollector::builder()
-        .measure_overhead(false)
+        .sampling(sampling)
         .without_resource_sampling()
         .build()
-        .unwrap_or_else(|e| panic!("collector: {e}"))
+        .unwrap()
 }
 
-#[divan::bench(sample_count = 200, sample_size = 2000)]
-fn no_subscriber(bencher: Bencher) {
-    run(bencher, &Dispatch::none());
-}
-
-#[divan::bench(sample_count = 200, sample_size = 2000)]
-fn registry_identity(bencher: Bencher) {
-    run(
-        bencher,
-        &Dispatch::new(tracing_subscriber::registry().with(Identity::new())),
-    );
-}
-
-#[divan::bench(sample_count = 200, sample_size = 2000)]
-fn registry_tickprof(bencher: Bencher) {
-    let collector = collector();
-    let dispatch = Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
-    collector
-        .start_profiling("bench")
-        .unwrap_or_else(|e| panic!("start: {e}"));
-    run(bencher, &dispatch);
-    let report = collector
-        .stop_profiling()
-        .unwrap_or_else(|e| panic!("stop: {e}"));
-    assert!(
-        report.ticks.count > 0,
-        "the profiled bench recorded no ticks"
-    );
-}
-
-#[divan::bench(sample_count = 200, sample_size = 2000)]
-fn registry_tickprof_idle(bencher: Bencher) {
-    let collector = collector();
-    run(
-        bencher,
-        &Dispatch::new(tracing_subscriber::registry().with(collector.layer())),
-    );
+fn fmt_warn<S>() -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
+        .with_writer(std::io::sink)
+        .with_filter(EnvFilter::new("warn"))
 }
 
 fn rss_kib() -> u64 {
@@ -114,25 +152,262 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// RSS after 10K and after 1M profiled ticks in one run.
-fn rss_growth() {
-    let collector = collector();
-    let dispatch = Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
-    collector
-        .start_profiling("rss")
-        .unwrap_or_else(|e| panic!("start: {e}"));
-    let (after_10k, after_1m) = tracing::dispatcher::with_default(&dispatch, || {
-        (0..10_000).for_each(one_tick);
+/// Runs one configuration in this process and prints `key=value` results.
+fn child(config: &str, size: &str, ticks: u64) {
+    let steps = steps(size);
+    let mut collector_of_run = None;
+    match config {
+        "bare" | "bare_timed" => {}
+        "registry_identity" => tracing_subscriber::registry().with(Identity::new()).init(),
+        "stack" => tracing_subscriber::registry().with(fmt_warn()).init(),
+        "stack_idle" | "stack_profiled" => {
+            let c = collector(Sampling::default());
+            tracing_subscriber::registry()
+                .with(fmt_warn())
+                .with(c.layer())
+                .init();
+            collector_of_run = (config == "stack_profiled").then_some(c);
+        }
+        "tickprof_idle" | "tickprof_default" | "tickprof_full" | "rss" => {
+            let sampling = if config == "tickprof_full" {
+                Sampling::full()
+            } else {
+                Sampling::default()
+            };
+            let c = collector(sampling);
+            tracing_subscriber::registry().with(c.layer()).init();
+            collector_of_run = (config != "tickprof_idle").then_some(c);
+        }
+        other => panic!("unknown configuration {other}"),
+    }
+    if config == "bare_timed" {
+        let clock = quanta::Clock::new();
+        let mut hist: Vec<_> = (0..8)
+            .map(|_| hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).unwrap())
+            .collect();
+        let mut acc = 0;
+        for i in 0..ticks / 10 {
+            acc ^= timed_tick(i, &steps, &clock, &mut hist);
+        }
+        hist.iter_mut().for_each(|h| h.reset());
+        for i in 0..ticks {
+            acc ^= timed_tick(i, &steps, &clock, &mut hist);
+        }
+        black_box(acc);
+        for (name, h) in COMPONENTS.iter().zip(&hist) {
+            println!("component.{name}.p50_ns={}", h.value_at_quantile(0.5));
+        }
+        return;
+    }
+    let mut acc = 0;
+    // Warm-up, outside the run.
+    for i in 0..ticks / 10 {
+        acc ^= tick(i, &steps);
+    }
+    if let Some(c) = &collector_of_run {
+        c.start_profiling(config).unwrap();
+    }
+    if config == "rss" {
+        for i in 0..10_000 {
+            acc ^= tick(i, &steps);
+        }
         let after_10k = rss_kib();
-        (10_000..1_000_000).for_each(one_tick);
-        (after_10k, rss_kib())
-    });
-    let report = collector
-        .stop_profiling()
-        .unwrap_or_else(|e| panic!("stop: {e}"));
+        for i in 10_000..1_000_000 {
+            acc ^= tick(i, &steps);
+        }
+        println!("rss_10k_kib={after_10k}");
+        println!("rss_1m_kib={}", rss_kib());
+    } else {
+        let start = Instant::now();
+        for i in 0..ticks {
+            acc ^= tick(i, &steps);
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "ns_per_tick={:.3}",
+            elapsed.as_nanos() as f64 / ticks as f64
+        );
+    }
+    black_box(acc);
+    if let Some(c) = &collector_of_run {
+        let report = c.stop_profiling().unwrap();
+        let s = report.sampling.clone().unwrap();
+        println!("ticks_counted={}", report.ticks.count);
+        println!("ticks_timed={}", s.ticks_timed);
+        println!("ticks_recorded={}", s.ticks_recorded);
+        println!("windows={}", s.windows);
+        println!("tick_mean_ns={:.1}", report.ticks.latency.mean_ns);
+        println!("tick_p50_ns={}", report.ticks.latency.p50_ns);
+        if let Some(raw) = &report.ticks.latency_raw {
+            println!("tick_raw_mean_ns={:.1}", raw.mean_ns);
+        }
+        println!("unattributed_mean_ns={:.1}", report.unattributed.mean_ns);
+        println!(
+            "unattributed_estimate_ns={:.1}",
+            report.unattributed_mean_ns.unwrap_or(f64::NAN)
+        );
+        println!("unattributed_p50_ns={}", report.unattributed.p50_ns);
+        println!("per_span_ns={:.1}", report.overhead.per_span_ns);
+        println!(
+            "nested_span_ns={:.1}",
+            report.overhead.nested_span_ns.unwrap_or(f64::NAN)
+        );
+        println!(
+            "nested_span_in_run_ns={:.1}",
+            report.overhead.nested_span_in_run_ns.unwrap_or(f64::NAN)
+        );
+        println!("floor_ns={:.1}", report.overhead.empty_span_busy_ns);
+        println!(
+            "tick_check_ns={:.1}",
+            report.overhead.tick_check_ns.unwrap_or(0.0)
+        );
+        println!(
+            "layer_ns_per_span={:.1}",
+            report.overhead.layer_ns_per_span.unwrap_or(0.0)
+        );
+        println!("cost_ns_per_tick={:.1}", s.cost_ns_per_tick);
+        for (name, c) in &report.components {
+            println!("component.{name}.p50_ns={}", c.latency.p50_ns);
+            println!("component.{name}.count={}", c.count);
+        }
+    }
+}
+
+fn run_child(config: &str, size: &str, ticks: u64) -> BTreeMap<String, f64> {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args(["--child", config, size, &ticks.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{config} {size}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        let get = |k: usize| args.get(i + k).cloned().unwrap();
+        child(&get(1), &get(2), get(3).parse().unwrap());
+        return;
+    }
+    // `cargo bench` passes `--bench`; anything else from libtest is ignored.
+    let reps: usize = std::env::var("TICKPROF_BENCH_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(7);
+    for size in ["small", "large"] {
+        let ticks = if size == "small" { 1_000_000 } else { 250_000 };
+        let mut results: BTreeMap<&str, Vec<BTreeMap<String, f64>>> = BTreeMap::new();
+        for _ in 0..reps {
+            for config in CONFIGS.iter().filter(|c| **c != "rss") {
+                results
+                    .entry(config)
+                    .or_default()
+                    .push(run_child(config, size, ticks));
+            }
+        }
+        let m = |config: &str, key: &str| {
+            median(
+                results
+                    .get(config)
+                    .map(|runs| runs.iter().filter_map(|r| r.get(key).copied()).collect())
+                    .unwrap_or_default(),
+            )
+        };
+        println!(
+            "\n== {size} tick ({ticks} ticks per process, {reps} interleaved repetitions, medians)"
+        );
+        println!(
+            "{:<20} {:>12} {:>10} {:>12}",
+            "configuration", "ns/tick", "× bare", "× baseline"
+        );
+        let bare = m("bare", "ns_per_tick");
+        for config in CONFIGS
+            .iter()
+            .filter(|c| !matches!(**c, "rss" | "bare_timed"))
+        {
+            let ns = m(config, "ns_per_tick");
+            let baseline = match *config {
+                "stack_idle" | "stack_profiled" => m("stack", "ns_per_tick"),
+                _ => bare,
+            };
+            println!(
+                "{config:<20} {ns:>12.1} {:>9.3}× {:>11.3}×",
+                ns / bare,
+                ns / baseline
+            );
+        }
+        let stack = m("stack", "ns_per_tick");
+        println!(
+            "goal 1 idle: stack+tickprof idle / stack = {:.3}×; registry+tickprof idle / bare = {:.3}×",
+            m("stack_idle", "ns_per_tick") / stack,
+            m("tickprof_idle", "ns_per_tick") / bare
+        );
+        println!(
+            "goal 2 profiling: registry+tickprof default / bare = {:.3}×; stack profiled / stack = {:.3}×",
+            m("tickprof_default", "ns_per_tick") / bare,
+            m("stack_profiled", "ns_per_tick") / stack
+        );
+        for config in ["tickprof_default", "stack_profiled", "tickprof_full"] {
+            println!(
+                "goal 3 {config}: reported tick mean {:.1} ns ({:.3}× bare), p50 {:.0} ns ({:.3}× bare), raw mean {:.1} ns; {:.0} of {:.0} ticks timed, {:.0} recorded in {:.0} windows; estimated cost {:.1} ns/tick",
+                m(config, "tick_mean_ns"),
+                m(config, "tick_mean_ns") / bare,
+                m(config, "tick_p50_ns"),
+                m(config, "tick_p50_ns") / bare,
+                m(config, "tick_raw_mean_ns"),
+                m(config, "ticks_timed"),
+                m(config, "ticks_counted"),
+                m(config, "ticks_recorded"),
+                m(config, "windows"),
+                m(config, "cost_ns_per_tick"),
+            );
+            let cells: Vec<String> = COMPONENTS
+                .iter()
+                .map(|c| {
+                    let key = format!("component.{c}.p50_ns");
+                    format!("{c} {:.0}/{:.0}", m(config, &key), m("bare_timed", &key))
+                })
+                .collect();
+            println!(
+                "  component p50 reported/bare-timed ns: {}",
+                cells.join(", ")
+            );
+            println!(
+                "  unattributed mean {:.1} ns (p50 {:.0}, estimate from means {:.1}); calibration: per span {:.1} ns ({:.1} nested; in the run {:.1}), floor {:.1} ns, tick check {:.1} ns, layer share {:.1} ns/span",
+                m(config, "unattributed_mean_ns"),
+                m(config, "unattributed_p50_ns"),
+                m(config, "unattributed_estimate_ns"),
+                m(config, "per_span_ns"),
+                m(config, "nested_span_ns"),
+                m(config, "nested_span_in_run_ns"),
+                m(config, "floor_ns"),
+                m(config, "tick_check_ns"),
+                m(config, "layer_ns_per_span")
+            );
+        }
+        println!(
+            "goal 5 full detail: (registry+tickprof full − registry+identity) / 9 spans = {:.1} ns per span",
+            (m("tickprof_full", "ns_per_tick") - m("registry_identity", "ns_per_tick")) / 9.0
+        );
+    }
+    let rss = run_child("rss", "small", 0);
     println!(
-        "RSS after 10K profiled ticks: {after_10k} KiB; after 1M: {after_1m} KiB; growth {} KiB ({} ticks recorded)",
-        after_1m as i64 - after_10k as i64,
-        report.ticks.count
+        "\nRSS after 10K profiled ticks: {} KiB; after 1M: {} KiB",
+        rss.get("rss_10k_kib").copied().unwrap_or(f64::NAN),
+        rss.get("rss_1m_kib").copied().unwrap_or(f64::NAN)
     );
 }

@@ -6,7 +6,7 @@
 //!
 //! Reads every report JSON in the directory (default `reports`), skipping the summary and any
 //! other JSON, and writes `scalability_metrics.png`, `latency_<N>.png` and `resources_<N>.png`
-//! next to them.
+//! next to them. A file that does not load is reported and left out; the exit code is then 1.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,11 +21,19 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     match tickprof::graphs::render_dir(&dir) {
-        Ok(written) => {
-            for path in written {
+        Ok(rendered) => {
+            for path in &rendered.written {
                 println!("wrote {}", path.display());
             }
-            ExitCode::SUCCESS
+            // A bad file does not stop the others; each is reported, and the exit says so.
+            for problem in &rendered.failed {
+                eprintln!("generate_graphs: error: {problem}");
+            }
+            if rendered.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("generate_graphs: error: {e}");

@@ -12,8 +12,12 @@
 //!    through the histogram's inverse CDF. A fixed-seed generator makes the output reproducible.
 //!    For the mean the interval is the normal one, `±1.96·√(s₁²/n₁ + s₂²/n₂)`, which is what the
 //!    bootstrap of a mean converges to at these sample sizes.
-//! 2. The call: **slower** if the whole interval, as a % of the base value, lies above
-//!    `+noise_pct`; **faster** if it lies below `−noise_pct`; otherwise **within noise**.
+//! 2. The call: **slower** if the whole interval, as a % of the base value, lies above the
+//!    noise floor; **faster** if it lies below its negative; otherwise **within noise**. The
+//!    floor is `noise_pct`, or for a latency row the reports' resolution
+//!    ([`Report::latency_resolution_ns`]) as a % of the base value if that is larger: a 56 ns
+//!    component is not called on less than 40 ns (±71 %). A row says when the resolution set
+//!    its floor ([`Row::resolution_floor`]), so outputs can show it.
 //!
 //! The interval accounts for sampling noise inside each run (decisive for tails: a 10,000-tick
 //! run has ten values above its p99.9); the noise floor accounts for what one run cannot see, the
@@ -29,8 +33,8 @@ use std::collections::BTreeSet;
 use hdrhistogram::Histogram;
 
 use crate::error::Result;
+use crate::metric::{Bound, Metric, Stat, Unit};
 use crate::report::{LatencyStats, Report};
-use crate::thresholds::{Bound, Metric, Stat};
 
 /// How [`compare`] decides its calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,10 +84,10 @@ pub enum Call {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Row {
-    /// The metric's name, as in thresholds (`ticks.p99_us`).
+    /// The metric's name (`ticks.p99_us`), as listed in [`metric`](crate::metric).
     pub metric: String,
-    /// Unit of the values (`µs`, `ticks/s`, `MB`, `%`).
-    pub unit: &'static str,
+    /// Unit of the values.
+    pub unit: Unit,
     /// Which direction is better: `AtMost` = lower is better.
     pub better: Bound,
     /// The base report's value.
@@ -94,6 +98,13 @@ pub struct Row {
     pub interval: Option<(f64, f64)>,
     /// The call.
     pub call: Call,
+    /// The reports' latency resolution, in `unit`, when it and not `noise_pct` set this row's
+    /// noise floor (see [`Row::resolution_floor_pct`]): a latency row is never called on a
+    /// change smaller than the larger of the two reports'
+    /// [`Report::latency_resolution_ns`]. `None` for rows the percentage decided and for
+    /// single-valued rows. Outputs show it, so "+50 % within noise" under a 5 % floor explains
+    /// itself.
+    pub resolution_floor: Option<f64>,
 }
 
 impl Row {
@@ -109,11 +120,17 @@ impl Row {
         (base != 0.0).then(|| 100.0 * diff / base)
     }
 
+    /// The noise floor this row was judged with, in % of the base value, when the resolution
+    /// floor set it: `resolution_floor / base`.
+    pub fn resolution_floor_pct(&self) -> Option<f64> {
+        let base = self.base.filter(|b| *b > 0.0)?;
+        Some(100.0 * self.resolution_floor? / base)
+    }
+
     /// The call in words: `faster`/`slower` for latencies and throughput, `lower`/`higher`
     /// for resources, `within noise`, `missing`.
     pub fn call_word(&self) -> &'static str {
-        let timing =
-            self.unit == "µs" && !self.metric.starts_with("cpu.") || self.unit == "ticks/s";
+        let timing = matches!(self.unit, Unit::Micros | Unit::TicksPerSec);
         match (self.call, timing) {
             (Call::Better, true) => "faster",
             (Call::Worse, true) => "slower",
@@ -218,6 +235,7 @@ fn single(metric: Metric, base: &Report, new: &Report, options: &CompareOptions)
         new: n,
         interval: None,
         call,
+        resolution_floor: None,
     }
 }
 
@@ -259,6 +277,8 @@ fn latency_rows(
                     None => mean_interval(bl, bc.total, nl, nc.total),
                     Some(q) => quantile_interval(bc, nc, q, options.resamples, rng),
                 };
+                let (floor_pct, resolution_floor) =
+                    noise_floor(options.noise_pct, resolution_us, bv);
                 Row {
                     metric: name,
                     unit,
@@ -266,12 +286,8 @@ fn latency_rows(
                     base: Some(bv),
                     new: Some(nv),
                     interval: Some(interval),
-                    call: call(
-                        interval,
-                        bv,
-                        better,
-                        noise_floor_pct(options.noise_pct, resolution_us, bv),
-                    ),
+                    call: call(interval, bv, better, floor_pct),
+                    resolution_floor,
                 }
             }
             _ => Row {
@@ -282,6 +298,7 @@ fn latency_rows(
                 new: n.as_ref().map(|(l, _)| stat.of(l)),
                 interval: None,
                 call: Call::Missing,
+                resolution_floor: None,
             },
         };
         rows.push(row);
@@ -289,14 +306,17 @@ fn latency_rows(
     Ok(())
 }
 
-/// The relative noise floor for a latency row: `noise_pct`, or the reports' latency
-/// resolution (see [`Report::latency_resolution_ns`]) relative to the base value, if larger.
-fn noise_floor_pct(noise_pct: f64, resolution_us: f64, base_us: f64) -> f64 {
+/// The relative noise floor for a latency row, in %: `noise_pct`, or the reports' latency
+/// resolution (see [`Report::latency_resolution_ns`]) relative to the base value if that is
+/// larger, and then also the resolution (µs), so the row can say what set its floor.
+fn noise_floor(noise_pct: f64, resolution_us: f64, base_us: f64) -> (f64, Option<f64>) {
     if base_us > 0.0 {
-        noise_pct.max(100.0 * resolution_us / base_us)
-    } else {
-        noise_pct
+        let resolution_pct = 100.0 * resolution_us / base_us;
+        if resolution_pct > noise_pct {
+            return (resolution_pct, Some(resolution_us));
+        }
     }
+    (noise_pct, None)
 }
 
 /// The call from an interval of `new − base`: it must clear the noise floor entirely.
@@ -358,11 +378,12 @@ struct Cdf {
 
 impl Cdf {
     fn new(h: &Histogram<u64>) -> Self {
-        let mut total = 0;
+        let mut total = 0u64;
         let buckets = h
             .iter_recorded()
             .map(|v| {
-                total += v.count_at_value();
+                // Saturating: a report's counts can sum past u64 (a corrupt blob still decodes).
+                total = total.saturating_add(v.count_at_value());
                 (h.highest_equivalent(v.value_iterated_to()), total)
             })
             .collect();
@@ -443,7 +464,8 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::thresholds::fixtures::{hist, report};
+    use crate::report::LatencyStats;
+    use crate::test_support::{hist, report};
 
     fn spread(center: u64, n: u64) -> Vec<u64> {
         (0..n).map(|i| center + (i * 7919) % (center / 5)).collect()
@@ -451,6 +473,25 @@ mod tests {
 
     fn row<'a>(c: &'a Comparison, metric: &str) -> &'a Row {
         c.rows.iter().find(|r| r.metric == metric).unwrap()
+    }
+
+    /// Bucket counts that sum past `u64::MAX` (each fits; a blob can carry them) saturate
+    /// instead of overflowing the cumulative count (a panic in a debug build).
+    #[test]
+    fn counts_summing_past_u64_do_not_overflow() {
+        let mut h = hist(&[]);
+        for v in [1_000, 2_000, 3_000] {
+            h.record_n(v, u64::MAX / 2).unwrap();
+        }
+        let mut a = report("a", &[1_000], &[]);
+        a.ticks.latency = LatencyStats::from_histogram(&h, "t").unwrap();
+        let options = CompareOptions {
+            resamples: 20,
+            ..CompareOptions::default()
+        };
+        let c = compare(&a, &a, &options).unwrap();
+        assert!(!c.any_worse());
+        assert_eq!(Cdf::new(&h).total, u64::MAX);
     }
 
     #[test]
@@ -476,10 +517,15 @@ mod tests {
         a.overhead.empty_span_busy_ns = 20.0;
         b.overhead.empty_span_busy_ns = 20.0;
         let c = compare(&a, &b, &CompareOptions::default()).unwrap();
-        assert_eq!(
-            row(&c, "components.indicators.p50_us").call,
-            Call::WithinNoise
-        );
+        let tiny = row(&c, "components.indicators.p50_us");
+        assert_eq!(tiny.call, Call::WithinNoise);
+        // The row records that the resolution, not the 5 % floor, decided: 40 ns of 30 ns.
+        assert_eq!(tiny.resolution_floor, Some(0.040));
+        let pct = tiny.resolution_floor_pct().unwrap();
+        assert!((pct - 133.3).abs() < 0.1, "{pct}");
+        // A 10 µs tick is judged by the 5 % floor (500 ns > 40 ns): nothing to explain.
+        assert_eq!(row(&c, "ticks.p50_us").resolution_floor, None);
+        assert_eq!(row(&c, "ticks.throughput_per_s").resolution_floor, None);
         // 30 -> 90 ns is beyond the 40 ns resolution: slower.
         let slower = report("c", &ticks, &[("indicators", &vec![90u64; 5_000])]);
         let c = compare(&a, &slower, &CompareOptions::default()).unwrap();

@@ -42,6 +42,18 @@ pub enum Error {
         /// What serde_json found wrong.
         message: String,
     },
+    /// A report file parses but breaks what the format promises: a number that is not finite
+    /// or outside its unit's range, or a histogram blob that does not decode.
+    #[error("{}: {field}: {message}", path.display())]
+    InvalidReport {
+        /// The file at fault.
+        path: PathBuf,
+        /// The field at fault, as the JSON nests it (for example `ticks.latency.histogram` or
+        /// `resources.samples[3].cpu_percent`).
+        field: String,
+        /// What is wrong with it, with the value.
+        message: String,
+    },
     /// A report was written by a newer tickprof than this one.
     #[error(
         "{}: schema_version {found} is newer than this build of tickprof understands (up to {supported}); upgrade tickprof",
@@ -81,6 +93,22 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// A JSON error in `path`, with serde_json's " at line L column C" cut from the message:
+    /// the error shows line and column already.
+    pub(crate) fn parse(path: impl Into<PathBuf>, e: &serde_json::Error) -> Self {
+        let message = e.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        Error::Parse {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+            message,
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! Rendering is pure Rust (plotters' bitmap backend with `ab_glyph` and the Noto Sans font from
 //! the `ttf-noto-sans` crate): no fontconfig, freetype or other system library. Every image is
-//! written to a temporary sibling file and renamed into place, so a reader never sees half a PNG.
+//! written through [`atomic_file`], so a reader never sees half a PNG.
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
@@ -14,8 +14,11 @@
 //!
 //! ```no_run
 //! # fn main() -> tickprof::Result<()> {
-//! let written = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
-//! println!("{} graphs", written.len());
+//! let rendered = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
+//! println!("{} graphs", rendered.written.len());
+//! for problem in &rendered.failed {
+//!     eprintln!("{problem}"); // each names its file; the other graphs were drawn
+//! }
 //! # Ok(())
 //! # }
 //! ```
@@ -30,8 +33,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
+use crate::atomic_file;
 use crate::error::{Error, Result};
-use crate::report::Report;
+use crate::report::{Report, ResourceSample};
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -69,10 +73,15 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 /// the tick count on a log axis. Reports are sorted by tick count; their order does not matter.
 ///
 /// # Errors
-/// [`Error::Graph`] if `reports` is empty or the image cannot be drawn or written.
+/// [`Error::Graph`] if `reports` is empty, a report breaks what a loaded report promises (see
+/// [`Report::load`]: a non-finite or out-of-range number, a broken histogram), or the image
+/// cannot be drawn or written.
 pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
     if reports.is_empty() {
         return Err(graph_error(path, "no reports to draw"));
+    }
+    for report in reports {
+        drawable_report(report, path)?;
     }
     let mut runs: Vec<&Report> = reports.iter().collect();
     runs.sort_by_key(|r| r.ticks.count);
@@ -84,9 +93,10 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 /// the report's histograms.
 ///
 /// # Errors
-/// [`Error::Histogram`] if a histogram blob does not decode; [`Error::Graph`] if the image
-/// cannot be drawn or written.
+/// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
+/// or the image cannot be drawn or written.
 pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
+    drawable_report(report, path)?;
     let mut curves = vec![Curve::new(
         "tick",
         report.ticks.latency.decode_histogram("ticks.latency")?,
@@ -113,20 +123,37 @@ pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
 /// without samples gets a figure that says so (and why), rather than no file.
 ///
 /// # Errors
-/// [`Error::Graph`] if the image cannot be drawn or written.
+/// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
+/// or the image cannot be drawn or written.
 pub fn resources(report: &Report, path: &Path) -> Result<()> {
+    drawable_report(report, path)?;
     render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
+}
+
+/// What [`render_dir`] did: the images it wrote, and one error per report it could not load or
+/// image it could not draw (each naming its file).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct RenderedDir {
+    /// The images written, in the order they were drawn.
+    pub written: Vec<PathBuf>,
+    /// What could not be loaded or drawn; everything else was.
+    pub failed: Vec<Error>,
 }
 
 /// Loads every report JSON in `dir` (`scalability_<N>.json` and any other report; the summary
 /// and JSON that is not a report are skipped) and draws every graph next to them:
 /// `scalability_metrics.png`, and per report `latency_<N>.png` and `resources_<N>.png`, where
-/// `<N>` is the file name after `scalability_` (or the whole file stem). Returns the written paths.
+/// `<N>` is the file name after `scalability_` (or the whole file stem).
+///
+/// A file that is not JSON, or a report that does not load, does not stop the others: it is
+/// left out, and its error is in [`RenderedDir::failed`], as is any image that fails to draw.
+/// So one truncated file does not cost a directory its graphs, and is still reported.
 ///
 /// # Errors
-/// [`Error::Io`] if `dir` cannot be listed; [`Error::Graph`] if it holds no report or an image
-/// fails; [`Error::Histogram`] if a report's histogram does not decode.
-pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+/// [`Error::Io`] if `dir` cannot be listed; [`Error::Graph`] if it holds no report and no file
+/// that failed to load.
+pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -137,53 +164,74 @@ pub fn render_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         })
         .collect();
     files.sort();
+    let mut rendered = RenderedDir::default();
     let mut loaded = Vec::new();
     for file in files {
-        // Other JSON in the directory (summaries, anything without a `schema_version`) is not
-        // ours to draw: skip it. A file that is not JSON at all, or a report that does not
-        // load (newer schema, broken histogram), is an error naming the file, not a silent skip.
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            path: file.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        if value.get("schema_version").is_none() {
-            continue;
-        }
-        {
-            let report = Report::from_json_str(&text, &file)?;
-            let stem = file
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let label = stem
-                .strip_prefix("scalability_")
-                .map_or_else(|| stem.clone(), str::to_owned);
-            loaded.push((label, report));
+        match load_for_drawing(&file) {
+            Ok(Some(report)) => {
+                let stem = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let label = stem
+                    .strip_prefix("scalability_")
+                    .map_or_else(|| stem.clone(), str::to_owned);
+                loaded.push((label, report));
+            }
+            Ok(None) => {}
+            Err(e) => rendered.failed.push(e),
         }
     }
     if loaded.is_empty() {
-        return Err(graph_error(
-            dir,
-            "no tickprof report (*.json) in this directory",
-        ));
+        if rendered.failed.is_empty() {
+            return Err(graph_error(
+                dir,
+                "no tickprof report (*.json) in this directory",
+            ));
+        }
+        return Ok(rendered);
     }
-    let mut written = Vec::new();
+    let mut record = |path: PathBuf, result: Result<()>| match result {
+        Ok(()) => rendered.written.push(path),
+        Err(e) => rendered.failed.push(e),
+    };
     let reports: Vec<Report> = loaded.iter().map(|(_, r)| r.clone()).collect();
     let path = dir.join("scalability_metrics.png");
-    scalability_metrics(&reports, &path)?;
-    written.push(path);
+    record(path.clone(), scalability_metrics(&reports, &path));
     for (label, report) in &loaded {
         let path = dir.join(format!("latency_{label}.png"));
-        latency_distribution(report, &path)?;
-        written.push(path);
+        record(path.clone(), latency_distribution(report, &path));
         let path = dir.join(format!("resources_{label}.png"));
-        resources(report, &path)?;
-        written.push(path);
+        record(path.clone(), resources(report, &path));
     }
-    Ok(written)
+    Ok(rendered)
+}
+
+/// The report in `file`; `None` for JSON that is not ours to draw (no `schema_version`: a
+/// summary, another tool's file). A file that is not JSON at all, or a report that does not
+/// load (newer schema, broken histogram, absurd value), is an error naming the file.
+fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
+    let text = crate::report::read_text(file, crate::report::MAX_REPORT_BYTES)?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
+    if value.get("schema_version").is_none() {
+        return Ok(None);
+    }
+    Report::from_json_str(&text, file).map(Some)
+}
+
+/// Refuses a report that [`Report::load`] would refuse, naming the field: the figures are drawn
+/// from reports in memory too, and a value such as 1.7e308 s must not reach an axis.
+fn drawable_report(report: &Report, path: &Path) -> Result<()> {
+    report.check().map_err(|invalid| {
+        graph_error(
+            path,
+            format!(
+                "report `{}`: {}: {}",
+                report.name, invalid.field, invalid.message
+            ),
+        )
+    })
 }
 
 fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
@@ -193,36 +241,23 @@ fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Registers the font, draws into a temporary sibling PNG, then renames it over `path`.
+/// Registers the font and draws into a temporary PNG that replaces `path` atomically
+/// ([`atomic_file`]).
 fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
     // Fills a global table; repeating it is harmless. Must precede any text.
     register_font(FONT, FontStyle::Normal, ttf_noto_sans::REGULAR)
         .map_err(|_| graph_error(path, "the bundled Noto Sans font is invalid"))?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| graph_error(path, "not a file path"))?
-        .to_string_lossy();
-    // The backend picks the format from the extension: the temporary name ends in `.png` too.
-    let temp = dir.join(format!(".{name}.{}.tmp.png", std::process::id()));
-    let drawn = (|| -> DrawResult {
-        let root = BitMapBackend::new(&temp, size).into_drawing_area();
-        root.fill(&WHITE)?;
-        draw(&root)?;
-        root.present()?;
-        Ok(())
-    })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&temp);
-        return Err(graph_error(path, e));
-    }
-    std::fs::rename(&temp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        Error::io(path, e)
+    // The backend opens the temporary file by its path (which ends in `.png`, the format it
+    // picks from the extension).
+    atomic_file::write_with(path, |_, temp| {
+        let root = BitMapBackend::new(temp, size).into_drawing_area();
+        (|| -> DrawResult {
+            root.fill(&WHITE)?;
+            draw(&root)?;
+            root.present()?;
+            Ok(())
+        })()
+        .map_err(|e| graph_error(path, e))
     })
 }
 
@@ -276,23 +311,44 @@ fn seconds_label(s: f64) -> String {
     }
 }
 
-/// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened.
+/// The largest magnitude drawn: far above any value a valid report holds (a `u64` of
+/// nanoseconds is 1.8e19), far below `f64::MAX`, so the margins added to a range and plotters'
+/// tick-mark arithmetic stay finite. An infinite range (1.7e308 × 1.15) made plotters'
+/// key-point loop spin forever; a ratio of two valid throughputs (1e12 / 1e-300) overflows too.
+const AXIS_MAX: f64 = 1e30;
+/// The smallest positive value a log axis reaches (at most 60 decades with [`AXIS_MAX`]).
+const LOG_AXIS_MIN: f64 = 1e-30;
+
+/// `v` as it may be drawn: NaN as 0, magnitudes clamped to [`AXIS_MAX`]. Every plotted value
+/// and every range bound goes through this (directly or in [`log_span`] and [`zero_to`]).
+fn drawable(v: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-AXIS_MAX, AXIS_MAX)
+    }
+}
+
+/// A log-axis range around `[lo, hi]` with some margin; degenerate and empty ranges widened,
+/// always finite and at most ~60 decades wide.
 fn log_span(lo: f64, hi: f64) -> std::ops::Range<f64> {
-    let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
-    if !(hi.is_finite() && hi > lo) {
+    let lo = if lo.is_finite() && lo > 0.0 {
+        lo.clamp(LOG_AXIS_MIN, AXIS_MAX)
+    } else {
+        1.0
+    };
+    let hi = drawable(hi);
+    if hi <= lo {
         // One value: half a decade either side keeps it centred.
         return (lo / 10f64.sqrt())..(lo * 10f64.sqrt());
     }
     (lo / 1.5)..(hi * 1.5)
 }
 
-/// A linear range from 0 to a little above `hi`.
+/// A linear range from 0 to a little above `hi`, always finite.
 fn zero_to(hi: f64) -> std::ops::Range<f64> {
-    if hi.is_finite() && hi > 0.0 {
-        0.0..hi * 1.15
-    } else {
-        0.0..1.0
-    }
+    let hi = drawable(hi);
+    if hi > 0.0 { 0.0..hi * 1.15 } else { 0.0..1.0 }
 }
 
 /// Layout shared by the panels of one figure: caption size, margin and bottom label area (the
@@ -384,7 +440,10 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         (FONT, 28),
     )?;
     let panels = root.split_evenly((2, 2));
-    let xs: Vec<f64> = runs.iter().map(|r| r.ticks.count as f64).collect();
+    let xs: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.count as f64))
+        .collect();
     let x_range = log_span(
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0.0, f64::max),
@@ -392,20 +451,61 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let x_axis = || x_range.clone().log_scale();
     const X_DESC: &str = "ticks per run (log scale)";
 
-    // 1. Throughput.
-    let tps: Vec<f64> = runs.iter().map(|r| r.ticks.throughput_per_s).collect();
+    // 1. Throughput: the run's, and the loop's with and without profiling when the caller
+    // timed both (the bare loop is what the engine costs in production).
+    let tps: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.throughput_per_s))
+        .collect();
+    let compared = runs.iter().all(|r| r.loop_comparison.is_some());
+    let loop_series = |f: fn(&crate::report::LoopComparison) -> f64| -> Vec<f64> {
+        runs.iter()
+            .map(|r| drawable(r.loop_comparison.as_ref().map_or(0.0, f)))
+            .collect()
+    };
+    let (bare, profiled) = if compared {
+        (
+            loop_series(|l| l.bare_per_s),
+            loop_series(|l| l.profiled_per_s),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     {
+        let top = tps
+            .iter()
+            .chain(&bare)
+            .chain(&profiled)
+            .copied()
+            .fold(0.0, f64::max);
         let mut chart = panel_builder(&panels[0], "Throughput", SCALABILITY_PANEL)
-            .build_cartesian_2d(x_axis(), zero_to(tps.iter().copied().fold(0.0, f64::max)))?;
+            .build_cartesian_2d(x_axis(), zero_to(top * 1.15))?;
         styled_mesh(&mut chart, X_DESC, "ticks / s")
             .x_label_formatter(&fmt_count)
             .y_label_formatter(&fmt_count)
             .draw()?;
-        line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
+        if compared {
+            labelled_line(&mut chart, pairs(&xs, &bare), COLORS[2], "loop, bare")?;
+            labelled_line(
+                &mut chart,
+                pairs(&xs, &profiled),
+                COLORS[0],
+                "loop, profiled",
+            )?;
+            labelled_line(
+                &mut chart,
+                pairs(&xs, &tps),
+                COLORS[1],
+                "whole run, profiled",
+            )?;
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        } else {
+            line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
+        }
     }
 
     // 2. Total time, log-log: linear scaling is a straight line of slope 1.
-    let times: Vec<f64> = runs.iter().map(|r| r.total_time_s).collect();
+    let times: Vec<f64> = runs.iter().map(|r| drawable(r.total_time_s)).collect();
     {
         let y_range = log_span(
             times.iter().copied().fold(f64::INFINITY, f64::min),
@@ -422,10 +522,13 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     }
 
     // 3. Tick latency, mean and p99.
-    let means: Vec<f64> = runs.iter().map(|r| r.ticks.latency.mean_ns / 1e3).collect();
+    let means: Vec<f64> = runs
+        .iter()
+        .map(|r| drawable(r.ticks.latency.mean_ns / 1e3))
+        .collect();
     let p99s: Vec<f64> = runs
         .iter()
-        .map(|r| r.ticks.latency.p99_ns as f64 / 1e3)
+        .map(|r| drawable(r.ticks.latency.p99_ns as f64 / 1e3))
         .collect();
     {
         let top = means.iter().chain(&p99s).copied().fold(0.0, f64::max);
@@ -444,10 +547,16 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     let base = tps.first().copied().unwrap_or(0.0);
     let eff: Vec<f64> = tps
         .iter()
-        .map(|t| if base > 0.0 { 100.0 * t / base } else { 0.0 })
+        .map(|t| {
+            if base > 0.0 {
+                drawable(100.0 * t / base)
+            } else {
+                0.0
+            }
+        })
         .collect();
     {
-        let top = eff.iter().copied().fold(120.0, f64::max) * 1.1;
+        let top = drawable(eff.iter().copied().fold(120.0, f64::max) * 1.1);
         let mut chart = panel_builder(&panels[3], "Scaling efficiency", SCALABILITY_PANEL)
             .build_cartesian_2d(x_axis(), 0.0..top)?;
         styled_mesh(&mut chart, X_DESC, "throughput vs smallest run (%)")
@@ -668,16 +777,17 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         root.draw(&Text::new(why, (center.0, center.1 + 24), centered(20.0)))?;
         return Ok(());
     };
+    let seconds = |s: &ResourceSample| drawable(s.elapsed_ms / 1e3);
     let x_end = samples
         .iter()
-        .map(|s| s.elapsed_ms / 1e3)
-        .fold(report.total_time_s, f64::max);
+        .map(seconds)
+        .fold(drawable(report.total_time_s), f64::max);
     let x_range = 0.0..(x_end * 1.02).max(1e-3);
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
 
     let cpu: Vec<(f64, f64)> = samples
         .iter()
-        .map(|s| (s.elapsed_ms / 1e3, s.cpu_percent))
+        .map(|s| (seconds(s), drawable(s.cpu_percent)))
         .collect();
     let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
     let cpu_caption = format!(
@@ -689,7 +799,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         res.sample_interval_ms
     );
     let mut chart = panel_builder(&top, cpu_caption, RESOURCES_PANEL)
-        .build_cartesian_2d(x_range.clone(), 0.0..cpu_max * 1.15)?;
+        .build_cartesian_2d(x_range.clone(), zero_to(cpu_max))?;
     styled_mesh(&mut chart, "time since start (s)", "CPU (% of one core)")
         .x_label_formatter(&fmt_seconds)
         .y_label_formatter(&fmt_whole)
@@ -701,7 +811,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
     let mb = |b: u64| b as f64 / 1e6;
     let rss: Vec<(f64, f64)> = samples
         .iter()
-        .map(|s| (s.elapsed_ms / 1e3, mb(s.rss_bytes)))
+        .map(|s| (seconds(s), mb(s.rss_bytes)))
         .collect();
     let peak = mb(res.peak_rss_bytes);
     let rss_max = rss.iter().map(|p| p.1).fold(peak, f64::max);
@@ -748,5 +858,37 @@ mod tests {
         assert_eq!(nines_label(0.5), "68%");
         assert_eq!(nines_label(2.5), "99.7%");
         assert_eq!(nines_label(4.5), "99.997%");
+    }
+
+    /// Every range is finite, ordered, and a log range spans a bounded number of decades,
+    /// whatever goes in: plotters' tick-mark loops never end on an infinite or NaN range.
+    #[test]
+    fn ranges_are_always_finite() {
+        let odd = [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            1.7e308,
+            -1.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1e-300,
+            1.0,
+            1e12,
+        ];
+        for lo in odd {
+            for hi in odd {
+                let r = log_span(lo, hi);
+                assert!(r.start.is_finite() && r.end.is_finite(), "{lo} {hi}: {r:?}");
+                assert!(0.0 < r.start && r.start < r.end, "{lo} {hi}: {r:?}");
+                assert!(r.end / r.start < 1e61, "{lo} {hi}: {r:?}");
+            }
+            let r = zero_to(lo);
+            assert!(r.end.is_finite() && r.end > 0.0, "{lo}: {r:?}");
+            assert!(drawable(lo).is_finite(), "{lo}");
+        }
+        assert_eq!(zero_to(100.0), 0.0..100.0 * 1.15);
+        assert_eq!(log_span(10.0, 1_000.0), (10.0 / 1.5)..1_500.0);
     }
 }

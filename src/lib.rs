@@ -2,16 +2,22 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod atomic_file;
 pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
 mod merge;
+pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod sample_interval;
+mod sampling;
+#[cfg(test)]
+mod test_support;
 pub mod thresholds;
 mod tick_profiler;
 
@@ -19,9 +25,12 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    ResourceSample, Resources, SCHEMA_VERSION, TickStats, thousands,
+    ComponentStats, Dropped, Environment, LatencyStats, LoopComparison, MeanMax, MemoryStats,
+    Overhead, Report, ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, TickStats,
+    thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
-pub use tick_profiler::TickProfiler;
+pub use sample_interval::MAX_SAMPLE_INTERVAL;
+pub use sampling::Sampling;
+pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, TickStats,
+    Resources, SCHEMA_VERSION, SamplingStats, TickStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -42,16 +42,24 @@ impl Report {
 ///
 /// Counts and dropped records are summed; every histogram (ticks, unattributed, each
 /// component's busy and wall time) is the sum of the shards' histograms and its statistics are
-/// recomputed from it; components are the union. `total_time_s` is the sum for
+/// recomputed from it; components are the union. Reports that sampled at different rates
+/// (one timed 1 tick in 10, another 1 in 40) are weighted so that each stands for its ticks,
+/// not for its samples: every value of a report counts `ticks / samples` times (relative to
+/// the most densely sampled report, in thousandths); `samples` stays the number of values. `total_time_s` is the sum for
 /// [`Shards::Sequential`] and the maximum for [`Shards::Parallel`]; `started_at` is the earliest.
 /// The name is the shared name, or the distinct names joined with `+`. Environment fields that
 /// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
 /// shards (the conservative floor).
 ///
+/// The same run given twice (the same file, or a copy) is refused, since its ticks would count
+/// twice: two reports are one run when their name, `started_at` and `total_time_s` agree.
+/// `started_at` alone has millisecond resolution, and shards launched together under one name
+/// can start within the same millisecond; their wall times, in nanoseconds, still differ.
+///
 /// # Errors
-/// [`Error::Merge`] if there are no reports or two histograms of the same field were recorded
-/// with different bounds or precision (naming both reports and the field);
-/// [`Error::Histogram`] if a histogram blob cannot be decoded.
+/// [`Error::Merge`] if there are no reports, the same run is given twice (naming both), or two
+/// histograms of the same field were recorded with different bounds or precision (naming both
+/// reports and the field); [`Error::Histogram`] if a histogram blob cannot be decoded.
 pub fn merge_reports<'a>(
     reports: impl IntoIterator<Item = (&'a str, &'a Report)>,
     shards: Shards,
@@ -60,32 +68,75 @@ pub fn merge_reports<'a>(
     let Some(&(_, first)) = reports.first() else {
         return Err(Error::Merge("no reports to merge".to_owned()));
     };
+    refuse_duplicates(&reports)?;
+
+    // Each report's sampling (schema 1: every tick), and how much each of its values weighs.
+    let samplings: Vec<SamplingStats> = reports
+        .iter()
+        .map(|(_, r)| {
+            r.sampling
+                .clone()
+                .unwrap_or_else(|| SamplingStats::every_tick(r.ticks.count))
+        })
+        .collect();
+    let timed_weights = Weights::new(
+        reports
+            .iter()
+            .zip(&samplings)
+            .map(|((_, r), s)| ratio(r.ticks.count, s.ticks_timed)),
+    );
+    let recorded_weights = Weights::new(
+        reports
+            .iter()
+            .zip(&samplings)
+            .map(|((_, r), s)| ratio(r.ticks.count, s.ticks_recorded)),
+    );
 
     let mut ticks = Sum::new("ticks.latency");
+    let mut ticks_raw = Sum::new("ticks.latency_raw");
+    let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
     let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
-    for &(label, report) in &reports {
-        count += report.ticks.count;
-        ticks.add(label, &report.ticks.latency)?;
-        unattributed.add(label, &report.unattributed)?;
-        dropped.overflow += report.dropped.overflow;
-        dropped.missing_span_data += report.dropped.missing_span_data;
+    for (i, &(label, report)) in reports.iter().enumerate() {
+        let timed = timed_weights.get(i);
+        let recorded = recorded_weights.get(i);
+        count = count.saturating_add(report.ticks.count);
+        ticks.add(label, &report.ticks.latency, timed)?;
+        if let Some(raw) = &report.ticks.latency_raw {
+            ticks_raw.add(label, raw, timed)?;
+        }
+        if let Some(wall) = &report.ticks.wall {
+            ticks_wall.add(label, wall, timed)?;
+        }
+        unattributed.add(label, &report.unattributed, recorded)?;
+        let d = &report.dropped;
+        dropped.overflow = dropped.overflow.saturating_add(d.overflow);
+        dropped.missing_span_data = dropped
+            .missing_span_data
+            .saturating_add(d.missing_span_data);
+        dropped.straddled = dropped.straddled.saturating_add(d.straddled);
+        dropped.clamped = dropped.clamped.saturating_add(d.clamped);
+        dropped.uncredited_children = dropped
+            .uncredited_children
+            .saturating_add(d.uncredited_children);
         for (name, c) in &report.components {
             let entry = components
                 .entry(name.as_str())
                 .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
-            entry.0 += c.count;
-            entry.1.add(label, &c.latency)?;
+            entry.0 = entry.0.saturating_add(c.count);
+            entry.1.add(label, &c.latency, recorded)?;
             if let Some(wall) = &c.wall {
                 entry
                     .2
                     .get_or_insert_with(|| Sum::new(format!("components.{name}.wall")))
-                    .add(label, wall)?;
+                    .add(label, wall, recorded)?;
             }
         }
     }
+    let sampling = merge_sampling(&samplings, &reports);
+    let ticks_recorded = sampling.ticks_recorded;
 
     let times = reports.iter().map(|(_, r)| r.total_time_s);
     let total_time_s = match shards {
@@ -116,6 +167,8 @@ pub fn merge_reports<'a>(
             count,
             throughput_per_s,
             latency: ticks.finish()?,
+            latency_raw: ticks_raw.finish_if_any()?,
+            wall: ticks_wall.finish_if_any()?,
         },
         components: components
             .into_iter()
@@ -124,31 +177,144 @@ pub fn merge_reports<'a>(
                     count,
                     latency: latency.finish()?,
                     wall: wall.map(Sum::finish).transpose()?,
+                    per_tick: (ticks_recorded > 0).then(|| count as f64 / ticks_recorded as f64),
                 };
                 Ok((name.to_owned(), stats))
             })
             .collect::<Result<_>>()?,
         unattributed: unattributed.finish()?,
+        unattributed_mean_ns: weighted_mean(
+            reports
+                .iter()
+                .map(|(_, r)| (r.unattributed_mean_ns, r.ticks.count)),
+        ),
+        sampling: Some(sampling),
         overhead: Overhead {
             per_span_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.per_span_ns)),
+            nested_span_ns: max_option(reports.iter().map(|(_, r)| r.overhead.nested_span_ns)),
+            nested_span_in_run_ns: max_option(
+                reports
+                    .iter()
+                    .map(|(_, r)| r.overhead.nested_span_in_run_ns),
+            ),
+            layer_ns_per_span: max_option(
+                reports.iter().map(|(_, r)| r.overhead.layer_ns_per_span),
+            ),
             empty_span_busy_ns: max_f64(reports.iter().map(|(_, r)| r.overhead.empty_span_busy_ns)),
+            tick_check_ns: max_option(reports.iter().map(|(_, r)| r.overhead.tick_check_ns)),
             calibration_ticks: reports
                 .iter()
                 .map(|(_, r)| r.overhead.calibration_ticks)
                 .max()
                 .unwrap_or(0),
+            measured_on: Some(join_distinct(
+                reports
+                    .iter()
+                    .filter_map(|(_, r)| r.overhead.measured_on.as_deref()),
+            )),
         },
         dropped,
         environment: merge_environment(&reports),
         resources,
         resources_unavailable,
+        // A comparison belongs to one loop: merged runs have none.
+        loop_comparison: None,
     })
+}
+
+/// `ticks / samples` (1 when nothing was sampled).
+fn ratio(ticks: u64, samples: u64) -> f64 {
+    if samples == 0 {
+        1.0
+    } else {
+        (ticks as f64 / samples as f64).max(1.0)
+    }
+}
+
+/// How many times each report's values count in a merge: 1 for all when every report sampled
+/// at the same rate (the merge is then exact), else each report's `ticks / samples` relative to
+/// the smallest, in thousandths.
+struct Weights(Vec<u64>);
+
+impl Weights {
+    fn new(ratios: impl Iterator<Item = f64>) -> Self {
+        let ratios: Vec<f64> = ratios.collect();
+        let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let equal = ratios.iter().all(|r| (r / min - 1.0).abs() < 1e-9);
+        Weights(
+            ratios
+                .iter()
+                .map(|r| {
+                    if equal {
+                        1
+                    } else {
+                        (1_000.0 * r / min).round() as u64
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, i: usize) -> u64 {
+        self.0.get(i).copied().unwrap_or(1)
+    }
+}
+
+/// The merged sampling: sums, and the mode if every report shares it (else `mixed`).
+fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> SamplingStats {
+    let first = samplings.first();
+    let same = |f: fn(&SamplingStats) -> String| {
+        let values: Vec<String> = samplings.iter().map(f).collect();
+        values.windows(2).all(|w| w.first() == w.last())
+    };
+    let uniform = same(|s| format!("{}/{:?}/{:?}", s.mode, s.budget_fraction, s.one_in));
+    let saturating_sum =
+        |values: &mut dyn Iterator<Item = u64>| values.fold(0u64, u64::saturating_add);
+    let count = saturating_sum(&mut reports.iter().map(|(_, r)| r.ticks.count));
+    let cost: f64 = samplings
+        .iter()
+        .zip(reports)
+        .map(|(s, (_, r))| s.cost_ns_per_tick * r.ticks.count as f64)
+        .sum();
+    SamplingStats {
+        mode: match (uniform, first) {
+            (true, Some(s)) => s.mode.clone(),
+            _ => "mixed".to_owned(),
+        },
+        budget_fraction: first.filter(|_| uniform).and_then(|s| s.budget_fraction),
+        one_in: first.filter(|_| uniform).and_then(|s| s.one_in),
+        ticks_timed: saturating_sum(&mut samplings.iter().map(|s| s.ticks_timed)),
+        ticks_recorded: saturating_sum(&mut samplings.iter().map(|s| s.ticks_recorded)),
+        windows: saturating_sum(&mut samplings.iter().map(|s| s.windows)),
+        cost_ns_per_tick: if count > 0 { cost / count as f64 } else { 0.0 },
+    }
+}
+
+/// The first pair of reports that are one run (see [`merge_reports`]), as an error naming both.
+fn refuse_duplicates(reports: &[(&str, &Report)]) -> Result<()> {
+    for (i, &(label, a)) in reports.iter().enumerate() {
+        let twin = reports[i + 1..].iter().find(|(_, b)| {
+            a.name == b.name
+                && a.started_at == b.started_at
+                && a.total_time_s.to_bits() == b.total_time_s.to_bits()
+        });
+        if let Some((other, _)) = twin {
+            return Err(Error::Merge(format!(
+                "{label} and {other} are the same run (`{}`, started {}, {} s): merging it \
+                 twice would count its ticks twice",
+                a.name, a.started_at, a.total_time_s
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A running sum of one field's histograms, remembering which report set its settings.
 struct Sum {
     field: String,
     total: Option<(Histogram<u64>, String)>,
+    /// Values actually measured (the histogram's counts are weighted).
+    samples: u64,
 }
 
 impl Sum {
@@ -156,11 +322,14 @@ impl Sum {
         Sum {
             field: field.into(),
             total: None,
+            samples: 0,
         }
     }
 
-    fn add(&mut self, label: &str, stats: &LatencyStats) -> Result<()> {
+    fn add(&mut self, label: &str, stats: &LatencyStats, weight: u64) -> Result<()> {
         let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
+        self.samples = self.samples.saturating_add(h.len());
+        let h = if weight > 1 { scaled(&h, weight) } else { h };
         match &mut self.total {
             None => self.total = Some((h, label.to_owned())),
             Some((total, first)) => {
@@ -181,9 +350,20 @@ impl Sum {
         Ok(())
     }
 
+    fn finish_if_any(self) -> Result<Option<LatencyStats>> {
+        if self.total.is_none() {
+            return Ok(None);
+        }
+        self.finish().map(Some)
+    }
+
     fn finish(self) -> Result<LatencyStats> {
         match self.total {
-            Some((h, _)) => LatencyStats::from_histogram(&h, &self.field),
+            Some((h, _)) => {
+                let mut stats = LatencyStats::from_histogram(&h, &self.field)?;
+                stats.samples = self.samples;
+                Ok(stats)
+            }
             // Unreachable in practice (every report has these fields), but an empty histogram
             // is the honest answer rather than a panic.
             None => {
@@ -219,7 +399,7 @@ fn merge_resources(
                 .to_owned(),
         );
     }
-    let samples_taken: u64 = all.iter().map(|(_, r)| r.samples_taken).sum();
+    let samples_taken = saturating_sum(all.iter().map(|(_, r)| r.samples_taken));
     // The report's means are over every sample, so the merged mean weights each shard by its
     // sample count.
     let weighted = |f: fn(&Resources) -> f64| {
@@ -238,11 +418,11 @@ fn merge_resources(
         samples.extend(r.samples.iter().map(|s| {
             let mut s = *s;
             s.elapsed_ms += offset_ms;
-            s.ticks += offset_ticks;
+            s.ticks = s.ticks.saturating_add(offset_ticks);
             s
         }));
         offset_ms += report.total_time_s * 1_000.0;
-        offset_ticks += report.ticks.count;
+        offset_ticks = offset_ticks.saturating_add(report.ticks.count);
     }
     Ok(Resources {
         sample_interval_ms: all
@@ -251,7 +431,7 @@ fn merge_resources(
             .min()
             .unwrap_or(0),
         samples_taken,
-        samples_failed: all.iter().map(|(_, r)| r.samples_failed).sum(),
+        samples_failed: saturating_sum(all.iter().map(|(_, r)| r.samples_failed)),
         cpu_percent: MeanMax {
             mean: weighted(|r| r.cpu_percent.mean),
             max: max_f64(all.iter().map(|(_, r)| r.cpu_percent.max)),
@@ -297,8 +477,40 @@ fn join_distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
     seen.join("+")
 }
 
+/// Counts from reports are summed saturating: a corrupt count near `u64::MAX` must not panic
+/// (debug) or wrap (release).
+fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
+}
+
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, f64::max)
+}
+
+/// The mean of `(mean, weight)` pairs weighted by `weight`; `None` if any mean is missing.
+fn weighted_mean(parts: impl Iterator<Item = (Option<f64>, u64)>) -> Option<f64> {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (mean, w) in parts {
+        sum += mean? * w as f64;
+        weight += w as f64;
+    }
+    (weight > 0.0).then(|| sum / weight)
+}
+
+fn max_option(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    values.flatten().reduce(f64::max)
+}
+
+/// `h` with every count multiplied by `weight`.
+fn scaled(h: &Histogram<u64>, weight: u64) -> Histogram<u64> {
+    let mut out = Histogram::new_from(h);
+    for v in h.iter_recorded() {
+        let _ = out.record_n(
+            v.value_iterated_to(),
+            v.count_at_value().saturating_mul(weight),
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -306,7 +518,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::thresholds::fixtures::{report, resources};
+    use crate::test_support::{report, resources};
 
     proptest! {
         // Each case serializes and decodes a dozen histograms; 64 cases keep this under a second.
@@ -352,6 +564,7 @@ mod tests {
     fn sequential_resources_are_weighted_and_concatenated() {
         let mut a = report("r", &[1_000_000], &[]);
         let mut b = report("r", &[1_000_000], &[]);
+        b.started_at = "2026-01-01T00:00:01Z".to_owned(); // the next part, not the same run
         a.resources = Some(resources(100.0, 90.0, 2.0));
         let mut rb = resources(300.0, 60.0, 2.0);
         rb.samples_taken = 20;
@@ -398,6 +611,56 @@ mod tests {
             err.contains("ticks.latency") && err.contains("sigfig 2"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_same_run_twice_is_an_error_naming_both() {
+        let a = report("run", &[1_000, 2_000], &[]);
+        let b = report("run", &[4_000], &[]);
+        let err = merge_reports(
+            [("a.json", &a), ("b.json", &b), ("again.json", &a)],
+            Shards::Parallel,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "cannot merge reports: a.json and again.json are the same run (`run`, started \
+             2026-01-01T00:00:00Z, 0.000003 s): merging it twice would count its ticks twice"
+        );
+        // Same name and start (shards launched together), different runs: merged.
+        assert!(merge_reports([("a.json", &a), ("b.json", &b)], Shards::Parallel).is_ok());
+    }
+
+    /// Counts at the edge of `u64` (a hostile or corrupt report that still loads) saturate
+    /// instead of overflowing: a debug build used to panic here, a release build to wrap.
+    #[test]
+    fn counts_saturate() {
+        let mut a = report("a", &[1_000], &[("c", &[500])]);
+        a.ticks.count = u64::MAX;
+        a.dropped.overflow = u64::MAX;
+        a.dropped.missing_span_data = u64::MAX;
+        a.components.get_mut("c").unwrap().count = u64::MAX;
+        let mut ra = resources(1.0, 1.0, 1.0);
+        ra.samples_taken = u64::MAX;
+        ra.samples_failed = u64::MAX;
+        ra.samples = vec![crate::report::ResourceSample {
+            elapsed_ms: 1.0,
+            cpu_percent: 1.0,
+            rss_bytes: 1,
+            ticks: u64::MAX,
+        }];
+        a.resources = Some(ra.clone());
+        let mut b = a.clone();
+        b.name = "b".to_owned();
+        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        assert_eq!(m.ticks.count, u64::MAX);
+        assert_eq!(m.dropped.overflow, u64::MAX);
+        assert_eq!(m.dropped.missing_span_data, u64::MAX);
+        assert_eq!(m.components["c"].count, u64::MAX);
+        let r = m.resources.unwrap();
+        assert_eq!((r.samples_taken, r.samples_failed), (u64::MAX, u64::MAX));
+        assert_eq!(r.samples[1].ticks, u64::MAX);
     }
 
     #[test]

@@ -7,14 +7,17 @@ use std::time::{Duration, Instant, SystemTime};
 use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
-use crate::overhead_calibration;
+use crate::overhead_calibration::{self, Calibration};
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION, TickStats,
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION,
+    SamplingStats, TickStats,
 };
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;
-use crate::tick_profiler::TickProfiler;
+use crate::sampling::{Sampling, SamplingMode};
+use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Shared, lock};
+use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -41,8 +44,8 @@ const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 ///         let _parse = tracing::info_span!("parse").entered();
 ///     }
 ///     let report = collector.stop_profiling()?;
-///     assert_eq!(report.ticks.count, 100);
-///     assert_eq!(report.components["parse"].count, 100);
+///     assert_eq!(report.ticks.count, 100); // every tick is counted
+///     assert!(report.components["parse"].count > 0); // components of the recorded ticks
 ///     Ok(())
 /// })?;
 /// # Ok::<(), tickprof::Error>(())
@@ -56,6 +59,9 @@ pub struct MetricsCollector {
 struct Inner {
     shared: Arc<Shared>,
     measure_overhead: bool,
+    /// The resource sampler's period (`None`: switched off). Without the `sampler` feature it
+    /// is validated but nothing samples.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
     active: Mutex<Option<ActiveRun>>,
 }
@@ -70,6 +76,22 @@ struct ActiveRun {
     #[cfg(feature = "sampler")]
     sampler: Option<ResourceProfiler>,
     resources_unavailable: Option<String>,
+    /// Kept alive for the run, see [`honest_rebuilds`].
+    _second_dispatcher: tracing_core::Dispatch,
+}
+
+/// A no-op dispatcher registered for the length of a run (and its calibration).
+///
+/// While only one dispatcher is registered, tracing-core rebuilds callsite interest against
+/// the *calling thread's* default dispatcher ("just one" mode). tickprof rebuilds interest when
+/// a run starts or stops and when a recording window opens or closes, on whatever thread that
+/// happens; a thread whose default is another (scoped) dispatcher, or none, would compute every
+/// callsite's interest against it — `never` for the ticks of the run being profiled, or for the
+/// spans another layer wants. With a second dispatcher registered, rebuilds ask every registered
+/// dispatcher. Its cost: callsites that every layer always wants become `sometimes` (one
+/// `enabled` walk per evaluation) while a run is active.
+fn honest_rebuilds() -> tracing_core::Dispatch {
+    tracing_core::Dispatch::new(tracing_core::subscriber::NoSubscriber::default())
 }
 
 /// Configures a [`MetricsCollector`]; [`build`](Self::build) validates everything at once.
@@ -82,6 +104,7 @@ pub struct MetricsCollectorBuilder {
     highest: Duration,
     measure_overhead: bool,
     sample_interval: Option<Duration>,
+    sampling: Sampling,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -93,6 +116,7 @@ impl Default for MetricsCollectorBuilder {
             highest: DEFAULT_HIGHEST,
             measure_overhead: true,
             sample_interval: Some(default_sample_interval()),
+            sampling: Sampling::default(),
         }
     }
 }
@@ -128,8 +152,17 @@ impl MetricsCollectorBuilder {
         self
     }
 
-    /// Whether `start_profiling` measures the layer's own cost per span (default on; about
-    /// 30 ms at each start). Off: the report's `overhead` figures are 0.
+    /// Which ticks are timed and which are recorded with their components (default:
+    /// [`Sampling::budget`] of 3 % of the loop's time). [`Sampling::full`] records every span
+    /// of every tick.
+    pub fn sampling(mut self, sampling: Sampling) -> Self {
+        self.sampling = sampling;
+        self
+    }
+
+    /// Whether `start_profiling` measures what profiling costs the loop (default on; about
+    /// 20 ms at each start). Off: nothing is subtracted from busy times, the report's
+    /// `overhead` figures are 0, and the sampling budget assumes 150 ns per recorded span.
     pub fn measure_overhead(mut self, enabled: bool) -> Self {
         self.measure_overhead = enabled;
         self
@@ -151,7 +184,9 @@ impl MetricsCollectorBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
-    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), or a zero sample interval.
+    /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), or sampling
+    /// parameters out of range.
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -177,10 +212,16 @@ impl MetricsCollectorBuilder {
                     self.lowest, self.highest, self.significant_figures
                 ))
             })?;
-        if self.sample_interval == Some(Duration::ZERO) {
-            return Err(Error::Config("sample interval must be above 0".into()));
+        if let Some(interval) = self.sample_interval {
+            crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
-        let shared = Shared::new(self.tick_span, template, quanta::Clock::new());
+        self.sampling.validate().map_err(Error::Config)?;
+        let shared = Shared::new(
+            self.tick_span,
+            self.sampling,
+            template,
+            quanta::Clock::new(),
+        );
         Ok(MetricsCollector {
             inner: Arc::new(Inner {
                 shared: Arc::new(shared),
@@ -201,10 +242,14 @@ impl MetricsCollector {
     /// A layer to add to your subscriber. Every layer of one collector feeds the same runs.
     ///
     /// Use a collector's layers in one subscriber at a time: span ids of two `Registry`s can
-    /// collide, and the layer keys its per-thread state by span id. Two subscribers that are
-    /// profiled at once want two collectors.
-    pub fn layer(&self) -> TickProfiler {
-        TickProfiler::new(Arc::clone(&self.inner.shared))
+    /// collide, and the layer keys its per-thread state by span id; the layer also asks the
+    /// subscriber it was installed in last which spans other layers want. Two subscribers that
+    /// are profiled at once want two collectors.
+    pub fn layer<S>(&self) -> TickProfiler<S>
+    where
+        S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        crate::tick_profiler::layer(&self.inner.shared)
     }
 
     /// Whether a run is active.
@@ -212,8 +257,19 @@ impl MetricsCollector {
         lock(&self.inner.active).is_some()
     }
 
-    /// Starts a run named `name` from empty histograms: measures the layer's own cost (unless
-    /// switched off), starts the resource sampler, then starts recording.
+    /// Ticks counted so far in the active run, over all threads (0 when no run is active): a
+    /// progress hook for long runs. Reads per-thread counters with relaxed loads; it never
+    /// blocks the threads that tick.
+    pub fn ticks_so_far(&self) -> u64 {
+        let run = lock(&self.inner.active).as_ref().map_or(0, |r| r.run);
+        if run == 0 {
+            return 0;
+        }
+        self.inner.shared.ticks_so_far(run)
+    }
+
+    /// Starts a run named `name` from empty histograms: measures what profiling costs (unless
+    /// switched off), starts the resource sampler, then starts counting and sampling ticks.
     ///
     /// # Errors
     /// [`Error::AlreadyProfiling`] if a run is active.
@@ -223,16 +279,21 @@ impl MetricsCollector {
             return Err(Error::AlreadyProfiling(run.name.clone()));
         }
         let shared = &self.inner.shared;
-        let overhead = if self.inner.measure_overhead {
-            overhead_calibration::measure(&shared.template, &shared.clock)
+        let second_dispatcher = honest_rebuilds();
+        let calibration = if self.inner.measure_overhead {
+            overhead_calibration::calibrate(shared)
         } else {
-            Overhead {
-                per_span_ns: 0.0,
-                empty_span_busy_ns: 0.0,
-                calibration_ticks: 0,
-            }
+            Calibration::off()
         };
+        shared.set_compensation(calibration.compensation);
+        let span_ns = match calibration.compensation.span_ns {
+            0 => 150,
+            measured => measured,
+        };
+        shared.budget.begin_run(span_ns);
         let run = shared.begin_run();
+        // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
+        window::rebuild_interest();
         #[cfg(feature = "sampler")]
         let (sampler, resources_unavailable) = match self.inner.sample_interval {
             Some(interval) => {
@@ -253,51 +314,97 @@ impl MetricsCollector {
             run,
             started_at: SystemTime::now(),
             started: Instant::now(),
-            overhead,
+            overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
             resources_unavailable,
+            _second_dispatcher: second_dispatcher,
         });
         Ok(())
     }
 
     /// Stops the run, stops and joins the resource sampler, and returns the report.
     ///
+    /// The run is drained before anything else can start one (another handle's
+    /// `start_profiling` waits), so every tick that closed before the stop is in the report.
+    ///
     /// # Errors
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn stop_profiling(&self) -> Result<Report> {
-        let run = lock(&self.inner.active).take().ok_or(Error::NotProfiling)?;
+        let mut active = lock(&self.inner.active);
+        let run = active.take().ok_or(Error::NotProfiling)?;
         let shared = &self.inner.shared;
+        let windows = shared.window.opened();
+        let window_spent_ns = shared.budget.window_spent_ns();
         shared.end_run();
+        window::rebuild_interest();
         let total_time_s = run.started.elapsed().as_secs_f64();
         #[cfg(feature = "sampler")]
         let resources = run.sampler.map(ResourceProfiler::stop);
         #[cfg(not(feature = "sampler"))]
         let resources = None;
-        let records = shared.drain(run.run);
-        let count = records.ticks.len();
+        let mut records = shared.drain(run.run);
+        drop(active);
+        let mut overhead = run.overhead;
+        if let (Some(calibrated), Some(in_run)) = (
+            overhead.nested_span_ns,
+            in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
+        ) {
+            in_run_compensation::apply(&mut records, calibrated, in_run);
+            overhead.nested_span_in_run_ns = Some(in_run);
+        }
+        let count = records.ticks_counted;
         if count == 0 {
             // Not an error (a run may legitimately see no ticks), but almost always a setup
             // mistake that would otherwise show as a report full of zeros.
-            eprintln!(
-                "[tickprof] run `{}` recorded no `{}` spans: is the span named differently, or \
-                 disabled by a filter on the whole subscriber (put EnvFilter on your fmt layer)?",
-                run.name, shared.tick_name
-            );
+            if shared.installed() {
+                eprintln!(
+                    "[tickprof] run `{}` counted no `{}` spans: is the span named differently, \
+                     or disabled by a filter on the whole subscriber (put EnvFilter on your fmt \
+                     layer)?",
+                    run.name,
+                    shared.tick_name()
+                );
+            } else {
+                eprintln!(
+                    "[tickprof] run `{}` counted no ticks: the collector's layer is not installed \
+                     in any subscriber (add `collector.layer()` to it)",
+                    run.name
+                );
+            }
         }
+        let sampling = sampling_stats(
+            shared.sampling,
+            &records,
+            &overhead,
+            windows,
+            window_spent_ns,
+        );
+        let recorded = records.counters.ticks_recorded;
         let mut components = std::collections::BTreeMap::new();
-        for (name, (busy, wall)) in &records.components {
+        for (name, c) in &records.components {
+            let (net, wall) = (&c.net, &c.wall);
             let stats = ComponentStats {
-                count: busy.len(),
-                latency: LatencyStats::from_histogram(busy, &format!("components.{name}.latency"))?,
+                count: net.len(),
+                latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
                 wall: wall
                     .as_ref()
                     .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
                     .transpose()?,
+                per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
             };
             components.insert(name.clone(), stats);
         }
+        let counters = &records.counters;
+        let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
+            let children: f64 = records
+                .components
+                .values()
+                .map(|c| c.direct_net_ns as f64)
+                .sum();
+            (records.ticks_net.mean() - children / recorded as f64).max(0.0)
+        });
         Ok(Report {
             schema_version: SCHEMA_VERSION,
             name: run.name,
@@ -310,14 +417,26 @@ impl MetricsCollector {
                 } else {
                     0.0
                 },
-                latency: LatencyStats::from_histogram(&records.ticks, "ticks.latency")?,
+                latency: LatencyStats::from_histogram(&records.ticks_net, "ticks.latency")?,
+                latency_raw: Some(LatencyStats::from_histogram(
+                    &records.ticks_raw,
+                    "ticks.latency_raw",
+                )?),
+                wall: (!records.ticks_wall.is_empty())
+                    .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
+                    .transpose()?,
             },
             components,
             unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
-            overhead: run.overhead,
+            unattributed_mean_ns,
+            sampling: Some(sampling),
+            overhead,
             dropped: Dropped {
-                overflow: records.overflow,
-                missing_span_data: records.missing_span_data,
+                overflow: counters.overflow,
+                missing_span_data: counters.missing_span_data,
+                straddled: counters.straddled,
+                clamped: counters.clamped,
+                uncredited_children: counters.uncredited_children,
             },
             environment: Environment::current(),
             resources_unavailable: if resources.is_some() {
@@ -326,6 +445,47 @@ impl MetricsCollector {
                 run.resources_unavailable
             },
             resources,
+            loop_comparison: None,
         })
+    }
+}
+
+/// What the run sampled, and what that cost per tick.
+fn sampling_stats(
+    sampling: Sampling,
+    records: &RunRecords,
+    overhead: &Overhead,
+    windows: u64,
+    window_spent_ns: u64,
+) -> SamplingStats {
+    let counters = &records.counters;
+    let count = records.ticks_counted;
+    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
+    // recorded (its cost is in the windows' spending).
+    let timed_only = if sampling.is_full() {
+        0
+    } else {
+        counters.ticks_timed
+    };
+    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
+        + overhead.per_span_ns * timed_only as f64
+        + window_spent_ns as f64;
+    let (budget_fraction, one_in) = match sampling.mode {
+        SamplingMode::Budget(fraction) => (Some(fraction), None),
+        SamplingMode::OneIn(n) => (None, Some(n)),
+        SamplingMode::Full => (None, None),
+    };
+    SamplingStats {
+        mode: sampling.name().to_owned(),
+        budget_fraction,
+        one_in,
+        ticks_timed: counters.ticks_timed,
+        ticks_recorded: counters.ticks_recorded,
+        windows,
+        cost_ns_per_tick: if count > 0 {
+            cost_ns / count as f64
+        } else {
+            0.0
+        },
     }
 }

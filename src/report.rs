@@ -7,19 +7,25 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file;
 use crate::error::{Error, Result};
 
-/// The report format version this build writes and the newest it reads.
-pub const SCHEMA_VERSION: u32 = 1;
+mod histogram_blob;
+mod validation;
+
+/// The report format version this build writes and the newest it reads (it reads 1 too).
+///
+/// Version 2 added what sampling and compensation mean for the figures: `sampling`,
+/// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
+/// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
+/// timed and nothing was compensated.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,8 +42,19 @@ pub struct Report {
     pub ticks: TickStats,
     /// One entry per component span name (any span with a tick among its ancestors).
     pub components: BTreeMap<String, ComponentStats>,
-    /// Per tick: the tick's busy time minus the busy time of its direct child spans.
+    /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
+    /// (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
+    /// Mean unattributed time per tick, estimated from means: the timed ticks' mean latency
+    /// less the mean net busy time of the tick's direct children per recorded tick. Unlike
+    /// `unattributed`, which subtracts every child's calibrated cost tick by tick (noisy when a
+    /// tick holds many spans), it rests only on each span's floor; the summary's shares use
+    /// it. `null` in schema 1 or without recorded ticks.
+    #[serde(default)]
+    pub unattributed_mean_ns: Option<f64>,
+    /// Which ticks were timed and recorded; `null` in schema 1 reports (every tick was).
+    #[serde(default)]
+    pub sampling: Option<SamplingStats>,
     /// What the profiler itself costs, measured at `start_profiling`.
     pub overhead: Overhead,
     /// Records that could not be taken exactly; each is counted, never silently lost.
@@ -50,42 +67,167 @@ pub struct Report {
     /// Why `resources` is `null`, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources_unavailable: Option<String>,
+    /// The same loop measured without profiling, when the caller measured it (the scalability
+    /// driver does): how much profiling slowed the loop. `null` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loop_comparison: Option<LoopComparison>,
+}
+
+/// A tick loop timed twice by the caller: with no profiling run active, and while profiling.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoopComparison {
+    /// Ticks per second of the loop with no run active.
+    pub bare_per_s: f64,
+    /// Ticks per second of the same loop while profiling.
+    pub profiled_per_s: f64,
+}
+
+impl LoopComparison {
+    /// How many times longer the profiled loop took: `bare_per_s / profiled_per_s`.
+    pub fn slowdown(&self) -> f64 {
+        if self.profiled_per_s > 0.0 {
+            self.bare_per_s / self.profiled_per_s
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// The loop's time per tick without profiling, ns.
+    pub fn bare_tick_ns(&self) -> f64 {
+        if self.bare_per_s > 0.0 {
+            1e9 / self.bare_per_s
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The tick spans of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TickStats {
-    /// Tick spans closed during the run.
+    /// Ticks the run saw: every tick, counted at its callsite's filter decision whether or not
+    /// it was timed (schema 1: tick spans closed during the run).
     pub count: u64,
     /// `count / total_time_s`.
     pub throughput_per_s: f64,
-    /// Busy time per tick.
+    /// Busy time per timed tick, net of the instrumentation inside it (see `overhead`).
     pub latency: LatencyStats,
+    /// Busy time per timed tick as measured, instrumentation included; `null` in schema 1.
+    #[serde(default)]
+    pub latency_raw: Option<LatencyStats>,
+    /// First enter to last exit, for timed ticks entered more than once (a tick that is a
+    /// future, polled across `.await`s); `null` if none was (and in schema 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<LatencyStats>,
 }
 
 /// One component (span name) of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentStats {
-    /// Spans of this name closed during the run.
+    /// Spans of this name recorded (closed inside recorded ticks). With sampling this is a
+    /// sample: `per_tick × ticks.count` estimates how many ran.
     pub count: u64,
-    /// Busy time: the sum of each span's entered intervals.
+    /// Busy time (the sum of each span's entered intervals), net of the instrumentation inside.
     pub latency: LatencyStats,
     /// First enter to last exit, for spans entered more than once (async code); `null` if none was.
     pub wall: Option<LatencyStats>,
+    /// Spans of this name per recorded tick, on average; `null` in schema 1.
+    #[serde(default)]
+    pub per_tick: Option<f64>,
 }
 
-/// The profiler's own cost, measured on a private dispatcher at `start_profiling`.
+/// Which ticks a run timed and recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplingStats {
+    /// `full` (every tick recorded), `budget` or `one_in`.
+    pub mode: String,
+    /// The budget: the fraction of the loop's time profiling may cost (mode `budget`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_fraction: Option<f64>,
+    /// `n` of mode `one_in`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_in: Option<u64>,
+    /// Ticks whose latency is in `ticks.latency` (chosen at random, so its percentiles
+    /// estimate all ticks'; its min, max and p99.9 are the sample's when fewer than
+    /// `ticks.count`).
+    pub ticks_timed: u64,
+    /// Ticks recorded with every span inside them (the components and `unattributed`).
+    pub ticks_recorded: u64,
+    /// Recording windows (bursts of consecutive recorded ticks) opened.
+    pub windows: u64,
+    /// What profiling cost the loop, estimated from the calibrated costs, in ns per tick
+    /// (the tick check of every tick included).
+    pub cost_ns_per_tick: f64,
+}
+
+impl SamplingStats {
+    /// What a schema 1 report did: every tick timed and recorded.
+    pub fn every_tick(ticks: u64) -> Self {
+        SamplingStats {
+            mode: "full".to_owned(),
+            budget_fraction: None,
+            one_in: None,
+            ticks_timed: ticks,
+            ticks_recorded: ticks,
+            windows: 0,
+            cost_ns_per_tick: 0.0,
+        }
+    }
+
+    /// Whether `ticks.latency` covers every tick (its min, max and p99.9 are exact).
+    pub fn timed_every_tick(&self, ticks: u64) -> bool {
+        self.ticks_timed >= ticks
+    }
+}
+
+/// The profiler's own cost, measured at `start_profiling` (see `overhead_calibration`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overhead {
-    /// What TickProfiler adds per span (create, enter, exit, close) over `registry()` with an
-    /// empty layer, median of the calibration rounds; `0` when calibration is switched off.
+    /// What one recorded span adds to the user's loop, `Registry` and every layer included,
+    /// against the same loop without the span (what the sampling budget counts). `0` when
+    /// calibration is switched off. (Schema 1: what tickprof added over `registry()` with an
+    /// empty layer.)
     pub per_span_ns: f64,
-    /// Busy time the profiler reports for an empty span: the floor under every component figure.
+    /// The part of `per_span_ns` inside the busy time of the span a recorded span is created
+    /// in: subtracted from a span's busy time once for each span recorded inside it; `null` in
+    /// schema 1 or when calibration is off.
+    #[serde(default)]
+    pub nested_span_ns: Option<f64>,
+    /// The same cost measured in the run itself (recorded ticks against timed ticks, see
+    /// `in_run_compensation`), which replaced the calibrated one for the unattributed times
+    /// and the components with spans inside; `null` when the run had too few of either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nested_span_in_run_ns: Option<f64>,
+    /// tickprof's own share per span over `registry()` with an empty layer; `null` in schema 1
+    /// or when calibration is off.
+    #[serde(default)]
+    pub layer_ns_per_span: Option<f64>,
+    /// Busy time an empty recorded span reads (clock reads and the work between them):
+    /// subtracted once per entered interval.
     #[serde(default)]
     pub empty_span_busy_ns: f64,
-    /// Ticks (of 1 tick span + 3 component spans) timed per calibration configuration and round.
+    /// What every tick pays to be counted and sampled (its callsite's filter decision when
+    /// the span is not created); `null` in schema 1 or when calibration is off.
+    #[serde(default)]
+    pub tick_check_ns: Option<f64>,
+    /// Loop iterations timed per calibration measurement.
     #[serde(default)]
     pub calibration_ticks: u64,
+    /// Where the calibration ran.
+    #[serde(default)]
+    pub measured_on: Option<String>,
+}
+
+impl Overhead {
+    /// Calibration switched off: nothing is measured or subtracted.
+    pub fn not_measured() -> Self {
+        Overhead {
+            measured_on: Some(
+                "not measured (measure_overhead(false)): nothing subtracted".to_owned(),
+            ),
+            ..Overhead::default()
+        }
+    }
 }
 
 /// Records that could not be taken exactly.
@@ -93,9 +235,20 @@ pub struct Overhead {
 pub struct Dropped {
     /// Values above the histogram bound: clamped to it and counted here.
     pub overflow: u64,
-    /// Spans whose data the layer could not see (layer attached late, per-layer filters), and
-    /// odd span sequences (exit of a span never entered); skipped and counted here.
+    /// Callbacks for spans the recorder had no state for, and odd span sequences (exit of a
+    /// span never entered); skipped and counted here.
     pub missing_span_data: u64,
+    /// Timed ticks left out because another thread opened or closed a recording window while
+    /// they ran.
+    #[serde(default)]
+    pub straddled: u64,
+    /// Compensations larger than the measured time (the net value is clamped to 0).
+    #[serde(default)]
+    pub clamped: u64,
+    /// Children that exited while their parent was not entered on their thread (a worker span
+    /// with an explicit parent): their time stays in the parent's unattributed time.
+    #[serde(default)]
+    pub uncredited_children: u64,
 }
 
 /// The machine and build a report came from.
@@ -210,6 +363,9 @@ pub struct LatencyStats {
     pub p999_ns: u64,
     /// Largest value.
     pub max_ns: u64,
+    /// Values in the histogram; `0` in schema 1 reports (read the histogram).
+    #[serde(default)]
+    pub samples: u64,
     /// The HdrHistogram, V2 + Deflate serialization, base64 (standard alphabet, padded).
     pub histogram: String,
 }
@@ -220,10 +376,7 @@ impl LatencyStats {
     /// # Errors
     /// [`Error::Histogram`] if the histogram cannot be serialized.
     pub fn from_histogram(histogram: &Histogram<u64>, field: &str) -> Result<Self> {
-        let mut blob = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(histogram, &mut blob)
-            .map_err(|e| Error::histogram(field, format!("cannot serialize: {e:?}")))?;
+        let blob = histogram_blob::encode(histogram).map_err(|e| Error::histogram(field, e))?;
         let empty = histogram.is_empty();
         let q = |quantile: f64| {
             if empty {
@@ -242,21 +395,19 @@ impl LatencyStats {
             p99_ns: q(0.99),
             p999_ns: q(0.999),
             max_ns: if empty { 0 } else { histogram.max() },
-            histogram: BASE64.encode(blob),
+            samples: histogram.len(),
+            histogram: blob,
         })
     }
 
-    /// Decodes the stored histogram; `field` names it in errors.
+    /// Decodes the stored histogram; `field` names it in errors. Time and memory are bounded by
+    /// the blob's size: a header that claims more than the blob holds, or more than the
+    /// histogram's bounds can need, is an error before anything of that size is allocated.
     ///
     /// # Errors
-    /// [`Error::Histogram`] if the blob is not base64 or not a V2 histogram.
+    /// [`Error::Histogram`] if the blob is not base64 or not a V2 (or V2 + Deflate) histogram.
     pub fn decode_histogram(&self, field: &str) -> Result<Histogram<u64>> {
-        let blob = BASE64
-            .decode(self.histogram.as_bytes())
-            .map_err(|e| Error::histogram(field, format!("not base64: {e}")))?;
-        Deserializer::new()
-            .deserialize(&mut blob.as_slice())
-            .map_err(|e| Error::histogram(field, format!("not an HdrHistogram V2 blob: {e:?}")))
+        histogram_blob::decode(&self.histogram).map_err(|e| Error::histogram(field, e))
     }
 }
 
@@ -267,15 +418,19 @@ struct VersionProbe {
 
 impl Report {
     /// Reads a report written by `save_json`. Unknown fields are ignored (reports from newer
-    /// builds with the same schema stay readable); a newer `schema_version` is an error.
+    /// builds with the same schema stay readable); a newer `schema_version` is an error. What
+    /// the report promises is checked here, once, so every later use can rely on it: each
+    /// histogram blob decodes (in time and memory bounded by its size) and each number is
+    /// finite and within its unit's range (no negative times, no 1e308 seconds).
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read (or is empty or a directory),
-    /// [`Error::Parse`] with line and column if it is not a report,
-    /// [`Error::UnsupportedSchema`] if it was written by a newer schema.
+    /// [`Error::Io`] if the file cannot be read (or is empty, a directory, or larger than any
+    /// report: 1 GiB), [`Error::Parse`] with line and column if it is not a report,
+    /// [`Error::UnsupportedSchema`] if it was written by a newer schema,
+    /// [`Error::InvalidReport`] naming the field and the value that break the format.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = read_text(path, MAX_REPORT_BYTES)?;
         if text.trim().is_empty() {
             return Err(Error::io(
                 path,
@@ -290,19 +445,7 @@ impl Report {
     /// # Errors
     /// As [`Report::load`], minus I/O.
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
-        let parse_error = |e: serde_json::Error| Error::Parse {
-            path: origin.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: {
-                // serde_json appends " at line L column C"; the error shows them already.
-                let message = e.to_string();
-                match message.rfind(" at line ") {
-                    Some(cut) => message[..cut].to_owned(),
-                    None => message,
-                }
-            },
-        };
+        let parse_error = |e: serde_json::Error| Error::parse(origin, &e);
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
         if probe.schema_version > SCHEMA_VERSION {
             return Err(Error::UnsupportedSchema {
@@ -311,7 +454,13 @@ impl Report {
                 supported: SCHEMA_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(parse_error)
+        let report: Report = serde_json::from_str(text).map_err(parse_error)?;
+        report.check().map_err(|invalid| Error::InvalidReport {
+            path: origin.to_path_buf(),
+            field: invalid.field,
+            message: invalid.message,
+        })?;
+        Ok(report)
     }
 
     /// The smallest latency difference this report can resolve, in ns: twice the busy time an
@@ -328,14 +477,15 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Writes the report as JSON, atomically: a temporary file in the same directory, then a
-    /// rename, so a reader never sees half a report and a failed write leaves the old file.
-    /// Missing directories are created.
+    /// Writes the report as JSON, atomically ([`atomic_file::write`]): a unique temporary
+    /// file in the same directory, flushed to the disk, then a rename, so a reader never sees
+    /// half a report (even with several threads saving to one path) and a failed write leaves
+    /// the old file. Missing directories are created.
     ///
     /// # Errors
     /// [`Error::Io`] naming the path that could not be created or written.
     pub fn save_json(&self, path: impl AsRef<Path>) -> Result<()> {
-        write_atomically(path.as_ref(), self.to_json_string().as_bytes())
+        atomic_file::write(path, self.to_json_string().as_bytes())
     }
 
     /// The seed's summary block plus a component table, as printed by [`Report::print_summary`].
@@ -349,34 +499,28 @@ impl Report {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary sibling file and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| {
-            Error::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-            )
-        })?
-        .to_string_lossy();
-    let temp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(source) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io(path, source));
+/// The largest report file read: far above any real report (a merge of a thousand shards with
+/// all their samples is ~200 MB), and a bound on what a path such as `/dev/zero`, which never
+/// ends, can cost before it is an error. Pipes (`tickprof summary <(ssh host cat run.json)`)
+/// still work: the bound is on bytes read, not on the kind of file.
+pub(crate) const MAX_REPORT_BYTES: u64 = 1 << 30;
+
+/// The UTF-8 text of `path`, at most `max` bytes; more is an error naming the file.
+pub(crate) fn read_text(path: &Path, max: u64) -> Result<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(max.saturating_add(1)).read_to_string(&mut text))
+        .map_err(|e| Error::io(path, e))?;
+    if text.len() as u64 > max {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("larger than {max} bytes, more than any report"),
+            ),
+        ));
     }
-    Ok(())
+    Ok(text)
 }
 
 fn micros(ns: f64) -> f64 {
@@ -398,6 +542,218 @@ pub fn thousands(value: u64) -> String {
         out.push(c);
     }
     out
+}
+
+impl Report {
+    /// What the latency figures are of: every tick, or a random sample of them.
+    fn fmt_sampling(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.ticks.count;
+        let Some(s) = &self.sampling else {
+            return writeln!(
+                f,
+                "Sampling: every tick timed and recorded (schema 1 report)"
+            );
+        };
+        let mode = match (s.mode.as_str(), s.budget_fraction, s.one_in) {
+            ("budget", Some(fraction), _) => format!("budget {:.1}% of the loop", 100.0 * fraction),
+            ("one_in", _, Some(n)) => format!("1 tick in {}", thousands(n)),
+            (mode, _, _) => mode.to_owned(),
+        };
+        writeln!(f, "Sampling: {mode}")?;
+        if s.timed_every_tick(count) {
+            writeln!(f, "  every tick timed: min, max and percentiles are exact")?;
+        } else if s.ticks_timed > 0 {
+            writeln!(
+                f,
+                "  {} of {} ticks timed, at random (1 in {:.0}): percentiles estimate all ticks'; \
+                 min, max and p99.9 are the sample's",
+                thousands(s.ticks_timed),
+                thousands(count),
+                count as f64 / s.ticks_timed as f64
+            )?;
+        } else {
+            writeln!(
+                f,
+                "  no tick timed (a run this short fits no sample: use Sampling::full())"
+            )?;
+        }
+        if s.ticks_recorded > 0 && s.mode != "full" {
+            writeln!(
+                f,
+                "  {} ticks recorded with their components, in {} window(s) of consecutive ticks",
+                thousands(s.ticks_recorded),
+                thousands(s.windows)
+            )?;
+        }
+        if let Some(raw) = &self.ticks.latency_raw {
+            writeln!(
+                f,
+                "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
+                micros(raw.mean_ns)
+            )?;
+            if s.mode == "full" && s.ticks_recorded > 0 {
+                writeln!(
+                    f,
+                    "  every tick recorded: its time less the calibrated cost of each span in it, \
+                     which small ticks cannot resolve (sample for tick latency)"
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// How much profiling changed the loop, when the caller timed it both ways.
+    fn fmt_distortion(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(l) = &self.loop_comparison else {
+            return Ok(());
+        };
+        let bare_tick = l.bare_tick_ns();
+        let tick_ratio = if bare_tick > 0.0 {
+            self.ticks.latency.mean_ns / bare_tick
+        } else {
+            0.0
+        };
+        writeln!(
+            f,
+            "Profiler distortion: profiled loop {:.2}× bare ({} vs {} ticks/s); reported tick \
+             mean {tick_ratio:.2}× the bare loop's time per tick ({:.3} µs)",
+            l.slowdown(),
+            thousands(l.profiled_per_s.round() as u64),
+            thousands(l.bare_per_s.round() as u64),
+            micros(bare_tick)
+        )
+    }
+
+    /// The component table: net busy time per span, and each name's share of the tick.
+    fn fmt_components(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Components (net busy time per span):")?;
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
+            "name", "count", "per tick", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
+        )?;
+        let tick_mean = self.ticks.latency.mean_ns;
+        let share = |mean_ns: f64, per_tick: f64| {
+            if tick_mean > 0.0 {
+                100.0 * mean_ns * per_tick / tick_mean
+            } else {
+                0.0
+            }
+        };
+        // Schema 1: every tick recorded, so a name's spans per tick is count / ticks.
+        let ticks = self.ticks.count.max(1) as f64;
+        for (name, c) in &self.components {
+            let per_tick = c.per_tick.unwrap_or(c.count as f64 / ticks);
+            let l = &c.latency;
+            writeln!(
+                f,
+                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+                name,
+                thousands(c.count),
+                per_tick,
+                micros(l.mean_ns),
+                micros(l.p50_ns as f64),
+                micros(l.p99_ns as f64),
+                micros(l.max_ns as f64),
+                share(l.mean_ns, per_tick)
+            )?;
+        }
+        let u = &self.unattributed;
+        let unattributed_mean = self.unattributed_mean_ns.unwrap_or(u.mean_ns);
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+            "(unattributed)",
+            thousands(u.samples.max(if self.sampling.is_none() {
+                self.ticks.count
+            } else {
+                0
+            })),
+            "",
+            micros(unattributed_mean),
+            micros(u.p50_ns as f64),
+            micros(u.p99_ns as f64),
+            micros(u.max_ns as f64),
+            share(unattributed_mean, 1.0)
+        )?;
+        if self.unattributed_mean_ns.is_some() {
+            writeln!(
+                f,
+                "  (unattributed mean: the tick's mean less its direct children's; its percentiles \
+                 are per recorded tick)"
+            )?;
+        }
+        Ok(())
+    }
+
+    /// What the profiler cost, as calibrated at the start of the run.
+    fn fmt_overhead(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.overhead;
+        if o.per_span_ns == 0.0 && o.empty_span_busy_ns == 0.0 {
+            return writeln!(f, "  profiler cost: not measured (nothing subtracted)");
+        }
+        let Some(check) = o.tick_check_ns else {
+            return writeln!(
+                f,
+                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
+                o.per_span_ns, o.empty_span_busy_ns
+            );
+        };
+        let nested = match (o.nested_span_ns, o.nested_span_in_run_ns) {
+            (Some(calibrated), Some(run)) => {
+                format!(", {calibrated:.0} of it inside its parent ({run:.0} measured in this run)")
+            }
+            (Some(calibrated), None) => format!(", {calibrated:.0} of it inside its parent"),
+            _ => String::new(),
+        };
+        writeln!(
+            f,
+            "  profiler cost: a recorded span adds {:.0} ns to the loop{nested}; an empty span \
+             reads {:.0} ns; counting a tick costs {check:.0} ns",
+            o.per_span_ns, o.empty_span_busy_ns
+        )?;
+        if let Some(s) = &self.sampling {
+            writeln!(
+                f,
+                "  profiling cost this run: {:.1} ns per tick ({:.1}% of the mean tick)",
+                s.cost_ns_per_tick,
+                if self.ticks.latency.mean_ns > 0.0 {
+                    100.0 * s.cost_ns_per_tick / self.ticks.latency.mean_ns
+                } else {
+                    0.0
+                }
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records that could not be taken exactly, when there are any.
+    fn fmt_dropped(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.dropped;
+        if d.overflow > 0 || d.missing_span_data > 0 {
+            writeln!(
+                f,
+                "  dropped: {} clamped above the histogram bound, {} spans without data",
+                d.overflow, d.missing_span_data
+            )?;
+        }
+        if d.straddled > 0 {
+            writeln!(
+                f,
+                "  {} timed ticks left out: a recording window opened or closed during them",
+                d.straddled
+            )?;
+        }
+        if d.uncredited_children > 0 {
+            writeln!(
+                f,
+                "  {} child spans ran on other threads than their parent: their time stays in \
+                 the parent's",
+                d.uncredited_children
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Report {
@@ -441,52 +797,15 @@ impl fmt::Display for Report {
         ] {
             writeln!(f, "  {label}: {:.2} µs", micros(value as f64))?;
         }
+        writeln!(f)?;
+        self.fmt_sampling(f)?;
+        self.fmt_distortion(f)?;
         if !self.components.is_empty() {
             writeln!(f)?;
-            writeln!(f, "Components (busy time per span):")?;
-            writeln!(
-                f,
-                "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
-                "name", "count", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
-            )?;
-            let tick_total = t.mean_ns * self.ticks.count as f64;
-            let mut rows: Vec<(&str, &LatencyStats, u64)> = self
-                .components
-                .iter()
-                .map(|(name, c)| (name.as_str(), &c.latency, c.count))
-                .collect();
-            rows.push(("(unattributed)", &self.unattributed, self.ticks.count));
-            for (name, l, count) in rows {
-                let share = if tick_total > 0.0 {
-                    100.0 * l.mean_ns * count as f64 / tick_total
-                } else {
-                    0.0
-                };
-                writeln!(
-                    f,
-                    "  {:<20} {:>10} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
-                    name,
-                    thousands(count),
-                    micros(l.mean_ns),
-                    micros(l.p50_ns as f64),
-                    micros(l.p99_ns as f64),
-                    micros(l.max_ns as f64),
-                    share
-                )?;
-            }
-            writeln!(
-                f,
-                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
-                self.overhead.per_span_ns, self.overhead.empty_span_busy_ns
-            )?;
+            self.fmt_components(f)?;
         }
-        if self.dropped.overflow > 0 || self.dropped.missing_span_data > 0 {
-            writeln!(
-                f,
-                "  dropped: {} clamped above the histogram bound, {} spans without data",
-                self.dropped.overflow, self.dropped.missing_span_data
-            )?;
-        }
+        self.fmt_overhead(f)?;
+        self.fmt_dropped(f)?;
         writeln!(f)?;
         writeln!(f, "Resource Usage:")?;
         match (&self.resources, &self.resources_unavailable) {
@@ -507,5 +826,26 @@ impl fmt::Display for Report {
             (None, None) => writeln!(f, "  not sampled")?,
         }
         write!(f, "{rule}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path that never ends is an error after `max` bytes, not a read that fills memory.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_is_bounded() {
+        let err = read_text(Path::new("/dev/zero"), 1 << 16).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero: larger than 65536 bytes, more than any report"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        std::fs::write(&path, "{}").unwrap();
+        assert_eq!(read_text(&path, 2).unwrap(), "{}");
+        assert!(read_text(&path, 1).is_err());
     }
 }

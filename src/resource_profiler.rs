@@ -164,8 +164,15 @@ async fn sample_loop(
     interval: Duration,
     mut stop: oneshot::Receiver<()>,
 ) -> Series {
-    // The baseline was read in `start`; the first sample is due one period later.
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    // The baseline was read in `start`; the first sample is due one period later. `start`
+    // bounds the period, so the addition cannot overflow; if it somehow did, a panic here would
+    // lose the run's samples, so the closing reading alone is taken instead.
+    let Some(first) = tokio::time::Instant::now().checked_add(interval) else {
+        let _ = stop.await;
+        sampler.sample(true);
+        return sampler.series;
+    };
+    let mut ticker = tokio::time::interval_at(first, interval);
     // After a stall (suspended VM, starved thread) resume one period later: no burst of
     // back-to-back samples with meaningless CPU %.
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -220,12 +227,11 @@ impl ResourceProfiler {
     /// (synchronously, well under a millisecond) for the sampler thread to start.
     ///
     /// # Errors
-    /// A lowercase reason: zero `interval`, sysinfo cannot read this process, or the sampler
-    /// thread or its runtime could not be created.
+    /// A lowercase reason: `interval` zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL)
+    /// (naming it), sysinfo cannot read this process, or the sampler thread or its runtime could
+    /// not be created.
     pub fn start(interval: Duration, ticks: TickCounter) -> Result<ResourceProfiler, String> {
-        if interval.is_zero() {
-            return Err("sample interval must be greater than zero".to_owned());
-        }
+        crate::sample_interval::check(interval)?;
         let mut probe = Probe::new()?;
         let peak = PeakSource::at_start();
         let start = Instant::now();

@@ -6,27 +6,24 @@
 //! but the report lacks (a component that never ran, `resources: null`, a run without ticks) is
 //! a failed check too: a gate that passes because it measured nothing is not a gate.
 //!
-//! Metric names, as printed and as used in `[baseline.metrics]`:
-//!
-//! | metric | unit | better |
-//! |---|---|---|
-//! | `ticks.count` | ticks | higher |
-//! | `ticks.throughput_per_s` | ticks/s | higher |
-//! | `ticks.{mean,p50,p90,p95,p99,p999}_us` | µs | lower |
-//! | `unattributed.{mean,p50,…,p999}_us` | µs | lower |
-//! | `components.<name>.count` | spans | higher |
-//! | `components.<name>.{mean,p50,…,p999}_us` | µs | lower |
-//! | `memory.peak_rss_mb` | 10⁶ bytes | lower |
-//! | `cpu.percent_of_one_core` | % (mean) | lower |
-//! | `cpu.percent_of_machine` | % (mean) | lower |
-//! | `cpu.time_per_tick_us` | µs of CPU | lower |
+//! Metric names, as printed and as used in `[baseline.metrics]`, are listed in
+//! [`metric`](crate::metric).
+
+mod limits;
+mod verdict;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use crate::report::{LatencyStats, Report};
+use crate::metric::{Metric, Stat, Unit};
+use crate::report::Report;
+
+pub use crate::metric::Bound;
+pub use limits::{
+    BaselineLimits, ComponentLimits, CpuLimits, LatencyLimits, MemoryLimits, TickLimits,
+};
+pub use verdict::{Check, CheckKind, Verdict};
 
 /// Every limit of a gate, as written in a thresholds TOML file.
 ///
@@ -69,225 +66,6 @@ pub struct Thresholds {
     /// `[baseline]`: limits relative to a baseline report.
     #[serde(default)]
     pub baseline: Option<BaselineLimits>,
-}
-
-/// `[ticks]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct TickLimits {
-    /// Fewest tick spans the run must have closed.
-    #[serde(default)]
-    pub min_count: Option<u64>,
-    /// Lowest acceptable `ticks.throughput_per_s`.
-    #[serde(default, deserialize_with = "limit")]
-    pub min_throughput_per_s: Option<f64>,
-    /// Highest acceptable mean tick latency, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median tick latency, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// Latency limits (`[unattributed]`), µs.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct LatencyLimits {
-    /// Highest acceptable mean, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// `[components.<name>]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct ComponentLimits {
-    /// Fewest spans of this name the run must have closed.
-    #[serde(default)]
-    pub min_count: Option<u64>,
-    /// Highest acceptable mean busy time, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_mean_us: Option<f64>,
-    /// Highest acceptable median, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p50_us: Option<f64>,
-    /// Highest acceptable 90th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p90_us: Option<f64>,
-    /// Highest acceptable 95th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p95_us: Option<f64>,
-    /// Highest acceptable 99th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p99_us: Option<f64>,
-    /// Highest acceptable 99.9th percentile, µs.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_p999_us: Option<f64>,
-}
-
-/// `[memory]` limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct MemoryLimits {
-    /// Highest acceptable `resources.peak_rss_bytes`, in MB of 10⁶ bytes (as the summary prints).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_peak_rss_mb: Option<f64>,
-}
-
-/// `[cpu]` limits, on the mean over the run's samples.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct CpuLimits {
-    /// Highest acceptable `resources.cpu_percent.mean` (100 = one core busy).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_percent_of_one_core: Option<f64>,
-    /// Highest acceptable `resources.cpu_percent_of_machine.mean` (100 = every core busy).
-    #[serde(default, deserialize_with = "limit")]
-    pub max_percent_of_machine: Option<f64>,
-    /// Highest acceptable CPU time (user + system) per tick, µs: efficiency that does not
-    /// depend on how many cores the machine has.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_cpu_time_per_tick_us: Option<f64>,
-}
-
-/// `[baseline]`: how much worse than a baseline report a run may be.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct BaselineLimits {
-    /// Largest acceptable regression in %, for the default metric set: `ticks.throughput_per_s`,
-    /// `ticks.mean_us`, `ticks.p50_us`, `ticks.p99_us`, `memory.peak_rss_mb` (when the baseline
-    /// has resources) and `mean_us`/`p99_us` of every component in the baseline.
-    #[serde(default, deserialize_with = "limit")]
-    pub max_regression_pct: Option<f64>,
-    /// `[baseline.metrics]`: per-metric overrides and additions, metric name → largest
-    /// acceptable regression in %.
-    #[serde(default, deserialize_with = "metric_pcts")]
-    pub metrics: BTreeMap<String, f64>,
-}
-
-/// Which side of its limit a value must stay on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bound {
-    /// `value <= limit` (latencies, memory, CPU).
-    AtMost,
-    /// `value >= limit` (throughput, counts).
-    AtLeast,
-}
-
-impl Bound {
-    fn holds(self, value: f64, limit: f64) -> bool {
-        match self {
-            Bound::AtMost => value <= limit,
-            Bound::AtLeast => value >= limit,
-        }
-    }
-
-    /// `≤` or `≥`.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Bound::AtMost => "≤",
-            Bound::AtLeast => "≥",
-        }
-    }
-}
-
-/// Where a check's limit comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum CheckKind {
-    /// A fixed limit from the thresholds.
-    Absolute,
-    /// A limit derived from a baseline report's value of the same metric.
-    Baseline {
-        /// The baseline's value.
-        baseline: f64,
-        /// The regression allowed, in %.
-        max_regression_pct: f64,
-    },
-}
-
-/// One limit applied to one metric of one report.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Check {
-    /// The metric's name (`ticks.p99_us`, `components.strategy.mean_us`, …).
-    pub metric: String,
-    /// Its value in the report, in `unit`; `None` when the report lacks it (see `note`).
-    pub value: Option<f64>,
-    /// The limit, in `unit`.
-    pub limit: f64,
-    /// Which side of the limit passes.
-    pub bound: Bound,
-    /// The unit of `value` and `limit`: `µs`, `ticks/s`, `MB`, `%` or empty for counts.
-    pub unit: &'static str,
-    /// Absolute or relative to a baseline.
-    pub kind: CheckKind,
-    /// Whether the value is present and on the right side of the limit.
-    pub passed: bool,
-    /// Why the value is missing, when it is.
-    pub note: Option<String>,
-}
-
-impl Check {
-    /// A name unique within a verdict: the metric, with ` vs baseline` for relative checks.
-    pub fn name(&self) -> String {
-        match self.kind {
-            CheckKind::Absolute => self.metric.clone(),
-            CheckKind::Baseline { .. } => format!("{} vs baseline", self.metric),
-        }
-    }
-}
-
-/// The outcome of every check of a [`Thresholds`] against one report.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub struct Verdict {
-    /// Every check, in the order of the thresholds file's sections.
-    pub checks: Vec<Check>,
-}
-
-impl Verdict {
-    /// Whether every check passed.
-    pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.passed)
-    }
-
-    /// The checks that failed.
-    pub fn violations(&self) -> impl Iterator<Item = &Check> {
-        self.checks.iter().filter(|c| !c.passed)
-    }
 }
 
 impl Thresholds {
@@ -350,25 +128,12 @@ impl Thresholds {
         if let Some(v) = t.min_throughput_per_s {
             out.push((Metric::Throughput, v));
         }
-        let tick_latency = [
-            t.max_mean_us,
-            t.max_p50_us,
-            t.max_p90_us,
-            t.max_p95_us,
-            t.max_p99_us,
-            t.max_p999_us,
-        ];
-        push_latency(&mut out, tick_latency, Metric::Tick);
-        let u = &self.unattributed;
-        let unattributed = [
-            u.max_mean_us,
-            u.max_p50_us,
-            u.max_p90_us,
-            u.max_p95_us,
-            u.max_p99_us,
-            u.max_p999_us,
-        ];
-        push_latency(&mut out, unattributed, Metric::Unattributed);
+        push_latency(&mut out, t.latency_limits(), Metric::Tick);
+        push_latency(
+            &mut out,
+            self.unattributed.latency_limits(),
+            Metric::Unattributed,
+        );
         if let Some(v) = self.memory.max_peak_rss_mb {
             out.push((Metric::PeakRssMb, v));
         }
@@ -385,15 +150,7 @@ impl Thresholds {
             if let Some(n) = c.min_count {
                 out.push((Metric::ComponentCount(name.clone()), n as f64));
             }
-            let latency = [
-                c.max_mean_us,
-                c.max_p50_us,
-                c.max_p90_us,
-                c.max_p95_us,
-                c.max_p99_us,
-                c.max_p999_us,
-            ];
-            push_latency(&mut out, latency, |stat| {
+            push_latency(&mut out, c.latency_limits(), |stat| {
                 Metric::Component(name.clone(), stat)
             });
         }
@@ -403,10 +160,10 @@ impl Thresholds {
 
 fn push_latency(
     out: &mut Vec<(Metric, f64)>,
-    limits: [Option<f64>; 6],
+    limits: [(Stat, Option<f64>); 6],
     metric: impl Fn(Stat) -> Metric,
 ) {
-    for (stat, limit) in Stat::ALL.into_iter().zip(limits) {
+    for (stat, limit) in limits {
         if let Some(limit) = limit {
             out.push((metric(stat), limit));
         }
@@ -475,233 +232,36 @@ fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> V
     wanted
         .into_iter()
         .map(|(metric, pct)| {
-            let kind = |baseline| CheckKind::Baseline {
+            let kind = |baseline, resolution_floor| CheckKind::Baseline {
                 baseline,
                 max_regression_pct: pct,
+                resolution_floor,
             };
             match metric.value(base) {
                 Ok(b) => {
-                    let mut limit = match metric.bound() {
+                    let relative = match metric.bound() {
                         Bound::AtMost => b * (1.0 + pct / 100.0),
                         Bound::AtLeast => b * (1.0 - pct / 100.0),
                     };
                     // A latency cannot regress by less than the reports can resolve: one
-                    // 10 ns clock step on a 30 ns component is not a 33 % regression.
-                    if metric.unit() == "µs" && metric.bound() == Bound::AtMost {
-                        limit = limit.max(b + resolution_us);
-                    }
-                    make_check(&metric, metric.value(report), limit, kind(b))
+                    // 10 ns clock step on a 30 ns component is not a 33 % regression. CPU time
+                    // per tick (µs too) gets the same floor, as it did when units were strings,
+                    // although it is read from the process CPU clock, not from spans.
+                    let floored = matches!(metric.unit(), Unit::Micros | Unit::CpuMicros)
+                        && metric.bound() == Bound::AtMost;
+                    let floor = Some(resolution_us).filter(|r| floored && b + r > relative);
+                    let limit = floor.map_or(relative, |r| b + r);
+                    make_check(&metric, metric.value(report), limit, kind(b, floor))
                 }
                 Err(why) => make_check(
                     &metric,
                     Err(format!("not in the baseline: {why}")),
                     f64::NAN,
-                    kind(f64::NAN),
+                    kind(f64::NAN, None),
                 ),
             }
         })
         .collect()
-}
-
-/// A latency statistic of a histogram.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Stat {
-    Mean,
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-}
-
-impl Stat {
-    pub(crate) const ALL: [Stat; 6] = [
-        Stat::Mean,
-        Stat::P50,
-        Stat::P90,
-        Stat::P95,
-        Stat::P99,
-        Stat::P999,
-    ];
-
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            Stat::Mean => "mean_us",
-            Stat::P50 => "p50_us",
-            Stat::P90 => "p90_us",
-            Stat::P95 => "p95_us",
-            Stat::P99 => "p99_us",
-            Stat::P999 => "p999_us",
-        }
-    }
-
-    /// The quantile, `None` for the mean.
-    pub(crate) fn quantile(self) -> Option<f64> {
-        match self {
-            Stat::Mean => None,
-            Stat::P50 => Some(0.50),
-            Stat::P90 => Some(0.90),
-            Stat::P95 => Some(0.95),
-            Stat::P99 => Some(0.99),
-            Stat::P999 => Some(0.999),
-        }
-    }
-
-    /// The statistic in µs.
-    pub(crate) fn of(self, l: &LatencyStats) -> f64 {
-        let ns = match self {
-            Stat::Mean => l.mean_ns,
-            Stat::P50 => l.p50_ns as f64,
-            Stat::P90 => l.p90_ns as f64,
-            Stat::P95 => l.p95_ns as f64,
-            Stat::P99 => l.p99_ns as f64,
-            Stat::P999 => l.p999_ns as f64,
-        };
-        ns / 1_000.0
-    }
-
-    fn parse(key: &str) -> Option<Stat> {
-        Stat::ALL.into_iter().find(|s| s.key() == key)
-    }
-}
-
-/// One quantity of a report; see the module docs for the names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Metric {
-    TickCount,
-    Throughput,
-    Tick(Stat),
-    Unattributed(Stat),
-    PeakRssMb,
-    CpuOfOneCore,
-    CpuOfMachine,
-    CpuTimePerTick,
-    ComponentCount(String),
-    Component(String, Stat),
-    /// A name that does not parse (only from hand-built thresholds); always missing.
-    Unknown(String),
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Metric::TickCount => f.write_str("ticks.count"),
-            Metric::Throughput => f.write_str("ticks.throughput_per_s"),
-            Metric::Tick(s) => write!(f, "ticks.{}", s.key()),
-            Metric::Unattributed(s) => write!(f, "unattributed.{}", s.key()),
-            Metric::PeakRssMb => f.write_str("memory.peak_rss_mb"),
-            Metric::CpuOfOneCore => f.write_str("cpu.percent_of_one_core"),
-            Metric::CpuOfMachine => f.write_str("cpu.percent_of_machine"),
-            Metric::CpuTimePerTick => f.write_str("cpu.time_per_tick_us"),
-            Metric::ComponentCount(name) => write!(f, "components.{name}.count"),
-            Metric::Component(name, s) => write!(f, "components.{name}.{}", s.key()),
-            Metric::Unknown(name) => f.write_str(name),
-        }
-    }
-}
-
-const METRIC_NAMES: &str = "ticks.count, ticks.throughput_per_s, ticks.<stat>, \
-     unattributed.<stat>, components.<name>.count, components.<name>.<stat>, \
-     memory.peak_rss_mb, cpu.percent_of_one_core, cpu.percent_of_machine, \
-     cpu.time_per_tick_us (<stat>: mean_us, p50_us, p90_us, p95_us, p99_us, p999_us)";
-
-impl Metric {
-    /// Parses a metric name; component names may contain dots (the statistic is the last part).
-    pub(crate) fn parse(name: &str) -> Option<Metric> {
-        let fixed = match name {
-            "ticks.count" => Some(Metric::TickCount),
-            "ticks.throughput_per_s" => Some(Metric::Throughput),
-            "memory.peak_rss_mb" => Some(Metric::PeakRssMb),
-            "cpu.percent_of_one_core" => Some(Metric::CpuOfOneCore),
-            "cpu.percent_of_machine" => Some(Metric::CpuOfMachine),
-            "cpu.time_per_tick_us" => Some(Metric::CpuTimePerTick),
-            _ => None,
-        };
-        if fixed.is_some() {
-            return fixed;
-        }
-        if let Some(stat) = name.strip_prefix("ticks.") {
-            return Stat::parse(stat).map(Metric::Tick);
-        }
-        if let Some(stat) = name.strip_prefix("unattributed.") {
-            return Stat::parse(stat).map(Metric::Unattributed);
-        }
-        let rest = name.strip_prefix("components.")?;
-        let (component, stat) = rest.rsplit_once('.')?;
-        if component.is_empty() {
-            return None;
-        }
-        if stat == "count" {
-            return Some(Metric::ComponentCount(component.to_owned()));
-        }
-        Stat::parse(stat).map(|s| Metric::Component(component.to_owned(), s))
-    }
-
-    pub(crate) fn bound(&self) -> Bound {
-        match self {
-            Metric::TickCount | Metric::Throughput | Metric::ComponentCount(_) => Bound::AtLeast,
-            _ => Bound::AtMost,
-        }
-    }
-
-    pub(crate) fn unit(&self) -> &'static str {
-        match self {
-            Metric::TickCount | Metric::ComponentCount(_) | Metric::Unknown(_) => "",
-            Metric::Throughput => "ticks/s",
-            Metric::Tick(_)
-            | Metric::Unattributed(_)
-            | Metric::Component(..)
-            | Metric::CpuTimePerTick => "µs",
-            Metric::PeakRssMb => "MB",
-            Metric::CpuOfOneCore | Metric::CpuOfMachine => "%",
-        }
-    }
-
-    /// The metric's value in `report`, or why it has none. Latencies of spans that never closed
-    /// and CPU figures without samples are missing, not zero: zero would pass every limit.
-    pub(crate) fn value(&self, report: &Report) -> std::result::Result<f64, String> {
-        let ticks = report.ticks.count;
-        let no_ticks = || "no tick spans were recorded".to_owned();
-        match self {
-            Metric::TickCount => Ok(ticks as f64),
-            Metric::Throughput => Ok(report.ticks.throughput_per_s),
-            Metric::Tick(stat) if ticks > 0 => Ok(stat.of(&report.ticks.latency)),
-            Metric::Unattributed(stat) if ticks > 0 => Ok(stat.of(&report.unattributed)),
-            Metric::Tick(_) | Metric::Unattributed(_) => Err(no_ticks()),
-            Metric::ComponentCount(name) => {
-                Ok(report.components.get(name).map_or(0, |c| c.count) as f64)
-            }
-            Metric::Component(name, stat) => match report.components.get(name) {
-                Some(c) if c.count > 0 => Ok(stat.of(&c.latency)),
-                Some(_) => Err(format!("component `{name}` has no closed spans")),
-                None => Err(format!("component `{name}` is not in the report")),
-            },
-            Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
-            Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
-                let r = resources(report)?;
-                if r.samples_taken == 0 {
-                    return Err("no CPU samples were taken".to_owned());
-                }
-                match self {
-                    Metric::CpuOfOneCore => Ok(r.cpu_percent.mean),
-                    Metric::CpuOfMachine => Ok(r.cpu_percent_of_machine.mean),
-                    _ if ticks > 0 => Ok(r.cpu_time_s * 1e6 / ticks as f64),
-                    _ => Err(no_ticks()),
-                }
-            }
-            Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
-        }
-    }
-}
-
-fn resources(report: &Report) -> std::result::Result<&crate::report::Resources, String> {
-    report
-        .resources
-        .as_ref()
-        .ok_or_else(|| match &report.resources_unavailable {
-            Some(reason) => format!("resources are null: {reason}"),
-            None => "resources are null".to_owned(),
-        })
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -718,160 +278,12 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Reads an optional limit, rejecting what no limit can be (negative, NaN, infinite), so the
-/// TOML parser can point at the offending value.
-fn limit<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
-    let value = f64::deserialize(d)?;
-    check_limit(value)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
-fn check_limit(value: f64) -> std::result::Result<f64, String> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(format!("a limit must be a finite number >= 0, got {value}"))
-    }
-}
-
-/// A validated metric name, so an unknown one is reported at its key's position.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct MetricKey(String);
-
-impl<'de> Deserialize<'de> for MetricKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
-        match Metric::parse(&name) {
-            Some(_) => Ok(MetricKey(name)),
-            None => Err(serde::de::Error::custom(format!(
-                "unknown metric `{name}`; expected one of {METRIC_NAMES}"
-            ))),
-        }
-    }
-}
-
-/// A validated percentage.
-struct Pct(f64);
-
-impl<'de> Deserialize<'de> for Pct {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        check_limit(value)
-            .map(Pct)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-fn metric_pcts<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
-    let map = BTreeMap::<MetricKey, Pct>::deserialize(d)?;
-    Ok(map.into_iter().map(|(k, v)| (k.0, v.0)).collect())
-}
-
-/// Report fixtures for the unit tests of this crate's pure modules.
-#[cfg(test)]
-pub(crate) mod fixtures {
-    use std::collections::BTreeMap;
-
-    use hdrhistogram::Histogram;
-
-    use crate::report::{
-        ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-        Resources, SCHEMA_VERSION, TickStats,
-    };
-
-    pub(crate) fn hist(values_ns: &[u64]) -> Histogram<u64> {
-        let mut h = Histogram::new_with_bounds(1, 60_000_000_000, 3).unwrap();
-        for &v in values_ns {
-            h.record(v).unwrap();
-        }
-        h
-    }
-
-    pub(crate) fn latency(values_ns: &[u64]) -> LatencyStats {
-        LatencyStats::from_histogram(&hist(values_ns), "test").unwrap()
-    }
-
-    /// A run whose ticks took `tick_ns` back to back, with `components` inside them.
-    pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Report {
-        let total_time_s = tick_ns.iter().sum::<u64>() as f64 / 1e9;
-        let count = tick_ns.len() as u64;
-        Report {
-            schema_version: SCHEMA_VERSION,
-            name: name.to_owned(),
-            started_at: "2026-01-01T00:00:00Z".to_owned(),
-            total_time_s,
-            ticks: TickStats {
-                count,
-                throughput_per_s: if total_time_s > 0.0 {
-                    count as f64 / total_time_s
-                } else {
-                    0.0
-                },
-                latency: latency(tick_ns),
-            },
-            components: components
-                .iter()
-                .map(|(n, v)| {
-                    let stats = ComponentStats {
-                        count: v.len() as u64,
-                        latency: latency(v),
-                        wall: None,
-                    };
-                    ((*n).to_owned(), stats)
-                })
-                .collect::<BTreeMap<_, _>>(),
-            unattributed: latency(&[]),
-            overhead: Overhead {
-                per_span_ns: 50.0,
-                empty_span_busy_ns: 20.0,
-                calibration_ticks: 1000,
-            },
-            dropped: Dropped::default(),
-            environment: Environment {
-                crate_version: "0.1.0".to_owned(),
-                os: "linux".to_owned(),
-                arch: "x86_64".to_owned(),
-                logical_cores: 2,
-                cpu_model: None,
-            },
-            resources: None,
-            resources_unavailable: Some("sampler off".to_owned()),
-        }
-    }
-
-    pub(crate) fn resources(peak_mb: f64, cpu_one_core: f64, cores: f64) -> Resources {
-        Resources {
-            sample_interval_ms: 100,
-            samples_taken: 10,
-            samples_failed: 0,
-            cpu_percent: MeanMax {
-                mean: cpu_one_core,
-                max: cpu_one_core,
-            },
-            cpu_percent_of_machine: MeanMax {
-                mean: cpu_one_core / cores,
-                max: cpu_one_core / cores,
-            },
-            cpu_time_s: 1.0,
-            memory_bytes: MemoryStats {
-                mean: peak_mb * 1e6,
-                peak: (peak_mb * 1e6) as u64,
-            },
-            peak_rss_bytes: (peak_mb * 1e6) as u64,
-            samples: Vec::new(),
-        }
-    }
-}
-
 #[cfg(all(test, feature = "cli"))]
 mod tests {
     use std::path::Path;
 
-    use super::fixtures::{report, resources};
     use super::*;
+    use crate::test_support::{report, resources};
 
     fn parse(toml: &str) -> crate::Result<Thresholds> {
         Thresholds::from_toml_str(toml, Path::new("gate.toml"))
@@ -1095,7 +507,14 @@ mod tests {
         assert_eq!(t.ticks.max_mean_us, Some(10.0));
         assert_eq!(t.memory.max_peak_rss_mb, Some(500.0));
         assert_eq!(t.cpu.max_percent_of_one_core, Some(150.0));
+        // The README's `--baseline base.json` example needs a [baseline] limit to gate with.
+        assert!(t.has_baseline_limits());
+        assert_eq!(
+            t.baseline.as_ref().and_then(|b| b.max_regression_pct),
+            Some(10.0)
+        );
         assert!(t.evaluate(&run(), None).passed());
+        assert!(t.evaluate(&run(), Some(&run())).passed());
     }
 
     #[test]
@@ -1109,25 +528,89 @@ mod tests {
         );
     }
 
+    /// Each generated latency key limits the statistic it names, in every section that has
+    /// them: `max_p95_us` = 1 µs checks the p95 (a value of `p95_us`), not another percentile.
     #[test]
-    fn metric_names_round_trip() {
-        for name in [
-            "ticks.count",
-            "ticks.throughput_per_s",
-            "ticks.p999_us",
-            "unattributed.mean_us",
-            "components.risk.check.p99_us",
-            "components.a.count",
-            "memory.peak_rss_mb",
-            "cpu.percent_of_one_core",
-            "cpu.percent_of_machine",
-            "cpu.time_per_tick_us",
-        ] {
-            let metric = Metric::parse(name).unwrap_or_else(|| panic!("{name}"));
-            assert_eq!(metric.to_string(), name);
+    fn every_latency_key_limits_its_own_statistic() {
+        // Ticks and `c` spans of 1..=1000 µs: every statistic has a different value.
+        let values: Vec<u64> = (1..=1_000).map(|us| us * 1_000).collect();
+        let mut r = report("run", &values, &[("c", &values)]);
+        r.unattributed = crate::test_support::latency(&values);
+        for stat in Stat::ALL {
+            let key = stat.key();
+            for (section, metric) in [
+                ("ticks", format!("ticks.{key}")),
+                ("unattributed", format!("unattributed.{key}")),
+                ("components.c", format!("components.c.{key}")),
+            ] {
+                let t = parse(&format!("[{section}]\nmax_{key} = 1\n")).unwrap();
+                let checks = t.evaluate(&r, None).checks;
+                assert_eq!(checks.len(), 1, "{section}.max_{key}");
+                assert_eq!(checks[0].metric, metric);
+                assert_eq!(checks[0].limit, 1.0);
+                assert_eq!(checks[0].unit, Unit::Micros);
+                let want = Metric::parse(&metric).unwrap().value(&r);
+                assert_eq!(checks[0].value, want.ok(), "{metric}");
+            }
         }
-        for bad in ["ticks.p99", "components..p99_us", "components.x", "cpu", ""] {
-            assert_eq!(Metric::parse(bad), None, "{bad}");
+        let values_us: Vec<f64> = Stat::ALL.iter().map(|s| s.of(&r.ticks.latency)).collect();
+        let mut distinct = values_us.clone();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            6,
+            "the fixture must tell the statistics apart: {values_us:?}"
+        );
+    }
+
+    /// The floor, not the percentage, sets a small latency's baseline limit, and the check
+    /// says so; a large latency's limit is the percentage's, with no floor recorded.
+    #[test]
+    fn baseline_checks_record_the_resolution_floor_that_set_their_limit() {
+        let base = report("base", &[5_000; 100], &[("tiny", &[56; 100])]);
+        let new = report("new", &[5_000; 100], &[("tiny", &[84; 100])]);
+        let t = parse("[baseline]\nmax_regression_pct = 10\n").unwrap();
+        let verdict = t.evaluate(&new, Some(&base));
+        let check = |name: &str| {
+            verdict
+                .checks
+                .iter()
+                .find(|c| c.metric == name)
+                .unwrap_or_else(|| panic!("{name}"))
+        };
+        // 56 ns + 40 ns (twice the fixtures' 20 ns empty span) > 56 ns × 1.1.
+        let tiny = check("components.tiny.mean_us");
+        assert!((tiny.limit - 0.096).abs() < 1e-12, "{tiny:?}");
+        assert!(tiny.passed, "{tiny:?}");
+        match tiny.kind {
+            CheckKind::Baseline {
+                baseline,
+                max_regression_pct,
+                resolution_floor: Some(floor),
+            } => {
+                assert!((baseline - 0.056).abs() < 1e-12);
+                assert_eq!(max_regression_pct, 10.0);
+                assert!((floor - 0.040).abs() < 1e-12);
+            }
+            other => panic!("{other:?}"),
         }
+        // 5 µs × 1.1 > 5 µs + 40 ns: the percentage decides.
+        let mean = check("ticks.mean_us");
+        match mean.kind {
+            CheckKind::Baseline {
+                baseline,
+                resolution_floor: None,
+                ..
+            } => assert!((mean.limit - baseline * 1.1).abs() < 1e-12, "{mean:?}"),
+            other => panic!("{other:?}"),
+        }
+        // Throughput has no floor, however small the change.
+        assert!(matches!(
+            check("ticks.throughput_per_s").kind,
+            CheckKind::Baseline {
+                resolution_floor: None,
+                ..
+            }
+        ));
     }
 }

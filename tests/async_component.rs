@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::prelude::*;
@@ -28,6 +28,7 @@ async fn tick(i: u64) {
 #[test]
 fn async_busy_below_wall_on_multi_thread_runtime() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()
@@ -73,5 +74,18 @@ fn async_busy_below_wall_on_multi_thread_runtime() {
     let wall_histogram = wall.decode_histogram("fetch.wall").unwrap();
     assert_eq!(wall_histogram.len(), 50);
     assert_eq!(report.components["decide"].count, 50);
+    // The ticks are futures too: entered at every poll, so they get wall time like components.
+    let tick_wall = report
+        .ticks
+        .wall
+        .as_ref()
+        .expect("ticks were polled more than once");
+    assert_eq!(tick_wall.samples, 50);
+    assert!(
+        tick_wall.min_ns >= 15_000_000,
+        "tick wall min {} ns",
+        tick_wall.min_ns
+    );
+    assert!(report.ticks.latency.max_ns < tick_wall.min_ns);
     assert_eq!(report.dropped.missing_span_data, 0);
 }

@@ -1,4 +1,5 @@
 //! `tickprof check`: exit codes, one line per check, Markdown and JUnit outputs.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -110,14 +111,18 @@ fn markdown_and_junit_match_the_expected_files() {
             "--format",
             "markdown",
             "--junit",
-            "out/junit.xml",
+            "fast.json/junit.xml",
         ],
     );
-    // A missing output directory is an error naming it, not a crash.
+    // An output directory that cannot be created is an error naming it, not a crash. (A
+    // missing one is created: every output goes through the same atomic write.)
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("out/junit.xml"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fast.json/junit.xml: cannot create directory fast.json"),
+        "{}",
+        stderr(&out)
+    );
 
-    std::fs::create_dir(dir.path().join("out")).unwrap();
     let out = tickprof(
         dir.path(),
         &[
@@ -179,6 +184,152 @@ fn baseline_regression_exits_1() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("skipped: no --baseline given"));
+}
+
+/// A baseline limit set by the resolution floor says so, in every output: a 56 ns component
+/// may read 40 ns (twice the 20 ns empty-span floor) more before it fails, which is +71 %, not
+/// the +10 % of the file; the line shows the effective limit and the rule that set it. A
+/// latency large enough for the percentage to decide keeps the plain form.
+#[test]
+fn a_baseline_limit_set_by_the_resolution_floor_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = report("base", &ticks(5_000, 1_000), &[("tiny", &[56; 1_000])]);
+    let mut new = report("new", &ticks(5_000, 1_000), &[("tiny", &[84; 1_000])]);
+    new.started_at = "2026-01-01T00:05:00Z".to_owned();
+    let mut worse = report("worse", &ticks(5_000, 1_000), &[("tiny", &[104; 1_000])]);
+    worse.started_at = "2026-01-01T00:10:00Z".to_owned();
+    base.save_json(d.join("base.json")).unwrap();
+    new.save_json(d.join("new.json")).unwrap();
+    worse.save_json(d.join("worse.json")).unwrap();
+    std::fs::write(
+        d.join("rel.toml"),
+        "[baseline]\nmax_regression_pct = 10\n[baseline.metrics]\n\"ticks.count\" = 0\n",
+    )
+    .unwrap();
+    let args = [
+        "check",
+        "new.json",
+        "worse.json",
+        "--thresholds",
+        "rel.toml",
+        "--baseline",
+        "base.json",
+    ];
+
+    let out = tickprof(d, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = |report: &str, metric: &str| {
+        text.split(&format!("{report}.json ({report})\n"))
+            .nth(1)
+            .and_then(|rest| rest.lines().find(|l| l.contains(metric)))
+            .unwrap_or_else(|| panic!("no `{metric}` line for {report} in:\n{text}"))
+            .to_owned()
+    };
+    let floored = "limit ≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs";
+    assert!(
+        line("new", "components.tiny.mean_us vs baseline").starts_with("  ✅ ")
+            && line("new", "components.tiny.mean_us vs baseline").ends_with(floored),
+        "{text}"
+    );
+    assert!(
+        line("worse", "components.tiny.p99_us vs baseline").starts_with("  ❌ ")
+            && line("worse", "components.tiny.p99_us vs baseline").ends_with(floored),
+        "{text}"
+    );
+    // 10 % of 5 µs is more than the floor: the percentage set the limit, and the line says that.
+    assert!(
+        line("new", "ticks.mean_us vs baseline")
+            .ends_with("limit ≤ 5.500 µs (baseline 5.000 µs +10%)"),
+        "{text}"
+    );
+    // Counts and throughput have no floor.
+    assert!(
+        line("new", "ticks.count vs baseline").ends_with("limit ≥ 1,000 (baseline 1,000 -0%)"),
+        "{text}"
+    );
+    assert_expected("check_baseline_floor.txt", &text);
+
+    let out = tickprof(
+        d,
+        &[&args[..], &["--format", "markdown", "--junit", "junit.xml"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let markdown = stdout(&out);
+    assert!(
+        markdown.contains(
+            "| 0.084 µs | ≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs |"
+        ),
+        "{markdown}"
+    );
+    assert_expected("check_baseline_floor.md", &markdown);
+    let junit = std::fs::read_to_string(d.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(
+            "<failure type=\"threshold\" message=\"0.104 µs, limit ≤ 0.096 µs = max(+10%, \
+             40 ns resolution floor) over baseline 0.056 µs\"/>"
+        ),
+        "{junit}"
+    );
+    assert_expected("check_baseline_floor.junit.xml", &junit);
+}
+
+/// The README's own example, `check … --thresholds reports/thresholds.toml --baseline
+/// base.json`, gates against the baseline with the shipped file (it used to exit 2: "sets no
+/// [baseline] limits").
+#[test]
+fn the_shipped_thresholds_gate_against_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/thresholds.toml");
+    let mut slower = with_resources(
+        report(
+            "slower",
+            &ticks(6_000, 1_000),
+            &[("strategy", &ticks(2_000, 1_000))],
+        ),
+        120.0,
+        99.0,
+    );
+    slower.started_at = "2026-01-01T00:05:00Z".to_owned();
+    slower.save_json(dir.path().join("slower.json")).unwrap();
+    let args = |new: &'static str| {
+        [
+            "check",
+            new,
+            "--thresholds",
+            shipped,
+            "--baseline",
+            "fast.json",
+        ]
+    };
+    let out = tickprof(dir.path(), &args("fast.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("✅ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
+    let out = tickprof(dir.path(), &args("slower.json"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("❌ ticks.mean_us vs baseline"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// Every bad input exits 2 with a message naming the thing at fault.
@@ -266,4 +417,24 @@ fn bad_input_exits_2_naming_the_file() {
             assert!(err.contains(needle), "{args:?}: `{needle}` not in: {err}");
         }
     }
+}
+
+/// A thresholds or report path that never ends is an error after a bounded read, not a hang
+/// that fills memory.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_endless_thresholds_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = common::tickprof_within(
+        dir.path(),
+        &["check", "fast.json", "--thresholds", "/dev/zero"],
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/dev/zero: larger than 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1,9 +1,10 @@
 //! `tickprof compare`: faster, slower or within noise, from the histograms.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{report, stderr, stdout, tickprof, ticks, with_resources};
+use common::{assert_expected, report, stderr, stdout, tickprof, ticks, with_resources};
 
 fn line<'a>(text: &'a str, metric: &str) -> &'a str {
     text.lines()
@@ -76,6 +77,61 @@ fn slower_run_is_called_slower() {
         &["compare", "base.json", "new.json", "--noise-pct", "30"],
     );
     assert!(!stdout(&out).contains("slower"), "{}", stdout(&out));
+}
+
+/// A row judged with the resolution floor instead of `--noise-pct` says so: a 56 ns component
+/// that reads 84 ns is +50 %, yet within noise, because 40 ns (twice the 20 ns empty-span
+/// floor) is ±71.4 % of its base. Rows the percentage decides keep the plain call.
+#[test]
+fn a_row_judged_by_the_resolution_floor_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = report("base", &ticks(5_000, 1_000), &[("tiny", &[56; 1_000])]);
+    let new = report("new", &ticks(5_000, 1_000), &[("tiny", &[84; 1_000])]);
+    base.save_json(d.join("base.json")).unwrap();
+    new.save_json(d.join("new.json")).unwrap();
+
+    let out = tickprof(d, &["compare", "base.json", "new.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let tiny = line(&text, "components.tiny.mean_us");
+    assert!(tiny.contains(" +50.0% "), "{text}");
+    assert!(
+        tiny.ends_with("within noise (floor ±71.4% = max(5%, 40 ns resolution floor))"),
+        "{text}"
+    );
+    // The tick rows (5 µs: 5 % is 250 ns, above the floor) and throughput keep the plain call.
+    assert!(
+        line(&text, "ticks.mean_us").ends_with("  within noise"),
+        "{text}"
+    );
+    assert!(
+        line(&text, "ticks.throughput_per_s").ends_with("  within noise"),
+        "{text}"
+    );
+    assert_expected("compare_floor.txt", &text);
+
+    // A larger --noise-pct than the floor: the percentage decides again.
+    let out = tickprof(
+        d,
+        &["compare", "base.json", "new.json", "--noise-pct", "80"],
+    );
+    let tiny = line(&stdout(&out), "components.tiny.mean_us").to_owned();
+    assert!(tiny.ends_with("  within noise"), "{tiny}");
+
+    let out = tickprof(
+        d,
+        &["compare", "base.json", "new.json", "--format", "markdown"],
+    );
+    let markdown = stdout(&out);
+    assert!(
+        markdown.contains(
+            "| +50.0% | [+0.028 µs, +0.028 µs] | within noise (floor ±71.4% = max(5%, 40 ns \
+             resolution floor)) |"
+        ),
+        "{markdown}"
+    );
+    assert_expected("compare_floor.md", &markdown);
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! `tickprof merge`: two halves of a run merge into the whole, exactly.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -128,4 +129,88 @@ fn usage_errors_exit_2() {
         let out = tickprof(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
+}
+
+/// The same run twice (the same file, or a copy) would count its ticks twice: exit 2 naming both
+/// files, and nothing written.
+#[test]
+fn the_same_run_twice_is_refused_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    report("run", &ticks(5_000, 100), &[])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    std::fs::copy(dir.path().join("a.json"), dir.path().join("copy.json")).unwrap();
+    for (args, both) in [
+        (&["merge", "a.json", "a.json"][..], "a.json and a.json"),
+        (
+            &["merge", "a.json", "copy.json"][..],
+            "a.json and copy.json",
+        ),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["-o", "m.json", "--shards", "parallel"]);
+        let out = tickprof(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{both} are the same run (`run`, started 2026-01-01T00:00:00Z"
+            )),
+            "{err}"
+        );
+        assert!(!dir.path().join("m.json").exists());
+    }
+}
+
+/// Reports whose component sets differ are merged (the union), with a warning naming the file
+/// and what it lacks: they may be runs of different programs.
+#[test]
+fn different_components_merge_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = ticks(5_000, 100);
+    let c = ticks(500, 100);
+    report("run", &t, &[("parse", &c), ("strategy", &c)])
+        .save_json(dir.path().join("a.json"))
+        .unwrap();
+    let mut b = report("run", &t[..50], &[("parse", &c[..50])]);
+    b.started_at = "2026-01-01T00:01:00Z".to_owned();
+    b.save_json(dir.path().join("b.json")).unwrap();
+    let args = [
+        "merge",
+        "a.json",
+        "b.json",
+        "-o",
+        "m.json",
+        "--shards",
+        "sequential",
+    ];
+    let out = tickprof(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "tickprof: warning: b.json has no `strategy` component, which other reports have: \
+         runs of different programs?\n"
+    );
+    let m = Report::load(dir.path().join("m.json")).unwrap();
+    assert_eq!(m.components["strategy"].count, 100);
+    assert_eq!(m.components["parse"].count, 150);
+
+    // The same components: no warning.
+    let mut c2 = report("run", &t, &[("parse", &c), ("strategy", &c)]);
+    c2.started_at = "2026-01-01T00:02:00Z".to_owned();
+    c2.save_json(dir.path().join("c.json")).unwrap();
+    let out = tickprof(
+        dir.path(),
+        &[
+            "merge",
+            "a.json",
+            "c.json",
+            "-o",
+            "m.json",
+            "--shards",
+            "sequential",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
 }

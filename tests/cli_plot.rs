@@ -1,5 +1,6 @@
 //! `tickprof plot DIR`: the driver's graphs from saved reports alone.
 
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -55,4 +56,64 @@ fn plot_names_a_malformed_json_file_instead_of_skipping_it() {
     assert_eq!(out.status.code(), Some(2));
     let err = common::stderr(&out);
     assert!(err.contains("bad.json") && err.contains("line 3"), "{err}");
+}
+
+/// One truncated report among good ones: every graph that can be drawn is drawn, each bad file
+/// is reported once on stderr (line and column said once), and the exit code is 2 at the end.
+#[test]
+fn plot_draws_what_it_can_and_reports_each_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1_000u64, 10_000] {
+        let ticks: Vec<u64> = (0..n).map(|i| 1_000 + i % 500).collect();
+        let mut r = report(&format!("scalability_{n}"), &ticks, &[]);
+        r.total_time_s = n as f64 / 500_000.0;
+        r.save_json(dir.path().join(format!("scalability_{n}.json")))
+            .unwrap();
+    }
+    let whole = std::fs::read_to_string(dir.path().join("scalability_1000.json")).unwrap();
+    std::fs::write(
+        dir.path().join("scalability_truncated.json"),
+        &whole[..whole.len() / 2],
+    )
+    .unwrap();
+    let mut bad_blob = report("bad_blob", &[1_000], &[]);
+    bad_blob.ticks.latency.histogram = "aGVsbG8gd29ybGQ=".to_owned();
+    std::fs::write(dir.path().join("bad_blob.json"), bad_blob.to_json_string()).unwrap();
+
+    let out = tickprof(dir.path(), &["plot", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    let drawn = stdout(&out);
+    for png in [
+        "scalability_metrics.png",
+        "latency_1000.png",
+        "latency_10000.png",
+        "resources_1000.png",
+        "resources_10000.png",
+    ] {
+        assert!(drawn.contains(png), "{png} not drawn: {drawn}");
+        assert!(dir.path().join(png).exists(), "{png}");
+    }
+    assert!(
+        !drawn.contains("truncated") && !drawn.contains("bad_blob"),
+        "{drawn}"
+    );
+    let err = common::stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "tickprof: error: ./bad_blob.json: ticks.latency.histogram: not an HdrHistogram"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("tickprof: error: ./scalability_truncated.json: line ")
+            && lines[1].contains("EOF while parsing")
+            && !lines[1].contains(" at line "),
+        "{err}"
+    );
+    assert_eq!(
+        lines[2],
+        "tickprof: error: 2 files in . could not be drawn; every other graph was"
+    );
 }

@@ -1,4 +1,5 @@
 //! `tickprof summary`: the summary block of a saved report.
+#![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

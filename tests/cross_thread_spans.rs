@@ -7,12 +7,13 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
 
 fn collector() -> MetricsCollector {
     MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()

@@ -41,6 +41,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
                 count: ticks,
                 latency: latency(base, ticks, name),
                 wall: None,
+                per_tick: None,
             },
         );
     }
@@ -61,13 +62,18 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             count: ticks,
             throughput_per_s: ticks as f64 / total_time_s,
             latency: latency(1_200, ticks, "ticks"),
+            latency_raw: None,
+            wall: None,
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),
+        unattributed_mean_ns: None,
+        sampling: None,
         overhead: Overhead {
             per_span_ns: 42.0,
             empty_span_busy_ns: 20.0,
             calibration_ticks: 10_000,
+            ..Overhead::default()
         },
         dropped: Dropped::default(),
         environment: Environment::current(),
@@ -92,6 +98,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             samples,
         }),
         resources_unavailable: (!with_resources).then(|| "sampler switched off".to_owned()),
+        loop_comparison: None,
     }
 }
 
@@ -159,8 +166,10 @@ fn render_dir_draws_every_report_and_skips_other_json() {
     std::fs::write(dir.path().join("other.json"), r#"{"a": 1}"#).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not json").unwrap();
 
-    let mut written: Vec<String> = render_dir(dir.path())
-        .unwrap()
+    let rendered = render_dir(dir.path()).unwrap();
+    assert!(rendered.failed.is_empty(), "{:?}", rendered.failed);
+    let mut written: Vec<String> = rendered
+        .written
         .iter()
         .map(|p| {
             assert!(png_size(p).0 > 0);
@@ -195,12 +204,19 @@ fn nothing_to_draw_is_a_graph_error() {
 }
 
 #[test]
-fn render_dir_names_a_file_that_is_not_json() {
+fn render_dir_names_a_file_that_is_not_json_and_draws_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     fixture(1_000, true)
         .save_json(dir.path().join("scalability_1000.json"))
         .unwrap();
     std::fs::write(dir.path().join("broken.json"), "{").unwrap();
-    let err = render_dir(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("broken.json"), "{err}");
+    let rendered = render_dir(dir.path()).unwrap();
+    assert_eq!(rendered.failed.len(), 1);
+    let err = rendered.failed[0].to_string();
+    assert!(
+        err.contains("broken.json: line 1, column 1: EOF while parsing an object"),
+        "{err}"
+    );
+    assert_eq!(rendered.written.len(), 3);
+    no_temp_files(dir.path());
 }

@@ -5,12 +5,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing_subscriber::prelude::*;
 
 #[test]
 fn panicking_tick_is_counted_and_layer_still_works() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()

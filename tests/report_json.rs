@@ -2,11 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use tickprof::{Error, MetricsCollector, Report, SCHEMA_VERSION};
+use tickprof::{Error, MetricsCollector, Report, SCHEMA_VERSION, Sampling};
 use tracing_subscriber::prelude::*;
 
 fn sample_report() -> Report {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .without_resource_sampling()
         .build()
         .unwrap();

@@ -3,6 +3,7 @@
 //! 150 %. (The machine is shared: the thread may get less than a whole core, so the expectation
 //! is the thread's own CPU clock, not 100 %.)
 
+#![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sampler_support;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use tickprof::{Error, MetricsCollector};
+use tickprof::{Error, MetricsCollector, Sampling};
 use tracing_subscriber::prelude::*;
 
 fn ticks(n: u64, component: &str) {
@@ -21,6 +21,7 @@ fn ticks(n: u64, component: &str) {
 #[test]
 fn second_run_holds_only_its_own_records() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()
@@ -46,6 +47,7 @@ fn second_run_holds_only_its_own_records() {
 #[test]
 fn misuse_is_an_error() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()
@@ -83,6 +85,7 @@ fn bad_configuration_is_an_error_naming_the_setting() {
     assert!(m.contains("at least 1 ns"), "{m}");
     let m = message(
         MetricsCollector::builder()
+            .sampling(Sampling::full())
             .histogram_bounds(Duration::from_secs(1), Duration::from_secs(1)),
     );
     assert!(m.contains("histogram bounds"), "{m}");
@@ -93,6 +96,7 @@ fn bad_configuration_is_an_error_naming_the_setting() {
 #[test]
 fn values_above_the_bound_are_clamped_and_counted() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .histogram_bounds(Duration::from_nanos(1), Duration::from_micros(100))
         .measure_overhead(false)
         .without_resource_sampling()
@@ -108,8 +112,8 @@ fn values_above_the_bound_are_clamped_and_counted() {
         collector.stop_profiling().unwrap()
     });
     assert_eq!(report.ticks.count, 3);
-    // Each tick overflows twice: its latency and its unattributed time.
-    assert_eq!(report.dropped.overflow, 6);
+    // Each tick overflows three times: its net and raw latency, and its unattributed time.
+    assert_eq!(report.dropped.overflow, 9);
     let high = report
         .ticks
         .latency

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use tickprof::MetricsCollector;
+use tickprof::{MetricsCollector, Sampling};
 use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
 
@@ -12,6 +12,7 @@ const TICKS_PER_THREAD: u64 = 100_000;
 #[test]
 fn four_threads_each_100k_ticks_with_three_components() {
     let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()
         .build()

@@ -1,8 +1,9 @@
 //! The scalability driver: the seed's `run_scalability_test.py` and `generate_graphs.py`.
 //!
-//! For each size it runs the synthetic backtest twice, once bare (no subscriber: the engine's
-//! own speed) and once profiled by tickprof, then writes `scalability_<N>.json`, a
-//! `scalability_summary.json` with the key figures and verdicts, and the graphs.
+//! For each size it runs the synthetic backtest three times: bare (tickprof installed but no run
+//! active: no span exists, so this is the engine's own speed), profiled by tickprof, and bare
+//! again; then it writes `scalability_<N>.json`, a `scalability_summary.json` with the key figures and
+//! verdicts, and the graphs.
 //!
 //! ```text
 //! cargo run --release --example scalability -- --ticks 10000,100000,1000000 --out reports
@@ -29,11 +30,11 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use tickprof::{MetricsCollector, Report};
+use tickprof::{LoopComparison, MetricsCollector, Report};
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::engine::RunOutput;
-use crate::summary::{RunFigures, Summary};
+use crate::summary::{BareRuns, RunFigures, Summary};
 
 /// Profiles a synthetic backtest tick loop at several sizes and writes reports and graphs.
 #[derive(Debug, Parser)]
@@ -95,34 +96,50 @@ fn run(args: &Args) -> Result<(), BoxError> {
     let mut figures = Vec::new();
     let mut reports = Vec::new();
     for &n in &ticks {
-        let bare = tracing::subscriber::with_default(
-            tracing::subscriber::NoSubscriber::default(),
-            || engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n)),
-        )?;
-        println!(
-            "bare run {n}: {:.3} s in the tick loop, {:.0} ticks/s",
-            bare.loop_time.as_secs_f64(),
-            per_s(n, bare.loop_time)
-        );
-
+        // Bare runs before and after the profiled one, under the same global subscriber with
+        // no run active: tickprof wants no span and no other layer does, so none is created (a
+        // scoped no-op dispatcher instead would make every span macro take tracing's slower
+        // scoped path). Two bare runs around the profiled one cancel a drift of the machine's
+        // speed, and their difference says how noisy the comparison is.
+        let bare_before = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
         let name = format!("scalability_{n}");
         collector.start_profiling(&name)?;
         let result = engine::run(n, args.seed, &mut progress(&format!("profiled {n}"), n));
-        let report = collector.stop_profiling()?;
+        let mut report = collector.stop_profiling()?;
         let profiled = result?;
-        if profiled.digest != bare.digest {
-            return Err(format!(
-                "the profiled run changed the backtest: {} vs bare {}",
-                profiled.digest, bare.digest
-            )
-            .into());
+        let bare_after = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
+        for bare in [&bare_before, &bare_after] {
+            if profiled.digest != bare.digest {
+                return Err(format!(
+                    "the profiled run changed the backtest: {} vs bare {}",
+                    profiled.digest, bare.digest
+                )
+                .into());
+            }
         }
+        let bare = BareRuns::new(&bare_before, &bare_after);
+        println!(
+            "bare runs {n}: {:.3} s and {:.3} s in the tick loop (before and after the profiled \
+             run), {:.0} ticks/s",
+            bare_before.loop_time.as_secs_f64(),
+            bare_after.loop_time.as_secs_f64(),
+            bare.per_s(n)
+        );
+        report.loop_comparison = Some(LoopComparison {
+            bare_per_s: bare.per_s(n),
+            profiled_per_s: per_s(profiled.digest.ticks, profiled.loop_time),
+        });
         report.print_summary();
         println!("{}", profiled.digest);
+        let figures_of_run = RunFigures::new(&report, &bare, &profiled);
+        println!(
+            "{n} ticks: profiled loop {:.2}× bare; reported tick mean {:.2}× bare",
+            figures_of_run.loop_ratio, figures_of_run.tick_mean_ratio
+        );
         let path = args.out.join(format!("{name}.json"));
         report.save_json(&path)?;
         println!("wrote {}", path.display());
-        figures.push(RunFigures::new(&report, &bare, &profiled));
+        figures.push(figures_of_run);
         reports.push(report);
     }
 
@@ -230,11 +247,12 @@ fn progress(label: &str, total: u64) -> impl FnMut(u64) + use<> {
 }
 
 impl RunFigures {
-    fn new(report: &Report, bare: &RunOutput, profiled: &RunOutput) -> Self {
+    fn new(report: &Report, bare: &BareRuns, profiled: &RunOutput) -> Self {
         let n = report.ticks.count.max(profiled.digest.ticks);
-        let bare_tps = per_s(bare.digest.ticks, bare.loop_time);
+        let bare_tps = bare.per_s(profiled.digest.ticks);
         let loop_tps = per_s(profiled.digest.ticks, profiled.loop_time);
         let t = &report.ticks.latency;
+        let bare_tick_ns = 1e9 / bare_tps.max(1e-9);
         let r = report.resources.as_ref();
         RunFigures {
             name: report.name.clone(),
@@ -243,8 +261,11 @@ impl RunFigures {
             throughput_per_s: report.ticks.throughput_per_s,
             loop_throughput_per_s: loop_tps,
             bare_throughput_per_s: bare_tps,
-            bare_wall_time_s: bare.wall_time.as_secs_f64(),
-            overhead_percent: 100.0 * (bare_tps - loop_tps) / bare_tps,
+            bare_wall_time_s: bare.wall_time_s,
+            bare_loop_time_s: bare.loop_time_s,
+            bare_spread: bare.spread(),
+            loop_ratio: bare_tps / loop_tps.max(1e-9),
+            tick_mean_ratio: t.mean_ns / bare_tick_ns,
             mean_us: t.mean_ns / 1e3,
             p50_us: t.p50_ns as f64 / 1e3,
             p99_us: t.p99_ns as f64 / 1e3,

@@ -8,15 +8,17 @@
 
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tickprof::compare::{CompareOptions, Comparison, Row, compare};
-use tickprof::thresholds::{Bound, Check, CheckKind, Thresholds, Verdict};
+use tickprof::metric::{Bound, Unit};
+use tickprof::thresholds::{Check, CheckKind, Thresholds, Verdict};
 use tickprof::{Report, Shards, merge_reports, thousands};
 
 /// Gate, compare and merge tickprof reports.
@@ -182,8 +184,8 @@ fn run(cli: Cli) -> Result<Outcome> {
                 n.name
             );
             emit(&match format {
-                Format::Text => compare_text(&header, &comparison),
-                Format::Markdown => compare_markdown(&header, &comparison),
+                Format::Text => compare_text(&header, &comparison, noise_pct),
+                Format::Markdown => compare_markdown(&header, &comparison, noise_pct),
             })?;
             Ok(if fail_on_slower && comparison.any_worse() {
                 Outcome::Failed
@@ -201,6 +203,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .iter()
                 .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
                 .collect::<Result<Vec<_>>>()?;
+            warn_on_different_components(&loaded);
             let shards = match shards {
                 ShardsArg::Sequential => Shards::Sequential,
                 ShardsArg::Parallel => Shards::Parallel,
@@ -220,10 +223,22 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         #[cfg(feature = "plot")]
         Command::Plot { dir } => {
-            for written in tickprof::graphs::render_dir(&dir)? {
+            // Draws what can be drawn; each file that could not be is reported, then exit 2.
+            let rendered = tickprof::graphs::render_dir(&dir)?;
+            for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
             }
-            Ok(Outcome::Passed)
+            for problem in &rendered.failed {
+                let _ = writeln!(std::io::stderr(), "tickprof: error: {problem}");
+            }
+            match rendered.failed.len() {
+                0 => Ok(Outcome::Passed),
+                n => bail!(
+                    "{n} file{} in {} could not be drawn; every other graph was",
+                    if n == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+            }
         }
     }
 }
@@ -245,8 +260,47 @@ fn load_report(path: &Path) -> Result<Report> {
     })
 }
 
+/// Shards of one program have the same components (up to ones a short shard never reached);
+/// a report missing some that others have may be a run of another program. Merging still
+/// works (the union), so this is a warning on stderr, one line per such report.
+fn warn_on_different_components(loaded: &[(String, Report)]) {
+    let all: BTreeSet<&str> = loaded
+        .iter()
+        .flat_map(|(_, r)| r.components.keys().map(String::as_str))
+        .collect();
+    for (label, report) in loaded {
+        let missing: Vec<String> = all
+            .iter()
+            .filter(|name| !report.components.contains_key(**name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if !missing.is_empty() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tickprof: warning: {label} has no {} component{}, which other reports have: \
+                 runs of different programs?",
+                missing.join(", "),
+                if missing.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+/// The largest thresholds file read: a hand-written TOML of a few KB. A path that never ends
+/// (`/dev/zero`) is an error after this many bytes, not a read that fills memory.
+const MAX_THRESHOLDS_BYTES: u64 = 1 << 20;
+
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
-    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_THRESHOLDS_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| path.display().to_string())?;
+    if text.len() as u64 > MAX_THRESHOLDS_BYTES {
+        bail!(
+            "{}: larger than {MAX_THRESHOLDS_BYTES} bytes, more than any thresholds file",
+            path.display()
+        );
+    }
     let thresholds = Thresholds::from_toml_str(&text, path)?;
     if thresholds.is_empty() {
         bail!(
@@ -297,7 +351,7 @@ fn check(
         Format::Markdown => check_markdown(&verdicts),
     };
     if let Some(path) = junit {
-        write_atomically(path, junit_xml(&verdicts).as_bytes())?;
+        tickprof::atomic_file::write(path, junit_xml(&verdicts).as_bytes())?;
     }
     emit(&out)?;
     Ok(if verdicts.iter().all(|(_, _, v)| v.passed()) {
@@ -319,27 +373,6 @@ fn emit(text: &str) -> Result<()> {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let Some(file_name) = path.file_name() else {
-        bail!("{}: not a file path", path.display());
-    };
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| path.display().to_string());
-    }
-    Ok(())
-}
-
 fn parse_pct(s: &str) -> std::result::Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -350,20 +383,21 @@ fn parse_pct(s: &str) -> std::result::Result<f64, String> {
 // ---------------------------------------------------------------------------------------------
 // Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
 
-fn value(v: f64, unit: &str) -> String {
+fn value(v: f64, unit: Unit) -> String {
     if !v.is_finite() {
         return "n/a".to_owned();
     }
     match unit {
-        "ticks/s" => format!("{} ticks/s", thousands(v.round().max(0.0) as u64)),
-        "µs" => format!("{v:.3} µs"),
-        "MB" => format!("{v:.1} MB"),
-        "%" => format!("{v:.1}%"),
+        Unit::TicksPerSec => format!("{} {unit}", thousands(v.round().max(0.0) as u64)),
+        Unit::Micros | Unit::CpuMicros => format!("{v:.3} {unit}"),
+        Unit::Megabytes => format!("{v:.1} {unit}"),
+        Unit::Percent => format!("{v:.1}{unit}"),
+        // Counts, and any unit added later: a whole number, without a symbol.
         _ => thousands(v.round().max(0.0) as u64),
     }
 }
 
-fn signed(v: f64, unit: &str) -> String {
+fn signed(v: f64, unit: Unit) -> String {
     let magnitude = value(v.abs(), unit);
     if v < 0.0 {
         format!("-{magnitude}")
@@ -384,6 +418,19 @@ fn check_value(check: &Check) -> String {
     }
 }
 
+/// A resolution floor, held in µs like the latencies, printed in ns: it is tens of ns.
+fn nanos(us: f64) -> String {
+    let ns = us * 1_000.0;
+    if (ns - ns.round()).abs() < 0.05 {
+        format!("{ns:.0} ns")
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// The limit and where it comes from. A baseline limit set by the resolution floor shows the
+/// rule (`≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs`): the
+/// percentage alone would promise a limit the gate does not apply.
 fn check_limit(check: &Check) -> String {
     let limit = format!(
         "{} {}",
@@ -395,15 +442,21 @@ fn check_limit(check: &Check) -> String {
         CheckKind::Baseline {
             baseline,
             max_regression_pct,
+            resolution_floor,
         } => {
             let sign = match check.bound {
                 Bound::AtMost => '+',
                 Bound::AtLeast => '-',
             };
-            format!(
-                "{limit} (baseline {} {sign}{max_regression_pct}%)",
-                value(baseline, check.unit)
-            )
+            let baseline = value(baseline, check.unit);
+            match resolution_floor {
+                Some(floor) => format!(
+                    "{limit} = max({sign}{max_regression_pct}%, {} resolution floor) over \
+                     baseline {baseline}",
+                    nanos(floor)
+                ),
+                None => format!("{limit} (baseline {baseline} {sign}{max_regression_pct}%)"),
+            }
         }
     }
 }
@@ -577,13 +630,27 @@ fn compare_cells(row: &Row) -> [String; 6] {
     ]
 }
 
+/// The call, and the noise floor it was judged with when the resolution floor and not
+/// `--noise-pct` set it (`within noise (floor ±71.4% = max(5%, 40 ns resolution floor))`):
+/// otherwise "+50.0% within noise" under a 5% floor reads as a mistake.
+fn call_cell(row: &Row, noise_pct: f64) -> String {
+    match (row.resolution_floor, row.resolution_floor_pct()) {
+        (Some(floor), Some(pct)) => format!(
+            "{} (floor ±{pct:.1}% = max({noise_pct}%, {} resolution floor))",
+            row.call_word(),
+            nanos(floor)
+        ),
+        _ => row.call_word().to_owned(),
+    }
+}
+
 const COMPARE_HEADER: [&str; 7] = ["metric", "base", "new", "diff", "%", "95% interval", "call"];
 
-fn compare_text(header: &str, comparison: &Comparison) -> String {
+fn compare_text(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut rows: Vec<[String; 7]> = vec![COMPARE_HEADER.map(str::to_owned)];
     for row in &comparison.rows {
         let [a, b, c, d, e, f] = compare_cells(row);
-        rows.push([a, b, c, d, e, f, row.call_word().to_owned()]);
+        rows.push([a, b, c, d, e, f, call_cell(row, noise_pct)]);
     }
     let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
@@ -600,7 +667,7 @@ fn compare_text(header: &str, comparison: &Comparison) -> String {
     out
 }
 
-fn compare_markdown(header: &str, comparison: &Comparison) -> String {
+fn compare_markdown(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
     let mut out = format!("## tickprof compare\n\n{}\n\n", md_cell(header));
     let _ = writeln!(out, "| {} |", COMPARE_HEADER.join(" | "));
     let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|---|");
@@ -615,7 +682,7 @@ fn compare_markdown(header: &str, comparison: &Comparison) -> String {
             cells[3],
             cells[4],
             cells[5],
-            row.call_word()
+            call_cell(row, noise_pct)
         );
     }
     out

@@ -1,4 +1,6 @@
-//! The sample series and its accumulators: pure code, no I/O, no clock.
+//! The sample series and its accumulators: pure code, no I/O, no clock. Counters and sums
+//! saturate instead of overflowing: this runs on the sampler thread, where a panic would lose the
+//! run's samples.
 //!
 //! Two things are kept apart on purpose:
 //! - **accumulators** (total CPU time, total wall time, RSS × time, max CPU, peak RSS, counts)
@@ -82,7 +84,7 @@ impl Bucket {
         if later.rss_peak.rss_bytes > self.rss_peak.rss_bytes {
             self.rss_peak = later.rss_peak;
         }
-        self.count += later.count;
+        self.count = self.count.saturating_add(later.count);
     }
 
     /// The bucket's stored points in time order (one when both peaks are the same sample).
@@ -137,12 +139,16 @@ impl Series {
     /// An empty series storing at most `max_points` samples (rounded up to an even number ≥ 4,
     /// so pairwise merging always has pairs).
     pub(crate) fn new(interval_s: f64, max_points: usize) -> Self {
-        let max_points = max_points.max(4).next_multiple_of(2);
+        let max_points = max_points
+            .max(4)
+            .checked_next_multiple_of(2)
+            .unwrap_or(usize::MAX - 1);
         Series {
             interval_s,
             max_points,
             stride: 1,
-            buckets: Vec::with_capacity(max_points),
+            // Preallocate what the sampler uses; a larger bound grows on demand.
+            buckets: Vec::with_capacity(max_points.min(super::MAX_SAMPLES)),
             pending: None,
             cpu_ms: 0,
             wall_s: 0.0,
@@ -156,7 +162,7 @@ impl Series {
 
     /// Counts a refresh that produced no reading.
     pub(crate) fn record_failure(&mut self) {
-        self.failed += 1;
+        self.failed = self.failed.saturating_add(1);
     }
 
     /// Adds a periodic sample.
@@ -178,7 +184,7 @@ impl Series {
             self.add_totals(&tail);
             match self.pending.take() {
                 Some(previous) if tail.wall_s < self.interval_s / 2.0 => {
-                    let cpu_ms = previous.cpu_ms + tail.cpu_ms;
+                    let cpu_ms = previous.cpu_ms.saturating_add(tail.cpu_ms);
                     let wall_s = previous.wall_s + tail.wall_s;
                     let merged = Raw::new(
                         tail.sample.elapsed_ms,
@@ -202,7 +208,7 @@ impl Series {
     }
 
     fn add_totals(&mut self, raw: &Raw) {
-        self.cpu_ms += raw.cpu_ms;
+        self.cpu_ms = self.cpu_ms.saturating_add(raw.cpu_ms);
         self.wall_s += raw.wall_s;
         self.rss_byte_s += raw.sample.rss_bytes as f64 * raw.wall_s;
         // The RSS peak takes every reading, even one later folded: a peak is a peak.
@@ -211,7 +217,7 @@ impl Series {
 
     /// Counts a sample in the max accumulator and stores it in the bounded series.
     fn commit(&mut self, raw: Raw) {
-        self.taken += 1;
+        self.taken = self.taken.saturating_add(1);
         self.cpu_max = self.cpu_max.max(raw.sample.cpu_percent);
         self.rss_peak = self.rss_peak.max(raw.sample.rss_bytes);
         let bucket = Bucket::one(raw.sample);
@@ -250,7 +256,7 @@ impl Series {
             })
             .collect();
         self.buckets = merged;
-        self.stride *= 2;
+        self.stride = self.stride.saturating_mul(2);
     }
 
     /// The figures for the report. Call after [`Series::finish`].
@@ -412,6 +418,29 @@ mod tests {
         series.finish(None);
         let s = series.summary();
         assert_eq!((s.samples_taken, s.samples_failed), (1, 1));
+    }
+
+    /// Readings at the edge of their types (a CPU-time counter jump, a bound of `usize::MAX`)
+    /// saturate: a debug build used to panic on the sampler thread here.
+    #[test]
+    fn extreme_readings_saturate_instead_of_panicking() {
+        let mut series = Series::new(0.1, usize::MAX);
+        series.push(Raw::new(100.0, u64::MAX, 0.1, u64::MAX, u64::MAX));
+        series.push(Raw::new(200.0, u64::MAX, 0.1, u64::MAX, u64::MAX));
+        series.finish(Some(Raw::new(201.0, u64::MAX, 0.001, 1, u64::MAX)));
+        let s = series.summary();
+        assert_eq!(s.samples_taken, 2);
+        assert_eq!(s.memory_bytes.peak, u64::MAX);
+        assert_eq!(s.cpu_time_s, u64::MAX as f64 / 1_000.0);
+        assert!(s.cpu_percent.mean.is_finite() && s.cpu_percent.max.is_finite());
+
+        let mut series = Series::new(0.1, 4);
+        series.stride = u64::MAX;
+        series.buckets = vec![Bucket::one(raw(0, 1, 1).sample); 4];
+        series.buckets[3].count = u64::MAX;
+        series.commit(raw(1, 1, 1));
+        assert_eq!(series.stride, u64::MAX);
+        assert!(series.summary().samples.len() <= 4);
     }
 
     #[test]

@@ -5,28 +5,106 @@
 //!
 //! Measured on the 2-core VM: a mutex per close cost ~15 ns per span.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use super::sync::{AtomicU64, Ordering};
 
-/// Records buffered before a drain; 4 KiB per thread.
-const CAPACITY: usize = 128;
-/// `wall_ns` of a span entered once (no wall time).
-const NO_WALL: u64 = u64::MAX;
+/// Records buffered before a drain; 5 KiB per thread. (2 in loom's model checks, so that a
+/// few records fill it.)
+const CAPACITY: usize = if cfg!(all(loom, test)) { 2 } else { 128 };
+/// `extra_ns` when there is none.
+const NONE: u64 = u64::MAX;
+
+/// What a record is, and which histograms it feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKind {
+    /// A timed tick whose children were not recorded: its latency.
+    TimedTick,
+    /// A recorded tick: its unattributed time, and its latency only when every tick is
+    /// recorded (with sampling, a recorded tick's latency rests on subtracting the calibrated
+    /// cost of each of its spans, so the latency histogram takes the timed ticks, which
+    /// hold no instrumentation but their own).
+    RecordedTick {
+        /// Whether its latency goes into the latency histograms.
+        latency: bool,
+        /// Spans recorded inside it (what recording it cost), at most `u16::MAX`.
+        nested: u16,
+        /// Of those, the ones its unattributed time was compensated for (created in its own
+        /// intervals, outside its children's), at most `u16::MAX`.
+        direct: u16,
+    },
+    /// A component span: its net busy time (and wall time).
+    Component {
+        /// The interned name's slot.
+        slot: u32,
+        /// Spans recorded inside it (its compensation), at most `u16::MAX`.
+        nested: u16,
+        /// Whether its parent is the tick.
+        direct: bool,
+    },
+}
+
+impl RecordKind {
+    /// As one word: the kind in the low 32 bits (1 timed tick, 2 recorded tick, 3 recorded
+    /// tick with latency, 4 + slot component), the nested spans in bits 32–47, and in bits
+    /// 48–63 a recorded tick's direct spans or a component's "direct child of the tick" bit.
+    pub(crate) fn encode(self) -> u64 {
+        match self {
+            RecordKind::TimedTick => 1,
+            RecordKind::RecordedTick {
+                latency,
+                nested,
+                direct,
+            } => (2 + u64::from(latency)) | (u64::from(nested) << 32) | (u64::from(direct) << 48),
+            RecordKind::Component {
+                slot,
+                nested,
+                direct,
+            } => (4 + u64::from(slot)) | (u64::from(nested) << 32) | (u64::from(direct) << 48),
+        }
+    }
+
+    /// The inverse of [`encode`](Self::encode); `None` for a word no record has.
+    pub(crate) fn decode(word: u64) -> Option<RecordKind> {
+        let low = word & u64::from(u32::MAX);
+        let nested = ((word >> 32) & u64::from(u16::MAX)) as u16;
+        let direct = (word >> 48) as u16;
+        Some(match low {
+            1 => RecordKind::TimedTick,
+            2 | 3 => RecordKind::RecordedTick {
+                latency: low == 3,
+                nested,
+                direct,
+            },
+            0 => return None,
+            slot => RecordKind::Component {
+                slot: u32::try_from(slot - 4).ok()?,
+                nested,
+                direct: direct == 1,
+            },
+        })
+    }
+}
 
 /// One closed span, durations in ns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Record {
-    /// Encoded `SpanKind` (see `park_slot`): 1 = tick, 2 + slot = component.
+    /// A [`RecordKind`], encoded.
     pub(crate) kind: u64,
-    pub(crate) busy_ns: u64,
-    pub(crate) children_ns: u64,
+    /// Busy time as measured.
+    pub(crate) raw_ns: u64,
+    /// Busy time net of the instrumentation inside it.
+    pub(crate) net_ns: u64,
+    /// Recorded ticks: unattributed time (net).
+    pub(crate) extra_ns: Option<u64>,
+    /// Spans entered more than once (async code): first enter to last exit.
     pub(crate) wall_ns: Option<u64>,
 }
 
 #[derive(Debug, Default)]
 struct Entry {
     kind: AtomicU64,
-    busy_ns: AtomicU64,
-    children_ns: AtomicU64,
+    raw_ns: AtomicU64,
+    net_ns: AtomicU64,
+    extra_ns: AtomicU64,
     wall_ns: AtomicU64,
 }
 
@@ -63,13 +141,14 @@ impl RecordRing {
             return false;
         };
         entry.kind.store(record.kind, Ordering::Relaxed);
-        entry.busy_ns.store(record.busy_ns, Ordering::Relaxed);
+        entry.raw_ns.store(record.raw_ns, Ordering::Relaxed);
+        entry.net_ns.store(record.net_ns, Ordering::Relaxed);
         entry
-            .children_ns
-            .store(record.children_ns, Ordering::Relaxed);
+            .extra_ns
+            .store(record.extra_ns.unwrap_or(NONE), Ordering::Relaxed);
         entry
             .wall_ns
-            .store(record.wall_ns.unwrap_or(NO_WALL), Ordering::Relaxed);
+            .store(record.wall_ns.unwrap_or(NONE), Ordering::Relaxed);
         self.head.store(head.wrapping_add(1), Ordering::Release);
         true
     }
@@ -90,12 +169,14 @@ impl RecordRing {
         let mut tail = self.tail.load(Ordering::Relaxed);
         while tail != head {
             if let Some(entry) = self.entries.get(tail as usize % CAPACITY) {
+                let extra_ns = entry.extra_ns.load(Ordering::Relaxed);
                 let wall_ns = entry.wall_ns.load(Ordering::Relaxed);
                 sink(Record {
                     kind: entry.kind.load(Ordering::Relaxed),
-                    busy_ns: entry.busy_ns.load(Ordering::Relaxed),
-                    children_ns: entry.children_ns.load(Ordering::Relaxed),
-                    wall_ns: (wall_ns != NO_WALL).then_some(wall_ns),
+                    raw_ns: entry.raw_ns.load(Ordering::Relaxed),
+                    net_ns: entry.net_ns.load(Ordering::Relaxed),
+                    extra_ns: (extra_ns != NONE).then_some(extra_ns),
+                    wall_ns: (wall_ns != NONE).then_some(wall_ns),
                 });
             }
             tail = tail.wrapping_add(1);
@@ -110,17 +191,48 @@ impl RecordRing {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
     fn record(i: u64) -> Record {
         Record {
-            kind: 1 + i % 3,
-            busy_ns: i,
-            children_ns: i / 2,
-            wall_ns: i.is_multiple_of(2).then_some(i * 10),
+            kind: 1 + i % 5,
+            raw_ns: i,
+            net_ns: i / 2,
+            extra_ns: i.is_multiple_of(2).then_some(i * 10),
+            wall_ns: i.is_multiple_of(3).then_some(i * 20),
         }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in [
+            RecordKind::TimedTick,
+            RecordKind::RecordedTick {
+                latency: false,
+                nested: 8,
+                direct: 8,
+            },
+            RecordKind::RecordedTick {
+                latency: true,
+                nested: u16::MAX,
+                direct: 3,
+            },
+            RecordKind::Component {
+                slot: 0,
+                nested: 0,
+                direct: true,
+            },
+            RecordKind::Component {
+                slot: 1_000,
+                nested: u16::MAX,
+                direct: false,
+            },
+        ] {
+            assert_eq!(RecordKind::decode(kind.encode()), Some(kind));
+        }
+        assert_eq!(RecordKind::decode(0), None);
     }
 
     #[test]
@@ -139,5 +251,59 @@ mod tests {
         ring.try_push(record(1));
         ring.discard();
         ring.drain(|_| panic!("discarded records must not be drained"));
+    }
+}
+
+/// Model checks: every interleaving loom can build (within its preemption bound) of the owner
+/// pushing while the holder of the shard mutex drains.
+/// `RUSTFLAGS="--cfg loom" cargo test --release --lib loom`.
+#[cfg(all(test, loom))]
+mod loom_model {
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+
+    /// A record whose every field derives from `i`, so a mix of two records is detectable.
+    fn record(i: u64) -> Record {
+        Record {
+            kind: 1 + i,
+            raw_ns: i * 3,
+            net_ns: i * 5,
+            extra_ns: (i % 2 == 0).then_some(i * 7),
+            wall_ns: (i % 3 == 0).then_some(i * 9),
+        }
+    }
+
+    /// The owner pushes three records into a ring of two while a drainer empties it twice;
+    /// then whatever is left is drained. Every accepted record comes out once, whole and in
+    /// order; a refused one was refused because the ring was full.
+    #[test]
+    fn loom_drained_records_are_whole_once_and_in_order() {
+        let mut builder = loom::model::Builder::new();
+        if builder.preemption_bound.is_none() {
+            builder.preemption_bound = Some(3);
+        }
+        builder.check(|| {
+            let ring = Arc::new(RecordRing::default());
+            let drainer = {
+                let ring = Arc::clone(&ring);
+                thread::spawn(move || {
+                    let mut out = Vec::new();
+                    for _ in 0..2 {
+                        ring.drain(|r| out.push(r));
+                    }
+                    out
+                })
+            };
+            let accepted: Vec<Record> = (1..=3).map(record).filter(|&r| ring.try_push(r)).collect();
+            assert!(
+                accepted.len() >= CAPACITY,
+                "refused before the ring was full"
+            );
+            let mut drained = drainer.join().unwrap();
+            ring.drain(|r| drained.push(r));
+            assert_eq!(drained, accepted);
+        });
     }
 }

@@ -1,8 +1,12 @@
-//! One thread's records: a lock-free park slot and record ring for the hot path, and behind a
-//! mutex (taken by the owner about once per 128 spans, and by `stop_profiling`) the histograms
-//! and the spans parked while the slot was busy. `stop_profiling` merges all shards.
+//! One thread's records: the tick counter, lock-free park slots and record ring for the hot
+//! path, and behind a mutex (taken by the owner about once per 64 closed spans, between ticks,
+//! and by `stop_profiling`) the histograms, the counters and the spans parked while every slot
+//! was busy. `stop_profiling` merges all shards.
+//!
+//! A span that is not entered anywhere — created and not yet entered, or between two entered
+//! intervals — is parked here, so that whichever thread enters or closes it next finds it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
 use hdrhistogram::Histogram;
@@ -10,24 +14,66 @@ use rustc_hash::FxHashMap;
 
 use super::park_slot::ParkSlot;
 use super::record_ring::{Record, RecordRing};
+use super::records::{Counters, RunRecords, ThreadHistograms};
 use super::shared::lock;
-use super::span_state::{SpanKind, SpanState};
+use super::span_state::SpanState;
 
-/// Busy and wall histograms of one component name.
-#[derive(Debug)]
-pub(crate) struct ComponentHistograms {
-    pub(crate) busy: Histogram<u64>,
-    pub(crate) wall: Option<Histogram<u64>>,
-}
+/// Park slots per thread: a tick, the child being created or exited, and room for a span
+/// created ahead of being entered; more spill into the mutex-protected map.
+const PARK_SLOTS: usize = 4;
 
 /// A thread's shard (reused by a later thread after its first owner exits).
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
-    pub(crate) park_slot: ParkSlot,
+    /// The run `ticks` counts; written by the owner after resetting `ticks`.
+    run: AtomicU64,
+    /// Ticks counted on this thread in `run`: written by the owner (load + store, no
+    /// read-modify-write), read by the resource sampler with relaxed loads.
+    ticks: AtomicU64,
+    park_slots: [ParkSlot; PARK_SLOTS],
     pub(crate) ring: RecordRing,
     /// Whether `data.parked` may hold spans, so the hot path skips the mutex when it is empty.
     has_parked: AtomicBool,
+    /// Rare events, counted without the mutex (written by the owner only).
+    pub(crate) events: EventCounters,
     pub(crate) data: Mutex<ShardData>,
+}
+
+/// Rare events of one thread: written by the owner with a load and a store (no lock, no
+/// read-modify-write), read when the run is drained.
+#[derive(Debug, Default)]
+pub(crate) struct EventCounters {
+    pub(crate) straddled: AtomicU64,
+    pub(crate) clamped: AtomicU64,
+    pub(crate) uncredited_children: AtomicU64,
+    pub(crate) missing_span_data: AtomicU64,
+}
+
+impl EventCounters {
+    /// Adds `n` to one counter. Owner thread only.
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU64, n: u64) {
+        let value = counter.load(Ordering::Relaxed);
+        counter.store(value.saturating_add(n), Ordering::Relaxed);
+    }
+
+    fn reset(&self) {
+        for c in [
+            &self.straddled,
+            &self.clamped,
+            &self.uncredited_children,
+            &self.missing_span_data,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn add_to(&self, counters: &mut Counters) {
+        counters.straddled += self.straddled.load(Ordering::Relaxed);
+        counters.clamped += self.clamped.load(Ordering::Relaxed);
+        counters.uncredited_children += self.uncredited_children.load(Ordering::Relaxed);
+        counters.missing_span_data += self.missing_span_data.load(Ordering::Relaxed);
+    }
 }
 
 /// The part of a shard behind its mutex.
@@ -35,20 +81,41 @@ pub(crate) struct Shard {
 pub(crate) struct ShardData {
     /// The run these records belong to; records of another run are never mixed in.
     pub(crate) run: u64,
-    pub(crate) ticks: Option<Histogram<u64>>,
-    pub(crate) unattributed: Option<Histogram<u64>>,
-    pub(crate) components: Vec<Option<ComponentHistograms>>,
+    pub(crate) histograms: ThreadHistograms,
+    pub(crate) counters: Counters,
     /// Spans exited but not closed while the park slot was taken (async spans between polls).
     pub(crate) parked: FxHashMap<u64, SpanState>,
-    pub(crate) overflow: u64,
-    pub(crate) missing_span_data: u64,
 }
 
 impl Shard {
+    /// Counts one tick. Owner thread only.
+    #[inline]
+    pub(crate) fn count_tick(&self) {
+        let ticks = self.ticks.load(Ordering::Relaxed);
+        self.ticks.store(ticks.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Ticks this thread counted in `run` (0 if it has not ticked in it). Any thread.
+    pub(crate) fn ticks_in(&self, run: u64) -> u64 {
+        if self.holds_run(run) {
+            self.ticks.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// Whether the shard's owner has begun `run` (so what it parked belongs to `run`; a shard
+    /// whose owner has not, holds what an earlier run left, to be cleared at its next
+    /// callback). Any thread.
+    #[inline]
+    pub(crate) fn holds_run(&self, run: u64) -> bool {
+        self.run.load(Ordering::Acquire) == run
+    }
+
     /// Parks an exited span until it is entered again or closed. Owner thread only.
     #[inline]
     pub(crate) fn park(&self, id: u64, state: &SpanState) {
-        if !self.park_slot.try_put(id, state) {
+        if !self.park_slots.iter().any(|slot| slot.try_put(id, state)) {
             let mut data = lock(&self.data);
             data.parked.insert(id, *state);
             self.has_parked.store(true, Ordering::Release);
@@ -58,7 +125,7 @@ impl Shard {
     /// Takes a parked span out, if this shard holds it. Any thread.
     #[inline]
     pub(crate) fn unpark(&self, id: u64) -> Option<SpanState> {
-        if let Some(state) = self.park_slot.try_take(id) {
+        if let Some(state) = self.park_slots.iter().find_map(|slot| slot.try_take(id)) {
             return Some(state);
         }
         if !self.has_parked.load(Ordering::Acquire) {
@@ -72,23 +139,31 @@ impl Shard {
         state
     }
 
-    /// The kind of a parked span, without taking it.
-    pub(crate) fn parked_kind(&self, id: u64) -> Option<SpanKind> {
-        if let Some(kind) = self.park_slot.kind_of(id) {
-            return Some(kind);
+    /// A parked span's state, without taking it. Owner thread only (see `park_slot`).
+    pub(crate) fn peek(&self, id: u64) -> Option<SpanState> {
+        if let Some(state) = self.park_slots.iter().find_map(|slot| slot.peek(id)) {
+            return Some(state);
         }
         if !self.has_parked.load(Ordering::Acquire) {
             return None;
         }
-        lock(&self.data).parked.get(&id).map(|state| state.kind)
+        lock(&self.data).parked.get(&id).copied()
+    }
+
+    /// Whether span `id` is parked here now. Any thread.
+    pub(crate) fn holds(&self, id: u64) -> bool {
+        if self.park_slots.iter().any(|slot| slot.holds(id)) {
+            return true;
+        }
+        self.has_parked.load(Ordering::Acquire) && lock(&self.data).parked.contains_key(&id)
     }
 
     /// Records a closed span. Owner thread only.
     ///
-    /// `between_ticks` is set when a tick closes: its busy time is already taken, so moving the
+    /// `between_ticks` is set when a tick closes: its time is already taken, so moving the
     /// buffered records into the histograms now (once the ring is half full, so the lock is
-    /// amortized over 64 records) is charged to no tick. (Draining whenever the
-    /// ring filled up put a 0.6 µs step at p94 of the driver's tick latency.)
+    /// amortized over 64 records) is charged to no tick. (Draining whenever the ring filled up
+    /// put a 0.6 µs step at p94 of the driver's tick latency.)
     #[inline]
     pub(crate) fn push(&self, record: Record, template: &Histogram<u64>, between_ticks: bool) {
         if self.ring.try_push(record) {
@@ -99,104 +174,79 @@ impl Shard {
                     Err(TryLockError::WouldBlock) => None, // drained later
                 };
                 if let Some(mut data) = data {
-                    self.drain_into(&mut data, template);
+                    self.drain_ring(&mut data, template);
                 }
             }
             return;
         }
         let mut data = lock(&self.data);
-        self.drain_into(&mut data, template);
+        self.drain_ring(&mut data, template);
         if !self.ring.try_push(record) {
-            data.record(record, template);
+            let ShardData {
+                histograms,
+                counters,
+                ..
+            } = &mut *data;
+            counters.overflow += histograms.record(record, counters, template);
         }
     }
 
     /// Moves buffered records into the histograms; `data` is this shard's locked data.
-    pub(crate) fn drain_into(&self, data: &mut ShardData, template: &Histogram<u64>) {
-        self.ring.drain(|record| data.record(record, template));
+    fn drain_ring(&self, data: &mut ShardData, template: &Histogram<u64>) {
+        let ShardData {
+            histograms,
+            counters,
+            ..
+        } = data;
+        self.ring.drain(|record| {
+            counters.overflow += histograms.record(record, counters, template);
+        });
     }
 
-    /// Empties the shard for `run`; `data` is this shard's locked data.
-    pub(crate) fn reset_for(&self, data: &mut ShardData, run: u64) {
-        data.reset_for(run);
+    /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
+    /// holds `run` (its previous owner exited during the run) keeps its records: histograms
+    /// add up. Any other is emptied.
+    pub(crate) fn begin_run(&self, run: u64) {
+        let mut data = lock(&self.data);
+        if data.run == run {
+            return;
+        }
+        data.run = run;
+        data.histograms.reset();
+        data.counters = Counters::default();
+        data.parked.clear();
         self.ring.discard();
-        self.park_slot.clear();
+        self.park_slots.iter().for_each(ParkSlot::clear);
+        self.has_parked.store(false, Ordering::Release);
+        self.events.reset();
+        self.ticks.store(0, Ordering::Relaxed);
+        // Pairs with the Acquire load in `ticks_in`: a reader that sees the new run sees the
+        // counter reset.
+        self.run.store(run, Ordering::Release);
+    }
+
+    /// Adds this shard's records of `run` to `records` and forgets them.
+    pub(crate) fn drain_run_into(
+        &self,
+        run: u64,
+        names: &[&'static str],
+        records: &mut RunRecords,
+        template: &Histogram<u64>,
+    ) {
+        let mut data = lock(&self.data);
+        if data.run != run {
+            return;
+        }
+        self.drain_ring(&mut data, template);
+        records.add_thread(&data.histograms, names, template);
+        records.counters.add(&data.counters);
+        self.events.add_to(&mut records.counters);
+        self.events.reset();
+        records.ticks_counted += self.ticks_in(run);
+        data.run = 0;
+        data.histograms.reset();
+        data.counters = Counters::default();
+        data.parked.clear();
         self.has_parked.store(false, Ordering::Release);
     }
-}
-
-impl ShardData {
-    /// Empties the data for `run`, keeping allocated histograms for reuse.
-    fn reset_for(&mut self, run: u64) {
-        self.run = run;
-        for histogram in [&mut self.ticks, &mut self.unattributed]
-            .into_iter()
-            .flatten()
-        {
-            histogram.reset();
-        }
-        for component in self.components.iter_mut().flatten() {
-            component.busy.reset();
-            if let Some(wall) = component.wall.as_mut() {
-                wall.reset();
-            }
-        }
-        self.parked.clear();
-        self.overflow = 0;
-        self.missing_span_data = 0;
-    }
-
-    /// Ticks recorded for this run (excluding any still in the ring).
-    pub(crate) fn tick_count(&self) -> u64 {
-        self.ticks.as_ref().map_or(0, Histogram::len)
-    }
-
-    fn record(&mut self, record: Record, template: &Histogram<u64>) {
-        match record.kind {
-            0 => {}
-            1 => {
-                let ticks = self
-                    .ticks
-                    .get_or_insert_with(|| Histogram::new_from(template));
-                self.overflow += record_clamped(ticks, record.busy_ns);
-                let unattributed = self
-                    .unattributed
-                    .get_or_insert_with(|| Histogram::new_from(template));
-                self.overflow += record_clamped(
-                    unattributed,
-                    record.busy_ns.saturating_sub(record.children_ns),
-                );
-            }
-            kind => {
-                let slot = usize::try_from(kind - 2).unwrap_or(usize::MAX);
-                if self.components.len() <= slot {
-                    if slot == usize::MAX {
-                        return;
-                    }
-                    self.components.resize_with(slot + 1, || None);
-                }
-                let Some(entry) = self.components.get_mut(slot) else {
-                    return;
-                };
-                let component = entry.get_or_insert_with(|| ComponentHistograms {
-                    busy: Histogram::new_from(template),
-                    wall: None,
-                });
-                self.overflow += record_clamped(&mut component.busy, record.busy_ns);
-                if let Some(wall_ns) = record.wall_ns {
-                    let wall = component
-                        .wall
-                        .get_or_insert_with(|| Histogram::new_from(template));
-                    self.overflow += record_clamped(wall, wall_ns);
-                }
-            }
-        }
-    }
-}
-
-/// Records `value`, clamped into the histogram's range; returns 1 if it had to be clamped.
-fn record_clamped(histogram: &mut Histogram<u64>, value: u64) -> u64 {
-    let high = histogram.high();
-    histogram.saturating_record(value.min(high));
-    u64::from(value > high)
 }

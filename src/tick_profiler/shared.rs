@@ -1,14 +1,20 @@
-//! State shared by a `MetricsCollector` and every `TickProfiler` layer it hands out: the active
-//! run, the configuration, interned span names and the list of per-thread shards.
+//! State shared by a `MetricsCollector` and its layer: the active run, the configuration, the
+//! callsite table, the recording window, the compensation constants and the per-thread shards.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hdrhistogram::Histogram;
+use tracing_core::Metadata;
+use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 
+use super::budget::Budget;
+use super::callsites::{Callsites, Role, key};
+use super::records::RunRecords;
 use super::shard::Shard;
-use super::span_state::{SpanKind, SpanState};
+use super::span_state::SpanState;
+use super::window::Window;
+use crate::sampling::Sampling;
 
 /// Distinguishes collectors in thread-local state, so two collectors never cross-talk.
 static NEXT_COLLECTOR_ID: AtomicU64 = AtomicU64::new(1);
@@ -19,44 +25,89 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What the recorder subtracts from measured busy time, in ns (see `overhead_calibration`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Compensation {
+    /// Busy time an empty recorded span reads: instrumentation inside its own interval.
+    pub(crate) floor_ns: u64,
+    /// What one recorded span adds to the loop, registry included: subtracted once from every
+    /// ancestor's busy time for each recorded descendant.
+    pub(crate) span_ns: u64,
+}
+
 /// Collector-wide state.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) id: u64,
-    /// The active run's id; 0 when not profiling (every callback checks this first).
+    /// The active run's id (the calibration run included); 0 when not profiling.
     run: AtomicU64,
     last_run: AtomicU64,
-    pub(crate) tick_name: String,
+    pub(crate) sampling: Sampling,
     /// An empty histogram with the configured bounds; every histogram is made from it.
     pub(crate) template: Histogram<u64>,
     pub(crate) clock: quanta::Clock,
-    names: Mutex<Vec<&'static str>>,
+    pub(crate) callsites: Callsites,
+    pub(crate) window: Window,
+    pub(crate) budget: Budget,
+    /// Tick spans this collector enabled that have not closed yet, whatever run made them (it
+    /// is never reset: the recorder adds each tick at its creation and takes it off at its
+    /// close, both delivered for exactly the spans tickprof enabled, in a run or not). While
+    /// any exists, every span evaluated may belong to one (a child created with an explicit
+    /// parent on another thread), so the filter lets spans through and the recorder classifies
+    /// them.
+    pub(crate) live_ticks: AtomicU64,
+    /// Span states parked by a thread that did not create them (a span entered on two threads
+    /// at once): while any exists, a close looks for copies in every shard.
+    pub(crate) foreign_copies: AtomicU64,
+    floor_ns: AtomicU64,
+    span_ns: AtomicU64,
+    /// The dispatcher the layer was installed in: callsites are probed through it.
+    dispatch: Mutex<Option<WeakDispatch>>,
     shards: Mutex<Vec<Arc<Shard>>>,
 }
 
-/// Everything the layer recorded during one run, merged over all threads.
-#[derive(Debug)]
-pub(crate) struct RunRecords {
-    pub(crate) ticks: Histogram<u64>,
-    pub(crate) unattributed: Histogram<u64>,
-    /// Busy and (if any span was entered more than once) wall histograms per component name.
-    pub(crate) components: BTreeMap<String, (Histogram<u64>, Option<Histogram<u64>>)>,
-    pub(crate) overflow: u64,
-    pub(crate) missing_span_data: u64,
-}
-
 impl Shared {
-    pub(crate) fn new(tick_name: String, template: Histogram<u64>, clock: quanta::Clock) -> Self {
+    pub(crate) fn new(
+        tick_name: String,
+        sampling: Sampling,
+        template: Histogram<u64>,
+        clock: quanta::Clock,
+    ) -> Self {
         Shared {
             id: NEXT_COLLECTOR_ID.fetch_add(1, Ordering::Relaxed),
             run: AtomicU64::new(0),
             last_run: AtomicU64::new(0),
-            tick_name,
+            sampling,
             template,
             clock,
-            names: Mutex::new(Vec::new()),
+            callsites: Callsites::new(tick_name),
+            window: Window::default(),
+            budget: Budget::new(sampling),
+            live_ticks: AtomicU64::new(0),
+            foreign_copies: AtomicU64::new(0),
+            floor_ns: AtomicU64::new(0),
+            span_ns: AtomicU64::new(0),
+            dispatch: Mutex::new(None),
             shards: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The configured tick span name.
+    pub(crate) fn tick_name(&self) -> &str {
+        self.callsites.tick_name()
+    }
+
+    /// Whether `metadata` is a tick callsite of this collector (the configured tick or the
+    /// calibration tick). For the callbacks' rare paths; the hot path knows from the span's
+    /// state.
+    pub(crate) fn is_tick_callsite(&self, metadata: &Metadata<'_>) -> bool {
+        let key = key(metadata);
+        self.callsites.tick(key).is_some()
+            || self.callsites.is_calibration_tick(key)
+            || self
+                .callsites
+                .get(key)
+                .is_some_and(|info| info.role == Role::Tick)
     }
 
     /// The active run, or 0.
@@ -65,33 +116,54 @@ impl Shared {
         self.run.load(Ordering::Acquire)
     }
 
-    /// Starts a new run and returns its id.
+    /// Starts a new run and returns its id. The caller rebuilds the interest cache afterwards.
     pub(crate) fn begin_run(&self) -> u64 {
         let run = self.last_run.fetch_add(1, Ordering::Relaxed) + 1;
+        self.window.reset();
         self.run.store(run, Ordering::Release);
         run
     }
 
     /// Ends the active run: from now on callbacks return at once.
     pub(crate) fn end_run(&self) -> u64 {
+        self.window.reset();
         self.run.swap(0, Ordering::AcqRel)
     }
 
-    /// The slot of a span name, interning it on first sight (once per thread and callsite).
-    pub(crate) fn intern(&self, name: &'static str) -> u32 {
-        let mut names = lock(&self.names);
-        let slot = match names.iter().position(|known| *known == name) {
-            Some(slot) => slot,
-            None => {
-                names.push(name);
-                names.len() - 1
-            }
-        };
-        u32::try_from(slot).unwrap_or(u32::MAX)
+    /// The compensation constants of the active run.
+    #[inline]
+    pub(crate) fn compensation(&self) -> Compensation {
+        Compensation {
+            floor_ns: self.floor_ns.load(Ordering::Relaxed),
+            span_ns: self.span_ns.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets the compensation constants (before the run they apply to begins).
+    pub(crate) fn set_compensation(&self, compensation: Compensation) {
+        self.floor_ns
+            .store(compensation.floor_ns, Ordering::Relaxed);
+        self.span_ns.store(compensation.span_ns, Ordering::Relaxed);
+    }
+
+    /// Remembers the dispatcher the layer lives in (the last one, if several).
+    pub(crate) fn set_dispatch(&self, dispatch: &Dispatch) {
+        *lock(&self.dispatch) = Some(dispatch.downgrade());
+    }
+
+    /// The dispatcher the layer lives in, if it still exists.
+    pub(crate) fn dispatch(&self) -> Option<Dispatch> {
+        lock(&self.dispatch)
+            .as_ref()
+            .and_then(WeakDispatch::upgrade)
+    }
+
+    /// Whether the layer was ever installed in a dispatcher.
+    pub(crate) fn installed(&self) -> bool {
+        lock(&self.dispatch).is_some()
     }
 
     /// A shard for a thread that has none: a shard whose thread has exited, or a new one.
-    /// Histograms are additive, so a reused shard's records of the current run stay valid.
     pub(crate) fn register_shard(&self) -> Arc<Shard> {
         let mut shards = lock(&self.shards);
         if let Some(orphan) = shards.iter().find(|shard| Arc::strong_count(shard) == 1) {
@@ -105,88 +177,48 @@ impl Shared {
         shard
     }
 
-    /// Takes a span parked by other threads (a future that moved between worker threads).
-    /// Every copy is taken and merged, so a span entered on two threads at once keeps the busy
-    /// time of both. Never called with a shard lock held, so shard locks are never nested.
-    pub(crate) fn unpark_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanState> {
+    /// Takes every state of span `id` parked by other threads in `run` (a future that moved,
+    /// or copies of a span entered on two threads at once), merged, with how many of them were
+    /// copies. Shards whose owners have not begun `run` are left alone: what they hold is an
+    /// earlier run's. Never called with a shard lock held.
+    pub(crate) fn unpark_elsewhere(
+        &self,
+        own: &Arc<Shard>,
+        run: u64,
+        id: u64,
+    ) -> Option<(SpanState, u64)> {
         let shards = lock(&self.shards);
         shards
             .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own))
+            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
             .filter_map(|shard| shard.unpark(id))
-            .reduce(SpanState::merge)
+            .map(|state| (state, u64::from(state.copy)))
+            .reduce(|(a, ac), (b, bc)| (a.merge(b), ac + bc))
     }
 
-    /// The kind of a span parked by another thread, without taking it.
-    pub(crate) fn parked_kind_elsewhere(&self, own: &Arc<Shard>, id: u64) -> Option<SpanKind> {
+    /// Whether another thread has span `id` parked in `run`.
+    pub(crate) fn held_elsewhere(&self, own: &Arc<Shard>, run: u64, id: u64) -> bool {
         let shards = lock(&self.shards);
         shards
             .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own))
-            .find_map(|shard| shard.parked_kind(id))
+            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
+            .any(|shard| shard.holds(id))
     }
 
-    /// Ticks completed so far in `run`, over all threads (for the resource sampler).
+    /// Ticks counted so far in `run`, over all threads: relaxed loads of per-thread counters,
+    /// no lock the hot path takes.
     pub(crate) fn ticks_so_far(&self, run: u64) -> u64 {
         let shards = lock(&self.shards);
-        shards
-            .iter()
-            .map(|shard| {
-                let mut data = lock(&shard.data);
-                if data.run != run {
-                    return 0;
-                }
-                shard.drain_into(&mut data, &self.template);
-                data.tick_count()
-            })
-            .sum()
+        shards.iter().map(|shard| shard.ticks_in(run)).sum()
     }
 
     /// Merges and clears every shard's records of `run`.
     pub(crate) fn drain(&self, run: u64) -> RunRecords {
-        let names = lock(&self.names).clone();
-        let mut records = RunRecords {
-            ticks: Histogram::new_from(&self.template),
-            unattributed: Histogram::new_from(&self.template),
-            components: BTreeMap::new(),
-            overflow: 0,
-            missing_span_data: 0,
-        };
+        let names = self.callsites.names();
+        let mut records = RunRecords::new(&self.template);
         let shards = lock(&self.shards);
         for shard in shards.iter() {
-            let mut data = lock(&shard.data);
-            if data.run != run {
-                continue;
-            }
-            shard.drain_into(&mut data, &self.template);
-            // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
-            // that are then missing from `count`, never a panic.
-            if let Some(ticks) = &data.ticks {
-                let _ = records.ticks.add(ticks);
-            }
-            if let Some(unattributed) = &data.unattributed {
-                let _ = records.unattributed.add(unattributed);
-            }
-            for (slot, component) in data.components.iter().enumerate() {
-                let (Some(component), Some(name)) = (component, names.get(slot)) else {
-                    continue;
-                };
-                if component.busy.is_empty() {
-                    continue;
-                }
-                let (busy, wall) = records
-                    .components
-                    .entry((*name).to_owned())
-                    .or_insert_with(|| (Histogram::new_from(&self.template), None));
-                let _ = busy.add(&component.busy);
-                if let Some(shard_wall) = component.wall.as_ref().filter(|w| !w.is_empty()) {
-                    let wall = wall.get_or_insert_with(|| Histogram::new_from(&self.template));
-                    let _ = wall.add(shard_wall);
-                }
-            }
-            records.overflow += data.overflow;
-            records.missing_span_data += data.missing_span_data;
-            shard.reset_for(&mut data, 0);
+            shard.drain_run_into(run, &names, &mut records, &self.template);
         }
         records
     }

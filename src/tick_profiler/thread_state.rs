@@ -1,27 +1,32 @@
-//! Per-thread, per-collector state of the layer: the stack of entered spans, spans created but
-//! not yet entered, and a callsite cache. Only its own thread touches it, so no locks.
+//! Per-thread, per-collector state: the stack of entered spans, the spans created here and not
+//! yet entered, the callsite cache, the tick sampler and the decision made for the tick being
+//! created. Only its own thread touches it, so no locks. (Spans between two entered intervals
+//! live in the thread's shard, where any thread can find them.)
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Weak};
 
-use tracing_core::Metadata;
+use super::budget::TickSampler;
+use super::callsites::{CallsiteCache, CallsiteInfo};
+use super::shard::{EventCounters, Shard};
+use super::shared::Shared;
+use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 
-use super::shard::Shard;
-use super::shared::{Shared, lock};
-use super::span_state::{Frame, SpanKind, SpanState};
-
-/// How many created-but-not-entered spans are kept without a lock. A span is normally entered
-/// right after it is created; older ones are forgotten and classified from the registry if
-/// they are entered after all.
+/// How many created-but-not-entered spans are kept here. A span is nearly always entered on
+/// its creating thread right after it is created, so this needs no lock and no shared memory.
+/// A span first entered on another thread (or created more than this many spans ago) holds no
+/// time yet: that thread rebuilds what it is from the registry (see `recorder`). Registry ids
+/// carry a generation, so a forgotten entry can never be mistaken for a later span.
 const CREATED_SLOTS: usize = 4;
 
-/// What a callsite is, decided once per thread and callsite: no string compare per span.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CallsiteKind {
-    /// The configured tick name.
-    Tick,
-    /// Any other name, with its interned slot.
-    Named(u32),
+/// The decision the filter made for the tick span the recorder is about to see created.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingTick {
+    /// The tick callsite's key (the decision is for that callsite only).
+    pub(crate) callsite: usize,
+    pub(crate) mode: TickMode,
+    /// The window epoch when the decision was made.
+    pub(crate) epoch: u64,
 }
 
 #[derive(Debug)]
@@ -32,14 +37,39 @@ pub(crate) struct ThreadState {
     /// The run this state belongs to; a mismatch resets it.
     run: u64,
     pub(crate) shard: Arc<Shard>,
-    callsites: Vec<(usize, CallsiteKind)>,
+    pub(crate) callsites: CallsiteCache,
+    pub(crate) sampler: TickSampler,
+    pub(crate) pending_tick: Option<PendingTick>,
     created: [Option<(u64, SpanState)>; CREATED_SLOTS],
     next_created: usize,
+    /// Spans tickprof created on this thread (frames remember it at enter: the difference at
+    /// exit is the number of spans created inside the interval).
+    pub(crate) spans_created: u64,
     pub(crate) stack: Vec<Frame>,
+    /// A span closed while entered on this thread (its exit never reaches the layer): until
+    /// the stack empties, the registry's stack may hold it above the frames here, and the
+    /// registry, not this stack, says what the current span is.
+    pub(crate) closed_inside: bool,
 }
 
 thread_local! {
     static THREAD_STATES: RefCell<Vec<ThreadState>> = const { RefCell::new(Vec::new()) };
+    /// The filter's verdict for the span being evaluated, for the recorder's global
+    /// `enabled`: `true` when tickprof does not record it and no other layer wants it, so the
+    /// span is disabled for the whole subscriber and never created.
+    static REFUSE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets the verdict the recorder's `enabled` reads next.
+#[inline]
+pub(crate) fn set_refuse(refuse: bool) {
+    let _ = REFUSE.try_with(|r| r.set(refuse));
+}
+
+/// Takes the verdict (and clears it).
+#[inline]
+pub(crate) fn take_refuse() -> bool {
+    REFUSE.try_with(|r| r.replace(false)).unwrap_or(false)
 }
 
 /// Runs `f` with this thread's state for `shared`'s active `run`; `None` if the thread-local is
@@ -48,6 +78,21 @@ thread_local! {
 pub(crate) fn with_thread_state<R>(
     shared: &Arc<Shared>,
     run: u64,
+    f: impl FnOnce(&mut ThreadState) -> R,
+) -> Option<R> {
+    with_thread(shared, |state| {
+        if state.run != run {
+            state.begin_run(run, shared);
+        }
+        f(state)
+    })
+}
+
+/// Runs `f` with this thread's state whatever its run (for what does not depend on one: the
+/// callsite cache).
+#[inline]
+pub(crate) fn with_thread<R>(
+    shared: &Arc<Shared>,
     f: impl FnOnce(&mut ThreadState) -> R,
 ) -> Option<R> {
     THREAD_STATES
@@ -62,11 +107,7 @@ pub(crate) fn with_thread_state<R>(
                     states.len() - 1
                 }
             };
-            let state = states.get_mut(index)?;
-            if state.run != run {
-                state.begin_run(run);
-            }
-            Some(f(state))
+            states.get_mut(index).map(f)
         })
         .ok()
         .flatten()
@@ -79,51 +120,52 @@ impl ThreadState {
             owner: Arc::downgrade(shared),
             run: 0,
             shard,
-            callsites: Vec::new(),
+            callsites: CallsiteCache::default(),
+            sampler: TickSampler::new(0),
+            pending_tick: None,
             created: [None; CREATED_SLOTS],
             next_created: 0,
+            spans_created: 0,
             stack: Vec::new(),
+            closed_inside: false,
         }
     }
 
-    /// Forgets everything of an earlier run; claims the shard for `run`.
-    fn begin_run(&mut self, run: u64) {
+    /// Forgets everything of an earlier run; claims the shard for `run`. Spans still entered
+    /// from an earlier run stay on the stack as frames of an earlier run (ignored: not timed,
+    /// not recorded, nothing beneath them a component), so that their exits are not taken for
+    /// exits without an enter.
+    fn begin_run(&mut self, run: u64, shared: &Shared) {
         self.run = run;
-        self.stack.clear();
+        for frame in &mut self.stack {
+            frame.state = SpanState::new(SpanKind::Ignored, 0, 0);
+            frame.entered_raw = 0;
+            frame.earlier_run = true;
+        }
         self.created = [None; CREATED_SLOTS];
-        let mut data = lock(&self.shard.data);
-        if data.run != run {
-            self.shard.reset_for(&mut data, run);
-        }
+        self.pending_tick = None;
+        let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
+        self.sampler = TickSampler::new(seed);
+        self.shard.begin_run(run);
     }
 
-    /// The callsite's kind, interning its name on first sight.
+    /// The run this thread's state belongs to.
     #[inline]
-    pub(crate) fn callsite_kind(
-        &mut self,
-        shared: &Shared,
-        metadata: &'static Metadata<'static>,
-    ) -> CallsiteKind {
-        let key = std::ptr::from_ref(metadata) as usize;
-        if let Some((_, kind)) = self.callsites.iter().find(|(k, _)| *k == key) {
-            return *kind;
-        }
-        let kind = if metadata.name() == shared.tick_name {
-            CallsiteKind::Tick
-        } else {
-            CallsiteKind::Named(shared.intern(metadata.name()))
-        };
-        self.callsites.push((key, kind));
-        kind
+    pub(crate) fn run(&self) -> u64 {
+        self.run
     }
 
-    /// Keeps a newly created span until it is entered.
+    /// The callsite's entry (`None` if it never registered with this collector).
     #[inline]
-    ///
-    /// The oldest entry is overwritten when the ring is full: a never-entered span holds only
-    /// its kind, which the registry can tell again if it is entered later. It is never moved to
-    /// the shard, so other threads only ever find spans that were entered (and hold time).
+    pub(crate) fn callsite(&mut self, shared: &Shared, key: usize) -> Option<CallsiteInfo> {
+        self.callsites.get(&shared.callsites, key)
+    }
+
+    /// Keeps a newly created span until it is entered (the oldest entry is forgotten when the
+    /// ring is full).
+    #[inline]
     pub(crate) fn remember_created(&mut self, id: u64, state: SpanState) {
+        self.spans_created = self.spans_created.wrapping_add(1);
         let slot = self.next_created % CREATED_SLOTS;
         self.next_created = self.next_created.wrapping_add(1);
         if let Some(entry) = self.created.get_mut(slot) {
@@ -141,19 +183,25 @@ impl ThreadState {
             .map(|(_, state)| state)
     }
 
-    /// A live span's kind, without moving it: entered, created or parked by this thread.
-    pub(crate) fn kind_of(&self, id: u64) -> Option<SpanKind> {
+    /// A live span's state, without moving it: entered, created or parked by this thread.
+    pub(crate) fn peek(&self, id: u64) -> Option<SpanState> {
         if let Some(frame) = self.stack.iter().rev().find(|f| f.id == id) {
-            return Some(frame.state.kind);
+            return Some(frame.state);
         }
         if let Some((_, state)) = self.created.iter().flatten().find(|(c, _)| *c == id) {
-            return Some(state.kind);
+            return Some(*state);
         }
-        self.shard.parked_kind(id)
+        self.shard.peek(id)
     }
 
-    /// Counts a span the layer could not see or an odd span sequence.
+    /// The contextual parent of a span created now, as the registry sees it: the innermost
+    /// entered span that is not a re-entry (the registry's `current` skips duplicates).
+    pub(crate) fn current(&self) -> Option<&Frame> {
+        self.stack.iter().rev().find(|frame| !frame.reentry)
+    }
+
+    /// Counts a span the recorder had no state for, or an odd span sequence.
     pub(crate) fn count_missing(&self) {
-        lock(&self.shard.data).missing_span_data += 1;
+        EventCounters::bump(&self.shard.events.missing_span_data, 1);
     }
 }

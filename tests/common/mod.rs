@@ -46,6 +46,8 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                 0.0
             },
             latency: latency(tick_ns),
+            latency_raw: None,
+            wall: None,
         },
         components: components
             .iter()
@@ -54,15 +56,19 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                     count: v.len() as u64,
                     latency: latency(v),
                     wall: None,
+                    per_tick: None,
                 };
                 ((*n).to_owned(), stats)
             })
             .collect::<BTreeMap<_, _>>(),
         unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
+        unattributed_mean_ns: None,
+        sampling: None,
         overhead: Overhead {
             per_span_ns: 50.0,
             empty_span_busy_ns: 20.0,
             calibration_ticks: 1000,
+            ..Overhead::default()
         },
         dropped: Dropped::default(),
         environment: Environment {
@@ -74,6 +80,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
         },
         resources: None,
         resources_unavailable: Some("sampler off".to_owned()),
+        loop_comparison: None,
     }
 }
 
@@ -117,6 +124,43 @@ pub fn tickprof(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
+}
+
+/// [`tickprof`], killed and failed if it has not exited after `limit` (a hang is a failure,
+/// not a stuck test run).
+pub fn tickprof_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tickprof"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tickprof {args:?} did not finish in {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `f` on its own thread and returns its result, failing if it takes longer than `limit`
+/// (the thread of a hung call is left behind; the test still fails).
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|e| panic!("{what} did not finish in {limit:?} ({e})"))
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -1,0 +1,345 @@
+//! The metric vocabulary: the names, units and better direction of every quantity of a report
+//! that a gate ([`thresholds`](crate::thresholds)) or a comparison ([`compare`](crate::compare))
+//! judges.
+//!
+//! Both judge the same quantities under the same names, so the names are defined once, here,
+//! and neither module depends on the other.
+//!
+//! Metric names, as printed and as used in `[baseline.metrics]`:
+//!
+//! | metric | unit | better |
+//! |---|---|---|
+//! | `ticks.count` | ticks | higher |
+//! | `ticks.throughput_per_s` | ticks/s | higher |
+//! | `ticks.{mean,p50,p90,p95,p99,p999}_us` | µs | lower |
+//! | `unattributed.{mean,p50,…,p999}_us` | µs | lower |
+//! | `components.<name>.count` | spans | higher |
+//! | `components.<name>.{mean,p50,…,p999}_us` | µs | lower |
+//! | `memory.peak_rss_mb` | 10⁶ bytes | lower |
+//! | `cpu.percent_of_one_core` | % (mean) | lower |
+//! | `cpu.percent_of_machine` | % (mean) | lower |
+//! | `cpu.time_per_tick_us` | µs of CPU | lower |
+
+use std::fmt;
+
+use crate::report::{LatencyStats, Report, Resources};
+
+/// Which side of its limit a value must stay on; for a comparison, which direction is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `value <= limit` (latencies, memory, CPU): lower is better.
+    AtMost,
+    /// `value >= limit` (throughput, counts): higher is better.
+    AtLeast,
+}
+
+impl Bound {
+    /// Whether `value` is on the passing side of `limit`.
+    pub(crate) fn holds(self, value: f64, limit: f64) -> bool {
+        match self {
+            Bound::AtMost => value <= limit,
+            Bound::AtLeast => value >= limit,
+        }
+    }
+
+    /// `≤` or `≥`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Bound::AtMost => "≤",
+            Bound::AtLeast => "≥",
+        }
+    }
+}
+
+/// The unit of a metric's value (and of a limit or a difference of it).
+///
+/// An enum rather than the printed symbol, so code decides by the kind of quantity (is this a
+/// span's latency?) and not by comparing strings; [`Unit::symbol`] is only for printing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unit {
+    /// A number of ticks or spans; printed without a unit.
+    Count,
+    /// Ticks per second of wall time.
+    TicksPerSec,
+    /// Microseconds of a span's busy time (tick, component, unattributed latencies).
+    Micros,
+    /// Microseconds of CPU time (user + system), from the process CPU clock, not from spans.
+    CpuMicros,
+    /// Megabytes of 10⁶ bytes.
+    Megabytes,
+    /// Percent.
+    Percent,
+}
+
+impl Unit {
+    /// The symbol printed after a value: `µs`, `ticks/s`, `MB`, `%`, or empty for counts.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Unit::Count => "",
+            Unit::TicksPerSec => "ticks/s",
+            Unit::Micros | Unit::CpuMicros => "µs",
+            Unit::Megabytes => "MB",
+            Unit::Percent => "%",
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// A latency statistic of a histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stat {
+    Mean,
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+}
+
+impl Stat {
+    /// Every statistic, in the order they are checked and printed.
+    pub(crate) const ALL: [Stat; 6] = [
+        Stat::Mean,
+        Stat::P50,
+        Stat::P90,
+        Stat::P95,
+        Stat::P99,
+        Stat::P999,
+    ];
+
+    /// The last part of the metric name (`p99_us`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean_us",
+            Stat::P50 => "p50_us",
+            Stat::P90 => "p90_us",
+            Stat::P95 => "p95_us",
+            Stat::P99 => "p99_us",
+            Stat::P999 => "p999_us",
+        }
+    }
+
+    /// The quantile, `None` for the mean.
+    pub(crate) fn quantile(self) -> Option<f64> {
+        match self {
+            Stat::Mean => None,
+            Stat::P50 => Some(0.50),
+            Stat::P90 => Some(0.90),
+            Stat::P95 => Some(0.95),
+            Stat::P99 => Some(0.99),
+            Stat::P999 => Some(0.999),
+        }
+    }
+
+    /// The statistic in µs.
+    pub(crate) fn of(self, l: &LatencyStats) -> f64 {
+        let ns = match self {
+            Stat::Mean => l.mean_ns,
+            Stat::P50 => l.p50_ns as f64,
+            Stat::P90 => l.p90_ns as f64,
+            Stat::P95 => l.p95_ns as f64,
+            Stat::P99 => l.p99_ns as f64,
+            Stat::P999 => l.p999_ns as f64,
+        };
+        ns / 1_000.0
+    }
+
+    fn parse(key: &str) -> Option<Stat> {
+        Stat::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// One quantity of a report; see the module docs for the names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Metric {
+    TickCount,
+    Throughput,
+    Tick(Stat),
+    Unattributed(Stat),
+    PeakRssMb,
+    CpuOfOneCore,
+    CpuOfMachine,
+    CpuTimePerTick,
+    ComponentCount(String),
+    Component(String, Stat),
+    /// A name that does not parse (only from hand-built thresholds); always missing.
+    Unknown(String),
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Metric::TickCount => f.write_str("ticks.count"),
+            Metric::Throughput => f.write_str("ticks.throughput_per_s"),
+            Metric::Tick(s) => write!(f, "ticks.{}", s.key()),
+            Metric::Unattributed(s) => write!(f, "unattributed.{}", s.key()),
+            Metric::PeakRssMb => f.write_str("memory.peak_rss_mb"),
+            Metric::CpuOfOneCore => f.write_str("cpu.percent_of_one_core"),
+            Metric::CpuOfMachine => f.write_str("cpu.percent_of_machine"),
+            Metric::CpuTimePerTick => f.write_str("cpu.time_per_tick_us"),
+            Metric::ComponentCount(name) => write!(f, "components.{name}.count"),
+            Metric::Component(name, s) => write!(f, "components.{name}.{}", s.key()),
+            Metric::Unknown(name) => f.write_str(name),
+        }
+    }
+}
+
+/// Every metric name, for the message that rejects an unknown one.
+pub(crate) const METRIC_NAMES: &str = "ticks.count, ticks.throughput_per_s, ticks.<stat>, \
+     unattributed.<stat>, components.<name>.count, components.<name>.<stat>, \
+     memory.peak_rss_mb, cpu.percent_of_one_core, cpu.percent_of_machine, \
+     cpu.time_per_tick_us (<stat>: mean_us, p50_us, p90_us, p95_us, p99_us, p999_us)";
+
+impl Metric {
+    /// Parses a metric name; component names may contain dots (the statistic is the last part).
+    pub(crate) fn parse(name: &str) -> Option<Metric> {
+        let fixed = match name {
+            "ticks.count" => Some(Metric::TickCount),
+            "ticks.throughput_per_s" => Some(Metric::Throughput),
+            "memory.peak_rss_mb" => Some(Metric::PeakRssMb),
+            "cpu.percent_of_one_core" => Some(Metric::CpuOfOneCore),
+            "cpu.percent_of_machine" => Some(Metric::CpuOfMachine),
+            "cpu.time_per_tick_us" => Some(Metric::CpuTimePerTick),
+            _ => None,
+        };
+        if fixed.is_some() {
+            return fixed;
+        }
+        if let Some(stat) = name.strip_prefix("ticks.") {
+            return Stat::parse(stat).map(Metric::Tick);
+        }
+        if let Some(stat) = name.strip_prefix("unattributed.") {
+            return Stat::parse(stat).map(Metric::Unattributed);
+        }
+        let rest = name.strip_prefix("components.")?;
+        let (component, stat) = rest.rsplit_once('.')?;
+        if component.is_empty() {
+            return None;
+        }
+        if stat == "count" {
+            return Some(Metric::ComponentCount(component.to_owned()));
+        }
+        Stat::parse(stat).map(|s| Metric::Component(component.to_owned(), s))
+    }
+
+    /// Which direction is better: counts and throughput must be high, everything else low.
+    pub(crate) fn bound(&self) -> Bound {
+        match self {
+            Metric::TickCount | Metric::Throughput | Metric::ComponentCount(_) => Bound::AtLeast,
+            _ => Bound::AtMost,
+        }
+    }
+
+    pub(crate) fn unit(&self) -> Unit {
+        match self {
+            Metric::TickCount | Metric::ComponentCount(_) | Metric::Unknown(_) => Unit::Count,
+            Metric::Throughput => Unit::TicksPerSec,
+            Metric::Tick(_) | Metric::Unattributed(_) | Metric::Component(..) => Unit::Micros,
+            Metric::CpuTimePerTick => Unit::CpuMicros,
+            Metric::PeakRssMb => Unit::Megabytes,
+            Metric::CpuOfOneCore | Metric::CpuOfMachine => Unit::Percent,
+        }
+    }
+
+    /// The metric's value in `report`, or why it has none. Latencies of spans that never closed
+    /// and CPU figures without samples are missing, not zero: zero would pass every limit.
+    pub(crate) fn value(&self, report: &Report) -> std::result::Result<f64, String> {
+        let ticks = report.ticks.count;
+        let no_ticks = || "no tick spans were recorded".to_owned();
+        match self {
+            Metric::TickCount => Ok(ticks as f64),
+            Metric::Throughput => Ok(report.ticks.throughput_per_s),
+            Metric::Tick(stat) if ticks > 0 => Ok(stat.of(&report.ticks.latency)),
+            Metric::Unattributed(stat) if ticks > 0 => Ok(stat.of(&report.unattributed)),
+            Metric::Tick(_) | Metric::Unattributed(_) => Err(no_ticks()),
+            Metric::ComponentCount(name) => {
+                Ok(report.components.get(name).map_or(0, |c| c.count) as f64)
+            }
+            Metric::Component(name, stat) => match report.components.get(name) {
+                Some(c) if c.count > 0 => Ok(stat.of(&c.latency)),
+                Some(_) => Err(format!("component `{name}` has no closed spans")),
+                None => Err(format!("component `{name}` is not in the report")),
+            },
+            Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
+            Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
+                let r = resources(report)?;
+                if r.samples_taken == 0 {
+                    return Err("no CPU samples were taken".to_owned());
+                }
+                match self {
+                    Metric::CpuOfOneCore => Ok(r.cpu_percent.mean),
+                    Metric::CpuOfMachine => Ok(r.cpu_percent_of_machine.mean),
+                    _ if ticks > 0 => Ok(r.cpu_time_s * 1e6 / ticks as f64),
+                    _ => Err(no_ticks()),
+                }
+            }
+            Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
+        }
+    }
+}
+
+fn resources(report: &Report) -> std::result::Result<&Resources, String> {
+    report
+        .resources
+        .as_ref()
+        .ok_or_else(|| match &report.resources_unavailable {
+            Some(reason) => format!("resources are null: {reason}"),
+            None => "resources are null".to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_round_trip() {
+        for name in [
+            "ticks.count",
+            "ticks.throughput_per_s",
+            "ticks.p999_us",
+            "unattributed.mean_us",
+            "components.risk.check.p99_us",
+            "components.a.count",
+            "memory.peak_rss_mb",
+            "cpu.percent_of_one_core",
+            "cpu.percent_of_machine",
+            "cpu.time_per_tick_us",
+        ] {
+            let metric = Metric::parse(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(metric.to_string(), name);
+        }
+        for bad in ["ticks.p99", "components..p99_us", "components.x", "cpu", ""] {
+            assert_eq!(Metric::parse(bad), None, "{bad}");
+        }
+    }
+
+    /// Units and directions as the module docs' table states them.
+    #[test]
+    fn units_and_directions() {
+        let cases = [
+            ("ticks.count", Unit::Count, Bound::AtLeast),
+            ("ticks.throughput_per_s", Unit::TicksPerSec, Bound::AtLeast),
+            ("ticks.p99_us", Unit::Micros, Bound::AtMost),
+            ("unattributed.mean_us", Unit::Micros, Bound::AtMost),
+            ("components.a.count", Unit::Count, Bound::AtLeast),
+            ("components.a.p50_us", Unit::Micros, Bound::AtMost),
+            ("memory.peak_rss_mb", Unit::Megabytes, Bound::AtMost),
+            ("cpu.percent_of_one_core", Unit::Percent, Bound::AtMost),
+            ("cpu.percent_of_machine", Unit::Percent, Bound::AtMost),
+            ("cpu.time_per_tick_us", Unit::CpuMicros, Bound::AtMost),
+        ];
+        for (name, unit, bound) in cases {
+            let metric = Metric::parse(name).unwrap();
+            assert_eq!((metric.unit(), metric.bound()), (unit, bound), "{name}");
+        }
+        assert_eq!(Unit::CpuMicros.symbol(), "µs");
+        assert_eq!(Unit::Count.to_string(), "");
+    }
+}

@@ -1,0 +1,203 @@
+//! What a report promises, checked once when it is read: every number finite and within its
+//! unit's range, every histogram blob decodable (bounded by its size, see `histogram_blob`).
+//!
+//! A report that passes can be summarized, gated, compared, merged and drawn without a later
+//! surprise. Before this check a report with a broken blob passed `summary` and `check` (exit 0)
+//! and failed only in `compare` or `plot`, without the file's name; a `total_time_s` of 1.7e308
+//! made the graphs' axis ranges infinite and plotters' tick-mark loop spin forever. Reports are
+//! otherwise read leniently (unknown fields are ignored): the check is about values that would
+//! mislead or break a consumer, not about style.
+//!
+//! The ranges are generous upper bounds of what a run can measure, not plausibility limits: a
+//! value beyond them is corruption or a hand-edited file, never a real measurement.
+
+use super::{LatencyStats, Report};
+
+/// The field at fault (a dotted path as the JSON nests it) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Invalid {
+    pub(crate) field: String,
+    pub(crate) message: String,
+}
+
+/// The unit of a floating-point field, which decides its range (always from 0).
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    /// 1e10 s, about 317 years: any run or CPU time.
+    Seconds,
+    /// The same span in milliseconds.
+    Millis,
+    /// What a `u64` of nanoseconds holds (584 years): histogram values are `u64`.
+    Nanos,
+    /// 10,000 cores busy.
+    Percent,
+    /// 10^12 ticks per second: a tick per picosecond.
+    TicksPerSecond,
+    /// What a `u64` of bytes holds.
+    Bytes,
+    /// Spans per tick: 10^9 (far beyond any tick).
+    PerTick,
+    /// A fraction of the loop's time.
+    Fraction,
+}
+
+impl Unit {
+    fn max(self) -> f64 {
+        match self {
+            Unit::Seconds => 1e10,
+            Unit::Millis => 1e13,
+            Unit::Nanos | Unit::Bytes => u64::MAX as f64,
+            Unit::Percent => 1e6,
+            Unit::TicksPerSecond => 1e12,
+            Unit::PerTick => 1e9,
+            Unit::Fraction => 1.0,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Seconds => "seconds",
+            Unit::Millis => "milliseconds",
+            Unit::Nanos => "nanoseconds",
+            Unit::Percent => "percent",
+            Unit::TicksPerSecond => "ticks per second",
+            Unit::Bytes => "bytes",
+            Unit::PerTick => "spans per tick",
+            Unit::Fraction => "fractions of the loop's time",
+        }
+    }
+}
+
+/// `Ok` for a finite `value` in `0 ..= unit.max()`; NaN fails every comparison, so it is caught
+/// with the infinities.
+fn number(field: impl FnOnce() -> String, value: f64, unit: Unit) -> Result<(), Invalid> {
+    if value.is_finite() && (0.0..=unit.max()).contains(&value) {
+        return Ok(());
+    }
+    Err(Invalid {
+        field: field(),
+        message: format!(
+            "must be a number of {} in 0 ..= {:e}, got {value:?}",
+            unit.name(),
+            unit.max()
+        ),
+    })
+}
+
+fn latency(field: &str, stats: &LatencyStats) -> Result<(), Invalid> {
+    number(|| format!("{field}.mean_ns"), stats.mean_ns, Unit::Nanos)?;
+    number(
+        || format!("{field}.stddev_ns"),
+        stats.stddev_ns,
+        Unit::Nanos,
+    )?;
+    super::histogram_blob::decode(&stats.histogram)
+        .map(drop)
+        .map_err(|message| Invalid {
+            field: format!("{field}.histogram"),
+            message,
+        })
+}
+
+impl Report {
+    /// The first field that breaks the report's promises, in the order the JSON lists them.
+    /// Decodes each histogram once.
+    pub(crate) fn check(&self) -> Result<(), Invalid> {
+        let at = |field: &'static str| move || field.to_owned();
+        number(at("total_time_s"), self.total_time_s, Unit::Seconds)?;
+        number(
+            at("ticks.throughput_per_s"),
+            self.ticks.throughput_per_s,
+            Unit::TicksPerSecond,
+        )?;
+        latency("ticks.latency", &self.ticks.latency)?;
+        if let Some(raw) = &self.ticks.latency_raw {
+            latency("ticks.latency_raw", raw)?;
+        }
+        if let Some(wall) = &self.ticks.wall {
+            latency("ticks.wall", wall)?;
+        }
+        for (name, c) in &self.components {
+            latency(&format!("components.{name}.latency"), &c.latency)?;
+            if let Some(wall) = &c.wall {
+                latency(&format!("components.{name}.wall"), wall)?;
+            }
+            if let Some(per_tick) = c.per_tick {
+                number(
+                    || format!("components.{name}.per_tick"),
+                    per_tick,
+                    Unit::PerTick,
+                )?;
+            }
+        }
+        latency("unattributed", &self.unattributed)?;
+        if let Some(sampling) = &self.sampling {
+            if let Some(fraction) = sampling.budget_fraction {
+                number(at("sampling.budget_fraction"), fraction, Unit::Fraction)?;
+            }
+            number(
+                at("sampling.cost_ns_per_tick"),
+                sampling.cost_ns_per_tick,
+                Unit::Nanos,
+            )?;
+        }
+        let o = &self.overhead;
+        number(at("overhead.per_span_ns"), o.per_span_ns, Unit::Nanos)?;
+        number(
+            at("overhead.empty_span_busy_ns"),
+            o.empty_span_busy_ns,
+            Unit::Nanos,
+        )?;
+        for (field, value) in [
+            ("overhead.nested_span_ns", o.nested_span_ns),
+            ("overhead.nested_span_in_run_ns", o.nested_span_in_run_ns),
+            ("overhead.layer_ns_per_span", o.layer_ns_per_span),
+            ("overhead.tick_check_ns", o.tick_check_ns),
+        ] {
+            if let Some(value) = value {
+                number(at(field), value, Unit::Nanos)?;
+            }
+        }
+        if let Some(l) = &self.loop_comparison {
+            number(
+                at("loop_comparison.bare_per_s"),
+                l.bare_per_s,
+                Unit::TicksPerSecond,
+            )?;
+            number(
+                at("loop_comparison.profiled_per_s"),
+                l.profiled_per_s,
+                Unit::TicksPerSecond,
+            )?;
+        }
+        let Some(r) = &self.resources else {
+            return Ok(());
+        };
+        for (field, value) in [
+            ("resources.cpu_percent.mean", r.cpu_percent.mean),
+            ("resources.cpu_percent.max", r.cpu_percent.max),
+            (
+                "resources.cpu_percent_of_machine.mean",
+                r.cpu_percent_of_machine.mean,
+            ),
+            (
+                "resources.cpu_percent_of_machine.max",
+                r.cpu_percent_of_machine.max,
+            ),
+        ] {
+            number(at(field), value, Unit::Percent)?;
+        }
+        number(at("resources.cpu_time_s"), r.cpu_time_s, Unit::Seconds)?;
+        number(
+            at("resources.memory_bytes.mean"),
+            r.memory_bytes.mean,
+            Unit::Bytes,
+        )?;
+        for (i, s) in r.samples.iter().enumerate() {
+            let field = |name: &str| format!("resources.samples[{i}].{name}");
+            number(|| field("elapsed_ms"), s.elapsed_ms, Unit::Millis)?;
+            number(|| field("cpu_percent"), s.cpu_percent, Unit::Percent)?;
+        }
+        Ok(())
+    }
+}
