@@ -790,10 +790,11 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .map(|s| (seconds(s), drawable(s.cpu_percent)))
         .collect();
     let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
+    let percent = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} %"));
     let cpu_caption = format!(
-        "CPU: mean {:.1} %, max {:.1} % of one core ({} sample{} every {} ms)",
-        res.cpu_percent.mean,
-        res.cpu_percent.max,
+        "CPU: mean {}, max {} of one core ({} sample{} every {} ms)",
+        percent(res.cpu_percent.mean),
+        percent(res.cpu_percent.max),
         res.samples_taken,
         if res.samples_taken == 1 { "" } else { "s" },
         res.sample_interval_ms

@@ -269,12 +269,17 @@ impl Metric {
             Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
             Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
                 let r = resources(report)?;
-                if r.samples_taken == 0 {
-                    return Err("no CPU samples were taken".to_owned());
-                }
+                // No mean: too short a run (or no CPU clock and no samples) for any CPU figure.
+                let too_short = || {
+                    format!(
+                        "CPU is n/a: the run lasted {:.4} s, too short for a CPU figure (10 ms or more)",
+                        report.total_time_s
+                    )
+                };
                 match self {
-                    Metric::CpuOfOneCore => Ok(r.cpu_percent.mean),
-                    Metric::CpuOfMachine => Ok(r.cpu_percent_of_machine.mean),
+                    Metric::CpuOfOneCore => r.cpu_percent.mean.ok_or_else(too_short),
+                    Metric::CpuOfMachine => r.cpu_percent_of_machine.mean.ok_or_else(too_short),
+                    _ if r.cpu_percent.mean.is_none() => Err(too_short()),
                     _ if ticks > 0 => Ok(r.cpu_time_s * 1e6 / ticks as f64),
                     _ => Err(no_ticks()),
                 }

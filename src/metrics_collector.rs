@@ -2,7 +2,7 @@
 //! resource sampler recorded into one [`Report`].
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
@@ -13,7 +13,7 @@ use crate::report::{
     SamplingStats, TickStats,
 };
 #[cfg(feature = "sampler")]
-use crate::resource_profiler::ResourceProfiler;
+use crate::resource_profiler::{ResourceProfiler, RunWindow};
 use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Shared, lock};
@@ -71,7 +71,12 @@ struct ActiveRun {
     name: String,
     run: u64,
     started_at: SystemTime,
-    started: Instant,
+    #[cfg(not(feature = "sampler"))]
+    started: std::time::Instant,
+    /// The run's wall and CPU clocks, read together at start (and at stop), so CPU figures
+    /// cover exactly `total_time_s`.
+    #[cfg(feature = "sampler")]
+    window: RunWindow,
     overhead: Overhead,
     #[cfg(feature = "sampler")]
     sampler: Option<ResourceProfiler>,
@@ -313,7 +318,10 @@ impl MetricsCollector {
             name: name.to_owned(),
             run,
             started_at: SystemTime::now(),
-            started: Instant::now(),
+            #[cfg(not(feature = "sampler"))]
+            started: std::time::Instant::now(),
+            #[cfg(feature = "sampler")]
+            window: RunWindow::open(),
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
@@ -339,11 +347,14 @@ impl MetricsCollector {
         let window_spent_ns = shared.budget.window_spent_ns();
         shared.end_run();
         window::rebuild_interest();
-        let total_time_s = run.started.elapsed().as_secs_f64();
         #[cfg(feature = "sampler")]
-        let resources = run.sampler.map(ResourceProfiler::stop);
+        let (total_time_s, resources) = {
+            let window = run.window.close();
+            let resources = run.sampler.map(|sampler| sampler.stop_over(window));
+            (window.wall.as_secs_f64(), resources)
+        };
         #[cfg(not(feature = "sampler"))]
-        let resources = None;
+        let (total_time_s, resources) = (run.started.elapsed().as_secs_f64(), None);
         let mut records = shared.drain(run.run);
         drop(active);
         let mut overhead = run.overhead;

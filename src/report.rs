@@ -19,13 +19,15 @@ use crate::error::{Error, Result};
 mod histogram_blob;
 mod validation;
 
-/// The report format version this build writes and the newest it reads (it reads 1 too).
+/// The report format version this build writes and the newest it reads (it reads 1 and 2 too).
 ///
+/// Version 3 lets CPU figures be `null` where a run is too short for them
+/// (`resources.cpu_percent.mean`/`.max`), and measures `cpu_time_s` over the run's own window.
 /// Version 2 added what sampling and compensation mean for the figures: `sampling`,
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -297,11 +299,13 @@ pub struct Resources {
     pub samples_taken: u64,
     /// Refreshes that failed; skipped and counted.
     pub samples_failed: u64,
-    /// CPU of the process in % of one core (100 = one core busy), over the samples.
+    /// CPU of the process in % of one core (100 = one core busy): the mean is
+    /// `cpu_time_s / total_time_s` (the same window), the max the busiest sample.
     pub cpu_percent: MeanMax,
     /// The same in % of the whole machine (`cpu_percent / logical_cores`).
     pub cpu_percent_of_machine: MeanMax,
-    /// CPU time (user + system) the process used during the run, in seconds.
+    /// CPU time (user + system, every thread) the process used during the run, in seconds:
+    /// from the process CPU clock, read with the run's start and end (`total_time_s`).
     pub cpu_time_s: f64,
     /// Resident memory over the samples.
     pub memory_bytes: MemoryStats,
@@ -311,13 +315,29 @@ pub struct Resources {
     pub samples: Vec<ResourceSample>,
 }
 
-/// Mean and maximum of a sampled quantity.
+/// "98.7% of one core (cpu time 0.123 s over 0.125 s; busiest sample 101.2%)", with "n/a" and
+/// the reason where a run is too short for a figure.
+fn cpu_line(r: &Resources) -> String {
+    let mean = match r.cpu_percent.mean {
+        Some(mean) => format!("{mean:.1}% of one core"),
+        None => "n/a (run shorter than 10 ms)".to_owned(),
+    };
+    let max = match r.cpu_percent.max {
+        Some(max) => format!("busiest sample {max:.1}%"),
+        None => format!("{} sample(s), no busiest sample", r.samples_taken),
+    };
+    format!("{mean} ({:.4} s of CPU; {max})", r.cpu_time_s)
+}
+
+/// Mean and maximum of CPU use; `null` ("n/a") where the run is too short for the figure to
+/// mean anything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeanMax {
-    /// Mean over every sample.
-    pub mean: f64,
-    /// Maximum over every sample.
-    pub max: f64,
+    /// Over the whole run (CPU time / wall time); `null` for a run under 10 ms, where the
+    /// kernel's accounting of other threads' CPU time (at scheduler ticks) can miss most of it.
+    pub mean: Option<f64>,
+    /// The busiest sample; `null` with fewer than two samples (one sample is the mean).
+    pub max: Option<f64>,
 }
 
 /// Mean and peak of sampled resident memory.
@@ -810,11 +830,7 @@ impl fmt::Display for Report {
         writeln!(f, "Resource Usage:")?;
         match (&self.resources, &self.resources_unavailable) {
             (Some(r), _) => {
-                writeln!(
-                    f,
-                    "  CPU: {:.1}% (max: {:.1}%)",
-                    r.cpu_percent.mean, r.cpu_percent.max
-                )?;
+                writeln!(f, "  CPU: {}", cpu_line(r))?;
                 writeln!(
                     f,
                     "  Memory: {:.1} MB (peak: {:.1} MB)",

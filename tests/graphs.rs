@@ -82,12 +82,12 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             samples_taken: samples.len() as u64,
             samples_failed: 0,
             cpu_percent: MeanMax {
-                mean: 97.5,
-                max: 99.0,
+                mean: Some(97.5),
+                max: Some(99.0),
             },
             cpu_percent_of_machine: MeanMax {
-                mean: 48.75,
-                max: 49.5,
+                mean: Some(48.75),
+                max: Some(49.5),
             },
             cpu_time_s: total_time_s * 0.975,
             memory_bytes: MemoryStats {

@@ -272,8 +272,8 @@ impl RunFigures {
             p999_us: t.p999_ns as f64 / 1e3,
             max_us: t.max_ns as f64 / 1e3,
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
-            cpu_mean_percent: r.map(|r| r.cpu_percent.mean),
-            cpu_max_percent: r.map(|r| r.cpu_percent.max),
+            cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),
+            cpu_max_percent: r.and_then(|r| r.cpu_percent.max),
             cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),
             digest: profiled.digest.clone(),
         }
