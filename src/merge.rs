@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SamplingStats, TickStats,
+    Resources, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -96,6 +96,10 @@ pub fn merge_reports<'a>(
     let mut ticks_raw = Sum::new("ticks.latency_raw");
     let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
+    // Every warm-up tick is timed: weight 1. Parts with different warm-ups keep the longest.
+    let mut warmup = Sum::new("ticks.warmup.latency");
+    let mut warmup_per_thread: Option<u64> = None;
+    let (mut warmup_count, mut warmup_recorded) = (0u64, 0u64);
     let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
@@ -111,6 +115,14 @@ pub fn merge_reports<'a>(
             ticks_wall.add(label, wall, timed)?;
         }
         unattributed.add(label, &report.unattributed, recorded)?;
+        if let Some(w) = &report.ticks.warmup {
+            warmup_per_thread = warmup_per_thread.max(Some(w.ticks_per_thread));
+            warmup_count = warmup_count.saturating_add(w.count);
+            warmup_recorded = warmup_recorded.saturating_add(w.recorded);
+            if let Some(latency) = &w.latency {
+                warmup.add(label, latency, 1)?;
+            }
+        }
         let d = &report.dropped;
         dropped.overflow = dropped.overflow.saturating_add(d.overflow);
         dropped.missing_span_data = dropped
@@ -169,6 +181,15 @@ pub fn merge_reports<'a>(
             latency: ticks.finish()?,
             latency_raw: ticks_raw.finish_if_any()?,
             wall: ticks_wall.finish_if_any()?,
+            warmup: match warmup_per_thread {
+                Some(ticks_per_thread) => Some(WarmupStats {
+                    ticks_per_thread,
+                    count: warmup_count,
+                    recorded: warmup_recorded,
+                    latency: warmup.finish_if_any()?,
+                }),
+                None => None,
+            },
         },
         components: components
             .into_iter()

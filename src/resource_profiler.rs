@@ -219,7 +219,7 @@ async fn sample_loop(
 /// let profiler = ResourceProfiler::start(DEFAULT_SAMPLE_INTERVAL, counter).expect("sampling");
 /// // ... run the backtest, ticks.fetch_add(1, Ordering::Relaxed) per tick ...
 /// let resources = profiler.stop();
-/// println!("CPU {:.1}% (max {:.1}%)", resources.cpu_percent.mean, resources.cpu_percent.max);
+/// println!("CPU {:?}% (busiest sample {:?}%)", resources.cpu_percent.mean, resources.cpu_percent.max);
 /// ```
 #[derive(Debug)]
 pub struct ResourceProfiler {

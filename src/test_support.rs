@@ -46,6 +46,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             latency: latency(tick_ns),
             latency_raw: None,
             wall: None,
+            warmup: None,
         },
         components: components
             .iter()

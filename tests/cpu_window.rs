@@ -54,10 +54,17 @@ fn the_mean_is_cpu_time_over_the_run_s_wall_time() {
 fn a_run_too_short_for_a_cpu_figure_says_so() {
     let report = profile("three_ticks", 3, Duration::ZERO);
     assert_eq!(report.ticks.count, 3);
-    assert!(report.total_time_s < 0.010, "{} s", report.total_time_s);
     let r = report.resources.as_ref().unwrap();
-    assert_eq!(r.cpu_percent.mean, None);
-    assert_eq!(r.cpu_percent_of_machine.mean, None);
+    // Three empty ticks take well under 10 ms, unless a loaded machine stalls the test: the
+    // rule, either way.
+    let too_short = report.total_time_s < 0.010;
+    assert_eq!(
+        r.cpu_percent.mean.is_none(),
+        too_short,
+        "{} s",
+        report.total_time_s
+    );
+    assert_eq!(r.cpu_percent_of_machine.mean.is_none(), too_short);
     // Not charged for the sampler's start and stop: at most every core for the whole run, and
     // half a millisecond for the sampler thread's first poll.
     let cores = report.environment.logical_cores as f64;
@@ -67,6 +74,9 @@ fn a_run_too_short_for_a_cpu_figure_says_so() {
         r.cpu_time_s,
         report.total_time_s
     );
+    if !too_short {
+        return;
+    }
     // The summary prints "n/a", not a number.
     let summary = report.to_string();
     let cpu_line = summary.lines().find(|l| l.contains("CPU:")).unwrap();

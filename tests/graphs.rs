@@ -64,6 +64,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             latency: latency(1_200, ticks, "ticks"),
             latency_raw: None,
             wall: None,
+            warmup: None,
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),

@@ -48,6 +48,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
             latency: latency(tick_ns),
             latency_raw: None,
             wall: None,
+            warmup: None,
         },
         components: components
             .iter()
