@@ -213,6 +213,9 @@ impl Report {
                 writeln!(f, "  note: {name}: {}", o.describe())?;
             }
         }
+        if let Some(o) = outliers(u, "unattributed") {
+            writeln!(f, "  note: (unattributed): {}", o.describe())?;
+        }
         Ok(())
     }
 
