@@ -21,6 +21,7 @@ use crate::indicators::Indicators;
 use crate::matching::{Fill, Matcher};
 use crate::parse::{ParseError, parse_line};
 use crate::portfolio::Portfolio;
+use crate::progress::quarter_stop;
 use crate::risk::{Limits, Risk};
 use crate::strategy::Strategy;
 
@@ -250,8 +251,19 @@ pub struct RunOutput {
     pub wall_time: Duration,
 }
 
+/// Where the chunk that starts after `done` of `ticks` ticks ends: after [`CHUNK_LINES`] lines
+/// or at the next quarter of the run, whichever comes first.
+fn chunk_end(done: u64, ticks: u64) -> u64 {
+    (1..=4)
+        .map(|q| quarter_stop(ticks, q))
+        .chain([ticks])
+        .filter(|&stop| stop > done)
+        .fold(done.saturating_add(CHUNK_LINES as u64), u64::min)
+}
+
 /// Generates `ticks` lines for `seed` and runs them through a fresh engine, calling `progress`
-/// with the ticks done after every chunk.
+/// with the ticks done after every chunk; chunks also end at each quarter of the run, so
+/// progress can be shown exactly there.
 ///
 /// # Errors
 /// The first [`ParseError`] (cannot happen with generated data, but the engine does not assume).
@@ -263,9 +275,9 @@ pub fn run(ticks: u64, seed: u64, progress: &mut dyn FnMut(u64)) -> Result<RunOu
     let mut loop_time = Duration::ZERO;
     let mut done = 0u64;
     while done < ticks {
-        let n = (ticks - done).min(CHUNK_LINES as u64);
+        let end = chunk_end(done, ticks);
         buf.clear();
-        generator.fill_chunk(&mut buf, n as usize);
+        generator.fill_chunk(&mut buf, (end - done) as usize);
         let start = Instant::now();
         for line in buf.lines() {
             done += 1;
@@ -296,6 +308,37 @@ mod tests {
         assert!(a.partial_fills > 0, "{a}");
         let c = run(30_000, 43, &mut |_| {}).unwrap().digest;
         assert_ne!(a.hash, c.hash);
+    }
+
+    #[test]
+    fn chunks_end_at_quarters_and_every_chunk_lines() {
+        let ends = |ticks| {
+            let mut ends = vec![];
+            let mut done = 0;
+            while done < ticks {
+                done = chunk_end(done, ticks);
+                ends.push(done);
+            }
+            ends
+        };
+        assert_eq!(ends(10_000), [2_500, 5_000, 7_500, 10_000]);
+        assert_eq!(ends(1_000), [250, 500, 750, 1_000]);
+        assert_eq!(ends(1), [1]);
+        let long = ends(1_000_000);
+        assert!(long.windows(2).all(|w| w[1] - w[0] <= CHUNK_LINES as u64));
+        for stop in [250_000, 500_000, 750_000, 1_000_000] {
+            assert!(long.contains(&stop), "{stop}");
+        }
+    }
+
+    #[test]
+    fn the_progress_is_told_every_quarter() {
+        let mut seen = vec![];
+        let out = run(10_000, 42, &mut |done| seen.push(done)).unwrap();
+        assert_eq!(seen, [2_500, 5_000, 7_500, 10_000]);
+        // Where chunks end does not change the backtest: the hash printed by the driver before
+        // chunks ended at quarters (every 4,096 lines then).
+        assert_eq!(out.digest.hash, "8de15fb2a293dac9");
     }
 
     #[test]

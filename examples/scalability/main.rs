@@ -19,21 +19,21 @@ mod indicators;
 mod matching;
 mod parse;
 mod portfolio;
+mod progress;
 mod risk;
 mod strategy;
 mod summary;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use tickprof::{LoopComparison, MetricsCollector, Report};
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::engine::RunOutput;
+use crate::progress::Progress;
 use crate::summary::{BareRuns, RunFigures, Summary};
 
 /// Profiles a synthetic backtest tick loop at several sizes and writes reports and graphs.
@@ -101,13 +101,23 @@ fn run(args: &Args) -> Result<(), BoxError> {
         // scoped no-op dispatcher instead would make every span macro take tracing's slower
         // scoped path). Two bare runs around the profiled one cancel a drift of the machine's
         // speed, and their difference says how noisy the comparison is.
-        let bare_before = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
+        // Progress: the engine's own count for the bare runs (no run is active, so the profiler
+        // counts nothing); for the profiled run, the collector's count (`ticks_so_far`, what a
+        // user's own loop would poll), read when the engine stops after a chunk.
+        let bare_run = || {
+            let mut shown = Progress::new(&format!("bare {n}"), n);
+            engine::run(n, args.seed, &mut |done| shown.update(done))
+        };
+        let bare_before = bare_run()?;
         let name = format!("scalability_{n}");
         collector.start_profiling(&name)?;
-        let result = engine::run(n, args.seed, &mut progress(&format!("profiled {n}"), n));
+        let mut shown = Progress::new(&format!("profiled {n}"), n);
+        let result = engine::run(n, args.seed, &mut |_| {
+            shown.update(collector.ticks_so_far());
+        });
         let mut report = collector.stop_profiling()?;
         let profiled = result?;
-        let bare_after = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
+        let bare_after = bare_run()?;
         for bare in [&bare_before, &bare_after] {
             if profiled.digest != bare.digest {
                 return Err(format!(
@@ -213,37 +223,6 @@ fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError>
         written.push(path);
     }
     Ok(written)
-}
-
-/// Progress for one run: an indicatif bar on a terminal, plain lines on stdout otherwise (CI
-/// logs keep one line per quarter instead of nothing).
-fn progress(label: &str, total: u64) -> impl FnMut(u64) + use<> {
-    let label = label.to_owned();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(total);
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg:>16} [{wide_bar}] {pos}/{len} ticks {per_sec}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(label.clone());
-        bar
-    });
-    let mut next_quarter = 1;
-    move |done| match &bar {
-        Some(bar) => {
-            bar.set_position(done);
-            if done >= total {
-                bar.finish_and_clear();
-            }
-        }
-        None => {
-            while next_quarter <= 4 && done * 4 >= total * next_quarter {
-                println!("{label}: {}% ({done}/{total} ticks)", 25 * next_quarter);
-                next_quarter += 1;
-            }
-        }
-    }
 }
 
 impl RunFigures {
