@@ -32,7 +32,7 @@ use clap::Parser;
 use tickprof::{LoopComparison, MetricsCollector, Report};
 use tracing_subscriber::layer::SubscriberExt;
 
-use crate::engine::RunOutput;
+use crate::engine::{RunOutput, WARM_UP_TICKS};
 use crate::progress::Progress;
 use crate::summary::{BareRuns, RunFigures, Summary};
 
@@ -243,6 +243,13 @@ impl RunFigures {
             bare_wall_time_s: bare.wall_time_s,
             bare_loop_time_s: bare.loop_time_s,
             bare_spread: bare.spread(),
+            warm_up_ticks: WARM_UP_TICKS,
+            bare_steady_loop_time_s: bare.steady_loop_time_s,
+            bare_steady_ns_per_tick: bare.steady_ns_per_tick(),
+            bare_steady_spread: bare.steady_spread(),
+            profiled_steady_ns_per_tick: (profiled.steady_ticks() > 0).then(|| {
+                1e9 * profiled.steady_loop_time.as_secs_f64() / profiled.steady_ticks() as f64
+            }),
             loop_ratio: bare_tps / loop_tps.max(1e-9),
             tick_mean_ratio: t.mean_ns / bare_tick_ns,
             mean_us: t.mean_ns / 1e3,
