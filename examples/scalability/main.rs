@@ -257,6 +257,7 @@ impl RunFigures {
             p99_us: t.p99_ns as f64 / 1e3,
             p999_us: t.p999_ns as f64 / 1e3,
             max_us: t.max_ns as f64 / 1e3,
+            timed_ticks: t.samples,
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
             cpu_mean_percent: r.map(|r| r.cpu_percent.mean),
             cpu_max_percent: r.map(|r| r.cpu_percent.max),

@@ -20,8 +20,15 @@ const MIN_NOISE: f64 = 0.05;
 /// How many times the least sufficient run a suggestion asks for: the machine's speed and the
 /// share of ticks timed vary from run to run.
 const SUGGESTED_MARGIN: f64 = 2.0;
-/// p99 / mean above this means a heavy tail (blocking, allocation, preemption).
+/// Tick p99 / mean above this means a heavy tail (the seed's rule).
 const TAIL_MAX_P99_MEAN: f64 = 5.0;
+/// Tick p99.9 / p50 above this means 1 tick in 1,000 waits on something (see `tail_latency`).
+const TAIL_MAX_P999_P50: f64 = 50.0;
+/// Fewest timed ticks for the tail to be judged: with fewer, p99.9 is the largest value.
+const MIN_TAIL_SAMPLES: u64 = 1000;
+/// A max more than this many times p99.9 is one value set apart from the rest (see
+/// `tick_outliers`).
+const OUTLIER_MAX_P999: f64 = 100.0;
 /// Samples before this share of the run are warm-up (page faults, allocator growth).
 const WARM_UP_SHARE: f64 = 0.2;
 /// RSS growth per tick after warm-up above which we call it a leak. The workload's state is
@@ -94,6 +101,8 @@ pub struct RunFigures {
     pub p999_us: f64,
     /// Tick latency max, µs.
     pub max_us: f64,
+    /// Ticks timed: the latency figures are over these (with sampling, a share of the ticks).
+    pub timed_ticks: u64,
     /// OS high-water mark of RSS during the run.
     pub peak_rss_bytes: Option<u64>,
     /// Mean CPU, % of one core.
@@ -278,7 +287,8 @@ impl Summary {
         let verdicts = vec![
             distortion(&runs),
             linear_scaling(&runs, reports),
-            tail_latency(&runs),
+            tail_latency(&runs, reports),
+            tick_outliers(&runs),
             memory_growth(&runs, reports),
             cpu_spikes(reports),
         ];
@@ -310,7 +320,7 @@ impl Summary {
     /// The comparison table and the verdicts, for the terminal.
     pub fn table(&self) -> String {
         let mut s = String::new();
-        let rule = "=".repeat(118);
+        let rule = "=".repeat(136);
         let _ = writeln!(
             s,
             "{rule}\nScalability summary (seed {})\n{rule}",
@@ -318,7 +328,7 @@ impl Summary {
         );
         let _ = writeln!(
             s,
-            "{:>10} {:>8} {:>11} {:>11} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8}",
+            "{:>10} {:>8} {:>11} {:>11} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8} {:>6} {:>8}",
             "ticks",
             "time s",
             "ticks/s",
@@ -329,6 +339,8 @@ impl Summary {
             "mean µs",
             "p50 µs",
             "p99 µs",
+            "p99.9 µs",
+            "max µs",
             "peak MB",
             "CPU %",
             "CPU µs/t"
@@ -339,7 +351,7 @@ impl Summary {
         for r in &self.runs {
             let _ = writeln!(
                 s,
-                "{:>10} {:>8.3} {:>11.0} {:>11.0} {:>11.0} {:>8.2}× {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8} {:>6} {:>8}",
+                "{:>10} {:>8.3} {:>11.0} {:>11.0} {:>11.0} {:>8.2}× {:>9} {:>8.3} {:>8.3} {:>8.3} {:>9.3} {:>9.1} {:>8} {:>6} {:>8}",
                 r.ticks,
                 r.total_time_s,
                 r.throughput_per_s,
@@ -350,6 +362,8 @@ impl Summary {
                 r.mean_us,
                 r.p50_us,
                 r.p99_us,
+                r.p999_us,
+                r.max_us,
                 opt(r.peak_rss_bytes.map(|b| b as f64 / 1e6), 1),
                 opt(r.cpu_mean_percent, 1),
                 opt(r.cpu_us_per_tick, 3),
@@ -358,7 +372,7 @@ impl Summary {
         let _ = writeln!(
             s,
             "(bare µs/t: the bare loop's time per tick after the first {} ticks, mean of the runs \
-             before and after the profiled one)",
+             before and after the profiled one; latency over the timed ticks)",
             self.runs.first().map_or(0, |r| r.warm_up_ticks)
         );
         let _ = writeln!(
@@ -702,38 +716,188 @@ fn most_grown_component(small: &Report, large: &Report) -> Option<(String, f64, 
         .max_by(|a, b| (a.2 - a.1).total_cmp(&(b.2 - b.1)))
 }
 
-/// The worst p99 / mean over the runs.
-pub fn tail_latency(runs: &[RunFigures]) -> Verdict {
-    const CHECK: &str = "tail latency";
-    let rule = format!("tick p99 / mean ≤ {TAIL_MAX_P99_MEAN} in every run");
-    let worst = runs
+/// The component whose p99 exceeds its p50 by the most, with both, ns.
+fn widest_tail_component(report: &Report) -> Option<(String, u64, u64)> {
+    report
+        .components
         .iter()
-        .filter(|r| r.mean_us > 0.0)
-        .map(|r| (r.p99_us / r.mean_us, r))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let Some((ratio, r)) = worst else {
-        return Verdict::inconclusive(
-            CHECK,
-            "no tick latencies".into(),
-            rule,
-            "run more ticks".into(),
-        );
+        .map(|(name, c)| (name.clone(), c.latency.p50_ns, c.latency.p99_ns))
+        .max_by_key(|(_, p50, p99)| p99.saturating_sub(*p50))
+}
+
+/// Runs whose tail can be judged (≥ `MIN_TAIL_SAMPLES` timed ticks), and the others with their
+/// timed ticks.
+fn tail_judged(runs: &[RunFigures]) -> (Vec<&RunFigures>, Vec<String>) {
+    let judged = runs
+        .iter()
+        .filter(|r| r.timed_ticks >= MIN_TAIL_SAMPLES && r.mean_us > 0.0 && r.p50_us > 0.0)
+        .collect();
+    let others = runs
+        .iter()
+        .filter(|r| r.timed_ticks < MIN_TAIL_SAMPLES)
+        .map(|r| format!("{} ({} timed)", r.ticks, r.timed_ticks))
+        .collect();
+    (judged, others)
+}
+
+/// The figure of a tail verdict with no run to judge.
+fn none_judged(others: &[String]) -> String {
+    format!(
+        "every run timed fewer than {MIN_TAIL_SAMPLES} ticks: {}",
+        others.join(", ")
+    )
+}
+
+/// The runs left out of a tail verdict, to append to its figure.
+fn left_out(others: &[String]) -> String {
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not judged (< {MIN_TAIL_SAMPLES} timed ticks): {}",
+            others.join(", ")
+        )
+    }
+}
+
+/// What to run for the tail to be judged: enough ticks to time `MIN_TAIL_SAMPLES` of them at
+/// the largest run's timing rate.
+fn more_timed_ticks(runs: &[RunFigures]) -> String {
+    let largest = runs.iter().max_by_key(|r| r.ticks);
+    match largest {
+        Some(r) if r.timed_ticks > 0 && r.ticks > 0 => {
+            let share = r.timed_ticks as f64 / r.ticks as f64;
+            let ticks_for = |timed: f64| round_up_2_digits(timed / share);
+            format!(
+                "run more ticks: {:.1}% of ticks were timed at {}, so {MIN_TAIL_SAMPLES} timed \
+                 ticks take ≥ {} ticks; e.g. --ticks {} (twice that, for a margin)",
+                100.0 * share,
+                r.ticks,
+                ticks_for(MIN_TAIL_SAMPLES as f64),
+                ticks_for(SUGGESTED_MARGIN * MIN_TAIL_SAMPLES as f64)
+            )
+        }
+        _ => "run more ticks (no tick was timed)".into(),
+    }
+}
+
+/// Whether some ticks take far longer than the typical one, in every run with enough timed
+/// ticks: p99 / mean ≤ 5 (the seed's "small difference between mean and p99") and p99.9 / p50
+/// ≤ 50.
+///
+/// p99 / mean alone misses a tail that is rare or huge: a few 4 ms ticks raise the mean above
+/// p99 (a 100K run on a loaded machine: mean 2.39 µs, p99 1.24 µs, p99/mean 0.52, "pass").
+/// p99.9 / p50 is not moved by one value, and catches 1 tick in 1,000 that waits. Its bound:
+/// this engine never blocks, and 13 runs of the driver on a shared 2-vCPU VM gave p99.9 / p50
+/// of 2.3–27 (interrupts and cache refills on a ~0.7 µs tick), 104 with the machine's load
+/// average at 4.5 on 2 CPUs; a blocking call (a syscall, a contended lock, a page fault on new
+/// memory: 5–100 µs) in 1 tick of 1,000 puts it well above 50 for a µs tick. Runs with fewer
+/// than 1,000 timed ticks are not judged (their p99.9 is their max).
+pub fn tail_latency(runs: &[RunFigures], reports: &[Report]) -> Verdict {
+    const CHECK: &str = "tail latency";
+    let rule = format!(
+        "tick p99 / mean ≤ {TAIL_MAX_P99_MEAN} and p99.9 / p50 ≤ {TAIL_MAX_P999_P50} in every \
+         run with ≥ {MIN_TAIL_SAMPLES} timed ticks"
+    );
+    let (judged, others) = tail_judged(runs);
+    let worst = |key: fn(&RunFigures) -> f64| {
+        judged
+            .iter()
+            .map(|&r| (key(r), r))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    let (Some((p99_mean, r99)), Some((p999_p50, r999))) = (
+        worst(|r| r.p99_us / r.mean_us),
+        worst(|r| r.p999_us / r.p50_us),
+    ) else {
+        return Verdict::inconclusive(CHECK, none_judged(&others), rule, more_timed_ticks(runs));
     };
     let figure = format!(
-        "worst p99/mean {ratio:.2} ({:.3} / {:.3} µs at {})",
-        r.p99_us, r.mean_us, r.ticks
+        "worst p99/mean {p99_mean:.2} ({:.3} / {:.3} µs at {}), worst p99.9/p50 {p999_p50:.1} \
+         ({:.3} / {:.3} µs at {}){}",
+        r99.p99_us,
+        r99.mean_us,
+        r99.ticks,
+        r999.p999_us,
+        r999.p50_us,
+        r999.ticks,
+        left_out(&others)
     );
-    if ratio <= TAIL_MAX_P99_MEAN {
+    if p99_mean <= TAIL_MAX_P99_MEAN && p999_p50 <= TAIL_MAX_P999_P50 {
         return Verdict::pass(CHECK, figure, rule);
     }
+    let culprit = if p99_mean > TAIL_MAX_P99_MEAN {
+        r99
+    } else {
+        r999
+    };
+    let component = report_of(reports, culprit)
+        .and_then(widest_tail_component)
+        .map_or_else(String::new, |(name, p50, p99)| {
+            format!(
+                "; at {}, {name} has the widest tail (p50 {:.3} µs, p99 {:.3} µs)",
+                culprit.ticks,
+                p50 as f64 / 1e3,
+                p99 as f64 / 1e3
+            )
+        });
     Verdict::fail(
         CHECK,
         figure,
         rule,
-        "high p99 latency suggests blocking operations in some ticks (I/O, a contended lock, a \
-         syscall, an allocation that reaches the OS); on a busy machine preemption does the \
-         same: rerun on a quiet one to tell them apart"
-            .into(),
+        format!(
+            "high tail latency suggests blocking operations in some ticks (I/O, a contended \
+             lock, a syscall, an allocation that reaches the OS){component}; on a busy machine \
+             preemption does the same: rerun on a quiet one to tell them apart"
+        ),
+    )
+}
+
+/// Whether the slowest tick is one value set apart from all the others: max > 100 × p99.9 in a
+/// run with enough timed ticks is inconclusive, neither a pass nor a fail.
+///
+/// One value cannot say what it was. Two orders of magnitude above the tick 1 in 1,000 reaches
+/// is beyond anything the tick's own work does that rarely (p99.9 already holds its cache
+/// misses, page faults and slow paths), and the size of an OS time slice (1–4 ms) against a µs
+/// tick: most likely the thread was descheduled (the 4.07 and 4.16 ms maxima seen in driver
+/// runs are one 250 Hz scheduler tick). A workload that really blocks that long now and then
+/// shows it again in a rerun, and in its p99.9 when it happens more often than 1 tick in 1,000.
+pub fn tick_outliers(runs: &[RunFigures]) -> Verdict {
+    const CHECK: &str = "tick outliers";
+    let rule = format!(
+        "tick max ≤ {OUTLIER_MAX_P999:.0}× p99.9 in every run with ≥ {MIN_TAIL_SAMPLES} timed \
+         ticks; above, one tick set apart from the rest is inconclusive"
+    );
+    let (judged, others) = tail_judged(runs);
+    let Some((ratio, r)) = judged
+        .iter()
+        .filter(|r| r.p999_us > 0.0)
+        .map(|&r| (r.max_us / r.p999_us, r))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+    else {
+        return Verdict::inconclusive(CHECK, none_judged(&others), rule, more_timed_ticks(runs));
+    };
+    let figure = format!(
+        "worst max {:.1} µs = {ratio:.0}× p99.9 ({:.3} µs) at {} ticks{}",
+        r.max_us,
+        r.p999_us,
+        r.ticks,
+        left_out(&others)
+    );
+    if ratio <= OUTLIER_MAX_P999 {
+        return Verdict::pass(CHECK, figure, rule);
+    }
+    Verdict::inconclusive(
+        CHECK,
+        figure,
+        rule,
+        format!(
+            "one tick took {:.1} ms: likely the thread was descheduled (an OS time slice is \
+             1–4 ms); rerun, and if it recurs look for the component with that max in \
+             scalability_{}.json (a rare blocking call)",
+            r.max_us / 1e3,
+            r.ticks
+        ),
     )
 }
 
@@ -939,7 +1103,8 @@ mod tests {
             .clone()
     }
 
-    /// A run of `ticks` ticks whose figures are all 1 (µs, s, ratios), with no steady part.
+    /// A run of `ticks` ticks whose figures are all 1 (µs, s, ratios), a third of a
+    /// percent of its ticks timed, with no steady part.
     fn run(ticks: u64) -> RunFigures {
         RunFigures {
             name: format!("scalability_{ticks}"),
@@ -963,6 +1128,7 @@ mod tests {
             p99_us: 1.0,
             p999_us: 1.0,
             max_us: 1.0,
+            timed_ticks: ticks / 300,
             peak_rss_bytes: None,
             cpu_mean_percent: None,
             cpu_max_percent: None,
@@ -990,6 +1156,19 @@ mod tests {
             bare_steady_ns_per_tick: Some(bare_ns),
             bare_steady_spread: Some(spread),
             profiled_steady_ns_per_tick: Some(profiled_ns),
+            ..run(ticks)
+        }
+    }
+
+    /// A run's tail: timed ticks and mean, p50, p99, p99.9, max in µs.
+    fn tail(ticks: u64, timed: u64, [mean, p50, p99, p999, max]: [f64; 5]) -> RunFigures {
+        RunFigures {
+            timed_ticks: timed,
+            mean_us: mean,
+            p50_us: p50,
+            p99_us: p99,
+            p999_us: p999,
+            max_us: max,
             ..run(ticks)
         }
     }
@@ -1227,6 +1406,98 @@ mod tests {
         let v = linear_scaling(&runs, &[]);
         assert_eq!(v.status, Status::Inconclusive, "{}", v.figure);
         assert!(v.next.unwrap().contains("less than the noise"));
+    }
+
+    #[test]
+    fn tail_latency_judges_p99_9_and_not_only_p99_over_a_mean() {
+        // A 1M run of the driver: p99/mean 1.52, p99.9/p50 22.5.
+        let v = tail_latency(
+            &[tail(
+                1_000_000,
+                17_455,
+                [0.782, 0.741, 1.162, 16.687, 313.6],
+            )],
+            &[],
+        );
+        assert_eq!(v.status, Status::Pass, "{}", v.figure);
+        assert_eq!(v.next, None);
+        assert!(v.figure.contains("worst p99/mean 1.49"), "{}", v.figure);
+        assert!(v.figure.contains("worst p99.9/p50 22.5"), "{}", v.figure);
+        // A loaded 100K run: four-millisecond ticks lift the mean over p99 (p99/mean 0.52),
+        // p99.9 is 104× p50.
+        let loaded = tail(100_000, 2_812, [2.386, 0.761, 1.242, 79.359, 4_065.3]);
+        let v = tail_latency(&[loaded], &[report("scalability_100000")]);
+        assert_eq!(v.status, Status::Fail, "{}", v.figure);
+        assert!(v.figure.contains("p99/mean 0.52"), "{}", v.figure);
+        assert!(v.figure.contains("p99.9/p50 104.3"), "{}", v.figure);
+        let next = v.next.unwrap();
+        assert!(
+            next.starts_with("high tail latency suggests blocking operations"),
+            "{next}"
+        );
+        assert!(next.contains("has the widest tail"), "{next}");
+        // p99 at 6× the mean fails on its own.
+        let v = tail_latency(&[tail(1_000_000, 20_000, [1.0, 0.9, 6.0, 8.0, 20.0])], &[]);
+        assert_eq!(v.status, Status::Fail);
+    }
+
+    #[test]
+    fn tail_latency_with_too_few_timed_ticks_is_inconclusive_and_says_how_many_to_run() {
+        let runs = [
+            tail(1_000, 10, [0.75, 0.73, 0.98, 0.98, 1.0]),
+            tail(10_000, 161, [0.63, 0.62, 0.95, 1.16, 1.2]),
+        ];
+        let v = tail_latency(&runs, &[]);
+        assert_eq!(v.status, Status::Inconclusive);
+        assert_eq!(
+            v.figure,
+            "every run timed fewer than 1000 ticks: 1000 (10 timed), 10000 (161 timed)"
+        );
+        // 1.61 % timed: 1,000 / 0.0161 = 62,112 ticks, rounded up; 2,000: 124,224.
+        assert_eq!(
+            v.next.as_deref(),
+            Some(
+                "run more ticks: 1.6% of ticks were timed at 10000, so 1000 timed ticks take \
+                 ≥ 63000 ticks; e.g. --ticks 130000 (twice that, for a margin)"
+            )
+        );
+        // A run with enough is judged, the others listed.
+        let mut runs = runs.to_vec();
+        runs.push(tail(1_000_000, 20_000, [0.7, 0.6, 1.1, 3.0, 40.0]));
+        let v = tail_latency(&runs, &[]);
+        assert_eq!(v.status, Status::Pass);
+        assert!(
+            v.figure
+                .ends_with("not judged (< 1000 timed ticks): 1000 (10 timed), 10000 (161 timed)")
+        );
+    }
+
+    #[test]
+    fn a_max_530_times_p99_9_is_flagged_as_an_outlier_not_passed_or_failed() {
+        // Issue 11: max 4,163 µs while p99.9 was 7.85 µs.
+        let v = tick_outliers(&[tail(1_000_000, 1_000_000, [0.9, 0.8, 1.5, 7.85, 4_163.0])]);
+        assert_eq!(v.status, Status::Inconclusive);
+        assert!(
+            v.figure
+                .contains("worst max 4163.0 µs = 530× p99.9 (7.850 µs)"),
+            "{}",
+            v.figure
+        );
+        let next = v.next.unwrap();
+        assert!(
+            next.contains("one tick took 4.2 ms: likely the thread was descheduled"),
+            "{next}"
+        );
+        assert!(next.contains("scalability_1000000.json"), "{next}");
+        // 22×: a pass; runs with too few timed ticks are not judged.
+        let runs = [
+            tail(10_000, 161, [0.6, 0.6, 0.9, 1.0, 4_000.0]),
+            tail(1_000_000, 17_455, [0.782, 0.741, 1.162, 16.687, 313.6]),
+        ];
+        let v = tick_outliers(&runs);
+        assert_eq!(v.status, Status::Pass, "{}", v.figure);
+        assert!(v.figure.contains("= 19× p99.9"), "{}", v.figure);
+        assert_eq!(tick_outliers(&runs[..1]).status, Status::Inconclusive);
     }
 
     #[test]
