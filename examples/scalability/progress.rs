@@ -8,9 +8,10 @@
 //! chunk's count: "50% (8192/10000 ticks)", then "75% (8192/10000 ticks)".) Whatever the count,
 //! a line's percentage is computed from its own count, so the two always agree.
 
+use std::fmt;
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// The tick count at which `quarter` (1–4) of a `total`-tick run is done: ⌈total × quarter / 4⌉.
 pub fn quarter_stop(total: u64, quarter: u64) -> u64 {
@@ -76,9 +77,12 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
             if let Ok(style) = ProgressStyle::with_template(
-                "{msg:>16} [{wide_bar}] {human_pos}/{human_len} ticks, {per_sec}, ETA {eta}",
+                "{msg:>16} [{wide_bar}] {human_pos}/{human_len} ticks, {rate}, ETA {eta}",
             ) {
-                bar.set_style(style.progress_chars("=> "));
+                let rate = |state: &ProgressState, w: &mut dyn fmt::Write| {
+                    let _ = write!(w, "{:.0} ticks/s", state.per_sec());
+                };
+                bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
             }
             bar.set_message(label.to_owned());
             bar
