@@ -1,8 +1,10 @@
 //! PNG graphs of [`Report`]s (feature `plot`): the seed's `generate_graphs.py`, done from saved
 //! reports only, never from live profiler state, so any report on disk can be redrawn later.
 //!
-//! Rendering is pure Rust (plotters' bitmap backend with `ab_glyph` and the Noto Sans font from
-//! the `ttf-noto-sans` crate): no fontconfig, freetype or other system library. Every image is
+//! Rendering is pure Rust (plotters' bitmap backend, text rasterized with `ab_glyph` from the
+//! Noto Sans font of the `ttf-noto-sans` crate): no fontconfig, freetype or other system library.
+//! Text is placed glyph by glyph by our own backend wrapper (`graphs/canvas.rs`), because
+//! plotters' placement drops each glyph's side bearing ("tick s per run"). Every image is
 //! written through [`atomic_file`], so a reader never sees half a PNG.
 //!
 //! | function | file (as the driver names it) | what it shows |
@@ -37,6 +39,10 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 use crate::report::{Report, ResourceSample};
 
+mod canvas;
+
+use canvas::Canvas;
+
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
 /// Size of the latency distribution figure, pixels.
@@ -66,7 +72,7 @@ const COLORS: [RGBColor; 10] = [
 ];
 
 type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 /// Draws the seed's four scalability panels for runs of different sizes: throughput, total time,
 /// tick latency (mean and p99) and scaling efficiency relative to the smallest run, each against
@@ -241,16 +247,25 @@ fn graph_error(path: &Path, message: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Registers the font and draws into a temporary PNG that replaces `path` atomically
-/// ([`atomic_file`]).
-fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
-    // Fills a global table; repeating it is harmless. Must precede any text.
+/// Registers the bundled font with plotters, which measures text with it (legends) and needs
+/// it to build a text style. Fills a global table; repeating it is harmless. Must precede any
+/// text.
+fn register_font_once() -> std::result::Result<(), &'static str> {
     register_font(FONT, FontStyle::Normal, ttf_noto_sans::REGULAR)
+        .map_err(|_| "the bundled Noto Sans font is invalid")
+}
+
+/// Registers the font and draws into a temporary PNG that replaces `path` atomically
+/// ([`atomic_file`]), through the [`Canvas`] (plotters' bitmap backend with text placed glyph
+/// by glyph).
+fn render(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area<'_>) -> DrawResult) -> Result<()> {
+    register_font_once().map_err(|e| graph_error(path, e))?;
+    let font = ab_glyph::FontRef::try_from_slice(ttf_noto_sans::REGULAR)
         .map_err(|_| graph_error(path, "the bundled Noto Sans font is invalid"))?;
     // The backend opens the temporary file by its path (which ends in `.png`, the format it
     // picks from the extension).
     atomic_file::write_with(path, |_, temp| {
-        let root = BitMapBackend::new(temp, size).into_drawing_area();
+        let root = Canvas::new(BitMapBackend::new(temp, size), font).into_drawing_area();
         (|| -> DrawResult {
             root.fill(&WHITE)?;
             draw(&root)?;
@@ -378,7 +393,7 @@ fn panel_builder<'a, 'b>(
     area: &'a Area<'b>,
     caption: impl AsRef<str>,
     panel: Panel,
-) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+) -> ChartBuilder<'a, 'b, Canvas<'b>> {
     let mut builder = ChartBuilder::on(area);
     builder
         .caption(caption, (FONT, panel.caption_size))
@@ -390,10 +405,10 @@ fn panel_builder<'a, 'b>(
 
 /// The mesh with the shared label fonts and both axis descriptions; add formatters, then `draw`.
 fn styled_mesh<'a, 'c, X, Y>(
-    chart: &'c mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    chart: &'c mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
     x_desc: &str,
     y_desc: &str,
-) -> MeshStyle<'a, 'c, X, Y, BitMapBackend<'a>>
+) -> MeshStyle<'a, 'c, X, Y, Canvas<'a>>
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
@@ -582,10 +597,10 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
 
 /// A 2-px line with a dot at every point; returns the series for `.label()`.
 fn line_with_points<'a, 'b, X, Y>(
-    chart: &'b mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    chart: &'b mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
     points: impl Iterator<Item = (f64, f64)> + Clone,
     color: RGBColor,
-) -> DrawResult<&'b mut SeriesAnno<'a, BitMapBackend<'a>>>
+) -> DrawResult<&'b mut SeriesAnno<'a, Canvas<'a>>>
 where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
@@ -596,7 +611,7 @@ where
 
 /// [`line_with_points`] with a legend entry: `label` beside a 3-px stroke of `color`.
 fn labelled_line<'a, X, Y>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    chart: &mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
     points: impl Iterator<Item = (f64, f64)> + Clone,
     color: RGBColor,
     label: &str,
@@ -613,7 +628,7 @@ where
 
 /// A dashed horizontal line at `y` from `x.0` to `x.1`, in the legend as `label`.
 fn level_line<'a, X, Y>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    chart: &mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
     x: (f64, f64),
     y: f64,
     style: ShapeStyle,
@@ -631,7 +646,7 @@ where
 }
 
 fn legend<'a, X, Y>(
-    chart: &mut ChartContext<'a, BitMapBackend<'a>, Cartesian2d<X, Y>>,
+    chart: &mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
     position: SeriesLabelPosition,
 ) -> DrawResult
 where
