@@ -10,7 +10,7 @@
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
 //! | [`scalability_metrics`] | `scalability_metrics.png` | throughput, total time, latency, scaling efficiency vs ticks |
-//! | [`latency_distribution`] | `latency_<N>.png` | percentile curves of the tick and each component |
+//! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`] |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run |
 //! | [`render_dir`] | all of the above | every report in a directory |
 //!
@@ -40,8 +40,10 @@ use crate::error::{Error, Result};
 use crate::report::{Report, ResourceSample};
 
 mod canvas;
+mod palette;
 
 use canvas::Canvas;
+pub use palette::Palette;
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -57,7 +59,8 @@ const MAX_NINES: f64 = 5.0;
 /// Points per percentile curve.
 const CURVE_POINTS: usize = 200;
 
-/// Tableau 10: distinguishable, colour-blind friendlier than plotters' default palette.
+/// Tableau 10: distinguishable, colour-blind friendlier than plotters' default palette. For the
+/// series of the scalability and resources figures; components take theirs from a [`Palette`].
 const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -101,22 +104,40 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 /// # Errors
 /// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
 /// or the image cannot be drawn or written.
+///
+/// Component colours come from a [`Palette`] of this report alone; to give each component the
+/// same colour in the graphs of several reports, use [`latency_distribution_with`].
 pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
+    latency_distribution_with(report, &Palette::from_reports([report]), path)
+}
+
+/// [`latency_distribution`], with component colours from `palette` (built from the reports
+/// drawn together: [`Palette::from_reports`]). A component the palette lacks gets a colour after
+/// the palette's own.
+///
+/// # Errors
+/// As [`latency_distribution`].
+pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path) -> Result<()> {
     drawable_report(report, path)?;
+    let palette = palette.extended_with(report.components.keys().map(String::as_str));
     let mut curves = vec![Curve::new(
         "tick",
+        palette::TICK_COLOR,
         report.ticks.latency.decode_histogram("ticks.latency")?,
     )];
     let mut components = Vec::new();
     for (name, stats) in &report.components {
         let field = format!("components.{name}.latency");
-        components.push(Curve::new(name, stats.latency.decode_histogram(&field)?));
+        let color = palette.rgb(name).unwrap_or(palette::UNATTRIBUTED_COLOR);
+        let hist = stats.latency.decode_histogram(&field)?;
+        components.push(Curve::new(name, color, hist));
     }
     // Slowest component first, so the legend reads like the summary's component table.
     components.sort_by(|a, b| b.hist.mean().total_cmp(&a.hist.mean()));
     curves.extend(components);
     curves.push(Curve::new(
         "(unattributed)",
+        palette::UNATTRIBUTED_COLOR,
         report.unattributed.decode_histogram("unattributed")?,
     ));
     curves.retain(|c| !c.hist.is_empty());
@@ -204,9 +225,14 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
     let reports: Vec<Report> = loaded.iter().map(|(_, r)| r.clone()).collect();
     let path = dir.join("scalability_metrics.png");
     record(path.clone(), scalability_metrics(&reports, &path));
+    // One colour per component name in every latency graph of the directory.
+    let palette = Palette::from_reports(&reports);
     for (label, report) in &loaded {
         let path = dir.join(format!("latency_{label}.png"));
-        record(path.clone(), latency_distribution(report, &path));
+        record(
+            path.clone(),
+            latency_distribution_with(report, &palette, &path),
+        );
         let path = dir.join(format!("resources_{label}.png"));
         record(path.clone(), resources(report, &path));
     }
@@ -667,13 +693,15 @@ where
 /// One percentile curve.
 struct Curve {
     name: String,
+    color: RGBColor,
     hist: Histogram<u64>,
 }
 
 impl Curve {
-    fn new(name: &str, hist: Histogram<u64>) -> Self {
+    fn new(name: &str, color: RGBColor, hist: Histogram<u64>) -> Self {
         Curve {
             name: name.to_owned(),
+            color,
             hist,
         }
     }
@@ -738,11 +766,8 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
     .y_label_formatter(&|v| ns_label(*v))
     .draw()?;
     for (i, (curve, points)) in series.iter().enumerate() {
-        let style = if i == 0 {
-            RGBColor(0, 0, 0).stroke_width(3)
-        } else {
-            COLORS[(i - 1) % COLORS.len()].stroke_width(2)
-        };
+        // The tick (first) drawn thicker.
+        let style = curve.color.stroke_width(if i == 0 { 3 } else { 2 });
         chart
             .draw_series(LineSeries::new(points.iter().copied(), style))?
             .label(format!(

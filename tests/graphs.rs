@@ -9,8 +9,8 @@ use std::path::Path;
 
 use hdrhistogram::Histogram;
 use tickprof::graphs::{
-    LATENCY_SIZE, RESOURCES_SIZE, SCALABILITY_SIZE, latency_distribution, render_dir, resources,
-    scalability_metrics,
+    LATENCY_SIZE, Palette, RESOURCES_SIZE, SCALABILITY_SIZE, latency_distribution, render_dir,
+    resources, scalability_metrics,
 };
 use tickprof::{
     ComponentStats, Dropped, Environment, Error, LatencyStats, MeanMax, MemoryStats, Overhead,
@@ -219,4 +219,64 @@ fn render_dir_names_a_file_that_is_not_json_and_draws_the_rest() {
     );
     assert_eq!(rendered.written.len(), 3);
     no_temp_files(dir.path());
+}
+
+/// Pixels of exactly `color` in the PNG at `path`.
+fn pixels_of(path: &Path, color: (u8, u8, u8)) -> usize {
+    let image = image::open(path).unwrap().to_rgb8();
+    image
+        .pixels()
+        .filter(|p| p.0 == [color.0, color.1, color.2])
+        .count()
+}
+
+/// Two runs of a sweep, the larger with a component the smaller never ran (the driver's 1M run
+/// has `risk_check`, its 10K run not): `strategy` has one colour in both latency graphs, that of
+/// the sorted union of names, and no curve takes `risk_check`'s colour where it did not run.
+/// (Colours by position in each report's own list made `strategy` green at 1k, red at 100k.)
+#[test]
+fn a_component_has_one_colour_in_every_latency_graph_of_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = fixture(1_000, true);
+    let mut large = fixture(100_000, true);
+    large.components.insert(
+        "risk_check".to_owned(),
+        ComponentStats {
+            count: 100_000,
+            latency: latency(30, 100_000, "risk_check"),
+            wall: None,
+            per_tick: None,
+        },
+    );
+    for r in [&small, &large] {
+        r.save_json(dir.path().join(format!("{}.json", r.name)))
+            .unwrap();
+    }
+    let rendered = render_dir(dir.path()).unwrap();
+    assert!(rendered.failed.is_empty(), "{:?}", rendered.failed);
+
+    let palette = Palette::from_reports([&small, &large]);
+    let strategy = palette.color("strategy").unwrap();
+    assert_eq!(
+        strategy,
+        (214, 39, 40),
+        "book_update, parse, risk_check, strategy"
+    );
+    let risk_check = palette.color("risk_check").unwrap();
+    let small_png = dir.path().join("latency_1000.png");
+    let large_png = dir.path().join("latency_100000.png");
+    for png in [&small_png, &large_png] {
+        for name in ["book_update", "parse", "strategy"] {
+            let color = palette.color(name).unwrap();
+            let n = pixels_of(png, color);
+            assert!(n > 200, "{name} {color:?}: {n} pixels in {}", png.display());
+        }
+    }
+    assert!(pixels_of(&large_png, risk_check) > 200);
+    assert_eq!(pixels_of(&small_png, risk_check), 0);
+    // Each report alone would colour `strategy` differently: the union is what makes them agree.
+    assert_ne!(
+        Palette::from_reports([&small]).color("strategy"),
+        Palette::from_reports([&large]).color("strategy")
+    );
 }
