@@ -41,9 +41,11 @@ use crate::report::{Report, ResourceSample};
 
 mod canvas;
 mod palette;
+mod sweep;
 
 use canvas::Canvas;
 pub use palette::Palette;
+pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -77,9 +79,14 @@ const COLORS: [RGBColor; 10] = [
 type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
-/// Draws the seed's four scalability panels for runs of different sizes: throughput, total time,
-/// tick latency (mean and p99) and scaling efficiency relative to the smallest run, each against
-/// the tick count on a log axis. Reports are sorted by tick count; their order does not matter.
+/// Draws the seed's four scalability panels for the runs of one sweep (runs of one workload at
+/// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency
+/// relative to the smallest run, each against the tick count on a log axis. Reports are sorted
+/// by tick count; their order does not matter. Which reports make a sweep is the caller's
+/// choice ([`render_dir`] groups a directory's reports by [`sweep_stem`]).
+///
+/// Fewer than two runs, or two runs of one size, compare nothing: the figure then says so
+/// (naming the runs) instead of drawing a one-point "scaling" curve.
 ///
 /// # Errors
 /// [`Error::Graph`] if `reports` is empty, a report breaks what a loaded report promises (see
@@ -94,7 +101,16 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
     }
     let mut runs: Vec<&Report> = reports.iter().collect();
     runs.sort_by_key(|r| r.ticks.count);
-    render(path, SCALABILITY_SIZE, |root| draw_scalability(root, &runs))
+    let labels: Vec<(String, u64)> = runs
+        .iter()
+        .map(|r| (r.name.clone(), r.ticks.count))
+        .collect();
+    match sweep::not_a_sweep(&labels) {
+        Some(why) => render(path, SCALABILITY_SIZE, |root| {
+            draw_statement(root, "No scalability graph", &why)
+        }),
+        None => render(path, SCALABILITY_SIZE, |root| draw_scalability(root, &runs)),
+    }
 }
 
 /// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
@@ -157,21 +173,34 @@ pub fn resources(report: &Report, path: &Path) -> Result<()> {
     render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
 }
 
-/// What [`render_dir`] did: the images it wrote, and one error per report it could not load or
-/// image it could not draw (each naming its file).
+/// What [`render_dir`] did: the images it wrote, the sweeps it found (and which reports each
+/// scalability graph was drawn from), and one error per report it could not load or image it
+/// could not draw (each naming its file).
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct RenderedDir {
     /// The images written, in the order they were drawn.
     pub written: Vec<PathBuf>,
+    /// One per [`sweep_stem`] among the loaded reports, by stem: its runs and its scalability
+    /// graph, or why it has none. Print each (`Display`) to tell a person.
+    pub sweeps: Vec<Sweep>,
     /// What could not be loaded or drawn; everything else was.
     pub failed: Vec<Error>,
 }
 
-/// Loads every report JSON in `dir` (`scalability_<N>.json` and any other report; the summary
-/// and JSON that is not a report are skipped) and draws every graph next to them:
-/// `scalability_metrics.png`, and per report `latency_<N>.png` and `resources_<N>.png`, where
-/// `<N>` is the file name after `scalability_` (or the whole file stem).
+/// Loads every report JSON in `dir` (the summary and JSON that is not a report are skipped)
+/// and draws its graphs next to them:
+///
+/// - per report, `latency_<N>.png` and `resources_<N>.png`, where `<N>` is the file name after
+///   `scalability_` (or the whole file stem);
+/// - per sweep, the reports whose names share a [`sweep_stem`] (the driver's `scalability_1000`,
+///   `scalability_10000`, …), one scalability graph drawn from those reports only, named by
+///   [`scalability_file_name`] (`scalability_metrics.png` for the driver's sweep). A stem with one
+///   run, or with two runs of one size, gets none, and [`RenderedDir::sweeps`] says why: an
+///   unrelated report in the directory is not a run of anyone's sweep.
+///
+/// The latency graphs of one sweep share a [`Palette`] (the union of their component names), so
+/// a component has one colour in all of them.
 ///
 /// A file that is not JSON, or a report that does not load, does not stop the others: it is
 /// left out, and its error is in [`RenderedDir::failed`], as is any image that fails to draw.
@@ -195,16 +224,7 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
     let mut loaded = Vec::new();
     for file in files {
         match load_for_drawing(&file) {
-            Ok(Some(report)) => {
-                let stem = file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let label = stem
-                    .strip_prefix("scalability_")
-                    .map_or_else(|| stem.clone(), str::to_owned);
-                loaded.push((label, report));
-            }
+            Ok(Some(report)) => loaded.push((file, report)),
             Ok(None) => {}
             Err(e) => rendered.failed.push(e),
         }
@@ -219,15 +239,61 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
         return Ok(rendered);
     }
     let mut record = |path: PathBuf, result: Result<()>| match result {
-        Ok(()) => rendered.written.push(path),
-        Err(e) => rendered.failed.push(e),
+        Ok(()) => {
+            rendered.written.push(path);
+            true
+        }
+        Err(e) => {
+            rendered.failed.push(e);
+            false
+        }
     };
-    let reports: Vec<Report> = loaded.iter().map(|(_, r)| r.clone()).collect();
-    let path = dir.join("scalability_metrics.png");
-    record(path.clone(), scalability_metrics(&reports, &path));
-    // One colour per component name in every latency graph of the directory.
-    let palette = Palette::from_reports(&reports);
-    for (label, report) in &loaded {
+    let mut per_report = Vec::new();
+    let mut sweeps = Vec::new();
+    let mut graph_files = std::collections::BTreeSet::new();
+    for (stem, members) in sweep::group_by_stem(loaded.iter().map(|(_, r)| r.name.as_str())) {
+        let mut members: Vec<&(PathBuf, Report)> = members.iter().map(|&i| &loaded[i]).collect();
+        members.sort_by_key(|(file, r)| (r.ticks.count, file.clone()));
+        let runs: Vec<SweepRun> = members
+            .iter()
+            .map(|(file, r)| SweepRun {
+                file: file.clone(),
+                ticks: r.ticks.count,
+            })
+            .collect();
+        let labels: Vec<(String, u64)> = runs
+            .iter()
+            .map(|run| (file_name(&run.file), run.ticks))
+            .collect();
+        let path = dir.join(sweep::scalability_file_name(&stem));
+        let graph = if let Some(why) = sweep::not_a_sweep(&labels) {
+            SweepGraph::NotDrawn(format!("{why} (a sweep's runs are named {stem}_<ticks>)"))
+        } else if !graph_files.insert(path.clone()) {
+            SweepGraph::NotDrawn(format!(
+                "another sweep's graph is {}; rename the reports of one",
+                file_name(&path)
+            ))
+        } else {
+            let reports: Vec<Report> = members.iter().map(|(_, r)| r.clone()).collect();
+            if record(path.clone(), scalability_metrics(&reports, &path)) {
+                SweepGraph::Drawn(path)
+            } else {
+                SweepGraph::Failed(path)
+            }
+        };
+        // One colour per component name in every latency graph of the sweep.
+        let palette = Palette::from_reports(members.iter().map(|(_, r)| r));
+        per_report.extend(members.into_iter().map(|m| (m, palette.clone())));
+        sweeps.push(Sweep { stem, runs, graph });
+    }
+    // Per-report graphs in file order, as before sweeps were told apart.
+    per_report.sort_by(|a, b| a.0.0.cmp(&b.0.0));
+    for ((file, report), palette) in per_report {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let label = stem.strip_prefix("scalability_").unwrap_or(&stem);
         let path = dir.join(format!("latency_{label}.png"));
         record(
             path.clone(),
@@ -236,7 +302,16 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
         let path = dir.join(format!("resources_{label}.png"));
         record(path.clone(), resources(report, &path));
     }
+    rendered.sweeps = sweeps;
     Ok(rendered)
+}
+
+/// The last component of `path`, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// The report in `file`; `None` for JSON that is not ours to draw (no `schema_version`: a
@@ -470,11 +545,20 @@ fn fmt_whole(v: &f64) -> String {
 }
 
 fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
+    // The sweep's stem when its runs share one (they do when render_dir grouped them).
+    let stem = runs
+        .first()
+        .map(|r| sweep_stem(&r.name))
+        .filter(|stem| runs.iter().all(|r| sweep_stem(&r.name) == *stem));
     let root = root.titled(
         &format!(
-            "Scalability: {} run{}, {} to {} ticks",
+            "Scalability: {} runs{}, {} to {} ticks",
             runs.len(),
-            if runs.len() == 1 { "" } else { "s" },
+            stem.map_or_else(String::new, |s| if runs.iter().all(|r| r.name == s) {
+                format!(" of {s}")
+            } else {
+                format!(" of {s}_*")
+            }),
             count_label(runs.first().map_or(0, |r| r.ticks.count) as f64),
             count_label(runs.last().map_or(0, |r| r.ticks.count) as f64)
         ),
@@ -782,6 +866,28 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
     Ok(())
 }
 
+/// A figure that states why there is nothing to plot: `headline` above `detail`, centred.
+fn draw_statement(root: &Area<'_>, headline: &str, detail: &str) -> DrawResult {
+    let (w, h) = root.dim_in_pixel();
+    let center = (w as i32 / 2, h as i32 / 2);
+    let centered = |size: f64| {
+        TextStyle::from((FONT, size).into_font())
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Center))
+    };
+    root.draw(&Text::new(
+        headline,
+        (center.0, center.1 - 24),
+        centered(28.0),
+    ))?;
+    root.draw(&Text::new(
+        detail,
+        (center.0, center.1 + 24),
+        centered(20.0),
+    ))?;
+    Ok(())
+}
+
 fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
     let root = root.titled(
         &format!(
@@ -802,20 +908,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
             (None, Some(reason)) => reason.clone(),
             (None, None) => "the resource sampler was off".to_owned(),
         };
-        let (w, h) = root.dim_in_pixel();
-        let center = (w as i32 / 2, h as i32 / 2);
-        let centered = |size: f64| {
-            TextStyle::from((FONT, size).into_font())
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
-        root.draw(&Text::new(
-            "Resources not sampled",
-            (center.0, center.1 - 24),
-            centered(28.0),
-        ))?;
-        root.draw(&Text::new(why, (center.0, center.1 + 24), centered(20.0)))?;
-        return Ok(());
+        return draw_statement(&root, "Resources not sampled", &why);
     };
     let seconds = |s: &ResourceSample| drawable(s.elapsed_ms / 1e3);
     let x_end = samples
