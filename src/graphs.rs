@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | [`scalability_metrics`] | `scalability_metrics.png` | throughput, total time, latency, scaling efficiency vs ticks |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`] |
-//! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run |
+//! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
 //! | [`render_dir`] | all of the above | every report in a directory |
 //!
 //! ```no_run
@@ -41,10 +41,12 @@ use crate::report::{Report, ResourceSample};
 
 mod canvas;
 mod palette;
+mod resources_figure;
 mod sweep;
 
 use canvas::Canvas;
 pub use palette::Palette;
+pub use resources_figure::{MIN_SAMPLES_TO_PLOT, ResourcesFigure, resources_figure};
 pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
 
 /// Size of the 2×2 scalability figure, pixels.
@@ -162,8 +164,11 @@ pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path
     })
 }
 
-/// Draws CPU (% of one core) and resident memory over the run, from the sampled series. A run
-/// without samples gets a figure that says so (and why), rather than no file.
+/// Draws CPU (% of one core) and resident memory over the run, from the sampled series, on a
+/// time axis from 0 to the run's `total_time_s` (to a closing sample after the run's end, if
+/// any, which the title states). A run with fewer than [`MIN_SAMPLES_TO_PLOT`] samples, or
+/// without resource data, gets a figure that says so (and why), rather than a dot or no file:
+/// [`resources_figure`] decides which.
 ///
 /// # Errors
 /// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
@@ -889,33 +894,39 @@ fn draw_statement(root: &Area<'_>, headline: &str, detail: &str) -> DrawResult {
 }
 
 fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
+    let figure = resources_figure(report);
+    let late = match figure {
+        ResourcesFigure::Series {
+            run_s, axis_end_s, ..
+        } if axis_end_s > run_s => Some((run_s, axis_end_s)),
+        _ => None,
+    };
     let root = root.titled(
         &format!(
-            "Resources: {} ({} ticks, {} s)",
+            "Resources: {} ({} ticks, {} s{})",
             report.name,
             count_label(report.ticks.count as f64),
-            seconds_label(report.total_time_s)
+            seconds_label(report.total_time_s),
+            late.map_or_else(String::new, |(run_s, end_s)| format!(
+                "; last sample {} after the end",
+                ns_label((end_s - run_s) * 1e9)
+            ))
         ),
         (FONT, 26),
     )?;
-    let samples = report
-        .resources
-        .as_ref()
-        .map_or(&[][..], |r| &r.samples[..]);
-    let Some(res) = report.resources.as_ref().filter(|_| !samples.is_empty()) else {
-        let why = match (&report.resources, &report.resources_unavailable) {
-            (Some(_), _) => "no sample was taken (run shorter than the sampling period)".to_owned(),
-            (None, Some(reason)) => reason.clone(),
-            (None, None) => "the resource sampler was off".to_owned(),
-        };
-        return draw_statement(&root, "Resources not sampled", &why);
+    let (res, axis_end_s) = match (&figure, &report.resources) {
+        (ResourcesFigure::Series { axis_end_s, .. }, Some(res)) => (res, *axis_end_s),
+        _ => {
+            let (headline, detail) = figure.statement().unwrap_or_default();
+            return draw_statement(&root, &capitalized(&headline), &capitalized(&detail));
+        }
     };
+    let samples = &res.samples[..];
     let seconds = |s: &ResourceSample| drawable(s.elapsed_ms / 1e3);
-    let x_end = samples
-        .iter()
-        .map(seconds)
-        .fold(drawable(report.total_time_s), f64::max);
-    let x_range = 0.0..(x_end * 1.02).max(1e-3);
+    // The run's time, 0 → total_time_s as the title says, with no margin past it; or to a
+    // closing sample taken after the run's end, which the title then states and a line marks
+    // (the axis ran to the last sample + 2 %: 0.016 s under a title of 0.015 s).
+    let x_range = 0.0..drawable(axis_end_s).max(1e-3);
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
 
     let cpu: Vec<(f64, f64)> = samples
@@ -939,6 +950,9 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .draw()?;
     let cpu_label = "CPU % (since previous sample)";
     labelled_line(&mut chart, cpu.iter().copied(), COLORS[0], cpu_label)?;
+    if let Some((run_s, _)) = late {
+        run_end_line(&mut chart, run_s, zero_to(cpu_max).end)?;
+    }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
 
     let mb = |b: u64| b as f64 / 1e6;
@@ -968,8 +982,38 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         COLORS[3].stroke_width(2),
         "peak RSS (VmHWM)",
     )?;
+    if let Some((run_s, _)) = late {
+        run_end_line(&mut chart, run_s, zero_to(rss_max * 1.1).end)?;
+    }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
+}
+
+/// A dashed vertical line at the run's end, from 0 to `top`, in the legend.
+fn run_end_line<'a, X, Y>(
+    chart: &mut ChartContext<'a, Canvas<'a>, Cartesian2d<X, Y>>,
+    run_s: f64,
+    top: f64,
+) -> DrawResult
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let style = BLACK.mix(0.6).stroke_width(1);
+    let x = drawable(run_s);
+    chart
+        .draw_series(DashedLineSeries::new([(x, 0.0), (x, top)], 6, 4, style))?
+        .label(format!("end of the run ({} s)", seconds_label(run_s)))
+        .legend(legend_entry(style));
+    Ok(())
+}
+
+/// `text` with its first letter in upper case, for a headline.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 #[cfg(test)]

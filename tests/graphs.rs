@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use hdrhistogram::Histogram;
 use tickprof::graphs::{
-    LATENCY_SIZE, Palette, RESOURCES_SIZE, SCALABILITY_SIZE, SweepGraph, latency_distribution,
-    render_dir, resources, scalability_metrics,
+    LATENCY_SIZE, Palette, RESOURCES_SIZE, ResourcesFigure, SCALABILITY_SIZE, SweepGraph,
+    latency_distribution, render_dir, resources, resources_figure, scalability_metrics,
 };
 use tickprof::{
     ComponentStats, Dropped, Environment, Error, LatencyStats, MeanMax, MemoryStats, Overhead,
@@ -447,4 +447,58 @@ fn the_scalability_figure_of_one_run_says_it_compares_nothing() {
     let two = dir.path().join("two.png");
     scalability_metrics(&[fixture(1_000, true), fixture(200_000, true)], &two).unwrap();
     assert!(pixels_of(&two, (31, 119, 180)) > 100);
+}
+
+/// A run with one sample (a 0.039 s run sampled every 100 ms; its closing sample at 42.6 ms):
+/// the figure states it is too short to plot, with the figures and what to do, instead of one
+/// dot at 42.6 ms under a 0.039 s title. Three samples plot, on the run's time axis.
+#[test]
+fn a_run_of_one_sample_is_too_short_to_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut short = fixture(20_000, true);
+    short.total_time_s = 0.039;
+    let res = short.resources.as_mut().unwrap();
+    res.sample_interval_ms = 100;
+    res.samples.truncate(1);
+    res.samples[0].elapsed_ms = 42.6;
+    res.samples_taken = 1;
+    let figure = resources_figure(&short);
+    assert_eq!(
+        figure,
+        ResourcesFigure::TooShort {
+            samples: 1,
+            run_s: 0.039,
+            interval_ms: 100
+        }
+    );
+    assert_eq!(
+        figure.to_string(),
+        "too short to plot: 1 sample in 0.039 s; lower the sample interval (this run: 100 ms) \
+         or profile a longer run"
+    );
+    let path = dir.path().join("resources_short.png");
+    resources(&short, &path).unwrap();
+    assert_eq!(png_size(&path), RESOURCES_SIZE);
+    // Nothing plotted: no CPU (blue) or RSS (green) series.
+    assert_eq!(pixels_of(&path, (31, 119, 180)), 0);
+    assert_eq!(pixels_of(&path, (44, 160, 44)), 0);
+
+    // Three samples, the last 3 ms after the run's end: plotted, the axis reaches it, and the
+    // figure says so.
+    let mut three = fixture(20_000, true);
+    three.total_time_s = 1.1;
+    let res = three.resources.as_mut().unwrap();
+    res.samples.truncate(3);
+    for (sample, ms) in res.samples.iter_mut().zip([400.0, 800.0, 1_103.0]) {
+        sample.elapsed_ms = ms;
+    }
+    let figure = resources_figure(&three);
+    assert_eq!(
+        figure.to_string(),
+        "CPU and RSS from 0 to 1.1 s, and 1 sample up to 3 ms after the run's end"
+    );
+    let path = dir.path().join("resources_three.png");
+    resources(&three, &path).unwrap();
+    assert!(pixels_of(&path, (31, 119, 180)) > 100);
+    assert!(pixels_of(&path, (44, 160, 44)) > 100);
 }
