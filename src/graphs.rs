@@ -9,15 +9,18 @@
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
-//! | [`scalability_metrics`] | `scalability_metrics.png` | throughput, total time, latency, scaling efficiency vs ticks |
+//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`] |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
-//! | [`render_dir`] | all of the above | every report in a directory |
+//! | [`render_dir`] | all of the above | every report in a directory; a scalability graph per [`Sweep`] |
 //!
 //! ```no_run
 //! # fn main() -> tickprof::Result<()> {
 //! let rendered = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
 //! println!("{} graphs", rendered.written.len());
+//! for sweep in &rendered.sweeps {
+//!     println!("{sweep}"); // the reports its scalability graph was drawn from, or why none
+//! }
 //! for problem in &rendered.failed {
 //!     eprintln!("{problem}"); // each names its file; the other graphs were drawn
 //! }
