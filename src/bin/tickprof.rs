@@ -85,8 +85,10 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Draw every graph (scalability_metrics.png, latency_<N>.png, resources_<N>.png) from the
-    /// reports in a directory, with the same code as the scalability driver.
+    /// Draw the graphs of the reports in a directory, with the same code as the scalability
+    /// driver: latency_<N>.png and resources_<N>.png per report, and one scalability graph per
+    /// sweep (reports named <stem>_<ticks>, at least 2 sizes; scalability_metrics.png for the
+    /// driver's), saying which reports each was drawn from, or why a report has none.
     #[cfg(feature = "plot")]
     Plot {
         /// The directory holding the reports; the images are written beside them.
@@ -227,6 +229,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let rendered = tickprof::graphs::render_dir(&dir)?;
             for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
+            }
+            // Which reports each scalability graph was drawn from, or why a stem has none.
+            for sweep in &rendered.sweeps {
+                emit(&format!("{sweep}\n"))?;
             }
             for problem in &rendered.failed {
                 let _ = writeln!(std::io::stderr(), "tickprof: error: {problem}");
