@@ -210,13 +210,15 @@ fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError>
     let path = out.join("scalability_metrics.png");
     tickprof::graphs::scalability_metrics(reports, &path)?;
     written.push(path);
+    // One colour per component in every run's graph, whichever components each run saw.
+    let palette = tickprof::graphs::Palette::from_reports(reports);
     for report in reports {
         let label = report
             .name
             .strip_prefix("scalability_")
             .unwrap_or(&report.name);
         let path = out.join(format!("latency_{label}.png"));
-        tickprof::graphs::latency_distribution(report, &path)?;
+        tickprof::graphs::latency_distribution_with(report, &palette, &path)?;
         written.push(path);
         let path = out.join(format!("resources_{label}.png"));
         tickprof::graphs::resources(report, &path)?;
