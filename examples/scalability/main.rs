@@ -23,6 +23,7 @@ mod progress;
 mod risk;
 mod strategy;
 mod summary;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
