@@ -482,7 +482,16 @@ fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
             .map(|c| [c.name(), check_value(c), check_limit(c)])
             .collect();
         let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-        let (w0, w1) = (width(0), width(1));
+        // A missing value's reason is a sentence: aligning every figure to it would push the
+        // whole table right, so only figures set the column's width.
+        let w1 = rows
+            .iter()
+            .zip(&verdict.checks)
+            .filter(|(_, c)| c.value.is_some())
+            .map(|(r, _)| r[1].chars().count())
+            .max()
+            .unwrap_or(0);
+        let w0 = width(0);
         for (check, [metric, value, limit]) in verdict.checks.iter().zip(&rows) {
             let _ = writeln!(
                 out,
