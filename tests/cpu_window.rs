@@ -5,12 +5,17 @@
 #![cfg(feature = "sampler")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tickprof::MetricsCollector;
 use tracing_subscriber::prelude::*;
 
+/// CPU is process-wide: the tests of this file (one process) take turns.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn profile(name: &str, ticks: u64, tick_work: Duration) -> tickprof::Report {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let collector = MetricsCollector::builder()
         .sample_interval(Duration::from_millis(10))
         .build()

@@ -138,6 +138,23 @@ fn a_run_shorter_than_its_warmup_keeps_its_components_and_says_so() {
         summary.contains("Mean Time: n/a (no tick timed after the warm-up)"),
         "{summary}"
     );
+    // A limit on the tick mean cannot pass on a mean that does not exist (it read 0.000 µs).
+    let thresholds = tickprof::thresholds::Thresholds::from_toml_str(
+        "[ticks]\nmax_mean_us = 10\n",
+        std::path::Path::new("thresholds.toml"),
+    )
+    .unwrap();
+    let verdict = thresholds.evaluate(&report, None);
+    let check = verdict.violations().next().expect("the mean check fails");
+    assert_eq!(check.value, None);
+    assert!(
+        check
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("all 3 measured ticks were warm-up"),
+        "{check:?}"
+    );
 }
 
 #[test]

@@ -62,11 +62,20 @@ impl LatencyStats {
         let histogram = self.decode_histogram(field)?;
         // Values are stored to the histogram's precision: count those whose bucket lies wholly
         // above the threshold.
-        let count = histogram
+        let weighted: u64 = histogram
             .iter_recorded()
             .filter(|v| histogram.lowest_equivalent(v.value_iterated_to()) > threshold)
             .map(|v| v.count_at_value())
             .sum();
+        // A merge of sampled reports weighs each value by the ticks it stands for: count
+        // measured values, not weights.
+        let count = if histogram.len() > self.samples && !histogram.is_empty() {
+            let measured =
+                (weighted as f64 * self.samples as f64 / histogram.len() as f64).round() as u64;
+            measured.max(u64::from(weighted > 0))
+        } else {
+            weighted
+        };
         Ok((count > 0).then_some(FarOutliers {
             reference,
             reference_ns,
@@ -106,6 +115,16 @@ mod tests {
         // Ticks from 1 µs to 80 µs: a long tail, every value within 100 × p99.9.
         let s = stats((1..=80).map(|us| (us * 1_000, 50)));
         assert_eq!(s.far_outliers("t").unwrap(), None);
+    }
+
+    /// A merged report weighs each sampled value (here 50 ticks each): the count is of
+    /// measured values (it said 2,222 values for a histogram of 704 samples).
+    #[test]
+    fn weighted_histograms_count_measured_values() {
+        let mut s = stats([(30, 5_000 * 50), (4_100_000, 50)]);
+        s.samples = 5_001;
+        let o = s.far_outliers("merged").unwrap().unwrap();
+        assert_eq!(o.count, 1);
     }
 
     #[test]

@@ -96,6 +96,13 @@ impl Report {
                 thousands(count),
                 count as f64 / s.ticks_timed as f64
             )?;
+        } else if let Some(w) = self.ticks.warmup.as_ref().filter(|w| w.count > 0) {
+            writeln!(
+                f,
+                "  no tick timed after the warm-up: all {} measured ticks were warm-up \
+                 (`warmup_ticks(0)` puts them in the figures)",
+                thousands(w.count)
+            )?;
         } else {
             writeln!(
                 f,
@@ -110,7 +117,7 @@ impl Report {
                 thousands(s.windows)
             )?;
         }
-        if let Some(raw) = &self.ticks.latency_raw {
+        if let Some(raw) = self.ticks.latency_raw.as_ref().filter(|r| r.samples > 0) {
             writeln!(
                 f,
                 "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
@@ -160,9 +167,9 @@ impl Report {
         let tick_mean = self.ticks.latency.mean_ns;
         let share = |mean_ns: f64, per_tick: f64| {
             if tick_mean > 0.0 {
-                100.0 * mean_ns * per_tick / tick_mean
+                format!("{:.1}%", 100.0 * mean_ns * per_tick / tick_mean)
             } else {
-                0.0
+                "n/a".to_owned()
             }
         };
         // Schema 1: every tick recorded, so a name's spans per tick is count / ticks.
@@ -172,7 +179,7 @@ impl Report {
             let l = &c.latency;
             writeln!(
                 f,
-                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>7}",
                 name,
                 thousands(c.count),
                 per_tick,
@@ -187,7 +194,7 @@ impl Report {
         let unattributed_mean = self.unattributed_mean_ns.unwrap_or(u.mean_ns);
         writeln!(
             f,
-            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
+            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>7}",
             "(unattributed)",
             thousands(u.samples.max(if self.sampling.is_none() {
                 self.ticks.count
@@ -207,6 +214,26 @@ impl Report {
                 "  (unattributed mean: the tick's mean less its direct children's; its percentiles \
                  are per recorded tick)"
             )?;
+        }
+        if tick_mean > 0.0 {
+            let direct: f64 = self
+                .components
+                .values()
+                .map(|c| c.latency.mean_ns * c.per_tick.unwrap_or(0.0))
+                .sum();
+            // Components nest, so their shares may add up past 100 % on their own; flag only
+            // the case where the tick's mean is below its components' alone.
+            if self.unattributed_mean_ns == Some(0.0) && direct > tick_mean {
+                writeln!(
+                    f,
+                    "  note: the components' means add up to more than the tick's ({:.3} vs {:.3} \
+                     µs): they come from recorded ticks, the tick's from timed ones, and each \
+                     recorded span's calibrated cost is uncertain by a few ns; the unattributed \
+                     mean, clamped at 0, is then unknown",
+                    micros(direct),
+                    micros(tick_mean)
+                )?;
+            }
         }
         for (name, c) in &self.components {
             if let Some(o) = outliers(&c.latency, &format!("components.{name}.latency")) {
@@ -246,16 +273,21 @@ impl Report {
             o.per_span_ns, o.empty_span_busy_ns
         )?;
         if let Some(s) = &self.sampling {
-            writeln!(
-                f,
-                "  profiling cost this run: {:.1} ns per tick ({:.1}% of the mean tick)",
-                s.cost_ns_per_tick,
-                if self.ticks.latency.mean_ns > 0.0 {
-                    100.0 * s.cost_ns_per_tick / self.ticks.latency.mean_ns
-                } else {
-                    0.0
-                }
-            )?;
+            let mean = self.ticks.latency.mean_ns;
+            if mean > 0.0 {
+                writeln!(
+                    f,
+                    "  profiling cost this run: {:.1} ns per tick ({:.1}% of the mean tick)",
+                    s.cost_ns_per_tick,
+                    100.0 * s.cost_ns_per_tick / mean
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "  profiling cost this run: {:.1} ns per tick",
+                    s.cost_ns_per_tick
+                )?;
+            }
         }
         Ok(())
     }
@@ -268,6 +300,14 @@ impl Report {
                 f,
                 "  dropped: {} clamped above the histogram bound, {} spans without data",
                 d.overflow, d.missing_span_data
+            )?;
+        }
+        if d.clamped > 0 {
+            writeln!(
+                f,
+                "  {} busy times came out below the instrumentation subtracted from them and were \
+                 set to 0 (their spans are shorter than the calibration can resolve)",
+                thousands(d.clamped)
             )?;
         }
         if d.straddled > 0 {
@@ -372,11 +412,11 @@ impl fmt::Display for Report {
 fn cpu_line(r: &Resources) -> String {
     let mean = match r.cpu_percent.mean {
         Some(mean) => format!("{mean:.1}% of one core"),
-        None => "n/a (run shorter than 10 ms)".to_owned(),
+        None => "n/a, the run is shorter than 10 ms".to_owned(),
     };
     let max = match r.cpu_percent.max {
         Some(max) => format!("busiest sample {max:.1}%"),
-        None => format!("{} sample(s), no busiest sample", r.samples_taken),
+        None => "no busiest sample: fewer than 2 samples in a run".to_owned(),
     };
     format!("{mean} ({:.4} s of CPU; {max})", r.cpu_time_s)
 }
