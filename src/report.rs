@@ -483,7 +483,19 @@ impl Report {
                 supported: SCHEMA_VERSION,
             });
         }
-        let report: Report = serde_json::from_str(text).map_err(parse_error)?;
+        // The field's path in the message: "field `ticks.count`: invalid type: string …".
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let report: Report = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let mut error = parse_error(e.into_inner());
+            if let Error::Parse { message, .. } = &mut error
+                && field != "."
+                && !field.is_empty()
+            {
+                *message = format!("field `{field}`: {message}");
+            }
+            error
+        })?;
         report.check().map_err(|invalid| Error::InvalidReport {
             path: origin.to_path_buf(),
             field: invalid.field,
