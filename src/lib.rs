@@ -23,11 +23,11 @@ mod tick_profiler;
 
 pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
-pub use metrics_collector::{MetricsCollector, MetricsCollectorBuilder};
+pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, LatencyStats, LoopComparison, MeanMax, MemoryStats,
-    Overhead, Report, ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, TickStats,
-    thousands,
+    ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
+    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SamplingStats, TickStats,
+    Resources, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -96,6 +96,10 @@ pub fn merge_reports<'a>(
     let mut ticks_raw = Sum::new("ticks.latency_raw");
     let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
+    // Every warm-up tick is timed: weight 1. Parts with different warm-ups keep the longest.
+    let mut warmup = Sum::new("ticks.warmup.latency");
+    let mut warmup_per_thread: Option<u64> = None;
+    let (mut warmup_count, mut warmup_recorded) = (0u64, 0u64);
     let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
@@ -111,6 +115,14 @@ pub fn merge_reports<'a>(
             ticks_wall.add(label, wall, timed)?;
         }
         unattributed.add(label, &report.unattributed, recorded)?;
+        if let Some(w) = &report.ticks.warmup {
+            warmup_per_thread = warmup_per_thread.max(Some(w.ticks_per_thread));
+            warmup_count = warmup_count.saturating_add(w.count);
+            warmup_recorded = warmup_recorded.saturating_add(w.recorded);
+            if let Some(latency) = &w.latency {
+                warmup.add(label, latency, 1)?;
+            }
+        }
         let d = &report.dropped;
         dropped.overflow = dropped.overflow.saturating_add(d.overflow);
         dropped.missing_span_data = dropped
@@ -169,6 +181,15 @@ pub fn merge_reports<'a>(
             latency: ticks.finish()?,
             latency_raw: ticks_raw.finish_if_any()?,
             wall: ticks_wall.finish_if_any()?,
+            warmup: match warmup_per_thread {
+                Some(ticks_per_thread) => Some(WarmupStats {
+                    ticks_per_thread,
+                    count: warmup_count,
+                    recorded: warmup_recorded,
+                    latency: warmup.finish_if_any()?,
+                }),
+                None => None,
+            },
         },
         components: components
             .into_iter()
@@ -432,14 +453,12 @@ fn merge_resources(
             .unwrap_or(0),
         samples_taken,
         samples_failed: saturating_sum(all.iter().map(|(_, r)| r.samples_failed)),
-        cpu_percent: MeanMax {
-            mean: weighted(|r| r.cpu_percent.mean),
-            max: max_f64(all.iter().map(|(_, r)| r.cpu_percent.max)),
-        },
-        cpu_percent_of_machine: MeanMax {
-            mean: weighted(|r| r.cpu_percent_of_machine.mean),
-            max: max_f64(all.iter().map(|(_, r)| r.cpu_percent_of_machine.max)),
-        },
+        cpu_percent: merged_cpu(&all, |_| 1.0, |r| r.cpu_percent.max),
+        cpu_percent_of_machine: merged_cpu(
+            &all,
+            |report| report.environment.logical_cores.max(1) as f64,
+            |r| r.cpu_percent_of_machine.max,
+        ),
         cpu_time_s: all.iter().map(|(_, r)| r.cpu_time_s).sum(),
         memory_bytes: MemoryStats {
             mean: weighted(|r| r.memory_bytes.mean),
@@ -485,6 +504,27 @@ fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
 
 fn max_f64(values: impl Iterator<Item = f64>) -> f64 {
     values.fold(0.0, f64::max)
+}
+
+/// CPU of consecutive runs as one: the mean is their CPU time over their wall time (so it
+/// agrees with the merged `cpu_time_s / total_time_s`), `null` when any part has none (a part
+/// too short to judge, whose wall time would still count); the max is the busiest sample of
+/// any part. `cores` scales a part to % of its machine.
+fn merged_cpu(
+    all: &[(&Report, &Resources)],
+    cores: fn(&Report) -> f64,
+    max: fn(&Resources) -> Option<f64>,
+) -> MeanMax {
+    let wall_s: f64 = all.iter().map(|(report, _)| report.total_time_s).sum();
+    let cpu_s: f64 = all
+        .iter()
+        .map(|(report, r)| r.cpu_time_s / cores(report))
+        .sum();
+    let every_part_has_a_mean = all.iter().all(|(_, r)| r.cpu_percent.mean.is_some());
+    MeanMax {
+        mean: (every_part_has_a_mean && wall_s > 0.0).then(|| cpu_s / wall_s * 100.0),
+        max: all.iter().filter_map(|(_, r)| max(r)).reduce(f64::max),
+    }
 }
 
 /// The mean of `(mean, weight)` pairs weighted by `weight`; `None` if any mean is missing.
@@ -574,13 +614,25 @@ mod tests {
             rss_bytes: 1,
             ticks: 1,
         }];
+        rb.cpu_percent.max = Some(75.0);
         b.resources = Some(rb);
-        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        // CPU over wall of both parts: 0.9 s of CPU in 1 s, then 1.2 s in 2 s.
+        a.total_time_s = 1.0;
+        a.resources.as_mut().unwrap().cpu_time_s = 0.9;
+        b.total_time_s = 2.0;
+        b.resources.as_mut().unwrap().cpu_time_s = 1.2;
+        let m = Report::merge(&[a.clone(), b.clone()], Shards::Sequential).unwrap();
         let r = m.resources.unwrap();
         assert_eq!(r.peak_rss_bytes, 300_000_000);
-        assert!((r.cpu_percent.mean - 70.0).abs() < 1e-9);
+        assert!((r.cpu_percent.mean.unwrap() - 70.0).abs() < 1e-9);
+        assert!((r.cpu_time_s / m.total_time_s * 100.0 - 70.0).abs() < 1e-9);
+        assert_eq!(r.cpu_percent.max, Some(90.0_f64.max(75.0)));
+        // A part too short for a CPU mean leaves the whole without one.
+        b.resources.as_mut().unwrap().cpu_percent.mean = None;
+        let m = Report::merge(&[a, b], Shards::Sequential).unwrap();
+        assert_eq!(m.resources.as_ref().unwrap().cpu_percent.mean, None);
         assert_eq!(r.samples_taken, 30);
-        assert!((r.samples[0].elapsed_ms - 1.5).abs() < 1e-9);
+        assert!((r.samples[0].elapsed_ms - 1_000.5).abs() < 1e-9); // after the first part's 1 s
         assert_eq!(r.samples[0].ticks, 2);
     }
 

@@ -255,9 +255,15 @@ impl Metric {
         match self {
             Metric::TickCount => Ok(ticks as f64),
             Metric::Throughput => Ok(report.ticks.throughput_per_s),
-            Metric::Tick(stat) if ticks > 0 => Ok(stat.of(&report.ticks.latency)),
-            Metric::Unattributed(stat) if ticks > 0 => Ok(stat.of(&report.unattributed)),
-            Metric::Tick(_) | Metric::Unattributed(_) => Err(no_ticks()),
+            Metric::Tick(stat) if has_values(report, &report.ticks.latency) => {
+                Ok(stat.of(&report.ticks.latency))
+            }
+            Metric::Unattributed(stat) if has_values(report, &report.unattributed) => {
+                Ok(stat.of(&report.unattributed))
+            }
+            Metric::Tick(_) | Metric::Unattributed(_) if ticks == 0 => Err(no_ticks()),
+            Metric::Tick(_) => Err(no_timed_ticks(report)),
+            Metric::Unattributed(_) => Err("no tick was recorded with its components".to_owned()),
             Metric::ComponentCount(name) => {
                 Ok(report.components.get(name).map_or(0, |c| c.count) as f64)
             }
@@ -269,18 +275,47 @@ impl Metric {
             Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
             Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
                 let r = resources(report)?;
-                if r.samples_taken == 0 {
-                    return Err("no CPU samples were taken".to_owned());
-                }
+                // No mean: too short a run (or no CPU clock and no samples) for any CPU figure.
+                let too_short = || {
+                    format!(
+                        "CPU is n/a: the run lasted {:.3} ms, too short for a CPU figure (10 ms or \
+                         more)",
+                        report.total_time_s * 1e3
+                    )
+                };
                 match self {
-                    Metric::CpuOfOneCore => Ok(r.cpu_percent.mean),
-                    Metric::CpuOfMachine => Ok(r.cpu_percent_of_machine.mean),
+                    Metric::CpuOfOneCore => r.cpu_percent.mean.ok_or_else(too_short),
+                    Metric::CpuOfMachine => r.cpu_percent_of_machine.mean.ok_or_else(too_short),
+                    _ if r.cpu_percent.mean.is_none() => Err(too_short()),
                     _ if ticks > 0 => Ok(r.cpu_time_s * 1e6 / ticks as f64),
                     _ => Err(no_ticks()),
                 }
             }
             Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
         }
+    }
+}
+
+/// Whether a distribution holds values: its sample count (schema 2 on), or, in schema 1, which
+/// has none, whether the run saw ticks. An empty one reads 0 everywhere, which would pass
+/// every upper limit.
+fn has_values(report: &Report, stats: &crate::report::LatencyStats) -> bool {
+    if report.schema_version >= 2 {
+        stats.samples > 0
+    } else {
+        report.ticks.count > 0
+    }
+}
+
+/// Why a run with ticks has no tick latency.
+fn no_timed_ticks(report: &Report) -> String {
+    match &report.ticks.warmup {
+        Some(w) if w.count > 0 => format!(
+            "no tick timed after the warm-up: all {} measured ticks were warm-up (each thread's \
+             first {}; `warmup_ticks` sets it)",
+            w.count, w.ticks_per_thread
+        ),
+        _ => "no tick was timed".to_owned(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! resource sampler recorded into one [`Report`].
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
@@ -10,10 +10,10 @@ use crate::error::{Error, Result};
 use crate::overhead_calibration::{self, Calibration};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION,
-    SamplingStats, TickStats,
+    SamplingStats, TickStats, WarmupStats,
 };
 #[cfg(feature = "sampler")]
-use crate::resource_profiler::ResourceProfiler;
+use crate::resource_profiler::{ResourceProfiler, RunWindow};
 use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Shared, lock};
@@ -21,6 +21,10 @@ use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
+/// Default warm-up: each thread's first 100 ticks of a run. Measured on the driver's loop: the
+/// first ticks take 10–100× the steady tick (page faults, cold caches, lazy initialisation) and
+/// 100 ticks are far past them, yet cost ~15 µs of timing.
+pub const DEFAULT_WARMUP_TICKS: u64 = 100;
 /// Default histogram bounds: 1 ns to 1 h. Values above are clamped and counted.
 const DEFAULT_LOWEST: Duration = Duration::from_nanos(1);
 const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
@@ -59,6 +63,7 @@ pub struct MetricsCollector {
 struct Inner {
     shared: Arc<Shared>,
     measure_overhead: bool,
+    warmup_ticks: u64,
     /// The resource sampler's period (`None`: switched off). Without the `sampler` feature it
     /// is validated but nothing samples.
     #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
@@ -71,7 +76,12 @@ struct ActiveRun {
     name: String,
     run: u64,
     started_at: SystemTime,
-    started: Instant,
+    #[cfg(not(feature = "sampler"))]
+    started: std::time::Instant,
+    /// The run's wall and CPU clocks, read together at start (and at stop), so CPU figures
+    /// cover exactly `total_time_s`.
+    #[cfg(feature = "sampler")]
+    window: RunWindow,
     overhead: Overhead,
     #[cfg(feature = "sampler")]
     sampler: Option<ResourceProfiler>,
@@ -105,6 +115,7 @@ pub struct MetricsCollectorBuilder {
     measure_overhead: bool,
     sample_interval: Option<Duration>,
     sampling: Sampling,
+    warmup_ticks: u64,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -117,6 +128,7 @@ impl Default for MetricsCollectorBuilder {
             measure_overhead: true,
             sample_interval: Some(default_sample_interval()),
             sampling: Sampling::default(),
+            warmup_ticks: DEFAULT_WARMUP_TICKS,
         }
     }
 }
@@ -157,6 +169,18 @@ impl MetricsCollectorBuilder {
     /// of every tick.
     pub fn sampling(mut self, sampling: Sampling) -> Self {
         self.sampling = sampling;
+        self
+    }
+
+    /// How many of each thread's first ticks in a run are warm-up (default
+    /// [`DEFAULT_WARMUP_TICKS`]; 0: none). They are counted (in `ticks.count` and the
+    /// throughput) and every one is measured (timed, or recorded with its components when a
+    /// recording window takes it, as the first tick's does), but their latency is reported
+    /// apart, in `ticks.warmup`: the first ticks of a loop pay for page faults, cold caches and
+    /// lazy initialisation, and a few of them can pull the mean above the p99. Their
+    /// components stay in `components` (with [`Sampling::full`], counts stay exact).
+    pub fn warmup_ticks(mut self, ticks: u64) -> Self {
+        self.warmup_ticks = ticks;
         self
     }
 
@@ -226,6 +250,7 @@ impl MetricsCollectorBuilder {
             inner: Arc::new(Inner {
                 shared: Arc::new(shared),
                 measure_overhead: self.measure_overhead,
+                warmup_ticks: self.warmup_ticks,
                 sample_interval: self.sample_interval,
                 active: Mutex::new(None),
             }),
@@ -280,6 +305,8 @@ impl MetricsCollector {
         }
         let shared = &self.inner.shared;
         let second_dispatcher = honest_rebuilds();
+        // The calibration's own runs have no warm-up; the user's run does.
+        shared.budget.set_warmup_ticks(0);
         let calibration = if self.inner.measure_overhead {
             overhead_calibration::calibrate(shared)
         } else {
@@ -291,6 +318,7 @@ impl MetricsCollector {
             measured => measured,
         };
         shared.budget.begin_run(span_ns);
+        shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
         let run = shared.begin_run();
         // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
         window::rebuild_interest();
@@ -313,7 +341,10 @@ impl MetricsCollector {
             name: name.to_owned(),
             run,
             started_at: SystemTime::now(),
-            started: Instant::now(),
+            #[cfg(not(feature = "sampler"))]
+            started: std::time::Instant::now(),
+            #[cfg(feature = "sampler")]
+            window: RunWindow::open(),
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
@@ -339,11 +370,14 @@ impl MetricsCollector {
         let window_spent_ns = shared.budget.window_spent_ns();
         shared.end_run();
         window::rebuild_interest();
-        let total_time_s = run.started.elapsed().as_secs_f64();
         #[cfg(feature = "sampler")]
-        let resources = run.sampler.map(ResourceProfiler::stop);
+        let (total_time_s, resources) = {
+            let window = run.window.close();
+            let resources = run.sampler.map(|sampler| sampler.stop_over(window));
+            (window.wall.as_secs_f64(), resources)
+        };
         #[cfg(not(feature = "sampler"))]
-        let resources = None;
+        let (total_time_s, resources) = (run.started.elapsed().as_secs_f64(), None);
         let mut records = shared.drain(run.run);
         drop(active);
         let mut overhead = run.overhead;
@@ -425,6 +459,20 @@ impl MetricsCollector {
                 wall: (!records.ticks_wall.is_empty())
                     .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
                     .transpose()?,
+                warmup: (self.inner.warmup_ticks > 0)
+                    .then(|| -> Result<WarmupStats> {
+                        Ok(WarmupStats {
+                            ticks_per_thread: self.inner.warmup_ticks,
+                            count: records.counters.warmup_ticks,
+                            recorded: records.counters.warmup_recorded,
+                            latency: (!records.warmup.is_empty())
+                                .then(|| {
+                                    LatencyStats::from_histogram(&records.warmup, "ticks.warmup")
+                                })
+                                .transpose()?,
+                        })
+                    })
+                    .transpose()?,
             },
             components,
             unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
@@ -468,7 +516,8 @@ fn sampling_stats(
         counters.ticks_timed
     };
     let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
-        + overhead.per_span_ns * timed_only as f64
+        + overhead.per_span_ns
+            * (timed_only + counters.warmup_ticks - counters.warmup_recorded) as f64
         + window_spent_ns as f64;
     let (budget_fraction, one_in) = match sampling.mode {
         SamplingMode::Budget(fraction) => (Some(fraction), None),

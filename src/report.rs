@@ -6,7 +6,6 @@
 //! Deflate, base64), so reports can be merged and compared exactly, not from rounded percentiles.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
@@ -17,15 +16,22 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 
 mod histogram_blob;
+mod outliers;
+mod summary;
 mod validation;
 
-/// The report format version this build writes and the newest it reads (it reads 1 too).
+pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
+pub use summary::thousands;
+
+/// The report format version this build writes and the newest it reads (it reads 1 and 2 too).
 ///
+/// Version 3 lets CPU figures be `null` where a run is too short for them
+/// (`resources.cpu_percent.mean`/`.max`), and measures `cpu_time_s` over the run's own window.
 /// Version 2 added what sampling and compensation mean for the figures: `sampling`,
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +125,25 @@ pub struct TickStats {
     /// future, polled across `.await`s); `null` if none was (and in schema 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall: Option<LatencyStats>,
+    /// Each thread's first ticks, timed apart from `latency` (cold caches, page faults, lazy
+    /// initialisation); `null` when the run had no warm-up (and before schema 3).
+    #[serde(default)]
+    pub warmup: Option<WarmupStats>,
+}
+
+/// The warm-up ticks of a run: each thread's first ones, counted in `ticks.count` and the
+/// throughput, but not in `ticks.latency` (nor `latency_raw`, `wall`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmupStats {
+    /// The warm-up: this many of each thread's first ticks (the collector's `warmup_ticks`).
+    pub ticks_per_thread: u64,
+    /// Warm-up ticks measured (every warm-up tick that closed in the run), over all threads.
+    pub count: u64,
+    /// Of those, the ones recorded with their components (their components are in
+    /// `components`; the rest were timed only).
+    pub recorded: u64,
+    /// Their busy time, net of the instrumentation inside; `null` if none closed.
+    pub latency: Option<LatencyStats>,
 }
 
 /// One component (span name) of a run.
@@ -297,11 +322,13 @@ pub struct Resources {
     pub samples_taken: u64,
     /// Refreshes that failed; skipped and counted.
     pub samples_failed: u64,
-    /// CPU of the process in % of one core (100 = one core busy), over the samples.
+    /// CPU of the process in % of one core (100 = one core busy): the mean is
+    /// `cpu_time_s / total_time_s` (the same window), the max the busiest sample.
     pub cpu_percent: MeanMax,
     /// The same in % of the whole machine (`cpu_percent / logical_cores`).
     pub cpu_percent_of_machine: MeanMax,
-    /// CPU time (user + system) the process used during the run, in seconds.
+    /// CPU time (user + system, every thread) the process used during the run, in seconds:
+    /// from the process CPU clock, read with the run's start and end (`total_time_s`).
     pub cpu_time_s: f64,
     /// Resident memory over the samples.
     pub memory_bytes: MemoryStats,
@@ -311,13 +338,15 @@ pub struct Resources {
     pub samples: Vec<ResourceSample>,
 }
 
-/// Mean and maximum of a sampled quantity.
+/// Mean and maximum of CPU use; `null` ("n/a") where the run is too short for the figure to
+/// mean anything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MeanMax {
-    /// Mean over every sample.
-    pub mean: f64,
-    /// Maximum over every sample.
-    pub max: f64,
+    /// Over the whole run (CPU time / wall time); `null` for a run under 10 ms, where the
+    /// kernel's accounting of other threads' CPU time (at scheduler ticks) can miss most of it.
+    pub mean: Option<f64>,
+    /// The busiest sample; `null` with fewer than two samples (one sample is the mean).
+    pub max: Option<f64>,
 }
 
 /// Mean and peak of sampled resident memory.
@@ -454,7 +483,19 @@ impl Report {
                 supported: SCHEMA_VERSION,
             });
         }
-        let report: Report = serde_json::from_str(text).map_err(parse_error)?;
+        // The field's path in the message: "field `ticks.count`: invalid type: string …".
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let report: Report = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let mut error = parse_error(e.into_inner());
+            if let Error::Parse { message, .. } = &mut error
+                && field != "."
+                && !field.is_empty()
+            {
+                *message = format!("field `{field}`: {message}");
+            }
+            error
+        })?;
         report.check().map_err(|invalid| Error::InvalidReport {
             path: origin.to_path_buf(),
             field: invalid.field,
@@ -521,312 +562,6 @@ pub(crate) fn read_text(path: &Path, max: u64) -> Result<String> {
         ));
     }
     Ok(text)
-}
-
-fn micros(ns: f64) -> f64 {
-    ns / 1_000.0
-}
-
-/// `1234567` → `1,234,567`: how the summary, the CLI and the driver print counts.
-///
-/// ```
-/// assert_eq!(tickprof::thousands(1_234_567), "1,234,567");
-/// ```
-pub fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-impl Report {
-    /// What the latency figures are of: every tick, or a random sample of them.
-    fn fmt_sampling(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.ticks.count;
-        let Some(s) = &self.sampling else {
-            return writeln!(
-                f,
-                "Sampling: every tick timed and recorded (schema 1 report)"
-            );
-        };
-        let mode = match (s.mode.as_str(), s.budget_fraction, s.one_in) {
-            ("budget", Some(fraction), _) => format!("budget {:.1}% of the loop", 100.0 * fraction),
-            ("one_in", _, Some(n)) => format!("1 tick in {}", thousands(n)),
-            (mode, _, _) => mode.to_owned(),
-        };
-        writeln!(f, "Sampling: {mode}")?;
-        if s.timed_every_tick(count) {
-            writeln!(f, "  every tick timed: min, max and percentiles are exact")?;
-        } else if s.ticks_timed > 0 {
-            writeln!(
-                f,
-                "  {} of {} ticks timed, at random (1 in {:.0}): percentiles estimate all ticks'; \
-                 min, max and p99.9 are the sample's",
-                thousands(s.ticks_timed),
-                thousands(count),
-                count as f64 / s.ticks_timed as f64
-            )?;
-        } else {
-            writeln!(
-                f,
-                "  no tick timed (a run this short fits no sample: use Sampling::full())"
-            )?;
-        }
-        if s.ticks_recorded > 0 && s.mode != "full" {
-            writeln!(
-                f,
-                "  {} ticks recorded with their components, in {} window(s) of consecutive ticks",
-                thousands(s.ticks_recorded),
-                thousands(s.windows)
-            )?;
-        }
-        if let Some(raw) = &self.ticks.latency_raw {
-            writeln!(
-                f,
-                "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
-                micros(raw.mean_ns)
-            )?;
-            if s.mode == "full" && s.ticks_recorded > 0 {
-                writeln!(
-                    f,
-                    "  every tick recorded: its time less the calibrated cost of each span in it, \
-                     which small ticks cannot resolve (sample for tick latency)"
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// How much profiling changed the loop, when the caller timed it both ways.
-    fn fmt_distortion(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Some(l) = &self.loop_comparison else {
-            return Ok(());
-        };
-        let bare_tick = l.bare_tick_ns();
-        let tick_ratio = if bare_tick > 0.0 {
-            self.ticks.latency.mean_ns / bare_tick
-        } else {
-            0.0
-        };
-        writeln!(
-            f,
-            "Profiler distortion: profiled loop {:.2}× bare ({} vs {} ticks/s); reported tick \
-             mean {tick_ratio:.2}× the bare loop's time per tick ({:.3} µs)",
-            l.slowdown(),
-            thousands(l.profiled_per_s.round() as u64),
-            thousands(l.bare_per_s.round() as u64),
-            micros(bare_tick)
-        )
-    }
-
-    /// The component table: net busy time per span, and each name's share of the tick.
-    fn fmt_components(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Components (net busy time per span):")?;
-        writeln!(
-            f,
-            "  {:<20} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
-            "name", "count", "per tick", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
-        )?;
-        let tick_mean = self.ticks.latency.mean_ns;
-        let share = |mean_ns: f64, per_tick: f64| {
-            if tick_mean > 0.0 {
-                100.0 * mean_ns * per_tick / tick_mean
-            } else {
-                0.0
-            }
-        };
-        // Schema 1: every tick recorded, so a name's spans per tick is count / ticks.
-        let ticks = self.ticks.count.max(1) as f64;
-        for (name, c) in &self.components {
-            let per_tick = c.per_tick.unwrap_or(c.count as f64 / ticks);
-            let l = &c.latency;
-            writeln!(
-                f,
-                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
-                name,
-                thousands(c.count),
-                per_tick,
-                micros(l.mean_ns),
-                micros(l.p50_ns as f64),
-                micros(l.p99_ns as f64),
-                micros(l.max_ns as f64),
-                share(l.mean_ns, per_tick)
-            )?;
-        }
-        let u = &self.unattributed;
-        let unattributed_mean = self.unattributed_mean_ns.unwrap_or(u.mean_ns);
-        writeln!(
-            f,
-            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>6.1}%",
-            "(unattributed)",
-            thousands(u.samples.max(if self.sampling.is_none() {
-                self.ticks.count
-            } else {
-                0
-            })),
-            "",
-            micros(unattributed_mean),
-            micros(u.p50_ns as f64),
-            micros(u.p99_ns as f64),
-            micros(u.max_ns as f64),
-            share(unattributed_mean, 1.0)
-        )?;
-        if self.unattributed_mean_ns.is_some() {
-            writeln!(
-                f,
-                "  (unattributed mean: the tick's mean less its direct children's; its percentiles \
-                 are per recorded tick)"
-            )?;
-        }
-        Ok(())
-    }
-
-    /// What the profiler cost, as calibrated at the start of the run.
-    fn fmt_overhead(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let o = &self.overhead;
-        if o.per_span_ns == 0.0 && o.empty_span_busy_ns == 0.0 {
-            return writeln!(f, "  profiler cost: not measured (nothing subtracted)");
-        }
-        let Some(check) = o.tick_check_ns else {
-            return writeln!(
-                f,
-                "  profiler overhead: {:.1} ns per span; an empty span reads {:.1} ns",
-                o.per_span_ns, o.empty_span_busy_ns
-            );
-        };
-        let nested = match (o.nested_span_ns, o.nested_span_in_run_ns) {
-            (Some(calibrated), Some(run)) => {
-                format!(", {calibrated:.0} of it inside its parent ({run:.0} measured in this run)")
-            }
-            (Some(calibrated), None) => format!(", {calibrated:.0} of it inside its parent"),
-            _ => String::new(),
-        };
-        writeln!(
-            f,
-            "  profiler cost: a recorded span adds {:.0} ns to the loop{nested}; an empty span \
-             reads {:.0} ns; counting a tick costs {check:.0} ns",
-            o.per_span_ns, o.empty_span_busy_ns
-        )?;
-        if let Some(s) = &self.sampling {
-            writeln!(
-                f,
-                "  profiling cost this run: {:.1} ns per tick ({:.1}% of the mean tick)",
-                s.cost_ns_per_tick,
-                if self.ticks.latency.mean_ns > 0.0 {
-                    100.0 * s.cost_ns_per_tick / self.ticks.latency.mean_ns
-                } else {
-                    0.0
-                }
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Records that could not be taken exactly, when there are any.
-    fn fmt_dropped(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = &self.dropped;
-        if d.overflow > 0 || d.missing_span_data > 0 {
-            writeln!(
-                f,
-                "  dropped: {} clamped above the histogram bound, {} spans without data",
-                d.overflow, d.missing_span_data
-            )?;
-        }
-        if d.straddled > 0 {
-            writeln!(
-                f,
-                "  {} timed ticks left out: a recording window opened or closed during them",
-                d.straddled
-            )?;
-        }
-        if d.uncredited_children > 0 {
-            writeln!(
-                f,
-                "  {} child spans ran on other threads than their parent: their time stays in \
-                 the parent's",
-                d.uncredited_children
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rule = "=".repeat(80);
-        let t = &self.ticks.latency;
-        writeln!(f, "{rule}")?;
-        writeln!(f, "Performance Metrics: {}", self.name)?;
-        writeln!(f, "{rule}")?;
-        writeln!(f)?;
-        // Two decimals as in the original design; short runs get milliseconds' worth.
-        if self.total_time_s >= 1.0 {
-            writeln!(f, "Total Time: {:.2} seconds", self.total_time_s)?;
-        } else {
-            writeln!(f, "Total Time: {:.4} seconds", self.total_time_s)?;
-        }
-        writeln!(f)?;
-        writeln!(f, "Tick Processing:")?;
-        writeln!(f, "  Total Ticks: {}", thousands(self.ticks.count))?;
-        writeln!(
-            f,
-            "  Ticks/second: {}",
-            thousands(self.ticks.throughput_per_s.round() as u64)
-        )?;
-        writeln!(f, "  Mean Time: {:.2} µs", micros(t.mean_ns))?;
-        writeln!(f, "  Median Time: {:.2} µs", micros(t.p50_ns as f64))?;
-        writeln!(
-            f,
-            "  Min/Max: {:.2} / {:.2} µs",
-            micros(t.min_ns as f64),
-            micros(t.max_ns as f64)
-        )?;
-        writeln!(f)?;
-        writeln!(f, "Percentiles:")?;
-        for (label, value) in [
-            ("p50_us", t.p50_ns),
-            ("p90_us", t.p90_ns),
-            ("p95_us", t.p95_ns),
-            ("p99_us", t.p99_ns),
-            ("p99.9_us", t.p999_ns),
-        ] {
-            writeln!(f, "  {label}: {:.2} µs", micros(value as f64))?;
-        }
-        writeln!(f)?;
-        self.fmt_sampling(f)?;
-        self.fmt_distortion(f)?;
-        if !self.components.is_empty() {
-            writeln!(f)?;
-            self.fmt_components(f)?;
-        }
-        self.fmt_overhead(f)?;
-        self.fmt_dropped(f)?;
-        writeln!(f)?;
-        writeln!(f, "Resource Usage:")?;
-        match (&self.resources, &self.resources_unavailable) {
-            (Some(r), _) => {
-                writeln!(
-                    f,
-                    "  CPU: {:.1}% (max: {:.1}%)",
-                    r.cpu_percent.mean, r.cpu_percent.max
-                )?;
-                writeln!(
-                    f,
-                    "  Memory: {:.1} MB (peak: {:.1} MB)",
-                    r.memory_bytes.mean / 1e6,
-                    r.peak_rss_bytes as f64 / 1e6
-                )?;
-            }
-            (None, Some(reason)) => writeln!(f, "  not sampled: {reason}")?,
-            (None, None) => writeln!(f, "  not sampled")?,
-        }
-        write!(f, "{rule}")
-    }
 }
 
 #[cfg(test)]

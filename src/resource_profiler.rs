@@ -66,17 +66,20 @@ const THREAD_NAME: &str = "tickprof-sampler";
 /// One successful reading of the process.
 #[derive(Debug, Clone, Copy)]
 struct Reading {
-    /// CPU time (user + system) since process start, ms.
-    cpu_ms: u64,
+    /// CPU time (user + system, every thread) since process start, ns.
+    cpu_ns: u64,
     /// Resident memory, bytes.
     rss_bytes: u64,
 }
 
-/// Reads this process through sysinfo, refreshing nothing but our own pid.
+/// Reads this process through sysinfo, refreshing nothing but our own pid; CPU time from the
+/// process CPU clock (ns) where the platform has one, else from sysinfo (10 ms steps).
 struct Probe {
     system: System,
     pid: Pid,
     kind: ProcessRefreshKind,
+    /// Whether `cpu_time::ProcessTime` works here; decided once, so a run never mixes clocks.
+    process_clock: bool,
 }
 
 impl Probe {
@@ -92,6 +95,7 @@ impl Probe {
                 .with_cpu()
                 .with_memory()
                 .without_tasks(),
+            process_clock: process_cpu_ns().is_some(),
         })
     }
 
@@ -106,11 +110,22 @@ impl Probe {
             return None;
         }
         let process = self.system.process(self.pid)?;
+        let cpu_ns = if self.process_clock {
+            process_cpu_ns()?
+        } else {
+            process.accumulated_cpu_time().saturating_mul(1_000_000)
+        };
         Some(Reading {
-            cpu_ms: process.accumulated_cpu_time(),
+            cpu_ns,
             rss_bytes: process.memory(),
         })
     }
+}
+
+/// The process CPU clock (`CLOCK_PROCESS_CPUTIME_ID` on Unix), ns since the process started.
+fn process_cpu_ns() -> Option<u64> {
+    let time = cpu_time::ProcessTime::try_now().ok()?;
+    u64::try_from(time.as_duration().as_nanos()).ok()
 }
 
 /// The sampler's state, owned by its thread.
@@ -138,12 +153,12 @@ impl Sampler {
         };
         let (last_at, last) = self.last;
         // A failed refresh leaves `last` alone, so the next sample spans both periods correctly.
-        let cpu_ms = reading.cpu_ms.saturating_sub(last.cpu_ms);
+        let cpu_ns = reading.cpu_ns.saturating_sub(last.cpu_ns);
         let wall_s = now.saturating_duration_since(last_at).as_secs_f64();
         self.last_ticks = self.last_ticks.max((self.ticks)());
         let raw = Raw::new(
             now.saturating_duration_since(self.start).as_secs_f64() * 1_000.0,
-            cpu_ms,
+            cpu_ns,
             wall_s,
             reading.rss_bytes,
             self.last_ticks,
@@ -204,7 +219,7 @@ async fn sample_loop(
 /// let profiler = ResourceProfiler::start(DEFAULT_SAMPLE_INTERVAL, counter).expect("sampling");
 /// // ... run the backtest, ticks.fetch_add(1, Ordering::Relaxed) per tick ...
 /// let resources = profiler.stop();
-/// println!("CPU {:.1}% (max {:.1}%)", resources.cpu_percent.mean, resources.cpu_percent.max);
+/// println!("CPU {:?}% (busiest sample {:?}%)", resources.cpu_percent.mean, resources.cpu_percent.max);
 /// ```
 #[derive(Debug)]
 pub struct ResourceProfiler {
@@ -212,9 +227,44 @@ pub struct ResourceProfiler {
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<Series>>,
     peak: PeakSource,
-    /// Process CPU time at start (`CLOCK_PROCESS_CPUTIME_ID`, ns resolution), for a run total
-    /// finer than the samples' 10 ms steps.
-    cpu_at_start: (Instant, Option<cpu_time::ProcessTime>),
+    /// When sampling began, wall and CPU, read together: what [`stop`](Self::stop) measures
+    /// the run's CPU against.
+    window: RunWindow,
+}
+
+/// The start of the window a run's CPU figures cover: the wall clock and the process CPU clock
+/// read together, so that `cpu_time_s / total_time_s` is CPU over wall of the same interval.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunWindow {
+    wall: Instant,
+    cpu_ns: Option<u64>,
+}
+
+impl RunWindow {
+    /// Opens a window now.
+    pub(crate) fn open() -> Self {
+        RunWindow {
+            wall: Instant::now(),
+            cpu_ns: process_cpu_ns(),
+        }
+    }
+
+    /// Closes the window now: its wall time and, where the platform has a process CPU
+    /// clock, the CPU time used in it.
+    pub(crate) fn close(&self) -> ClosedWindow {
+        let cpu_ns = self.cpu_ns.zip(process_cpu_ns());
+        ClosedWindow {
+            wall: self.wall.elapsed(),
+            cpu: cpu_ns.map(|(start, end)| Duration::from_nanos(end.saturating_sub(start))),
+        }
+    }
+}
+
+/// A run's wall time and the CPU time the process used in it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClosedWindow {
+    pub(crate) wall: Duration,
+    pub(crate) cpu: Option<Duration>,
 }
 
 impl ResourceProfiler {
@@ -235,7 +285,6 @@ impl ResourceProfiler {
         let mut probe = Probe::new()?;
         let peak = PeakSource::at_start();
         let start = Instant::now();
-        let cpu_at_start = (start, cpu_time::ProcessTime::try_now().ok());
         let baseline = probe
             .read()
             .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
@@ -281,7 +330,7 @@ impl ResourceProfiler {
                 stop: Some(stop_tx),
                 thread: Some(thread),
                 peak,
-                cpu_at_start,
+                window: RunWindow::open(),
             }),
             Ok(Err(reason)) => {
                 let _ = thread.join();
@@ -294,59 +343,54 @@ impl ResourceProfiler {
         }
     }
 
-    /// Stops the task, joins its thread (or awaits the task), returns the run's resources.
+    /// Stops the task, joins its thread, returns the resources from the end of `start` to now.
     ///
     /// Always a dedicated thread here (see the module docs), so this joins it. Takes a closing
     /// sample first, so the figures cover start → stop. Blocks for one refresh plus a thread
     /// wake-up (≈ 0.1–0.3 ms); fine to call from async code (it never uses `block_on`). When it
     /// returns, the sampler thread has exited.
-    pub fn stop(mut self) -> Resources {
+    pub fn stop(self) -> Resources {
+        let window = self.window.close();
+        self.stop_over(window)
+    }
+
+    /// [`stop`](Self::stop), with the run's CPU total and mean over `window` (the caller's run:
+    /// its `total_time_s`), so that every CPU figure agrees with CPU time / wall time.
+    pub(crate) fn stop_over(mut self, window: ClosedWindow) -> Resources {
         let series = self.join();
-        let mut summary = series.summary();
-        self.refine_cpu(&mut summary);
+        let summary = series.summary();
         let (peak_rss_bytes, sampled_only) = self.peak.at_stop(summary.memory_bytes.peak);
         if sampled_only {
             warn_once_peak_fallback();
         }
+        let wall_s = window.wall.as_secs_f64();
+        // Without a process CPU clock, the samples' total (10 ms steps) over their window.
+        let (cpu_time_s, mean) = match window.cpu {
+            Some(cpu) => {
+                let cpu_s = cpu.as_secs_f64();
+                let mean = (wall_s >= series::MIN_CPU_WINDOW_S).then(|| cpu_s / wall_s * 100.0);
+                (cpu_s, mean)
+            }
+            None => (summary.cpu_time_s, summary.cpu_percent.mean),
+        };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let cpu_percent = MeanMax {
+            mean,
+            max: summary.cpu_percent.max,
+        };
         Resources {
             sample_interval_ms: u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX),
             samples_taken: summary.samples_taken,
             samples_failed: summary.samples_failed,
-            cpu_percent: summary.cpu_percent,
+            cpu_percent,
             cpu_percent_of_machine: MeanMax {
-                mean: summary.cpu_percent.mean / cores,
-                max: summary.cpu_percent.max / cores,
+                mean: cpu_percent.mean.map(|m| m / cores),
+                max: cpu_percent.max.map(|m| m / cores),
             },
-            cpu_time_s: summary.cpu_time_s,
+            cpu_time_s,
             memory_bytes: summary.memory_bytes,
             peak_rss_bytes,
             samples: summary.samples,
-        }
-    }
-
-    /// Replaces the run's CPU total and mean by the process CPU clock (nanosecond resolution,
-    /// every thread, exited ones included), so short runs do not read 0 % or 150 % from the
-    /// samples' 10 ms steps; a run with a single sample gets the same figure for that sample.
-    fn refine_cpu(&self, summary: &mut series::Summary) {
-        let (started, Some(cpu_start)) = &self.cpu_at_start else {
-            return;
-        };
-        let Ok(cpu) = cpu_start.try_elapsed() else {
-            return;
-        };
-        let wall_s = started.elapsed().as_secs_f64();
-        if wall_s <= 0.0 {
-            return;
-        }
-        let mean = cpu.as_secs_f64() / wall_s * 100.0;
-        summary.cpu_time_s = cpu.as_secs_f64();
-        summary.cpu_percent.mean = mean;
-        // The samples keep their 10 ms-step figures; the max is never below the mean.
-        summary.cpu_percent.max = summary.cpu_percent.max.max(mean);
-        if let [only] = summary.samples.as_mut_slice() {
-            only.cpu_percent = mean;
-            summary.cpu_percent.max = mean;
         }
     }
 

@@ -46,6 +46,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             latency: latency(tick_ns),
             latency_raw: None,
             wall: None,
+            warmup: None,
         },
         components: components
             .iter()
@@ -89,12 +90,12 @@ pub(crate) fn resources(peak_mb: f64, cpu_one_core: f64, cores: f64) -> Resource
         samples_taken: 10,
         samples_failed: 0,
         cpu_percent: MeanMax {
-            mean: cpu_one_core,
-            max: cpu_one_core,
+            mean: Some(cpu_one_core),
+            max: Some(cpu_one_core),
         },
         cpu_percent_of_machine: MeanMax {
-            mean: cpu_one_core / cores,
-            max: cpu_one_core / cores,
+            mean: Some(cpu_one_core / cores),
+            max: Some(cpu_one_core / cores),
         },
         cpu_time_s: 1.0,
         memory_bytes: MemoryStats {

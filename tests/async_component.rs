@@ -29,6 +29,8 @@ async fn tick(i: u64) {
 fn async_busy_below_wall_on_multi_thread_runtime() {
     let collector = MetricsCollector::builder()
         .sampling(Sampling::full())
+        // Every tick in the latency histograms: 50 ticks would all be warm-up.
+        .warmup_ticks(0)
         .measure_overhead(false)
         .without_resource_sampling()
         .build()

@@ -117,3 +117,59 @@ fn plot_draws_what_it_can_and_reports_each_bad_file() {
         "tickprof: error: 2 files in . could not be drawn; every other graph was"
     );
 }
+
+/// A sweep and a user's own report: stdout names the reports the scalability graph was drawn
+/// from, and says why the other report has none; a directory of one report draws none.
+#[test]
+fn plot_says_which_reports_each_scalability_graph_used() {
+    let dir = tempfile::tempdir().unwrap();
+    for n in [1_000u64, 10_000] {
+        let ticks: Vec<u64> = (0..n).map(|i| 1_000 + i % 500).collect();
+        report(&format!("scalability_{n}"), &ticks, &[])
+            .save_json(dir.path().join(format!("scalability_{n}.json")))
+            .unwrap();
+    }
+    report("my_backtest", &[900, 1_000, 1_100], &[])
+        .save_json(dir.path().join("my_backtest.json"))
+        .unwrap();
+    let out = tickprof(dir.path(), &["plot", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("wrote ")).count(),
+        7,
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[7..],
+        [
+            "no scalability graph for `my_backtest`: 1 run (my_backtest.json, 3 ticks); a \
+             scalability graph compares runs of at least 2 sizes (a sweep's runs are named \
+             my_backtest_<ticks>)",
+            "scalability_metrics.png: sweep `scalability`, 2 runs: scalability_1000.json \
+             (1,000 ticks), scalability_10000.json (10,000 ticks)",
+        ]
+    );
+
+    let single = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("my_backtest.json"),
+        single.path().join("my_backtest.json"),
+    )
+    .unwrap();
+    let out = tickprof(single.path(), &["plot", "."]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "wrote ./latency_my_backtest.png\nwrote ./resources_my_backtest.png\n\
+         no scalability graph for `my_backtest`: 1 run (my_backtest.json, 3 ticks); a \
+         scalability graph compares runs of at least 2 sizes (a sweep's runs are named \
+         my_backtest_<ticks>)\n"
+    );
+    let pngs: Vec<String> = std::fs::read_dir(single.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert_eq!(pngs.len(), 2, "{pngs:?}");
+}

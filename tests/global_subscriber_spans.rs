@@ -50,10 +50,16 @@ fn only_the_spans_tickprof_records_exist() {
     let report = collector.stop_profiling().unwrap();
     let s = report.sampling.as_ref().unwrap();
     assert_eq!(report.ticks.count, 20_000);
+    let warmup = report.ticks.warmup.as_ref().unwrap();
+    assert_eq!(warmup.count, tickprof::DEFAULT_WARMUP_TICKS);
+    assert_eq!(
+        warmup.latency.as_ref().unwrap().samples,
+        tickprof::DEFAULT_WARMUP_TICKS
+    );
     assert_eq!(
         existing_ticks,
-        s.ticks_timed + s.ticks_recorded,
-        "the tick spans that exist are exactly the timed and the recorded ones"
+        s.ticks_timed + s.ticks_recorded + (warmup.count - warmup.recorded),
+        "the tick spans that exist are exactly the timed, the recorded and the warm-up ones"
     );
     assert!(
         existing_ticks < 20_000 / 4,

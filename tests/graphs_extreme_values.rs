@@ -87,7 +87,7 @@ fn extreme_but_valid_values_draw() {
     huge.ticks.throughput_per_s = 1e12;
     let res = huge.resources.as_mut().unwrap();
     res.peak_rss_bytes = u64::MAX;
-    res.cpu_percent.max = 1e6;
+    res.cpu_percent.max = Some(1e6);
     res.samples[2] = ResourceSample {
         elapsed_ms: 1e13,
         cpu_percent: 1e6,

@@ -95,10 +95,10 @@ fn percentiles_match_independent_timings() {
             );
         }
         // The span's own cost is small beside the spin: the report is not just anything
-        // below `around`.
+        // below `around` (10 % or 1 µs: debug builds under a loaded test run).
         let p50_inside = exact_percentile(&timings.inside, 0.5) as f64;
         assert!(
-            (latency.p50_ns as f64) < p50_inside + 1_000.0,
+            (latency.p50_ns as f64) < p50_inside + (p50_inside * 0.1).max(1_000.0),
             "{name} p50 {} ns, inside {p50_inside} ns",
             latency.p50_ns
         );

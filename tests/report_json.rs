@@ -7,6 +7,7 @@ use tracing_subscriber::prelude::*;
 
 fn sample_report() -> Report {
     let collector = MetricsCollector::builder()
+        .warmup_ticks(0) // every tick in the latency histograms
         .sampling(Sampling::full())
         .without_resource_sampling()
         .build()

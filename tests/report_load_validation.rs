@@ -174,3 +174,33 @@ fn summary_and_check_exit_2_naming_the_file_and_field() {
         );
     }
 }
+
+/// A value of the wrong type names its field too, not only the line and column (on a
+/// one-line file those say nothing).
+#[test]
+fn a_wrong_type_names_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    for (pointer, value, field) in [
+        ("/ticks/count", json!("many"), "field `ticks.count`"),
+        (
+            "/ticks/latency/p99_ns",
+            json!(-5),
+            "field `ticks.latency.p99_ns`",
+        ),
+        (
+            "/components/parse/latency/samples",
+            json!(1.5),
+            "field `components.parse.latency.samples`",
+        ),
+    ] {
+        let mut json = good();
+        *json.pointer_mut(pointer).unwrap() = value;
+        let path = dir.path().join("wrongtype.json");
+        std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+        let err = Report::load(&path).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, Error::Parse { .. }), "{err:?}");
+        assert!(message.contains("wrongtype.json"), "{message}");
+        assert!(message.contains(field), "{pointer}: {message}");
+    }
+}

@@ -101,3 +101,15 @@ fn reports_sampled_at_different_rates_merge_by_the_ticks_they_stand_for() {
         200
     );
 }
+
+/// Schema 2 wrote CPU figures as plain numbers; they load as figures (schema 3 may write null).
+#[test]
+fn a_schema_2_report_s_cpu_figures_load() {
+    let r = common::with_resources(report("v2", &[1_000, 2_000], &[]), 10.0, 97.0);
+    let mut json: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+    json["schema_version"] = 2.into();
+    assert!(json["resources"]["cpu_percent"]["mean"].is_number());
+    let loaded = Report::from_json_str(&json.to_string(), std::path::Path::new("v2.json")).unwrap();
+    assert_eq!(loaded.schema_version, 2);
+    assert_eq!(loaded.resources.unwrap().cpu_percent.mean, Some(97.0));
+}

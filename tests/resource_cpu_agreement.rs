@@ -32,10 +32,17 @@ fn burn_one_core_and_compare(interval: Duration) {
     let os_cpu_s = sampler_support::os_cpu_s() - os_before;
     let os_percent = os_cpu_s / wall_s * 100.0;
 
-    let mean = resources.cpu_percent.mean;
+    let mean = resources
+        .cpu_percent
+        .mean
+        .expect("a 2 s run has a CPU mean");
+    let max = resources
+        .cpu_percent
+        .max
+        .expect("a 2 s run has several samples");
     eprintln!(
-        "interval {interval:?}: sampled mean {mean:.2}% (max {:.2}%, {} samples, {:.3} CPU-s) vs OS {os_percent:.2}% ({os_cpu_s:.3} CPU-s over {wall_s:.3} s)",
-        resources.cpu_percent.max, resources.samples_taken, resources.cpu_time_s
+        "interval {interval:?}: sampled mean {mean:.2}% (max {max:.2}%, {} samples, {:.3} CPU-s) vs OS {os_percent:.2}% ({os_cpu_s:.3} CPU-s over {wall_s:.3} s)",
+        resources.samples_taken, resources.cpu_time_s
     );
     assert!(
         (mean - os_percent).abs() <= 2.0,
@@ -52,8 +59,10 @@ fn burn_one_core_and_compare(interval: Duration) {
     assert!(resources.samples_taken >= 1);
     assert_eq!(resources.samples_failed, 0);
     let cores = std::thread::available_parallelism().unwrap().get() as f64;
-    assert!((resources.cpu_percent_of_machine.mean - mean / cores).abs() < 1e-9);
-    assert!(resources.cpu_percent.max >= mean - 1e-9);
+    assert!((resources.cpu_percent_of_machine.mean.unwrap() - mean / cores).abs() < 1e-9);
+    // The busiest sample is at least about the mean (the samples cover nearly the same window
+    // as the mean, on a clock of nanoseconds).
+    assert!(max >= mean - 2.0, "max {max:.2}% below mean {mean:.2}%");
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn long_run_is_bounded_and_keeps_peaks() {
     assert!(r.samples.len() >= 512);
     let max_cpu = r.samples.iter().map(|s| s.cpu_percent).fold(0.0, f64::max);
     let max_rss = r.samples.iter().map(|s| s.rss_bytes).max().unwrap();
-    assert_eq!(max_cpu, r.cpu_percent.max);
+    assert_eq!(Some(max_cpu), r.cpu_percent.max);
     assert_eq!(max_rss, r.memory_bytes.peak);
     for pair in r.samples.windows(2) {
         assert!(pair[0].elapsed_ms < pair[1].elapsed_ms);

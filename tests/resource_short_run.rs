@@ -22,7 +22,10 @@ fn short_busy_run_reads_the_cpu_it_used() {
     let resources = profiler.stop();
     let burned = thread_cpu.elapsed().as_secs_f64();
     let expected = 100.0 * burned / wall.elapsed().as_secs_f64();
-    let mean = resources.cpu_percent.mean;
+    let mean = resources
+        .cpu_percent
+        .mean
+        .expect("60 ms is long enough for a mean");
     // At least what this thread burned (the process holds more threads, and the profiler's
     // window is inside ours), plus at most the sampler's start-up.
     assert!(
@@ -35,6 +38,12 @@ fn short_busy_run_reads_the_cpu_it_used() {
         resources.cpu_time_s
     );
     assert_eq!(resources.samples_taken, 1);
-    assert_eq!(resources.samples[0].cpu_percent, mean);
-    assert!(resources.cpu_percent.max >= mean);
+    // The one sample covers the run: about the mean (its window ends a little later).
+    assert!(
+        (resources.samples[0].cpu_percent - mean).abs() <= 10.0,
+        "sample {} %, mean {mean} %",
+        resources.samples[0].cpu_percent
+    );
+    // One sample is no busiest sample.
+    assert_eq!(resources.cpu_percent.max, None);
 }

@@ -96,6 +96,7 @@ fn bad_configuration_is_an_error_naming_the_setting() {
 #[test]
 fn values_above_the_bound_are_clamped_and_counted() {
     let collector = MetricsCollector::builder()
+        .warmup_ticks(0) // every tick in the latency histograms
         .sampling(Sampling::full())
         .histogram_bounds(Duration::from_nanos(1), Duration::from_micros(100))
         .measure_overhead(false)

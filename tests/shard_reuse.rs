@@ -10,6 +10,7 @@ use tracing_subscriber::prelude::*;
 
 fn setup() -> (MetricsCollector, Dispatch) {
     let c = MetricsCollector::builder()
+        .warmup_ticks(0) // every tick in the latency histograms
         .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()

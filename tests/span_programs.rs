@@ -452,6 +452,7 @@ fn values(h: &Histogram<u64>) -> Vec<(u64, u64)> {
 /// Runs `program` under a fresh collector (full sampling) and checks it against the model.
 fn check(program: &Program) {
     let collector = MetricsCollector::builder()
+        .warmup_ticks(0) // every tick in the latency histograms
         .sampling(Sampling::full())
         .measure_overhead(false)
         .without_resource_sampling()

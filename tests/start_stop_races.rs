@@ -174,6 +174,7 @@ fn check(outcome: &Outcome, full: bool) -> usize {
 
 fn collector(sampling: Sampling, measure_overhead: bool) -> MetricsCollector {
     MetricsCollector::builder()
+        .warmup_ticks(0) // every tick in the latency histograms
         .sampling(sampling)
         .measure_overhead(measure_overhead)
         .without_resource_sampling()

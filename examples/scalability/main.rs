@@ -19,21 +19,22 @@ mod indicators;
 mod matching;
 mod parse;
 mod portfolio;
+mod progress;
 mod risk;
 mod strategy;
 mod summary;
+mod verdicts;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use tickprof::{LoopComparison, MetricsCollector, Report};
 use tracing_subscriber::layer::SubscriberExt;
 
-use crate::engine::RunOutput;
+use crate::engine::{RunOutput, WARM_UP_TICKS};
+use crate::progress::Progress;
 use crate::summary::{BareRuns, RunFigures, Summary};
 
 /// Profiles a synthetic backtest tick loop at several sizes and writes reports and graphs.
@@ -101,13 +102,23 @@ fn run(args: &Args) -> Result<(), BoxError> {
         // scoped no-op dispatcher instead would make every span macro take tracing's slower
         // scoped path). Two bare runs around the profiled one cancel a drift of the machine's
         // speed, and their difference says how noisy the comparison is.
-        let bare_before = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
+        // Progress: the engine's own count for the bare runs (no run is active, so the profiler
+        // counts nothing); for the profiled run, the collector's count (`ticks_so_far`, what a
+        // user's own loop would poll), read when the engine stops after a chunk.
+        let bare_run = || {
+            let mut shown = Progress::new(&format!("bare {n}"), n);
+            engine::run(n, args.seed, &mut |done| shown.update(done))
+        };
+        let bare_before = bare_run()?;
         let name = format!("scalability_{n}");
         collector.start_profiling(&name)?;
-        let result = engine::run(n, args.seed, &mut progress(&format!("profiled {n}"), n));
+        let mut shown = Progress::new(&format!("profiled {n}"), n);
+        let result = engine::run(n, args.seed, &mut |_| {
+            shown.update(collector.ticks_so_far());
+        });
         let mut report = collector.stop_profiling()?;
         let profiled = result?;
-        let bare_after = engine::run(n, args.seed, &mut progress(&format!("bare {n}"), n))?;
+        let bare_after = bare_run()?;
         for bare in [&bare_before, &bare_after] {
             if profiled.digest != bare.digest {
                 return Err(format!(
@@ -200,50 +211,21 @@ fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError>
     let path = out.join("scalability_metrics.png");
     tickprof::graphs::scalability_metrics(reports, &path)?;
     written.push(path);
+    // One colour per component in every run's graph, whichever components each run saw.
+    let palette = tickprof::graphs::Palette::from_reports(reports);
     for report in reports {
         let label = report
             .name
             .strip_prefix("scalability_")
             .unwrap_or(&report.name);
         let path = out.join(format!("latency_{label}.png"));
-        tickprof::graphs::latency_distribution(report, &path)?;
+        tickprof::graphs::latency_distribution_with(report, &palette, &path)?;
         written.push(path);
         let path = out.join(format!("resources_{label}.png"));
         tickprof::graphs::resources(report, &path)?;
         written.push(path);
     }
     Ok(written)
-}
-
-/// Progress for one run: an indicatif bar on a terminal, plain lines on stdout otherwise (CI
-/// logs keep one line per quarter instead of nothing).
-fn progress(label: &str, total: u64) -> impl FnMut(u64) + use<> {
-    let label = label.to_owned();
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = ProgressBar::new(total);
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg:>16} [{wide_bar}] {pos}/{len} ticks {per_sec}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(label.clone());
-        bar
-    });
-    let mut next_quarter = 1;
-    move |done| match &bar {
-        Some(bar) => {
-            bar.set_position(done);
-            if done >= total {
-                bar.finish_and_clear();
-            }
-        }
-        None => {
-            while next_quarter <= 4 && done * 4 >= total * next_quarter {
-                println!("{label}: {}% ({done}/{total} ticks)", 25 * next_quarter);
-                next_quarter += 1;
-            }
-        }
-    }
 }
 
 impl RunFigures {
@@ -264,6 +246,13 @@ impl RunFigures {
             bare_wall_time_s: bare.wall_time_s,
             bare_loop_time_s: bare.loop_time_s,
             bare_spread: bare.spread(),
+            warm_up_ticks: WARM_UP_TICKS,
+            bare_steady_loop_time_s: bare.steady_loop_time_s,
+            bare_steady_ns_per_tick: bare.steady_ns_per_tick(),
+            bare_steady_spread: bare.steady_spread(),
+            profiled_steady_ns_per_tick: (profiled.steady_ticks() > 0).then(|| {
+                1e9 * profiled.steady_loop_time.as_secs_f64() / profiled.steady_ticks() as f64
+            }),
             loop_ratio: bare_tps / loop_tps.max(1e-9),
             tick_mean_ratio: t.mean_ns / bare_tick_ns,
             mean_us: t.mean_ns / 1e3,
@@ -271,9 +260,10 @@ impl RunFigures {
             p99_us: t.p99_ns as f64 / 1e3,
             p999_us: t.p999_ns as f64 / 1e3,
             max_us: t.max_ns as f64 / 1e3,
+            timed_ticks: t.samples,
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
-            cpu_mean_percent: r.map(|r| r.cpu_percent.mean),
-            cpu_max_percent: r.map(|r| r.cpu_percent.max),
+            cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),
+            cpu_max_percent: r.and_then(|r| r.cpu_percent.max),
             cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),
             digest: profiled.digest.clone(),
         }

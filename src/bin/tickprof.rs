@@ -85,8 +85,10 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Draw every graph (scalability_metrics.png, latency_<N>.png, resources_<N>.png) from the
-    /// reports in a directory, with the same code as the scalability driver.
+    /// Draw the graphs of the reports in a directory, with the same code as the scalability
+    /// driver: latency_<N>.png and resources_<N>.png per report, and one scalability graph per
+    /// sweep (reports named <stem>_<ticks>, at least 2 sizes; scalability_metrics.png for the
+    /// driver's), saying which reports each was drawn from, or why a report has none.
     #[cfg(feature = "plot")]
     Plot {
         /// The directory holding the reports; the images are written beside them.
@@ -227,6 +229,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let rendered = tickprof::graphs::render_dir(&dir)?;
             for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
+            }
+            // Which reports each scalability graph was drawn from, or why a stem has none.
+            for sweep in &rendered.sweeps {
+                emit(&format!("{sweep}\n"))?;
             }
             for problem in &rendered.failed {
                 let _ = writeln!(std::io::stderr(), "tickprof: error: {problem}");
@@ -476,7 +482,16 @@ fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
             .map(|c| [c.name(), check_value(c), check_limit(c)])
             .collect();
         let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-        let (w0, w1) = (width(0), width(1));
+        // A missing value's reason is a sentence: aligning every figure to it would push the
+        // whole table right, so only figures set the column's width.
+        let w1 = rows
+            .iter()
+            .zip(&verdict.checks)
+            .filter(|(_, c)| c.value.is_some())
+            .map(|(r, _)| r[1].chars().count())
+            .max()
+            .unwrap_or(0);
+        let w0 = width(0);
         for (check, [metric, value, limit]) in verdict.checks.iter().zip(&rows) {
             let _ = writeln!(
                 out,

@@ -185,7 +185,9 @@ impl Report {
                 r.cpu_percent_of_machine.max,
             ),
         ] {
-            number(at(field), value, Unit::Percent)?;
+            if let Some(value) = value {
+                number(at(field), value, Unit::Percent)?;
+            }
         }
         number(at("resources.cpu_time_s"), r.cpu_time_s, Unit::Seconds)?;
         number(

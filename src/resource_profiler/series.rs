@@ -19,8 +19,8 @@ use crate::report::{MeanMax, MemoryStats, ResourceSample};
 pub(crate) struct Raw {
     /// The sample as reported.
     pub(crate) sample: ResourceSample,
-    /// CPU time used since the previous reading, ms.
-    pub(crate) cpu_ms: u64,
+    /// CPU time used since the previous reading, ns.
+    pub(crate) cpu_ns: u64,
     /// Wall time since the previous reading, s.
     pub(crate) wall_s: f64,
 }
@@ -29,7 +29,7 @@ impl Raw {
     /// Builds a sample from the deltas since the previous reading.
     pub(crate) fn new(
         elapsed_ms: f64,
-        cpu_ms: u64,
+        cpu_ns: u64,
         wall_s: f64,
         rss_bytes: u64,
         ticks: u64,
@@ -37,20 +37,25 @@ impl Raw {
         Raw {
             sample: ResourceSample {
                 elapsed_ms,
-                cpu_percent: cpu_percent(cpu_ms, wall_s),
+                cpu_percent: cpu_percent(cpu_ns, wall_s),
                 rss_bytes,
                 ticks,
             },
-            cpu_ms,
+            cpu_ns,
             wall_s,
         }
     }
 }
 
+/// The shortest window whose CPU % is reported: the kernel brings other threads' CPU time up to
+/// date at scheduler ticks (every 1–10 ms), so over a shorter window the process CPU clock can
+/// miss most of what a second busy thread used. Shorter runs say `null` ("n/a").
+pub(crate) const MIN_CPU_WINDOW_S: f64 = 0.010;
+
 /// CPU time over wall time in % of one core; 0 for an empty window (never NaN or infinite).
-fn cpu_percent(cpu_ms: u64, wall_s: f64) -> f64 {
+fn cpu_percent(cpu_ns: u64, wall_s: f64) -> f64 {
     if wall_s > 0.0 {
-        cpu_ms as f64 / 1_000.0 / wall_s * 100.0
+        cpu_ns as f64 / 1e9 / wall_s * 100.0
     } else {
         0.0
     }
@@ -112,8 +117,8 @@ pub(crate) struct Series {
     buckets: Vec<Bucket>,
     /// The latest sample, held back one step so a short closing sample can be folded into it.
     pending: Option<Raw>,
-    /// Σ CPU ms over every reading (including a folded tail).
-    cpu_ms: u64,
+    /// Σ CPU ns over every reading (including a folded tail).
+    cpu_ns: u64,
     /// Σ wall s over every reading.
     wall_s: f64,
     /// Σ RSS × wall, for the time-weighted mean RSS.
@@ -150,7 +155,7 @@ impl Series {
             // Preallocate what the sampler uses; a larger bound grows on demand.
             buckets: Vec::with_capacity(max_points.min(super::MAX_SAMPLES)),
             pending: None,
-            cpu_ms: 0,
+            cpu_ns: 0,
             wall_s: 0.0,
             rss_byte_s: 0.0,
             cpu_max: 0.0,
@@ -176,19 +181,20 @@ impl Series {
     /// Adds the closing reading taken at stop (if it succeeded) and flushes.
     ///
     /// The closing reading makes the totals cover the whole run, start to stop. If it covers less
-    /// than half a period, its CPU % would be dominated by the 10 ms quantisation of CPU time
-    /// (a 5 ms window reads 0 % or 200 %), so it is folded into the previous sample instead of
-    /// standing alone: that sample then spans both windows, with their combined CPU time.
+    /// than half a period, its CPU % would be dominated by how the kernel accounts other threads'
+    /// CPU time (at scheduler ticks, up to 10 ms late; with sysinfo's fallback clock, in 10 ms
+    /// steps: a 5 ms window reads 0 % or 200 %), so it is folded into the previous sample instead
+    /// of standing alone: that sample then spans both windows, with their combined CPU time.
     pub(crate) fn finish(&mut self, tail: Option<Raw>) {
         if let Some(tail) = tail {
             self.add_totals(&tail);
             match self.pending.take() {
                 Some(previous) if tail.wall_s < self.interval_s / 2.0 => {
-                    let cpu_ms = previous.cpu_ms.saturating_add(tail.cpu_ms);
+                    let cpu_ns = previous.cpu_ns.saturating_add(tail.cpu_ns);
                     let wall_s = previous.wall_s + tail.wall_s;
                     let merged = Raw::new(
                         tail.sample.elapsed_ms,
-                        cpu_ms,
+                        cpu_ns,
                         wall_s,
                         tail.sample.rss_bytes.max(previous.sample.rss_bytes),
                         tail.sample.ticks,
@@ -208,7 +214,7 @@ impl Series {
     }
 
     fn add_totals(&mut self, raw: &Raw) {
-        self.cpu_ms = self.cpu_ms.saturating_add(raw.cpu_ms);
+        self.cpu_ns = self.cpu_ns.saturating_add(raw.cpu_ns);
         self.wall_s += raw.wall_s;
         self.rss_byte_s += raw.sample.rss_bytes as f64 * raw.wall_s;
         // The RSS peak takes every reading, even one later folded: a peak is a peak.
@@ -270,10 +276,11 @@ impl Series {
             samples_taken: self.taken,
             samples_failed: self.failed,
             cpu_percent: MeanMax {
-                mean: cpu_percent(self.cpu_ms, self.wall_s),
-                max: self.cpu_max,
+                mean: (self.wall_s >= MIN_CPU_WINDOW_S)
+                    .then(|| cpu_percent(self.cpu_ns, self.wall_s)),
+                max: (self.taken >= 2).then_some(self.cpu_max),
             },
-            cpu_time_s: self.cpu_ms as f64 / 1_000.0,
+            cpu_time_s: self.cpu_ns as f64 / 1e9,
             memory_bytes: MemoryStats {
                 mean: mean_rss,
                 peak: self.rss_peak,
@@ -287,9 +294,11 @@ impl Series {
 mod tests {
     use super::*;
 
+    const MS: u64 = 1_000_000;
+
     /// Sample `i` of a synthetic 100 ms series.
     fn raw(i: u64, cpu_ms: u64, rss: u64) -> Raw {
-        Raw::new((i + 1) as f64 * 100.0, cpu_ms, 0.1, rss, i * 10)
+        Raw::new((i + 1) as f64 * 100.0, cpu_ms * MS, 0.1, rss, i * 10)
     }
 
     fn run(n: u64, max_points: usize, f: impl Fn(u64) -> (u64, u64)) -> Summary {
@@ -304,9 +313,9 @@ mod tests {
 
     #[test]
     fn cpu_percent_is_time_over_wall() {
-        let r = Raw::new(100.0, 50, 0.1, 1, 0);
+        let r = Raw::new(100.0, 50 * MS, 0.1, 1, 0);
         assert!((r.sample.cpu_percent - 50.0).abs() < 1e-9);
-        assert_eq!(Raw::new(0.0, 10, 0.0, 1, 0).sample.cpu_percent, 0.0);
+        assert_eq!(Raw::new(0.0, 10 * MS, 0.0, 1, 0).sample.cpu_percent, 0.0);
     }
 
     #[test]
@@ -336,7 +345,7 @@ mod tests {
             assert_eq!(s.samples_taken, n);
             assert!(s.samples.len() <= 64, "n={n}: {} points", s.samples.len());
             // Accumulators cover every sample.
-            assert!((s.cpu_percent.max - 100.0).abs() < 1e-9, "n={n}");
+            assert!((s.cpu_percent.max.unwrap() - 100.0).abs() < 1e-9, "n={n}");
             assert_eq!(s.memory_bytes.peak, 9_999_999);
             // The stored series keeps both spikes as real samples.
             let cpu_point = s.samples.iter().find(|p| p.cpu_percent > 99.0).unwrap();
@@ -371,7 +380,7 @@ mod tests {
         }
         series.finish(None);
         let s = series.summary();
-        assert!((s.cpu_percent.mean - 50.0).abs() < 1e-9);
+        assert!((s.cpu_percent.mean.unwrap() - 50.0).abs() < 1e-9);
         assert!((s.cpu_time_s - 50.0).abs() < 1e-9);
         assert!((s.memory_bytes.mean - 2_000.0).abs() < 1e-6);
         assert!(s.samples.len() <= 4);
@@ -382,7 +391,7 @@ mod tests {
         let mut series = Series::new(0.1, 2048);
         series.push(raw(0, 100, 1_000)); // 100 ms, 100 %
         // A 5 ms closing reading with one 10 ms jiffy: alone it would read 200 %.
-        series.finish(Some(Raw::new(105.0, 10, 0.005, 3_000, 7)));
+        series.finish(Some(Raw::new(105.0, 10 * MS, 0.005, 3_000, 7)));
         let s = series.summary();
         assert_eq!(s.samples_taken, 1);
         assert_eq!(s.samples.len(), 1);
@@ -392,22 +401,44 @@ mod tests {
         assert_eq!(only.rss_bytes, 3_000);
         assert!((only.cpu_percent - 110.0 / 1.05).abs() < 1e-9);
         assert!((s.cpu_time_s - 0.110).abs() < 1e-12);
-        assert!((s.cpu_percent.max - only.cpu_percent).abs() < 1e-12);
+        // One sample is the whole run: it has a mean, and no busiest sample to speak of.
+        assert!((s.cpu_percent.mean.unwrap() - only.cpu_percent).abs() < 1e-12);
+        assert_eq!(s.cpu_percent.max, None);
     }
 
     #[test]
     fn long_tail_is_its_own_sample_and_lone_tail_is_kept() {
         let mut series = Series::new(0.1, 2048);
         series.push(raw(0, 100, 1_000));
-        series.finish(Some(Raw::new(160.0, 30, 0.06, 1_000, 3)));
+        series.finish(Some(Raw::new(160.0, 30 * MS, 0.06, 1_000, 3)));
         assert_eq!(series.summary().samples_taken, 2);
 
         // A run shorter than one period: the closing reading is the only sample.
         let mut series = Series::new(0.5, 2048);
-        series.finish(Some(Raw::new(30.0, 30, 0.03, 1_000, 0)));
+        series.finish(Some(Raw::new(30.0, 30 * MS, 0.03, 1_000, 0)));
         let s = series.summary();
         assert_eq!(s.samples_taken, 1);
-        assert!((s.cpu_percent.mean - 100.0).abs() < 1e-9);
+        assert!((s.cpu_percent.mean.unwrap() - 100.0).abs() < 1e-9);
+
+        // Shorter than the kernel's accounting of other threads: no figure, not a wrong one.
+        let mut series = Series::new(0.5, 2048);
+        series.finish(Some(Raw::new(3.0, 3 * MS, 0.003, 1_000, 0)));
+        let s = series.summary();
+        assert_eq!((s.cpu_percent.mean, s.cpu_percent.max), (None, None));
+        assert!((s.cpu_time_s - 0.003).abs() < 1e-12);
+    }
+
+    /// The busiest sample is the max, never raised to the mean: samples at 107.66 % and
+    /// 108.18 % over a run whose mean is higher still report 108.18 %.
+    #[test]
+    fn max_is_the_busiest_sample() {
+        let mut series = Series::new(0.1, 2048);
+        series.push(Raw::new(100.0, 10_766 * MS / 100, 0.1, 1, 0));
+        series.finish(Some(Raw::new(200.0, 10_818 * MS / 100, 0.1, 1, 0)));
+        let s = series.summary();
+        assert_eq!(s.samples_taken, 2);
+        assert!((s.cpu_percent.max.unwrap() - 108.18).abs() < 1e-9);
+        assert!((s.cpu_percent.mean.unwrap() - 107.92).abs() < 1e-9);
     }
 
     #[test]
@@ -431,8 +462,8 @@ mod tests {
         let s = series.summary();
         assert_eq!(s.samples_taken, 2);
         assert_eq!(s.memory_bytes.peak, u64::MAX);
-        assert_eq!(s.cpu_time_s, u64::MAX as f64 / 1_000.0);
-        assert!(s.cpu_percent.mean.is_finite() && s.cpu_percent.max.is_finite());
+        assert_eq!(s.cpu_time_s, u64::MAX as f64 / 1e9);
+        assert!(s.cpu_percent.mean.unwrap().is_finite() && s.cpu_percent.max.unwrap().is_finite());
 
         let mut series = Series::new(0.1, 4);
         series.stride = u64::MAX;
@@ -449,7 +480,7 @@ mod tests {
         series.finish(None);
         let s = series.summary();
         assert_eq!(s.samples_taken, 0);
-        assert_eq!(s.cpu_percent, MeanMax::default());
+        assert_eq!((s.cpu_percent.mean, s.cpu_percent.max), (None, None));
         assert_eq!(s.memory_bytes, MemoryStats::default());
         assert!(s.samples.is_empty());
     }

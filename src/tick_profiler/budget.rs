@@ -45,6 +45,8 @@ pub(crate) struct Budget {
     /// Recorded ticks and the spans they held, for the spans-per-tick estimate.
     recorded_ticks: AtomicU64,
     recorded_spans: AtomicU64,
+    /// The first ticks of each thread in a run that are warm-up (0 during calibration).
+    warmup_ticks: AtomicU64,
 }
 
 impl Budget {
@@ -58,7 +60,19 @@ impl Budget {
             window_spent_ns: AtomicU64::new(0),
             recorded_ticks: AtomicU64::new(0),
             recorded_spans: AtomicU64::new(0),
+            warmup_ticks: AtomicU64::new(0),
         }
+    }
+
+    /// Sets how many of each thread's first ticks are warm-up in the runs that begin from now
+    /// (a thread reads it when its part of a run begins).
+    pub(crate) fn set_warmup_ticks(&self, ticks: u64) {
+        self.warmup_ticks.store(ticks, Ordering::Relaxed);
+    }
+
+    /// Each thread's warm-up ticks in the run now beginning.
+    pub(crate) fn warmup_ticks(&self) -> u64 {
+        self.warmup_ticks.load(Ordering::Relaxed)
     }
 
     /// Starts a run's accounting with the calibrated cost of one span.
@@ -172,6 +186,10 @@ impl Budget {
 /// One thread's sampling state.
 #[derive(Debug)]
 pub(crate) struct TickSampler {
+    /// Warm-up ticks this thread has still to start: each is timed or recorded (none is left
+    /// untimed), and its latency goes to the warm-up histogram, not the run's (see
+    /// `ThreadHistograms`).
+    warmup_left: u64,
     rng: u64,
     until_timed: u64,
     until_window: u64,
@@ -188,8 +206,9 @@ pub(crate) struct TickSampler {
 }
 
 impl TickSampler {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, warmup_ticks: u64) -> Self {
         TickSampler {
+            warmup_left: warmup_ticks,
             // xorshift must not start at 0.
             rng: seed | 1,
             // The first tick tries a window and, failing that, is timed: short runs get data.
@@ -213,6 +232,21 @@ impl TickSampler {
         if budget.is_full() {
             return TickMode::Recorded;
         }
+        if self.warmup_left > 0 {
+            // Every warm-up tick is measured: recorded when a window takes it (the first tick
+            // tries one, so short runs still get their components), else timed.
+            self.warmup_left -= 1;
+            return match self.sampled(shared) {
+                TickMode::Untimed => TickMode::Timed,
+                mode => mode,
+            };
+        }
+        self.sampled(shared)
+    }
+
+    /// The sampled decision: a window's tick, a timed tick, or (mostly) an untimed one.
+    fn sampled(&mut self, shared: &Shared) -> TickMode {
+        let budget = &shared.budget;
         self.checkpoint(shared);
         let window = &shared.window;
         // A full window stays open until its last recorded tick closes (see `recorder`).
@@ -325,7 +359,7 @@ mod tests {
 
     #[test]
     fn geometric_draws_have_the_requested_mean() {
-        let mut sampler = TickSampler::new(12345);
+        let mut sampler = TickSampler::new(12345, 0);
         for mean in [1.0, 2.0, 10.0, 237.0] {
             let n = 200_000;
             let sum: u64 = (0..n).map(|_| sampler.draw(mean)).sum();
@@ -343,7 +377,7 @@ mod tests {
 
     #[test]
     fn the_first_checkpoint_replaces_a_cold_first_tick_s_guess() {
-        let mut sampler = TickSampler::new(7);
+        let mut sampler = TickSampler::new(7, 0);
         // The first timed tick was cold: 20 µs, where the loop's ticks take 500 ns.
         sampler.tick_closed(0, 20_000);
         assert_eq!(sampler.tick_ns, 20_000.0);
@@ -367,7 +401,7 @@ mod tests {
             quanta::Clock::new(),
         );
         shared.budget.begin_run(500);
-        let mut sampler = TickSampler::new(7);
+        let mut sampler = TickSampler::new(7, 0);
         sampler.tick_closed(0, 20_000);
         let timed = (0..CHECKPOINT_TICKS - 1)
             .filter(|_| sampler.decide(&shared) == TickMode::Timed)

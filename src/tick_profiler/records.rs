@@ -9,8 +9,14 @@ use super::record_ring::{Record, RecordKind};
 /// Counts a run keeps beside its histograms; summed over threads at stop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Counters {
-    /// Ticks in the latency histograms (timed ticks; every tick with full sampling).
+    /// Ticks in the latency histograms (timed ticks; every tick with full sampling), warm-up
+    /// ticks aside.
     pub(crate) ticks_timed: u64,
+    /// Warm-up ticks (each thread's first ticks of the run), timed or recorded: their latency
+    /// goes to its own histogram.
+    pub(crate) warmup_ticks: u64,
+    /// Of those, the ones recorded with their components.
+    pub(crate) warmup_recorded: u64,
     /// Ticks recorded with every span inside them.
     pub(crate) ticks_recorded: u64,
     /// Component spans recorded.
@@ -39,6 +45,8 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) fn add(&mut self, other: &Counters) {
         self.ticks_timed += other.ticks_timed;
+        self.warmup_ticks += other.warmup_ticks;
+        self.warmup_recorded += other.warmup_recorded;
         self.ticks_recorded += other.ticks_recorded;
         self.components_recorded += other.components_recorded;
         self.nested_spans += other.nested_spans;
@@ -96,6 +104,10 @@ impl ComponentHistograms {
 /// One thread's histograms, components indexed by interned name slot.
 #[derive(Debug, Default)]
 pub(crate) struct ThreadHistograms {
+    /// The thread's first tick records of the run still to go to `warmup` (its warm-up ticks
+    /// are all timed or recorded, so they are its first tick records).
+    warmup_left: u64,
+    pub(crate) warmup: Option<Histogram<u64>>,
     pub(crate) ticks_net: Option<Histogram<u64>>,
     pub(crate) ticks_raw: Option<Histogram<u64>>,
     pub(crate) ticks_wall: Option<Histogram<u64>>,
@@ -104,9 +116,17 @@ pub(crate) struct ThreadHistograms {
 }
 
 impl ThreadHistograms {
-    /// Empties every histogram, keeping the allocations for the next run.
-    pub(crate) fn reset(&mut self) {
+    /// The next `warmup_ticks` tick records are a new owner thread's warm-up.
+    pub(crate) fn begin_warmup(&mut self, warmup_ticks: u64) {
+        self.warmup_left = warmup_ticks;
+    }
+
+    /// Empties every histogram, keeping the allocations for the next run, whose first
+    /// `warmup_ticks` tick records are warm-up.
+    pub(crate) fn reset(&mut self, warmup_ticks: u64) {
+        self.begin_warmup(warmup_ticks);
         for h in [
+            &mut self.warmup,
             &mut self.ticks_net,
             &mut self.ticks_raw,
             &mut self.ticks_wall,
@@ -151,7 +171,14 @@ impl ThreadHistograms {
                     } => (latency, true, nested, direct),
                     _ => (true, false, 0, 0),
                 };
-                if latency {
+                if self.warmup_left > 0 {
+                    // A warm-up tick (timed or recorded: none is untimed): its net busy time,
+                    // compensated like the timed ticks', goes to the warm-up histogram.
+                    self.warmup_left -= 1;
+                    counters.warmup_ticks += 1;
+                    counters.warmup_recorded += u64::from(recorded);
+                    overflow += record_clamped(self.warmup.get_or_insert_with(new), record.net_ns);
+                } else if latency {
                     counters.ticks_timed += 1;
                     overflow +=
                         record_clamped(self.ticks_net.get_or_insert_with(new), record.net_ns);
@@ -215,6 +242,8 @@ fn record_clamped(histogram: &mut Histogram<u64>, value: u64) -> u64 {
 /// Everything the layer recorded during one run, merged over all threads.
 #[derive(Debug)]
 pub(crate) struct RunRecords {
+    /// The warm-up ticks' net busy time.
+    pub(crate) warmup: Histogram<u64>,
     pub(crate) ticks_net: Histogram<u64>,
     pub(crate) ticks_raw: Histogram<u64>,
     pub(crate) ticks_wall: Histogram<u64>,
@@ -229,6 +258,7 @@ pub(crate) struct RunRecords {
 impl RunRecords {
     pub(crate) fn new(template: &Histogram<u64>) -> Self {
         RunRecords {
+            warmup: Histogram::new_from(template),
             ticks_net: Histogram::new_from(template),
             ticks_raw: Histogram::new_from(template),
             ticks_wall: Histogram::new_from(template),
@@ -249,6 +279,7 @@ impl RunRecords {
         // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
         // that are then missing from `count`, never a panic.
         for (sum, part) in [
+            (&mut self.warmup, &thread.warmup),
             (&mut self.ticks_net, &thread.ticks_net),
             (&mut self.ticks_raw, &thread.ticks_raw),
             (&mut self.ticks_wall, &thread.ticks_wall),

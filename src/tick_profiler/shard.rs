@@ -206,13 +206,16 @@ impl Shard {
     /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
     /// holds `run` (its previous owner exited during the run) keeps its records: histograms
     /// add up. Any other is emptied.
-    pub(crate) fn begin_run(&self, run: u64) {
+    pub(crate) fn begin_run(&self, run: u64, warmup_ticks: u64, template: &Histogram<u64>) {
         let mut data = lock(&self.data);
         if data.run == run {
+            // The previous owner's records first: the new owner's warm-up is its own.
+            self.drain_ring(&mut data, template);
+            data.histograms.begin_warmup(warmup_ticks);
             return;
         }
         data.run = run;
-        data.histograms.reset();
+        data.histograms.reset(warmup_ticks);
         data.counters = Counters::default();
         data.parked.clear();
         self.ring.discard();
@@ -244,7 +247,7 @@ impl Shard {
         self.events.reset();
         records.ticks_counted += self.ticks_in(run);
         data.run = 0;
-        data.histograms.reset();
+        data.histograms.reset(0);
         data.counters = Counters::default();
         data.parked.clear();
         self.has_parked.store(false, Ordering::Release);

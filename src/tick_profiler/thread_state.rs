@@ -121,7 +121,7 @@ impl ThreadState {
             run: 0,
             shard,
             callsites: CallsiteCache::default(),
-            sampler: TickSampler::new(0),
+            sampler: TickSampler::new(0, 0),
             pending_tick: None,
             created: [None; CREATED_SLOTS],
             next_created: 0,
@@ -145,8 +145,9 @@ impl ThreadState {
         self.created = [None; CREATED_SLOTS];
         self.pending_tick = None;
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
-        self.sampler = TickSampler::new(seed);
-        self.shard.begin_run(run);
+        let warmup_ticks = shared.budget.warmup_ticks();
+        self.sampler = TickSampler::new(seed, warmup_ticks);
+        self.shard.begin_run(run, warmup_ticks, &shared.template);
     }
 
     /// The run this thread's state belongs to.

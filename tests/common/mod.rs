@@ -48,6 +48,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
             latency: latency(tick_ns),
             latency_raw: None,
             wall: None,
+            warmup: None,
         },
         components: components
             .iter()
@@ -91,12 +92,12 @@ pub fn with_resources(mut r: Report, peak_mb: f64, cpu: f64) -> Report {
         samples_taken: 10,
         samples_failed: 0,
         cpu_percent: MeanMax {
-            mean: cpu,
-            max: cpu,
+            mean: Some(cpu),
+            max: Some(cpu),
         },
         cpu_percent_of_machine: MeanMax {
-            mean: cpu / 2.0,
-            max: cpu / 2.0,
+            mean: Some(cpu / 2.0),
+            max: Some(cpu / 2.0),
         },
         cpu_time_s: r.total_time_s * cpu / 100.0,
         memory_bytes: MemoryStats {
