@@ -83,7 +83,8 @@ pub fn merge_reports<'a>(
         reports
             .iter()
             .zip(&samplings)
-            .map(|((_, r), s)| ratio(r.ticks.count, s.ticks_timed)),
+            // The latency histogram stands for the ticks after the warm-up.
+            .map(|((_, r), s)| ratio(r.ticks_after_warmup(), s.ticks_timed)),
     );
     let recorded_weights = Weights::new(
         reports

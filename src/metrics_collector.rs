@@ -178,7 +178,9 @@ impl MetricsCollectorBuilder {
     /// recording window takes it, as the first tick's does), but their latency is reported
     /// apart, in `ticks.warmup`: the first ticks of a loop pay for page faults, cold caches and
     /// lazy initialisation, and a few of them can pull the mean above the p99. Their
-    /// components stay in `components` (with [`Sampling::full`], counts stay exact).
+    /// components stay in `components` (with [`Sampling::full`], counts stay exact). A tick
+    /// closed on another thread than the one that ran it counts toward the closing thread's
+    /// warm-up.
     pub fn warmup_ticks(mut self, ticks: u64) -> Self {
         self.warmup_ticks = ticks;
         self

@@ -345,7 +345,8 @@ pub struct MeanMax {
     /// Over the whole run (CPU time / wall time); `null` for a run under 10 ms, where the
     /// kernel's accounting of other threads' CPU time (at scheduler ticks) can miss most of it.
     pub mean: Option<f64>,
-    /// The busiest sample; `null` with fewer than two samples (one sample is the mean).
+    /// The busiest sample of 10 ms or more; `null` with fewer than two samples (one sample is
+    /// the mean) or none that long (shorter ones can read more than every core).
     pub max: Option<f64>,
 }
 
@@ -446,6 +447,13 @@ struct VersionProbe {
 }
 
 impl Report {
+    /// The ticks `ticks.latency` stands for: every tick but the warm-up ones (which are all
+    /// measured and reported apart in `ticks.warmup`).
+    pub fn ticks_after_warmup(&self) -> u64 {
+        let warmup = self.ticks.warmup.as_ref().map_or(0, |w| w.count);
+        self.ticks.count.saturating_sub(warmup)
+    }
+
     /// Reads a report written by `save_json`. Unknown fields are ignored (reports from newer
     /// builds with the same schema stay readable); a newer `schema_version` is an error. What
     /// the report promises is checked here, once, so every later use can rely on it: each

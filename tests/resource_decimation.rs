@@ -29,9 +29,17 @@ fn long_run_is_bounded_and_keeps_peaks() {
     );
     assert!(r.samples.len() <= 2_048);
     assert!(r.samples.len() >= 512);
-    let max_cpu = r.samples.iter().map(|s| s.cpu_percent).fold(0.0, f64::max);
     let max_rss = r.samples.iter().map(|s| s.rss_bytes).max().unwrap();
-    assert_eq!(Some(max_cpu), r.cpu_percent.max);
+    // 1 ms samples are too short for a busiest-sample figure (the kernel accounts other
+    // threads' CPU at scheduler ticks); only a sample a stalled sampler stretched to 10 ms or
+    // more can be the max, and the stored series (each bucket's highest-CPU sample) keeps it.
+    let max_cpu = r.samples.iter().map(|s| s.cpu_percent).fold(0.0, f64::max);
+    if let Some(max) = r.cpu_percent.max {
+        assert!(
+            max <= max_cpu,
+            "max {max} above every stored sample ({max_cpu})"
+        );
+    }
     assert_eq!(max_rss, r.memory_bytes.peak);
     for pair in r.samples.windows(2) {
         assert!(pair[0].elapsed_ms < pair[1].elapsed_ms);

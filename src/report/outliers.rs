@@ -6,6 +6,8 @@
 //! Such values are flagged rather than removed (they did happen), with the rule that found
 //! them, so that nobody reads them as the code's own speed.
 
+use hdrhistogram::Histogram;
+
 use super::{LatencyStats, Result};
 
 /// How far above the reference percentile a value must be to be flagged: two orders of
@@ -50,16 +52,27 @@ impl LatencyStats {
     /// [`Error::Histogram`](crate::Error::Histogram) naming `field` if the histogram blob
     /// does not decode.
     pub fn far_outliers(&self, field: &str) -> Result<Option<FarOutliers>> {
-        let (reference, reference_ns) = match self.samples {
+        // Schema 1 has no sample count: the histogram's is the measured count there.
+        let histogram = if self.samples == 0 {
+            Some(self.decode_histogram(field)?)
+        } else {
+            None
+        };
+        let samples = histogram.as_ref().map_or(self.samples, Histogram::len);
+        let (reference, reference_ns) = match samples {
             n if n >= 1_000 => ("p99.9", self.p999_ns),
             n if n >= 100 => ("p99", self.p99_ns),
             _ => return Ok(None),
         };
-        let threshold = reference_ns.max(1).saturating_mul(FAR_OUTLIER_FACTOR);
-        if self.max_ns <= threshold {
+        // A reference of 0 (mostly zeros: busy times clamped at 0) gives no scale to judge by.
+        let threshold = reference_ns.saturating_mul(FAR_OUTLIER_FACTOR);
+        if reference_ns == 0 || self.max_ns <= threshold {
             return Ok(None);
         }
-        let histogram = self.decode_histogram(field)?;
+        let histogram = match histogram {
+            Some(histogram) => histogram,
+            None => self.decode_histogram(field)?,
+        };
         // Values are stored to the histogram's precision: count those whose bucket lies wholly
         // above the threshold.
         let weighted: u64 = histogram
@@ -69,9 +82,9 @@ impl LatencyStats {
             .sum();
         // A merge of sampled reports weighs each value by the ticks it stands for: count
         // measured values, not weights.
-        let count = if histogram.len() > self.samples && !histogram.is_empty() {
+        let count = if histogram.len() > samples && !histogram.is_empty() {
             let measured =
-                (weighted as f64 * self.samples as f64 / histogram.len() as f64).round() as u64;
+                (weighted as f64 * samples as f64 / histogram.len() as f64).round() as u64;
             measured.max(u64::from(weighted > 0))
         } else {
             weighted
@@ -125,6 +138,17 @@ mod tests {
         s.samples = 5_001;
         let o = s.far_outliers("merged").unwrap().unwrap();
         assert_eq!(o.count, 1);
+    }
+
+    #[test]
+    fn mostly_zeros_give_no_scale_and_schema_1_counts_its_histogram() {
+        // Busy times clamped at 0: a 101 ns span is not "descheduled".
+        let s = stats([(0, 5_000), (101, 1)]);
+        assert_eq!(s.far_outliers("z").unwrap(), None);
+        // Schema 1 wrote no sample count.
+        let mut s = stats([(2_000, 3_000), (20_000_000, 1)]);
+        s.samples = 0;
+        assert_eq!(s.far_outliers("v1").unwrap().unwrap().count, 1);
     }
 
     #[test]

@@ -72,7 +72,8 @@ impl Report {
 
     /// What the latency figures are of: every tick, or a random sample of them.
     fn fmt_sampling(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.ticks.count;
+        // The latency figures stand for the ticks after the warm-up.
+        let count = self.ticks_after_warmup();
         let Some(s) = &self.sampling else {
             return writeln!(
                 f,
@@ -85,13 +86,13 @@ impl Report {
             (mode, _, _) => mode.to_owned(),
         };
         writeln!(f, "Sampling: {mode}")?;
-        if s.timed_every_tick(count) {
+        if s.timed_every_tick(count) && count > 0 {
             writeln!(f, "  every tick timed: min, max and percentiles are exact")?;
         } else if s.ticks_timed > 0 {
             writeln!(
                 f,
-                "  {} of {} ticks timed, at random (1 in {:.0}): percentiles estimate all ticks'; \
-                 min, max and p99.9 are the sample's",
+                "  {} of {} ticks timed (after the warm-up), at random (1 in {:.0}): percentiles \
+                 estimate all ticks'; min, max and p99.9 are the sample's",
                 thousands(s.ticks_timed),
                 thousands(count),
                 count as f64 / s.ticks_timed as f64
