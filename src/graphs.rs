@@ -66,20 +66,9 @@ const MAX_NINES: f64 = 5.0;
 /// Points per percentile curve.
 const CURVE_POINTS: usize = 200;
 
-/// Tableau 10: distinguishable, colour-blind friendlier than plotters' default palette. For the
-/// series of the scalability and resources figures; components take theirs from a [`Palette`].
-const COLORS: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+/// The series of the scalability and resources figures take the components' Tableau colours
+/// (one list, in [`palette`]); components take theirs from a [`Palette`].
+const COLORS: [RGBColor; 9] = palette::COMPONENT_COLORS;
 
 type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 type Area<'a> = DrawingArea<Canvas<'a>, Shift>;

@@ -8,7 +8,7 @@ use crate::report::Report;
 
 /// Tableau 10 without its grey: distinguishable, colour-blind friendlier than plotters' default
 /// palette. Grey is kept for `(unattributed)`, black for the tick.
-const COMPONENT_COLORS: [RGBColor; 9] = [
+pub(super) const COMPONENT_COLORS: [RGBColor; 9] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
