@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tickprof::{ComponentStats, Report};
+use tickprof::{ComponentStats, Report, Resources};
 
 use crate::summary::RunFigures;
 
@@ -744,27 +744,9 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         "the slope needs ≥ {MIN_SLOPE_SAMPLES} resource samples after the warm-up: lower \
          --sample-interval-ms or run more ticks"
     );
-    let Some(report) = reports.iter().max_by_key(|r| r.ticks.count) else {
-        return Verdict::inconclusive(
-            CHECK,
-            "no runs".into(),
-            rule,
-            "run at least one size".into(),
-        );
-    };
-    let Some(res) = &report.resources else {
-        return Verdict::inconclusive(
-            CHECK,
-            format!(
-                "resources not sampled: {}",
-                report
-                    .resources_unavailable
-                    .as_deref()
-                    .unwrap_or("unknown reason")
-            ),
-            rule,
-            "build with the `sampler` feature and keep resource sampling on".into(),
-        );
+    let (report, res) = match largest_run_resources(reports, CHECK, &rule) {
+        Ok(found) => found,
+        Err(inconclusive) => return inconclusive,
     };
     // Time-based warm-up cut, slope per ms converted to per tick with the run's throughput
     // (independent of whether samples carry tick counts).
@@ -827,6 +809,38 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     Verdict::pass(CHECK, figure, rule)
 }
 
+/// The largest run's report and its resources, or the inconclusive verdict that says why a
+/// resource verdict cannot be given.
+fn largest_run_resources<'a>(
+    reports: &'a [Report],
+    check: &'static str,
+    rule: &str,
+) -> Result<(&'a Report, &'a Resources), Verdict> {
+    let Some(report) = reports.iter().max_by_key(|r| r.ticks.count) else {
+        return Err(Verdict::inconclusive(
+            check,
+            "no runs".into(),
+            rule.to_owned(),
+            "run at least one size".into(),
+        ));
+    };
+    let Some(res) = &report.resources else {
+        return Err(Verdict::inconclusive(
+            check,
+            format!(
+                "resources not sampled: {}",
+                report
+                    .resources_unavailable
+                    .as_deref()
+                    .unwrap_or("unknown reason")
+            ),
+            rule.to_owned(),
+            "build with the `sampler` feature and keep resource sampling on".into(),
+        ));
+    };
+    Ok((report, res))
+}
+
 /// Variation of the CPU samples of the largest run (the seed's "irregular CPU patterns suggest
 /// inefficient code paths").
 pub fn cpu_spikes(reports: &[Report]) -> Verdict {
@@ -835,27 +849,9 @@ pub fn cpu_spikes(reports: &[Report]) -> Verdict {
         "stddev of CPU samples ≤ {:.0}% of their mean (largest run)",
         100.0 * CPU_MAX_VARIATION
     );
-    let Some(report) = reports.iter().max_by_key(|r| r.ticks.count) else {
-        return Verdict::inconclusive(
-            CHECK,
-            "no runs".into(),
-            rule,
-            "run at least one size".into(),
-        );
-    };
-    let Some(res) = &report.resources else {
-        return Verdict::inconclusive(
-            CHECK,
-            format!(
-                "resources not sampled: {}",
-                report
-                    .resources_unavailable
-                    .as_deref()
-                    .unwrap_or("unknown reason")
-            ),
-            rule,
-            "build with the `sampler` feature and keep resource sampling on".into(),
-        );
+    let (report, res) = match largest_run_resources(reports, CHECK, &rule) {
+        Ok(found) => found,
+        Err(inconclusive) => return inconclusive,
     };
     let cpu: Vec<f64> = res.samples.iter().map(|s| s.cpu_percent).collect();
     if cpu.len() < 2 {
