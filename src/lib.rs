@@ -14,6 +14,7 @@ mod overhead_calibration;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod run_window;
 mod sample_interval;
 mod sampling;
 #[cfg(test)]
