@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod atomic_file;
+mod checkpoint;
 pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
@@ -26,9 +27,9 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
-    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
+    CheckpointStats, ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers,
+    LatencyStats, LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample,
+    Resources, RunPart, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

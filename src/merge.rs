@@ -241,6 +241,8 @@ pub fn merge_reports<'a>(
         resources_unavailable,
         // A comparison belongs to one loop: merged runs have none.
         loop_comparison: None,
+        part: None,
+        checkpoints: None,
     })
 }
 

@@ -1,14 +1,15 @@
 //! `MetricsCollector`: owns profiling runs (start/stop) and joins what the layer and the
 //! resource sampler recorded into one [`Report`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
+use crate::checkpoint::{self, CheckpointConfig, Checkpointer, Saved};
 use crate::error::{Error, Result};
 use crate::overhead_calibration::{self, Calibration};
-use crate::report::{Overhead, Report};
+use crate::report::{CheckpointStats, Overhead, Report, RunPart};
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;
 use crate::run_window::RunWindow;
@@ -71,6 +72,7 @@ struct Inner {
     /// is validated but nothing samples.
     #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
+    checkpoint: Option<CheckpointConfig>,
     active: Mutex<Option<ActiveRun>>,
 }
 
@@ -90,6 +92,9 @@ struct ActiveRun {
     so_far: RunRecords,
     /// What was harvested since the previous [`MetricsCollector::interval`] (or the start).
     interval: Interval,
+    /// Intervals taken so far.
+    intervals_taken: u64,
+    checkpointer: Option<Checkpointer>,
     /// Kept alive for the run, see [`honest_rebuilds`].
     _second_dispatcher: tracing_core::Dispatch,
 }
@@ -144,6 +149,7 @@ pub struct MetricsCollectorBuilder {
     sample_interval: Option<Duration>,
     sampling: Sampling,
     warmup_ticks: u64,
+    checkpoint: Option<(String, Duration)>,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -157,6 +163,7 @@ impl Default for MetricsCollectorBuilder {
             sample_interval: Some(default_sample_interval()),
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
+            checkpoint: None,
         }
     }
 }
@@ -228,6 +235,21 @@ impl MetricsCollectorBuilder {
         self
     }
 
+    /// Saves the run so far to `path` every `every`, atomically, from a background thread,
+    /// while a run goes on; `stop_profiling` then saves the final report over the last
+    /// checkpoint. A process that crashes, aborts or is killed mid-run leaves a loadable
+    /// report of all but (at most) its last `every`, marked `part: {"kind": "checkpoint"}`.
+    ///
+    /// `{name}` in `path` stands for the run's name (characters a file name should not hold
+    /// become `_`): `"reports/{name}.json"`. Missing directories are created. Each save costs
+    /// the ticking threads what a [`snapshot`](MetricsCollector::snapshot) costs them, and the
+    /// writer thread a report's serialization (about a millisecond for ten components).
+    /// Failed saves (a full disk) are counted in the report's `checkpoints`, never raised.
+    pub fn checkpoint(mut self, path: impl Into<String>, every: Duration) -> Self {
+        self.checkpoint = Some((path.into(), every));
+        self
+    }
+
     /// Switches resource sampling off: reports carry `resources: null`.
     pub fn without_resource_sampling(mut self) -> Self {
         self.sample_interval = None;
@@ -239,8 +261,9 @@ impl MetricsCollectorBuilder {
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
     /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
-    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), or sampling
-    /// parameters out of range.
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), sampling
+    /// parameters out of range, or a checkpoint period of zero or above a day (naming the
+    /// path).
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -270,6 +293,10 @@ impl MetricsCollectorBuilder {
             crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
         self.sampling.validate().map_err(Error::Config)?;
+        let checkpoint = self
+            .checkpoint
+            .map(|(path, every)| CheckpointConfig::new(path, every))
+            .transpose()?;
         let shared = Shared::new(
             self.tick_span,
             self.sampling,
@@ -282,6 +309,7 @@ impl MetricsCollectorBuilder {
                 measure_overhead: self.measure_overhead,
                 warmup_ticks: self.warmup_ticks,
                 sample_interval: self.sample_interval,
+                checkpoint,
                 active: Mutex::new(None),
             }),
         })
@@ -327,11 +355,16 @@ impl MetricsCollector {
     /// switched off), starts the resource sampler, then starts counting and sampling ticks.
     ///
     /// # Errors
-    /// [`Error::AlreadyProfiling`] if a run is active.
+    /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
+    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
         let mut active = lock(&self.inner.active);
         if let Some(run) = active.as_ref() {
             return Err(Error::AlreadyProfiling(run.name.clone()));
+        }
+        // A checkpoint path that cannot be written is an error before anything starts.
+        if let Some(config) = &self.inner.checkpoint {
+            crate::atomic_file::check_writable(&config.path_for(name))?;
         }
         let shared = &self.inner.shared;
         let second_dispatcher = honest_rebuilds();
@@ -350,6 +383,16 @@ impl MetricsCollector {
         shared.budget.begin_run(span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
         let run = shared.begin_run();
+        let checkpointer = match &self.inner.checkpoint {
+            Some(config) => match self.start_checkpoints(config, name, run) {
+                Ok(writer) => Some(writer),
+                Err(error) => {
+                    shared.end_run();
+                    return Err(error);
+                }
+            },
+            None => None,
+        };
         // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
         window::rebuild_interest();
         #[cfg(feature = "sampler")]
@@ -379,6 +422,8 @@ impl MetricsCollector {
             resources_unavailable,
             so_far: RunRecords::new(&shared.template),
             interval: Interval::begin(shared, window),
+            intervals_taken: 0,
+            checkpointer,
             _second_dispatcher: second_dispatcher,
         });
         Ok(())
@@ -399,29 +444,67 @@ impl MetricsCollector {
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn snapshot(&self) -> Result<Report> {
+        self.so_far(RunPart::Snapshot, None)
+    }
+
+    /// The active run so far, as `part`; with `run`, only if that run is the active one.
+    fn so_far(&self, part: RunPart, run: Option<u64>) -> Result<Report> {
         let mut active = lock(&self.inner.active);
-        let run = active.as_mut().ok_or(Error::NotProfiling)?;
-        self.harvest(run, Harvest::DuringRun);
-        let window = run.window.close();
+        let active_run = active
+            .as_mut()
+            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
+            .ok_or(Error::NotProfiling)?;
+        self.harvest(active_run, Harvest::DuringRun);
+        let window = active_run.window.close();
         #[cfg(feature = "sampler")]
-        let resources = run.sampler.as_ref().map(|sampler| sampler.so_far(window));
+        let resources = active_run
+            .sampler
+            .as_ref()
+            .map(|sampler| sampler.so_far(window));
         #[cfg(not(feature = "sampler"))]
         let resources = None;
         let parts = ReportParts {
-            name: run.name.clone(),
-            started_at: run.started_at,
+            name: active_run.name.clone(),
+            started_at: active_run.started_at,
             window,
-            overhead: run.overhead.clone(),
+            overhead: active_run.overhead.clone(),
             resources_unavailable: resources
                 .is_none()
-                .then(|| run.resources_unavailable.clone())
+                .then(|| active_run.resources_unavailable.clone())
                 .flatten(),
             resources,
             span: Span::whole_run(&self.inner.shared),
+            part: Some(part),
+            checkpoints: active_run.checkpointer.as_ref().map(Checkpointer::stats),
         };
-        let records = run.so_far.clone();
+        let records = active_run.so_far.clone();
         drop(active);
         run_report::build(parts, records, &self.inner.shared, self.inner.warmup_ticks)
+    }
+
+    /// Starts the checkpoint writer of run `name`: it saves [`so_far`](Self::so_far) of that
+    /// run, and exits when the run (or the collector) is gone.
+    fn start_checkpoints(
+        &self,
+        config: &CheckpointConfig,
+        name: &str,
+        run: u64,
+    ) -> Result<Checkpointer> {
+        let inner: Weak<Inner> = Arc::downgrade(&self.inner);
+        Checkpointer::start(config.path_for(name), config.every(), move |path| {
+            let Some(inner) = inner.upgrade() else {
+                return Saved::RunGone;
+            };
+            let collector = MetricsCollector { inner };
+            match collector.so_far(RunPart::Checkpoint, Some(run)) {
+                Ok(report) => match report.save_json(path) {
+                    Ok(()) => Saved::Yes,
+                    Err(error) => Saved::Failed(error),
+                },
+                Err(Error::NotProfiling) => Saved::RunGone,
+                Err(error) => Saved::Failed(error),
+            }
+        })
     }
 
     /// What the active run recorded since the previous `interval` (or since it started), as a
@@ -443,6 +526,11 @@ impl MetricsCollector {
         let boundary = RunWindow::open();
         let interval = std::mem::replace(&mut run.interval, Interval::begin(shared, boundary));
         let window = interval.window.until(&boundary);
+        run.intervals_taken += 1;
+        let part = RunPart::Interval {
+            index: run.intervals_taken,
+            offset_s: run.window.until(&interval.window).wall.as_secs_f64(),
+        };
         #[cfg(feature = "sampler")]
         let resources = run
             .sampler
@@ -470,6 +558,8 @@ impl MetricsCollector {
                     .window_spent_ns()
                     .saturating_sub(interval.window_spent_before_ns),
             },
+            part: Some(part),
+            checkpoints: run.checkpointer.as_ref().map(Checkpointer::stats),
         };
         drop(active);
         run_report::build(parts, interval.records, shared, self.inner.warmup_ticks)
@@ -507,6 +597,11 @@ impl MetricsCollector {
         let resources = None;
         self.harvest(&mut run, Harvest::Final);
         drop(active);
+        // With the run lock released: the writer may be waiting for it, to find the run gone.
+        let checkpoints = run.checkpointer.take().map(|writer| {
+            let path = writer.path().to_path_buf();
+            (path, writer.stop())
+        });
         if run.so_far.ticks_counted == 0 {
             warn_no_ticks(shared, &run.name);
         }
@@ -522,8 +617,23 @@ impl MetricsCollector {
             },
             resources,
             span,
+            part: None,
+            checkpoints: checkpoints.as_ref().map(|(_, stats)| CheckpointStats {
+                final_saved: true,
+                ..stats.clone()
+            }),
         };
-        run_report::build(parts, run.so_far, shared, self.inner.warmup_ticks)
+        let mut report = run_report::build(parts, run.so_far, shared, self.inner.warmup_ticks)?;
+        if let Some((path, _)) = checkpoints
+            && let Err(error) = report.save_json(&path)
+        {
+            // The report is still returned: only its copy on disk is missing.
+            eprintln!("[tickprof] the final report could not replace the checkpoint: {error}");
+            if let Some(stats) = report.checkpoints.as_mut() {
+                checkpoint::final_save_failed(stats, &error);
+            }
+        }
+        Ok(report)
     }
 }
 
