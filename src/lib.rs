@@ -3,15 +3,16 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod atomic_file;
-mod checkpoint;
 pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
+pub mod interval_log;
 mod merge;
 pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
+mod periodic_writer;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
@@ -27,9 +28,9 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    CheckpointStats, ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers,
-    LatencyStats, LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample,
-    Resources, RunPart, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
+    ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
+    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -243,6 +243,7 @@ pub fn merge_reports<'a>(
         loop_comparison: None,
         part: None,
         checkpoints: None,
+        interval_log: None,
     })
 }
 

@@ -21,7 +21,7 @@ mod outliers;
 mod summary;
 mod validation;
 
-pub use live::{CheckpointStats, RunPart};
+pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
 pub use summary::thousands;
 
@@ -85,7 +85,10 @@ pub struct Report {
     pub part: Option<RunPart>,
     /// The crash-safe checkpoints saved during the run; `null` when checkpointing is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkpoints: Option<CheckpointStats>,
+    pub checkpoints: Option<WriterStats>,
+    /// The HdrHistogram interval log written during the run; `null` when it is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_log: Option<WriterStats>,
 }
 
 /// A tick loop timed twice by the caller: with no profiling run active, and while profiling.

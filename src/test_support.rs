@@ -82,6 +82,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
         loop_comparison: None,
         part: None,
         checkpoints: None,
+        interval_log: None,
     }
 }
 

@@ -87,7 +87,7 @@ fn an_aborted_run_leaves_a_report_within_one_period() {
     let report = Report::load(dir.path().join("crashing.json")).unwrap();
     assert_eq!(report.part, Some(RunPart::Checkpoint));
     let checkpoints = report.checkpoints.as_ref().unwrap();
-    assert!(!checkpoints.final_saved);
+    assert!(!checkpoints.final_written);
     assert_eq!(checkpoints.failed, 0);
     assert!(
         checkpoints.written >= 4,
@@ -156,7 +156,7 @@ fn stop_saves_the_final_report_over_the_checkpoints() {
     );
     assert_eq!(on_disk.ticks.count, emitted);
     let stats = on_disk.checkpoints.as_ref().unwrap();
-    assert!(stats.final_saved && stats.written >= 1 && stats.failed == 0);
+    assert!(stats.final_written && stats.written >= 1 && stats.failed == 0);
     assert_eq!(report.checkpoints, on_disk.checkpoints);
     // Nothing is saved after the stop: the writer thread is gone.
     let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
@@ -209,7 +209,7 @@ fn a_failing_save_is_counted_and_the_final_report_is_still_returned() {
         stats.failed >= 3,
         "two checkpoints and the final save: {stats:?}"
     );
-    assert!(!stats.final_saved);
+    assert!(!stats.final_written);
     let message = stats.last_error.as_deref().unwrap();
     assert!(message.contains("out/run.json"), "{message}");
     assert!(report.summary().contains("failed"), "{}", report.summary());

@@ -102,6 +102,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
         loop_comparison: None,
         part: None,
         checkpoints: None,
+        interval_log: None,
     }
 }
 

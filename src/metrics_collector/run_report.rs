@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use crate::error::Result;
 use crate::report::{
-    CheckpointStats, ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report,
-    Resources, RunPart, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
@@ -28,7 +28,8 @@ pub(super) struct ReportParts {
     pub(super) resources_unavailable: Option<String>,
     pub(super) span: Span,
     pub(super) part: Option<RunPart>,
-    pub(super) checkpoints: Option<CheckpointStats>,
+    pub(super) checkpoints: Option<WriterStats>,
+    pub(super) interval_log: Option<WriterStats>,
 }
 
 /// The recording windows opened in the covered part and what they spent.
@@ -141,6 +142,7 @@ pub(super) fn build(
         loop_comparison: None,
         part: parts.part,
         checkpoints: parts.checkpoints,
+        interval_log: parts.interval_log,
     })
 }
 

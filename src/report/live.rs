@@ -44,22 +44,24 @@ impl RunPart {
     }
 }
 
-/// The checkpoints the background writer saved during the run, and how many failed.
+/// What a background writer (checkpoints, the interval log) wrote during the run, and how
+/// many of its writes failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckpointStats {
-    /// Where they were saved (the final report replaces the last one there).
+pub struct WriterStats {
+    /// Where it wrote (checkpoints: the final report replaces the last one there).
     pub path: String,
     /// The period, in seconds.
     pub every_s: f64,
-    /// Checkpoints saved.
+    /// Checkpoints saved, or intervals logged, during the run.
     pub written: u64,
-    /// Checkpoints that could not be saved (a full disk, a directory removed): the previous
-    /// one stayed in place.
+    /// Writes that failed (a full disk, a directory removed): a failed checkpoint leaves the
+    /// previous one in place; a failed interval is missing from the log.
     pub failed: u64,
     /// The last failure's message, naming the path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
-    /// Whether this is the final report, saved over the checkpoints by `stop_profiling` (in a
-    /// report returned by `stop_profiling`: whether that save succeeded).
-    pub final_saved: bool,
+    /// Whether the last write at `stop_profiling` succeeded: the final report over the
+    /// checkpoints, or the interval log's last interval. In a saved checkpoint: whether it is
+    /// the final report. `false` while the run goes on.
+    pub final_written: bool,
 }

@@ -84,6 +84,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
         loop_comparison: None,
         part: None,
         checkpoints: None,
+        interval_log: None,
     }
 }
 
