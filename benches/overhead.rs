@@ -27,6 +27,8 @@
 //! reported tick mean and p50 against the bare per-tick time; component p50s against
 //! `bare_timed`. The last line is RSS after 10K and 1M profiled ticks (footprint is fixed).
 
+mod workload;
+
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::process::Command;
@@ -37,17 +39,8 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::{Identity, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
+use workload::{COMPONENTS, steps, tick, work};
 
-const COMPONENTS: [&str; 8] = [
-    "parse",
-    "book_update",
-    "match_orders",
-    "indicators",
-    "strategy",
-    "risk_check",
-    "submit_order",
-    "portfolio",
-];
 const CONFIGS: [&str; 10] = [
     "bare",
     "bare_timed",
@@ -60,49 +53,6 @@ const CONFIGS: [&str; 10] = [
     "tickprof_full",
     "rss",
 ];
-
-/// LCG steps per component: the tick's size.
-fn steps(size: &str) -> [u32; 8] {
-    match size {
-        "small" => [70, 28, 14, 42, 28, 14, 14, 28],
-        "large" => [320, 125, 62, 190, 125, 62, 62, 125],
-        other => panic!("size {other}: small or large"),
-    }
-}
-
-#[inline(never)]
-fn work(seed: u64, steps: u32) -> u64 {
-    let mut x = seed;
-    for _ in 0..steps {
-        x = black_box(
-            x.wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407),
-        );
-    }
-    x
-}
-
-/// One tick: a `tick` span around 8 component spans.
-#[inline(never)]
-fn tick(i: u64, steps: &[u32; 8]) -> u64 {
-    let _tick = tracing::info_span!("tick").entered();
-    let mut acc = i;
-    macro_rules! component {
-        ($n:literal, $name:literal) => {{
-            let _span = tracing::info_span!($name).entered();
-            acc ^= work(acc, steps[$n]);
-        }};
-    }
-    component!(0, "parse");
-    component!(1, "book_update");
-    component!(2, "match_orders");
-    component!(3, "indicators");
-    component!(4, "strategy");
-    component!(5, "risk_check");
-    component!(6, "submit_order");
-    component!(7, "portfolio");
-    acc
-}
 
 /// The same work without spans, each component timed with two TSC reads.
 #[inline(never)]
