@@ -144,7 +144,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     #[cfg(feature = "prometheus")]
     let exporter = match args.listen {
         Some(addr) => {
-            let exporter = tickprof::prometheus::serve(&collector, addr)?;
+            let exporter = tickprof::prometheus::serve(&collector, &addr.to_string())?;
             println!("serving http://{}/metrics", exporter.local_addr());
             Some(exporter)
         }
