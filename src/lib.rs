@@ -11,6 +11,8 @@ mod merge;
 pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
