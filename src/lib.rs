@@ -16,6 +16,7 @@ pub mod prometheus;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod run_window;
 mod sample_interval;
 mod sampling;
 #[cfg(test)]

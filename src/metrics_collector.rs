@@ -8,16 +8,19 @@ use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
 use crate::overhead_calibration::{self, Calibration};
-use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION,
-    SamplingStats, TickStats, WarmupStats,
-};
+use crate::report::{Overhead, Report};
 #[cfg(feature = "sampler")]
-use crate::resource_profiler::{ResourceProfiler, RunWindow};
-use crate::sampling::{Sampling, SamplingMode};
+use crate::resource_profiler::ResourceProfiler;
+use crate::run_window::RunWindow;
+use crate::sampling::Sampling;
 use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::{Shared, lock};
-use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
+use crate::tick_profiler::{TickProfiler, window};
+
+mod run_report;
+
+use run_report::{ReportParts, Span};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -76,18 +79,43 @@ struct ActiveRun {
     name: String,
     run: u64,
     started_at: SystemTime,
-    #[cfg(not(feature = "sampler"))]
-    started: std::time::Instant,
-    /// The run's wall and CPU clocks, read together at start (and at stop), so CPU figures
-    /// cover exactly `total_time_s`.
-    #[cfg(feature = "sampler")]
+    /// The run's wall and CPU clocks, read together at start, so CPU figures cover exactly
+    /// `total_time_s`.
     window: RunWindow,
     overhead: Overhead,
     #[cfg(feature = "sampler")]
     sampler: Option<ResourceProfiler>,
     resources_unavailable: Option<String>,
+    /// What snapshots and intervals harvested from the threads so far: the whole run.
+    so_far: RunRecords,
+    /// What was harvested since the previous [`MetricsCollector::interval`] (or the start).
+    interval: Interval,
     /// Kept alive for the run, see [`honest_rebuilds`].
     _second_dispatcher: tracing_core::Dispatch,
+}
+
+/// The part of a run since the previous interval report.
+#[derive(Debug)]
+struct Interval {
+    records: RunRecords,
+    started_at: SystemTime,
+    window: RunWindow,
+    /// The run's recording windows and their spending when the interval began.
+    windows_before: u64,
+    window_spent_before_ns: u64,
+}
+
+impl Interval {
+    /// An interval beginning at `window`'s opening.
+    fn begin(shared: &Shared, window: RunWindow) -> Self {
+        Interval {
+            records: RunRecords::new(&shared.template),
+            started_at: SystemTime::now(),
+            window,
+            windows_before: shared.window.opened(),
+            window_spent_before_ns: shared.budget.window_spent_ns(),
+        }
+    }
 }
 
 /// A no-op dispatcher registered for the length of a run (and its calibration).
@@ -339,24 +367,125 @@ impl MetricsCollector {
         };
         #[cfg(not(feature = "sampler"))]
         let resources_unavailable = Some("built without the `sampler` feature".to_owned());
+        let window = RunWindow::open();
         *active = Some(ActiveRun {
             name: name.to_owned(),
             run,
             started_at: SystemTime::now(),
-            #[cfg(not(feature = "sampler"))]
-            started: std::time::Instant::now(),
-            #[cfg(feature = "sampler")]
-            window: RunWindow::open(),
+            window,
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
             resources_unavailable,
+            so_far: RunRecords::new(&shared.template),
+            interval: Interval::begin(shared, window),
             _second_dispatcher: second_dispatcher,
         });
         Ok(())
     }
 
-    /// Stops the run, stops and joins the resource sampler, and returns the report.
+    /// The active run so far, while it goes on: everything [`stop_profiling`] would report if
+    /// it were called now, without stopping anything.
+    ///
+    /// Threads keep ticking. Each thread's records are taken by swapping its histograms with
+    /// emptied ones under its own mutex (which the thread takes only between ticks, about once
+    /// per 64 spans), then merged with no lock held: no tick waits longer than a ring drain
+    /// (at most 128 records). Nothing is lost or counted twice: successive snapshots, intervals
+    /// and the final report take each record exactly once into the run's totals.
+    ///
+    /// [`stop_profiling`]: Self::stop_profiling
+    ///
+    /// # Errors
+    /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
+    /// not be serialized.
+    pub fn snapshot(&self) -> Result<Report> {
+        let mut active = lock(&self.inner.active);
+        let run = active.as_mut().ok_or(Error::NotProfiling)?;
+        self.harvest(run, Harvest::DuringRun);
+        let window = run.window.close();
+        #[cfg(feature = "sampler")]
+        let resources = run.sampler.as_ref().map(|sampler| sampler.so_far(window));
+        #[cfg(not(feature = "sampler"))]
+        let resources = None;
+        let parts = ReportParts {
+            name: run.name.clone(),
+            started_at: run.started_at,
+            window,
+            overhead: run.overhead.clone(),
+            resources_unavailable: resources
+                .is_none()
+                .then(|| run.resources_unavailable.clone())
+                .flatten(),
+            resources,
+            span: Span::whole_run(&self.inner.shared),
+        };
+        let records = run.so_far.clone();
+        drop(active);
+        run_report::build(parts, records, &self.inner.shared, self.inner.warmup_ticks)
+    }
+
+    /// What the active run recorded since the previous `interval` (or since it started), as a
+    /// report of its own: successive intervals tile the run, and their counts and histograms
+    /// add up to the run's (HdrHistogram's recorder/interval model). The run goes on; see
+    /// [`snapshot`](Self::snapshot) for what taking it costs the ticking threads.
+    ///
+    /// The interval's `started_at` and `total_time_s` are its own; its resources are the
+    /// samples taken in it, its CPU mean over exactly its wall time, and its memory peak the
+    /// largest sampled RSS (the OS high-water mark covers the whole run).
+    ///
+    /// # Errors
+    /// As [`snapshot`](Self::snapshot).
+    pub fn interval(&self) -> Result<Report> {
+        let shared = &self.inner.shared;
+        let mut active = lock(&self.inner.active);
+        let run = active.as_mut().ok_or(Error::NotProfiling)?;
+        self.harvest(run, Harvest::DuringRun);
+        let boundary = RunWindow::open();
+        let interval = std::mem::replace(&mut run.interval, Interval::begin(shared, boundary));
+        let window = interval.window.until(&boundary);
+        #[cfg(feature = "sampler")]
+        let resources = run
+            .sampler
+            .as_ref()
+            .map(|sampler| sampler.take_interval(window));
+        #[cfg(not(feature = "sampler"))]
+        let resources = None;
+        let parts = ReportParts {
+            name: run.name.clone(),
+            started_at: interval.started_at,
+            window,
+            overhead: run.overhead.clone(),
+            resources_unavailable: resources
+                .is_none()
+                .then(|| run.resources_unavailable.clone())
+                .flatten(),
+            resources,
+            span: Span {
+                windows: shared
+                    .window
+                    .opened()
+                    .saturating_sub(interval.windows_before),
+                window_spent_ns: shared
+                    .budget
+                    .window_spent_ns()
+                    .saturating_sub(interval.window_spent_before_ns),
+            },
+        };
+        drop(active);
+        run_report::build(parts, interval.records, shared, self.inner.warmup_ticks)
+    }
+
+    /// Takes what the threads recorded since the previous harvest into the run's totals and
+    /// the current interval.
+    fn harvest(&self, run: &mut ActiveRun, harvest: Harvest) {
+        let shared = &self.inner.shared;
+        let taken = shared.harvest(run.run, harvest);
+        run.so_far.add(&taken, &shared.template);
+        run.interval.records.add(&taken, &shared.template);
+    }
+
+    /// Stops the run, stops and joins the resource sampler, and returns the report of the
+    /// whole run (whatever snapshots or intervals were taken).
     ///
     /// The run is drained before anything else can start one (another handle's
     /// `start_profiling` waits), so every tick that closed before the stop is in the report.
@@ -366,177 +495,51 @@ impl MetricsCollector {
     /// not be serialized.
     pub fn stop_profiling(&self) -> Result<Report> {
         let mut active = lock(&self.inner.active);
-        let run = active.take().ok_or(Error::NotProfiling)?;
+        let mut run = active.take().ok_or(Error::NotProfiling)?;
         let shared = &self.inner.shared;
-        let windows = shared.window.opened();
-        let window_spent_ns = shared.budget.window_spent_ns();
+        let span = Span::whole_run(shared);
         shared.end_run();
         window::rebuild_interest();
+        let window = run.window.close();
         #[cfg(feature = "sampler")]
-        let (total_time_s, resources) = {
-            let window = run.window.close();
-            let resources = run.sampler.map(|sampler| sampler.stop_over(window));
-            (window.wall.as_secs_f64(), resources)
-        };
+        let resources = run.sampler.take().map(|sampler| sampler.stop_over(window));
         #[cfg(not(feature = "sampler"))]
-        let (total_time_s, resources) = (run.started.elapsed().as_secs_f64(), None);
-        let mut records = shared.drain(run.run);
+        let resources = None;
+        self.harvest(&mut run, Harvest::Final);
         drop(active);
-        let mut overhead = run.overhead;
-        if let (Some(calibrated), Some(in_run)) = (
-            overhead.nested_span_ns,
-            in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
-        ) {
-            in_run_compensation::apply(&mut records, calibrated, in_run);
-            overhead.nested_span_in_run_ns = Some(in_run);
+        if run.so_far.ticks_counted == 0 {
+            warn_no_ticks(shared, &run.name);
         }
-        let count = records.ticks_counted;
-        if count == 0 {
-            // Not an error (a run may legitimately see no ticks), but almost always a setup
-            // mistake that would otherwise show as a report full of zeros.
-            if shared.installed() {
-                eprintln!(
-                    "[tickprof] run `{}` counted no `{}` spans: is the span named differently, \
-                     or disabled by a filter on the whole subscriber (put EnvFilter on your fmt \
-                     layer)?",
-                    run.name,
-                    shared.tick_name()
-                );
-            } else {
-                eprintln!(
-                    "[tickprof] run `{}` counted no ticks: the collector's layer is not installed \
-                     in any subscriber (add `collector.layer()` to it)",
-                    run.name
-                );
-            }
-        }
-        let sampling = sampling_stats(
-            shared.sampling,
-            &records,
-            &overhead,
-            windows,
-            window_spent_ns,
-        );
-        let recorded = records.counters.ticks_recorded;
-        let mut components = std::collections::BTreeMap::new();
-        for (name, c) in &records.components {
-            let (net, wall) = (&c.net, &c.wall);
-            let stats = ComponentStats {
-                count: net.len(),
-                latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
-                wall: wall
-                    .as_ref()
-                    .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
-                    .transpose()?,
-                per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
-            };
-            components.insert(name.clone(), stats);
-        }
-        let counters = &records.counters;
-        let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
-            let children: f64 = records
-                .components
-                .values()
-                .map(|c| c.direct_net_ns as f64)
-                .sum();
-            (records.ticks_net.mean() - children / recorded as f64).max(0.0)
-        });
-        Ok(Report {
-            schema_version: SCHEMA_VERSION,
+        let parts = ReportParts {
             name: run.name,
-            started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
-            total_time_s,
-            ticks: TickStats {
-                count,
-                throughput_per_s: if total_time_s > 0.0 {
-                    count as f64 / total_time_s
-                } else {
-                    0.0
-                },
-                latency: LatencyStats::from_histogram(&records.ticks_net, "ticks.latency")?,
-                latency_raw: Some(LatencyStats::from_histogram(
-                    &records.ticks_raw,
-                    "ticks.latency_raw",
-                )?),
-                wall: (!records.ticks_wall.is_empty())
-                    .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
-                    .transpose()?,
-                warmup: (self.inner.warmup_ticks > 0)
-                    .then(|| -> Result<WarmupStats> {
-                        Ok(WarmupStats {
-                            ticks_per_thread: self.inner.warmup_ticks,
-                            count: records.counters.warmup_ticks,
-                            recorded: records.counters.warmup_recorded,
-                            latency: (!records.warmup.is_empty())
-                                .then(|| {
-                                    LatencyStats::from_histogram(&records.warmup, "ticks.warmup")
-                                })
-                                .transpose()?,
-                        })
-                    })
-                    .transpose()?,
-            },
-            components,
-            unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
-            unattributed_mean_ns,
-            sampling: Some(sampling),
-            overhead,
-            dropped: Dropped {
-                overflow: counters.overflow,
-                missing_span_data: counters.missing_span_data,
-                straddled: counters.straddled,
-                clamped: counters.clamped,
-                uncredited_children: counters.uncredited_children,
-            },
-            environment: Environment::current(),
+            started_at: run.started_at,
+            window,
+            overhead: run.overhead,
             resources_unavailable: if resources.is_some() {
                 None
             } else {
                 run.resources_unavailable
             },
             resources,
-            loop_comparison: None,
-        })
+            span,
+        };
+        run_report::build(parts, run.so_far, shared, self.inner.warmup_ticks)
     }
 }
 
-/// What the run sampled, and what that cost per tick.
-fn sampling_stats(
-    sampling: Sampling,
-    records: &RunRecords,
-    overhead: &Overhead,
-    windows: u64,
-    window_spent_ns: u64,
-) -> SamplingStats {
-    let counters = &records.counters;
-    let count = records.ticks_counted;
-    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
-    // recorded (its cost is in the windows' spending).
-    let timed_only = if sampling.is_full() {
-        0
+/// A run that counted no tick is not an error (a run may legitimately see none), but almost
+/// always a setup mistake that would otherwise show as a report full of zeros.
+fn warn_no_ticks(shared: &Shared, name: &str) {
+    if shared.installed() {
+        eprintln!(
+            "[tickprof] run `{name}` counted no `{}` spans: is the span named differently, or \
+             disabled by a filter on the whole subscriber (put EnvFilter on your fmt layer)?",
+            shared.tick_name()
+        );
     } else {
-        counters.ticks_timed
-    };
-    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
-        + overhead.per_span_ns
-            * (timed_only + counters.warmup_ticks - counters.warmup_recorded) as f64
-        + window_spent_ns as f64;
-    let (budget_fraction, one_in) = match sampling.mode {
-        SamplingMode::Budget(fraction) => (Some(fraction), None),
-        SamplingMode::OneIn(n) => (None, Some(n)),
-        SamplingMode::Full => (None, None),
-    };
-    SamplingStats {
-        mode: sampling.name().to_owned(),
-        budget_fraction,
-        one_in,
-        ticks_timed: counters.ticks_timed,
-        ticks_recorded: counters.ticks_recorded,
-        windows,
-        cost_ns_per_tick: if count > 0 {
-            cost_ns / count as f64
-        } else {
-            0.0
-        },
+        eprintln!(
+            "[tickprof] run `{name}` counted no ticks: the collector's layer is not installed \
+             in any subscriber (add `collector.layer()` to it)"
+        );
     }
 }

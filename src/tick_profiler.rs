@@ -19,7 +19,7 @@ mod park_slot;
 mod record_ring;
 mod recorder;
 pub(crate) mod records;
-mod shard;
+pub(crate) mod shard;
 pub(crate) mod shared;
 mod span_state;
 mod sync;
