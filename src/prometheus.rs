@@ -11,15 +11,51 @@
 
 mod buckets;
 mod metrics;
+mod run_metrics;
 mod server;
 
 use std::sync::Arc;
 
 pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS};
+pub use run_metrics::RunMetrics;
 pub use server::Exporter;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::metrics_collector::MetricsCollector;
 use crate::report::Report;
+
+/// Serves `collector`'s active run on `http://ADDRESS/metrics`: each scrape takes
+/// [`MetricsCollector::snapshot`], so Prometheus sees the run live, while it goes on.
+///
+/// Between runs a scrape exposes only the exporter's own metrics and `tickprof_run_active 0`
+/// (see the module docs). The server runs on a thread of its own until the [`Exporter`] is shut
+/// down or dropped. `address` is anything `std::net::TcpListener::bind` takes as a string
+/// (`"127.0.0.1:9464"`, `"[::1]:0"`, `"localhost:9464"`); port 0 picks a free port
+/// ([`Exporter::local_addr`]).
+///
+/// ```
+/// let collector = tickprof::MetricsCollector::builder().build()?;
+/// let exporter = tickprof::prometheus::serve(&collector, "127.0.0.1:0")?;
+/// println!("scrape http://{}/metrics", exporter.local_addr());
+/// exporter.shutdown(); // or drop it
+/// # Ok::<(), tickprof::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Listen`] naming `address` if it is not an address, is in use, or is not local.
+pub fn serve(collector: &MetricsCollector, address: &str) -> Result<Exporter> {
+    let collector = collector.clone();
+    serve_with(address, move || active_run(&collector))
+}
+
+/// The active run's snapshot, `None` between runs.
+pub(crate) fn active_run(collector: &MetricsCollector) -> Result<Option<Report>> {
+    match collector.snapshot() {
+        Ok(report) => Ok(Some(report)),
+        Err(Error::NotProfiling) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
 
 /// Serves the reports `source` returns on `http://ADDRESS/metrics`, one call per scrape:
 /// `Ok(Some(report))` exposes the report, `Ok(None)` only the exporter's own metrics (between
