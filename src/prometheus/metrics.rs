@@ -15,8 +15,9 @@ use super::buckets::Buckets;
 use crate::report::{LatencyStats, Report};
 
 /// Component names exported with their own `component` label; the rest (in name order) are
-/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 178 histogram
-/// series plus one counter, so the cap bounds a target at about 11,500 series.
+/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 179 histogram
+/// series (177 buckets, `_sum`, `_count`) plus one counter, so the cap bounds a target at about
+/// 11,700 series.
 pub const MAX_COMPONENTS: usize = 64;
 
 /// The `component` label of the series that merges the components past [`MAX_COMPONENTS`].

@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
 use tokio::sync::oneshot;
 
@@ -68,6 +68,10 @@ impl Drop for Exporter {
     }
 }
 
+/// How long a connection may take to send a request's headers (hyper's default, made explicit):
+/// a client that connects and sends nothing is closed after it, not kept until shutdown.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Counters shared by the server's connections.
 #[derive(Debug, Default)]
 struct Counters {
@@ -86,6 +90,7 @@ pub(crate) fn start(address: &str, source: Source) -> Result<Exporter> {
     listener.set_nonblocking(true).map_err(listen_error)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .map_err(listen_error)?;
     let listener = {
@@ -144,6 +149,8 @@ async fn accept_loop(
         tokio::spawn(async move {
             // A connection that fails (peer gone mid-request) ends only itself.
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
