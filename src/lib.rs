@@ -7,10 +7,12 @@ pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
+pub mod interval_log;
 mod merge;
 pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
+mod periodic_writer;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 mod report;
@@ -29,8 +31,8 @@ pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
     ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
-    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
+    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

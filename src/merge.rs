@@ -241,6 +241,9 @@ pub fn merge_reports<'a>(
         resources_unavailable,
         // A comparison belongs to one loop: merged runs have none.
         loop_comparison: None,
+        part: None,
+        checkpoints: None,
+        interval_log: None,
     })
 }
 

@@ -1,14 +1,16 @@
 //! `MetricsCollector`: owns profiling runs (start/stop) and joins what the layer and the
 //! resource sampler recorded into one [`Report`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
+use crate::interval_log::IntervalLog;
 use crate::overhead_calibration::{self, Calibration};
-use crate::report::{Overhead, Report};
+use crate::periodic_writer::{self, PeriodicConfig, PeriodicWriter, Written};
+use crate::report::{Report, RunPart, WriterStats};
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;
 use crate::run_window::RunWindow;
@@ -18,9 +20,11 @@ use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::{Shared, lock};
 use crate::tick_profiler::{TickProfiler, window};
 
+mod active_run;
 mod run_report;
 
-use run_report::{ReportParts, Span};
+use active_run::{ActiveRun, Cursor, IntervalCursor};
+use run_report::Span;
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -71,51 +75,9 @@ struct Inner {
     /// is validated but nothing samples.
     #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
+    checkpoint: Option<PeriodicConfig>,
+    interval_log: Option<PeriodicConfig>,
     active: Mutex<Option<ActiveRun>>,
-}
-
-#[derive(Debug)]
-struct ActiveRun {
-    name: String,
-    run: u64,
-    started_at: SystemTime,
-    /// The run's wall and CPU clocks, read together at start, so CPU figures cover exactly
-    /// `total_time_s`.
-    window: RunWindow,
-    overhead: Overhead,
-    #[cfg(feature = "sampler")]
-    sampler: Option<ResourceProfiler>,
-    resources_unavailable: Option<String>,
-    /// What snapshots and intervals harvested from the threads so far: the whole run.
-    so_far: RunRecords,
-    /// What was harvested since the previous [`MetricsCollector::interval`] (or the start).
-    interval: Interval,
-    /// Kept alive for the run, see [`honest_rebuilds`].
-    _second_dispatcher: tracing_core::Dispatch,
-}
-
-/// The part of a run since the previous interval report.
-#[derive(Debug)]
-struct Interval {
-    records: RunRecords,
-    started_at: SystemTime,
-    window: RunWindow,
-    /// The run's recording windows and their spending when the interval began.
-    windows_before: u64,
-    window_spent_before_ns: u64,
-}
-
-impl Interval {
-    /// An interval beginning at `window`'s opening.
-    fn begin(shared: &Shared, window: RunWindow) -> Self {
-        Interval {
-            records: RunRecords::new(&shared.template),
-            started_at: SystemTime::now(),
-            window,
-            windows_before: shared.window.opened(),
-            window_spent_before_ns: shared.budget.window_spent_ns(),
-        }
-    }
 }
 
 /// A no-op dispatcher registered for the length of a run (and its calibration).
@@ -144,6 +106,8 @@ pub struct MetricsCollectorBuilder {
     sample_interval: Option<Duration>,
     sampling: Sampling,
     warmup_ticks: u64,
+    checkpoint: Option<(String, Duration)>,
+    interval_log: Option<(String, Duration)>,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -157,6 +121,8 @@ impl Default for MetricsCollectorBuilder {
             sample_interval: Some(default_sample_interval()),
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
+            checkpoint: None,
+            interval_log: None,
         }
     }
 }
@@ -228,6 +194,34 @@ impl MetricsCollectorBuilder {
         self
     }
 
+    /// Saves the run so far to `path` every `every`, atomically, from a background thread,
+    /// while a run goes on; `stop_profiling` then saves the final report over the last
+    /// checkpoint. A process that crashes, aborts or is killed mid-run leaves a loadable
+    /// report of all but (at most) its last `every`, marked `part: {"kind": "checkpoint"}`.
+    ///
+    /// `{name}` in `path` stands for the run's name (characters a file name should not hold
+    /// become `_`): `"reports/{name}.json"`. Missing directories are created. Each save costs
+    /// the ticking threads what a [`snapshot`](MetricsCollector::snapshot) costs them, and the
+    /// writer thread a report's serialization (about a millisecond for ten components).
+    /// Failed saves (a full disk) are counted in the report's `checkpoints`, never raised.
+    pub fn checkpoint(mut self, path: impl Into<String>, every: Duration) -> Self {
+        self.checkpoint = Some((path.into(), every));
+        self
+    }
+
+    /// Writes an HdrHistogram interval log (`.hlog`) of the run to `path`: every `every`, the
+    /// tick latency and each component's latency of that interval, one line each, in the
+    /// format HdrHistogram's own log tools read (see [`interval_log`](crate::interval_log)).
+    /// Any window of a long run then merges exactly: `tickprof hlog FILE --from 60 --to 120`.
+    ///
+    /// `{name}` in `path` stands for the run's name; missing directories are created. The log
+    /// takes its own intervals ([`MetricsCollector::interval`] is unaffected); the last one
+    /// ends at `stop_profiling`. Failed writes are counted in the report's `interval_log`.
+    pub fn interval_log(mut self, path: impl Into<String>, every: Duration) -> Self {
+        self.interval_log = Some((path.into(), every));
+        self
+    }
+
     /// Switches resource sampling off: reports carry `resources: null`.
     pub fn without_resource_sampling(mut self) -> Self {
         self.sample_interval = None;
@@ -239,8 +233,9 @@ impl MetricsCollectorBuilder {
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
     /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
-    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), or sampling
-    /// parameters out of range.
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), sampling
+    /// parameters out of range, or a checkpoint or interval log period of zero or above a
+    /// day (naming the path).
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -270,6 +265,14 @@ impl MetricsCollectorBuilder {
             crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
         self.sampling.validate().map_err(Error::Config)?;
+        let checkpoint = self
+            .checkpoint
+            .map(|(path, every)| PeriodicConfig::new("checkpoint", path, every))
+            .transpose()?;
+        let interval_log = self
+            .interval_log
+            .map(|(path, every)| PeriodicConfig::new("interval log", path, every))
+            .transpose()?;
         let shared = Shared::new(
             self.tick_span,
             self.sampling,
@@ -282,6 +285,8 @@ impl MetricsCollectorBuilder {
                 measure_overhead: self.measure_overhead,
                 warmup_ticks: self.warmup_ticks,
                 sample_interval: self.sample_interval,
+                checkpoint,
+                interval_log,
                 active: Mutex::new(None),
             }),
         })
@@ -327,12 +332,25 @@ impl MetricsCollector {
     /// switched off), starts the resource sampler, then starts counting and sampling ticks.
     ///
     /// # Errors
-    /// [`Error::AlreadyProfiling`] if a run is active.
+    /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
+    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
         let mut active = lock(&self.inner.active);
         if let Some(run) = active.as_ref() {
             return Err(Error::AlreadyProfiling(run.name.clone()));
         }
+        // A checkpoint path that cannot be written is an error before anything starts; the
+        // interval log is created now, for the same reason.
+        if let Some(config) = &self.inner.checkpoint {
+            crate::atomic_file::check_writable(&config.path_for(name))?;
+        }
+        let started_at = SystemTime::now();
+        let log = self
+            .inner
+            .interval_log
+            .as_ref()
+            .map(|config| IntervalLog::create(config.path_for(name), name, started_at))
+            .transpose()?;
         let shared = &self.inner.shared;
         let second_dispatcher = honest_rebuilds();
         // The calibration's own runs have no warm-up; the user's run does.
@@ -350,6 +368,14 @@ impl MetricsCollector {
         shared.budget.begin_run(span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
         let run = shared.begin_run();
+        let writers = self.start_writers(name, run, log);
+        let (checkpoints, interval_log) = match writers {
+            Ok(writers) => writers,
+            Err(error) => {
+                shared.end_run();
+                return Err(error);
+            }
+        };
         // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
         window::rebuild_interest();
         #[cfg(feature = "sampler")]
@@ -371,14 +397,19 @@ impl MetricsCollector {
         *active = Some(ActiveRun {
             name: name.to_owned(),
             run,
-            started_at: SystemTime::now(),
+            started_at,
             window,
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
             resources_unavailable,
             so_far: RunRecords::new(&shared.template),
-            interval: Interval::begin(shared, window),
+            user_intervals: IntervalCursor::new(shared, window),
+            log_intervals: interval_log
+                .is_some()
+                .then(|| IntervalCursor::new(shared, window)),
+            checkpoints,
+            interval_log,
             _second_dispatcher: second_dispatcher,
         });
         Ok(())
@@ -399,29 +430,102 @@ impl MetricsCollector {
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn snapshot(&self) -> Result<Report> {
+        self.so_far(RunPart::Snapshot, None)
+    }
+
+    /// The active run so far, as `part`; with `run`, only if that run is the active one.
+    fn so_far(&self, part: RunPart, run: Option<u64>) -> Result<Report> {
+        let shared = &self.inner.shared;
         let mut active = lock(&self.inner.active);
-        let run = active.as_mut().ok_or(Error::NotProfiling)?;
-        self.harvest(run, Harvest::DuringRun);
-        let window = run.window.close();
-        #[cfg(feature = "sampler")]
-        let resources = run.sampler.as_ref().map(|sampler| sampler.so_far(window));
-        #[cfg(not(feature = "sampler"))]
-        let resources = None;
-        let parts = ReportParts {
-            name: run.name.clone(),
-            started_at: run.started_at,
-            window,
-            overhead: run.overhead.clone(),
-            resources_unavailable: resources
-                .is_none()
-                .then(|| run.resources_unavailable.clone())
-                .flatten(),
-            resources,
-            span: Span::whole_run(&self.inner.shared),
-        };
-        let records = run.so_far.clone();
+        let active_run = active
+            .as_mut()
+            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
+            .ok_or(Error::NotProfiling)?;
+        active_run.harvest(shared, Harvest::DuringRun);
+        let (parts, records) = active_run.so_far(shared, Some(part));
         drop(active);
-        run_report::build(parts, records, &self.inner.shared, self.inner.warmup_ticks)
+        run_report::build(parts, records, shared, self.inner.warmup_ticks)
+    }
+
+    /// Ends `cursor`'s interval of the active run (with `run`: only if that run is the active
+    /// one) and returns its report.
+    fn take_interval(&self, cursor: Cursor, run: Option<u64>) -> Result<Report> {
+        let shared = &self.inner.shared;
+        let mut active = lock(&self.inner.active);
+        let active_run = active
+            .as_mut()
+            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
+            .ok_or(Error::NotProfiling)?;
+        active_run.harvest(shared, Harvest::DuringRun);
+        let (parts, records) = active_run
+            .take_interval(shared, cursor)
+            .ok_or(Error::NotProfiling)?;
+        drop(active);
+        run_report::build(parts, records, shared, self.inner.warmup_ticks)
+    }
+
+    /// Starts the background writers of run `name` (id `run`): checkpoints and the interval
+    /// log (already created), each of which exits when the run (or the collector) is gone.
+    fn start_writers(
+        &self,
+        name: &str,
+        run: u64,
+        log: Option<IntervalLog>,
+    ) -> Result<(Option<PeriodicWriter>, Option<PeriodicWriter>)> {
+        let weak = || -> Weak<Inner> { Arc::downgrade(&self.inner) };
+        let checkpoints = match &self.inner.checkpoint {
+            Some(config) => {
+                let inner = weak();
+                let path = config.path_for(name);
+                let save_to = path.clone();
+                Some(PeriodicWriter::start(
+                    CHECKPOINT_THREAD,
+                    path,
+                    config.every(),
+                    move |_| {
+                        let Some(inner) = inner.upgrade() else {
+                            return Written::RunGone;
+                        };
+                        let collector = MetricsCollector { inner };
+                        match collector.so_far(RunPart::Checkpoint, Some(run)) {
+                            Ok(report) => written(report.save_json(&save_to)),
+                            Err(Error::NotProfiling) => Written::RunGone,
+                            Err(error) => Written::Failed(error),
+                        }
+                    },
+                )?)
+            }
+            None => None,
+        };
+        let interval_log = match (&self.inner.interval_log, log) {
+            (Some(config), Some(mut log)) => {
+                let inner = weak();
+                Some(PeriodicWriter::start(
+                    crate::interval_log::THREAD_NAME,
+                    log.path().to_path_buf(),
+                    config.every(),
+                    move |last| {
+                        let report = match last {
+                            Some(report) => report,
+                            None => {
+                                let Some(inner) = inner.upgrade() else {
+                                    return Written::RunGone;
+                                };
+                                let collector = MetricsCollector { inner };
+                                match collector.take_interval(Cursor::Log, Some(run)) {
+                                    Ok(report) => report,
+                                    Err(Error::NotProfiling) => return Written::RunGone,
+                                    Err(error) => return Written::Failed(error),
+                                }
+                            }
+                        };
+                        written(log.append(&report))
+                    },
+                )?)
+            }
+            _ => None,
+        };
+        Ok((checkpoints, interval_log))
     }
 
     /// What the active run recorded since the previous `interval` (or since it started), as a
@@ -429,66 +533,24 @@ impl MetricsCollector {
     /// add up to the run's (HdrHistogram's recorder/interval model). The run goes on; see
     /// [`snapshot`](Self::snapshot) for what taking it costs the ticking threads.
     ///
-    /// The interval's `started_at` and `total_time_s` are its own; its resources are the
-    /// samples taken in it, its CPU mean over exactly its wall time, and its memory peak the
-    /// largest sampled RSS (the OS high-water mark covers the whole run).
+    /// The interval's `started_at` and `total_time_s` are its own, and `part` says where it
+    /// lies in the run; its resources are the samples taken in it, its CPU mean over exactly
+    /// its wall time, and its memory peak the largest sampled RSS (the OS high-water mark
+    /// covers the whole run). The interval log, when on, takes intervals of its own.
     ///
     /// # Errors
     /// As [`snapshot`](Self::snapshot).
     pub fn interval(&self) -> Result<Report> {
-        let shared = &self.inner.shared;
-        let mut active = lock(&self.inner.active);
-        let run = active.as_mut().ok_or(Error::NotProfiling)?;
-        self.harvest(run, Harvest::DuringRun);
-        let boundary = RunWindow::open();
-        let interval = std::mem::replace(&mut run.interval, Interval::begin(shared, boundary));
-        let window = interval.window.until(&boundary);
-        #[cfg(feature = "sampler")]
-        let resources = run
-            .sampler
-            .as_ref()
-            .map(|sampler| sampler.take_interval(window));
-        #[cfg(not(feature = "sampler"))]
-        let resources = None;
-        let parts = ReportParts {
-            name: run.name.clone(),
-            started_at: interval.started_at,
-            window,
-            overhead: run.overhead.clone(),
-            resources_unavailable: resources
-                .is_none()
-                .then(|| run.resources_unavailable.clone())
-                .flatten(),
-            resources,
-            span: Span {
-                windows: shared
-                    .window
-                    .opened()
-                    .saturating_sub(interval.windows_before),
-                window_spent_ns: shared
-                    .budget
-                    .window_spent_ns()
-                    .saturating_sub(interval.window_spent_before_ns),
-            },
-        };
-        drop(active);
-        run_report::build(parts, interval.records, shared, self.inner.warmup_ticks)
+        self.take_interval(Cursor::User, None)
     }
 
-    /// Takes what the threads recorded since the previous harvest into the run's totals and
-    /// the current interval.
-    fn harvest(&self, run: &mut ActiveRun, harvest: Harvest) {
-        let shared = &self.inner.shared;
-        let taken = shared.harvest(run.run, harvest);
-        run.so_far.add(&taken, &shared.template);
-        run.interval.records.add(&taken, &shared.template);
-    }
-
-    /// Stops the run, stops and joins the resource sampler, and returns the report of the
-    /// whole run (whatever snapshots or intervals were taken).
+    /// Stops the run, stops and joins the resource sampler and the background writers, and
+    /// returns the report of the whole run (whatever snapshots or intervals were taken).
     ///
     /// The run is drained before anything else can start one (another handle's
     /// `start_profiling` waits), so every tick that closed before the stop is in the report.
+    /// With checkpoints on, the final report is saved over the last checkpoint; with the
+    /// interval log on, its last interval ends now.
     ///
     /// # Errors
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
@@ -505,25 +567,61 @@ impl MetricsCollector {
         let resources = run.sampler.take().map(|sampler| sampler.stop_over(window));
         #[cfg(not(feature = "sampler"))]
         let resources = None;
-        self.harvest(&mut run, Harvest::Final);
+        run.harvest(shared, Harvest::Final);
         drop(active);
+        // With the run lock released: a writer may be waiting for it, to find the run gone.
+        let last_interval = run
+            .take_interval(shared, Cursor::Log)
+            .and_then(|(parts, records)| {
+                run_report::build(parts, records, shared, self.inner.warmup_ticks).ok()
+            });
+        let interval_log = run
+            .interval_log
+            .take()
+            .map(|writer| writer.stop(last_interval));
+        let checkpoints = run.checkpoints.take().map(|writer| {
+            let path = writer.path().to_path_buf();
+            (path, writer.stop(None))
+        });
         if run.so_far.ticks_counted == 0 {
             warn_no_ticks(shared, &run.name);
         }
-        let parts = ReportParts {
-            name: run.name,
-            started_at: run.started_at,
-            window,
-            overhead: run.overhead,
-            resources_unavailable: if resources.is_some() {
-                None
-            } else {
-                run.resources_unavailable
-            },
-            resources,
-            span,
+        let (mut parts, records) = run.so_far(shared, None);
+        parts.window = window;
+        parts.span = span;
+        parts.resources_unavailable = if resources.is_some() {
+            None
+        } else {
+            run.resources_unavailable.clone()
         };
-        run_report::build(parts, run.so_far, shared, self.inner.warmup_ticks)
+        parts.resources = resources;
+        parts.interval_log = interval_log;
+        parts.checkpoints = checkpoints.as_ref().map(|(_, stats)| WriterStats {
+            final_written: true,
+            ..stats.clone()
+        });
+        let mut report = run_report::build(parts, records, shared, self.inner.warmup_ticks)?;
+        if let Some((path, _)) = checkpoints
+            && let Err(error) = report.save_json(&path)
+        {
+            // The report is still returned: only its copy on disk is missing.
+            eprintln!("[tickprof] the final report could not replace the checkpoint: {error}");
+            if let Some(stats) = report.checkpoints.as_mut() {
+                periodic_writer::last_write_failed(stats, &error);
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Name of the checkpoint writer's thread.
+const CHECKPOINT_THREAD: &str = "tickprof-checkpoint";
+
+/// A write's result, as the writers count it.
+fn written(result: Result<()>) -> Written {
+    match result {
+        Ok(()) => Written::Yes,
+        Err(error) => Written::Failed(error),
     }
 }
 

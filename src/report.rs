@@ -16,10 +16,12 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 
 mod histogram_blob;
+mod live;
 mod outliers;
 mod summary;
 mod validation;
 
+pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
 pub use summary::thousands;
 
@@ -77,6 +79,16 @@ pub struct Report {
     /// driver does): how much profiling slowed the loop. `null` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loop_comparison: Option<LoopComparison>,
+    /// Which part of a run that went on this report covers (a snapshot, an interval, a
+    /// checkpoint); `null` for the final report of a stopped run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<RunPart>,
+    /// The crash-safe checkpoints saved during the run; `null` when checkpointing is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<WriterStats>,
+    /// The HdrHistogram interval log written during the run; `null` when it is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_log: Option<WriterStats>,
 }
 
 /// A tick loop timed twice by the caller: with no profiling run active, and while profiling.

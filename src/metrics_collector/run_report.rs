@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use crate::error::Result;
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, Resources,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
@@ -27,6 +27,9 @@ pub(super) struct ReportParts {
     pub(super) resources: Option<Resources>,
     pub(super) resources_unavailable: Option<String>,
     pub(super) span: Span,
+    pub(super) part: Option<RunPart>,
+    pub(super) checkpoints: Option<WriterStats>,
+    pub(super) interval_log: Option<WriterStats>,
 }
 
 /// The recording windows opened in the covered part and what they spent.
@@ -137,6 +140,9 @@ pub(super) fn build(
         resources: parts.resources,
         resources_unavailable: parts.resources_unavailable,
         loop_comparison: None,
+        part: parts.part,
+        checkpoints: parts.checkpoints,
+        interval_log: parts.interval_log,
     })
 }
 

@@ -107,7 +107,8 @@ pub(crate) fn encode(
     components(encoder, report)?;
     resources(encoder, report)?;
     overhead(encoder, report)?;
-    dropped(encoder, report)
+    dropped(encoder, report)?;
+    writers(encoder, report)
 }
 
 /// The per-component histogram and span counter, at most [`MAX_COMPONENTS`] names plus
@@ -257,6 +258,41 @@ fn dropped(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
     Ok(())
 }
 
+/// The background writers' saves and failures (checkpoints, the interval log), when on.
+fn writers(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
+    let writers: Vec<(&str, &crate::report::WriterStats)> = [
+        ("checkpoint", report.checkpoints.as_ref()),
+        ("interval_log", report.interval_log.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, stats)| Some((name, stats?)))
+    .collect();
+    if writers.is_empty() {
+        return Ok(());
+    }
+    for (family_name, help, failed) in [
+        (
+            "tickprof_writer_writes",
+            "Checkpoints saved or intervals logged by the background writers during the run.",
+            false,
+        ),
+        (
+            "tickprof_writer_failures",
+            "Background writes that failed (a full disk, a directory removed): the report's checkpoints.failed and interval_log.failed.",
+            true,
+        ),
+    ] {
+        let mut family = encoder.encode_descriptor(family_name, help, None, MetricType::Counter)?;
+        for (writer, stats) in &writers {
+            let value = if failed { stats.failed } else { stats.written };
+            family
+                .encode_family(&[("writer", *writer)])?
+                .encode_counter::<NoLabelSet, _, u64>(&value, None)?;
+        }
+    }
+    Ok(())
+}
+
 /// The buckets of a report's latency; `None` if its blob does not decode (a report from
 /// `snapshot` always decodes; the series is then left out rather than the scrape failed).
 fn buckets_of(latency: &LatencyStats) -> Option<Buckets> {
@@ -394,6 +430,36 @@ mod tests {
             )
         );
         assert_eq!(sample(&body, "tickprof_components_over_cap"), Some(0.0));
+        assert!(
+            !body.contains("tickprof_writer_"),
+            "no writers, no writer series"
+        );
+    }
+
+    #[test]
+    fn writer_failures_are_counted() {
+        let mut report = test_support::report("writers", &[2_000], &[]);
+        report.checkpoints = Some(crate::report::WriterStats {
+            path: "/full/disk/run.partial.json".to_owned(),
+            every_s: 1.0,
+            written: 4,
+            failed: 3,
+            last_error: Some("no space left on device".to_owned()),
+            final_written: false,
+        });
+        let body = text(Some(report), ScrapeCounts::default());
+        assert_eq!(
+            sample(&body, "tickprof_writer_writes_total{writer=\"checkpoint\"}"),
+            Some(4.0)
+        );
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_writer_failures_total{writer=\"checkpoint\"}"
+            ),
+            Some(3.0)
+        );
+        assert!(!body.contains("writer=\"interval_log\""));
     }
 
     #[test]

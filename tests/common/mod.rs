@@ -84,6 +84,9 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
         resources: None,
         resources_unavailable: Some("sampler off".to_owned()),
         loop_comparison: None,
+        part: None,
+        checkpoints: None,
+        interval_log: None,
     }
 }
 
