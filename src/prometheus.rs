@@ -67,7 +67,7 @@ pub(crate) fn active_run(collector: &MetricsCollector) -> Result<Option<Report>>
 /// `"[::1]:0"`, `"localhost:9464"`); port 0 picks a free port ([`Exporter::local_addr`]).
 ///
 /// # Errors
-/// [`Error::Listen`](crate::Error::Listen) naming `address` if it is not an address, is in use,
+/// [`Error::Listen`] naming `address` if it is not an address, is in use,
 /// or is not local.
 pub fn serve_with<F>(address: &str, source: F) -> Result<Exporter>
 where
