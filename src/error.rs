@@ -78,6 +78,16 @@ pub enum Error {
     /// Reports that cannot be merged (different histogram settings, no reports).
     #[error("cannot merge reports: {0}")]
     Merge(String),
+    /// The Prometheus exporter could not listen on its address (in use, not local, not an
+    /// address): reported by `prometheus::serve` at setup, naming the address.
+    #[error("cannot serve metrics on {address}: {source}")]
+    Listen {
+        /// The address as given.
+        address: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// Rendering a graph failed.
     #[error("graph {}: {message}", path.display())]
     Graph {

@@ -13,6 +13,8 @@ pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
 mod periodic_writer;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;

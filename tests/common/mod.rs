@@ -7,6 +7,8 @@
     clippy::panic
 )]
 
+pub mod http;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
