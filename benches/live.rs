@@ -19,7 +19,9 @@
 //! - `snapshots_10hz` / `full_snapshots_10hz`: the same, with a thread calling `snapshot()`
 //!   every 100 ms (its duration is the snapshot cost at 8 components);
 //! - `intervals_10hz`: `interval()` every 100 ms;
-//! - `checkpoint_log_1s`: `checkpoint` and `interval_log` every second, to a temporary dir.
+//! - `checkpoint_log_1s`: `checkpoint` and `interval_log` every second, to a temporary dir;
+//! - `exporter_10hz` (with `--features prometheus`): `prometheus::serve` on loopback, scraped
+//!   over HTTP every 100 ms by a thread of the process (the scrape's duration is its cost).
 
 mod workload;
 
@@ -35,15 +37,31 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use workload::{steps, tick};
 
-const CONFIGS: [&str; 7] = [
+const CONFIGS: &[&str] = &[
     "bare",
     "profiled",
     "snapshots_10hz",
     "intervals_10hz",
     "checkpoint_log_1s",
+    #[cfg(feature = "prometheus")]
+    "exporter_10hz",
     "full",
     "full_snapshots_10hz",
 ];
+
+/// One scrape of `address`'s `/metrics` over HTTP/1.0 (the server closes the connection).
+#[cfg(feature = "prometheus")]
+fn scrape(address: std::net::SocketAddr) -> usize {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n")
+        .unwrap();
+    let mut body = Vec::new();
+    stream.read_to_end(&mut body).unwrap();
+    assert!(body.starts_with(b"HTTP/1.0 200") || body.starts_with(b"HTTP/1.1 200"));
+    body.len()
+}
 
 /// Runs one configuration in this process and prints `key=value` results.
 fn child(config: &str, ticks: u64) {
@@ -75,6 +93,13 @@ fn child(config: &str, ticks: u64) {
     if config != "bare" {
         collector.start_profiling(config).unwrap();
     }
+    #[cfg(feature = "prometheus")]
+    let exporter = (config == "exporter_10hz")
+        .then(|| tickprof::prometheus::serve(&collector, "127.0.0.1:0").unwrap());
+    #[cfg(feature = "prometheus")]
+    let scraped = exporter
+        .as_ref()
+        .map(tickprof::prometheus::Exporter::local_addr);
     let running = Arc::new(AtomicBool::new(true));
     let watcher = {
         let running = Arc::clone(&running);
@@ -82,17 +107,23 @@ fn child(config: &str, ticks: u64) {
         let config = config.to_owned();
         std::thread::spawn(move || {
             let mut took = Vec::new();
-            let take: Option<fn(&MetricsCollector) -> tickprof::Result<tickprof::Report>> =
-                match config.as_str() {
-                    "snapshots_10hz" | "full_snapshots_10hz" => Some(MetricsCollector::snapshot),
-                    "intervals_10hz" => Some(MetricsCollector::interval),
-                    _ => None,
-                };
-            let Some(take) = take else { return took };
+            let take: Box<dyn Fn()> = match config.as_str() {
+                "snapshots_10hz" | "full_snapshots_10hz" => Box::new(move || {
+                    black_box(collector.snapshot().unwrap());
+                }),
+                "intervals_10hz" => Box::new(move || {
+                    black_box(collector.interval().unwrap());
+                }),
+                #[cfg(feature = "prometheus")]
+                "exporter_10hz" => Box::new(move || {
+                    black_box(scrape(scraped.unwrap()));
+                }),
+                _ => return took,
+            };
             while running.load(Ordering::Acquire) {
                 std::thread::sleep(Duration::from_millis(100));
                 let start = Instant::now();
-                black_box(take(&collector).unwrap());
+                take();
                 took.push(start.elapsed().as_secs_f64() * 1e3);
             }
             took
@@ -108,6 +139,8 @@ fn child(config: &str, ticks: u64) {
     let elapsed = start.elapsed();
     running.store(false, Ordering::Release);
     let took = watcher.join().unwrap();
+    #[cfg(feature = "prometheus")]
+    drop(exporter);
     black_box(acc);
     println!(
         "ns_per_tick={:.3}",
@@ -176,7 +209,7 @@ fn main() {
     let ticks = 3_000_000;
     let mut results: BTreeMap<&str, Vec<BTreeMap<String, f64>>> = BTreeMap::new();
     for _ in 0..reps {
-        for config in CONFIGS {
+        for &config in CONFIGS {
             results
                 .entry(config)
                 .or_default()
@@ -197,7 +230,7 @@ fn main() {
         "configuration", "ns/tick", "× bare", "× profiled", "loop p99", "p99.9", "max (ns)",
     );
     let bare = m("bare", "ns_per_tick");
-    for config in CONFIGS {
+    for &config in CONFIGS {
         let ns = m(config, "ns_per_tick");
         let baseline = if config.starts_with("full") {
             m("full", "ns_per_tick")
