@@ -78,6 +78,11 @@ struct Inner {
     checkpoint: Option<PeriodicConfig>,
     interval_log: Option<PeriodicConfig>,
     active: Mutex<Option<ActiveRun>>,
+    /// Held by `stop_profiling` from its start to its last write, and taken by
+    /// `start_profiling` first: a run started by another handle while a stop finishes (its
+    /// writers' last writes, the final report over the checkpoint) waits for it, so neither
+    /// writes into the other's files when both runs have one name.
+    finishing: Mutex<()>,
 }
 
 /// A no-op dispatcher registered for the length of a run (and its calibration).
@@ -288,6 +293,7 @@ impl MetricsCollectorBuilder {
                 checkpoint,
                 interval_log,
                 active: Mutex::new(None),
+                finishing: Mutex::new(()),
             }),
         })
     }
@@ -335,6 +341,8 @@ impl MetricsCollector {
     /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
     /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
+        // A stop still writing its last interval and final report finishes first.
+        let _finishing = lock(&self.inner.finishing);
         let mut active = lock(&self.inner.active);
         if let Some(run) = active.as_ref() {
             return Err(Error::AlreadyProfiling(run.name.clone()));
@@ -548,14 +556,18 @@ impl MetricsCollector {
     /// returns the report of the whole run (whatever snapshots or intervals were taken).
     ///
     /// The run is drained before anything else can start one (another handle's
-    /// `start_profiling` waits), so every tick that closed before the stop is in the report.
-    /// With checkpoints on, the final report is saved over the last checkpoint; with the
-    /// interval log on, its last interval ends now.
+    /// `start_profiling` waits until this returns), so every tick that closed before the stop
+    /// is in the report, and a run started next under the same name writes its checkpoints
+    /// and interval log after this run's last writes. With checkpoints on, the final report
+    /// is saved over the last checkpoint; with the interval log on, its last interval ends
+    /// now.
     ///
     /// # Errors
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn stop_profiling(&self) -> Result<Report> {
+        // Held to the end: no run starts before this one's files are final (see `finishing`).
+        let _finishing = lock(&self.inner.finishing);
         let mut active = lock(&self.inner.active);
         let mut run = active.take().ok_or(Error::NotProfiling)?;
         let shared = &self.inner.shared;

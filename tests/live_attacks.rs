@@ -1,0 +1,104 @@
+//! Adversarial checks of the live engines: runs restarted while the previous run's writers
+//! finish, writers sharing a path, collectors dropped mid-run, full disks, and intervals taken
+//! from several threads while threads tick, exit and are replaced.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tickprof::interval_log::{TICK_TAG, read_window};
+use tickprof::{Error, MetricsCollector, Report, Sampling};
+use tracing_subscriber::prelude::*;
+
+/// Tests here count the process's threads and share a tmpfs mount: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn tick() {
+    let _tick = tracing::info_span!("tick").entered();
+    let _parse = tracing::info_span!("parse").entered();
+    // A span inside a component: the component's busy time is compensated for it.
+    let _inner = tracing::info_span!("inner").entered();
+    std::hint::black_box(0);
+}
+
+/// Ticks on a thread of its own under `dispatch` until the returned flag is set.
+fn ticker(dispatch: &tracing::Dispatch) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let dispatch = dispatch.clone();
+    let handle = std::thread::spawn(move || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            while !flag.load(Ordering::Relaxed) {
+                tick();
+            }
+        });
+    });
+    (stop, handle)
+}
+
+/// A run started by another handle the moment `stop_profiling` releases the run must find its
+/// interval log and checkpoint to itself: the previous run's last interval is not appended to
+/// the new run's log (same path), and the previous run's final report does not land over the
+/// new run's.
+#[test]
+fn a_run_restarted_during_a_stop_owns_its_files() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let template = |ext: &str| dir.path().join(format!("{{name}}.{ext}"));
+    for round in 0..20 {
+        let collector = MetricsCollector::builder()
+            .sampling(Sampling::full())
+            .warmup_ticks(0)
+            .measure_overhead(false)
+            .without_resource_sampling()
+            .checkpoint(template("json").to_str().unwrap(), Duration::from_millis(1))
+            .interval_log(template("hlog").to_str().unwrap(), Duration::from_millis(1))
+            .build()
+            .unwrap();
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+        let (stop, handle) = ticker(&dispatch);
+        collector.start_profiling("same").unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let other = collector.clone();
+        let restarter = std::thread::spawn(move || {
+            loop {
+                match other.start_profiling("same") {
+                    Ok(()) => return,
+                    Err(Error::AlreadyProfiling(_)) => std::hint::spin_loop(),
+                    Err(error) => panic!("{error}"),
+                }
+            }
+        });
+        let first = collector.stop_profiling().unwrap();
+        restarter.join().unwrap();
+        std::thread::sleep(Duration::from_millis(10));
+        let second = collector.stop_profiling().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+        assert!(first.ticks.count > 0 && second.ticks.count > 0);
+
+        let log = dir.path().join("same.hlog");
+        let window = read_window(&log, None, None)
+            .unwrap_or_else(|e| panic!("round {round}: the second run's log: {e}"));
+        assert_eq!(
+            window[TICK_TAG].histogram.len(),
+            second.ticks.latency.samples,
+            "round {round}: the log holds the second run's ticks, and only them"
+        );
+        let saved = Report::load(dir.path().join("same.json")).unwrap();
+        assert!(saved.part.is_none(), "round {round}: a final report");
+        assert_eq!(
+            saved.ticks.count, second.ticks.count,
+            "round {round}: the second run's final report is the one on disk"
+        );
+    }
+}
