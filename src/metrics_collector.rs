@@ -40,7 +40,9 @@ const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 /// `sampler`, from a resource sampler) and turns it into a [`Report`].
 ///
 /// Cheap to clone: clones are handles to the same collector, so one can stay with the code
-/// that starts and stops runs while the layer lives in the subscriber.
+/// that starts and stops runs while the layer lives in the subscriber. Dropping the last
+/// handle mid-run abandons the run: the layer stops recording, and the sampler and the
+/// background writers stop (the last checkpoint on disk stays a checkpoint).
 ///
 /// ```
 /// use tickprof::MetricsCollector;
@@ -63,7 +65,27 @@ const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 /// ```
 #[derive(Debug, Clone)]
 pub struct MetricsCollector {
+    /// Shared by the user's handles only (`None` in the background writers' own): the last
+    /// one dropped abandons the active run. Declared first, so it drops while `inner` lives.
+    _user: Option<Arc<UserHandles>>,
     inner: Arc<Inner>,
+}
+
+/// What the user's handles share: when the last one is dropped, the active run can never be
+/// stopped, so it is abandoned. The background writers hold the collector too, while they
+/// write; two writers whose writes overlap (periods shorter than a write) kept it alive
+/// between them forever, each writing on, with the sampler, into a run nobody could stop.
+#[derive(Debug)]
+struct UserHandles {
+    inner: Weak<Inner>,
+}
+
+impl Drop for UserHandles {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.abandon();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -284,17 +306,21 @@ impl MetricsCollectorBuilder {
             template,
             quanta::Clock::new(),
         );
+        let inner = Arc::new(Inner {
+            shared: Arc::new(shared),
+            measure_overhead: self.measure_overhead,
+            warmup_ticks: self.warmup_ticks,
+            sample_interval: self.sample_interval,
+            checkpoint,
+            interval_log,
+            active: Mutex::new(None),
+            finishing: Mutex::new(()),
+        });
         Ok(MetricsCollector {
-            inner: Arc::new(Inner {
-                shared: Arc::new(shared),
-                measure_overhead: self.measure_overhead,
-                warmup_ticks: self.warmup_ticks,
-                sample_interval: self.sample_interval,
-                checkpoint,
-                interval_log,
-                active: Mutex::new(None),
-                finishing: Mutex::new(()),
-            }),
+            _user: Some(Arc::new(UserHandles {
+                inner: Arc::downgrade(&inner),
+            })),
+            inner,
         })
     }
 }
@@ -494,7 +520,7 @@ impl MetricsCollector {
                         let Some(inner) = inner.upgrade() else {
                             return Written::RunGone;
                         };
-                        let collector = MetricsCollector { inner };
+                        let collector = MetricsCollector { _user: None, inner };
                         match collector.so_far(RunPart::Checkpoint, Some(run)) {
                             Ok(report) => written(report.save_json(&save_to)),
                             Err(Error::NotProfiling) => Written::RunGone,
@@ -519,7 +545,7 @@ impl MetricsCollector {
                                 let Some(inner) = inner.upgrade() else {
                                     return Written::RunGone;
                                 };
-                                let collector = MetricsCollector { inner };
+                                let collector = MetricsCollector { _user: None, inner };
                                 match collector.take_interval(Cursor::Log, Some(run)) {
                                     Ok(report) => report,
                                     Err(Error::NotProfiling) => return Written::RunGone,
@@ -623,6 +649,19 @@ impl MetricsCollector {
             }
         }
         Ok(report)
+    }
+}
+
+impl Inner {
+    /// Ends the active run, if any, without a report (every user handle is gone): the layer
+    /// stops recording, the sampler is joined, and the writers, signalled, exit.
+    fn abandon(&self) {
+        let run = lock(&self.active).take();
+        if let Some(run) = run {
+            self.shared.end_run();
+            window::rebuild_interest();
+            drop(run);
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tickprof::interval_log::{TICK_TAG, read_window};
 use tickprof::{Error, MetricsCollector, Report, Sampling};
@@ -42,6 +42,30 @@ fn ticker(dispatch: &tracing::Dispatch) -> (Arc<AtomicBool>, std::thread::JoinHa
         });
     });
     (stop, handle)
+}
+
+/// Threads of this process whose name starts with `prefix`.
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .filter(|comm| comm.starts_with(prefix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Waits up to 2 s for no thread named `prefix` to be left.
+fn no_thread_left(prefix: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if threads_named(prefix) == 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    threads_named(prefix) == 0
 }
 
 /// A run started by another handle the moment `stop_profiling` releases the run must find its
@@ -101,4 +125,44 @@ fn a_run_restarted_during_a_stop_owns_its_files() {
             "round {round}: the second run's final report is the one on disk"
         );
     }
+}
+
+/// Dropping every handle of a collector mid-run, with both writers on a 1 ms period, stops
+/// the writers (no thread left behind) and panics nowhere.
+#[test]
+fn dropping_every_handle_mid_run_stops_the_writers() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..20 {
+        let collector = MetricsCollector::builder()
+            .measure_overhead(false)
+            .checkpoint(
+                dir.path().join("{name}.json").to_str().unwrap(),
+                Duration::from_millis(1),
+            )
+            .interval_log(
+                dir.path().join("{name}.hlog").to_str().unwrap(),
+                Duration::from_millis(1),
+            )
+            .build()
+            .unwrap();
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+        let (stop, handle) = ticker(&dispatch);
+        collector.start_profiling("dropped").unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        drop(collector);
+        std::thread::sleep(Duration::from_millis(2));
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+    }
+    assert!(
+        no_thread_left("tickprof-checkp"),
+        "a checkpoint writer is left"
+    );
+    assert!(
+        no_thread_left("tickprof-hlog"),
+        "an interval log writer is left"
+    );
+    assert!(no_thread_left("tickprof-sampl"), "a sampler is left");
 }
