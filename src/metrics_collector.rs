@@ -261,8 +261,8 @@ impl MetricsCollectorBuilder {
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
     /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
     /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), sampling
-    /// parameters out of range, or a checkpoint or interval log period of zero or above a
-    /// day (naming the path).
+    /// parameters out of range, a checkpoint or interval log period of zero or above a day
+    /// (naming the path), or a checkpoint and an interval log on one path.
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -300,6 +300,11 @@ impl MetricsCollectorBuilder {
             .interval_log
             .map(|(path, every)| PeriodicConfig::new("interval log", path, every))
             .transpose()?;
+        if let (Some(checkpoint), Some(log)) = (&checkpoint, &interval_log)
+            && checkpoint.template() == log.template()
+        {
+            return Err(same_path(checkpoint.template()));
+        }
         let shared = Shared::new(
             self.tick_span,
             self.sampling,
@@ -365,7 +370,8 @@ impl MetricsCollector {
     ///
     /// # Errors
     /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
-    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
+    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written;
+    /// [`Error::Config`] if the checkpoint and interval log paths are one file for `name`.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
         // A stop still writing its last interval and final report finishes first.
         let _finishing = lock(&self.inner.finishing);
@@ -376,7 +382,13 @@ impl MetricsCollector {
         // A checkpoint path that cannot be written is an error before anything starts; the
         // interval log is created now, for the same reason.
         if let Some(config) = &self.inner.checkpoint {
-            crate::atomic_file::check_writable(&config.path_for(name))?;
+            let path = config.path_for(name);
+            if let Some(log) = &self.inner.interval_log
+                && log.path_for(name) == path
+            {
+                return Err(same_path(&path.display().to_string()));
+            }
+            crate::atomic_file::check_writable(&path)?;
         }
         let started_at = SystemTime::now();
         let log = self
@@ -650,6 +662,14 @@ impl MetricsCollector {
         }
         Ok(report)
     }
+}
+
+/// Checkpoints replace their file at each save: an interval log on the same path would be
+/// replaced by the first one, and go on writing into a file no longer there.
+fn same_path(path: &str) -> Error {
+    Error::Config(format!(
+        "checkpoint and interval log must be written to different files, both are {path}"
+    ))
 }
 
 impl Inner {

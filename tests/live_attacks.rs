@@ -127,6 +127,44 @@ fn a_run_restarted_during_a_stop_owns_its_files() {
     }
 }
 
+/// Checkpoints are renamed over their path: an interval log on the same path would be
+/// replaced by the first checkpoint, and go on writing to a file no longer there.
+#[test]
+fn a_checkpoint_and_an_interval_log_on_one_path_is_a_config_error() {
+    let error = MetricsCollector::builder()
+        .checkpoint("out/{name}.dat", Duration::from_secs(1))
+        .interval_log("out/{name}.dat", Duration::from_secs(1))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Config(m) if m.contains("out/{name}.dat")),
+        "{error}"
+    );
+    // Two templates that are one file for this run's name.
+    let dir = tempfile::tempdir().unwrap();
+    let collector = MetricsCollector::builder()
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .checkpoint(
+            dir.path().join("{name}.dat").to_str().unwrap(),
+            Duration::from_secs(1),
+        )
+        .interval_log(
+            dir.path().join("x.dat").to_str().unwrap(),
+            Duration::from_secs(1),
+        )
+        .build()
+        .unwrap();
+    let error = collector.start_profiling("x").unwrap_err();
+    assert!(
+        matches!(&error, Error::Config(m) if m.contains("x.dat")),
+        "{error}"
+    );
+    assert!(!collector.is_profiling());
+    collector.start_profiling("y").unwrap();
+    collector.stop_profiling().unwrap();
+}
+
 /// Dropping every handle of a collector mid-run, with both writers on a 1 ms period, stops
 /// the writers (no thread left behind) and panics nowhere.
 #[test]
