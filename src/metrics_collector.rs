@@ -584,6 +584,12 @@ impl MetricsCollector {
     /// its wall time, and its memory peak the largest sampled RSS (the OS high-water mark
     /// covers the whole run). The interval log, when on, takes intervals of its own.
     ///
+    /// One exception to the histograms adding up: with the calibration on and sampled ticks,
+    /// each report corrects the busy times of components that hold spans (and `unattributed`)
+    /// by its own in-run cost of a nested span (`overhead.nested_span_in_run_ns`), so those
+    /// components add up in counts, not in values; the tick latency and components without
+    /// spans inside add up exactly.
+    ///
     /// # Errors
     /// As [`snapshot`](Self::snapshot).
     pub fn interval(&self) -> Result<Report> {

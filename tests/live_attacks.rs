@@ -204,3 +204,42 @@ fn dropping_every_handle_mid_run_stops_the_writers() {
     );
     assert!(no_thread_left("tickprof-sampl"), "a sampler is left");
 }
+
+/// With the calibration on and sampled ticks, each report shifts the busy times of components
+/// that hold spans by its own in-run estimate of a nested span's cost: the interval log's
+/// `tick` and leaf components merge back to the final report exactly, a component holding
+/// spans in counts only (what the README and `interval()` now say).
+#[test]
+fn a_sampled_calibrated_log_merges_back_in_ticks_leaves_and_counts() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::one_in(2))
+        .warmup_ticks(0)
+        .without_resource_sampling()
+        .interval_log(
+            dir.path().join("{name}.hlog").to_str().unwrap(),
+            Duration::from_millis(50),
+        )
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    let (stop, handle) = ticker(&dispatch);
+    collector.start_profiling("calibrated").unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let report = collector.stop_profiling().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap();
+    assert!(
+        report.overhead.nested_span_in_run_ns.is_some(),
+        "the shift applies"
+    );
+    let window = read_window(dir.path().join("calibrated.hlog"), None, None).unwrap();
+    let decoded = |stats: &tickprof::LatencyStats| stats.decode_histogram("h").unwrap();
+    assert!(window[TICK_TAG].histogram == decoded(&report.ticks.latency));
+    assert!(window["inner"].histogram == decoded(&report.components["inner"].latency));
+    assert_eq!(
+        window["parse"].histogram.len(),
+        report.components["parse"].count
+    );
+}
