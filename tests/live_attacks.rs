@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +28,15 @@ fn tick() {
     // A span inside a component: the component's busy time is compensated for it.
     let _inner = tracing::info_span!("inner").entered();
     std::hint::black_box(0);
+}
+
+/// A tick of twelve components: an interval log line each.
+fn wide_tick() {
+    let _tick = tracing::info_span!("tick").entered();
+    macro_rules! components {
+        ($($name:literal)*) => { $( drop(tracing::info_span!($name).entered()); )* };
+    }
+    components!("c00" "c01" "c02" "c03" "c04" "c05" "c06" "c07" "c08" "c09" "c10" "c11");
 }
 
 /// Ticks on a thread of its own under `dispatch` until the returned flag is set.
@@ -66,6 +76,27 @@ fn no_thread_left(prefix: &str) -> bool {
         std::thread::sleep(Duration::from_millis(5));
     }
     threads_named(prefix) == 0
+}
+
+/// A 64 KiB tmpfs mounted in `dir` (root only), unmounted when dropped; `None` if it cannot
+/// be mounted.
+fn tiny_disk(dir: &Path) -> Option<TinyDisk> {
+    let mount = dir.join("tiny");
+    std::fs::create_dir(&mount).ok()?;
+    std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .is_ok_and(|s| s.success())
+        .then_some(TinyDisk(mount))
+}
+
+struct TinyDisk(std::path::PathBuf);
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
 }
 
 /// A run started by another handle the moment `stop_profiling` releases the run must find its
@@ -242,4 +273,338 @@ fn a_sampled_calibrated_log_merges_back_in_ticks_leaves_and_counts() {
         window["parse"].histogram.len(),
         report.components["parse"].count
     );
+}
+
+/// A full disk mid-run: checkpoint saves fail and are counted, nothing panics, and once the
+/// disk has room again the final report replaces the last checkpoint. Needs root (a 64 KiB tmpfs); skipped otherwise.
+#[test]
+fn a_full_disk_is_counted_not_raised() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = tiny_disk(dir.path()) else {
+        eprintln!("skipped: cannot mount a tmpfs");
+        return;
+    };
+    let mount = &disk.0;
+    let collector = MetricsCollector::builder()
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .checkpoint(
+            mount.join("{name}.json").to_str().unwrap(),
+            Duration::from_millis(2),
+        )
+        .interval_log(
+            mount.join("{name}.hlog").to_str().unwrap(),
+            Duration::from_millis(1),
+        )
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    let (stop, handle) = ticker(&dispatch);
+    collector.start_profiling("full").unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    // Fill what is left of the disk, then free it again.
+    let filler = mount.join("filler");
+    let _ = std::fs::write(&filler, vec![0_u8; 128 * 1024]);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::remove_file(&filler).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let report = collector.stop_profiling().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap();
+    let checkpoints = report.checkpoints.as_ref().unwrap();
+    let log = report.interval_log.as_ref().unwrap();
+    assert!(checkpoints.failed > 0, "{checkpoints:?}");
+    assert!(checkpoints.final_written, "{checkpoints:?}");
+    assert!(report.ticks.count > 0);
+    // The log has a gap where writes failed, but every line in it reads.
+    let window = read_window(mount.join("full.hlog"), None, None);
+    assert!(window.is_ok(), "{:?}; {log:?}", window.err());
+    let saved = Report::load(mount.join("full.json")).unwrap();
+    assert_eq!(saved.ticks.count, report.ticks.count);
+}
+
+/// One figure of a report.
+type Count = Box<dyn Fn(&Report) -> u64>;
+
+/// Sums `f` over reports.
+fn sum(reports: &[Report], f: impl Fn(&Report) -> u64) -> u64 {
+    reports.iter().map(f).sum()
+}
+
+/// Threads tick, exit and are replaced (their shards reused within the run) while three other
+/// threads take intervals and snapshots: the intervals add up to the final report exactly, in
+/// every count, whatever the sampling.
+#[test]
+fn intervals_from_three_threads_with_threads_coming_and_going_add_up() {
+    for sampling in [Sampling::full(), Sampling::one_in(3), Sampling::default()] {
+        let collector = MetricsCollector::builder()
+            .sampling(sampling)
+            .warmup_ticks(50)
+            .without_resource_sampling()
+            .build()
+            .unwrap();
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+        collector.start_profiling("churn").unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let takers: Vec<_> = (0..3)
+            .map(|i| {
+                let collector = collector.clone();
+                let done = Arc::clone(&done);
+                std::thread::spawn(move || {
+                    let mut intervals = Vec::new();
+                    while !done.load(Ordering::Relaxed) {
+                        if i == 2 {
+                            let _ = collector.snapshot().unwrap();
+                        } else {
+                            intervals.push(collector.interval().unwrap());
+                        }
+                        std::thread::sleep(Duration::from_micros(300));
+                    }
+                    intervals
+                })
+            })
+            .collect();
+        let mut ticked = 0_u64;
+        for _generation in 0..6 {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    let dispatch = dispatch.clone();
+                    std::thread::spawn(move || {
+                        tracing::dispatcher::with_default(&dispatch, || {
+                            for _ in 0..3_000 {
+                                tick();
+                            }
+                        });
+                        3_000_u64
+                    })
+                })
+                .collect();
+            ticked += workers.into_iter().map(|w| w.join().unwrap()).sum::<u64>();
+        }
+        done.store(true, Ordering::Relaxed);
+        let mut intervals: Vec<Report> =
+            takers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        // No thread ticks any more: one last interval takes the rest of the run.
+        intervals.push(collector.interval().unwrap());
+        let report = collector.stop_profiling().unwrap();
+        assert_eq!(report.ticks.count, ticked, "{sampling:?}");
+        let mut indexes: Vec<u64> = intervals
+            .iter()
+            .map(|r| match r.part {
+                Some(tickprof::RunPart::Interval { index, .. }) => index,
+                _ => 0,
+            })
+            .collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, (1..=intervals.len() as u64).collect::<Vec<_>>());
+        let s = |r: &Report| r.sampling.clone().unwrap();
+        let w = |r: &Report| r.ticks.warmup.clone().unwrap();
+        let checks: Vec<(&str, Count)> = vec![
+            ("ticks.count", Box::new(|r| r.ticks.count)),
+            ("latency samples", Box::new(|r| r.ticks.latency.samples)),
+            ("ticks_timed", Box::new(move |r| s(r).ticks_timed)),
+            ("ticks_recorded", Box::new(move |r| s(r).ticks_recorded)),
+            ("windows", Box::new(move |r| s(r).windows)),
+            ("warmup.count", Box::new(move |r| w(r).count)),
+            ("warmup.recorded", Box::new(move |r| w(r).recorded)),
+            (
+                "warmup samples",
+                Box::new(move |r| w(r).latency.map_or(0, |l| l.samples)),
+            ),
+            (
+                "parse count",
+                Box::new(|r| r.components.get("parse").map_or(0, |c| c.count)),
+            ),
+            ("overflow", Box::new(|r| r.dropped.overflow)),
+            ("straddled", Box::new(|r| r.dropped.straddled)),
+            ("clamped", Box::new(|r| r.dropped.clamped)),
+            ("missing", Box::new(|r| r.dropped.missing_span_data)),
+            ("uncredited", Box::new(|r| r.dropped.uncredited_children)),
+        ];
+        for (what, f) in &checks {
+            assert_eq!(
+                sum(&intervals, f),
+                f(&report),
+                "{what} with {sampling:?} over {} intervals",
+                intervals.len()
+            );
+        }
+    }
+}
+
+/// Async ticks on a multi-thread runtime, moving between workers at every `.await`, while
+/// two threads take intervals: the intervals add up to the final report in ticks, latency
+/// samples and component counts.
+#[test]
+fn async_ticks_moving_between_threads_add_up_across_intervals() {
+    use tracing::Instrument;
+    use tracing::instrument::WithSubscriber;
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(3)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_time()
+        .build()
+        .unwrap();
+    collector.start_profiling("async").unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let takers: Vec<_> = (0..2)
+        .map(|_| {
+            let collector = collector.clone();
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let mut intervals = Vec::new();
+                while !done.load(Ordering::Relaxed) {
+                    intervals.push(collector.interval().unwrap());
+                    std::thread::sleep(Duration::from_micros(500));
+                }
+                intervals
+            })
+        })
+        .collect();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..400_u64)
+            .map(|i| {
+                let span =
+                    tracing::dispatcher::with_default(&dispatch, || tracing::info_span!("tick"));
+                let work = async move {
+                    for _ in 0..3 {
+                        async { tokio::task::yield_now().await }
+                            .instrument(tracing::info_span!("fetch"))
+                            .await;
+                    }
+                    std::hint::black_box(i);
+                };
+                tokio::spawn(work.instrument(span).with_subscriber(dispatch.clone()))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    done.store(true, Ordering::Relaxed);
+    let mut intervals: Vec<Report> = takers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    intervals.push(collector.interval().unwrap());
+    let report = collector.stop_profiling().unwrap();
+    assert_eq!(report.ticks.count, 400);
+    let total = |f: &dyn Fn(&Report) -> u64| intervals.iter().map(f).sum::<u64>();
+    assert_eq!(total(&|r| r.ticks.count), 400);
+    assert_eq!(
+        total(&|r| r.ticks.latency.samples + r.ticks.warmup.as_ref().unwrap().count),
+        report.ticks.latency.samples + report.ticks.warmup.as_ref().unwrap().count
+    );
+    assert_eq!(
+        total(&|r| r.components.get("fetch").map_or(0, |c| c.count)),
+        report.components["fetch"].count
+    );
+    assert_eq!(report.components["fetch"].count, 1_200);
+}
+
+/// `stop_profiling` while other threads take snapshots and intervals: each gets a report or
+/// `NotProfiling`, nothing panics or waits forever, and the next run starts clean.
+#[test]
+fn stop_racing_with_snapshots_and_intervals() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..20 {
+        let collector = MetricsCollector::builder()
+            .measure_overhead(false)
+            .without_resource_sampling()
+            .interval_log(
+                dir.path().join("{name}.hlog").to_str().unwrap(),
+                Duration::from_millis(1),
+            )
+            .build()
+            .unwrap();
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+        let (stop, handle) = ticker(&dispatch);
+        collector.start_profiling("race").unwrap();
+        let readers: Vec<_> = (0..3)
+            .map(|i| {
+                let collector = collector.clone();
+                std::thread::spawn(move || {
+                    loop {
+                        let taken = if i == 0 {
+                            collector.snapshot()
+                        } else {
+                            collector.interval()
+                        };
+                        match taken {
+                            Ok(_) => {}
+                            Err(Error::NotProfiling) => return,
+                            Err(error) => panic!("{error}"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        let report = collector.stop_profiling().unwrap();
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+        handle.join().unwrap();
+        assert!(report.ticks.count > 0);
+    }
+}
+/// An interval log whose writes fail (a full disk) and then succeed again: the intervals that
+/// failed are missing, and every line in the file still reads (a line cut by the full disk
+/// would make the whole log unreadable). Needs root (a tmpfs); skipped otherwise.
+#[test]
+fn an_interval_log_reads_after_the_disk_was_full() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = tiny_disk(dir.path()) else {
+        eprintln!("skipped: cannot mount a tmpfs");
+        return;
+    };
+    let mount = &disk.0;
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    collector.start_profiling("wide").unwrap();
+    let mut log = tickprof::interval_log::IntervalLog::create(
+        mount.join("wide.hlog"),
+        "wide",
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let interval = || {
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..200 {
+                wide_tick();
+            }
+        });
+        collector.interval().unwrap()
+    };
+    log.append(&interval()).unwrap();
+    let filler = mount.join("filler");
+    let _ = std::fs::write(&filler, vec![0_u8; 128 * 1024]);
+    let mut failed = 0;
+    for _ in 0..8 {
+        failed += u32::from(log.append(&interval()).is_err());
+    }
+    std::fs::remove_file(&filler).unwrap();
+    let mut written_after = 0;
+    for _ in 0..3 {
+        written_after += u32::from(log.append(&interval()).is_ok());
+    }
+    let _ = collector.stop_profiling().unwrap();
+    assert!(failed > 0, "the disk was full");
+    assert_eq!(written_after, 3, "the disk has room again");
+    let window = read_window(mount.join("wide.hlog"), None, None);
+    assert!(window.is_ok(), "{}", window.unwrap_err());
 }
