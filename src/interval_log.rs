@@ -215,7 +215,7 @@ pub fn read_window(
         let offset = encoded.as_ptr() as usize - bytes.as_ptr() as usize;
         let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
             .map_err(|e| invalid(offset, format!("tag `{tag}`: not base64: {e}")))?;
-        let histogram: Histogram<u64> =
+        let mut histogram: Histogram<u64> =
             deserializer.deserialize(&mut raw.as_slice()).map_err(|e| {
                 invalid(
                     offset,
@@ -233,6 +233,9 @@ pub fn read_window(
                 window.to_s = window.to_s.max(end);
             }
             None => {
+                // Later intervals may have wider bounds (logs of two collectors appended to
+                // one file): the merged histogram grows to take them.
+                histogram.auto(true);
                 tags.insert(
                     tag,
                     WindowHistogram {

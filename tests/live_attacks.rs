@@ -608,3 +608,50 @@ fn an_interval_log_reads_after_the_disk_was_full() {
     let window = read_window(mount.join("wide.hlog"), None, None);
     assert!(window.is_ok(), "{}", window.unwrap_err());
 }
+
+/// An interval log whose intervals have different histogram bounds (reports of two
+/// collectors appended to one log, or logs concatenated): a window merges them, whichever
+/// comes first, as HdrHistogram's own log processor does.
+#[test]
+fn a_window_merges_intervals_of_different_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.hlog");
+    let interval_of = |highest: Duration, spin: Duration| {
+        let collector = MetricsCollector::builder()
+            .sampling(Sampling::full())
+            .warmup_ticks(0)
+            .measure_overhead(false)
+            .without_resource_sampling()
+            .histogram_bounds(Duration::from_nanos(1), highest)
+            .build()
+            .unwrap();
+        let dispatch =
+            tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+        collector.start_profiling("mixed").unwrap();
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..10 {
+                let _tick = tracing::info_span!("tick").entered();
+                let start = Instant::now();
+                while start.elapsed() < spin {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+        let interval = collector.interval().unwrap();
+        collector.stop_profiling().unwrap();
+        interval
+    };
+    // Narrow bounds first (1 ns .. 100 µs), then ticks of 2 ms under wide bounds.
+    let narrow = interval_of(Duration::from_micros(100), Duration::ZERO);
+    let wide = interval_of(Duration::from_secs(10), Duration::from_millis(2));
+    let mut log =
+        tickprof::interval_log::IntervalLog::create(&path, "mixed", std::time::SystemTime::now())
+            .unwrap();
+    log.append(&narrow).unwrap();
+    log.append(&wide).unwrap();
+    drop(log);
+    let window = read_window(&path, None, None).unwrap();
+    let ticks = &window[TICK_TAG].histogram;
+    assert_eq!(ticks.len(), 20);
+    assert!(ticks.max() >= 2_000_000, "max {} ns", ticks.max());
+}
