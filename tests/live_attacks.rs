@@ -655,3 +655,53 @@ fn a_window_merges_intervals_of_different_bounds() {
     assert_eq!(ticks.len(), 20);
     assert!(ticks.max() >= 2_000_000, "max {} ns", ticks.max());
 }
+
+/// A process killed while its interval log writes a line leaves that line cut short, with no
+/// newline: the log still reads, up to its last whole line. A cut line that is not the last
+/// is still an error naming it.
+#[test]
+fn a_log_cut_mid_line_reads_to_its_last_whole_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.hlog");
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(0)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    collector.start_profiling("cut").unwrap();
+    let mut log =
+        tickprof::interval_log::IntervalLog::create(&path, "cut", std::time::SystemTime::now())
+            .unwrap();
+    for _ in 0..3 {
+        tracing::dispatcher::with_default(&dispatch, || {
+            for _ in 0..10 {
+                tick();
+            }
+        });
+        log.append(&collector.interval().unwrap()).unwrap();
+    }
+    drop(log);
+    collector.stop_profiling().unwrap();
+    let whole = std::fs::read_to_string(&path).unwrap();
+    let last = whole.lines().last().unwrap().to_owned();
+    for cut in [5, 20, last.len() / 2, last.len() - 3] {
+        let text = format!("{whole}{}", &last[..cut]);
+        std::fs::write(&path, &text).unwrap();
+        let window =
+            read_window(&path, None, None).unwrap_or_else(|e| panic!("cut after {cut} bytes: {e}"));
+        assert_eq!(
+            window[TICK_TAG].histogram.len(),
+            30,
+            "cut after {cut} bytes"
+        );
+    }
+    // The same line cut short, then a whole one: a broken line in the middle is an error.
+    let cut = &last[..last.len() / 2];
+    std::fs::write(&path, format!("{whole}{cut}\n{last}\n")).unwrap();
+    let error = read_window(&path, None, None).unwrap_err().to_string();
+    let line = whole.lines().count() + 1;
+    assert!(error.contains(&format!("line {line}")), "{error}");
+}
