@@ -709,3 +709,53 @@ fn a_log_cut_mid_line_reads_to_its_last_whole_line() {
     let line = whole.lines().count() + 1;
     assert!(error.contains(&format!("line {line}")), "{error}");
 }
+
+/// Span names first seen while intervals are being taken: every one is counted. (The harvest
+/// read the names before taking the threads' histograms; a component whose name was interned
+/// in between had its histogram taken and dropped as nameless.)
+#[test]
+fn components_first_seen_during_a_harvest_are_not_dropped() {
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(0)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    collector.start_profiling("names").unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let taker = {
+        let collector = collector.clone();
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let _ = collector.interval().unwrap();
+            }
+        })
+    };
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for _ in 0..50 {
+                        wide_tick();
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                });
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    taker.join().unwrap();
+    let report = collector.stop_profiling().unwrap();
+    assert_eq!(report.ticks.count, 200);
+    for (name, component) in &report.components {
+        assert_eq!(component.count, 200, "{name}");
+    }
+    assert_eq!(report.components.len(), 12);
+}
