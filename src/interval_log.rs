@@ -171,6 +171,9 @@ pub struct WindowHistogram {
 /// The histograms of every tag in `path` whose intervals lie entirely within `from_s ..= to_s`
 /// (seconds since the run's start; `None`: open-ended), merged per tag.
 ///
+/// A last line without its newline that does not read is left out: the line a crash, a kill
+/// or a full disk cut short while it was being written (every line before it reads).
+///
 /// # Errors
 /// [`Error::Io`] naming the file; [`Error::InvalidReport`] naming the file and the line of a
 /// line that does not parse or a histogram that does not decode.
@@ -193,12 +196,16 @@ pub fn read_window(
         field: format!("line {}", line_at(offset)),
         message,
     };
+    // Where the unterminated last line, if any, begins.
+    let unterminated = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let cut_short = |offset: usize| offset >= unterminated && unterminated < bytes.len();
     let mut deserializer = Deserializer::new();
     let mut tags: BTreeMap<String, WindowHistogram> = BTreeMap::new();
     for entry in IntervalLogIterator::new(&bytes) {
         let interval = match entry {
             Ok(LogEntry::Interval(interval)) => interval,
             Ok(_) => continue,
+            Err(LogIteratorError::ParseError { offset }) if cut_short(offset) => break,
             Err(LogIteratorError::ParseError { offset }) => {
                 return Err(invalid(offset, "not an interval log line".to_owned()));
             }
@@ -213,15 +220,18 @@ pub fn read_window(
             .map_or(String::new(), |t| t.as_str().to_owned());
         let encoded = interval.encoded_histogram();
         let offset = encoded.as_ptr() as usize - bytes.as_ptr() as usize;
-        let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
-            .map_err(|e| invalid(offset, format!("tag `{tag}`: not base64: {e}")))?;
-        let histogram: Histogram<u64> =
-            deserializer.deserialize(&mut raw.as_slice()).map_err(|e| {
-                invalid(
-                    offset,
-                    format!("tag `{tag}`: histogram does not decode: {e:?}"),
-                )
-            })?;
+        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
+            .map_err(|e| format!("tag `{tag}`: not base64: {e}"))
+            .and_then(|raw| {
+                deserializer
+                    .deserialize::<u64, _>(&mut raw.as_slice())
+                    .map_err(|e| format!("tag `{tag}`: histogram does not decode: {e:?}"))
+            });
+        let mut histogram: Histogram<u64> = match decoded {
+            Ok(histogram) => histogram,
+            Err(_) if cut_short(offset) => break,
+            Err(message) => return Err(invalid(offset, message)),
+        };
         match tags.get_mut(&tag) {
             Some(window) => {
                 window
@@ -233,6 +243,9 @@ pub fn read_window(
                 window.to_s = window.to_s.max(end);
             }
             None => {
+                // Later intervals may have wider bounds (logs of two collectors appended to
+                // one file): the merged histogram grows to take them.
+                histogram.auto(true);
                 tags.insert(
                     tag,
                     WindowHistogram {

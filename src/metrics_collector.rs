@@ -40,7 +40,9 @@ const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 /// `sampler`, from a resource sampler) and turns it into a [`Report`].
 ///
 /// Cheap to clone: clones are handles to the same collector, so one can stay with the code
-/// that starts and stops runs while the layer lives in the subscriber.
+/// that starts and stops runs while the layer lives in the subscriber. Dropping the last
+/// handle mid-run abandons the run: the layer stops recording, and the sampler and the
+/// background writers stop (the last checkpoint on disk stays a checkpoint).
 ///
 /// ```
 /// use tickprof::MetricsCollector;
@@ -63,7 +65,27 @@ const DEFAULT_HIGHEST: Duration = Duration::from_secs(3_600);
 /// ```
 #[derive(Debug, Clone)]
 pub struct MetricsCollector {
+    /// Shared by the user's handles only (`None` in the background writers' own): the last
+    /// one dropped abandons the active run. Declared first, so it drops while `inner` lives.
+    _user: Option<Arc<UserHandles>>,
     inner: Arc<Inner>,
+}
+
+/// What the user's handles share: when the last one is dropped, the active run can never be
+/// stopped, so it is abandoned. The background writers hold the collector too, while they
+/// write; two writers whose writes overlap (periods shorter than a write) kept it alive
+/// between them forever, each writing on, with the sampler, into a run nobody could stop.
+#[derive(Debug)]
+struct UserHandles {
+    inner: Weak<Inner>,
+}
+
+impl Drop for UserHandles {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.upgrade() {
+            inner.abandon();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -78,6 +100,11 @@ struct Inner {
     checkpoint: Option<PeriodicConfig>,
     interval_log: Option<PeriodicConfig>,
     active: Mutex<Option<ActiveRun>>,
+    /// Held by `stop_profiling` from its start to its last write, and taken by
+    /// `start_profiling` first: a run started by another handle while a stop finishes (its
+    /// writers' last writes, the final report over the checkpoint) waits for it, so neither
+    /// writes into the other's files when both runs have one name.
+    finishing: Mutex<()>,
 }
 
 /// A no-op dispatcher registered for the length of a run (and its calibration).
@@ -234,8 +261,8 @@ impl MetricsCollectorBuilder {
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
     /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
     /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), sampling
-    /// parameters out of range, or a checkpoint or interval log period of zero or above a
-    /// day (naming the path).
+    /// parameters out of range, a checkpoint or interval log period of zero or above a day
+    /// (naming the path), or a checkpoint and an interval log on one path.
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -273,22 +300,32 @@ impl MetricsCollectorBuilder {
             .interval_log
             .map(|(path, every)| PeriodicConfig::new("interval log", path, every))
             .transpose()?;
+        if let (Some(checkpoint), Some(log)) = (&checkpoint, &interval_log)
+            && checkpoint.template() == log.template()
+        {
+            return Err(same_path(checkpoint.template()));
+        }
         let shared = Shared::new(
             self.tick_span,
             self.sampling,
             template,
             quanta::Clock::new(),
         );
+        let inner = Arc::new(Inner {
+            shared: Arc::new(shared),
+            measure_overhead: self.measure_overhead,
+            warmup_ticks: self.warmup_ticks,
+            sample_interval: self.sample_interval,
+            checkpoint,
+            interval_log,
+            active: Mutex::new(None),
+            finishing: Mutex::new(()),
+        });
         Ok(MetricsCollector {
-            inner: Arc::new(Inner {
-                shared: Arc::new(shared),
-                measure_overhead: self.measure_overhead,
-                warmup_ticks: self.warmup_ticks,
-                sample_interval: self.sample_interval,
-                checkpoint,
-                interval_log,
-                active: Mutex::new(None),
-            }),
+            _user: Some(Arc::new(UserHandles {
+                inner: Arc::downgrade(&inner),
+            })),
+            inner,
         })
     }
 }
@@ -333,8 +370,11 @@ impl MetricsCollector {
     ///
     /// # Errors
     /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
-    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
+    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written;
+    /// [`Error::Config`] if the checkpoint and interval log paths are one file for `name`.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
+        // A stop still writing its last interval and final report finishes first.
+        let _finishing = lock(&self.inner.finishing);
         let mut active = lock(&self.inner.active);
         if let Some(run) = active.as_ref() {
             return Err(Error::AlreadyProfiling(run.name.clone()));
@@ -342,7 +382,13 @@ impl MetricsCollector {
         // A checkpoint path that cannot be written is an error before anything starts; the
         // interval log is created now, for the same reason.
         if let Some(config) = &self.inner.checkpoint {
-            crate::atomic_file::check_writable(&config.path_for(name))?;
+            let path = config.path_for(name);
+            if let Some(log) = &self.inner.interval_log
+                && log.path_for(name) == path
+            {
+                return Err(same_path(&path.display().to_string()));
+            }
+            crate::atomic_file::check_writable(&path)?;
         }
         let started_at = SystemTime::now();
         let log = self
@@ -486,7 +532,7 @@ impl MetricsCollector {
                         let Some(inner) = inner.upgrade() else {
                             return Written::RunGone;
                         };
-                        let collector = MetricsCollector { inner };
+                        let collector = MetricsCollector { _user: None, inner };
                         match collector.so_far(RunPart::Checkpoint, Some(run)) {
                             Ok(report) => written(report.save_json(&save_to)),
                             Err(Error::NotProfiling) => Written::RunGone,
@@ -511,7 +557,7 @@ impl MetricsCollector {
                                 let Some(inner) = inner.upgrade() else {
                                     return Written::RunGone;
                                 };
-                                let collector = MetricsCollector { inner };
+                                let collector = MetricsCollector { _user: None, inner };
                                 match collector.take_interval(Cursor::Log, Some(run)) {
                                     Ok(report) => report,
                                     Err(Error::NotProfiling) => return Written::RunGone,
@@ -538,6 +584,12 @@ impl MetricsCollector {
     /// its wall time, and its memory peak the largest sampled RSS (the OS high-water mark
     /// covers the whole run). The interval log, when on, takes intervals of its own.
     ///
+    /// One exception to the histograms adding up: with the calibration on and sampled ticks,
+    /// each report corrects the busy times of components that hold spans (and `unattributed`)
+    /// by its own in-run cost of a nested span (`overhead.nested_span_in_run_ns`), so those
+    /// components add up in counts, not in values; the tick latency and components without
+    /// spans inside add up exactly.
+    ///
     /// # Errors
     /// As [`snapshot`](Self::snapshot).
     pub fn interval(&self) -> Result<Report> {
@@ -548,14 +600,18 @@ impl MetricsCollector {
     /// returns the report of the whole run (whatever snapshots or intervals were taken).
     ///
     /// The run is drained before anything else can start one (another handle's
-    /// `start_profiling` waits), so every tick that closed before the stop is in the report.
-    /// With checkpoints on, the final report is saved over the last checkpoint; with the
-    /// interval log on, its last interval ends now.
+    /// `start_profiling` waits until this returns), so every tick that closed before the stop
+    /// is in the report, and a run started next under the same name writes its checkpoints
+    /// and interval log after this run's last writes. With checkpoints on, the final report
+    /// is saved over the last checkpoint; with the interval log on, its last interval ends
+    /// now.
     ///
     /// # Errors
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn stop_profiling(&self) -> Result<Report> {
+        // Held to the end: no run starts before this one's files are final (see `finishing`).
+        let _finishing = lock(&self.inner.finishing);
         let mut active = lock(&self.inner.active);
         let mut run = active.take().ok_or(Error::NotProfiling)?;
         let shared = &self.inner.shared;
@@ -611,6 +667,27 @@ impl MetricsCollector {
             }
         }
         Ok(report)
+    }
+}
+
+/// Checkpoints replace their file at each save: an interval log on the same path would be
+/// replaced by the first one, and go on writing into a file no longer there.
+fn same_path(path: &str) -> Error {
+    Error::Config(format!(
+        "checkpoint and interval log must be written to different files, both are {path}"
+    ))
+}
+
+impl Inner {
+    /// Ends the active run, if any, without a report (every user handle is gone): the layer
+    /// stops recording, the sampler is joined, and the writers, signalled, exit.
+    fn abandon(&self) {
+        let run = lock(&self.active).take();
+        if let Some(run) = run {
+            self.shared.end_run();
+            window::rebuild_interest();
+            drop(run);
+        }
     }
 }
 

@@ -39,6 +39,11 @@ impl PeriodicConfig {
         Ok(PeriodicConfig { template, every })
     }
 
+    /// The path as configured, `{name}` included.
+    pub(crate) fn template(&self) -> &str {
+        &self.template
+    }
+
     /// The period.
     pub(crate) fn every(&self) -> Duration {
         self.every

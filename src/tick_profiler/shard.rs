@@ -12,6 +12,7 @@ use std::sync::{Mutex, TryLockError};
 use hdrhistogram::Histogram;
 use rustc_hash::FxHashMap;
 
+use super::callsites::Callsites;
 use super::park_slot::ParkSlot;
 use super::record_ring::{Record, RecordRing};
 use super::records::{Counters, RunRecords, ThreadHistograms};
@@ -287,7 +288,7 @@ impl Shard {
         &self,
         run: u64,
         harvest: Harvest,
-        names: &[&'static str],
+        callsites: &Callsites,
         records: &mut RunRecords,
         template: &Histogram<u64>,
     ) {
@@ -318,7 +319,10 @@ impl Shard {
             }
             taken
         };
-        records.add_thread(&taken, names, template);
+        // The names are read after the swap: every slot in `taken` was interned before its
+        // record was pushed. (Read before the harvest, a name first seen meanwhile had its
+        // histogram taken and dropped as nameless.)
+        records.add_thread(&taken, &callsites.names(), template);
         taken.reset(0);
         let mut data = lock(&self.data);
         if data.spare.is_none() {

@@ -221,12 +221,11 @@ impl Shared {
     /// threads go on ticking: each shard is held for a ring drain and a swap (see
     /// [`Shard::harvest_into`]), one after the other.
     pub(crate) fn harvest(&self, run: u64, harvest: Harvest) -> RunRecords {
-        let names = self.callsites.names();
         let mut records = RunRecords::new(&self.template);
         // The list is cloned so that no thread registering its shard waits on a merge.
         let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
         for shard in &shards {
-            shard.harvest_into(run, harvest, &names, &mut records, &self.template);
+            shard.harvest_into(run, harvest, &self.callsites, &mut records, &self.template);
         }
         records
     }
