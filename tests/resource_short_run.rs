@@ -16,11 +16,13 @@ use tickprof::ResourceProfiler;
 fn short_busy_run_reads_the_cpu_it_used() {
     let (ticks, counter) = sampler_support::counter();
     let wall = Instant::now();
-    let thread_cpu = cpu_time::ThreadTime::now();
     let profiler = ResourceProfiler::start(Duration::from_millis(500), counter).unwrap();
+    // This thread's CPU during the spin only: inside the profiler's window (on a loaded
+    // machine the spin gets less than 60 ms of CPU, and `start`'s own reads would count).
+    let thread_cpu = cpu_time::ThreadTime::now();
     sampler_support::spin(Duration::from_millis(60), &ticks);
-    let resources = profiler.stop();
     let burned = thread_cpu.elapsed().as_secs_f64();
+    let resources = profiler.stop();
     let expected = 100.0 * burned / wall.elapsed().as_secs_f64();
     let mean = resources
         .cpu_percent
