@@ -25,9 +25,10 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
-    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, thousands,
+    ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
+    FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
+    Report, ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, SlowTick, SlowestTicks,
+    TickStats, TimelineSpan, WarmupStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

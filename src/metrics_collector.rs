@@ -9,14 +9,15 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::overhead_calibration::{self, Calibration};
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, SCHEMA_VERSION,
-    SamplingStats, TickStats, WarmupStats,
+    ComponentStats, DEFAULT_SLOWEST_TICKS, Dropped, Environment, LatencyStats, Overhead, Report,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
 };
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::{ResourceProfiler, RunWindow};
 use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::{Shared, lock};
+use crate::tick_profiler::slow_ticks::ClockAnchor;
 use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
@@ -76,6 +77,8 @@ struct ActiveRun {
     name: String,
     run: u64,
     started_at: SystemTime,
+    /// The run's raw clock against the wall clock (slow ticks' start times).
+    anchor: ClockAnchor,
     #[cfg(not(feature = "sampler"))]
     started: std::time::Instant,
     /// The run's wall and CPU clocks, read together at start (and at stop), so CPU figures
@@ -116,6 +119,7 @@ pub struct MetricsCollectorBuilder {
     sample_interval: Option<Duration>,
     sampling: Sampling,
     warmup_ticks: u64,
+    slowest_ticks: usize,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -129,6 +133,7 @@ impl Default for MetricsCollectorBuilder {
             sample_interval: Some(default_sample_interval()),
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
+            slowest_ticks: DEFAULT_SLOWEST_TICKS,
         }
     }
 }
@@ -183,6 +188,16 @@ impl MetricsCollectorBuilder {
     /// warm-up.
     pub fn warmup_ticks(mut self, ticks: u64) -> Self {
         self.warmup_ticks = ticks;
+        self
+    }
+
+    /// How many of the slowest ticks each report keeps in `slowest_ticks` (default
+    /// [`DEFAULT_SLOWEST_TICKS`]; 0: none). Each comes with its ordinal, thread, start time and
+    /// latency, and, when it was recorded with its components, its timeline. Warm-up ticks are
+    /// left out. Cost: three more words per record on the hot path, one comparison per tick
+    /// where records are drained (see `tick_profiler::slow_ticks`).
+    pub fn slowest_ticks(mut self, n: usize) -> Self {
+        self.slowest_ticks = n;
         self
     }
 
@@ -247,7 +262,8 @@ impl MetricsCollectorBuilder {
             self.sampling,
             template,
             quanta::Clock::new(),
-        );
+        )
+        .with_slowest_ticks(self.slowest_ticks);
         Ok(MetricsCollector {
             inner: Arc::new(Inner {
                 shared: Arc::new(shared),
@@ -321,6 +337,12 @@ impl MetricsCollector {
         };
         shared.budget.begin_run(span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
+        let anchor = ClockAnchor {
+            raw: shared.clock.raw(),
+            unix_ns: SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        };
         let run = shared.begin_run();
         // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
         window::rebuild_interest();
@@ -343,6 +365,7 @@ impl MetricsCollector {
             name: name.to_owned(),
             run,
             started_at: SystemTime::now(),
+            anchor,
             #[cfg(not(feature = "sampler"))]
             started: std::time::Instant::now(),
             #[cfg(feature = "sampler")]
@@ -432,6 +455,18 @@ impl MetricsCollector {
             };
             components.insert(name.clone(), stats);
         }
+        let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
+            let mut slow = std::mem::take(&mut records.slow).into_report(
+                self.inner.warmup_ticks,
+                &shared.callsites.names(),
+                &shared.clock,
+                run.anchor,
+            );
+            if let Some(resources) = &resources {
+                slow.attach_resources(resources);
+            }
+            slow
+        });
         let counters = &records.counters;
         let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
             let children: f64 = records
@@ -496,6 +531,7 @@ impl MetricsCollector {
             },
             resources,
             loop_comparison: None,
+            slowest_ticks,
         })
     }
 }
