@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_file;
 use crate::error::{Error, Result};
 
+mod chrome_trace;
 mod histogram_blob;
 mod outliers;
 mod slow_ticks;
