@@ -45,6 +45,15 @@ pub(crate) fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut File, &Path) -> Result<()>,
 ) -> Result<()> {
+    write_with_probe(path, fill, true)
+}
+
+/// [`write_with`]; `persist` false stops before the rename (the temporary file is removed).
+fn write_with_probe(
+    path: &Path,
+    fill: impl FnOnce(&mut File, &Path) -> Result<()>,
+    persist: bool,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -75,6 +84,9 @@ pub(crate) fn write_with(
     // On any error below, dropping `temp` removes the temporary file.
     let temp_path = temp.path().to_path_buf();
     fill(temp.as_file_mut(), &temp_path)?;
+    if !persist {
+        return Ok(());
+    }
     temp.as_file_mut()
         .flush()
         .and_then(|()| temp.as_file().sync_all())
@@ -82,6 +94,16 @@ pub(crate) fn write_with(
     temp.persist(path).map_err(|e| Error::io(path, e.error))?;
     sync_dir(&dir);
     Ok(())
+}
+
+/// Checks, before anything is written, that [`write`] can write `path`: its directory exists
+/// (or is created) and takes a new file. For settings that write later, in the background,
+/// so that a path that cannot work is an error at setup, not a failure an hour in.
+///
+/// # Errors
+/// [`Error::Io`] naming `path`, as [`write`] would fail.
+pub(crate) fn check_writable(path: &Path) -> Result<()> {
+    write_with_probe(path, |_, _| Ok(()), false)
 }
 
 /// Flushes the rename itself to the disk. Best effort: the new file is in place whatever this

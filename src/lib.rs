@@ -7,13 +7,16 @@ pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
+pub mod interval_log;
 mod merge;
 pub mod metric;
 mod metrics_collector;
 mod overhead_calibration;
+mod periodic_writer;
 mod report;
 #[cfg(feature = "sampler")]
 mod resource_profiler;
+mod run_window;
 mod sample_interval;
 mod sampling;
 #[cfg(test)]
@@ -27,8 +30,8 @@ pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsColle
 pub use report::{
     ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
     FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
-    Report, ResourceSample, Resources, SCHEMA_VERSION, SamplingStats, SlowTick, SlowestTicks,
-    TickStats, TimelineSpan, WarmupStats, thousands,
+    Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowTick,
+    SlowestTicks, TickStats, TimelineSpan, WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -244,6 +244,9 @@ pub fn merge_reports<'a>(
         // A comparison belongs to one loop: merged runs have none.
         loop_comparison: None,
         slowest_ticks,
+        part: None,
+        checkpoints: None,
+        interval_log: None,
     })
 }
 

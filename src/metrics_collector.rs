@@ -1,24 +1,31 @@
 //! `MetricsCollector`: owns profiling runs (start/stop) and joins what the layer and the
 //! resource sampler recorded into one [`Report`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
+use crate::interval_log::IntervalLog;
 use crate::overhead_calibration::{self, Calibration};
-use crate::report::{
-    ComponentStats, DEFAULT_SLOWEST_TICKS, Dropped, Environment, LatencyStats, Overhead, Report,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
-};
+use crate::periodic_writer::{self, PeriodicConfig, PeriodicWriter, Written};
+use crate::report::{DEFAULT_SLOWEST_TICKS, Report, RunPart, WriterStats};
 #[cfg(feature = "sampler")]
-use crate::resource_profiler::{ResourceProfiler, RunWindow};
-use crate::sampling::{Sampling, SamplingMode};
+use crate::resource_profiler::ResourceProfiler;
+use crate::run_window::RunWindow;
+use crate::sampling::Sampling;
 use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::{Shared, lock};
 use crate::tick_profiler::slow_ticks::ClockAnchor;
-use crate::tick_profiler::{TickProfiler, in_run_compensation, window};
+use crate::tick_profiler::{TickProfiler, window};
+
+mod active_run;
+mod run_report;
+
+use active_run::{ActiveRun, Cursor, IntervalCursor};
+use run_report::Span;
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -69,28 +76,9 @@ struct Inner {
     /// is validated but nothing samples.
     #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     sample_interval: Option<Duration>,
+    checkpoint: Option<PeriodicConfig>,
+    interval_log: Option<PeriodicConfig>,
     active: Mutex<Option<ActiveRun>>,
-}
-
-#[derive(Debug)]
-struct ActiveRun {
-    name: String,
-    run: u64,
-    started_at: SystemTime,
-    /// The run's raw clock against the wall clock (slow ticks' start times).
-    anchor: ClockAnchor,
-    #[cfg(not(feature = "sampler"))]
-    started: std::time::Instant,
-    /// The run's wall and CPU clocks, read together at start (and at stop), so CPU figures
-    /// cover exactly `total_time_s`.
-    #[cfg(feature = "sampler")]
-    window: RunWindow,
-    overhead: Overhead,
-    #[cfg(feature = "sampler")]
-    sampler: Option<ResourceProfiler>,
-    resources_unavailable: Option<String>,
-    /// Kept alive for the run, see [`honest_rebuilds`].
-    _second_dispatcher: tracing_core::Dispatch,
 }
 
 /// A no-op dispatcher registered for the length of a run (and its calibration).
@@ -120,6 +108,8 @@ pub struct MetricsCollectorBuilder {
     sampling: Sampling,
     warmup_ticks: u64,
     slowest_ticks: usize,
+    checkpoint: Option<(String, Duration)>,
+    interval_log: Option<(String, Duration)>,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -134,6 +124,8 @@ impl Default for MetricsCollectorBuilder {
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
             slowest_ticks: DEFAULT_SLOWEST_TICKS,
+            checkpoint: None,
+            interval_log: None,
         }
     }
 }
@@ -194,8 +186,9 @@ impl MetricsCollectorBuilder {
     /// How many of the slowest ticks each report keeps in `slowest_ticks` (default
     /// [`DEFAULT_SLOWEST_TICKS`]; 0: none). Each comes with its ordinal, thread, start time and
     /// latency, and, when it was recorded with its components, its timeline. Warm-up ticks are
-    /// left out. Cost: three more words per record on the hot path, one comparison per tick
-    /// where records are drained (see `tick_profiler::slow_ticks`).
+    /// left out. Snapshots and intervals hold the slowest ticks of what they cover. Cost: three
+    /// more words per record on the hot path, one comparison per tick where records are
+    /// drained (see the README's overhead section).
     pub fn slowest_ticks(mut self, n: usize) -> Self {
         self.slowest_ticks = n;
         self
@@ -215,6 +208,34 @@ impl MetricsCollectorBuilder {
         self
     }
 
+    /// Saves the run so far to `path` every `every`, atomically, from a background thread,
+    /// while a run goes on; `stop_profiling` then saves the final report over the last
+    /// checkpoint. A process that crashes, aborts or is killed mid-run leaves a loadable
+    /// report of all but (at most) its last `every`, marked `part: {"kind": "checkpoint"}`.
+    ///
+    /// `{name}` in `path` stands for the run's name (characters a file name should not hold
+    /// become `_`): `"reports/{name}.json"`. Missing directories are created. Each save costs
+    /// the ticking threads what a [`snapshot`](MetricsCollector::snapshot) costs them, and the
+    /// writer thread a report's serialization (about a millisecond for ten components).
+    /// Failed saves (a full disk) are counted in the report's `checkpoints`, never raised.
+    pub fn checkpoint(mut self, path: impl Into<String>, every: Duration) -> Self {
+        self.checkpoint = Some((path.into(), every));
+        self
+    }
+
+    /// Writes an HdrHistogram interval log (`.hlog`) of the run to `path`: every `every`, the
+    /// tick latency and each component's latency of that interval, one line each, in the
+    /// format HdrHistogram's own log tools read (see [`interval_log`](crate::interval_log)).
+    /// Any window of a long run then merges exactly: `tickprof hlog FILE --from 60 --to 120`.
+    ///
+    /// `{name}` in `path` stands for the run's name; missing directories are created. The log
+    /// takes its own intervals ([`MetricsCollector::interval`] is unaffected); the last one
+    /// ends at `stop_profiling`. Failed writes are counted in the report's `interval_log`.
+    pub fn interval_log(mut self, path: impl Into<String>, every: Duration) -> Self {
+        self.interval_log = Some((path.into(), every));
+        self
+    }
+
     /// Switches resource sampling off: reports carry `resources: null`.
     pub fn without_resource_sampling(mut self) -> Self {
         self.sample_interval = None;
@@ -226,8 +247,9 @@ impl MetricsCollectorBuilder {
     /// # Errors
     /// [`Error::Config`] for an empty tick span name, significant figures outside 1..=5, a
     /// bound of 0, bounds HdrHistogram rejects (highest < 2 × lowest), a sample interval of
-    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), or sampling
-    /// parameters out of range.
+    /// zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL), sampling
+    /// parameters out of range, or a checkpoint or interval log period of zero or above a
+    /// day (naming the path).
     pub fn build(self) -> Result<MetricsCollector> {
         if self.tick_span.is_empty() {
             return Err(Error::Config("tick span name must not be empty".into()));
@@ -257,6 +279,14 @@ impl MetricsCollectorBuilder {
             crate::sample_interval::check(interval).map_err(Error::Config)?;
         }
         self.sampling.validate().map_err(Error::Config)?;
+        let checkpoint = self
+            .checkpoint
+            .map(|(path, every)| PeriodicConfig::new("checkpoint", path, every))
+            .transpose()?;
+        let interval_log = self
+            .interval_log
+            .map(|(path, every)| PeriodicConfig::new("interval log", path, every))
+            .transpose()?;
         let shared = Shared::new(
             self.tick_span,
             self.sampling,
@@ -270,6 +300,8 @@ impl MetricsCollectorBuilder {
                 measure_overhead: self.measure_overhead,
                 warmup_ticks: self.warmup_ticks,
                 sample_interval: self.sample_interval,
+                checkpoint,
+                interval_log,
                 active: Mutex::new(None),
             }),
         })
@@ -315,12 +347,25 @@ impl MetricsCollector {
     /// switched off), starts the resource sampler, then starts counting and sampling ticks.
     ///
     /// # Errors
-    /// [`Error::AlreadyProfiling`] if a run is active.
+    /// [`Error::AlreadyProfiling`] if a run is active; [`Error::Io`] naming the checkpoint
+    /// path (see [`MetricsCollectorBuilder::checkpoint`]) if it cannot be written.
     pub fn start_profiling(&self, name: &str) -> Result<()> {
         let mut active = lock(&self.inner.active);
         if let Some(run) = active.as_ref() {
             return Err(Error::AlreadyProfiling(run.name.clone()));
         }
+        // A checkpoint path that cannot be written is an error before anything starts; the
+        // interval log is created now, for the same reason.
+        if let Some(config) = &self.inner.checkpoint {
+            crate::atomic_file::check_writable(&config.path_for(name))?;
+        }
+        let started_at = SystemTime::now();
+        let log = self
+            .inner
+            .interval_log
+            .as_ref()
+            .map(|config| IntervalLog::create(config.path_for(name), name, started_at))
+            .transpose()?;
         let shared = &self.inner.shared;
         let second_dispatcher = honest_rebuilds();
         // The calibration's own runs have no warm-up; the user's run does.
@@ -344,6 +389,14 @@ impl MetricsCollector {
                 .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
         };
         let run = shared.begin_run();
+        let writers = self.start_writers(name, run, log);
+        let (checkpoints, interval_log) = match writers {
+            Ok(writers) => writers,
+            Err(error) => {
+                shared.end_run();
+                return Err(error);
+            }
+        };
         // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
         window::rebuild_interest();
         #[cfg(feature = "sampler")]
@@ -361,218 +414,252 @@ impl MetricsCollector {
         };
         #[cfg(not(feature = "sampler"))]
         let resources_unavailable = Some("built without the `sampler` feature".to_owned());
+        let window = RunWindow::open();
         *active = Some(ActiveRun {
             name: name.to_owned(),
             run,
-            started_at: SystemTime::now(),
+            started_at,
             anchor,
-            #[cfg(not(feature = "sampler"))]
-            started: std::time::Instant::now(),
-            #[cfg(feature = "sampler")]
-            window: RunWindow::open(),
+            window,
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]
             sampler,
             resources_unavailable,
+            so_far: RunRecords::new(&shared.template),
+            user_intervals: IntervalCursor::new(shared, window),
+            log_intervals: interval_log
+                .is_some()
+                .then(|| IntervalCursor::new(shared, window)),
+            checkpoints,
+            interval_log,
             _second_dispatcher: second_dispatcher,
         });
         Ok(())
     }
 
-    /// Stops the run, stops and joins the resource sampler, and returns the report.
+    /// The active run so far, while it goes on: everything [`stop_profiling`] would report if
+    /// it were called now, without stopping anything.
+    ///
+    /// Threads keep ticking. Each thread's records are taken by swapping its histograms with
+    /// emptied ones under its own mutex (which the thread takes only between ticks, about once
+    /// per 64 spans), then merged with no lock held: no tick waits longer than a ring drain
+    /// (at most 128 records). Nothing is lost or counted twice: successive snapshots, intervals
+    /// and the final report take each record exactly once into the run's totals.
+    ///
+    /// [`stop_profiling`]: Self::stop_profiling
+    ///
+    /// # Errors
+    /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
+    /// not be serialized.
+    pub fn snapshot(&self) -> Result<Report> {
+        self.so_far(RunPart::Snapshot, None)
+    }
+
+    /// The active run so far, as `part`; with `run`, only if that run is the active one.
+    fn so_far(&self, part: RunPart, run: Option<u64>) -> Result<Report> {
+        let shared = &self.inner.shared;
+        let mut active = lock(&self.inner.active);
+        let active_run = active
+            .as_mut()
+            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
+            .ok_or(Error::NotProfiling)?;
+        active_run.harvest(shared, Harvest::DuringRun);
+        let (parts, records) = active_run.so_far(shared, Some(part));
+        drop(active);
+        run_report::build(parts, records, shared, self.inner.warmup_ticks)
+    }
+
+    /// Ends `cursor`'s interval of the active run (with `run`: only if that run is the active
+    /// one) and returns its report.
+    fn take_interval(&self, cursor: Cursor, run: Option<u64>) -> Result<Report> {
+        let shared = &self.inner.shared;
+        let mut active = lock(&self.inner.active);
+        let active_run = active
+            .as_mut()
+            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
+            .ok_or(Error::NotProfiling)?;
+        active_run.harvest(shared, Harvest::DuringRun);
+        let (parts, records) = active_run
+            .take_interval(shared, cursor)
+            .ok_or(Error::NotProfiling)?;
+        drop(active);
+        run_report::build(parts, records, shared, self.inner.warmup_ticks)
+    }
+
+    /// Starts the background writers of run `name` (id `run`): checkpoints and the interval
+    /// log (already created), each of which exits when the run (or the collector) is gone.
+    fn start_writers(
+        &self,
+        name: &str,
+        run: u64,
+        log: Option<IntervalLog>,
+    ) -> Result<(Option<PeriodicWriter>, Option<PeriodicWriter>)> {
+        let weak = || -> Weak<Inner> { Arc::downgrade(&self.inner) };
+        let checkpoints = match &self.inner.checkpoint {
+            Some(config) => {
+                let inner = weak();
+                let path = config.path_for(name);
+                let save_to = path.clone();
+                Some(PeriodicWriter::start(
+                    CHECKPOINT_THREAD,
+                    path,
+                    config.every(),
+                    move |_| {
+                        let Some(inner) = inner.upgrade() else {
+                            return Written::RunGone;
+                        };
+                        let collector = MetricsCollector { inner };
+                        match collector.so_far(RunPart::Checkpoint, Some(run)) {
+                            Ok(report) => written(report.save_json(&save_to)),
+                            Err(Error::NotProfiling) => Written::RunGone,
+                            Err(error) => Written::Failed(error),
+                        }
+                    },
+                )?)
+            }
+            None => None,
+        };
+        let interval_log = match (&self.inner.interval_log, log) {
+            (Some(config), Some(mut log)) => {
+                let inner = weak();
+                Some(PeriodicWriter::start(
+                    crate::interval_log::THREAD_NAME,
+                    log.path().to_path_buf(),
+                    config.every(),
+                    move |last| {
+                        let report = match last {
+                            Some(report) => report,
+                            None => {
+                                let Some(inner) = inner.upgrade() else {
+                                    return Written::RunGone;
+                                };
+                                let collector = MetricsCollector { inner };
+                                match collector.take_interval(Cursor::Log, Some(run)) {
+                                    Ok(report) => report,
+                                    Err(Error::NotProfiling) => return Written::RunGone,
+                                    Err(error) => return Written::Failed(error),
+                                }
+                            }
+                        };
+                        written(log.append(&report))
+                    },
+                )?)
+            }
+            _ => None,
+        };
+        Ok((checkpoints, interval_log))
+    }
+
+    /// What the active run recorded since the previous `interval` (or since it started), as a
+    /// report of its own: successive intervals tile the run, and their counts and histograms
+    /// add up to the run's (HdrHistogram's recorder/interval model). The run goes on; see
+    /// [`snapshot`](Self::snapshot) for what taking it costs the ticking threads.
+    ///
+    /// The interval's `started_at` and `total_time_s` are its own, and `part` says where it
+    /// lies in the run; its resources are the samples taken in it, its CPU mean over exactly
+    /// its wall time, and its memory peak the largest sampled RSS (the OS high-water mark
+    /// covers the whole run). The interval log, when on, takes intervals of its own.
+    ///
+    /// # Errors
+    /// As [`snapshot`](Self::snapshot).
+    pub fn interval(&self) -> Result<Report> {
+        self.take_interval(Cursor::User, None)
+    }
+
+    /// Stops the run, stops and joins the resource sampler and the background writers, and
+    /// returns the report of the whole run (whatever snapshots or intervals were taken).
     ///
     /// The run is drained before anything else can start one (another handle's
     /// `start_profiling` waits), so every tick that closed before the stop is in the report.
+    /// With checkpoints on, the final report is saved over the last checkpoint; with the
+    /// interval log on, its last interval ends now.
     ///
     /// # Errors
     /// [`Error::NotProfiling`] if no run is active; [`Error::Histogram`] if a histogram could
     /// not be serialized.
     pub fn stop_profiling(&self) -> Result<Report> {
         let mut active = lock(&self.inner.active);
-        let run = active.take().ok_or(Error::NotProfiling)?;
+        let mut run = active.take().ok_or(Error::NotProfiling)?;
         let shared = &self.inner.shared;
-        let windows = shared.window.opened();
-        let window_spent_ns = shared.budget.window_spent_ns();
+        let span = Span::whole_run(shared);
         shared.end_run();
         window::rebuild_interest();
+        let window = run.window.close();
         #[cfg(feature = "sampler")]
-        let (total_time_s, resources) = {
-            let window = run.window.close();
-            let resources = run.sampler.map(|sampler| sampler.stop_over(window));
-            (window.wall.as_secs_f64(), resources)
-        };
+        let resources = run.sampler.take().map(|sampler| sampler.stop_over(window));
         #[cfg(not(feature = "sampler"))]
-        let (total_time_s, resources) = (run.started.elapsed().as_secs_f64(), None);
-        let mut records = shared.drain(run.run);
+        let resources = None;
+        run.harvest(shared, Harvest::Final);
         drop(active);
-        let mut overhead = run.overhead;
-        if let (Some(calibrated), Some(in_run)) = (
-            overhead.nested_span_ns,
-            in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
-        ) {
-            in_run_compensation::apply(&mut records, calibrated, in_run);
-            overhead.nested_span_in_run_ns = Some(in_run);
+        // With the run lock released: a writer may be waiting for it, to find the run gone.
+        let last_interval = run
+            .take_interval(shared, Cursor::Log)
+            .and_then(|(parts, records)| {
+                run_report::build(parts, records, shared, self.inner.warmup_ticks).ok()
+            });
+        let interval_log = run
+            .interval_log
+            .take()
+            .map(|writer| writer.stop(last_interval));
+        let checkpoints = run.checkpoints.take().map(|writer| {
+            let path = writer.path().to_path_buf();
+            (path, writer.stop(None))
+        });
+        if run.so_far.ticks_counted == 0 {
+            warn_no_ticks(shared, &run.name);
         }
-        let count = records.ticks_counted;
-        if count == 0 {
-            // Not an error (a run may legitimately see no ticks), but almost always a setup
-            // mistake that would otherwise show as a report full of zeros.
-            if shared.installed() {
-                eprintln!(
-                    "[tickprof] run `{}` counted no `{}` spans: is the span named differently, \
-                     or disabled by a filter on the whole subscriber (put EnvFilter on your fmt \
-                     layer)?",
-                    run.name,
-                    shared.tick_name()
-                );
-            } else {
-                eprintln!(
-                    "[tickprof] run `{}` counted no ticks: the collector's layer is not installed \
-                     in any subscriber (add `collector.layer()` to it)",
-                    run.name
-                );
+        let (mut parts, records) = run.so_far(shared, None);
+        parts.window = window;
+        parts.span = span;
+        parts.resources_unavailable = if resources.is_some() {
+            None
+        } else {
+            run.resources_unavailable.clone()
+        };
+        parts.resources = resources;
+        parts.interval_log = interval_log;
+        parts.checkpoints = checkpoints.as_ref().map(|(_, stats)| WriterStats {
+            final_written: true,
+            ..stats.clone()
+        });
+        let mut report = run_report::build(parts, records, shared, self.inner.warmup_ticks)?;
+        if let Some((path, _)) = checkpoints
+            && let Err(error) = report.save_json(&path)
+        {
+            // The report is still returned: only its copy on disk is missing.
+            eprintln!("[tickprof] the final report could not replace the checkpoint: {error}");
+            if let Some(stats) = report.checkpoints.as_mut() {
+                periodic_writer::last_write_failed(stats, &error);
             }
         }
-        let sampling = sampling_stats(
-            shared.sampling,
-            &records,
-            &overhead,
-            windows,
-            window_spent_ns,
-        );
-        let recorded = records.counters.ticks_recorded;
-        let mut components = std::collections::BTreeMap::new();
-        for (name, c) in &records.components {
-            let (net, wall) = (&c.net, &c.wall);
-            let stats = ComponentStats {
-                count: net.len(),
-                latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
-                wall: wall
-                    .as_ref()
-                    .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
-                    .transpose()?,
-                per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
-            };
-            components.insert(name.clone(), stats);
-        }
-        let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
-            let mut slow = std::mem::take(&mut records.slow).into_report(
-                self.inner.warmup_ticks,
-                &shared.callsites.names(),
-                &shared.clock,
-                run.anchor,
-            );
-            if let Some(resources) = &resources {
-                slow.attach_resources(resources);
-            }
-            slow
-        });
-        let counters = &records.counters;
-        let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
-            let children: f64 = records
-                .components
-                .values()
-                .map(|c| c.direct_net_ns as f64)
-                .sum();
-            (records.ticks_net.mean() - children / recorded as f64).max(0.0)
-        });
-        Ok(Report {
-            schema_version: SCHEMA_VERSION,
-            name: run.name,
-            started_at: humantime::format_rfc3339_millis(run.started_at).to_string(),
-            total_time_s,
-            ticks: TickStats {
-                count,
-                throughput_per_s: if total_time_s > 0.0 {
-                    count as f64 / total_time_s
-                } else {
-                    0.0
-                },
-                latency: LatencyStats::from_histogram(&records.ticks_net, "ticks.latency")?,
-                latency_raw: Some(LatencyStats::from_histogram(
-                    &records.ticks_raw,
-                    "ticks.latency_raw",
-                )?),
-                wall: (!records.ticks_wall.is_empty())
-                    .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
-                    .transpose()?,
-                warmup: (self.inner.warmup_ticks > 0)
-                    .then(|| -> Result<WarmupStats> {
-                        Ok(WarmupStats {
-                            ticks_per_thread: self.inner.warmup_ticks,
-                            count: records.counters.warmup_ticks,
-                            recorded: records.counters.warmup_recorded,
-                            latency: (!records.warmup.is_empty())
-                                .then(|| {
-                                    LatencyStats::from_histogram(&records.warmup, "ticks.warmup")
-                                })
-                                .transpose()?,
-                        })
-                    })
-                    .transpose()?,
-            },
-            components,
-            unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
-            unattributed_mean_ns,
-            sampling: Some(sampling),
-            overhead,
-            dropped: Dropped {
-                overflow: counters.overflow,
-                missing_span_data: counters.missing_span_data,
-                straddled: counters.straddled,
-                clamped: counters.clamped,
-                uncredited_children: counters.uncredited_children,
-            },
-            environment: Environment::current(),
-            resources_unavailable: if resources.is_some() {
-                None
-            } else {
-                run.resources_unavailable
-            },
-            resources,
-            loop_comparison: None,
-            slowest_ticks,
-        })
+        Ok(report)
     }
 }
 
-/// What the run sampled, and what that cost per tick.
-fn sampling_stats(
-    sampling: Sampling,
-    records: &RunRecords,
-    overhead: &Overhead,
-    windows: u64,
-    window_spent_ns: u64,
-) -> SamplingStats {
-    let counters = &records.counters;
-    let count = records.ticks_counted;
-    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
-    // recorded (its cost is in the windows' spending).
-    let timed_only = if sampling.is_full() {
-        0
+/// Name of the checkpoint writer's thread.
+const CHECKPOINT_THREAD: &str = "tickprof-checkpoint";
+
+/// A write's result, as the writers count it.
+fn written(result: Result<()>) -> Written {
+    match result {
+        Ok(()) => Written::Yes,
+        Err(error) => Written::Failed(error),
+    }
+}
+
+/// A run that counted no tick is not an error (a run may legitimately see none), but almost
+/// always a setup mistake that would otherwise show as a report full of zeros.
+fn warn_no_ticks(shared: &Shared, name: &str) {
+    if shared.installed() {
+        eprintln!(
+            "[tickprof] run `{name}` counted no `{}` spans: is the span named differently, or \
+             disabled by a filter on the whole subscriber (put EnvFilter on your fmt layer)?",
+            shared.tick_name()
+        );
     } else {
-        counters.ticks_timed
-    };
-    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
-        + overhead.per_span_ns
-            * (timed_only + counters.warmup_ticks - counters.warmup_recorded) as f64
-        + window_spent_ns as f64;
-    let (budget_fraction, one_in) = match sampling.mode {
-        SamplingMode::Budget(fraction) => (Some(fraction), None),
-        SamplingMode::OneIn(n) => (None, Some(n)),
-        SamplingMode::Full => (None, None),
-    };
-    SamplingStats {
-        mode: sampling.name().to_owned(),
-        budget_fraction,
-        one_in,
-        ticks_timed: counters.ticks_timed,
-        ticks_recorded: counters.ticks_recorded,
-        windows,
-        cost_ns_per_tick: if count > 0 {
-            cost_ns / count as f64
-        } else {
-            0.0
-        },
+        eprintln!(
+            "[tickprof] run `{name}` counted no ticks: the collector's layer is not installed \
+             in any subscriber (add `collector.layer()` to it)"
+        );
     }
 }

@@ -17,11 +17,13 @@ use crate::error::{Error, Result};
 
 mod chrome_trace;
 mod histogram_blob;
+mod live;
 mod outliers;
 mod slow_ticks;
 mod summary;
 mod validation;
 
+pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
 pub use slow_ticks::{
     DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SlowTick, SlowestTicks, TimelineSpan,
@@ -87,6 +89,16 @@ pub struct Report {
     /// (`slowest_ticks(0)`) and in reports before schema 4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slowest_ticks: Option<SlowestTicks>,
+    /// Which part of a run that went on this report covers (a snapshot, an interval, a
+    /// checkpoint); `null` for the final report of a stopped run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<RunPart>,
+    /// The crash-safe checkpoints saved during the run; `null` when checkpointing is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoints: Option<WriterStats>,
+    /// The HdrHistogram interval log written during the run; `null` when it is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_log: Option<WriterStats>,
 }
 
 /// A tick loop timed twice by the caller: with no profiling run active, and while profiling.

@@ -27,7 +27,7 @@ mod series;
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,6 +37,7 @@ use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
 
 use crate::report::{MeanMax, Resources};
+use crate::run_window::{ClosedWindow, RunWindow, process_cpu_ns};
 use procfs::PeakSource;
 use series::{Raw, Series};
 
@@ -122,12 +123,6 @@ impl Probe {
     }
 }
 
-/// The process CPU clock (`CLOCK_PROCESS_CPUTIME_ID` on Unix), ns since the process started.
-fn process_cpu_ns() -> Option<u64> {
-    let time = cpu_time::ProcessTime::try_now().ok()?;
-    u64::try_from(time.as_duration().as_nanos()).ok()
-}
-
 /// The sampler's state, owned by its thread.
 struct Sampler {
     probe: Probe,
@@ -137,7 +132,24 @@ struct Sampler {
     /// The previous successful reading and when it was taken.
     last: (Instant, Reading),
     last_ticks: u64,
-    series: Series,
+    series: Arc<Mutex<Feeds>>,
+}
+
+/// The sampler's output, shared with the profiler handle so a running profile can be read:
+/// the run's series, and the series since the last interval was taken.
+#[derive(Debug)]
+struct Feeds {
+    run: Series,
+    interval: Series,
+}
+
+impl Feeds {
+    fn new(interval_s: f64) -> Self {
+        Feeds {
+            run: Series::new(interval_s, MAX_SAMPLES),
+            interval: Series::new(interval_s, MAX_SAMPLES),
+        }
+    }
 }
 
 impl Sampler {
@@ -145,9 +157,13 @@ impl Sampler {
     fn sample(&mut self, closing: bool) {
         let now = Instant::now();
         let Some(reading) = self.probe.read() else {
-            self.series.record_failure();
-            if closing {
-                self.series.finish(None);
+            let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+            let Feeds { run, interval } = &mut *feeds;
+            for series in [run, interval] {
+                series.record_failure();
+                if closing {
+                    series.finish(None);
+                }
             }
             return;
         };
@@ -164,28 +180,28 @@ impl Sampler {
             self.last_ticks,
         );
         self.last = (now, reading);
-        if closing {
-            self.series.finish(Some(raw));
-        } else {
-            self.series.push(raw);
+        let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+        let Feeds { run, interval } = &mut *feeds;
+        for series in [run, interval] {
+            if closing {
+                series.finish(Some(raw));
+            } else {
+                series.push(raw);
+            }
         }
     }
 }
 
 /// The interval loop: one sample per period until `stop` fires (or its sender is dropped), then
 /// the closing sample.
-async fn sample_loop(
-    mut sampler: Sampler,
-    interval: Duration,
-    mut stop: oneshot::Receiver<()>,
-) -> Series {
+async fn sample_loop(mut sampler: Sampler, interval: Duration, mut stop: oneshot::Receiver<()>) {
     // The baseline was read in `start`; the first sample is due one period later. `start`
     // bounds the period, so the addition cannot overflow; if it somehow did, a panic here would
     // lose the run's samples, so the closing reading alone is taken instead.
     let Some(first) = tokio::time::Instant::now().checked_add(interval) else {
         let _ = stop.await;
         sampler.sample(true);
-        return sampler.series;
+        return;
     };
     let mut ticker = tokio::time::interval_at(first, interval);
     // After a stall (suspended VM, starved thread) resume one period later: no burst of
@@ -206,7 +222,6 @@ async fn sample_loop(
         sampler.sample(false);
     }
     sampler.sample(true);
-    sampler.series
 }
 
 /// Samples CPU and memory of this process on a dedicated thread between `start` and `stop`.
@@ -225,46 +240,12 @@ async fn sample_loop(
 pub struct ResourceProfiler {
     interval: Duration,
     stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Series>>,
+    thread: Option<JoinHandle<()>>,
+    series: Arc<Mutex<Feeds>>,
     peak: PeakSource,
     /// When sampling began, wall and CPU, read together: what [`stop`](Self::stop) measures
     /// the run's CPU against.
     window: RunWindow,
-}
-
-/// The start of the window a run's CPU figures cover: the wall clock and the process CPU clock
-/// read together, so that `cpu_time_s / total_time_s` is CPU over wall of the same interval.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RunWindow {
-    wall: Instant,
-    cpu_ns: Option<u64>,
-}
-
-impl RunWindow {
-    /// Opens a window now.
-    pub(crate) fn open() -> Self {
-        RunWindow {
-            wall: Instant::now(),
-            cpu_ns: process_cpu_ns(),
-        }
-    }
-
-    /// Closes the window now: its wall time and, where the platform has a process CPU
-    /// clock, the CPU time used in it.
-    pub(crate) fn close(&self) -> ClosedWindow {
-        let cpu_ns = self.cpu_ns.zip(process_cpu_ns());
-        ClosedWindow {
-            wall: self.wall.elapsed(),
-            cpu: cpu_ns.map(|(start, end)| Duration::from_nanos(end.saturating_sub(start))),
-        }
-    }
-}
-
-/// A run's wall time and the CPU time the process used in it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClosedWindow {
-    pub(crate) wall: Duration,
-    pub(crate) cpu: Option<Duration>,
 }
 
 impl ResourceProfiler {
@@ -289,13 +270,14 @@ impl ResourceProfiler {
             .read()
             .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
         let last_ticks = ticks();
+        let series = Arc::new(Mutex::new(Feeds::new(interval.as_secs_f64())));
         let sampler = Sampler {
             probe,
             ticks,
             start,
             last: (start, baseline),
             last_ticks,
-            series: Series::new(interval.as_secs_f64(), MAX_SAMPLES),
+            series: Arc::clone(&series),
         };
         let (stop_tx, stop_rx) = oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
@@ -315,7 +297,7 @@ impl ResourceProfiler {
                     Err(e) => {
                         let _ =
                             ready_tx.send(Err(format!("cannot build the sampler runtime: {e}")));
-                        return Series::new(0.0, 4);
+                        return;
                     }
                 };
                 tracing::subscriber::with_default(
@@ -329,6 +311,7 @@ impl ResourceProfiler {
                 interval,
                 stop: Some(stop_tx),
                 thread: Some(thread),
+                series,
                 peak,
                 window: RunWindow::open(),
             }),
@@ -357,12 +340,45 @@ impl ResourceProfiler {
     /// [`stop`](Self::stop), with the run's CPU total and mean over `window` (the caller's run:
     /// its `total_time_s`), so that every CPU figure agrees with CPU time / wall time.
     pub(crate) fn stop_over(mut self, window: ClosedWindow) -> Resources {
-        let series = self.join();
+        self.join();
+        let series = crate::tick_profiler::shared::lock(&self.series).run.clone();
+        self.resources(&series, window, true)
+    }
+
+    /// The run so far, sampling going on: as [`stop_over`](Self::stop_over) with the samples
+    /// taken until now.
+    pub(crate) fn so_far(&self, window: ClosedWindow) -> Resources {
+        let mut series = crate::tick_profiler::shared::lock(&self.series).run.clone();
+        series.finish(None);
+        self.resources(&series, window, true)
+    }
+
+    /// The samples taken since the previous call (or the start), over `window`, which covers
+    /// the same span; the next interval starts empty. Its memory peak is the largest sampled
+    /// RSS: the OS high-water mark cannot be split into intervals.
+    pub(crate) fn take_interval(&self, window: ClosedWindow) -> Resources {
+        let mut series = {
+            let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+            let fresh = Series::new(self.interval.as_secs_f64(), MAX_SAMPLES);
+            std::mem::replace(&mut feeds.interval, fresh)
+        };
+        series.finish(None);
+        self.resources(&series, window, false)
+    }
+
+    /// The figures of `series`, whose CPU total and mean cover `window`. `whole_run`: the OS's
+    /// RSS high-water mark applies (it covers the run since `start`).
+    fn resources(&self, series: &Series, window: ClosedWindow, whole_run: bool) -> Resources {
         let summary = series.summary();
-        let (peak_rss_bytes, sampled_only) = self.peak.at_stop(summary.memory_bytes.peak);
-        if sampled_only {
-            warn_once_peak_fallback();
-        }
+        let peak_rss_bytes = if whole_run {
+            let (peak, sampled_only) = self.peak.at_stop(summary.memory_bytes.peak);
+            if sampled_only {
+                warn_once_peak_fallback();
+            }
+            peak
+        } else {
+            summary.memory_bytes.peak
+        };
         let wall_s = window.wall.as_secs_f64();
         // Without a process CPU clock, the samples' total (10 ms steps) over their window.
         let (cpu_time_s, mean) = match window.cpu {
@@ -394,18 +410,14 @@ impl ResourceProfiler {
         }
     }
 
-    /// Signals the thread and waits for it; an empty series if it panicked (never propagated).
-    fn join(&mut self) -> Series {
+    /// Signals the thread and waits for it (a panic there is reported, never propagated: the
+    /// samples taken before it are kept).
+    fn join(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(series)) => series,
-            Some(Err(_)) => {
-                eprintln!("[tickprof] the resource sampler thread panicked; its samples are lost");
-                Series::new(0.0, 4)
-            }
-            None => Series::new(0.0, 4),
+        if let Some(Err(_)) = self.thread.take().map(JoinHandle::join) {
+            eprintln!("[tickprof] the resource sampler thread panicked; its last samples are lost");
         }
     }
 }
@@ -413,7 +425,7 @@ impl ResourceProfiler {
 impl Drop for ResourceProfiler {
     /// A profiler dropped without `stop` still stops and joins its thread.
     fn drop(&mut self) {
-        let _ = self.join();
+        self.join();
     }
 }
 

@@ -81,6 +81,9 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
         resources_unavailable: Some("sampler off".to_owned()),
         loop_comparison: None,
         slowest_ticks: None,
+        part: None,
+        checkpoints: None,
+        interval_log: None,
     }
 }
 

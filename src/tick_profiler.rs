@@ -20,7 +20,7 @@ mod park_slot;
 mod record_ring;
 mod recorder;
 pub(crate) mod records;
-mod shard;
+pub(crate) mod shard;
 pub(crate) mod shared;
 pub(crate) mod slow_ticks;
 mod span_state;

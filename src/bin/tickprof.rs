@@ -99,6 +99,19 @@ enum Command {
         )]
         output: PathBuf,
     },
+    /// Percentiles of a window of an interval log (`.hlog`, see `MetricsCollectorBuilder::
+    /// interval_log`): every interval that lies within --from .. --to, merged exactly, per tag.
+    Hlog {
+        /// An interval log written by tickprof (or any HdrHistogram interval log of ns values).
+        file: PathBuf,
+        /// Start of the window: seconds since the run's start (`90`, `90.5`) or a duration
+        /// (`1m30s`); default: the log's start.
+        #[arg(long, value_parser = parse_offset)]
+        from: Option<f64>,
+        /// End of the window, in the same units; default: the log's end.
+        #[arg(long, value_parser = parse_offset)]
+        to: Option<f64>,
+    },
     /// Draw the graphs of the reports in a directory, with the same code as the scalability
     /// driver: latency_<N>.png and resources_<N>.png per report, and one scalability graph per
     /// sweep (reports named <stem>_<ticks>, at least 2 sizes; scalability_metrics.png for the
@@ -259,6 +272,16 @@ fn run(cli: Cli) -> Result<Outcome> {
             ))?;
             Ok(Outcome::Passed)
         }
+        Command::Hlog { file, from, to } => {
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                bail!("--from {from} is after --to {to}");
+            }
+            let window = tickprof::interval_log::read_window(&file, from, to)?;
+            emit(&hlog_table(&file, &window, from, to))?;
+            Ok(Outcome::Passed)
+        }
         #[cfg(feature = "plot")]
         Command::Plot { dir } => {
             // Draws what can be drawn; each file that could not be is reported, then exit 2.
@@ -283,6 +306,67 @@ fn run(cli: Cli) -> Result<Outcome> {
             }
         }
     }
+}
+
+/// A window bound: seconds (`90`, `90.5`) or a duration (`1m30s`).
+fn parse_offset(text: &str) -> std::result::Result<f64, String> {
+    if let Ok(seconds) = text.parse::<f64>() {
+        return if seconds.is_finite() && seconds >= 0.0 {
+            Ok(seconds)
+        } else {
+            Err(format!("`{text}` is not a time of 0 s or more"))
+        };
+    }
+    humantime::parse_duration(text)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| format!("`{text}` is neither seconds (90.5) nor a duration (1m30s): {e}"))
+}
+
+/// The percentiles of each tag of a window, in µs.
+fn hlog_table(
+    file: &Path,
+    window: &std::collections::BTreeMap<String, tickprof::interval_log::WindowHistogram>,
+    from: Option<f64>,
+    to: Option<f64>,
+) -> String {
+    let bound = |b: Option<f64>, open: &str| b.map_or(open.to_owned(), |s| format!("{s:.3} s"));
+    let mut out = format!(
+        "{}: window {} .. {}\n",
+        file.display(),
+        bound(from, "start"),
+        bound(to, "end")
+    );
+    if window.is_empty() {
+        out.push_str("  no interval lies entirely within the window\n");
+        return out;
+    }
+    let us = |ns: f64| ns / 1_000.0;
+    let _ = writeln!(
+        out,
+        "  {:<20} {:>9} {:>12} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}  (µs; from the first \
+         interval's start to the last one's end)",
+        "tag", "intervals", "count", "mean", "p50", "p90", "p99", "p99.9", "max",
+    );
+    for (tag, w) in window {
+        let h = &w.histogram;
+        let q = |q: f64| us(h.value_at_quantile(q) as f64);
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>9} {:>12} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>10.3}  ({:.3} s to {:.3} s)",
+            if tag.is_empty() { "(untagged)" } else { tag },
+            w.intervals,
+            thousands(h.len()),
+            us(h.mean()),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(0.999),
+            us(h.max() as f64),
+            w.from_s,
+            w.to_s
+        );
+    }
+    out
 }
 
 fn load_report(path: &Path) -> Result<Report> {

@@ -368,6 +368,23 @@ impl fmt::Display for Report {
         writeln!(f, "{rule}")?;
         writeln!(f, "Performance Metrics: {}", self.name)?;
         writeln!(f, "{rule}")?;
+        if let Some(part) = &self.part {
+            writeln!(f, "Partial: {}", part.describe(self.total_time_s))?;
+        }
+        if let Some(c) = &self.checkpoints {
+            writeln!(
+                f,
+                "Checkpoints: {} saved to {} every {} s, {} failed{}",
+                c.written,
+                c.path,
+                c.every_s,
+                c.failed,
+                c.last_error
+                    .as_ref()
+                    .map(|e| format!(" (last: {e})"))
+                    .unwrap_or_default()
+            )?;
+        }
         writeln!(f)?;
         // Two decimals as in the original design; short runs get milliseconds' worth.
         if self.total_time_s >= 1.0 {

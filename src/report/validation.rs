@@ -105,6 +105,12 @@ impl Report {
     pub(crate) fn check(&self) -> Result<(), Invalid> {
         let at = |field: &'static str| move || field.to_owned();
         number(at("total_time_s"), self.total_time_s, Unit::Seconds)?;
+        if let Some(super::RunPart::Interval { offset_s, .. }) = &self.part {
+            number(at("part.offset_s"), *offset_s, Unit::Seconds)?;
+        }
+        if let Some(c) = &self.checkpoints {
+            number(at("checkpoints.every_s"), c.every_s, Unit::Seconds)?;
+        }
         number(
             at("ticks.throughput_per_s"),
             self.ticks.throughput_per_s,

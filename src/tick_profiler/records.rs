@@ -63,7 +63,7 @@ impl Counters {
 
 /// What was recorded of one component name: net busy and (for spans entered more than once)
 /// wall time, and two sums the report's estimates need.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ComponentHistograms {
     pub(crate) net: Histogram<u64>,
     pub(crate) wall: Option<Histogram<u64>>,
@@ -117,6 +117,16 @@ pub(crate) struct ThreadHistograms {
 }
 
 impl ThreadHistograms {
+    /// Exchanges every histogram and sum with `other`'s, keeping this thread's warm-up
+    /// progress: a harvest swaps an emptied spare in and takes what was recorded out, in O(1)
+    /// under the shard mutex (the recorder/interval model of HdrHistogram).
+    pub(crate) fn swap_records(&mut self, other: &mut ThreadHistograms) {
+        let warmup_left = self.warmup_left;
+        std::mem::swap(self, other);
+        other.warmup_left = 0;
+        self.warmup_left = warmup_left;
+    }
+
     /// The next `warmup_ticks` tick records are a new owner thread's warm-up.
     pub(crate) fn begin_warmup(&mut self, warmup_ticks: u64) {
         self.warmup_left = warmup_ticks;
@@ -238,8 +248,8 @@ fn record_clamped(histogram: &mut Histogram<u64>, value: u64) -> u64 {
     u64::from(value > high)
 }
 
-/// Everything the layer recorded during one run, merged over all threads.
-#[derive(Debug)]
+/// Everything the layer recorded during one run (or part of one), merged over all threads.
+#[derive(Debug, Clone)]
 pub(crate) struct RunRecords {
     /// The warm-up ticks' net busy time.
     pub(crate) warmup: Histogram<u64>,
@@ -269,6 +279,29 @@ impl RunRecords {
             ticks_counted: 0,
             slow: SlowCandidates::default(),
         }
+    }
+
+    /// Adds another part of the same run (an earlier or later harvest).
+    pub(crate) fn add(&mut self, other: &RunRecords, template: &Histogram<u64>) {
+        // Same bounds everywhere, so `add` cannot fail (see `add_thread`).
+        for (sum, part) in [
+            (&mut self.warmup, &other.warmup),
+            (&mut self.ticks_net, &other.ticks_net),
+            (&mut self.ticks_raw, &other.ticks_raw),
+            (&mut self.ticks_wall, &other.ticks_wall),
+            (&mut self.unattributed, &other.unattributed),
+        ] {
+            let _ = sum.add(part);
+        }
+        for (name, component) in &other.components {
+            self.components
+                .entry(name.clone())
+                .or_insert_with(|| ComponentHistograms::new(template))
+                .add(component, template);
+        }
+        self.counters.add(&other.counters);
+        self.ticks_counted += other.ticks_counted;
+        self.slow.merge(other.slow.clone());
     }
 
     /// Adds one thread's histograms; `names` maps slots to span names.

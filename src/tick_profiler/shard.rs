@@ -69,12 +69,55 @@ impl EventCounters {
         }
     }
 
-    fn add_to(&self, counters: &mut Counters) {
-        counters.straddled += self.straddled.load(Ordering::Relaxed);
-        counters.clamped += self.clamped.load(Ordering::Relaxed);
-        counters.uncredited_children += self.uncredited_children.load(Ordering::Relaxed);
-        counters.missing_span_data += self.missing_span_data.load(Ordering::Relaxed);
+    /// The counts now. Any thread; the owner writes them without read-modify-write, so they
+    /// are read, never reset, by harvests during a run.
+    fn read(&self) -> EventCounts {
+        EventCounts {
+            straddled: self.straddled.load(Ordering::Relaxed),
+            clamped: self.clamped.load(Ordering::Relaxed),
+            uncredited_children: self.uncredited_children.load(Ordering::Relaxed),
+            missing_span_data: self.missing_span_data.load(Ordering::Relaxed),
+        }
     }
+}
+
+/// [`EventCounters`] as read at one moment.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct EventCounts {
+    straddled: u64,
+    clamped: u64,
+    uncredited_children: u64,
+    missing_span_data: u64,
+}
+
+impl EventCounts {
+    /// Adds what was counted between `earlier` and `self` to `counters`.
+    fn add_since(&self, earlier: &EventCounts, counters: &mut Counters) {
+        counters.straddled += self.straddled.saturating_sub(earlier.straddled);
+        counters.clamped += self.clamped.saturating_sub(earlier.clamped);
+        counters.uncredited_children += self
+            .uncredited_children
+            .saturating_sub(earlier.uncredited_children);
+        counters.missing_span_data += self
+            .missing_span_data
+            .saturating_sub(earlier.missing_span_data);
+    }
+}
+
+/// Whether a harvest leaves the run going or ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Harvest {
+    /// A snapshot or interval: the shard keeps recording the run.
+    DuringRun,
+    /// The run has stopped: the shard forgets it.
+    Final,
+}
+
+/// How far earlier harvests of the run went, so the next takes only what came after.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Harvested {
+    ticks: u64,
+    events: EventCounts,
 }
 
 /// The part of a shard behind its mutex.
@@ -86,8 +129,14 @@ pub(crate) struct ShardData {
     pub(crate) counters: Counters,
     /// Spans exited but not closed while the park slot was taken (async spans between polls).
     pub(crate) parked: FxHashMap<u64, SpanState>,
-    /// The thread's slowest ticks so far (a field of its own, taken apart from the histograms).
+    /// The thread's slowest ticks since the last harvest (a field of its own, taken apart
+    /// from the histograms).
     pub(crate) slow: ThreadSlowTicks,
+    /// Emptied histograms a harvest swaps in, so the owner never waits for a merge nor
+    /// allocates after one.
+    spare: Option<ThreadHistograms>,
+    /// What harvests of `run` have taken so far.
+    harvested: Harvested,
 }
 
 impl ShardData {
@@ -234,6 +283,7 @@ impl Shard {
         data.slow.reset(slowest_ticks, warmup_ticks);
         data.counters = Counters::default();
         data.parked.clear();
+        data.harvested = Harvested::default();
         self.ring.discard();
         self.park_slots.iter().for_each(ParkSlot::clear);
         self.has_parked.store(false, Ordering::Release);
@@ -244,29 +294,55 @@ impl Shard {
         self.run.store(run, Ordering::Release);
     }
 
-    /// Adds this shard's records of `run` to `records` and forgets them.
-    pub(crate) fn drain_run_into(
+    /// Adds to `records` what this shard recorded of `run` since the previous harvest.
+    ///
+    /// Under the mutex it only drains the ring (at most 128 records) and swaps the histograms
+    /// with the spare: the owner, which takes the mutex between ticks once per 64 spans (with
+    /// `try_lock`) or when its ring is full, waits at most that long. The merge runs after the
+    /// mutex is released; the emptied histograms become the next spare.
+    pub(crate) fn harvest_into(
         &self,
         run: u64,
+        harvest: Harvest,
         names: &[&'static str],
         records: &mut RunRecords,
         template: &Histogram<u64>,
     ) {
+        let (mut taken, slow) = {
+            let mut data = lock(&self.data);
+            if data.run != run {
+                return;
+            }
+            self.drain_ring(&mut data, template);
+            let mut taken = data.spare.take().unwrap_or_default();
+            data.histograms.swap_records(&mut taken);
+            // The top-K so far: the thread starts its next K from empty (no allocation here).
+            let slow = data.slow.take();
+            records.counters.add(&std::mem::take(&mut data.counters));
+            let now = Harvested {
+                ticks: self.ticks_in(run),
+                events: self.events.read(),
+            };
+            now.events
+                .add_since(&data.harvested.events, &mut records.counters);
+            records.ticks_counted += now.ticks.saturating_sub(data.harvested.ticks);
+            data.harvested = now;
+            if harvest == Harvest::Final {
+                data.run = 0;
+                data.histograms.reset(0);
+                data.parked.clear();
+                data.harvested = Harvested::default();
+                self.events.reset();
+                self.has_parked.store(false, Ordering::Release);
+            }
+            (taken, slow)
+        };
+        records.slow.merge(slow);
+        records.add_thread(&taken, names, template);
+        taken.reset(0);
         let mut data = lock(&self.data);
-        if data.run != run {
-            return;
+        if data.spare.is_none() {
+            data.spare = Some(taken);
         }
-        self.drain_ring(&mut data, template);
-        records.add_thread(&data.histograms, names, template);
-        records.counters.add(&data.counters);
-        self.events.add_to(&mut records.counters);
-        self.events.reset();
-        records.ticks_counted += self.ticks_in(run);
-        records.slow.merge(data.slow.take());
-        data.run = 0;
-        data.histograms.reset(0);
-        data.counters = Counters::default();
-        data.parked.clear();
-        self.has_parked.store(false, Ordering::Release);
     }
 }

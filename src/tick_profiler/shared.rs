@@ -11,7 +11,7 @@ use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 use super::budget::Budget;
 use super::callsites::{Callsites, Role, key};
 use super::records::RunRecords;
-use super::shard::Shard;
+use super::shard::{Harvest, Shard};
 use super::slow_ticks::SlowCandidates;
 use super::span_state::SpanState;
 use super::window::Window;
@@ -222,14 +222,22 @@ impl Shared {
         shards.iter().map(|shard| shard.ticks_in(run)).sum()
     }
 
-    /// Merges and clears every shard's records of `run`.
+    /// Merges and clears every shard's records of `run`: the run has ended.
     pub(crate) fn drain(&self, run: u64) -> RunRecords {
+        self.harvest(run, Harvest::Final)
+    }
+
+    /// Merges what every shard recorded of `run` since the previous harvest. During a run, the
+    /// threads go on ticking: each shard is held for a ring drain and a swap (see
+    /// [`Shard::harvest_into`]), one after the other.
+    pub(crate) fn harvest(&self, run: u64, harvest: Harvest) -> RunRecords {
         let names = self.callsites.names();
         let mut records = RunRecords::new(&self.template);
         records.slow = SlowCandidates::new(self.slowest_ticks);
-        let shards = lock(&self.shards);
-        for shard in shards.iter() {
-            shard.drain_run_into(run, &names, &mut records, &self.template);
+        // The list is cloned so that no thread registering its shard waits on a merge.
+        let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
+        for shard in &shards {
+            shard.harvest_into(run, harvest, &names, &mut records, &self.template);
         }
         records
     }

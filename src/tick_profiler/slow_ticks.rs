@@ -147,8 +147,11 @@ impl SlowCandidates {
         }
     }
 
-    /// Adds `other`'s ticks: the top-K of the union.
+    /// Adds `other`'s ticks: the top-K of the union (K: the larger of the two, so an empty
+    /// accumulator made without a limit takes the shards').
     pub(crate) fn merge(&mut self, other: SlowCandidates) {
+        self.any.limit = self.any.limit.max(other.any.limit);
+        self.recorded.limit = self.recorded.limit.max(other.recorded.limit);
         for tick in other.any.ticks {
             self.any.offer(tick);
         }

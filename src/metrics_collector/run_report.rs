@@ -1,0 +1,203 @@
+//! Turns harvested records into a [`Report`]: shared by `stop_profiling`, `snapshot` and
+//! `interval`, which differ only in what part of the run they cover.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::error::Result;
+use crate::report::{
+    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
+};
+use crate::run_window::ClosedWindow;
+use crate::sampling::{Sampling, SamplingMode};
+use crate::tick_profiler::in_run_compensation;
+use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::shared::Shared;
+use crate::tick_profiler::slow_ticks::ClockAnchor;
+
+/// Everything a report states besides the records.
+#[derive(Debug)]
+pub(super) struct ReportParts {
+    pub(super) name: String,
+    /// When the covered part began.
+    pub(super) started_at: SystemTime,
+    /// Its wall time (and the process CPU time in it).
+    pub(super) window: ClosedWindow,
+    pub(super) overhead: Overhead,
+    pub(super) resources: Option<Resources>,
+    pub(super) resources_unavailable: Option<String>,
+    pub(super) span: Span,
+    /// The run's raw clock against the wall clock (slow ticks' start times).
+    pub(super) anchor: ClockAnchor,
+    pub(super) part: Option<RunPart>,
+    pub(super) checkpoints: Option<WriterStats>,
+    pub(super) interval_log: Option<WriterStats>,
+}
+
+/// The recording windows opened in the covered part and what they spent.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span {
+    pub(super) windows: u64,
+    pub(super) window_spent_ns: u64,
+}
+
+impl Span {
+    /// The active run's, from its start to now.
+    pub(super) fn whole_run(shared: &Shared) -> Self {
+        Span {
+            windows: shared.window.opened(),
+            window_spent_ns: shared.budget.window_spent_ns(),
+        }
+    }
+}
+
+/// The report of `records`, which cover the part of a run that `parts` describes.
+pub(super) fn build(
+    parts: ReportParts,
+    mut records: RunRecords,
+    shared: &Shared,
+    warmup_ticks: u64,
+) -> Result<Report> {
+    let mut overhead = parts.overhead;
+    if let (Some(calibrated), Some(in_run)) = (
+        overhead.nested_span_ns,
+        in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
+    ) {
+        in_run_compensation::apply(&mut records, calibrated, in_run);
+        overhead.nested_span_in_run_ns = Some(in_run);
+    }
+    let total_time_s = parts.window.wall.as_secs_f64();
+    let count = records.ticks_counted;
+    let sampling = sampling_stats(shared.sampling, &records, &overhead, parts.span);
+    let recorded = records.counters.ticks_recorded;
+    let mut components = BTreeMap::new();
+    for (name, c) in &records.components {
+        let (net, wall) = (&c.net, &c.wall);
+        let stats = ComponentStats {
+            count: net.len(),
+            latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
+            wall: wall
+                .as_ref()
+                .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
+                .transpose()?,
+            per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
+        };
+        components.insert(name.clone(), stats);
+    }
+    let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
+        let mut slow = std::mem::take(&mut records.slow).into_report(
+            warmup_ticks,
+            &shared.callsites.names(),
+            &shared.clock,
+            parts.anchor,
+        );
+        if let Some(resources) = &parts.resources {
+            slow.attach_resources(resources);
+        }
+        slow
+    });
+    let counters = &records.counters;
+    let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
+        let children: f64 = records
+            .components
+            .values()
+            .map(|c| c.direct_net_ns as f64)
+            .sum();
+        (records.ticks_net.mean() - children / recorded as f64).max(0.0)
+    });
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        name: parts.name,
+        started_at: humantime::format_rfc3339_millis(parts.started_at).to_string(),
+        total_time_s,
+        ticks: TickStats {
+            count,
+            throughput_per_s: if total_time_s > 0.0 {
+                count as f64 / total_time_s
+            } else {
+                0.0
+            },
+            latency: LatencyStats::from_histogram(&records.ticks_net, "ticks.latency")?,
+            latency_raw: Some(LatencyStats::from_histogram(
+                &records.ticks_raw,
+                "ticks.latency_raw",
+            )?),
+            wall: (!records.ticks_wall.is_empty())
+                .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
+                .transpose()?,
+            warmup: (warmup_ticks > 0)
+                .then(|| -> Result<WarmupStats> {
+                    Ok(WarmupStats {
+                        ticks_per_thread: warmup_ticks,
+                        count: counters.warmup_ticks,
+                        recorded: counters.warmup_recorded,
+                        latency: (!records.warmup.is_empty())
+                            .then(|| LatencyStats::from_histogram(&records.warmup, "ticks.warmup"))
+                            .transpose()?,
+                    })
+                })
+                .transpose()?,
+        },
+        components,
+        unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
+        unattributed_mean_ns,
+        sampling: Some(sampling),
+        overhead,
+        dropped: Dropped {
+            overflow: counters.overflow,
+            missing_span_data: counters.missing_span_data,
+            straddled: counters.straddled,
+            clamped: counters.clamped,
+            uncredited_children: counters.uncredited_children,
+        },
+        environment: Environment::current(),
+        resources: parts.resources,
+        resources_unavailable: parts.resources_unavailable,
+        loop_comparison: None,
+        part: parts.part,
+        checkpoints: parts.checkpoints,
+        interval_log: parts.interval_log,
+        slowest_ticks,
+    })
+}
+
+/// What the covered part sampled, and what that cost per tick.
+fn sampling_stats(
+    sampling: Sampling,
+    records: &RunRecords,
+    overhead: &Overhead,
+    span: Span,
+) -> SamplingStats {
+    let counters = &records.counters;
+    let count = records.ticks_counted;
+    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
+    // recorded (its cost is in the windows' spending).
+    let timed_only = if sampling.is_full() {
+        0
+    } else {
+        counters.ticks_timed
+    };
+    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
+        + overhead.per_span_ns
+            * (timed_only + counters.warmup_ticks - counters.warmup_recorded) as f64
+        + span.window_spent_ns as f64;
+    let (budget_fraction, one_in) = match sampling.mode {
+        SamplingMode::Budget(fraction) => (Some(fraction), None),
+        SamplingMode::OneIn(n) => (None, Some(n)),
+        SamplingMode::Full => (None, None),
+    };
+    SamplingStats {
+        mode: sampling.name().to_owned(),
+        budget_fraction,
+        one_in,
+        ticks_timed: counters.ticks_timed,
+        ticks_recorded: counters.ticks_recorded,
+        windows: span.windows,
+        cost_ns_per_tick: if count > 0 {
+            cost_ns / count as f64
+        } else {
+            0.0
+        },
+    }
+}
