@@ -340,3 +340,38 @@ fn zero_switches_it_off() {
     assert!(report.slowest_ticks.is_none());
     assert!(!report.summary().contains("Slowest ticks"));
 }
+
+#[test]
+fn a_snapshot_holds_the_slowest_ticks_so_far_and_the_final_report_keeps_them() {
+    let collector = collector(Sampling::full(), 5);
+    let subscriber = tracing_subscriber::registry().with(collector.layer());
+    let (snapshot, report) = tracing::subscriber::with_default(subscriber, || {
+        collector.start_profiling("snapshot").unwrap();
+        for ordinal in 1..=500 {
+            tick(
+                ordinal,
+                (ordinal == 100).then_some(("parse", Duration::from_micros(500))),
+            );
+        }
+        let snapshot = collector.snapshot().unwrap();
+        for ordinal in 501..=1_000 {
+            tick(ordinal, None);
+        }
+        (snapshot, collector.stop_profiling().unwrap())
+    });
+    let so_far = snapshot.slowest_ticks.unwrap();
+    assert_eq!(so_far.ticks.len(), 5);
+    assert!(
+        so_far.ticks.iter().all(|t| t.ordinal <= 500),
+        "only ticks before it"
+    );
+    let last = report.slowest_ticks.unwrap();
+    let floor = last.ticks.iter().map(|t| t.latency_ns).min().unwrap();
+    for t in so_far.ticks.iter().filter(|t| t.latency_ns > floor) {
+        assert!(
+            last.ticks.iter().any(|u| u.ordinal == t.ordinal),
+            "tick #{} of the snapshot is kept",
+            t.ordinal
+        );
+    }
+}
