@@ -163,3 +163,19 @@ fn merge_keeps_the_top_k_of_the_merged_reports() {
     assert_eq!(got, [("a", 1, 500), ("b", 1, 400), ("a", 2, 300)]);
     assert!(slow.recorded.is_empty());
 }
+
+#[test]
+fn a_slow_tick_with_a_broken_number_fails_to_load_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    with_slow("run", &[(7, "main", 1_000)], 10)
+        .save_json(&path)
+        .unwrap();
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    report["slowest_ticks"]["ticks"][0]["offset_s"] = serde_json::json!(-1.0);
+    let text = serde_json::to_string(&report).unwrap();
+    std::fs::write(&path, text).unwrap();
+    let err = Report::load(&path).unwrap_err().to_string();
+    assert!(err.contains("slowest_ticks.ticks[0].offset_s"), "{err}");
+}
