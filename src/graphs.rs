@@ -45,11 +45,13 @@ use crate::report::{Report, ResourceSample};
 mod canvas;
 mod palette;
 mod resources_figure;
+mod slow_ticks_figure;
 mod sweep;
 
 use canvas::Canvas;
 pub use palette::Palette;
 pub use resources_figure::{MIN_SAMPLES_TO_PLOT, ResourcesFigure, resources_figure};
+pub use slow_ticks_figure::{SLOW_TICKS_SIZE, slow_ticks};
 pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
 
 /// Size of the 2×2 scalability figure, pixels.

@@ -30,9 +30,10 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, Dropped, Environment, FAR_OUTLIER_FACTOR, FarOutliers, LatencyStats,
-    LoopComparison, MeanMax, MemoryStats, Overhead, Report, ResourceSample, Resources, RunPart,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats, thousands,
+    ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
+    FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
+    Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowTick,
+    SlowestTicks, TickStats, TimelineSpan, WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats,
+    Resources, SCHEMA_VERSION, SamplingStats, SlowestTicks, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -166,6 +166,8 @@ pub fn merge_reports<'a>(
         Err(reason) => (None, Some(reason)),
     };
 
+    let slowest_ticks = merge_slowest_ticks(&reports);
+
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         name: join_distinct(reports.iter().map(|(_, r)| r.name.as_str())),
@@ -241,6 +243,7 @@ pub fn merge_reports<'a>(
         resources_unavailable,
         // A comparison belongs to one loop: merged runs have none.
         loop_comparison: None,
+        slowest_ticks,
         part: None,
         checkpoints: None,
         interval_log: None,
@@ -398,6 +401,28 @@ impl Sum {
             }
         }
     }
+}
+
+/// The top-K of the parts' slowest ticks (K: the largest part's limit), each tick labelled
+/// with its run; `None` when no part kept any.
+fn merge_slowest_ticks(reports: &[(&str, &Report)]) -> Option<SlowestTicks> {
+    let parts: Vec<(&str, &SlowestTicks)> = reports
+        .iter()
+        .filter_map(|(_, r)| Some((r.name.as_str(), r.slowest_ticks.as_ref()?)))
+        .collect();
+    let limit = parts.iter().map(|(_, s)| s.limit as usize).max()?;
+    let warmup = parts
+        .iter()
+        .map(|(_, s)| s.warmup_ticks_per_thread)
+        .max()
+        .unwrap_or(0);
+    let ticks = parts.iter().flat_map(|(run, s)| {
+        s.all().cloned().map(move |mut t| {
+            t.run.get_or_insert_with(|| (*run).to_owned());
+            t
+        })
+    });
+    Some(SlowestTicks::from_ticks(limit, warmup, ticks))
 }
 
 fn merge_resources(

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::interval_log::IntervalLog;
 use crate::overhead_calibration::{self, Calibration};
 use crate::periodic_writer::{self, PeriodicConfig, PeriodicWriter, Written};
-use crate::report::{Report, RunPart, WriterStats};
+use crate::report::{DEFAULT_SLOWEST_TICKS, Report, RunPart, WriterStats};
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;
 use crate::run_window::RunWindow;
@@ -18,6 +18,7 @@ use crate::sampling::Sampling;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::{Shared, lock};
+use crate::tick_profiler::slow_ticks::ClockAnchor;
 use crate::tick_profiler::{TickProfiler, window};
 
 mod active_run;
@@ -133,6 +134,7 @@ pub struct MetricsCollectorBuilder {
     sample_interval: Option<Duration>,
     sampling: Sampling,
     warmup_ticks: u64,
+    slowest_ticks: usize,
     checkpoint: Option<(String, Duration)>,
     interval_log: Option<(String, Duration)>,
 }
@@ -148,6 +150,7 @@ impl Default for MetricsCollectorBuilder {
             sample_interval: Some(default_sample_interval()),
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
+            slowest_ticks: DEFAULT_SLOWEST_TICKS,
             checkpoint: None,
             interval_log: None,
         }
@@ -204,6 +207,17 @@ impl MetricsCollectorBuilder {
     /// warm-up.
     pub fn warmup_ticks(mut self, ticks: u64) -> Self {
         self.warmup_ticks = ticks;
+        self
+    }
+
+    /// How many of the slowest ticks each report keeps in `slowest_ticks` (default
+    /// [`DEFAULT_SLOWEST_TICKS`]; 0: none). Each comes with its ordinal, thread, start time and
+    /// latency, and, when it was recorded with its components, its timeline. Warm-up ticks are
+    /// left out. Snapshots and intervals hold the slowest ticks of what they cover. Cost: three
+    /// more words per record on the hot path, one comparison per tick where records are
+    /// drained (see the README's overhead section).
+    pub fn slowest_ticks(mut self, n: usize) -> Self {
+        self.slowest_ticks = n;
         self
     }
 
@@ -310,7 +324,8 @@ impl MetricsCollectorBuilder {
             self.sampling,
             template,
             quanta::Clock::new(),
-        );
+        )
+        .with_slowest_ticks(self.slowest_ticks);
         let inner = Arc::new(Inner {
             shared: Arc::new(shared),
             measure_overhead: self.measure_overhead,
@@ -413,6 +428,12 @@ impl MetricsCollector {
         };
         shared.budget.begin_run(span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
+        let anchor = ClockAnchor {
+            raw: shared.clock.raw(),
+            unix_ns: SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        };
         let run = shared.begin_run();
         let writers = self.start_writers(name, run, log);
         let (checkpoints, interval_log) = match writers {
@@ -444,6 +465,7 @@ impl MetricsCollector {
             name: name.to_owned(),
             run,
             started_at,
+            anchor,
             window,
             overhead: calibration.overhead,
             #[cfg(feature = "sampler")]

@@ -15,25 +15,31 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_file;
 use crate::error::{Error, Result};
 
+mod chrome_trace;
 mod histogram_blob;
 mod live;
 mod outliers;
+mod slow_ticks;
 mod summary;
 mod validation;
 
 pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
+pub use slow_ticks::{
+    DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SlowTick, SlowestTicks, TimelineSpan,
+};
 pub use summary::thousands;
 
-/// The report format version this build writes and the newest it reads (it reads 1 and 2 too).
+/// The report format version this build writes and the newest it reads (it reads 1 to 3 too).
 ///
+/// Version 4 added `slowest_ticks` (`null` in older reports).
 /// Version 3 lets CPU figures be `null` where a run is too short for them
 /// (`resources.cpu_percent.mean`/`.max`), and measures `cpu_time_s` over the run's own window.
 /// Version 2 added what sampling and compensation mean for the figures: `sampling`,
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +85,10 @@ pub struct Report {
     /// driver does): how much profiling slowed the loop. `null` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loop_comparison: Option<LoopComparison>,
+    /// The slowest ticks, with the timelines of the recorded ones; `null` when switched off
+    /// (`slowest_ticks(0)`) and in reports before schema 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slowest_ticks: Option<SlowestTicks>,
     /// Which part of a run that went on this report covers (a snapshot, an interval, a
     /// checkpoint); `null` for the final report of a stopped run.
     #[serde(default, skip_serializing_if = "Option::is_none")]

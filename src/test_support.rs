@@ -80,6 +80,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
         resources: None,
         resources_unavailable: Some("sampler off".to_owned()),
         loop_comparison: None,
+        slowest_ticks: None,
         part: None,
         checkpoints: None,
         interval_log: None,

@@ -8,7 +8,8 @@
 //! - `window`: recording windows (interest rebuilds that switch component callsites on/off);
 //! - `recorder`: span callbacks → records; `span_state`: a span's state between callbacks;
 //! - `thread_state`, `shard`, `park_slot`, `record_ring`, `records`: per-thread storage, merged
-//!   at `stop_profiling`; `shared`: the collector-wide part;
+//!   at `stop_profiling`; `slow_ticks`: each thread's slowest ticks (drain side); `shared`: the
+//!   collector-wide part;
 //! - `sync`: the atomics of the lock-free parts (loom's under `--cfg loom`, for model checks).
 
 mod budget;
@@ -21,6 +22,7 @@ mod recorder;
 pub(crate) mod records;
 pub(crate) mod shard;
 pub(crate) mod shared;
+pub(crate) mod slow_ticks;
 mod span_state;
 mod sync;
 mod thread_state;

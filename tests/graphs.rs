@@ -100,6 +100,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
         }),
         resources_unavailable: (!with_resources).then(|| "sampler switched off".to_owned()),
         loop_comparison: None,
+        slowest_ticks: None,
         part: None,
         checkpoints: None,
         interval_log: None,

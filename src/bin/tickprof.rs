@@ -85,6 +85,20 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Write the slowest ticks of a report as a Chrome Trace Event file (open it in
+    /// ui.perfetto.dev or chrome://tracing): one track per slow tick, its components nested.
+    Trace {
+        /// A report written by `Report::save_json`.
+        report: PathBuf,
+        /// Where to write the trace (atomically).
+        #[arg(
+            short,
+            long,
+            value_name = "OUT.json",
+            default_value = "slow_ticks.json"
+        )]
+        output: PathBuf,
+    },
     /// Percentiles of a window of an interval log (`.hlog`, see `MetricsCollectorBuilder::
     /// interval_log`): every interval that lies within --from .. --to, merged exactly, per tag.
     Hlog {
@@ -233,6 +247,28 @@ fn run(cli: Cli) -> Result<Outcome> {
                 loaded.len(),
                 thousands(merged.ticks.count),
                 output.display()
+            ))?;
+            Ok(Outcome::Passed)
+        }
+        Command::Trace { report, output } => {
+            let report = load_report(&report)?;
+            let Some(slow) = report
+                .slowest_ticks
+                .as_ref()
+                .filter(|s| !s.ticks.is_empty())
+            else {
+                bail!(
+                    "report `{}` has no slowest ticks (written before schema 4, or with \
+                     slowest_ticks(0))",
+                    report.name
+                );
+            };
+            let timelines = slow.all().filter(|t| t.recorded).count();
+            report.write_chrome_trace(&output)?;
+            emit(&format!(
+                "wrote {} ({} slow ticks, {timelines} with timelines)\n",
+                output.display(),
+                slow.all().count()
             ))?;
             Ok(Outcome::Passed)
         }

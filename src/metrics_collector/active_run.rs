@@ -12,12 +12,15 @@ use crate::run_window::RunWindow;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::Shared;
+use crate::tick_profiler::slow_ticks::ClockAnchor;
 
 #[derive(Debug)]
 pub(super) struct ActiveRun {
     pub(super) name: String,
     pub(super) run: u64,
     pub(super) started_at: SystemTime,
+    /// The run's raw clock against the wall clock (slow ticks' start times).
+    pub(super) anchor: ClockAnchor,
     /// The run's wall and CPU clocks, read together at start, so CPU figures cover exactly
     /// `total_time_s`.
     pub(super) window: RunWindow,
@@ -116,6 +119,7 @@ impl ActiveRun {
             resources_unavailable: self.unavailable(resources.is_some()),
             resources,
             span: Span::whole_run(shared),
+            anchor: self.anchor,
             part,
             checkpoints: self.checkpoints.as_ref().map(PeriodicWriter::stats),
             interval_log: self.interval_log.as_ref().map(PeriodicWriter::stats),
@@ -170,6 +174,7 @@ impl ActiveRun {
                     .window_spent_ns()
                     .saturating_sub(interval.window_spent_before_ns),
             },
+            anchor: self.anchor,
             part: Some(RunPart::Interval {
                 index,
                 offset_s: run_window.until(&interval.window).wall.as_secs_f64(),

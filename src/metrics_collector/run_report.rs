@@ -14,6 +14,7 @@ use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::in_run_compensation;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::Shared;
+use crate::tick_profiler::slow_ticks::ClockAnchor;
 
 /// Everything a report states besides the records.
 #[derive(Debug)]
@@ -27,6 +28,8 @@ pub(super) struct ReportParts {
     pub(super) resources: Option<Resources>,
     pub(super) resources_unavailable: Option<String>,
     pub(super) span: Span,
+    /// The run's raw clock against the wall clock (slow ticks' start times).
+    pub(super) anchor: ClockAnchor,
     pub(super) part: Option<RunPart>,
     pub(super) checkpoints: Option<WriterStats>,
     pub(super) interval_log: Option<WriterStats>,
@@ -82,6 +85,18 @@ pub(super) fn build(
         };
         components.insert(name.clone(), stats);
     }
+    let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
+        let mut slow = std::mem::take(&mut records.slow).into_report(
+            warmup_ticks,
+            &shared.callsites.names(),
+            &shared.clock,
+            parts.anchor,
+        );
+        if let Some(resources) = &parts.resources {
+            slow.attach_resources(resources);
+        }
+        slow
+    });
     let counters = &records.counters;
     let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
         let children: f64 = records
@@ -143,6 +158,7 @@ pub(super) fn build(
         part: parts.part,
         checkpoints: parts.checkpoints,
         interval_log: parts.interval_log,
+        slowest_ticks,
     })
 }
 

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use super::{LatencyStats, Report, Resources};
+use super::slow_ticks::duration;
+use super::{LatencyStats, Report, Resources, SlowTick};
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
 /// (the summary prints what it can; `Report::load` has validated what it loaded).
@@ -53,6 +54,36 @@ impl Report {
             ),
             None => writeln!(f),
         }
+    }
+
+    /// The slowest ticks, each with the component that took most of it:
+    /// `tick #904,211 (main): 4.16 ms — parse 4.07 ms (98 %)`.
+    fn fmt_slowest_ticks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(slow) = &self.slowest_ticks else {
+            return Ok(());
+        };
+        if slow.ticks.is_empty() {
+            return Ok(());
+        }
+        writeln!(f)?;
+        let warmup = match slow.warmup_ticks_per_thread {
+            0 => String::new(),
+            n => format!(", each thread's first {} left out", thousands(n)),
+        };
+        writeln!(f, "Slowest ticks (net busy time{warmup}):")?;
+        for tick in &slow.ticks {
+            writeln!(f, "  {}", slow_tick_line(tick))?;
+        }
+        if !slow.recorded.is_empty() {
+            writeln!(
+                f,
+                "  Slowest recorded ticks (the ones above were timed only):"
+            )?;
+            for tick in &slow.recorded {
+                writeln!(f, "  {}", slow_tick_line(tick))?;
+            }
+        }
+        Ok(())
     }
 
     /// What a reader of the tick figures should know: a mean above the p99, far outliers.
@@ -404,6 +435,7 @@ impl fmt::Display for Report {
             writeln!(f)?;
             self.fmt_components(f)?;
         }
+        self.fmt_slowest_ticks(f)?;
         self.fmt_overhead(f)?;
         self.fmt_dropped(f)?;
         writeln!(f)?;
@@ -423,6 +455,41 @@ impl fmt::Display for Report {
         }
         write!(f, "{rule}")
     }
+}
+
+/// One slow tick: ordinal, where, latency, and what took most of it (or why nothing says).
+fn slow_tick_line(tick: &SlowTick) -> String {
+    let ordinal = match tick.ordinal {
+        0 => "?".to_owned(),
+        n => thousands(n),
+    };
+    let place = match &tick.run {
+        Some(run) => format!("{run}, {}", tick.thread),
+        None => tick.thread.clone(),
+    };
+    let inside = match (&tick.dominant, tick.recorded) {
+        (Some(d), _) => format!(
+            "{} {} ({:.0} %)",
+            d.name,
+            duration(d.busy_ns),
+            d.share_percent
+        ),
+        (None, true) => "no component recorded in it".to_owned(),
+        (None, false) => "timed only, no timeline".to_owned(),
+    };
+    let machine = match &tick.machine {
+        // Only a figure that says something: the process well off one core around it.
+        Some(m) if m.cpu_percent < 50.0 => format!(
+            "; process CPU {:.0} % over {:.0}–{:.0} ms",
+            m.cpu_percent, m.from_ms, m.to_ms
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "tick #{ordinal} ({place}, +{:.3} s): {} — {inside}{machine}",
+        tick.offset_s,
+        duration(tick.latency_ns)
+    )
 }
 
 /// "98.7% of one core (cpu time 0.123 s over 0.125 s; busiest sample 101.2%)", with "n/a" and

@@ -164,6 +164,31 @@ impl Report {
                 number(at(field), value, Unit::Nanos)?;
             }
         }
+        if let Some(slow) = &self.slowest_ticks {
+            let lists = [("ticks", &slow.ticks), ("recorded", &slow.recorded)];
+            for (list, ticks) in lists {
+                for (i, t) in ticks.iter().enumerate() {
+                    let field = |name: &str| format!("slowest_ticks.{list}[{i}].{name}");
+                    number(|| field("offset_s"), t.offset_s, Unit::Seconds)?;
+                    if let Some(d) = &t.dominant {
+                        number(
+                            || field("dominant.share_percent"),
+                            d.share_percent,
+                            Unit::Percent,
+                        )?;
+                    }
+                    if let Some(m) = &t.machine {
+                        number(|| field("machine.from_ms"), m.from_ms, Unit::Millis)?;
+                        number(|| field("machine.to_ms"), m.to_ms, Unit::Millis)?;
+                        number(
+                            || field("machine.cpu_percent"),
+                            m.cpu_percent,
+                            Unit::Percent,
+                        )?;
+                    }
+                }
+            }
+        }
         if let Some(l) = &self.loop_comparison {
             number(
                 at("loop_comparison.bare_per_s"),

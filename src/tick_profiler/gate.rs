@@ -44,7 +44,7 @@ impl TickGate {
     fn tick(&self, run: u64, key: usize, others: Option<Others>) -> bool {
         let shared = &self.shared;
         let decided = with_thread_state(shared, run, |thread| {
-            thread.shard.count_tick();
+            let ordinal = thread.shard.count_tick();
             let mode = thread.sampler.decide(shared);
             if mode == TickMode::Untimed {
                 let others =
@@ -55,6 +55,7 @@ impl TickGate {
                 callsite: key,
                 mode,
                 epoch: shared.window.epoch(),
+                ordinal,
             });
             Ok(())
         });
@@ -79,6 +80,7 @@ impl TickGate {
                 callsite: key,
                 mode: TickMode::Recorded,
                 epoch: shared.window.epoch(),
+                ordinal: 0,
             });
         });
         set_refuse(false);

@@ -7,7 +7,7 @@
 
 use super::sync::{AtomicU64, Ordering};
 
-/// Records buffered before a drain; 5 KiB per thread. (2 in loom's model checks, so that a
+/// Records buffered before a drain; 8 KiB per thread. (2 in loom's model checks, so that a
 /// few records fill it.)
 const CAPACITY: usize = if cfg!(all(loom, test)) { 2 } else { 128 };
 /// `extra_ns` when there is none.
@@ -97,8 +97,16 @@ pub(crate) struct Record {
     pub(crate) extra_ns: Option<u64>,
     /// Spans entered more than once (async code): first enter to last exit.
     pub(crate) wall_ns: Option<u64>,
+    /// The clock (raw units) at its first enter: where it sits on its tick's timeline.
+    pub(crate) start_raw: u64,
+    /// The span's id (a tick's components name it as their parent).
+    pub(crate) id: u64,
+    /// Ticks: the ordinal (the n-th tick its thread started in the run, 0 if unknown).
+    /// Components: the parent span's id.
+    pub(crate) link: u64,
 }
 
+/// One record as atomics: eight words, one cache line.
 #[derive(Debug, Default)]
 struct Entry {
     kind: AtomicU64,
@@ -106,6 +114,9 @@ struct Entry {
     net_ns: AtomicU64,
     extra_ns: AtomicU64,
     wall_ns: AtomicU64,
+    start_raw: AtomicU64,
+    id: AtomicU64,
+    link: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -149,6 +160,9 @@ impl RecordRing {
         entry
             .wall_ns
             .store(record.wall_ns.unwrap_or(NONE), Ordering::Relaxed);
+        entry.start_raw.store(record.start_raw, Ordering::Relaxed);
+        entry.id.store(record.id, Ordering::Relaxed);
+        entry.link.store(record.link, Ordering::Relaxed);
         self.head.store(head.wrapping_add(1), Ordering::Release);
         true
     }
@@ -177,6 +191,9 @@ impl RecordRing {
                     net_ns: entry.net_ns.load(Ordering::Relaxed),
                     extra_ns: (extra_ns != NONE).then_some(extra_ns),
                     wall_ns: (wall_ns != NONE).then_some(wall_ns),
+                    start_raw: entry.start_raw.load(Ordering::Relaxed),
+                    id: entry.id.load(Ordering::Relaxed),
+                    link: entry.link.load(Ordering::Relaxed),
                 });
             }
             tail = tail.wrapping_add(1);
@@ -202,6 +219,9 @@ mod tests {
             net_ns: i / 2,
             extra_ns: i.is_multiple_of(2).then_some(i * 10),
             wall_ns: i.is_multiple_of(3).then_some(i * 20),
+            start_raw: i * 30,
+            id: i + 1,
+            link: i * 40,
         }
     }
 
@@ -272,6 +292,9 @@ mod loom_model {
             net_ns: i * 5,
             extra_ns: (i % 2 == 0).then_some(i * 7),
             wall_ns: (i % 3 == 0).then_some(i * 9),
+            start_raw: i * 11,
+            id: i * 13,
+            link: i * 17,
         }
     }
 

@@ -45,6 +45,33 @@ fn saturate_u16(value: u32) -> u16 {
 #[derive(Debug, Clone, Copy)]
 struct RecordedTick;
 
+/// What a span created now is (see `TickRecorder::classify`).
+#[derive(Debug, Clone, Copy)]
+struct Classified {
+    kind: SpanKind,
+    /// The parent its time is credited to.
+    parent: u64,
+    /// Ticks: the recording window's epoch.
+    epoch: u64,
+    /// Ticks: whether it opens a recording window.
+    opens_window: bool,
+    /// Ticks: the n-th tick of its thread in the run (0: unknown).
+    ordinal: u64,
+}
+
+impl Classified {
+    /// A span that is not a tick.
+    fn other(kind: SpanKind, parent: u64) -> Self {
+        Classified {
+            kind,
+            parent,
+            epoch: 0,
+            opens_window: false,
+            ordinal: 0,
+        }
+    }
+}
+
 /// The layer half of [`TickProfiler`](crate::TickProfiler): records the spans the
 /// [`TickGate`](crate::TickGate) lets through.
 #[derive(Debug, Clone)]
@@ -64,7 +91,7 @@ impl TickRecorder {
         thread: &mut ThreadState,
         attrs: &Attributes<'_>,
         ctx: &Context<'_, S>,
-    ) -> Option<(SpanKind, u64, u64, bool)>
+    ) -> Option<Classified>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
@@ -80,17 +107,19 @@ impl TickRecorder {
                 let pending = thread.pending_tick.take().filter(|p| p.callsite == key);
                 // Without a decision for this very callsite (its fields created other spans
                 // between the decision and now), time it without its children.
-                let (mode, epoch) = pending.map_or((TickMode::Timed, shared.window.epoch()), |p| {
-                    (p.mode, p.epoch)
-                });
+                let (mode, epoch, ordinal) = pending
+                    .map_or((TickMode::Timed, shared.window.epoch(), 0), |p| {
+                        (p.mode, p.epoch, p.ordinal)
+                    });
                 let recorded = matches!(mode, TickMode::Recorded | TickMode::Opening);
                 let parent = self.parent_of(thread, attrs, ctx).unwrap_or(0);
-                Some((
-                    SpanKind::Tick { recorded },
+                Some(Classified {
+                    kind: SpanKind::Tick { recorded },
                     parent,
                     epoch,
-                    mode == TickMode::Opening,
-                ))
+                    opens_window: mode == TickMode::Opening,
+                    ordinal,
+                })
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
                 let parent = self.parent_of(thread, attrs, ctx);
@@ -108,12 +137,12 @@ impl TickRecorder {
                         Some((recorded, span.name() == shared.tick_name()))
                     }
                 });
-                match (below, parent) {
+                Some(match (below, parent) {
                     (Some((true, direct)), Some(parent)) => {
-                        Some((SpanKind::Component { slot, direct }, parent, 0, false))
+                        Classified::other(SpanKind::Component { slot, direct }, parent)
                     }
-                    _ => Some((SpanKind::Ignored, 0, 0, false)),
-                }
+                    _ => Classified::other(SpanKind::Ignored, 0),
+                })
             }
         }
     }
@@ -253,7 +282,7 @@ impl TickRecorder {
 
     /// The record of a closed span, its net time compensated; `None` for ignored spans and
     /// spans never entered.
-    fn record(&self, thread: &ThreadState, state: &SpanState) -> Option<Record> {
+    fn record(&self, thread: &ThreadState, id: u64, state: &SpanState) -> Option<Record> {
         if state.kind == SpanKind::Ignored || state.enters == 0 {
             return None;
         }
@@ -303,6 +332,12 @@ impl TickRecorder {
             net_ns,
             extra_ns,
             wall_ns,
+            start_raw: state.first_enter_raw,
+            id,
+            link: match state.kind {
+                SpanKind::Tick { .. } => state.ordinal,
+                _ => state.parent,
+            },
         })
     }
 
@@ -318,7 +353,14 @@ impl TickRecorder {
         S: Subscriber + for<'a> LookupSpan<'a>,
     {
         let shared = &self.shared;
-        let Some((kind, parent, epoch, opens_window)) = self.classify(thread, attrs, ctx) else {
+        let Some(Classified {
+            kind,
+            parent,
+            epoch,
+            opens_window,
+            ordinal,
+        }) = self.classify(thread, attrs, ctx)
+        else {
             return;
         };
         if kind == (SpanKind::Tick { recorded: true })
@@ -334,6 +376,7 @@ impl TickRecorder {
         }
         let mut state = SpanState::new(kind, parent, epoch);
         state.opens_window = opens_window;
+        state.ordinal = ordinal;
         thread.remember_created(id.into_u64(), state);
     }
 
@@ -364,7 +407,7 @@ impl TickRecorder {
         if is_tick {
             shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
         }
-        let Some(record) = self.record(thread, &state) else {
+        let Some(record) = self.record(thread, key, &state) else {
             return true;
         };
         if is_tick && !self.close_tick(thread, &state, &record) {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use super::record_ring::{Record, RecordKind};
+use super::slow_ticks::SlowCandidates;
 
 /// Counts a run keeps beside its histograms; summed over threads at stop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -162,14 +163,12 @@ impl ThreadHistograms {
     /// histograms' bound.
     pub(crate) fn record(
         &mut self,
-        record: Record,
+        record: &Record,
+        kind: RecordKind,
         counters: &mut Counters,
         template: &Histogram<u64>,
     ) -> u64 {
         let new = || Histogram::new_from(template);
-        let Some(kind) = RecordKind::decode(record.kind) else {
-            return 0;
-        };
         let mut overflow = 0;
         match kind {
             RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
@@ -263,6 +262,8 @@ pub(crate) struct RunRecords {
     pub(crate) counters: Counters,
     /// Ticks counted (exact), over all threads.
     pub(crate) ticks_counted: u64,
+    /// The slowest ticks over all threads.
+    pub(crate) slow: SlowCandidates,
 }
 
 impl RunRecords {
@@ -276,6 +277,7 @@ impl RunRecords {
             components: BTreeMap::new(),
             counters: Counters::default(),
             ticks_counted: 0,
+            slow: SlowCandidates::default(),
         }
     }
 
@@ -299,6 +301,7 @@ impl RunRecords {
         }
         self.counters.add(&other.counters);
         self.ticks_counted += other.ticks_counted;
+        self.slow.merge(other.slow.clone());
     }
 
     /// Adds one thread's histograms; `names` maps slots to span names.

@@ -14,9 +14,10 @@ use rustc_hash::FxHashMap;
 
 use super::callsites::Callsites;
 use super::park_slot::ParkSlot;
-use super::record_ring::{Record, RecordRing};
+use super::record_ring::{Record, RecordKind, RecordRing};
 use super::records::{Counters, RunRecords, ThreadHistograms};
 use super::shared::lock;
+use super::slow_ticks::ThreadSlowTicks;
 use super::span_state::SpanState;
 
 /// Park slots per thread: a tick, the child being created or exited, and room for a span
@@ -129,6 +130,9 @@ pub(crate) struct ShardData {
     pub(crate) counters: Counters,
     /// Spans exited but not closed while the park slot was taken (async spans between polls).
     pub(crate) parked: FxHashMap<u64, SpanState>,
+    /// The thread's slowest ticks since the last harvest (a field of its own, taken apart
+    /// from the histograms).
+    pub(crate) slow: ThreadSlowTicks,
     /// Emptied histograms a harvest swaps in, so the owner never waits for a merge nor
     /// allocates after one.
     spare: Option<ThreadHistograms>,
@@ -136,12 +140,28 @@ pub(crate) struct ShardData {
     harvested: Harvested,
 }
 
-impl Shard {
-    /// Counts one tick. Owner thread only.
+impl ShardData {
+    /// Moves one closed span's record into the histograms, the counters and the slow ticks.
     #[inline]
-    pub(crate) fn count_tick(&self) {
-        let ticks = self.ticks.load(Ordering::Relaxed);
-        self.ticks.store(ticks.wrapping_add(1), Ordering::Relaxed);
+    fn take_record(&mut self, record: &Record, template: &Histogram<u64>) {
+        let Some(kind) = RecordKind::decode(record.kind) else {
+            return;
+        };
+        self.counters.overflow +=
+            self.histograms
+                .record(record, kind, &mut self.counters, template);
+        self.slow.record(record, kind);
+    }
+}
+
+impl Shard {
+    /// Counts one tick; returns its ordinal (the n-th tick counted here in the run, 1-based).
+    /// Owner thread only.
+    #[inline]
+    pub(crate) fn count_tick(&self) -> u64 {
+        let ticks = self.ticks.load(Ordering::Relaxed).wrapping_add(1);
+        self.ticks.store(ticks, Ordering::Relaxed);
+        ticks
     }
 
     /// Ticks this thread counted in `run` (0 if it has not ticked in it). Any thread.
@@ -231,40 +251,37 @@ impl Shard {
         let mut data = lock(&self.data);
         self.drain_ring(&mut data, template);
         if !self.ring.try_push(record) {
-            let ShardData {
-                histograms,
-                counters,
-                ..
-            } = &mut *data;
-            counters.overflow += histograms.record(record, counters, template);
+            data.take_record(&record, template);
         }
     }
 
     /// Moves buffered records into the histograms; `data` is this shard's locked data.
     fn drain_ring(&self, data: &mut ShardData, template: &Histogram<u64>) {
-        let ShardData {
-            histograms,
-            counters,
-            ..
-        } = data;
-        self.ring.drain(|record| {
-            counters.overflow += histograms.record(record, counters, template);
-        });
+        self.ring
+            .drain(|record| data.take_record(&record, template));
     }
 
     /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
     /// holds `run` (its previous owner exited during the run) keeps its records: histograms
     /// add up. Any other is emptied.
-    pub(crate) fn begin_run(&self, run: u64, warmup_ticks: u64, template: &Histogram<u64>) {
+    pub(crate) fn begin_run(
+        &self,
+        run: u64,
+        warmup_ticks: u64,
+        slowest_ticks: usize,
+        template: &Histogram<u64>,
+    ) {
         let mut data = lock(&self.data);
         if data.run == run {
             // The previous owner's records first: the new owner's warm-up is its own.
             self.drain_ring(&mut data, template);
             data.histograms.begin_warmup(warmup_ticks);
+            data.slow.begin_thread();
             return;
         }
         data.run = run;
         data.histograms.reset(warmup_ticks);
+        data.slow.reset(slowest_ticks, warmup_ticks);
         data.counters = Counters::default();
         data.parked.clear();
         data.harvested = Harvested::default();
@@ -292,7 +309,7 @@ impl Shard {
         records: &mut RunRecords,
         template: &Histogram<u64>,
     ) {
-        let mut taken = {
+        let (mut taken, slow) = {
             let mut data = lock(&self.data);
             if data.run != run {
                 return;
@@ -300,6 +317,8 @@ impl Shard {
             self.drain_ring(&mut data, template);
             let mut taken = data.spare.take().unwrap_or_default();
             data.histograms.swap_records(&mut taken);
+            // The top-K so far: the thread starts its next K from empty (no allocation here).
+            let slow = data.slow.take();
             records.counters.add(&std::mem::take(&mut data.counters));
             let now = Harvested {
                 ticks: self.ticks_in(run),
@@ -317,8 +336,9 @@ impl Shard {
                 self.events.reset();
                 self.has_parked.store(false, Ordering::Release);
             }
-            taken
+            (taken, slow)
         };
+        records.slow.merge(slow);
         // The names are read after the swap: every slot in `taken` was interned before its
         // record was pushed. (Read before the harvest, a name first seen meanwhile had its
         // histogram taken and dropped as nameless.)

@@ -12,6 +12,7 @@ use super::budget::Budget;
 use super::callsites::{Callsites, Role, key};
 use super::records::RunRecords;
 use super::shard::{Harvest, Shard};
+use super::slow_ticks::SlowCandidates;
 use super::span_state::SpanState;
 use super::window::Window;
 use crate::sampling::Sampling;
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) callsites: Callsites,
     pub(crate) window: Window,
     pub(crate) budget: Budget,
+    /// How many of the slowest ticks a run keeps (0: none).
+    pub(crate) slowest_ticks: usize,
     /// Tick spans this collector enabled that have not closed yet, whatever run made them (it
     /// is never reset: the recorder adds each tick at its creation and takes it off at its
     /// close, both delivered for exactly the spans tickprof enabled, in a run or not). While
@@ -83,6 +86,7 @@ impl Shared {
             callsites: Callsites::new(tick_name),
             window: Window::default(),
             budget: Budget::new(sampling),
+            slowest_ticks: 0,
             live_ticks: AtomicU64::new(0),
             foreign_copies: AtomicU64::new(0),
             floor_ns: AtomicU64::new(0),
@@ -90,6 +94,12 @@ impl Shared {
             dispatch: Mutex::new(None),
             shards: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Keeps the `n` slowest ticks of every run (set before the layer exists).
+    pub(crate) fn with_slowest_ticks(mut self, n: usize) -> Self {
+        self.slowest_ticks = n;
+        self
     }
 
     /// The configured tick span name.
@@ -222,6 +232,7 @@ impl Shared {
     /// [`Shard::harvest_into`]), one after the other.
     pub(crate) fn harvest(&self, run: u64, harvest: Harvest) -> RunRecords {
         let mut records = RunRecords::new(&self.template);
+        records.slow = SlowCandidates::new(self.slowest_ticks);
         // The list is cloned so that no thread registering its shard waits on a merge.
         let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
         for shard in &shards {

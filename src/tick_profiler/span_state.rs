@@ -101,10 +101,12 @@ pub(crate) struct SpanState {
     pub(crate) copy: bool,
     /// A recorded tick that opens a recording window at its first enter.
     pub(crate) opens_window: bool,
+    /// Ticks: the n-th tick its thread started in the run (1-based; 0 if unknown); else 0.
+    pub(crate) ordinal: u64,
 }
 
 /// Number of words a `SpanState` packs into (for the lock-free park slot).
-pub(crate) const STATE_WORDS: usize = 9;
+pub(crate) const STATE_WORDS: usize = 10;
 
 impl SpanState {
     pub(crate) fn new(kind: SpanKind, parent: u64, epoch: u64) -> Self {
@@ -122,6 +124,7 @@ impl SpanState {
             last_exit_raw: 0,
             copy: false,
             opens_window: false,
+            ordinal: 0,
         }
     }
 
@@ -175,6 +178,7 @@ impl SpanState {
             last_exit_raw,
             copy: self.copy && other.copy,
             opens_window: self.opens_window || other.opens_window,
+            ordinal: self.ordinal.max(other.ordinal),
         }
     }
 
@@ -192,6 +196,7 @@ impl SpanState {
             u64::from(self.children_enters) | (u64::from(self.children_nested) << 32),
             self.first_enter_raw,
             self.last_exit_raw,
+            self.ordinal,
         ]
     }
 
@@ -213,6 +218,7 @@ impl SpanState {
             children_nested: high(w[6]),
             first_enter_raw: w[7],
             last_exit_raw: w[8],
+            ordinal: w[9],
         }
     }
 }

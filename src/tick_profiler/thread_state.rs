@@ -27,6 +27,8 @@ pub(crate) struct PendingTick {
     pub(crate) mode: TickMode,
     /// The window epoch when the decision was made.
     pub(crate) epoch: u64,
+    /// The tick's ordinal on this thread (its count just after it was counted).
+    pub(crate) ordinal: u64,
 }
 
 #[derive(Debug)]
@@ -147,7 +149,8 @@ impl ThreadState {
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
         self.sampler = TickSampler::new(seed, warmup_ticks);
-        self.shard.begin_run(run, warmup_ticks, &shared.template);
+        self.shard
+            .begin_run(run, warmup_ticks, shared.slowest_ticks, &shared.template);
     }
 
     /// The run this thread's state belongs to.

@@ -1,0 +1,123 @@
+//! `slow_ticks_<N>.png`: the slowest ticks' timelines as horizontal bars, one row per tick
+//! (slowest at the top), each component span a bar from its offset to its end, coloured by
+//! component with the sweep's [`Palette`]; nested spans are drawn thinner, over their parent.
+//! A tick only timed (sampling) is drawn as its outline alone.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::{Area, DrawResult, FONT, Palette, palette, panel_builder, render, styled_mesh};
+use crate::error::Result;
+use crate::report::{Report, SlowTick};
+
+/// Pixel size of the slow-ticks figure.
+pub const SLOW_TICKS_SIZE: (u32, u32) = (1200, 800);
+
+/// Draws the report's slowest ticks (its `ticks`, then its `recorded` ones) to `path`, colours
+/// from `palette`; a report without slow ticks gets a figure that says so.
+///
+/// # Errors
+/// [`Error::Graph`](crate::Error::Graph) if the image cannot be drawn or written.
+pub fn slow_ticks(report: &Report, palette: &Palette, path: &Path) -> Result<()> {
+    let ticks: Vec<&SlowTick> = report
+        .slowest_ticks
+        .as_ref()
+        .map(|s| s.all().collect())
+        .unwrap_or_default();
+    let names = ticks
+        .iter()
+        .flat_map(|t| t.timeline.iter().map(|s| s.name.as_str()));
+    let palette = palette.extended_with(names);
+    render(path, SLOW_TICKS_SIZE, |root| {
+        draw(root, report, &ticks, &palette)
+    })
+}
+
+fn draw(root: &Area<'_>, report: &Report, ticks: &[&SlowTick], palette: &Palette) -> DrawResult {
+    if ticks.is_empty() {
+        return super::draw_statement(
+            root,
+            "No slow ticks",
+            "the report keeps none (written before schema 4, or slowest_ticks(0))",
+        );
+    }
+    let widest_us = ticks
+        .iter()
+        .map(|t| t.wall_ns as f64 / 1e3)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let rows = ticks.len() as f64;
+    let mut chart = panel_builder(
+        root,
+        format!("Slowest ticks of {}: timelines", report.name),
+        super::RESOURCES_PANEL,
+    )
+    .build_cartesian_2d(0.0..widest_us * 1.05, -0.5..rows - 0.5)?;
+    let labels: Vec<String> = ticks
+        .iter()
+        .map(|t| match t.ordinal {
+            0 => "#?".to_owned(),
+            n => format!("#{}", crate::thousands(n)),
+        })
+        .collect();
+    styled_mesh(
+        &mut chart,
+        "µs from the tick's start",
+        "tick (slowest at the top)",
+    )
+    .y_labels(ticks.len() + 1)
+    .y_label_formatter(&|y: &f64| {
+        // Rows are centred on whole numbers: a label only there.
+        if (y - y.round()).abs() > 1e-6 || *y < 0.0 {
+            return String::new();
+        }
+        let row = (rows - 1.0 - y.round()).max(0.0) as usize;
+        labels.get(row).cloned().unwrap_or_default()
+    })
+    .draw()?;
+    for (row, tick) in ticks.iter().enumerate() {
+        // Row 0 (the slowest) at the top, each row centred on a whole number.
+        let y0 = rows - row as f64 - 1.5;
+        let outline = palette::TICK_COLOR;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(0.0, y0 + 0.1), (tick.wall_ns as f64 / 1e3, y0 + 0.9)],
+            outline.stroke_width(1),
+        )))?;
+        for span in &tick.timeline {
+            let color = palette
+                .rgb(&span.name)
+                .unwrap_or(palette::UNATTRIBUTED_COLOR);
+            // Depth 1 fills the row; each level below is drawn thinner, on top.
+            let inset = 0.15 + 0.1 * f64::from(span.depth.saturating_sub(1).min(3));
+            let start = span.offset_ns as f64 / 1e3;
+            let end = (span.offset_ns + span.duration_ns) as f64 / 1e3;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(start, y0 + inset), (end, y0 + 1.0 - inset)],
+                color.filled(),
+            )))?;
+        }
+    }
+    // Legend: one entry per component, in the palette's colours.
+    let mut seen: Vec<&str> = Vec::new();
+    for span in ticks.iter().flat_map(|t| &t.timeline) {
+        if !seen.contains(&span.name.as_str()) {
+            seen.push(&span.name);
+        }
+    }
+    for name in seen {
+        let color = palette.rgb(name).unwrap_or(palette::UNATTRIBUTED_COLOR);
+        chart
+            .draw_series(std::iter::empty::<Rectangle<(f64, f64)>>())?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()?;
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! The slowest ticks of a run (`Report::slowest_ticks`): which ticks were slow, when, on which
+//! thread, and — for the recorded ones — what happened inside them.
+//!
+//! The histograms say that something is slow; these say which tick, so it can be replayed (on a
+//! single-threaded backtest a tick's ordinal is its position in the data) and opened as a trace
+//! (`Report::write_chrome_trace`). With sampling, most ticks are timed without their components:
+//! `ticks` lists the slowest of all timed ticks (`recorded` says which have a timeline), and
+//! `recorded` adds the slowest recorded ticks that are not among them, so timelines are there
+//! even when the slowest ticks were only timed.
+//!
+//! What a slow tick says about its cause is only what was measured: the component that took
+//! most of it (`dominant`), and the process CPU the resource sampler saw in the interval around
+//! it (`machine`). Nothing is inferred beyond that.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ResourceSample, Resources};
+
+/// How many slowest ticks a run keeps unless configured
+/// ([`MetricsCollectorBuilder::slowest_ticks`](crate::MetricsCollectorBuilder::slowest_ticks)).
+pub const DEFAULT_SLOWEST_TICKS: usize = 10;
+
+/// The slowest ticks of a run (or of merged runs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlowestTicks {
+    /// How many were kept at most (in each list).
+    pub limit: u32,
+    /// Each thread's first ticks (this many) were left out, as from the latency figures.
+    #[serde(default)]
+    pub warmup_ticks_per_thread: u64,
+    /// The slowest timed ticks, slowest first (recorded or not).
+    pub ticks: Vec<SlowTick>,
+    /// The slowest recorded ticks that are not in `ticks`, slowest first (only with sampling:
+    /// otherwise every tick is recorded and `ticks` has them all).
+    #[serde(default)]
+    pub recorded: Vec<SlowTick>,
+}
+
+/// One slow tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlowTick {
+    /// The n-th tick its thread started in the run, 1-based (0: unknown, a tick timed without
+    /// its counter's decision).
+    pub ordinal: u64,
+    /// The thread it ran on: its name, or its id (`ThreadId(3)`).
+    pub thread: String,
+    /// The run it belongs to, in merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// When it was first entered: ns since the Unix epoch.
+    pub start_unix_ns: u64,
+    /// The same, RFC 3339 in UTC with µs.
+    pub started_at: String,
+    /// The same, seconds since the run started.
+    pub offset_s: f64,
+    /// Busy time net of the instrumentation inside it: what `ticks.latency` holds.
+    pub latency_ns: u64,
+    /// Busy time as measured.
+    pub raw_ns: u64,
+    /// First enter to last exit (the timeline's extent; equal to `raw_ns` for a tick entered
+    /// once).
+    pub wall_ns: u64,
+    /// Whether its components were recorded: `false` for a tick only timed (sampling), which
+    /// has no timeline.
+    pub recorded: bool,
+    /// Its component spans recorded on its thread, in order of start.
+    #[serde(default)]
+    pub timeline: Vec<TimelineSpan>,
+    /// Components recorded in it but left out of `timeline` (beyond 256).
+    #[serde(default)]
+    pub timeline_dropped: u64,
+    /// The direct child that took most of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dominant: Option<Dominant>,
+    /// What the resource sampler saw around it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineAround>,
+}
+
+/// One component span in a slow tick's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineSpan {
+    /// The span's name.
+    pub name: String,
+    /// From the tick's first enter to this span's first enter.
+    pub offset_ns: u64,
+    /// From its first enter to its last exit (within its parent's extent).
+    pub duration_ns: u64,
+    /// Its busy time net of the instrumentation inside it.
+    pub busy_ns: u64,
+    /// 1 for the tick's direct children.
+    pub depth: u32,
+    /// Index of its parent in the timeline; `null` for the tick's direct children.
+    pub parent: Option<u32>,
+}
+
+/// The direct child of a tick that took most of its time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dominant {
+    /// The component's name.
+    pub name: String,
+    /// Its busy time in the tick (net), summed if it ran several times.
+    pub busy_ns: u64,
+    /// `busy_ns` as a share of the tick's latency.
+    pub share_percent: f64,
+}
+
+/// The process CPU the resource sampler measured over the sample interval that holds a slow
+/// tick's start: far below one core while the tick loop ran suggests the process was off CPU
+/// then (descheduled, or waiting), nothing more precise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineAround {
+    /// The interval, ms since the run started.
+    pub from_ms: f64,
+    /// Its end.
+    pub to_ms: f64,
+    /// The process's CPU over it, % of one core.
+    pub cpu_percent: f64,
+}
+
+impl SlowTick {
+    /// Which run and tick this is (a merge keeps each once).
+    fn key(&self) -> (Option<&str>, &str, u64, u64) {
+        (
+            self.run.as_deref(),
+            &self.thread,
+            self.ordinal,
+            self.start_unix_ns,
+        )
+    }
+
+    /// The direct child with the most busy time (names summed), and its share of `latency_ns`.
+    pub fn compute_dominant(&self) -> Option<Dominant> {
+        let mut by_name: Vec<(&str, u64)> = Vec::new();
+        for span in self.timeline.iter().filter(|s| s.depth == 1) {
+            match by_name.iter_mut().find(|(n, _)| *n == span.name) {
+                Some((_, busy)) => *busy = busy.saturating_add(span.busy_ns),
+                None => by_name.push((&span.name, span.busy_ns)),
+            }
+        }
+        let (name, busy_ns) = by_name.into_iter().max_by_key(|(_, busy)| *busy)?;
+        Some(Dominant {
+            name: name.to_owned(),
+            busy_ns,
+            share_percent: if self.latency_ns > 0 {
+                (busy_ns as f64 / self.latency_ns as f64 * 100.0).min(100.0)
+            } else {
+                0.0
+            },
+        })
+    }
+
+    /// The resource sample interval holding this tick's start, if the sampler covered it.
+    pub(crate) fn machine_from(&self, resources: &Resources) -> Option<MachineAround> {
+        let at_ms = self.offset_s * 1_000.0;
+        let mut from_ms = 0.0;
+        for ResourceSample {
+            elapsed_ms,
+            cpu_percent,
+            ..
+        } in &resources.samples
+        {
+            if *elapsed_ms >= at_ms {
+                return Some(MachineAround {
+                    from_ms,
+                    to_ms: *elapsed_ms,
+                    cpu_percent: *cpu_percent,
+                });
+            }
+            from_ms = *elapsed_ms;
+        }
+        None
+    }
+}
+
+impl SlowestTicks {
+    /// The `limit` slowest of `ticks` (each kept once), and the `limit` slowest recorded ones
+    /// not among them.
+    pub fn from_ticks(
+        limit: usize,
+        warmup_ticks_per_thread: u64,
+        ticks: impl IntoIterator<Item = SlowTick>,
+    ) -> Self {
+        let mut all: Vec<SlowTick> = Vec::new();
+        let mut seen: BTreeSet<(Option<String>, String, u64, u64)> = BTreeSet::new();
+        for tick in ticks {
+            let (run, thread, ordinal, start) = tick.key();
+            if seen.insert((run.map(str::to_owned), thread.to_owned(), ordinal, start)) {
+                all.push(tick);
+            }
+        }
+        all.sort_by(|a, b| {
+            b.latency_ns
+                .cmp(&a.latency_ns)
+                .then(a.start_unix_ns.cmp(&b.start_unix_ns))
+        });
+        let mut ticks = Vec::new();
+        let mut recorded = Vec::new();
+        for tick in all {
+            if ticks.len() < limit {
+                ticks.push(tick);
+            } else if tick.recorded
+                && recorded.len() < limit
+                && ticks.iter().chain(&recorded).filter(|t| t.recorded).count() < limit
+            {
+                recorded.push(tick);
+            }
+        }
+        SlowestTicks {
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            warmup_ticks_per_thread,
+            ticks,
+            recorded,
+        }
+    }
+
+    /// Every tick kept, slowest first: `ticks`, then `recorded`.
+    pub fn all(&self) -> impl Iterator<Item = &SlowTick> {
+        self.ticks.iter().chain(&self.recorded)
+    }
+
+    /// Fills in each tick's `machine` from the run's resource samples.
+    pub(crate) fn attach_resources(&mut self, resources: &Resources) {
+        for tick in self.ticks.iter_mut().chain(self.recorded.iter_mut()) {
+            tick.machine = tick.machine_from(resources);
+        }
+    }
+}
+
+/// `4.16 ms`, `12.3 µs`, `850 ns`: a duration as the summary prints it.
+pub(crate) fn duration(ns: u64) -> String {
+    let ns_f = ns as f64;
+    if ns >= 1_000_000_000 {
+        format!("{:.2} s", ns_f / 1e9)
+    } else if ns >= 1_000_000 {
+        format!("{:.2} ms", ns_f / 1e6)
+    } else if ns >= 1_000 {
+        format!("{:.1} µs", ns_f / 1e3)
+    } else {
+        format!("{ns} ns")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn tick(ordinal: u64, latency_ns: u64, recorded: bool) -> SlowTick {
+        SlowTick {
+            ordinal,
+            thread: "main".to_owned(),
+            run: None,
+            start_unix_ns: ordinal * 1_000,
+            started_at: String::new(),
+            offset_s: 0.0,
+            latency_ns,
+            raw_ns: latency_ns,
+            wall_ns: latency_ns,
+            recorded,
+            timeline: Vec::new(),
+            timeline_dropped: 0,
+            dominant: None,
+            machine: None,
+        }
+    }
+
+    #[test]
+    fn top_k_with_the_slowest_recorded_apart() {
+        let slow = SlowestTicks::from_ticks(
+            2,
+            0,
+            [
+                tick(1, 50, false),
+                tick(2, 90, false),
+                tick(3, 70, true),
+                tick(4, 60, true),
+                tick(5, 40, true),
+                tick(2, 90, false), // the same tick twice
+            ],
+        );
+        let ordinals = |v: &[SlowTick]| v.iter().map(|t| t.ordinal).collect::<Vec<_>>();
+        assert_eq!(ordinals(&slow.ticks), [2, 3]);
+        assert_eq!(
+            ordinals(&slow.recorded),
+            [4],
+            "with tick 3, two recorded in all"
+        );
+    }
+
+    #[test]
+    fn durations_read_in_their_unit() {
+        assert_eq!(duration(850), "850 ns");
+        assert_eq!(duration(12_345), "12.3 µs");
+        assert_eq!(duration(4_160_000), "4.16 ms");
+    }
+}

@@ -1,0 +1,561 @@
+//! The slowest ticks of one thread (and, merged, of a run): a bounded top-K by latency, with
+//! the timeline of every recorded one.
+//!
+//! Filled on the drain side (under the shard mutex, between ticks, where the ring's records go
+//! into the histograms), never in a span callback: the callbacks only write three more words
+//! per record (start, id, and the tick's ordinal or the component's parent). Per tick record
+//! the cost is one comparison with the current K-th latency; a component record is copied into
+//! a bounded buffer of the tick being assembled (the components of a tick close before it, on
+//! its thread). Only a tick that enters the top-K allocates (its timeline): with latencies in
+//! random order that is about K × ln(ticks / K) times in a run, not per tick.
+//!
+//! Kept apart from the histograms, with its own [`take`](ThreadSlowTicks::take) and
+//! [`SlowCandidates::merge`], so that snapshots (harvesting shards during a run) can take the
+//! top-K so far the way they take the histograms.
+//!
+//! Warm-up ticks (ordinal ≤ `warmup_ticks`) are left out: a thread's first ticks are slow for
+//! reasons the steady loop does not have (cold caches, lazy initialization), and their latency
+//! is reported apart. Components closed on another thread than their tick's are not in its
+//! timeline.
+
+use std::sync::Arc;
+
+use super::record_ring::{Record, RecordKind};
+use crate::report::{SlowTick, SlowestTicks, TimelineSpan};
+
+/// Components of one tick kept for its timeline; more are counted, not kept.
+pub(crate) const TIMELINE_CAPACITY: usize = 256;
+
+/// One component span of a slow tick, as recorded (raw clock units for its position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimelineEntry {
+    /// The interned name's slot.
+    pub(crate) slot: u32,
+    pub(crate) start_raw: u64,
+    /// Busy time as measured, and net of the instrumentation inside it.
+    pub(crate) raw_ns: u64,
+    pub(crate) net_ns: u64,
+    /// First enter to last exit, when entered more than once.
+    pub(crate) wall_ns: Option<u64>,
+    /// 1 for the tick's direct children.
+    pub(crate) depth: u32,
+    /// Index of its parent in the timeline (`None`: the tick).
+    pub(crate) parent: Option<u32>,
+}
+
+/// A component record waiting for its tick to close.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    slot: u32,
+    id: u64,
+    parent: u64,
+    start_raw: u64,
+    raw_ns: u64,
+    net_ns: u64,
+    wall_ns: Option<u64>,
+}
+
+/// One slow tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SlowCandidate {
+    /// The n-th tick its thread started in the run (0: unknown).
+    pub(crate) ordinal: u64,
+    /// The thread's name (or id) when it ran.
+    pub(crate) thread: Arc<str>,
+    /// The clock (raw units) at its first enter.
+    pub(crate) start_raw: u64,
+    /// Busy time net of instrumentation (what the latency histograms hold), and as measured.
+    pub(crate) net_ns: u64,
+    pub(crate) raw_ns: u64,
+    /// First enter to last exit, when entered more than once.
+    pub(crate) wall_ns: Option<u64>,
+    /// Whether its components were recorded (it has a timeline).
+    pub(crate) recorded: bool,
+    /// Its components in order of start (empty unless recorded).
+    pub(crate) timeline: Vec<TimelineEntry>,
+    /// Components recorded in it but not in `timeline` (beyond the capacity).
+    pub(crate) timeline_dropped: u64,
+}
+
+/// A bounded set of the slowest ticks (by net latency); ties keep the earlier.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TopK {
+    limit: usize,
+    ticks: Vec<SlowCandidate>,
+    /// The smallest latency kept once full (a tick must beat it); 0 while not full.
+    floor_ns: u64,
+}
+
+impl TopK {
+    fn new(limit: usize) -> Self {
+        TopK {
+            limit,
+            ticks: Vec::new(),
+            floor_ns: 0,
+        }
+    }
+
+    /// Whether a tick of `net_ns` would enter.
+    #[inline]
+    fn admits(&self, net_ns: u64) -> bool {
+        self.limit > 0 && (self.ticks.len() < self.limit || net_ns > self.floor_ns)
+    }
+
+    /// Adds a tick (if it is among the slowest).
+    fn offer(&mut self, tick: SlowCandidate) {
+        if !self.admits(tick.net_ns) {
+            return;
+        }
+        if self.ticks.len() < self.limit {
+            self.ticks.push(tick);
+        } else if let Some(slowest_out) = self
+            .ticks
+            .iter_mut()
+            .min_by_key(|t| t.net_ns)
+            .filter(|t| t.net_ns < tick.net_ns)
+        {
+            *slowest_out = tick;
+        }
+        if self.ticks.len() == self.limit {
+            self.floor_ns = self.ticks.iter().map(|t| t.net_ns).min().unwrap_or(0);
+        }
+    }
+
+    /// The ticks kept, slowest first.
+    pub(crate) fn into_sorted(mut self) -> Vec<SlowCandidate> {
+        self.ticks
+            .sort_by(|a, b| b.net_ns.cmp(&a.net_ns).then(a.start_raw.cmp(&b.start_raw)));
+        self.ticks
+    }
+}
+
+/// The slowest ticks of some threads: of all timed ticks, and of the recorded ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SlowCandidates {
+    /// The slowest timed ticks, recorded or not.
+    pub(crate) any: TopK,
+    /// The slowest recorded ticks (the ones with timelines; with sampling, few of the slowest
+    /// ticks are recorded).
+    pub(crate) recorded: TopK,
+}
+
+impl SlowCandidates {
+    pub(crate) fn new(limit: usize) -> Self {
+        SlowCandidates {
+            any: TopK::new(limit),
+            recorded: TopK::new(limit),
+        }
+    }
+
+    /// Adds `other`'s ticks: the top-K of the union (K: the larger of the two, so an empty
+    /// accumulator made without a limit takes the shards').
+    pub(crate) fn merge(&mut self, other: SlowCandidates) {
+        self.any.limit = self.any.limit.max(other.any.limit);
+        self.recorded.limit = self.recorded.limit.max(other.recorded.limit);
+        for tick in other.any.ticks {
+            self.any.offer(tick);
+        }
+        for tick in other.recorded.ticks {
+            self.recorded.offer(tick);
+        }
+    }
+}
+
+/// Where a run's raw clock readings sit in wall-clock time: one reading of each, taken together
+/// when the run started.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClockAnchor {
+    pub(crate) raw: u64,
+    pub(crate) unix_ns: u64,
+}
+
+impl SlowCandidates {
+    /// The report's form: names for slots, wall-clock starts, offsets in ns, each timeline span
+    /// clamped into its parent's extent (the conversions of two raw differences can disagree
+    /// by a nanosecond), dominant components.
+    pub(crate) fn into_report(
+        self,
+        warmup_ticks: u64,
+        names: &[&'static str],
+        clock: &quanta::Clock,
+        anchor: ClockAnchor,
+    ) -> SlowestTicks {
+        let limit = self.any.limit;
+        let ticks = self
+            .any
+            .into_sorted()
+            .into_iter()
+            .chain(self.recorded.into_sorted())
+            .map(|c| report_tick(c, names, clock, anchor));
+        SlowestTicks::from_ticks(limit, warmup_ticks, ticks)
+    }
+}
+
+fn report_tick(
+    c: SlowCandidate,
+    names: &[&'static str],
+    clock: &quanta::Clock,
+    anchor: ClockAnchor,
+) -> SlowTick {
+    let since_start = clock.delta_as_nanos(anchor.raw, c.start_raw);
+    let start_unix_ns = anchor.unix_ns.saturating_add(since_start);
+    let wall_ns = c.wall_ns.unwrap_or(c.raw_ns);
+    // (offset, end) of each placed span, for its children's clamping.
+    let mut extents: Vec<(u64, u64)> = Vec::with_capacity(c.timeline.len());
+    let mut timeline = Vec::with_capacity(c.timeline.len());
+    for e in &c.timeline {
+        let (parent_offset, parent_end) = e
+            .parent
+            .and_then(|p| extents.get(p as usize).copied())
+            .unwrap_or((0, wall_ns));
+        let offset_ns = clock
+            .delta_as_nanos(c.start_raw, e.start_raw)
+            .clamp(parent_offset, parent_end);
+        let end = offset_ns
+            .saturating_add(e.wall_ns.unwrap_or(e.raw_ns))
+            .min(parent_end);
+        extents.push((offset_ns, end));
+        timeline.push(TimelineSpan {
+            name: names
+                .get(e.slot as usize)
+                .map_or_else(|| format!("(span {})", e.slot), |n| (*n).to_owned()),
+            offset_ns,
+            duration_ns: end - offset_ns,
+            busy_ns: e.net_ns,
+            depth: e.depth,
+            parent: e.parent,
+        });
+    }
+    let mut tick = SlowTick {
+        ordinal: c.ordinal,
+        thread: c.thread.to_string(),
+        run: None,
+        start_unix_ns,
+        started_at: rfc3339_micros(start_unix_ns),
+        offset_s: since_start as f64 / 1e9,
+        latency_ns: c.net_ns,
+        raw_ns: c.raw_ns,
+        wall_ns,
+        recorded: c.recorded,
+        timeline,
+        timeline_dropped: c.timeline_dropped,
+        dominant: None,
+        machine: None,
+    };
+    tick.dominant = tick.compute_dominant();
+    tick
+}
+
+/// `2026-12-02T03:41:29.123456Z`.
+fn rfc3339_micros(unix_ns: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(unix_ns);
+    humantime::format_rfc3339_micros(time).to_string()
+}
+
+/// One thread's slow-tick candidates, beside its histograms in the shard.
+#[derive(Debug, Default)]
+pub(crate) struct ThreadSlowTicks {
+    /// Ticks with an ordinal up to this are warm-up (left out).
+    warmup_ticks: u64,
+    thread: Option<Arc<str>>,
+    /// Components closed since the last tick record (the tick being assembled).
+    pending: Vec<Pending>,
+    pending_dropped: u64,
+    candidates: SlowCandidates,
+}
+
+impl ThreadSlowTicks {
+    /// Empties it for a new run of `limit` slowest ticks, on the thread that calls it.
+    pub(crate) fn reset(&mut self, limit: usize, warmup_ticks: u64) {
+        self.warmup_ticks = warmup_ticks;
+        self.begin_thread();
+        self.pending.clear();
+        self.pending_dropped = 0;
+        self.candidates = SlowCandidates::new(limit);
+    }
+
+    /// A new owner thread takes the shard over (its candidates are kept: they add up).
+    pub(crate) fn begin_thread(&mut self) {
+        let current = std::thread::current();
+        let label = match current.name() {
+            Some(name) => name.to_owned(),
+            None => format!("{:?}", current.id()),
+        };
+        self.thread = Some(Arc::from(label));
+    }
+
+    /// Takes one closed span's record (drain side, under the shard mutex).
+    #[inline]
+    pub(crate) fn record(&mut self, record: &Record, kind: RecordKind) {
+        if self.candidates.any.limit == 0 {
+            return;
+        }
+        match kind {
+            RecordKind::Component { slot, .. } => {
+                if self.pending.len() < TIMELINE_CAPACITY {
+                    if self.pending.capacity() == 0 {
+                        // Once per thread and run: never per tick.
+                        self.pending.reserve_exact(TIMELINE_CAPACITY);
+                    }
+                    self.pending.push(Pending {
+                        slot,
+                        id: record.id,
+                        parent: record.link,
+                        start_raw: record.start_raw,
+                        raw_ns: record.raw_ns,
+                        net_ns: record.net_ns,
+                        wall_ns: record.wall_ns,
+                    });
+                } else {
+                    self.pending_dropped += 1;
+                }
+            }
+            RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
+                let recorded = matches!(kind, RecordKind::RecordedTick { .. });
+                let ordinal = record.link;
+                let warmup = ordinal != 0 && ordinal <= self.warmup_ticks;
+                let wanted = !warmup
+                    && (self.candidates.any.admits(record.net_ns)
+                        || (recorded && self.candidates.recorded.admits(record.net_ns)));
+                if wanted {
+                    self.offer(record, recorded);
+                }
+                self.pending.clear();
+                self.pending_dropped = 0;
+            }
+        }
+    }
+
+    /// Builds the candidate of a tick that enters a top-K (rare: allocates its timeline).
+    #[cold]
+    fn offer(&mut self, record: &Record, recorded: bool) {
+        let timeline = if recorded {
+            timeline(record.id, &self.pending)
+        } else {
+            Vec::new()
+        };
+        let tick = SlowCandidate {
+            ordinal: record.link,
+            thread: self
+                .thread
+                .clone()
+                .unwrap_or_else(|| Arc::from("(unknown thread)")),
+            start_raw: record.start_raw,
+            net_ns: record.net_ns,
+            raw_ns: record.raw_ns,
+            wall_ns: record.wall_ns,
+            recorded,
+            timeline,
+            timeline_dropped: self.pending_dropped,
+        };
+        if recorded && self.candidates.recorded.admits(tick.net_ns) {
+            self.candidates.recorded.offer(tick.clone());
+        }
+        self.candidates.any.offer(tick);
+    }
+
+    /// The candidates so far (the shard keeps collecting from empty, same limit).
+    pub(crate) fn take(&mut self) -> SlowCandidates {
+        let limit = self.candidates.any.limit;
+        std::mem::replace(&mut self.candidates, SlowCandidates::new(limit))
+    }
+}
+
+/// The timeline of tick `tick_id`: the pending components below it (by parent links; others
+/// belong to another tick), in order of start, each with its depth and parent index.
+fn timeline(tick_id: u64, pending: &[Pending]) -> Vec<TimelineEntry> {
+    let mut order: Vec<&Pending> = pending.iter().collect();
+    order.sort_by_key(|p| p.start_raw);
+    let mut out: Vec<TimelineEntry> = Vec::with_capacity(order.len());
+    let mut ids: Vec<u64> = Vec::with_capacity(order.len());
+    // A parent starts before its children, so one pass in start order finds every parent
+    // already placed (ties: a parent first entered at the same clock reading as its child is
+    // retried).
+    let mut rest = order;
+    loop {
+        let before = rest.len();
+        let mut unplaced = Vec::new();
+        for p in rest {
+            let parent = if p.parent == tick_id {
+                Some((None, 0))
+            } else {
+                ids.iter()
+                    .position(|&id| id == p.parent)
+                    .and_then(|i| Some((Some(u32::try_from(i).ok()?), out.get(i)?.depth)))
+            };
+            match parent {
+                Some((parent, depth)) => {
+                    ids.push(p.id);
+                    out.push(TimelineEntry {
+                        slot: p.slot,
+                        start_raw: p.start_raw,
+                        raw_ns: p.raw_ns,
+                        net_ns: p.net_ns,
+                        wall_ns: p.wall_ns,
+                        depth: depth + 1,
+                        parent,
+                    });
+                }
+                None => unplaced.push(p),
+            }
+        }
+        if unplaced.is_empty() || unplaced.len() == before {
+            break;
+        }
+        rest = unplaced;
+    }
+    // Re-sort by start (retried entries were appended), keeping parent indices right.
+    let mut index: Vec<usize> = (0..out.len()).collect();
+    index.sort_by_key(|&i| out.get(i).map_or(0, |e| e.start_raw));
+    let mut new_position = vec![0u32; out.len()];
+    for (new, &old) in index.iter().enumerate() {
+        if let Some(slot) = new_position.get_mut(old) {
+            *slot = u32::try_from(new).unwrap_or(u32::MAX);
+        }
+    }
+    index
+        .iter()
+        .filter_map(|&i| out.get(i).copied())
+        .map(|mut e| {
+            e.parent = e.parent.and_then(|p| new_position.get(p as usize).copied());
+            e
+        })
+        .collect()
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn tick(id: u64, ordinal: u64, net_ns: u64, recorded: bool) -> (Record, RecordKind) {
+        let kind = if recorded {
+            RecordKind::RecordedTick {
+                latency: true,
+                nested: 0,
+                direct: 0,
+            }
+        } else {
+            RecordKind::TimedTick
+        };
+        (
+            Record {
+                kind: kind.encode(),
+                raw_ns: net_ns,
+                net_ns,
+                extra_ns: None,
+                wall_ns: None,
+                start_raw: ordinal * 1_000,
+                id,
+                link: ordinal,
+            },
+            kind,
+        )
+    }
+
+    fn component(slot: u32, id: u64, parent: u64, start_raw: u64, ns: u64) -> (Record, RecordKind) {
+        let kind = RecordKind::Component {
+            slot,
+            nested: 0,
+            direct: false,
+        };
+        (
+            Record {
+                kind: kind.encode(),
+                raw_ns: ns,
+                net_ns: ns,
+                extra_ns: None,
+                wall_ns: None,
+                start_raw,
+                id,
+                link: parent,
+            },
+            kind,
+        )
+    }
+
+    #[test]
+    fn keeps_the_k_slowest_after_the_warmup() {
+        let mut slow = ThreadSlowTicks::default();
+        slow.reset(3, 2);
+        for (ordinal, ns) in [
+            (1, 900),
+            (2, 800),
+            (3, 10),
+            (4, 50),
+            (5, 30),
+            (6, 40),
+            (7, 5),
+        ] {
+            let (r, k) = tick(ordinal, ordinal, ns, false);
+            slow.record(&r, k);
+        }
+        let got: Vec<(u64, u64)> = slow
+            .take()
+            .any
+            .into_sorted()
+            .iter()
+            .map(|t| (t.ordinal, t.net_ns))
+            .collect();
+        assert_eq!(got, [(4, 50), (6, 40), (5, 30)]);
+    }
+
+    #[test]
+    fn timelines_nest_by_parent_and_sort_by_start() {
+        let mut slow = ThreadSlowTicks::default();
+        slow.reset(2, 0);
+        // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs elsewhere.
+        for (r, k) in [
+            component(1, 2, 1, 20, 5),
+            component(0, 1, 100, 10, 30),
+            component(2, 3, 100, 50, 7),
+            component(3, 9, 77, 60, 1),
+        ] {
+            slow.record(&r, k);
+        }
+        let (r, k) = tick(100, 1, 60, true);
+        slow.record(&r, k);
+        let candidates = slow.take();
+        let ticks = candidates.recorded.into_sorted();
+        let t = ticks.first().expect("one recorded tick");
+        let got: Vec<(u32, u32, Option<u32>)> = t
+            .timeline
+            .iter()
+            .map(|e| (e.slot, e.depth, e.parent))
+            .collect();
+        assert_eq!(got, [(0, 1, None), (1, 2, Some(0)), (2, 1, None)]);
+        assert_eq!(t.timeline_dropped, 0);
+    }
+
+    #[test]
+    fn merge_is_the_top_k_of_the_union() {
+        let mut a = ThreadSlowTicks::default();
+        a.reset(2, 0);
+        let mut b = ThreadSlowTicks::default();
+        b.reset(2, 0);
+        for (i, ns) in [10, 70, 30].into_iter().enumerate() {
+            let (r, k) = tick(i as u64 + 1, i as u64 + 1, ns, false);
+            a.record(&r, k);
+        }
+        for (i, ns) in [60, 80, 5].into_iter().enumerate() {
+            let (r, k) = tick(i as u64 + 1, i as u64 + 1, ns, true);
+            b.record(&r, k);
+        }
+        let mut merged = a.take();
+        merged.merge(b.take());
+        let any: Vec<u64> = merged
+            .any
+            .clone()
+            .into_sorted()
+            .iter()
+            .map(|t| t.net_ns)
+            .collect();
+        let recorded: Vec<u64> = merged
+            .recorded
+            .into_sorted()
+            .iter()
+            .map(|t| t.net_ns)
+            .collect();
+        assert_eq!(any, [80, 70]);
+        assert_eq!(recorded, [80, 60]);
+    }
+}
