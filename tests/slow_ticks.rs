@@ -284,7 +284,11 @@ fn four_threads_give_the_true_top_k_over_all_threads() {
 
 #[test]
 fn with_sampling_timed_only_ticks_are_labelled_and_recorded_ones_listed_apart() {
-    let collector = collector(Sampling::one_in(20), 5);
+    // K large enough to hold every timed tick of the 2,000 slow ones, so both kinds are in it
+    // whichever ticks the sampler happened to time or record (with K = 5, and with K = 200,
+    // the slowest were sometimes all recorded ones: their net latency rests on a calibrated
+    // subtraction that can leave them a few µs above the timed ones).
+    let collector = collector(Sampling::one_in(20), 2_000);
     let subscriber = tracing_subscriber::registry().with(collector.layer());
     let report: Report = tracing::subscriber::with_default(subscriber, || {
         collector.start_profiling("sampled").unwrap();
@@ -298,7 +302,7 @@ fn with_sampling_timed_only_ticks_are_labelled_and_recorded_ones_listed_apart() 
         collector.stop_profiling().unwrap()
     });
     let slow = report.slowest_ticks.as_ref().unwrap();
-    assert_eq!(slow.ticks.len(), 5);
+    assert!(slow.ticks.len() >= 50, "{} slow ticks", slow.ticks.len());
     let timed_only: Vec<&SlowTick> = slow.ticks.iter().filter(|t| !t.recorded).collect();
     assert!(!timed_only.is_empty(), "one in 20 timed, fewer recorded");
     for t in &timed_only {
