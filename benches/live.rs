@@ -27,7 +27,6 @@ mod workload;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -35,7 +34,7 @@ use std::time::{Duration, Instant};
 use tickprof::{MetricsCollector, Sampling};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use workload::{steps, tick};
+use workload::{median, run_child, steps, tick};
 
 const CONFIGS: &[&str] = &[
     "bare",
@@ -172,29 +171,6 @@ fn child(config: &str, ticks: u64) {
     }
 }
 
-fn run_child(config: &str, ticks: u64) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args(["--child", config, &ticks.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{config}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -213,7 +189,7 @@ fn main() {
             results
                 .entry(config)
                 .or_default()
-                .push(run_child(config, ticks));
+                .push(run_child(&[config, &ticks.to_string()]));
         }
     }
     let m = |config: &str, key: &str| {

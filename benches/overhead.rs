@@ -31,7 +31,6 @@ mod workload;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Instant;
 
 use tickprof::{MetricsCollector, Sampling};
@@ -39,7 +38,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::{Identity, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use workload::{COMPONENTS, steps, tick, work};
+use workload::{COMPONENTS, median, run_child, steps, tick, work};
 
 const CONFIGS: [&str; 10] = [
     "bare",
@@ -223,29 +222,6 @@ fn child(config: &str, size: &str, ticks: u64) {
     }
 }
 
-fn run_child(config: &str, size: &str, ticks: u64) -> BTreeMap<String, f64> {
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new(exe)
-        .args(["--child", config, size, &ticks.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{config} {size}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
@@ -263,10 +239,11 @@ fn main() {
         let mut results: BTreeMap<&str, Vec<BTreeMap<String, f64>>> = BTreeMap::new();
         for _ in 0..reps {
             for config in CONFIGS.iter().filter(|c| **c != "rss") {
-                results
-                    .entry(config)
-                    .or_default()
-                    .push(run_child(config, size, ticks));
+                results.entry(config).or_default().push(run_child(&[
+                    config,
+                    size,
+                    &ticks.to_string(),
+                ]));
             }
         }
         let m = |config: &str, key: &str| {
@@ -354,7 +331,7 @@ fn main() {
             (m("tickprof_full", "ns_per_tick") - m("registry_identity", "ns_per_tick")) / 9.0
         );
     }
-    let rss = run_child("rss", "small", 0);
+    let rss = run_child(&["rss", "small", "0"]);
     println!(
         "\nRSS after 10K profiled ticks: {} KiB; after 1M: {} KiB",
         rss.get("rss_10k_kib").copied().unwrap_or(f64::NAN),

@@ -25,7 +25,7 @@ mod active_run;
 mod run_report;
 
 use active_run::{ActiveRun, Cursor, IntervalCursor};
-use run_report::Span;
+use run_report::{ReportParts, Span};
 
 /// Default significant figures of every histogram: 0.1 % resolution.
 const DEFAULT_SIGNIFICANT_FIGURES: u8 = 3;
@@ -503,21 +503,26 @@ impl MetricsCollector {
 
     /// The active run so far, as `part`; with `run`, only if that run is the active one.
     fn so_far(&self, part: RunPart, run: Option<u64>) -> Result<Report> {
-        let shared = &self.inner.shared;
-        let mut active = lock(&self.inner.active);
-        let active_run = active
-            .as_mut()
-            .filter(|active_run| run.is_none_or(|run| run == active_run.run))
-            .ok_or(Error::NotProfiling)?;
-        active_run.harvest(shared, Harvest::DuringRun);
-        let (parts, records) = active_run.so_far(shared, Some(part));
-        drop(active);
-        run_report::build(parts, records, shared, self.inner.warmup_ticks)
+        self.report_during_run(run, |active_run, shared| {
+            Some(active_run.so_far(shared, Some(part)))
+        })
     }
 
     /// Ends `cursor`'s interval of the active run (with `run`: only if that run is the active
     /// one) and returns its report.
     fn take_interval(&self, cursor: Cursor, run: Option<u64>) -> Result<Report> {
+        self.report_during_run(run, |active_run, shared| {
+            active_run.take_interval(shared, cursor)
+        })
+    }
+
+    /// Harvests the active run (with `run`: only if that run is the active one) and builds
+    /// the report of the part `take` picks, with the run lock released for the building.
+    fn report_during_run(
+        &self,
+        run: Option<u64>,
+        take: impl FnOnce(&mut ActiveRun, &Shared) -> Option<(ReportParts, RunRecords)>,
+    ) -> Result<Report> {
         let shared = &self.inner.shared;
         let mut active = lock(&self.inner.active);
         let active_run = active
@@ -525,9 +530,7 @@ impl MetricsCollector {
             .filter(|active_run| run.is_none_or(|run| run == active_run.run))
             .ok_or(Error::NotProfiling)?;
         active_run.harvest(shared, Harvest::DuringRun);
-        let (parts, records) = active_run
-            .take_interval(shared, cursor)
-            .ok_or(Error::NotProfiling)?;
+        let (parts, records) = take(active_run, shared).ok_or(Error::NotProfiling)?;
         drop(active);
         run_report::build(parts, records, shared, self.inner.warmup_ticks)
     }

@@ -1,8 +1,10 @@
 //! The benchmarks' tick: one `tick` span with 8 component spans around deterministic work
 //! (an LCG), in two sizes: `small` (~380 ns bare) and `large` (~2 µs).
-#![allow(clippy::panic, dead_code)]
+#![allow(clippy::panic, clippy::unwrap_used, dead_code)]
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::process::Command;
 
 /// The component span names, in order.
 pub(crate) const COMPONENTS: [&str; 8] = [
@@ -56,4 +58,32 @@ pub(crate) fn tick(i: u64, steps: &[u32; 8]) -> u64 {
     component!(6, "submit_order");
     component!(7, "portfolio");
     acc
+}
+
+/// Runs this benchmark again as `--child ARGS…` (one configuration per process) and returns
+/// the `key=value` lines it printed.
+pub(crate) fn run_child(args: &[&str]) -> BTreeMap<String, f64> {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .arg("--child")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+/// The median (upper one of an even count); NaN when empty.
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
