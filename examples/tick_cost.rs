@@ -12,13 +12,17 @@
 //!
 //! Modes: `one_in` (`Sampling::one_in(50)`: what callgrind can repeat), `full`
 //! (`Sampling::full()`), `ticks_only` (full sampling, a tick span with no components: the
-//! per-tick part of the cost alone), `default` (the default budget, which adapts to valgrind's slowed clock:
-//! not comparable between runs), `bare` (no subscriber).
+//! per-tick part of the cost alone), `ticks_seq` (the same with a `seq` field on the tick),
+//! `ticks_seq_ts` (with `seq` and a `%`-formatted `ts` field, `TickFieldCapture::Formatted`),
+//! `ticks_no_slow`,
+//! `ticks_seq_no_slow` (those with `slowest_ticks(0)`: what keeping the slowest ticks and their
+//! fields costs is the difference), `default` (the default budget, which adapts to valgrind's
+//! slowed clock: not comparable between runs), `bare` (no subscriber).
 //! A tick is a `tick` span with 8 component spans around a little deterministic work.
 
 use std::hint::black_box;
 
-use tickprof::{MetricsCollector, Sampling};
+use tickprof::{MetricsCollector, Sampling, TickFieldCapture};
 use tracing_subscriber::prelude::*;
 
 const COMPONENTS: [&str; 8] = [
@@ -86,6 +90,23 @@ fn tick(mut x: u64) -> u64 {
     x
 }
 
+/// A market-data timestamp as users print them (`2025-03-14T14:30:07.102Z`).
+struct Timestamp(u64);
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = self.0;
+        write!(
+            f,
+            "2025-03-14T{:02}:{:02}:{:02}.{:03}Z",
+            ms / 3_600_000 % 24,
+            ms / 60_000 % 60,
+            ms / 1_000 % 60,
+            ms % 1_000
+        )
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "default".to_owned());
@@ -93,11 +114,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sampling = match mode.as_str() {
         // Deterministic under callgrind (the budget adapts to the clock, which valgrind slows).
         "one_in" => Sampling::one_in(50),
-        "full" | "ticks_only" => Sampling::full(),
+        "full" | "ticks_only" | "ticks_seq" | "ticks_seq_ts" | "ticks_no_slow"
+        | "ticks_seq_no_slow" => Sampling::full(),
         _ => Sampling::default(),
     };
+    let slowest = if mode.ends_with("no_slow") { 0 } else { 10 };
     let collector = MetricsCollector::builder()
         .sampling(sampling)
+        .slowest_ticks(slowest)
+        .tick_fields(if mode == "ticks_seq_ts" {
+            TickFieldCapture::Formatted
+        } else {
+            TickFieldCapture::Scalars
+        })
         .measure_overhead(false)
         .without_resource_sampling()
         .build()?;
@@ -108,12 +137,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         collector.start_profiling("tick_cost")?;
     }
     let mut x = 1;
-    for _ in 0..ticks {
-        x = if mode == "ticks_only" {
-            let _tick = tracing::info_span!("tick").entered();
-            work(x)
-        } else {
-            tick(x)
+    for seq in 0..ticks {
+        x = match mode.as_str() {
+            "ticks_only" | "ticks_no_slow" => {
+                let _tick = tracing::info_span!("tick").entered();
+                work(x)
+            }
+            "ticks_seq" | "ticks_seq_no_slow" => {
+                let _tick = tracing::info_span!("tick", seq).entered();
+                work(x)
+            }
+            "ticks_seq_ts" => {
+                let ts = Timestamp(seq);
+                let _tick = tracing::info_span!("tick", seq, ts = %ts).entered();
+                work(x)
+            }
+            _ => tick(x),
         };
     }
     if mode != "bare" {

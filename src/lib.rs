@@ -33,10 +33,12 @@ pub use report::{
     ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
     FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
     Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowTick,
-    SlowestTicks, TickStats, TimelineSpan, WarmupStats, WriterStats, thousands,
+    SlowestTicks, TickField, TickFieldValue, TickStats, TimelineSpan, WarmupStats, WriterStats,
+    thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};
 pub use sample_interval::MAX_SAMPLE_INTERVAL;
 pub use sampling::Sampling;
+pub use tick_profiler::tick_fields::TickFieldCapture;
 pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};

@@ -19,6 +19,7 @@ use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::{Shared, lock};
 use crate::tick_profiler::slow_ticks::ClockAnchor;
+use crate::tick_profiler::tick_fields::TickFieldCapture;
 use crate::tick_profiler::{TickProfiler, window};
 
 mod active_run;
@@ -135,6 +136,7 @@ pub struct MetricsCollectorBuilder {
     sampling: Sampling,
     warmup_ticks: u64,
     slowest_ticks: usize,
+    tick_fields: TickFieldCapture,
     checkpoint: Option<(String, Duration)>,
     interval_log: Option<(String, Duration)>,
 }
@@ -151,6 +153,7 @@ impl Default for MetricsCollectorBuilder {
             sampling: Sampling::default(),
             warmup_ticks: DEFAULT_WARMUP_TICKS,
             slowest_ticks: DEFAULT_SLOWEST_TICKS,
+            tick_fields: TickFieldCapture::default(),
             checkpoint: None,
             interval_log: None,
         }
@@ -218,6 +221,17 @@ impl MetricsCollectorBuilder {
     /// drained (see the README's overhead section).
     pub fn slowest_ticks(mut self, n: usize) -> Self {
         self.slowest_ticks = n;
+        self
+    }
+
+    /// Which fields of the tick span slow ticks are reported with, so a report names a tick
+    /// the way the user does (`tick #904,211 seq=904211`): the first three fields declared
+    /// (values in 32 bytes, text cut to fit), read when a timed tick is created and sent on
+    /// only for a tick that may be among its thread's slowest. Default
+    /// [`TickFieldCapture::Scalars`]; see [`TickFieldCapture`] for what each costs. Kept for
+    /// ticks created and closed on the same thread.
+    pub fn tick_fields(mut self, capture: TickFieldCapture) -> Self {
+        self.tick_fields = capture;
         self
     }
 
@@ -325,7 +339,8 @@ impl MetricsCollectorBuilder {
             template,
             quanta::Clock::new(),
         )
-        .with_slowest_ticks(self.slowest_ticks);
+        .with_slowest_ticks(self.slowest_ticks)
+        .with_tick_fields(self.tick_fields);
         let inner = Arc::new(Inner {
             shared: Arc::new(shared),
             measure_overhead: self.measure_overhead,

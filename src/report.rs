@@ -21,6 +21,7 @@ mod live;
 mod outliers;
 mod slow_ticks;
 mod summary;
+mod tick_fields;
 mod validation;
 
 pub use live::{RunPart, WriterStats};
@@ -29,6 +30,7 @@ pub use slow_ticks::{
     DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SlowTick, SlowestTicks, TimelineSpan,
 };
 pub use summary::thousands;
+pub use tick_fields::{TickField, TickFieldValue};
 
 /// The report format version this build writes and the newest it reads (it reads 1 to 3 too).
 ///

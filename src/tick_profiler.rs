@@ -26,6 +26,7 @@ pub(crate) mod slow_ticks;
 mod span_state;
 mod sync;
 mod thread_state;
+pub(crate) mod tick_fields;
 pub(crate) mod window;
 
 use std::sync::Arc;

@@ -6,9 +6,10 @@
 mod common;
 
 use common::{report, stderr, stdout, tickprof, ticks};
-use tickprof::{Report, SlowTick, SlowestTicks, TimelineSpan};
+use tickprof::{Report, SlowTick, SlowestTicks, TickField, TickFieldValue, TimelineSpan};
 
-/// A slow tick of `latency_ns` on `thread`, recorded with one `parse` span taking 90 % of it.
+/// A slow tick of `latency_ns` on `thread`, recorded with one `parse` span taking 90 % of it,
+/// its tick span's field `seq` one below its ordinal.
 fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
     let mut t = SlowTick {
         ordinal,
@@ -30,6 +31,10 @@ fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
             parent: None,
         }],
         timeline_dropped: 0,
+        fields: vec![TickField {
+            name: "seq".to_owned(),
+            value: TickFieldValue::U64(ordinal - 1),
+        }],
         dominant: None,
         machine: None,
     };
@@ -88,8 +93,8 @@ fn trace_writes_one_track_per_slow_tick() {
     assert_eq!(
         names,
         [
-            "#1 tick 904,211 (main): 4.16 ms",
-            "#2 tick 12 (main): 90.0 µs"
+            "#1 tick 904,211 seq=904210 (main): 4.16 ms",
+            "#2 tick 12 seq=11 (main): 90.0 µs"
         ]
     );
 }
@@ -121,8 +126,8 @@ fn summary_prints_the_slowest_ticks_block() {
     let text = stdout(&out);
     assert!(
         text.contains(
-            "Slowest ticks (net busy time):\n  tick #904,211 (main, +9.042 s): 4.16 ms — parse \
-             3.74 ms (90 %)\n"
+            "Slowest ticks (net busy time):\n  tick #904,211 seq=904210 (main, +9.042 s): 4.16 ms \
+             — parse 3.74 ms (90 %)\n"
         ),
         "{text}"
     );
@@ -161,6 +166,12 @@ fn merge_keeps_the_top_k_of_the_merged_reports() {
         .map(|t| (t.run.as_deref().unwrap(), t.ordinal, t.latency_ns))
         .collect();
     assert_eq!(got, [("a", 1, 500), ("b", 1, 400), ("a", 2, 300)]);
+    assert!(
+        slow.ticks
+            .iter()
+            .all(|t| t.fields[0].value == TickFieldValue::U64(t.ordinal - 1)),
+        "the merge keeps each tick's fields"
+    );
     assert!(slow.recorded.is_empty());
 }
 

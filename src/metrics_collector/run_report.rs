@@ -89,6 +89,13 @@ pub(super) fn build(
         let mut slow = std::mem::take(&mut records.slow).into_report(
             warmup_ticks,
             &shared.callsites.names(),
+            &|fields| {
+                shared
+                    .callsites
+                    .metadata(fields.callsite())
+                    .map(|metadata| fields.resolve(metadata))
+                    .unwrap_or_default()
+            },
             &shared.clock,
             parts.anchor,
         );

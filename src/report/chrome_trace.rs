@@ -31,8 +31,12 @@ fn track_name(rank: usize, tick: &SlowTick) -> String {
         .as_ref()
         .map_or_else(String::new, |r| format!("{r}, "));
     let kind = if tick.recorded { "" } else { ", timed only" };
+    let fields = match tick.fields.as_slice() {
+        [] => String::new(),
+        fields => format!(" {}", super::tick_fields::joined(fields)),
+    };
     format!(
-        "#{rank} tick {ordinal} ({run}{}{kind}): {}",
+        "#{rank} tick {ordinal}{fields} ({run}{}{kind}): {}",
         tick.thread,
         super::slow_ticks::duration(tick.latency_ns)
     )
@@ -72,11 +76,18 @@ impl Report {
                 "raw_ns": tick.raw_ns,
                 "recorded": tick.recorded,
             });
-            if let (Some(d), Some(map)) = (&tick.dominant, args.as_object_mut()) {
-                map.insert(
-                    "dominant".to_owned(),
-                    json!(format!("{} ({:.0} %)", d.name, d.share_percent)),
-                );
+            if let Some(map) = args.as_object_mut() {
+                if let Some(d) = &tick.dominant {
+                    map.insert(
+                        "dominant".to_owned(),
+                        json!(format!("{} ({:.0} %)", d.name, d.share_percent)),
+                    );
+                }
+                // The tick's own fields (`fields.seq`), beside the other args Perfetto shows.
+                for field in &tick.fields {
+                    map.entry(format!("fields.{}", field.name))
+                        .or_insert_with(|| json!(field.value));
+                }
             }
             events.push(json!({
                 "name": "tick", "cat": "tick", "ph": "X", "pid": pid, "tid": tid,

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::tick_fields::TickField;
 use super::{ResourceSample, Resources};
 
 /// How many slowest ticks a run keeps unless configured
@@ -62,6 +63,14 @@ pub struct SlowTick {
     /// First enter to last exit (the timeline's extent; equal to `raw_ns` for a tick entered
     /// once).
     pub wall_ns: u64,
+    /// The tick span's first fields (`info_span!("tick", seq = n)`), in declaration order:
+    /// how the user names this tick. Kept for ticks created and closed on one thread.
+    #[serde(
+        default,
+        with = "super::tick_fields::as_object",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub fields: Vec<TickField>,
     /// Whether its components were recorded: `false` for a tick only timed (sampling), which
     /// has no timeline.
     pub recorded: bool,
@@ -262,6 +271,7 @@ mod tests {
             timeline: Vec::new(),
             timeline_dropped: 0,
             dominant: None,
+            fields: Vec::new(),
             machine: None,
         }
     }

@@ -485,8 +485,12 @@ fn slow_tick_line(tick: &SlowTick) -> String {
         ),
         _ => String::new(),
     };
+    let fields = match tick.fields.as_slice() {
+        [] => String::new(),
+        fields => format!(" {}", super::tick_fields::joined(fields)),
+    };
     format!(
-        "tick #{ordinal} ({place}, +{:.3} s): {} — {inside}{machine}",
+        "tick #{ordinal}{fields} ({place}, +{:.3} s): {} — {inside}{machine}",
         tick.offset_s,
         duration(tick.latency_ns)
     )

@@ -177,6 +177,11 @@ impl Callsites {
         lock(&self.table).get(&key).map(|(info, _)| *info)
     }
 
+    /// A registered callsite's metadata (its field names), by key.
+    pub(crate) fn metadata(&self, key: usize) -> Option<&'static Metadata<'static>> {
+        lock(&self.table).get(&key).map(|(_, metadata)| *metadata)
+    }
+
     /// The callsite's entry, creating it (unprobed) on first sight.
     pub(crate) fn entry(&self, metadata: &'static Metadata<'static>) -> CallsiteInfo {
         let key = key(metadata);

@@ -44,7 +44,7 @@ impl TickGate {
     fn tick(&self, run: u64, key: usize, others: Option<Others>) -> bool {
         let shared = &self.shared;
         let decided = with_thread_state(shared, run, |thread| {
-            let ordinal = thread.shard.count_tick();
+            let ordinal = thread.count_tick();
             let mode = thread.sampler.decide(shared);
             if mode == TickMode::Untimed {
                 let others =

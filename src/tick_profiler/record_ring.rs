@@ -40,11 +40,16 @@ pub(crate) enum RecordKind {
         /// Whether its parent is the tick.
         direct: bool,
     },
+    /// The fields of the tick whose record follows (see `tick_fields`): no histogram.
+    TickFields,
 }
+
+/// The low word of a [`RecordKind::TickFields`] (above every component slot).
+const TICK_FIELDS: u64 = u32::MAX as u64;
 
 impl RecordKind {
     /// As one word: the kind in the low 32 bits (1 timed tick, 2 recorded tick, 3 recorded
-    /// tick with latency, 4 + slot component), the nested spans in bits 32–47, and in bits
+    /// tick with latency, 4 + slot component, `u32::MAX` tick fields), the nested spans in bits 32–47, and in bits
     /// 48–63 a recorded tick's direct spans or a component's "direct child of the tick" bit.
     pub(crate) fn encode(self) -> u64 {
         match self {
@@ -59,6 +64,7 @@ impl RecordKind {
                 nested,
                 direct,
             } => (4 + u64::from(slot)) | (u64::from(nested) << 32) | (u64::from(direct) << 48),
+            RecordKind::TickFields => TICK_FIELDS,
         }
     }
 
@@ -75,6 +81,7 @@ impl RecordKind {
                 direct,
             },
             0 => return None,
+            TICK_FIELDS => RecordKind::TickFields,
             slot => RecordKind::Component {
                 slot: u32::try_from(slot - 4).ok()?,
                 nested,
@@ -249,6 +256,7 @@ mod tests {
                 nested: u16::MAX,
                 direct: false,
             },
+            RecordKind::TickFields,
         ] {
             assert_eq!(RecordKind::decode(kind.encode()), Some(kind));
         }

@@ -36,6 +36,7 @@ use super::shard::EventCounters;
 use super::shared::{Compensation, Shared};
 use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 use super::thread_state::{ThreadState, take_refuse, with_thread_state};
+use super::tick_fields::{TickFieldCapture, TickFields};
 
 fn saturate_u16(value: u32) -> u16 {
     u16::try_from(value).unwrap_or(u16::MAX)
@@ -373,11 +374,48 @@ impl TickRecorder {
         }
         if matches!(kind, SpanKind::Tick { .. }) {
             shared.live_ticks.fetch_add(1, Ordering::Relaxed);
+            if shared.slowest_ticks > 0
+                && shared.tick_fields != TickFieldCapture::Off
+                && !attrs.metadata().fields().is_empty()
+            {
+                self.keep_fields(thread, attrs, id);
+            }
         }
         let mut state = SpanState::new(kind, parent, epoch);
         state.opens_window = opens_window;
         state.ordinal = ordinal;
         thread.remember_created(id.into_u64(), state);
+    }
+
+    /// Keeps a tick's first fields (see `tick_fields`) until it closes.
+    fn keep_fields(&self, thread: &mut ThreadState, attrs: &Attributes<'_>, id: &Id) {
+        let format = self.shared.tick_fields == TickFieldCapture::Formatted;
+        let mut fields = TickFields::new(key(attrs.metadata()), format);
+        attrs.record(&mut fields);
+        thread.keep_tick_fields(id.into_u64(), fields);
+    }
+
+    /// Sends a closing tick's fields to the drain side, just before its record, if it may be
+    /// among its thread's slowest (it beats the floor the drain side published). Warm-up ticks
+    /// are never among them.
+    fn send_fields(
+        &self,
+        thread: &ThreadState,
+        fields: &TickFields,
+        state: &SpanState,
+        net_ns: u64,
+    ) {
+        let recorded = state.kind == (SpanKind::Tick { recorded: true });
+        if net_ns >= thread.shard.slow_floor(recorded)
+            && state.ordinal > self.shared.budget.warmup_ticks()
+            && !fields.is_empty()
+        {
+            thread.shard.push(
+                fields.to_record(state.ordinal),
+                &self.shared.template,
+                false,
+            );
+        }
     }
 
     /// Records span `id` closing, from whatever state this run holds of it; `false` if it
@@ -404,14 +442,20 @@ impl TickRecorder {
             return false;
         };
         let is_tick = matches!(state.kind, SpanKind::Tick { .. });
-        if is_tick {
+        let fields = if is_tick {
             shared.live_ticks.fetch_sub(1, Ordering::Relaxed);
-        }
+            thread.take_tick_fields(key)
+        } else {
+            None
+        };
         let Some(record) = self.record(thread, key, &state) else {
             return true;
         };
         if is_tick && !self.close_tick(thread, &state, &record) {
             return true;
+        }
+        if let Some(fields) = &fields {
+            self.send_fields(thread, fields, &state, record.net_ns);
         }
         thread.shard.push(record, &shared.template, is_tick);
         true
@@ -494,6 +538,19 @@ where
         if recorded.flatten().is_none() && shared.is_tick_callsite(attrs.metadata()) {
             shared.live_ticks.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A tick's fields recorded after its creation (`span.record("seq", n)`).
+    fn on_record(&self, id: &Id, values: &tracing_core::span::Record<'_>, _ctx: Context<'_, S>) {
+        let run = self.shared.current_run();
+        if run == 0 {
+            return;
+        }
+        with_thread_state(&self.shared, run, |thread| {
+            if let Some(fields) = thread.tick_fields_mut(id.into_u64()) {
+                values.record(fields);
+            }
+        });
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {

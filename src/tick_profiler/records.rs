@@ -210,6 +210,7 @@ impl ThreadHistograms {
                     }
                 }
             }
+            RecordKind::TickFields => {}
             RecordKind::Component {
                 slot,
                 nested,

@@ -38,6 +38,10 @@ pub(crate) struct Shard {
     has_parked: AtomicBool,
     /// Rare events, counted without the mutex (written by the owner only).
     pub(crate) events: EventCounters,
+    /// The latency a tick must beat to enter this thread's slowest ticks (timed, recorded),
+    /// published by the drain side: the owner sends a tick's fields only above it. It may lag
+    /// (lower than the true floor: a few fields sent in vain), never lead.
+    slow_floor: [AtomicU64; 2],
     pub(crate) data: Mutex<ShardData>,
 }
 
@@ -259,6 +263,23 @@ impl Shard {
     fn drain_ring(&self, data: &mut ShardData, template: &Histogram<u64>) {
         self.ring
             .drain(|record| data.take_record(&record, template));
+        self.publish_slow_floor(data);
+    }
+
+    /// Publishes the slow-tick floors of `data` (this shard's locked data).
+    fn publish_slow_floor(&self, data: &ShardData) {
+        for (floor, recorded) in self.slow_floor.iter().zip([false, true]) {
+            floor.store(data.slow.floor_ns(recorded), Ordering::Relaxed);
+        }
+    }
+
+    /// The latency a tick (`recorded` or only timed) must beat now to be among this thread's
+    /// slowest. Owner thread.
+    #[inline]
+    pub(crate) fn slow_floor(&self, recorded: bool) -> u64 {
+        self.slow_floor
+            .get(usize::from(recorded))
+            .map_or(0, |floor| floor.load(Ordering::Relaxed))
     }
 
     /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
@@ -282,6 +303,7 @@ impl Shard {
         data.run = run;
         data.histograms.reset(warmup_ticks);
         data.slow.reset(slowest_ticks, warmup_ticks);
+        self.publish_slow_floor(&data);
         data.counters = Counters::default();
         data.parked.clear();
         data.harvested = Harvested::default();
@@ -319,6 +341,7 @@ impl Shard {
             data.histograms.swap_records(&mut taken);
             // The top-K so far: the thread starts its next K from empty (no allocation here).
             let slow = data.slow.take();
+            self.publish_slow_floor(&data);
             records.counters.add(&std::mem::take(&mut data.counters));
             let now = Harvested {
                 ticks: self.ticks_in(run),

@@ -14,6 +14,7 @@ use super::records::RunRecords;
 use super::shard::{Harvest, Shard};
 use super::slow_ticks::SlowCandidates;
 use super::span_state::SpanState;
+use super::tick_fields::TickFieldCapture;
 use super::window::Window;
 use crate::sampling::Sampling;
 
@@ -52,6 +53,8 @@ pub(crate) struct Shared {
     pub(crate) budget: Budget,
     /// How many of the slowest ticks a run keeps (0: none).
     pub(crate) slowest_ticks: usize,
+    /// Which tick fields slow ticks are reported with.
+    pub(crate) tick_fields: TickFieldCapture,
     /// Tick spans this collector enabled that have not closed yet, whatever run made them (it
     /// is never reset: the recorder adds each tick at its creation and takes it off at its
     /// close, both delivered for exactly the spans tickprof enabled, in a run or not). While
@@ -87,6 +90,7 @@ impl Shared {
             window: Window::default(),
             budget: Budget::new(sampling),
             slowest_ticks: 0,
+            tick_fields: TickFieldCapture::Off,
             live_ticks: AtomicU64::new(0),
             foreign_copies: AtomicU64::new(0),
             floor_ns: AtomicU64::new(0),
@@ -99,6 +103,12 @@ impl Shared {
     /// Keeps the `n` slowest ticks of every run (set before the layer exists).
     pub(crate) fn with_slowest_ticks(mut self, n: usize) -> Self {
         self.slowest_ticks = n;
+        self
+    }
+
+    /// Reports slow ticks with their fields (set before the layer exists).
+    pub(crate) fn with_tick_fields(mut self, capture: TickFieldCapture) -> Self {
+        self.tick_fields = capture;
         self
     }
 

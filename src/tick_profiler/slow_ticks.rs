@@ -21,7 +21,8 @@
 use std::sync::Arc;
 
 use super::record_ring::{Record, RecordKind};
-use crate::report::{SlowTick, SlowestTicks, TimelineSpan};
+use super::tick_fields::TickFields;
+use crate::report::{SlowTick, SlowestTicks, TickField, TimelineSpan};
 
 /// Components of one tick kept for its timeline; more are counted, not kept.
 pub(crate) const TIMELINE_CAPACITY: usize = 256;
@@ -75,6 +76,8 @@ pub(crate) struct SlowCandidate {
     pub(crate) timeline: Vec<TimelineEntry>,
     /// Components recorded in it but not in `timeline` (beyond the capacity).
     pub(crate) timeline_dropped: u64,
+    /// The tick span's first fields, if it had any and its thread kept them.
+    pub(crate) fields: Option<TickFields>,
 }
 
 /// A bounded set of the slowest ticks (by net latency); ties keep the earlier.
@@ -99,6 +102,17 @@ impl TopK {
     #[inline]
     fn admits(&self, net_ns: u64) -> bool {
         self.limit > 0 && (self.ticks.len() < self.limit || net_ns > self.floor_ns)
+    }
+
+    /// The latency a tick must beat to enter (0 while not full; `u64::MAX` when K is 0).
+    fn admission_floor(&self) -> u64 {
+        if self.limit == 0 {
+            u64::MAX
+        } else if self.ticks.len() < self.limit {
+            0
+        } else {
+            self.floor_ns
+        }
     }
 
     /// Adds a tick (if it is among the slowest).
@@ -177,6 +191,7 @@ impl SlowCandidates {
         self,
         warmup_ticks: u64,
         names: &[&'static str],
+        fields: &dyn Fn(&TickFields) -> Vec<TickField>,
         clock: &quanta::Clock,
         anchor: ClockAnchor,
     ) -> SlowestTicks {
@@ -186,7 +201,7 @@ impl SlowCandidates {
             .into_sorted()
             .into_iter()
             .chain(self.recorded.into_sorted())
-            .map(|c| report_tick(c, names, clock, anchor));
+            .map(|c| report_tick(c, names, fields, clock, anchor));
         SlowestTicks::from_ticks(limit, warmup_ticks, ticks)
     }
 }
@@ -194,6 +209,7 @@ impl SlowCandidates {
 fn report_tick(
     c: SlowCandidate,
     names: &[&'static str],
+    fields: &dyn Fn(&TickFields) -> Vec<TickField>,
     clock: &quanta::Clock,
     anchor: ClockAnchor,
 ) -> SlowTick {
@@ -239,6 +255,7 @@ fn report_tick(
         recorded: c.recorded,
         timeline,
         timeline_dropped: c.timeline_dropped,
+        fields: c.fields.as_ref().map(fields).unwrap_or_default(),
         dominant: None,
         machine: None,
     };
@@ -261,6 +278,9 @@ pub(crate) struct ThreadSlowTicks {
     /// Components closed since the last tick record (the tick being assembled).
     pending: Vec<Pending>,
     pending_dropped: u64,
+    /// The fields of the tick whose record comes next (its thread sends them just before it),
+    /// with its ordinal.
+    pending_fields: Option<(u64, TickFields)>,
     candidates: SlowCandidates,
 }
 
@@ -271,6 +291,7 @@ impl ThreadSlowTicks {
         self.begin_thread();
         self.pending.clear();
         self.pending_dropped = 0;
+        self.pending_fields = None;
         self.candidates = SlowCandidates::new(limit);
     }
 
@@ -310,6 +331,9 @@ impl ThreadSlowTicks {
                     self.pending_dropped += 1;
                 }
             }
+            RecordKind::TickFields => {
+                self.pending_fields = Some(TickFields::from_record(record));
+            }
             RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
                 let recorded = matches!(kind, RecordKind::RecordedTick { .. });
                 let ordinal = record.link;
@@ -322,6 +346,7 @@ impl ThreadSlowTicks {
                 }
                 self.pending.clear();
                 self.pending_dropped = 0;
+                self.pending_fields = None;
             }
         }
     }
@@ -347,11 +372,27 @@ impl ThreadSlowTicks {
             recorded,
             timeline,
             timeline_dropped: self.pending_dropped,
+            fields: self
+                .pending_fields
+                .filter(|(ordinal, _)| *ordinal == record.link)
+                .map(|(_, fields)| fields),
         };
         if recorded && self.candidates.recorded.admits(tick.net_ns) {
             self.candidates.recorded.offer(tick.clone());
         }
         self.candidates.any.offer(tick);
+    }
+
+    /// The latency a tick must beat to enter this thread's slowest ticks now (0 while they
+    /// are not full): the hot path sends a tick's fields only above it. `recorded`: for a
+    /// recorded tick, which may enter the recorded list below the timed one's floor.
+    pub(crate) fn floor_ns(&self, recorded: bool) -> u64 {
+        let any = self.candidates.any.admission_floor();
+        if recorded {
+            any.min(self.candidates.recorded.admission_floor())
+        } else {
+            any
+        }
     }
 
     /// The candidates so far (the shard keeps collecting from empty, same limit).

@@ -11,6 +11,7 @@ use super::callsites::{CallsiteCache, CallsiteInfo};
 use super::shard::{EventCounters, Shard};
 use super::shared::Shared;
 use super::span_state::{Frame, SpanKind, SpanState, TickMode};
+use super::tick_fields::TickFields;
 
 /// How many created-but-not-entered spans are kept here. A span is nearly always entered on
 /// its creating thread right after it is created, so this needs no lock and no shared memory.
@@ -18,6 +19,10 @@ use super::span_state::{Frame, SpanKind, SpanState, TickMode};
 /// time yet: that thread rebuilds what it is from the registry (see `recorder`). Registry ids
 /// carry a generation, so a forgotten entry can never be mistaken for a later span.
 const CREATED_SLOTS: usize = 4;
+
+/// How many live ticks' fields are kept (more live ticks on one thread, as async tasks have:
+/// the oldest are forgotten, and those ticks are reported without fields).
+const TICK_FIELD_SLOTS: usize = 4;
 
 /// The decision the filter made for the tick span the recorder is about to see created.
 #[derive(Debug, Clone, Copy)]
@@ -44,6 +49,14 @@ pub(crate) struct ThreadState {
     pub(crate) pending_tick: Option<PendingTick>,
     created: [Option<(u64, SpanState)>; CREATED_SLOTS],
     next_created: usize,
+    /// The fields of live ticks created here, by span id, until they close.
+    tick_fields: [Option<(u64, TickFields)>; TICK_FIELD_SLOTS],
+    next_tick_fields: usize,
+    /// How many of `tick_fields` are in use (0: nothing to look for at a tick's close).
+    tick_fields_held: usize,
+    /// The shard's tick count when this thread took it over in this run: ordinals count this
+    /// thread's ticks, not its shard's previous owner's.
+    ordinal_base: u64,
     /// Spans tickprof created on this thread (frames remember it at enter: the difference at
     /// exit is the number of spans created inside the interval).
     pub(crate) spans_created: u64,
@@ -127,6 +140,10 @@ impl ThreadState {
             pending_tick: None,
             created: [None; CREATED_SLOTS],
             next_created: 0,
+            tick_fields: [None; TICK_FIELD_SLOTS],
+            next_tick_fields: 0,
+            tick_fields_held: 0,
+            ordinal_base: 0,
             spans_created: 0,
             stack: Vec::new(),
             closed_inside: false,
@@ -151,6 +168,56 @@ impl ThreadState {
         self.sampler = TickSampler::new(seed, warmup_ticks);
         self.shard
             .begin_run(run, warmup_ticks, shared.slowest_ticks, &shared.template);
+        self.ordinal_base = self.shard.ticks_in(run);
+        self.tick_fields = [None; TICK_FIELD_SLOTS];
+        self.tick_fields_held = 0;
+    }
+
+    /// Counts one tick; returns its ordinal (the n-th tick this thread started in the run).
+    #[inline]
+    pub(crate) fn count_tick(&self) -> u64 {
+        self.shard.count_tick().wrapping_sub(self.ordinal_base)
+    }
+
+    /// Keeps a live tick's fields until it closes.
+    #[inline]
+    pub(crate) fn keep_tick_fields(&mut self, id: u64, fields: TickFields) {
+        let slot = self.next_tick_fields % TICK_FIELD_SLOTS;
+        self.next_tick_fields = self.next_tick_fields.wrapping_add(1);
+        if let Some(entry) = self.tick_fields.get_mut(slot) {
+            if entry.is_none() {
+                self.tick_fields_held += 1;
+            }
+            *entry = Some((id, fields));
+        }
+    }
+
+    /// A live tick's fields, to update (`Span::record`).
+    #[inline]
+    pub(crate) fn tick_fields_mut(&mut self, id: u64) -> Option<&mut TickFields> {
+        if self.tick_fields_held == 0 {
+            return None;
+        }
+        self.tick_fields
+            .iter_mut()
+            .flatten()
+            .find(|(kept, _)| *kept == id)
+            .map(|(_, fields)| fields)
+    }
+
+    /// Takes a closing tick's fields out.
+    #[inline]
+    pub(crate) fn take_tick_fields(&mut self, id: u64) -> Option<TickFields> {
+        if self.tick_fields_held == 0 {
+            return None;
+        }
+        let (_, fields) = self
+            .tick_fields
+            .iter_mut()
+            .find(|slot| matches!(slot, Some((kept, _)) if *kept == id))?
+            .take()?;
+        self.tick_fields_held -= 1;
+        Some(fields)
     }
 
     /// The run this thread's state belongs to.
