@@ -39,6 +39,8 @@ pub(crate) struct ThreadState {
     /// The run this state belongs to; a mismatch resets it.
     run: u64,
     pub(crate) shard: Arc<Shard>,
+    /// This thread's kernel id, read once when it registered (see `kernel_tid`).
+    tid: Option<u32>,
     pub(crate) callsites: CallsiteCache,
     pub(crate) sampler: TickSampler,
     pub(crate) pending_tick: Option<PendingTick>,
@@ -122,6 +124,7 @@ impl ThreadState {
             owner: Arc::downgrade(shared),
             run: 0,
             shard,
+            tid: super::kernel_tid::current(),
             callsites: CallsiteCache::default(),
             sampler: TickSampler::new(0, 0),
             pending_tick: None,
@@ -149,8 +152,13 @@ impl ThreadState {
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
         self.sampler = TickSampler::new(seed, warmup_ticks);
-        self.shard
-            .begin_run(run, warmup_ticks, shared.slowest_ticks, &shared.template);
+        self.shard.begin_run(
+            run,
+            warmup_ticks,
+            shared.slowest_ticks,
+            &shared.template,
+            self.tid,
+        );
     }
 
     /// The run this thread's state belongs to.
