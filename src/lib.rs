@@ -32,9 +32,9 @@ pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsColle
 pub use report::{
     ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
     FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
-    Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowTick,
-    SlowestTicks, TickField, TickFieldValue, TickStats, TimelineSpan, WarmupStats, WriterStats,
-    thousands,
+    Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SchedulerAround,
+    SlowTick, SlowestTicks, ThreadSampling, TickField, TickFieldValue, TickStats, TimelineSpan,
+    WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

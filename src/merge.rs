@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SamplingStats, SlowestTicks, TickStats, WarmupStats,
+    Resources, SCHEMA_VERSION, SamplingStats, SlowestTicks, ThreadSampling, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -499,6 +499,19 @@ fn merge_resources(
         },
         peak_rss_bytes: all.iter().map(|(_, r)| r.peak_rss_bytes).max().unwrap_or(0),
         samples,
+        threads: merged_thread_sampling(all.iter().map(|(_, r)| r.threads)),
+    })
+}
+
+/// The parts' per-thread read counts added up; `None` when no part read threads.
+fn merged_thread_sampling(
+    parts: impl Iterator<Item = Option<ThreadSampling>>,
+) -> Option<ThreadSampling> {
+    parts.flatten().reduce(|a, b| ThreadSampling {
+        threads_sampled: a.threads_sampled.saturating_add(b.threads_sampled),
+        threads_exited: a.threads_exited.saturating_add(b.threads_exited),
+        reads_failed: a.reads_failed.saturating_add(b.reads_failed),
+        threads_untracked: a.threads_untracked.saturating_add(b.threads_untracked),
     })
 }
 

@@ -443,12 +443,7 @@ impl MetricsCollector {
         };
         shared.budget.begin_run(span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
-        let anchor = ClockAnchor {
-            raw: shared.clock.raw(),
-            unix_ns: SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
-        };
+        let anchor = ClockAnchor::now(&shared.clock);
         let run = shared.begin_run();
         let writers = self.start_writers(name, run, log);
         let (checkpoints, interval_log) = match writers {
@@ -466,7 +461,10 @@ impl MetricsCollector {
                 let counter_shared = Arc::clone(shared);
                 let ticks: crate::resource_profiler::TickCounter =
                     Arc::new(move || counter_shared.ticks_so_far(run));
-                match ResourceProfiler::start(interval, ticks) {
+                let ids_shared = Arc::clone(shared);
+                let threads: crate::resource_profiler::ThreadIds =
+                    Arc::new(move |tids: &mut Vec<u32>| ids_shared.thread_ids(tids));
+                match ResourceProfiler::start_with_threads(interval, ticks, Some(threads)) {
                     Ok(sampler) => (Some(sampler), None),
                     Err(reason) => (None, Some(reason)),
                 }
@@ -660,6 +658,11 @@ impl MetricsCollector {
         window::rebuild_interest();
         let window = run.window.close();
         #[cfg(feature = "sampler")]
+        let scheduler = run
+            .sampler
+            .as_ref()
+            .and_then(ResourceProfiler::scheduler_source);
+        #[cfg(feature = "sampler")]
         let resources = run.sampler.take().map(|sampler| sampler.stop_over(window));
         #[cfg(not(feature = "sampler"))]
         let resources = None;
@@ -691,6 +694,10 @@ impl MetricsCollector {
             run.resources_unavailable.clone()
         };
         parts.resources = resources;
+        #[cfg(feature = "sampler")]
+        {
+            parts.scheduler = scheduler;
+        }
         parts.interval_log = interval_log;
         parts.checkpoints = checkpoints.as_ref().map(|(_, stats)| WriterStats {
             final_written: true,

@@ -27,7 +27,8 @@ mod validation;
 pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
 pub use slow_ticks::{
-    DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SlowTick, SlowestTicks, TimelineSpan,
+    DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SchedulerAround, SlowTick, SlowestTicks,
+    TimelineSpan,
 };
 pub use summary::thousands;
 pub use tick_fields::{TickField, TickFieldValue};
@@ -360,6 +361,23 @@ pub struct Resources {
     pub peak_rss_bytes: u64,
     /// The sample series (decimated to a fixed maximum for long runs, keeping extremes).
     pub samples: Vec<ResourceSample>,
+    /// How the per-thread scheduler reads went (see [`SlowTick::scheduler`]); `null` where
+    /// they were not made (no `/proc`, a `ResourceProfiler` started alone, older reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<ThreadSampling>,
+}
+
+/// The resource sampler's reads of each ticking thread's scheduler counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSampling {
+    /// Threads read at least once.
+    pub threads_sampled: u64,
+    /// Threads whose `/proc` entry vanished (they exited): not read again.
+    pub threads_exited: u64,
+    /// Reads that failed otherwise (skipped; the next window spans the gap).
+    pub reads_failed: u64,
+    /// Threads not followed: more than the sampler keeps (128).
+    pub threads_untracked: u64,
 }
 
 /// Mean and maximum of CPU use; `null` ("n/a") where the run is too short for the figure to

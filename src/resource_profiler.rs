@@ -21,9 +21,14 @@
 //! - **Tracing off**: the thread runs under [`tracing::subscriber::NoSubscriber`], so nothing the
 //!   sampler (or its dependencies) might trace reaches the TickProfiler.
 //! - **Bounded memory**: see [`series`]; at most [`MAX_SAMPLES`] samples are stored.
+//! - **Each ticking thread's scheduler counters** (with a collector): at every sample, for each
+//!   thread that registered a shard, `/proc/self/task/<tid>/schedstat` and `…/status` (see
+//!   [`thread_windows`]), so a slow tick can say whether its thread was preempted or waited for
+//!   a CPU around it, without a single read on the tick's own thread.
 
 mod procfs;
 mod series;
+mod thread_windows;
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -36,16 +41,21 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
 
-use crate::report::{MeanMax, Resources};
+use crate::report::{MeanMax, Resources, SchedulerAround, SlowestTicks};
 use crate::run_window::{ClosedWindow, RunWindow, process_cpu_ns};
 use procfs::PeakSource;
 use series::{Raw, Series};
+use thread_windows::ThreadWindows;
 
 /// Live count of ticks completed in the current run (the collector provides it).
 ///
 /// Called once per sample on the sampler thread, so it must be cheap and must not block (an
 /// atomic load, or a sum of a few). Values are clamped to be non-decreasing within a run.
 pub type TickCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// Fills a list with the kernel ids of the threads to follow (the collector provides it: its
+/// shards' owners). Called once per sample on the sampler thread: cheap, non-blocking.
+pub(crate) type ThreadIds = Arc<dyn Fn(&mut Vec<u32>) + Send + Sync>;
 
 /// The sampling period used when none is configured: 500 ms.
 ///
@@ -133,6 +143,79 @@ struct Sampler {
     last: (Instant, Reading),
     last_ticks: u64,
     series: Arc<Mutex<Feeds>>,
+    threads: Option<ThreadReader>,
+}
+
+/// Reads the followed threads' scheduler counters into their windows.
+struct ThreadReader {
+    ids: ThreadIds,
+    windows: Arc<Mutex<ThreadWindows>>,
+    /// Reused buffers: no allocation per sample once warm.
+    tids: Vec<u32>,
+    readings: Vec<(
+        u32,
+        f64,
+        f64,
+        Result<procfs::SchedCounters, procfs::ThreadRead>,
+    )>,
+}
+
+impl ThreadReader {
+    /// Reads every thread (with no lock held), then records the readings; times are ms since
+    /// `start`, taken just before and just after each thread's reads.
+    fn read(&mut self, start: Instant) {
+        (self.ids)(&mut self.tids);
+        self.tids.sort_unstable();
+        self.tids.dedup();
+        {
+            let mut windows = crate::tick_profiler::shared::lock(&self.windows);
+            self.tids.retain(|&tid| windows.wants(tid));
+        }
+        let ms = |at: Instant| at.saturating_duration_since(start).as_secs_f64() * 1_000.0;
+        self.readings.clear();
+        for &tid in &self.tids {
+            let before = Instant::now();
+            let reading = procfs::thread_sched(tid);
+            self.readings
+                .push((tid, ms(before), ms(Instant::now()), reading));
+        }
+        let mut windows = crate::tick_profiler::shared::lock(&self.windows);
+        for &(tid, before_ms, after_ms, reading) in &self.readings {
+            windows.record(tid, before_ms, after_ms, reading);
+        }
+    }
+}
+
+/// Where slow ticks find their threads' scheduler windows: the sampler's windows and the
+/// instant their times count from.
+#[derive(Debug, Clone)]
+pub(crate) struct SchedulerSource {
+    windows: Arc<Mutex<ThreadWindows>>,
+    start: Instant,
+}
+
+impl SchedulerSource {
+    /// Fills in `slow`'s `scheduler` figures. `run_start` is the instant the ticks' offsets
+    /// count from; `margin_ms` how far the ticks' clock may disagree with `Instant`.
+    pub(crate) fn attach(&self, slow: &mut SlowestTicks, run_start: Instant, margin_ms: f64) {
+        // Sampler ms = run ms − shift.
+        let shift_ms = match self.start.checked_duration_since(run_start) {
+            Some(later) => later.as_secs_f64() * 1_000.0,
+            None => -run_start.duration_since(self.start).as_secs_f64() * 1_000.0,
+        };
+        let windows = crate::tick_profiler::shared::lock(&self.windows);
+        slow.attach_scheduler(margin_ms, |tid, from_ms, to_ms| {
+            let a = windows.around(tid, from_ms - shift_ms, to_ms - shift_ms)?;
+            Some(SchedulerAround {
+                from_ms: a.from_ms + shift_ms,
+                to_ms: a.to_ms + shift_ms,
+                involuntary_switches: u64::from(a.delta.involuntary),
+                voluntary_switches: u64::from(a.delta.voluntary),
+                run_queue_wait_ns: a.delta.wait_ns,
+                on_cpu_ns: a.delta.on_cpu_ns,
+            })
+        });
+    }
 }
 
 /// The sampler's output, shared with the profiler handle so a running profile can be read:
@@ -157,6 +240,9 @@ impl Sampler {
     fn sample(&mut self, closing: bool) {
         let now = Instant::now();
         let Some(reading) = self.probe.read() else {
+            if let Some(threads) = &mut self.threads {
+                threads.read(self.start);
+            }
             let mut feeds = crate::tick_profiler::shared::lock(&self.series);
             let Feeds { run, interval } = &mut *feeds;
             for series in [run, interval] {
@@ -180,6 +266,9 @@ impl Sampler {
             self.last_ticks,
         );
         self.last = (now, reading);
+        if let Some(threads) = &mut self.threads {
+            threads.read(self.start);
+        }
         let mut feeds = crate::tick_profiler::shared::lock(&self.series);
         let Feeds { run, interval } = &mut *feeds;
         for series in [run, interval] {
@@ -242,6 +331,10 @@ pub struct ResourceProfiler {
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
     series: Arc<Mutex<Feeds>>,
+    /// The followed threads' scheduler windows (started by a collector), and when the
+    /// sampler's clock started.
+    threads: Option<Arc<Mutex<ThreadWindows>>>,
+    start: Instant,
     peak: PeakSource,
     /// When sampling began, wall and CPU, read together: what [`stop`](Self::stop) measures
     /// the run's CPU against.
@@ -262,6 +355,16 @@ impl ResourceProfiler {
     /// (naming it), sysinfo cannot read this process, or the sampler thread or its runtime could
     /// not be created.
     pub fn start(interval: Duration, ticks: TickCounter) -> Result<ResourceProfiler, String> {
+        Self::start_with_threads(interval, ticks, None)
+    }
+
+    /// [`start`](Self::start), also reading the scheduler counters of the threads `threads`
+    /// lists at each sample (the first reading, here, is their baseline).
+    pub(crate) fn start_with_threads(
+        interval: Duration,
+        ticks: TickCounter,
+        threads: Option<ThreadIds>,
+    ) -> Result<ResourceProfiler, String> {
         crate::sample_interval::check(interval)?;
         let mut probe = Probe::new()?;
         let peak = PeakSource::at_start();
@@ -271,6 +374,16 @@ impl ResourceProfiler {
             .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
         let last_ticks = ticks();
         let series = Arc::new(Mutex::new(Feeds::new(interval.as_secs_f64())));
+        let mut threads = threads.map(|ids| ThreadReader {
+            ids,
+            windows: Arc::new(Mutex::new(ThreadWindows::default())),
+            tids: Vec::new(),
+            readings: Vec::new(),
+        });
+        if let Some(threads) = &mut threads {
+            threads.read(start);
+        }
+        let windows = threads.as_ref().map(|t| Arc::clone(&t.windows));
         let sampler = Sampler {
             probe,
             ticks,
@@ -278,6 +391,7 @@ impl ResourceProfiler {
             last: (start, baseline),
             last_ticks,
             series: Arc::clone(&series),
+            threads,
         };
         let (stop_tx, stop_rx) = oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
@@ -312,6 +426,8 @@ impl ResourceProfiler {
                 stop: Some(stop_tx),
                 thread: Some(thread),
                 series,
+                threads: windows,
+                start,
                 peak,
                 window: RunWindow::open(),
             }),
@@ -324,6 +440,15 @@ impl ResourceProfiler {
                 Err("the sampler thread exited at start".to_owned())
             }
         }
+    }
+
+    /// Where slow ticks find their threads' scheduler counters (`None` unless started with
+    /// threads to follow).
+    pub(crate) fn scheduler_source(&self) -> Option<SchedulerSource> {
+        Some(SchedulerSource {
+            windows: Arc::clone(self.threads.as_ref()?),
+            start: self.start,
+        })
     }
 
     /// Stops the task, joins its thread, returns the resources from the end of `start` to now.
@@ -407,6 +532,10 @@ impl ResourceProfiler {
             memory_bytes: summary.memory_bytes,
             peak_rss_bytes,
             samples: summary.samples,
+            threads: self
+                .threads
+                .as_ref()
+                .map(|t| crate::tick_profiler::shared::lock(t).stats()),
         }
     }
 

@@ -108,5 +108,6 @@ pub(crate) fn resources(peak_mb: f64, cpu_one_core: f64, cores: f64) -> Resource
         },
         peak_rss_bytes: (peak_mb * 1e6) as u64,
         samples: Vec::new(),
+        threads: None,
     }
 }

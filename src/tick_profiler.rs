@@ -16,6 +16,7 @@ mod budget;
 pub(crate) mod callsites;
 mod gate;
 pub(crate) mod in_run_compensation;
+pub(crate) mod kernel_tid;
 mod park_slot;
 mod record_ring;
 mod recorder;

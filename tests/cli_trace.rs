@@ -14,6 +14,7 @@ fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
     let mut t = SlowTick {
         ordinal,
         thread: thread.to_owned(),
+        tid: None,
         run: None,
         start_unix_ns: 1_700_000_000_000_000_000 + ordinal * 10_000,
         started_at: "2023-11-14T22:13:20.000000Z".to_owned(),
@@ -37,6 +38,7 @@ fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
         }],
         dominant: None,
         machine: None,
+        scheduler: None,
     };
     t.dominant = t.compute_dominant();
     t

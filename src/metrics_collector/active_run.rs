@@ -118,6 +118,11 @@ impl ActiveRun {
             overhead: self.overhead.clone(),
             resources_unavailable: self.unavailable(resources.is_some()),
             resources,
+            #[cfg(feature = "sampler")]
+            scheduler: self
+                .sampler
+                .as_ref()
+                .and_then(ResourceProfiler::scheduler_source),
             span: Span::whole_run(shared),
             anchor: self.anchor,
             part,
@@ -164,6 +169,11 @@ impl ActiveRun {
             overhead: self.overhead.clone(),
             resources_unavailable: self.unavailable(resources.is_some()),
             resources,
+            #[cfg(feature = "sampler")]
+            scheduler: self
+                .sampler
+                .as_ref()
+                .and_then(ResourceProfiler::scheduler_source),
             span: Span {
                 windows: shared
                     .window

@@ -27,6 +27,9 @@ pub(super) struct ReportParts {
     pub(super) overhead: Overhead,
     pub(super) resources: Option<Resources>,
     pub(super) resources_unavailable: Option<String>,
+    /// The followed threads' scheduler windows, for the slow ticks.
+    #[cfg(feature = "sampler")]
+    pub(super) scheduler: Option<crate::resource_profiler::SchedulerSource>,
     pub(super) span: Span,
     /// The run's raw clock against the wall clock (slow ticks' start times).
     pub(super) anchor: ClockAnchor,
@@ -101,6 +104,11 @@ pub(super) fn build(
         );
         if let Some(resources) = &parts.resources {
             slow.attach_resources(resources);
+        }
+        #[cfg(feature = "sampler")]
+        if let Some(scheduler) = &parts.scheduler {
+            let margin_ms = parts.anchor.skew_ms(&shared.clock);
+            scheduler.attach(&mut slow, parts.anchor.instant.0, margin_ms);
         }
         slow
     });

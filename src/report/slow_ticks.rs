@@ -9,8 +9,10 @@
 //! even when the slowest ticks were only timed.
 //!
 //! What a slow tick says about its cause is only what was measured: the component that took
-//! most of it (`dominant`), and the process CPU the resource sampler saw in the interval around
-//! it (`machine`). Nothing is inferred beyond that.
+//! most of it (`dominant`), the process CPU the resource sampler saw in the interval around
+//! it (`machine`), and what the kernel's scheduler counted for its thread over the sample
+//! windows that hold it (`scheduler`). Nothing is inferred beyond that: a count over a window
+//! is an upper bound for the tick, and only a zero is a statement about the tick itself.
 
 use std::collections::BTreeSet;
 
@@ -47,6 +49,9 @@ pub struct SlowTick {
     pub ordinal: u64,
     /// The thread it ran on: its name, or its id (`ThreadId(3)`).
     pub thread: String,
+    /// The kernel's id of that thread (Linux), if it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tid: Option<u32>,
     /// The run it belongs to, in merged reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
@@ -86,6 +91,11 @@ pub struct SlowTick {
     /// What the resource sampler saw around it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<MachineAround>,
+    /// What the scheduler counted for its thread over the sample windows holding the whole
+    /// tick; `null` when unknown (no tid, the files unreadable, the tick outside the
+    /// thread's readings), never zeros.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler: Option<SchedulerAround>,
 }
 
 /// One component span in a slow tick's timeline.
@@ -127,6 +137,40 @@ pub struct MachineAround {
     pub to_ms: f64,
     /// The process's CPU over it, % of one core.
     pub cpu_percent: f64,
+}
+
+/// What the kernel's scheduler counted for a slow tick's thread over the resource sample
+/// windows that together hold the tick's whole `[start, start + wall]`, read at each sample
+/// from `/proc/self/task/<tid>/schedstat` and `…/status` (never on the tick's thread).
+///
+/// The counts cover `from_ms`–`to_ms`, usually far longer than the tick: for the tick they
+/// are upper bounds, not events inside it. The exception is zero: no preemption and no
+/// run-queue wait over windows that hold the tick means none during the tick
+/// ([`not_descheduled`](Self::not_descheduled)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerAround {
+    /// The windows' start, ms since the run started (the same origin as `offset_s`).
+    pub from_ms: f64,
+    /// Their end.
+    pub to_ms: f64,
+    /// Times the thread was preempted (`nonvoluntary_ctxt_switches`).
+    pub involuntary_switches: u64,
+    /// Times it gave up the CPU itself: blocked, slept, yielded (`voluntary_ctxt_switches`).
+    pub voluntary_switches: u64,
+    /// Time it was runnable but waiting for a CPU (`schedstat`'s run-queue delay): after a
+    /// preemption, or between a wake-up and running again.
+    pub run_queue_wait_ns: u64,
+    /// Time it ran on a CPU.
+    pub on_cpu_ns: u64,
+}
+
+impl SchedulerAround {
+    /// Whether the tick is proven not descheduled: no preemption and no run-queue wait in
+    /// windows that hold all of it. (A tick that blocked may still be slow: that is its own
+    /// doing, and `voluntary_switches` says it happened in the window.)
+    pub fn not_descheduled(&self) -> bool {
+        self.involuntary_switches == 0 && self.run_queue_wait_ns == 0
+    }
 }
 
 impl SlowTick {
@@ -185,6 +229,24 @@ impl SlowTick {
 }
 
 impl SlowestTicks {
+    /// Fills in each tick's `scheduler` from `around(tid, from_ms, to_ms)`: the counts over
+    /// the windows holding `[from_ms, to_ms]` (ms since the run started), or `None`.
+    /// `margin_ms` widens each tick on both sides: how far its clock may disagree with the
+    /// sampler's.
+    pub(crate) fn attach_scheduler(
+        &mut self,
+        margin_ms: f64,
+        around: impl Fn(u32, f64, f64) -> Option<SchedulerAround>,
+    ) {
+        for tick in self.ticks.iter_mut().chain(self.recorded.iter_mut()) {
+            let start_ms = tick.offset_s * 1_000.0;
+            let end_ms = start_ms + tick.wall_ns as f64 / 1e6;
+            tick.scheduler = tick
+                .tid
+                .and_then(|tid| around(tid, start_ms - margin_ms, end_ms + margin_ms));
+        }
+    }
+
     /// The `limit` slowest of `ticks` (each kept once), and the `limit` slowest recorded ones
     /// not among them.
     pub fn from_ticks(
@@ -260,6 +322,7 @@ mod tests {
         SlowTick {
             ordinal,
             thread: "main".to_owned(),
+            tid: None,
             run: None,
             start_unix_ns: ordinal * 1_000,
             started_at: String::new(),
@@ -273,6 +336,7 @@ mod tests {
             dominant: None,
             fields: Vec::new(),
             machine: None,
+            scheduler: None,
         }
     }
 

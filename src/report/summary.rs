@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::slow_ticks::duration;
-use super::{LatencyStats, Report, Resources, SlowTick};
+use super::{LatencyStats, Report, Resources, SchedulerAround, SlowTick};
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
 /// (the summary prints what it can; `Report::load` has validated what it loaded).
@@ -489,11 +489,30 @@ fn slow_tick_line(tick: &SlowTick) -> String {
         [] => String::new(),
         fields => format!(" {}", super::tick_fields::joined(fields)),
     };
+    let scheduler = tick
+        .scheduler
+        .as_ref()
+        .map_or_else(String::new, scheduler_note);
     format!(
-        "tick #{ordinal}{fields} ({place}, +{:.3} s): {} — {inside}{machine}",
+        "tick #{ordinal}{fields} ({place}, +{:.3} s): {} — {inside}{machine}{scheduler}",
         tick.offset_s,
         duration(tick.latency_ns)
     )
+}
+
+/// What the scheduler counted for the tick's thread: "not descheduled" only when proven (zero
+/// over windows holding the tick); otherwise the window's counts, said to be the window's.
+fn scheduler_note(s: &SchedulerAround) -> String {
+    let window = format!("{:.0}–{:.0} ms", s.from_ms, s.to_ms);
+    if s.not_descheduled() {
+        format!("; not descheduled (thread, {window})")
+    } else {
+        format!(
+            "; thread preempted {}×, waited {} for a CPU in {window} (not necessarily in the tick)",
+            s.involuntary_switches,
+            duration(s.run_queue_wait_ns)
+        )
+    }
 }
 
 /// "98.7% of one core (cpu time 0.123 s over 0.125 s; busiest sample 101.2%)", with "n/a" and

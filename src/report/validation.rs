@@ -186,6 +186,19 @@ impl Report {
                             Unit::Percent,
                         )?;
                     }
+                    if let Some(s) = &t.scheduler {
+                        number(|| field("scheduler.from_ms"), s.from_ms, Unit::Millis)?;
+                        number(|| field("scheduler.to_ms"), s.to_ms, Unit::Millis)?;
+                        if s.to_ms < s.from_ms {
+                            return Err(Invalid {
+                                field: field("scheduler.to_ms"),
+                                message: format!(
+                                    "must not be before scheduler.from_ms ({}), got {}",
+                                    s.from_ms, s.to_ms
+                                ),
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -1,4 +1,5 @@
-//! The few `/proc` reads sysinfo does not offer: the RSS high-water mark and its reset.
+//! The few `/proc` reads sysinfo does not offer: the RSS high-water mark and its reset, and a
+//! thread's scheduler counters.
 //!
 //! `#![forbid(unsafe_code)]` rules out `getrusage`, so the peak comes from `VmHWM` in
 //! `/proc/self/status` (equal to `ru_maxrss` on Linux). Elsewhere these return `None` / `Err` and
@@ -27,6 +28,70 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
 fn status_kib(status: &str, key: &str) -> Option<u64> {
     let rest = status.lines().find_map(|line| line.strip_prefix(key))?;
     rest.split_whitespace().next()?.parse().ok()
+}
+
+/// What the kernel's scheduler has counted for one thread since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SchedCounters {
+    /// Time on a CPU, ns (`schedstat` field 1).
+    pub(crate) on_cpu_ns: u64,
+    /// Time runnable but waiting for a CPU, ns (`schedstat` field 2, `run_delay`).
+    pub(crate) wait_ns: u64,
+    /// `voluntary_ctxt_switches`: it blocked, slept or yielded.
+    pub(crate) voluntary: u64,
+    /// `nonvoluntary_ctxt_switches`: it was preempted.
+    pub(crate) involuntary: u64,
+}
+
+/// Why a thread's counters could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ThreadRead {
+    /// `/proc/self/task/<tid>` is gone: the thread exited.
+    Exited,
+    /// Present but unreadable or unparsable (a kernel without `CONFIG_SCHEDSTATS`' file).
+    Unreadable,
+}
+
+/// Thread `tid`'s scheduler counters: `/proc/self/task/<tid>/schedstat` (run and run-queue
+/// wait time) and the two context-switch counts of its `status`.
+///
+/// Both files, opened per read (no descriptor is held between samples: the program's file
+/// limit is not ours to spend). `schedstat` alone would prove "not descheduled" (a preempted
+/// thread is runnable, so its wait grows before it can finish the tick), but it cannot tell a
+/// preemption from a wake-up after the tick blocked; `status` says which, at about 3× the cost.
+pub(crate) fn thread_sched(tid: u32) -> Result<SchedCounters, ThreadRead> {
+    let read = |file: &str| {
+        std::fs::read_to_string(format!("/proc/self/task/{tid}/{file}")).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::NotFound => ThreadRead::Exited,
+                // ESRCH: the task exited between open and read.
+                _ if e.raw_os_error() == Some(3) => ThreadRead::Exited,
+                _ => ThreadRead::Unreadable,
+            }
+        })
+    };
+    let (on_cpu_ns, wait_ns) =
+        parse_schedstat(&read("schedstat")?).ok_or(ThreadRead::Unreadable)?;
+    let status = read("status")?;
+    let count = |key| status_count(&status, key).ok_or(ThreadRead::Unreadable);
+    Ok(SchedCounters {
+        on_cpu_ns,
+        wait_ns,
+        voluntary: count("voluntary_ctxt_switches:")?,
+        involuntary: count("nonvoluntary_ctxt_switches:")?,
+    })
+}
+
+/// `schedstat`: `<on-cpu ns> <run-queue wait ns> <timeslices>`.
+fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    Some((fields.next()?.ok()?, fields.next()?.ok()?))
+}
+
+/// A `Name:\t1234` line of `status`.
+fn status_count(status: &str, key: &str) -> Option<u64> {
+    let rest = status.lines().find_map(|line| line.strip_prefix(key))?;
+    rest.trim().parse().ok()
 }
 
 /// How the run's peak RSS was obtained, decided at start.
@@ -73,6 +138,50 @@ mod tests {
         assert_eq!(status_kib(status, "VmHWM:"), Some(5120));
         assert_eq!(status_kib(status, "VmSwap:"), None);
         assert_eq!(status_kib("VmHWM: lots kB", "VmHWM:"), None);
+    }
+
+    #[test]
+    fn parses_scheduler_files() {
+        assert_eq!(
+            parse_schedstat("1235356143 2544394233 333\n"),
+            Some((1235356143, 2544394233))
+        );
+        assert_eq!(parse_schedstat("12"), None);
+        assert_eq!(parse_schedstat("x 1 2"), None);
+        let status = "Name:\tx\nvoluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(status_count(status, "voluntary_ctxt_switches:"), Some(7));
+        assert_eq!(status_count(status, "nonvoluntary_ctxt_switches:"), Some(3));
+        assert_eq!(status_count("Name:\tx\n", "voluntary_ctxt_switches:"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_missing_thread_has_exited() {
+        let tid = std::thread::spawn(crate::tick_profiler::kernel_tid::current)
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(thread_sched(tid), Err(ThreadRead::Exited));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reads_own_thread() {
+        if !std::path::Path::new("/proc/thread-self/schedstat").exists() {
+            eprintln!("skipped: this kernel has no /proc/thread-self/schedstat");
+            return;
+        }
+        let tid = crate::tick_profiler::kernel_tid::current().unwrap();
+        let before = thread_sched(tid).unwrap();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(20) {}
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        let after = thread_sched(tid).unwrap();
+        assert!(after.on_cpu_ns > before.on_cpu_ns, "{before:?} → {after:?}");
+        assert!(
+            after.voluntary > before.voluntary,
+            "the sleep blocked: {before:?} → {after:?}"
+        );
     }
 
     #[cfg(target_os = "linux")]

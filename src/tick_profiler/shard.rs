@@ -6,7 +6,7 @@
 //! A span that is not entered anywhere — created and not yet entered, or between two entered
 //! intervals — is parked here, so that whichever thread enters or closes it next finds it.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
 use hdrhistogram::Histogram;
@@ -42,6 +42,9 @@ pub(crate) struct Shard {
     /// published by the drain side: the owner sends a tick's fields only above it. It may lag
     /// (lower than the true floor: a few fields sent in vain), never lead.
     slow_floor: [AtomicU64; 2],
+    /// The kernel id of the owner when it began its run (0: unknown), for the resource
+    /// sampler, which reads that thread's scheduler counters without taking the mutex.
+    tid: AtomicU32,
     pub(crate) data: Mutex<ShardData>,
 }
 
@@ -177,6 +180,12 @@ impl Shard {
         }
     }
 
+    /// The kernel id of the thread that last began a run here, if known (it may have exited
+    /// since). Any thread.
+    pub(crate) fn tid(&self) -> Option<u32> {
+        Some(self.tid.load(Ordering::Relaxed)).filter(|&tid| tid != 0)
+    }
+
     /// Whether the shard's owner has begun `run` (so what it parked belongs to `run`; a shard
     /// whose owner has not, holds what an earlier run left, to be cleared at its next
     /// callback). Any thread.
@@ -282,27 +291,29 @@ impl Shard {
             .map_or(0, |floor| floor.load(Ordering::Relaxed))
     }
 
-    /// Claims the shard for `run` (its owner's first callback in the run). A shard that already
-    /// holds `run` (its previous owner exited during the run) keeps its records: histograms
-    /// add up. Any other is emptied.
+    /// Claims the shard for `run` (its owner's first callback in the run); `tid` is the owner's
+    /// kernel id. A shard that already holds `run` (its previous owner exited during the run)
+    /// keeps its records: histograms add up. Any other is emptied.
     pub(crate) fn begin_run(
         &self,
         run: u64,
         warmup_ticks: u64,
         slowest_ticks: usize,
         template: &Histogram<u64>,
+        tid: Option<u32>,
     ) {
         let mut data = lock(&self.data);
+        self.tid.store(tid.unwrap_or(0), Ordering::Relaxed);
         if data.run == run {
             // The previous owner's records first: the new owner's warm-up is its own.
             self.drain_ring(&mut data, template);
             data.histograms.begin_warmup(warmup_ticks);
-            data.slow.begin_thread();
+            data.slow.begin_thread(tid);
             return;
         }
         data.run = run;
         data.histograms.reset(warmup_ticks);
-        data.slow.reset(slowest_ticks, warmup_ticks);
+        data.slow.reset(slowest_ticks, warmup_ticks, tid);
         self.publish_slow_floor(&data);
         data.counters = Counters::default();
         data.parked.clear();

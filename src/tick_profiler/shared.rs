@@ -232,6 +232,16 @@ impl Shared {
         shards.iter().map(|shard| shard.ticks_in(run)).sum()
     }
 
+    /// Replaces `out` with the kernel ids of the shards' owners, in any run: a thread that
+    /// ticked in an earlier run (or the calibration) is read from the sampler's start, before
+    /// its first tick of this run. For the resource sampler: one lock of the shard list (taken
+    /// by a thread's first callback only), relaxed loads.
+    pub(crate) fn thread_ids(&self, out: &mut Vec<u32>) {
+        out.clear();
+        let shards = lock(&self.shards);
+        out.extend(shards.iter().filter_map(|shard| shard.tid()));
+    }
+
     /// Merges and clears every shard's records of `run`: the run has ended.
     pub(crate) fn drain(&self, run: u64) -> RunRecords {
         self.harvest(run, Harvest::Final)

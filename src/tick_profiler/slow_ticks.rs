@@ -63,6 +63,8 @@ pub(crate) struct SlowCandidate {
     pub(crate) ordinal: u64,
     /// The thread's name (or id) when it ran.
     pub(crate) thread: Arc<str>,
+    /// The thread's kernel id, if known.
+    pub(crate) tid: Option<u32>,
     /// The clock (raw units) at its first enter.
     pub(crate) start_raw: u64,
     /// Busy time net of instrumentation (what the latency histograms hold), and as measured.
@@ -175,12 +177,48 @@ impl SlowCandidates {
     }
 }
 
-/// Where a run's raw clock readings sit in wall-clock time: one reading of each, taken together
-/// when the run started.
+/// Where a run's raw clock readings sit in wall-clock time and in `Instant` time: one reading
+/// of each, taken together when the run started.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClockAnchor {
     pub(crate) raw: u64,
     pub(crate) unix_ns: u64,
+    /// `Instant`s read just before and just after `raw`.
+    pub(crate) instant: (std::time::Instant, std::time::Instant),
+}
+
+impl ClockAnchor {
+    /// Reads the three clocks now.
+    pub(crate) fn now(clock: &quanta::Clock) -> Self {
+        let before = std::time::Instant::now();
+        let raw = clock.raw();
+        let after = std::time::Instant::now();
+        ClockAnchor {
+            raw,
+            unix_ns: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+            instant: (before, after),
+        }
+    }
+
+    /// How far, at most, `clock`'s time since the anchor disagrees with `Instant`'s now, in ms:
+    /// the run's ticks are placed with `clock`, the sampler's windows with `Instant`. Measured,
+    /// not assumed (a TSC calibrated against the monotonic clock drifts by parts per million;
+    /// a mock clock by anything).
+    pub(crate) fn skew_ms(&self, clock: &quanta::Clock) -> f64 {
+        let before = std::time::Instant::now();
+        let raw = clock.raw();
+        let after = std::time::Instant::now();
+        let ticks_ms = clock.delta_as_nanos(self.raw, raw) as f64 / 1e6;
+        let ms = |later: std::time::Instant, earlier: std::time::Instant| {
+            later.saturating_duration_since(earlier).as_secs_f64() * 1_000.0
+        };
+        // The true time between the two raw readings lies in [shortest, longest].
+        let shortest = ms(before, self.instant.1);
+        let longest = ms(after, self.instant.0);
+        (ticks_ms - shortest).abs().max((ticks_ms - longest).abs())
+    }
 }
 
 impl SlowCandidates {
@@ -245,6 +283,7 @@ fn report_tick(
     let mut tick = SlowTick {
         ordinal: c.ordinal,
         thread: c.thread.to_string(),
+        tid: c.tid,
         run: None,
         start_unix_ns,
         started_at: rfc3339_micros(start_unix_ns),
@@ -258,6 +297,7 @@ fn report_tick(
         fields: c.fields.as_ref().map(fields).unwrap_or_default(),
         dominant: None,
         machine: None,
+        scheduler: None,
     };
     tick.dominant = tick.compute_dominant();
     tick
@@ -275,6 +315,8 @@ pub(crate) struct ThreadSlowTicks {
     /// Ticks with an ordinal up to this are warm-up (left out).
     warmup_ticks: u64,
     thread: Option<Arc<str>>,
+    /// The owner's kernel id.
+    tid: Option<u32>,
     /// Components closed since the last tick record (the tick being assembled).
     pending: Vec<Pending>,
     pending_dropped: u64,
@@ -285,18 +327,21 @@ pub(crate) struct ThreadSlowTicks {
 }
 
 impl ThreadSlowTicks {
-    /// Empties it for a new run of `limit` slowest ticks, on the thread that calls it.
-    pub(crate) fn reset(&mut self, limit: usize, warmup_ticks: u64) {
+    /// Empties it for a new run of `limit` slowest ticks, on the thread that calls it (kernel
+    /// id `tid`).
+    pub(crate) fn reset(&mut self, limit: usize, warmup_ticks: u64, tid: Option<u32>) {
         self.warmup_ticks = warmup_ticks;
-        self.begin_thread();
+        self.begin_thread(tid);
         self.pending.clear();
         self.pending_dropped = 0;
         self.pending_fields = None;
         self.candidates = SlowCandidates::new(limit);
     }
 
-    /// A new owner thread takes the shard over (its candidates are kept: they add up).
-    pub(crate) fn begin_thread(&mut self) {
+    /// A new owner thread (kernel id `tid`) takes the shard over (its candidates are kept:
+    /// they add up).
+    pub(crate) fn begin_thread(&mut self, tid: Option<u32>) {
+        self.tid = tid;
         let current = std::thread::current();
         let label = match current.name() {
             Some(name) => name.to_owned(),
@@ -365,6 +410,7 @@ impl ThreadSlowTicks {
                 .thread
                 .clone()
                 .unwrap_or_else(|| Arc::from("(unknown thread)")),
+            tid: self.tid,
             start_raw: record.start_raw,
             net_ns: record.net_ns,
             raw_ns: record.raw_ns,
@@ -517,7 +563,7 @@ mod tests {
     #[test]
     fn keeps_the_k_slowest_after_the_warmup() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(3, 2);
+        slow.reset(3, 2, None);
         for (ordinal, ns) in [
             (1, 900),
             (2, 800),
@@ -543,7 +589,7 @@ mod tests {
     #[test]
     fn timelines_nest_by_parent_and_sort_by_start() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(2, 0);
+        slow.reset(2, 0, None);
         // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs elsewhere.
         for (r, k) in [
             component(1, 2, 1, 20, 5),
@@ -570,9 +616,9 @@ mod tests {
     #[test]
     fn merge_is_the_top_k_of_the_union() {
         let mut a = ThreadSlowTicks::default();
-        a.reset(2, 0);
+        a.reset(2, 0, None);
         let mut b = ThreadSlowTicks::default();
-        b.reset(2, 0);
+        b.reset(2, 0, None);
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
             let (r, k) = tick(i as u64 + 1, i as u64 + 1, ns, false);
             a.record(&r, k);

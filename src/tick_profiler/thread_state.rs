@@ -44,6 +44,8 @@ pub(crate) struct ThreadState {
     /// The run this state belongs to; a mismatch resets it.
     run: u64,
     pub(crate) shard: Arc<Shard>,
+    /// This thread's kernel id, read once when it registered (see `kernel_tid`).
+    tid: Option<u32>,
     pub(crate) callsites: CallsiteCache,
     pub(crate) sampler: TickSampler,
     pub(crate) pending_tick: Option<PendingTick>,
@@ -135,6 +137,7 @@ impl ThreadState {
             owner: Arc::downgrade(shared),
             run: 0,
             shard,
+            tid: super::kernel_tid::current(),
             callsites: CallsiteCache::default(),
             sampler: TickSampler::new(0, 0),
             pending_tick: None,
@@ -166,8 +169,13 @@ impl ThreadState {
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
         self.sampler = TickSampler::new(seed, warmup_ticks);
-        self.shard
-            .begin_run(run, warmup_ticks, shared.slowest_ticks, &shared.template);
+        self.shard.begin_run(
+            run,
+            warmup_ticks,
+            shared.slowest_ticks,
+            &shared.template,
+            self.tid,
+        );
         self.ordinal_base = self.shard.ticks_in(run);
         self.tick_fields = [None; TICK_FIELD_SLOTS];
         self.tick_fields_held = 0;

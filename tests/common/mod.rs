@@ -112,6 +112,7 @@ pub fn with_resources(mut r: Report, peak_mb: f64, cpu: f64) -> Report {
         },
         peak_rss_bytes: (peak_mb * 1e6) as u64,
         samples: Vec::new(),
+        threads: None,
     });
     r.resources_unavailable = None;
     r
