@@ -117,9 +117,9 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 /// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
 /// on a "nines" axis) for the tick and for every component, on a log latency axis, decoded from
 /// the report's histograms. The report's slowest ticks (`slowest_ticks.ticks`) are marked on
-/// the tick's curve ([`SLOW_TICK_MARKER`] triangles at each one's latency and rank, the
-/// slowest three labelled by ordinal, "slowest ticks (N)" in the legend), so the tail can be
-/// matched with `slow_ticks_<N>.png`.
+/// the tick's curve ([`SLOW_TICK_MARKER`] triangles at each one's latency, where the curve
+/// passes it; the slowest three labelled by ordinal; "slowest ticks (N)" in the legend), so the
+/// tail can be matched with `slow_ticks_<N>.png`.
 ///
 /// # Errors
 /// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
@@ -141,7 +141,7 @@ pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path
     drawable_report(report, path)?;
     let palette = palette.extended_with(report.components.keys().map(String::as_str));
     let tick_hist = report.ticks.latency.decode_histogram("ticks.latency")?;
-    let marks = slow_tick_marks::marks(report, tick_hist.len());
+    let marks = slow_tick_marks::marks(report, &tick_hist);
     let mut curves = vec![Curve::new("tick", palette::TICK_COLOR, tick_hist)];
     let mut components = Vec::new();
     for (name, stats) in &report.components {
