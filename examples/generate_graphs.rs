@@ -5,10 +5,11 @@
 //! ```
 //!
 //! Reads every report JSON in the directory (default `reports`), skipping the summary and any
-//! other JSON, and writes `latency_<N>.png` and `resources_<N>.png` per report and one
-//! scalability graph per sweep (reports named `<stem>_<ticks>`, at least two sizes:
-//! `scalability_metrics.png` for the driver's `scalability_*`) next to them, then says which
-//! reports each scalability graph was drawn from, or why a stem has none. A file that does not
+//! other JSON, and writes `latency_<N>.png`, `resources_<N>.png` and `slow_ticks_<N>.png` per
+//! report and one scalability graph per sweep (reports named `<stem>_<ticks>`, at least two
+//! sizes: `scalability_metrics.png` for the driver's `scalability_*`) next to them, then says
+//! which report has no slow ticks to draw, and which reports each scalability graph was drawn
+//! from, or why a stem has none. A file that does not
 //! load is reported and left out; the exit code is then 1.
 
 use std::path::PathBuf;
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
         Ok(rendered) => {
             for path in &rendered.written {
                 println!("wrote {}", path.display());
+            }
+            for skipped in &rendered.not_drawn {
+                println!("{skipped}");
             }
             for sweep in &rendered.sweeps {
                 println!("{sweep}");

@@ -10,14 +10,18 @@
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
 //! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
-//! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`] |
+//! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`]; the slowest ticks marked on the tick's curve |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
+//! | [`slow_ticks`] | `slow_ticks_<N>.png` | the slowest ticks' timelines, one row each; not written for a report without slow ticks ([`no_slow_ticks`]) |
 //! | [`render_dir`] | all of the above | every report in a directory; a scalability graph per [`Sweep`] |
 //!
 //! ```no_run
 //! # fn main() -> tickprof::Result<()> {
 //! let rendered = tickprof::graphs::render_dir(std::path::Path::new("reports"))?;
 //! println!("{} graphs", rendered.written.len());
+//! for skipped in &rendered.not_drawn {
+//!     println!("{skipped}"); // a slow_ticks_<N>.png of a report without slow ticks
+//! }
 //! for sweep in &rendered.sweeps {
 //!     println!("{sweep}"); // the reports its scalability graph was drawn from, or why none
 //! }
@@ -45,13 +49,14 @@ use crate::report::{Report, ResourceSample};
 mod canvas;
 mod palette;
 mod resources_figure;
+mod slow_tick_marks;
 mod slow_ticks_figure;
 mod sweep;
 
 use canvas::Canvas;
-pub use palette::Palette;
+pub use palette::{Palette, SLOW_TICK_MARKER};
 pub use resources_figure::{MIN_SAMPLES_TO_PLOT, ResourcesFigure, resources_figure};
-pub use slow_ticks_figure::{SLOW_TICKS_SIZE, slow_ticks};
+pub use slow_ticks_figure::{SLOW_TICKS_SIZE, no_slow_ticks, slow_ticks};
 pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
 
 /// Size of the 2×2 scalability figure, pixels.
@@ -111,7 +116,10 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 
 /// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
 /// on a "nines" axis) for the tick and for every component, on a log latency axis, decoded from
-/// the report's histograms.
+/// the report's histograms. The report's slowest ticks (`slowest_ticks.ticks`) are marked on
+/// the tick's curve ([`SLOW_TICK_MARKER`] triangles at each one's latency, where the curve
+/// passes it; the slowest three labelled by ordinal; "slowest ticks (N)" in the legend), so the
+/// tail can be matched with `slow_ticks_<N>.png`.
 ///
 /// # Errors
 /// [`Error::Graph`] if the report breaks what a loaded report promises (see [`Report::load`])
@@ -132,11 +140,9 @@ pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
 pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path) -> Result<()> {
     drawable_report(report, path)?;
     let palette = palette.extended_with(report.components.keys().map(String::as_str));
-    let mut curves = vec![Curve::new(
-        "tick",
-        palette::TICK_COLOR,
-        report.ticks.latency.decode_histogram("ticks.latency")?,
-    )];
+    let tick_hist = report.ticks.latency.decode_histogram("ticks.latency")?;
+    let marks = slow_tick_marks::marks(report, &tick_hist);
+    let mut curves = vec![Curve::new("tick", palette::TICK_COLOR, tick_hist)];
     let mut components = Vec::new();
     for (name, stats) in &report.components {
         let field = format!("components.{name}.latency");
@@ -154,7 +160,7 @@ pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path
     ));
     curves.retain(|c| !c.hist.is_empty());
     render(path, LATENCY_SIZE, |root| {
-        draw_latency(root, report, &curves)
+        draw_latency(root, report, &curves, &marks)
     })
 }
 
@@ -172,14 +178,17 @@ pub fn resources(report: &Report, path: &Path) -> Result<()> {
     render(path, RESOURCES_SIZE, |root| draw_resources(root, report))
 }
 
-/// What [`render_dir`] did: the images it wrote, the sweeps it found (and which reports each
-/// scalability graph was drawn from), and one error per report it could not load or image it
-/// could not draw (each naming its file).
+/// What [`render_dir`] did: the images it wrote, the ones it chose not to draw (and why), the
+/// sweeps it found (and which reports each scalability graph was drawn from), and one error per
+/// report it could not load or image it could not draw (each naming its file).
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct RenderedDir {
     /// The images written, in the order they were drawn.
     pub written: Vec<PathBuf>,
+    /// Images left out because their report has nothing for them (a `slow_ticks_<N>.png` of a
+    /// report without slow ticks): nothing was wrong. Print each (`Display`) to tell a person.
+    pub not_drawn: Vec<NotDrawn>,
     /// One per [`sweep_stem`] among the loaded reports, by stem: its runs and its scalability
     /// graph, or why it has none. Print each (`Display`) to tell a person.
     pub sweeps: Vec<Sweep>,
@@ -187,19 +196,59 @@ pub struct RenderedDir {
     pub failed: Vec<Error>,
 }
 
+/// An image [`render_dir`] did not write because its report has nothing to draw in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotDrawn {
+    /// The file it would have been.
+    pub path: PathBuf,
+    /// The report's name.
+    pub report: String,
+    /// Why ([`no_slow_ticks`]).
+    pub why: String,
+}
+
+impl NotDrawn {
+    /// Why `report` gets no slow-ticks graph at `path` ([`no_slow_ticks`]), or `None` when it
+    /// has slow ticks to draw with [`slow_ticks`].
+    pub fn slow_ticks(report: &Report, path: &Path) -> Option<Self> {
+        no_slow_ticks(report).map(|why| NotDrawn {
+            path: path.to_path_buf(),
+            report: report.name.clone(),
+            why: why.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for NotDrawn {
+    /// One line: `no slow_ticks_1000.png for `scalability_1000`: the report keeps no slow
+    /// ticks (…)`, as a sweep without a scalability graph is told.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no {} for `{}`: {}",
+            file_name(&self.path),
+            self.report,
+            self.why
+        )
+    }
+}
+
 /// Loads every report JSON in `dir` (the summary and JSON that is not a report are skipped)
 /// and draws its graphs next to them:
 ///
-/// - per report, `latency_<N>.png` and `resources_<N>.png`, where `<N>` is the file name after
-///   `scalability_` (or the whole file stem);
+/// - per report, `latency_<N>.png`, `resources_<N>.png` and `slow_ticks_<N>.png`, where `<N>`
+///   is the file name after `scalability_` (or the whole file stem). A report without slow
+///   ticks ([`no_slow_ticks`]: before schema 4, or `slowest_ticks(0)`) gets no
+///   `slow_ticks_<N>.png`, and [`RenderedDir::not_drawn`] says so;
 /// - per sweep, the reports whose names share a [`sweep_stem`] (the driver's `scalability_1000`,
 ///   `scalability_10000`, …), one scalability graph drawn from those reports only, named by
 ///   [`scalability_file_name`] (`scalability_metrics.png` for the driver's sweep). A stem with one
 ///   run, or with two runs of one size, gets none, and [`RenderedDir::sweeps`] says why: an
 ///   unrelated report in the directory is not a run of anyone's sweep.
 ///
-/// The latency graphs of one sweep share a [`Palette`] (the union of their component names), so
-/// a component has one colour in all of them.
+/// The latency and slow-ticks graphs of one sweep share a [`Palette`] (the union of their
+/// component names), so a component has one colour in all of them.
 ///
 /// A file that is not JSON, or a report that does not load, does not stop the others: it is
 /// left out, and its error is in [`RenderedDir::failed`], as is any image that fails to draw.
@@ -249,6 +298,7 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
     };
     let mut per_report = Vec::new();
     let mut sweeps = Vec::new();
+    let mut not_drawn = Vec::new();
     let mut graph_files = std::collections::BTreeSet::new();
     for (stem, members) in sweep::group_by_stem(loaded.iter().map(|(_, r)| r.name.as_str())) {
         let mut members: Vec<&(PathBuf, Report)> = members.iter().map(|&i| &loaded[i]).collect();
@@ -300,8 +350,16 @@ pub fn render_dir(dir: &Path) -> Result<RenderedDir> {
         );
         let path = dir.join(format!("resources_{label}.png"));
         record(path.clone(), resources(report, &path));
+        let path = dir.join(format!("slow_ticks_{label}.png"));
+        match NotDrawn::slow_ticks(report, &path) {
+            None => {
+                record(path.clone(), slow_ticks(report, &palette, &path));
+            }
+            Some(skipped) => not_drawn.push(skipped),
+        }
     }
     rendered.sweeps = sweeps;
+    rendered.not_drawn = not_drawn;
     Ok(rendered)
 }
 
@@ -802,7 +860,12 @@ fn nines_label(x: f64) -> String {
     format!("{q:.digits$}%")
 }
 
-fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResult {
+fn draw_latency(
+    root: &Area<'_>,
+    report: &Report,
+    curves: &[Curve],
+    marks: &[slow_tick_marks::Mark],
+) -> DrawResult {
     let count = report.ticks.count.max(1) as f64;
     // Beyond log10(count) nines the curve is the max repeated: stop there.
     let x_max = count.log10().clamp(1.0, MAX_NINES);
@@ -819,9 +882,13 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
             (c, points)
         })
         .collect();
+    // The axis holds every curve and every slow tick (beyond five nines a run's slowest
+    // ticks are above the curves' end).
+    let marked = slow_tick_marks::latency_range(marks);
     let (lo, hi) = series
         .iter()
         .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .chain(marked.into_iter().flat_map(|(lo, hi)| [lo, hi]))
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
@@ -861,6 +928,7 @@ fn draw_latency(root: &Area<'_>, report: &Report, curves: &[Curve]) -> DrawResul
             ))
             .legend(legend_entry(style));
     }
+    slow_tick_marks::draw(&mut chart, marks, x_max)?;
     legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }

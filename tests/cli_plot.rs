@@ -5,8 +5,12 @@
 
 mod common;
 
-use common::{report, stdout, tickprof};
+use common::{report, slow_tick, stdout, tickprof};
+use tickprof::SlowestTicks;
 
+/// Two runs of a sweep, the 1,000-tick one with slow ticks, the 10,000-tick one without (a
+/// report from before schema 4): every graph is drawn and listed, except the slow ticks of the
+/// run that has none, which stdout says.
 #[test]
 fn plot_draws_every_graph_beside_the_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -15,22 +19,40 @@ fn plot_draws_every_graph_beside_the_reports() {
         let parse: Vec<u64> = (0..n).map(|i| 100 + i % 50).collect();
         let mut r = report(&format!("scalability_{n}"), &ticks, &[("parse", &parse)]);
         r.total_time_s = n as f64 / 500_000.0;
+        if n == 1_000 {
+            let slow = [(499, 1_499), (999, 1_499)].map(|(o, ns)| slow_tick(o, "main", ns));
+            r.slowest_ticks = Some(SlowestTicks::from_ticks(10, 0, slow));
+        }
         r.save_json(dir.path().join(format!("scalability_{n}.json")))
             .unwrap();
     }
     let out = tickprof(dir.path(), &["plot", "."]);
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let said = stdout(&out);
     for png in [
         "scalability_metrics.png",
         "latency_1000.png",
         "latency_10000.png",
         "resources_1000.png",
         "resources_10000.png",
+        "slow_ticks_1000.png",
     ] {
         let bytes = std::fs::read(dir.path().join(png)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png} is not a PNG");
-        assert!(stdout(&out).contains(png), "{png} not reported");
+        assert!(
+            said.contains(&format!("wrote ./{png}\n")),
+            "{png} not reported"
+        );
     }
+    assert_eq!(said.lines().filter(|l| l.starts_with("wrote ")).count(), 6);
+    assert!(!dir.path().join("slow_ticks_10000.png").exists());
+    assert!(
+        said.contains(
+            "\nno slow_ticks_10000.png for `scalability_10000`: the report keeps no slow ticks \
+             (written before schema 4, or with slowest_ticks(0))\n"
+        ),
+        "{said}"
+    );
 }
 
 #[test]
@@ -143,6 +165,12 @@ fn plot_says_which_reports_each_scalability_graph_used() {
     assert_eq!(
         lines[7..],
         [
+            "no slow_ticks_my_backtest.png for `my_backtest`: the report keeps no slow ticks \
+             (written before schema 4, or with slowest_ticks(0))",
+            "no slow_ticks_1000.png for `scalability_1000`: the report keeps no slow ticks \
+             (written before schema 4, or with slowest_ticks(0))",
+            "no slow_ticks_10000.png for `scalability_10000`: the report keeps no slow ticks \
+             (written before schema 4, or with slowest_ticks(0))",
             "no scalability graph for `my_backtest`: 1 run (my_backtest.json, 3 ticks); a \
              scalability graph compares runs of at least 2 sizes (a sweep's runs are named \
              my_backtest_<ticks>)",
@@ -162,6 +190,8 @@ fn plot_says_which_reports_each_scalability_graph_used() {
     assert_eq!(
         stdout(&out),
         "wrote ./latency_my_backtest.png\nwrote ./resources_my_backtest.png\n\
+         no slow_ticks_my_backtest.png for `my_backtest`: the report keeps no slow ticks \
+         (written before schema 4, or with slowest_ticks(0))\n\
          no scalability graph for `my_backtest`: 1 run (my_backtest.json, 3 ticks); a \
          scalability graph compares runs of at least 2 sizes (a sweep's runs are named \
          my_backtest_<ticks>)\n"

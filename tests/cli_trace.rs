@@ -5,44 +5,8 @@
 
 mod common;
 
-use common::{report, stderr, stdout, tickprof, ticks};
-use tickprof::{Report, SlowTick, SlowestTicks, TickField, TickFieldValue, TimelineSpan};
-
-/// A slow tick of `latency_ns` on `thread`, recorded with one `parse` span taking 90 % of it,
-/// its tick span's field `seq` one below its ordinal.
-fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
-    let mut t = SlowTick {
-        ordinal,
-        thread: thread.to_owned(),
-        tid: None,
-        run: None,
-        start_unix_ns: 1_700_000_000_000_000_000 + ordinal * 10_000,
-        started_at: "2023-11-14T22:13:20.000000Z".to_owned(),
-        offset_s: ordinal as f64 * 1e-5,
-        latency_ns,
-        raw_ns: latency_ns,
-        wall_ns: latency_ns,
-        recorded: true,
-        timeline: vec![TimelineSpan {
-            name: "parse".to_owned(),
-            offset_ns: latency_ns / 20,
-            duration_ns: latency_ns / 10 * 9,
-            busy_ns: latency_ns / 10 * 9,
-            depth: 1,
-            parent: None,
-        }],
-        timeline_dropped: 0,
-        fields: vec![TickField {
-            name: "seq".to_owned(),
-            value: TickFieldValue::U64(ordinal - 1),
-        }],
-        dominant: None,
-        machine: None,
-        scheduler: None,
-    };
-    t.dominant = t.compute_dominant();
-    t
-}
+use common::{report, slow_tick, stderr, stdout, tickprof, ticks};
+use tickprof::{Report, SlowestTicks, TickFieldValue};
 
 fn with_slow(name: &str, slow: &[(u64, &str, u64)], limit: usize) -> Report {
     let mut r = report(

@@ -155,8 +155,8 @@ fn run(args: &Args) -> Result<(), BoxError> {
     }
 
     if !args.no_graphs {
-        for path in draw_graphs(&reports, &args.out)? {
-            println!("wrote {}", path.display());
+        for line in draw_graphs(&reports, &args.out)? {
+            println!("{line}");
         }
     }
 
@@ -205,12 +205,15 @@ fn per_s(ticks: u64, time: Duration) -> f64 {
 }
 
 /// Draws every graph for this invocation's reports (not stale ones in `out`; for those,
-/// `generate_graphs` redraws the whole directory).
-fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError> {
-    let mut written = Vec::new();
+/// `generate_graphs` redraws the whole directory); returns a line per graph, `wrote PATH`, or
+/// why a `slow_ticks_<N>.png` was not drawn (a run that kept no slow ticks), as
+/// `generate_graphs` says it.
+fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<String>, BoxError> {
+    let wrote = |path: &Path| format!("wrote {}", path.display());
+    let mut lines = Vec::new();
     let path = out.join("scalability_metrics.png");
     tickprof::graphs::scalability_metrics(reports, &path)?;
-    written.push(path);
+    lines.push(wrote(&path));
     // One colour per component in every run's graph, whichever components each run saw.
     let palette = tickprof::graphs::Palette::from_reports(reports);
     for report in reports {
@@ -220,12 +223,22 @@ fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<PathBuf>, BoxError>
             .unwrap_or(&report.name);
         let path = out.join(format!("latency_{label}.png"));
         tickprof::graphs::latency_distribution_with(report, &palette, &path)?;
-        written.push(path);
+        lines.push(wrote(&path));
         let path = out.join(format!("resources_{label}.png"));
         tickprof::graphs::resources(report, &path)?;
-        written.push(path);
+        lines.push(wrote(&path));
+        // The slowest ticks' timelines, unless the run kept none (then why, as generate_graphs
+        // says it).
+        let path = out.join(format!("slow_ticks_{label}.png"));
+        match tickprof::graphs::NotDrawn::slow_ticks(report, &path) {
+            None => {
+                tickprof::graphs::slow_ticks(report, &palette, &path)?;
+                lines.push(wrote(&path));
+            }
+            Some(skipped) => lines.push(skipped.to_string()),
+        }
     }
-    Ok(written)
+    Ok(lines)
 }
 
 impl RunFigures {

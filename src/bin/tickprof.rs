@@ -113,9 +113,10 @@ enum Command {
         to: Option<f64>,
     },
     /// Draw the graphs of the reports in a directory, with the same code as the scalability
-    /// driver: latency_<N>.png and resources_<N>.png per report, and one scalability graph per
-    /// sweep (reports named <stem>_<ticks>, at least 2 sizes; scalability_metrics.png for the
-    /// driver's), saying which reports each was drawn from, or why a report has none.
+    /// driver: latency_<N>.png, resources_<N>.png and slow_ticks_<N>.png per report (no
+    /// slow_ticks_<N>.png for a report without slow ticks, saying so), and one scalability graph
+    /// per sweep (reports named <stem>_<ticks>, at least 2 sizes; scalability_metrics.png for
+    /// the driver's), saying which reports each was drawn from, or why a report has none.
     #[cfg(feature = "plot")]
     Plot {
         /// The directory holding the reports; the images are written beside them.
@@ -288,6 +289,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let rendered = tickprof::graphs::render_dir(&dir)?;
             for written in &rendered.written {
                 emit(&format!("wrote {}\n", written.display()))?;
+            }
+            // A report without slow ticks has no slow_ticks_<N>.png: not an error.
+            for skipped in &rendered.not_drawn {
+                emit(&format!("{skipped}\n"))?;
             }
             // Which reports each scalability graph was drawn from, or why a stem has none.
             for sweep in &rendered.sweeps {

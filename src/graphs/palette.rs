@@ -24,6 +24,13 @@ pub(super) const COMPONENT_COLORS: [RGBColor; 9] = [
 pub(super) const TICK_COLOR: RGBColor = RGBColor(0, 0, 0);
 /// The `(unattributed)` curve: the part of a tick no component covers.
 pub(super) const UNATTRIBUTED_COLOR: RGBColor = RGBColor(127, 127, 127);
+/// The slowest ticks' markers in `latency_<N>.png`: a colour no component, the tick or
+/// `(unattributed)` takes, so a marker on the tick's curve never reads as a curve of its own.
+pub(super) const SLOW_TICK_COLOR: RGBColor =
+    RGBColor(SLOW_TICK_MARKER.0, SLOW_TICK_MARKER.1, SLOW_TICK_MARKER.2);
+/// [`SLOW_TICK_COLOR`] as `(red, green, blue)`, as [`Palette::color`] gives colours: magenta,
+/// far from every Tableau colour (its pink is 227, 119, 194).
+pub const SLOW_TICK_MARKER: (u8, u8, u8) = (204, 0, 204);
 
 /// The colour of each component in the latency graphs, the same in every graph drawn with one
 /// palette: build it from all the reports drawn together (a sweep) and pass it to
@@ -115,6 +122,30 @@ mod tests {
         let many = Palette::from_names((0..10).map(|i| format!("n{i}")));
         assert_eq!(many.color("n9"), many.color("n0"));
         assert_ne!(many.color("n8"), many.color("n0"));
+    }
+
+    #[test]
+    fn the_slow_tick_marker_is_no_curve_s_colour() {
+        let taken = COMPONENT_COLORS
+            .iter()
+            .chain([&TICK_COLOR, &UNATTRIBUTED_COLOR]);
+        for &RGBColor(r, g, b) in taken {
+            // Apart by more than rounding in any channel: distinguishable, and never counted
+            // as the other's pixels.
+            let apart = [
+                (r, SLOW_TICK_MARKER.0),
+                (g, SLOW_TICK_MARKER.1),
+                (b, SLOW_TICK_MARKER.2),
+            ]
+            .iter()
+            .map(|&(a, m)| a.abs_diff(m))
+            .max();
+            assert!(apart > Some(60), "({r}, {g}, {b}) is near the marker");
+        }
+        assert_eq!(
+            SLOW_TICK_COLOR,
+            RGBColor(SLOW_TICK_MARKER.0, SLOW_TICK_MARKER.1, SLOW_TICK_MARKER.2)
+        );
     }
 
     #[test]

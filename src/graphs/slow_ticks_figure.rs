@@ -14,8 +14,34 @@ use crate::report::{Report, SlowTick};
 /// Pixel size of the slow-ticks figure.
 pub const SLOW_TICKS_SIZE: (u32, u32) = (1200, 800);
 
+/// Why `report` has no slow tick to draw, or `None` when it has one. [`render_dir`] writes no
+/// `slow_ticks_<N>.png` then (an empty figure beside the others would read as "nothing was
+/// slow") and says why in [`RenderedDir::not_drawn`].
+///
+/// [`render_dir`]: super::render_dir
+/// [`RenderedDir::not_drawn`]: super::RenderedDir::not_drawn
+pub fn no_slow_ticks(report: &Report) -> Option<&'static str> {
+    match &report.slowest_ticks {
+        None => Some(
+            "the report keeps no slow ticks (written before schema 4, or with slowest_ticks(0))",
+        ),
+        Some(slow) if slow.all().next().is_none() => {
+            Some("the report keeps no slow ticks (no tick was timed after the warm-up)")
+        }
+        Some(_) => None,
+    }
+}
+
+/// How the figures name a slow tick: `#77,777` (its ordinal on its thread), `#?` if unknown.
+pub(super) fn ordinal_label(tick: &SlowTick) -> String {
+    match tick.ordinal {
+        0 => "#?".to_owned(),
+        n => format!("#{}", crate::thousands(n)),
+    }
+}
+
 /// Draws the report's slowest ticks (its `ticks`, then its `recorded` ones) to `path`, colours
-/// from `palette`; a report without slow ticks gets a figure that says so.
+/// from `palette`; a report without slow ticks gets a figure that says so ([`no_slow_ticks`]).
 ///
 /// # Errors
 /// [`Error::Graph`](crate::Error::Graph) if the image cannot be drawn or written.
@@ -35,12 +61,8 @@ pub fn slow_ticks(report: &Report, palette: &Palette, path: &Path) -> Result<()>
 }
 
 fn draw(root: &Area<'_>, report: &Report, ticks: &[&SlowTick], palette: &Palette) -> DrawResult {
-    if ticks.is_empty() {
-        return super::draw_statement(
-            root,
-            "No slow ticks",
-            "the report keeps none (written before schema 4, or slowest_ticks(0))",
-        );
+    if let Some(why) = no_slow_ticks(report) {
+        return super::draw_statement(root, "No slow ticks", &super::capitalized(why));
     }
     let widest_us = ticks
         .iter()
@@ -54,13 +76,7 @@ fn draw(root: &Area<'_>, report: &Report, ticks: &[&SlowTick], palette: &Palette
         super::RESOURCES_PANEL,
     )
     .build_cartesian_2d(0.0..widest_us * 1.05, -0.5..rows - 0.5)?;
-    let labels: Vec<String> = ticks
-        .iter()
-        .map(|t| match t.ordinal {
-            0 => "#?".to_owned(),
-            n => format!("#{}", crate::thousands(n)),
-        })
-        .collect();
+    let labels: Vec<String> = ticks.iter().map(|t| ordinal_label(t)).collect();
     styled_mesh(
         &mut chart,
         "µs from the tick's start",
