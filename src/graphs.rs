@@ -860,21 +860,35 @@ fn nines_label(x: f64) -> String {
     format!("{q:.digits$}%")
 }
 
+/// How far a curve of `hist`'s values goes on the nines axis: beyond log10(n) nines a curve of
+/// n values is its max repeated. (With sampling, n is the ticks timed, not the ticks counted.)
+fn nines_of(hist: &Histogram<u64>) -> f64 {
+    (hist.len().max(1) as f64).log10()
+}
+
+/// The nines axis: as far as the longest curve goes (at least 90 %, at most five nines).
+fn nines_axis(curves: &[Curve]) -> f64 {
+    curves
+        .iter()
+        .map(|c| nines_of(&c.hist))
+        .fold(0.0_f64, f64::max)
+        .clamp(1.0, MAX_NINES)
+}
+
 fn draw_latency(
     root: &Area<'_>,
     report: &Report,
     curves: &[Curve],
     marks: &[slow_tick_marks::Mark],
 ) -> DrawResult {
-    let count = report.ticks.count.max(1) as f64;
-    // Beyond log10(count) nines the curve is the max repeated: stop there.
-    let x_max = count.log10().clamp(1.0, MAX_NINES);
+    let x_max = nines_axis(curves);
     let series: Vec<(&Curve, Vec<(f64, f64)>)> = curves
         .iter()
         .map(|c| {
+            let end = nines_of(&c.hist).min(x_max);
             let points = (0..=CURVE_POINTS)
                 .map(|k| {
-                    let x = x_max * k as f64 / CURVE_POINTS as f64;
+                    let x = end * k as f64 / CURVE_POINTS as f64;
                     let q = 1.0 - 10f64.powf(-x);
                     (x, c.hist.value_at_quantile(q).max(1) as f64)
                 })
@@ -892,9 +906,16 @@ fn draw_latency(
         .fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
+    // With sampling the tick curve holds the timed ticks only: say how many.
+    let timed = curves.first().map_or(0, |c| c.hist.len());
+    let sampled = if timed < report.ticks_after_warmup() {
+        format!(", {} timed", count_label(timed as f64))
+    } else {
+        String::new()
+    };
     let root = root.titled(
         &format!(
-            "Latency distribution: {} ({} ticks)",
+            "Latency distribution: {} ({} ticks{sampled})",
             report.name,
             count_label(report.ticks.count as f64)
         ),
@@ -1082,6 +1103,21 @@ fn capitalized(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nines_axis_ends_where_the_longest_curve_has_values() {
+        let curve = |n: u64| {
+            let mut hist = Histogram::new_with_bounds(1, 1_000_000, 3).unwrap();
+            hist.record_n(500, n).unwrap();
+            Curve::new("c", BLACK, hist)
+        };
+        // 944 ticks timed (of 50,000 counted): not 4.7 nines of a curve that has none past 2.97.
+        let axis = nines_axis(&[curve(944), curve(100)]);
+        assert!((axis - 944f64.log10()).abs() < 1e-12, "{axis}");
+        assert_eq!(nines_of(&curve(100).hist), 2.0, "a component's curve stops at its own");
+        assert_eq!(nines_axis(&[curve(3)]), 1.0, "at least 90 %");
+        assert_eq!(nines_axis(&[curve(10_000_000)]), MAX_NINES);
+    }
 
     #[test]
     fn labels() {
