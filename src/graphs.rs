@@ -1114,7 +1114,11 @@ mod tests {
         // 944 ticks timed (of 50,000 counted): not 4.7 nines of a curve that has none past 2.97.
         let axis = nines_axis(&[curve(944), curve(100)]);
         assert!((axis - 944f64.log10()).abs() < 1e-12, "{axis}");
-        assert_eq!(nines_of(&curve(100).hist), 2.0, "a component's curve stops at its own");
+        assert_eq!(
+            nines_of(&curve(100).hist),
+            2.0,
+            "a component's curve stops at its own"
+        );
         assert_eq!(nines_axis(&[curve(3)]), 1.0, "at least 90 %");
         assert_eq!(nines_axis(&[curve(10_000_000)]), MAX_NINES);
     }
