@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Area, DrawResult, FONT, Palette, palette, panel_builder, render, styled_mesh};
 use crate::error::Result;
@@ -60,27 +61,39 @@ pub fn slow_ticks(report: &Report, palette: &Palette, path: &Path) -> Result<()>
     })
 }
 
+/// Where the x axis ends: 0–100 % for the ticks, the band beyond for the legend (so it never
+/// covers a row).
+const LEGEND_END: f64 = 128.0;
+
 fn draw(root: &Area<'_>, report: &Report, ticks: &[&SlowTick], palette: &Palette) -> DrawResult {
     if let Some(why) = no_slow_ticks(report) {
         return super::draw_statement(root, "No slow ticks", &super::capitalized(why));
     }
-    let widest_us = ticks
-        .iter()
-        .map(|t| t.wall_ns as f64 / 1e3)
-        .fold(0.0, f64::max)
-        .max(1e-3);
+    // Each row is drawn to its own tick's scale (0–100 % of its wall time), its latency in its
+    // label: on one µs axis a 4 ms tick leaves the 20 µs ones as slivers, with nothing of what
+    // was inside them to see.
     let rows = ticks.len() as f64;
     let mut chart = panel_builder(
         root,
         format!("Slowest ticks of {}: timelines", report.name),
         super::RESOURCES_PANEL,
     )
-    .build_cartesian_2d(0.0..widest_us * 1.05, -0.5..rows - 0.5)?;
-    let labels: Vec<String> = ticks.iter().map(|t| ordinal_label(t)).collect();
+    .y_label_area_size(150)
+    .build_cartesian_2d(0.0..LEGEND_END, -0.5..rows - 0.5)?;
+    let labels: Vec<String> = ticks
+        .iter()
+        .map(|t| {
+            format!(
+                "{}  {}",
+                ordinal_label(t),
+                super::ns_label(t.wall_ns as f64)
+            )
+        })
+        .collect();
     styled_mesh(
         &mut chart,
-        "µs from the tick's start",
-        "tick (slowest at the top)",
+        "% of the tick's wall time (each row to its own scale)",
+        "slowest ticks first, then the slowest recorded",
     )
     .y_labels(ticks.len() + 1)
     .y_label_formatter(&|y: &f64| {
@@ -91,23 +104,41 @@ fn draw(root: &Area<'_>, report: &Report, ticks: &[&SlowTick], palette: &Palette
         let row = (rows - 1.0 - y.round()).max(0.0) as usize;
         labels.get(row).cloned().unwrap_or_default()
     })
+    // The band right of 100 % holds the legend, not a scale.
+    .x_label_formatter(&|x: &f64| {
+        if *x <= 100.0 {
+            format!("{x:.0} %")
+        } else {
+            String::new()
+        }
+    })
     .draw()?;
     for (row, tick) in ticks.iter().enumerate() {
         // Row 0 (the slowest) at the top, each row centred on a whole number.
         let y0 = rows - row as f64 - 1.5;
+        let percent = |ns: u64| ns as f64 * 100.0 / tick.wall_ns.max(1) as f64;
         let outline = palette::TICK_COLOR;
         chart.draw_series(std::iter::once(Rectangle::new(
-            [(0.0, y0 + 0.1), (tick.wall_ns as f64 / 1e3, y0 + 0.9)],
+            [(0.0, y0 + 0.1), (100.0, y0 + 0.9)],
             outline.stroke_width(1),
         )))?;
+        if !tick.recorded {
+            chart.draw_series(std::iter::once(Text::new(
+                "timed only: no timeline (sampling)",
+                (1.5, y0 + 0.5),
+                TextStyle::from((FONT, 15).into_font())
+                    .color(&BLACK.mix(0.6))
+                    .pos(Pos::new(HPos::Left, VPos::Center)),
+            )))?;
+        }
         for span in &tick.timeline {
             let color = palette
                 .rgb(&span.name)
                 .unwrap_or(palette::UNATTRIBUTED_COLOR);
             // Depth 1 fills the row; each level below is drawn thinner, on top.
             let inset = 0.15 + 0.1 * f64::from(span.depth.saturating_sub(1).min(3));
-            let start = span.offset_ns as f64 / 1e3;
-            let end = (span.offset_ns + span.duration_ns) as f64 / 1e3;
+            let start = percent(span.offset_ns);
+            let end = percent(span.offset_ns + span.duration_ns).min(100.0);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(start, y0 + inset), (end, y0 + 1.0 - inset)],
                 color.filled(),
