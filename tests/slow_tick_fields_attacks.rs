@@ -292,6 +292,22 @@ fn floats_that_json_cannot_hold_are_text_and_the_rest_stay_floats() {
 }
 
 #[test]
+fn positive_signed_integers_read_back_equal() {
+    // `seq = 5` is an i32, recorded as i64: the commonest tick field there is.
+    let [scalars, _] = typed_fields(|| {
+        let _t = tracing::info_span!("tick", seq = 5, delta = -3i64, zero = 0i64).entered();
+    });
+    assert_eq!(
+        scalars,
+        [
+            field("seq", u(5)),
+            field("delta", TickFieldValue::I64(-3)),
+            field("zero", u(0)),
+        ]
+    );
+}
+
+#[test]
 fn text_is_cut_at_char_boundaries_at_exactly_the_32nd_byte() {
     // 8 bytes for `n`, 24 left.
     let [scalars, _] = typed_fields(|| {
