@@ -171,6 +171,26 @@ fn snapshots_and_intervals_from_another_thread_never_misattribute_fields() {
 }
 
 #[test]
+fn a_long_lived_tick_keeps_its_fields_while_short_ones_come_and_go() {
+    // Never more than two live ticks: the long one must not be forgotten for the short ones
+    // created after it.
+    let c = collector(Sampling::full(), 1_000, TickFieldCapture::Scalars);
+    tracing::dispatcher::with_default(&dispatch(&c), || {
+        c.start_profiling("long").unwrap();
+        for round in 0..10u64 {
+            let long = tracing::info_span!("tick", seq = round * 11);
+            for i in 1..=10 {
+                long.in_scope(|| {});
+                let _short = tracing::info_span!("tick", seq = round * 11 + i).entered();
+            }
+        }
+    });
+    let report = c.stop_profiling().unwrap();
+    assert_eq!(listed(&report).len(), 110);
+    assert_own_seq(&report, "long", true);
+}
+
+#[test]
 fn ticks_never_entered_and_stray_records_do_not_disturb_fields() {
     let c = collector(Sampling::full(), 1_000, TickFieldCapture::Scalars);
     let d = dispatch(&c);
