@@ -191,6 +191,61 @@ fn a_long_lived_tick_keeps_its_fields_while_short_ones_come_and_go() {
 }
 
 #[test]
+fn a_tick_closed_on_another_thread_has_no_fields_and_lends_none() {
+    let c = collector(Sampling::full(), 2_000, TickFieldCapture::Scalars);
+    let d = dispatch(&c);
+    c.start_profiling("moved").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<tracing::Span>();
+    let closer = {
+        let d = d.clone();
+        std::thread::Builder::new()
+            .name("closer".to_owned())
+            .spawn(move || {
+                tracing::dispatcher::with_default(&d, || {
+                    for (seq, moved) in (0u64..).zip(rx) {
+                        // Its own tick, live while the moved one closes here.
+                        let _own = tracing::info_span!("tick", seq).entered();
+                        let _e = moved.enter();
+                        let _c = tracing::info_span!("part").entered();
+                    }
+                })
+            })
+            .unwrap()
+    };
+    tracing::dispatcher::with_default(&d, || {
+        for n in 0..300u64 {
+            let seq = 2 * n;
+            {
+                let _own = tracing::info_span!("tick", seq).entered();
+            }
+            // The creator's next ordinal, under another field name.
+            let moved = tracing::info_span!("tick", moved = seq + 1);
+            moved.in_scope(|| {});
+            tx.send(moved).unwrap();
+        }
+    });
+    drop(tx);
+    closer.join().unwrap();
+    let report = c.stop_profiling().unwrap();
+    let all = listed(&report);
+    assert_eq!(all.len(), 900);
+    for t in &all {
+        assert!(
+            t.fields.iter().all(|f| f.name == "seq"),
+            "a moved tick has fields: {} #{} {:?}",
+            t.thread,
+            t.ordinal,
+            t.fields
+        );
+    }
+    // Each thread's own ticks: theirs, and all there (on the closer, ordinals of its own
+    // ticks; the moved ones are listed there too, with the creator's ordinal and no fields).
+    let own: Vec<_> = all.iter().filter(|t| !t.fields.is_empty()).collect();
+    assert_eq!(own.len(), 600, "every own tick has its fields");
+    assert_own_seq(&report, "moved", false);
+}
+
+#[test]
 fn ticks_never_entered_and_stray_records_do_not_disturb_fields() {
     let c = collector(Sampling::full(), 1_000, TickFieldCapture::Scalars);
     let d = dispatch(&c);
@@ -544,6 +599,39 @@ fn a_restarted_run_has_no_fields_of_the_previous_one() {
     let report = none.stop_profiling().unwrap();
     assert!(report.slowest_ticks.is_none());
     assert_eq!(report.ticks.count, 100);
+}
+
+/// Eight tick callsites, each hit once.
+fn eight_tick_callsites() {
+    macro_rules! ticks {
+        ($($n:literal)*) => { $( drop(tracing::info_span!("tick", other = $n)); )* };
+    }
+    ticks!(0u64 1u64 2u64 3u64 4u64 5u64 6u64 7u64);
+}
+
+/// The gate knows eight tick callsites by address and looks the others up: those must be
+/// counted and decided too, also while another tick is alive.
+#[test]
+fn a_ninth_tick_callsite_is_counted_and_named_while_another_tick_lives() {
+    const TICKS: u64 = 300;
+    let c = collector(Sampling::full(), 1_000, TickFieldCapture::Scalars);
+    tracing::dispatcher::with_default(&dispatch(&c), || {
+        // Registered with this collector before the one timed below.
+        eight_tick_callsites();
+        c.start_profiling("ninth").unwrap();
+        let outer = tracing::info_span!("tick", seq = 0u64);
+        // Entered now and at the end: alive all through.
+        outer.in_scope(|| {});
+        for seq in 1..=TICKS {
+            let _t = tracing::info_span!("tick", seq).entered();
+        }
+        outer.in_scope(|| {});
+    });
+    let report = c.stop_profiling().unwrap();
+    assert_eq!(report.ticks.count, TICKS + 1);
+    let all = listed(&report);
+    assert_eq!(all.len(), TICKS as usize + 1);
+    assert_own_seq(&report, "ninth", true);
 }
 
 /// Threads that exit leave their shards to the next: each thread's ordinals start at 1, its
