@@ -170,6 +170,56 @@ fn snapshots_and_intervals_from_another_thread_never_misattribute_fields() {
     }
 }
 
+/// The order the six live ticks of a round are first entered in.
+const FIRST_ENTERS: [u64; 6] = [3, 0, 5, 1, 4, 2];
+
+#[test]
+fn more_live_ticks_than_slots_lose_fields_never_borrow_them() {
+    let c = collector(Sampling::full(), 1_000, TickFieldCapture::Scalars);
+    tracing::dispatcher::with_default(&dispatch(&c), || {
+        c.start_profiling("live").unwrap();
+        for round in 0..20u64 {
+            // Six live ticks on one thread (async tasks), entered interleaved, closed in odd
+            // order.
+            let spans: Vec<_> = (0..6u64)
+                .map(|i| tracing::info_span!("tick", seq = round * 6 + i))
+                .collect();
+            for i in FIRST_ENTERS.into_iter().chain([2, 5, 0]) {
+                let _e = spans[i as usize].enter();
+                let _c = tracing::info_span!("part").entered();
+            }
+            let mut spans: Vec<_> = spans.into_iter().map(Some).collect();
+            for i in [4, 1, 5, 0, 3, 2] {
+                drop(spans[i].take());
+            }
+        }
+    });
+    let report = c.stop_profiling().unwrap();
+    let mut all = listed(&report);
+    assert_eq!(all.len(), 120);
+    // Which tick each is, from when it was first entered (its ordinal may be unknown: the
+    // two created first are forgotten by the ring of created spans, and rebuilt).
+    all.sort_by_key(|t| t.start_unix_ns);
+    for (round, ticks) in all.chunks(6).enumerate() {
+        for (t, i) in ticks.iter().zip(FIRST_ENTERS) {
+            let seq = round as u64 * 6 + i;
+            assert!(
+                t.ordinal == 0 || t.ordinal == seq + 1,
+                "{seq}: #{}",
+                t.ordinal
+            );
+            assert!(
+                t.fields.is_empty() || t.fields == [field("seq", u(seq))],
+                "{seq}: {:?}",
+                t.fields
+            );
+        }
+        // Four slots: the four kept have theirs.
+        let kept = ticks.iter().filter(|t| !t.fields.is_empty()).count();
+        assert_eq!(kept, 4, "round {round}");
+    }
+}
+
 #[test]
 fn a_long_lived_tick_keeps_its_fields_while_short_ones_come_and_go() {
     // Never more than two live ticks: the long one must not be forgotten for the short ones
@@ -599,6 +649,38 @@ fn a_restarted_run_has_no_fields_of_the_previous_one() {
     let report = none.stop_profiling().unwrap();
     assert!(report.slowest_ticks.is_none());
     assert_eq!(report.ticks.count, 100);
+}
+
+/// A tick whose field's value is computed by another tick (created and closed while the
+/// first waits for its fields): the first is timed without its counter's decision (ordinal
+/// 0), which is not warm-up, and is listed.
+#[test]
+fn a_tick_of_unknown_ordinal_still_carries_its_fields() {
+    let c = collector(Sampling::full(), 100, TickFieldCapture::Scalars);
+    tracing::dispatcher::with_default(&dispatch(&c), || {
+        c.start_profiling("nested").unwrap();
+        let _outer = tracing::info_span!(
+            "tick",
+            seq = {
+                let _inner = tracing::info_span!("tick", inner = 1u64).entered();
+                7u64
+            }
+        )
+        .entered();
+    });
+    let report = c.stop_profiling().unwrap();
+    let mut all: Vec<_> = listed(&report)
+        .into_iter()
+        .map(|t| (t.ordinal, t.fields))
+        .collect();
+    all.sort_by_key(|(ordinal, _)| *ordinal);
+    assert_eq!(
+        all,
+        [
+            (0, vec![field("seq", u(7))]),
+            (2, vec![field("inner", u(1))]),
+        ]
+    );
 }
 
 /// Eight tick callsites, each hit once.
