@@ -25,7 +25,8 @@ pub struct TickField {
 pub enum TickFieldValue {
     /// A `bool` field.
     Bool(bool),
-    /// A non-negative integer (`u64`, or an `i64` read back from JSON).
+    /// A non-negative integer (`u64`, or a non-negative `i64`: one form, as the JSON reads
+    /// back).
     U64(u64),
     /// A negative integer.
     I64(i64),

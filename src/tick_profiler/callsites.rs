@@ -14,7 +14,7 @@
 
 use std::cell::Cell;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 use rustc_hash::FxHashMap;
 use tracing_core::subscriber::Interest;
@@ -108,6 +108,8 @@ pub(crate) struct Callsites {
     /// Tick callsites by metadata address, with whether other layers are interested in them:
     /// what every tick's filter decision needs, without a lookup.
     ticks: [TickSlot; TICK_SLOTS],
+    /// Whether a tick callsite found no slot (it is known only by lookup).
+    unslotted_ticks: AtomicBool,
     calibration_tick: AtomicUsize,
 }
 
@@ -125,6 +127,7 @@ impl Callsites {
             names: Mutex::new(Vec::new()),
             generation: AtomicU64::new(1),
             ticks: Default::default(),
+            unslotted_ticks: AtomicBool::new(false),
             calibration_tick: AtomicUsize::new(0),
         }
     }
@@ -166,6 +169,13 @@ impl Callsites {
             .map(|slot| Others::from_u8(slot.others.load(Ordering::Relaxed)))
     }
 
+    /// Whether some tick callsite is not in [`tick`](Self::tick)'s slots: then a span that
+    /// is not found there may still be a tick.
+    #[inline]
+    pub(crate) fn has_unslotted_ticks(&self) -> bool {
+        self.unslotted_ticks.load(Ordering::Relaxed)
+    }
+
     /// Whether `key` is the calibration tick's callsite.
     #[inline]
     pub(crate) fn is_calibration_tick(&self, key: usize) -> bool {
@@ -198,11 +208,14 @@ impl Callsites {
             }
         } else if metadata.name() == self.tick_name {
             // Claim a free slot (compare-and-swap: two threads may register two ticks at once).
-            let _ = self.ticks.iter().any(|slot| {
+            let slotted = self.ticks.iter().any(|slot| {
                 slot.key
                     .compare_exchange(0, key, Ordering::AcqRel, Ordering::Relaxed)
                     .is_ok()
             });
+            if !slotted {
+                self.unslotted_ticks.store(true, Ordering::Relaxed);
+            }
             Role::Tick
         } else {
             Role::Named(self.intern(metadata.name()))

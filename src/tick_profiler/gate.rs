@@ -125,14 +125,20 @@ impl<S> Filter<S> for TickGate {
         if shared.callsites.is_calibration_tick(key) {
             return self.calibration_tick(run, key);
         }
-        if shared.live_ticks.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        let in_tick = shared.live_ticks.load(std::sync::atomic::Ordering::Relaxed) > 0;
+        if in_tick && !shared.callsites.has_unslotted_ticks() {
             set_refuse(false);
             return true;
         }
         let info = with_thread_state(shared, run, |thread| thread.callsite(shared, key)).flatten();
         match info.map(|info| info.role) {
-            // More tick callsites than the fast check holds.
+            // More tick callsites than the fast check holds: a tick still gets its decision
+            // (its count, sampling and ordinal) while another tick is alive.
             Some(Role::Tick) => self.tick(run, key, None),
+            _ if in_tick => {
+                set_refuse(false);
+                true
+            }
             _ => self.refuse(info.map(|info| info.others)),
         }
     }

@@ -397,7 +397,8 @@ impl TickRecorder {
 
     /// Sends a closing tick's fields to the drain side, just before its record, if it may be
     /// among its thread's slowest (it beats the floor the drain side published). Warm-up ticks
-    /// are never among them.
+    /// are never among them; a tick of unknown ordinal (0) is no warm-up tick (see
+    /// `ThreadSlowTicks::record`).
     fn send_fields(
         &self,
         thread: &ThreadState,
@@ -407,7 +408,7 @@ impl TickRecorder {
     ) {
         let recorded = state.kind == (SpanKind::Tick { recorded: true });
         if net_ns >= thread.shard.slow_floor(recorded)
-            && state.ordinal > self.shared.budget.warmup_ticks()
+            && (state.ordinal == 0 || state.ordinal > self.shared.budget.warmup_ticks())
             && !fields.is_empty()
         {
             thread.shard.push(

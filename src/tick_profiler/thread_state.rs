@@ -24,6 +24,16 @@ const CREATED_SLOTS: usize = 4;
 /// the oldest are forgotten, and those ticks are reported without fields).
 const TICK_FIELD_SLOTS: usize = 4;
 
+/// A live tick's fields, kept by the thread that created it.
+#[derive(Debug, Clone, Copy)]
+struct KeptFields {
+    /// The tick's span id.
+    id: u64,
+    /// When it was kept (the thread's count of kept fields then): the oldest goes first.
+    kept: u64,
+    fields: TickFields,
+}
+
 /// The decision the filter made for the tick span the recorder is about to see created.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PendingTick {
@@ -52,8 +62,9 @@ pub(crate) struct ThreadState {
     created: [Option<(u64, SpanState)>; CREATED_SLOTS],
     next_created: usize,
     /// The fields of live ticks created here, by span id, until they close.
-    tick_fields: [Option<(u64, TickFields)>; TICK_FIELD_SLOTS],
-    next_tick_fields: usize,
+    tick_fields: [Option<KeptFields>; TICK_FIELD_SLOTS],
+    /// How many fields this thread kept (stamps for `KeptFields::kept`).
+    tick_fields_kept: u64,
     /// How many of `tick_fields` are in use (0: nothing to look for at a tick's close).
     tick_fields_held: usize,
     /// The shard's tick count when this thread took it over in this run: ordinals count this
@@ -144,7 +155,7 @@ impl ThreadState {
             created: [None; CREATED_SLOTS],
             next_created: 0,
             tick_fields: [None; TICK_FIELD_SLOTS],
-            next_tick_fields: 0,
+            tick_fields_kept: 0,
             tick_fields_held: 0,
             ordinal_base: 0,
             spans_created: 0,
@@ -187,16 +198,25 @@ impl ThreadState {
         self.shard.count_tick().wrapping_sub(self.ordinal_base)
     }
 
-    /// Keeps a live tick's fields until it closes.
+    /// Keeps a live tick's fields until it closes: in a free slot, else in place of the
+    /// oldest kept (a tick closed on another thread leaves its fields here until then).
     #[inline]
     pub(crate) fn keep_tick_fields(&mut self, id: u64, fields: TickFields) {
-        let slot = self.next_tick_fields % TICK_FIELD_SLOTS;
-        self.next_tick_fields = self.next_tick_fields.wrapping_add(1);
-        if let Some(entry) = self.tick_fields.get_mut(slot) {
-            if entry.is_none() {
-                self.tick_fields_held += 1;
-            }
-            *entry = Some((id, fields));
+        self.tick_fields_kept = self.tick_fields_kept.wrapping_add(1);
+        let kept = Some(KeptFields {
+            id,
+            kept: self.tick_fields_kept,
+            fields,
+        });
+        if let Some(free) = self.tick_fields.iter_mut().find(|slot| slot.is_none()) {
+            *free = kept;
+            self.tick_fields_held += 1;
+        } else if let Some(oldest) = self
+            .tick_fields
+            .iter_mut()
+            .min_by_key(|slot| slot.as_ref().map_or(0, |k| k.kept))
+        {
+            *oldest = kept;
         }
     }
 
@@ -209,8 +229,8 @@ impl ThreadState {
         self.tick_fields
             .iter_mut()
             .flatten()
-            .find(|(kept, _)| *kept == id)
-            .map(|(_, fields)| fields)
+            .find(|kept| kept.id == id)
+            .map(|kept| &mut kept.fields)
     }
 
     /// Takes a closing tick's fields out.
@@ -219,13 +239,13 @@ impl ThreadState {
         if self.tick_fields_held == 0 {
             return None;
         }
-        let (_, fields) = self
+        let kept = self
             .tick_fields
             .iter_mut()
-            .find(|slot| matches!(slot, Some((kept, _)) if *kept == id))?
+            .find(|slot| slot.is_some_and(|kept| kept.id == id))?
             .take()?;
         self.tick_fields_held -= 1;
-        Some(fields)
+        Some(kept.fields)
     }
 
     /// The run this thread's state belongs to.
