@@ -21,7 +21,12 @@
 //! - `stack_idle` / `stack_profiled`: the stack + tickprof, no run active / profiling (default
 //!   sampling);
 //! - `tickprof_idle` / `tickprof_default` / `tickprof_full`: `registry()` + tickprof alone,
-//!   no run / default sampling / `Sampling::full()`.
+//!   no run / default sampling / `Sampling::full()`;
+//! - `tickprof_no_slow`: `tickprof_default` with `slowest_ticks(0)` (what keeping the slowest
+//!   ticks costs is the difference);
+//! - `bare_seq`, `tickprof_seq`, `tickprof_full_seq`: `bare`, `tickprof_default` and
+//!   `tickprof_full` with the tick's position as a field (`info_span!("tick", seq = i)`),
+//!   which slow ticks keep (what capturing it costs is the difference).
 //!
 //! Printed: ns per tick (median of the repetitions) and the ratios of the goals; the
 //! reported tick mean and p50 against the bare per-tick time; component p50s against
@@ -38,9 +43,9 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::{Identity, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use workload::{COMPONENTS, median, run_child, steps, tick, work};
+use workload::{COMPONENTS, median, run_child, steps, tick, tick_with_seq, work};
 
-const CONFIGS: [&str; 10] = [
+const CONFIGS: [&str; 14] = [
     "bare",
     "bare_timed",
     "registry_identity",
@@ -50,6 +55,10 @@ const CONFIGS: [&str; 10] = [
     "tickprof_idle",
     "tickprof_default",
     "tickprof_full",
+    "tickprof_no_slow",
+    "bare_seq",
+    "tickprof_seq",
+    "tickprof_full_seq",
     "rss",
 ];
 
@@ -117,13 +126,25 @@ fn child(config: &str, size: &str, ticks: u64) {
                 .init();
             collector_of_run = (config == "stack_profiled").then_some(c);
         }
-        "tickprof_idle" | "tickprof_default" | "tickprof_full" | "rss" => {
-            let sampling = if config == "tickprof_full" {
+        "bare_seq" => {}
+        "tickprof_idle" | "tickprof_default" | "tickprof_full" | "tickprof_no_slow"
+        | "tickprof_seq" | "tickprof_full_seq" | "rss" => {
+            let sampling = if config.starts_with("tickprof_full") {
                 Sampling::full()
             } else {
                 Sampling::default()
             };
-            let c = collector(sampling);
+            let slowest = if config == "tickprof_no_slow" {
+                0
+            } else {
+                tickprof::DEFAULT_SLOWEST_TICKS
+            };
+            let c = MetricsCollector::builder()
+                .sampling(sampling)
+                .slowest_ticks(slowest)
+                .without_resource_sampling()
+                .build()
+                .unwrap();
             tracing_subscriber::registry().with(c.layer()).init();
             collector_of_run = (config != "tickprof_idle").then_some(c);
         }
@@ -148,6 +169,11 @@ fn child(config: &str, size: &str, ticks: u64) {
         }
         return;
     }
+    let tick = if config.ends_with("_seq") {
+        tick_with_seq
+    } else {
+        tick
+    };
     let mut acc = 0;
     // Warm-up, outside the run.
     for i in 0..ticks / 10 {
@@ -326,6 +352,14 @@ fn main() {
                 m(config, "layer_ns_per_span")
             );
         }
+        let delta = |a: &str, b: &str| m(a, "ns_per_tick") - m(b, "ns_per_tick");
+        println!(
+            "slow ticks: default − slowest_ticks(0) = {:+.1} ns/tick; a `seq` field: bare {:+.1}, default {:+.1}, full {:+.1} ns/tick",
+            delta("tickprof_default", "tickprof_no_slow"),
+            delta("bare_seq", "bare"),
+            delta("tickprof_seq", "tickprof_default"),
+            delta("tickprof_full_seq", "tickprof_full"),
+        );
         println!(
             "goal 5 full detail: (registry+tickprof full − registry+identity) / 9 spans = {:.1} ns per span",
             (m("tickprof_full", "ns_per_tick") - m("registry_identity", "ns_per_tick")) / 9.0

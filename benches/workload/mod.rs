@@ -42,6 +42,20 @@ pub(crate) fn work(seed: u64, steps: u32) -> u64 {
 #[inline(never)]
 pub(crate) fn tick(i: u64, steps: &[u32; 8]) -> u64 {
     let _tick = tracing::info_span!("tick").entered();
+    components(i, steps)
+}
+
+/// The same tick with its position as a field (`info_span!("tick", seq = i)`), as users name
+/// their ticks.
+#[inline(never)]
+pub(crate) fn tick_with_seq(i: u64, steps: &[u32; 8]) -> u64 {
+    let _tick = tracing::info_span!("tick", seq = i).entered();
+    components(i, steps)
+}
+
+/// A tick's 8 component spans around deterministic work.
+#[inline(always)]
+fn components(i: u64, steps: &[u32; 8]) -> u64 {
     let mut acc = i;
     macro_rules! component {
         ($n:literal, $name:literal) => {{
