@@ -50,14 +50,13 @@ struct RecordedTick;
 #[derive(Debug, Clone, Copy)]
 struct Classified {
     kind: SpanKind,
-    /// The parent its time is credited to.
-    parent: u64,
+    /// Components: the parent their time is credited to. Ticks: their ordinal (see
+    /// [`SpanState::link`]).
+    link: u64,
     /// Ticks: the recording window's epoch.
     epoch: u64,
     /// Ticks: whether it opens a recording window.
     opens_window: bool,
-    /// Ticks: the n-th tick of its thread in the run (0: unknown).
-    ordinal: u64,
 }
 
 impl Classified {
@@ -65,10 +64,9 @@ impl Classified {
     fn other(kind: SpanKind, parent: u64) -> Self {
         Classified {
             kind,
-            parent,
+            link: parent,
             epoch: 0,
             opens_window: false,
-            ordinal: 0,
         }
     }
 }
@@ -85,8 +83,8 @@ impl TickRecorder {
         TickRecorder { shared }
     }
 
-    /// What a span created now is: its kind, the parent its time is credited to, its window
-    /// epoch (ticks) and whether it opens a window.
+    /// What a span created now is: its kind, the parent its time is credited to (components)
+    /// or its ordinal (ticks), its window epoch (ticks) and whether it opens a window.
     fn classify<S>(
         &self,
         thread: &mut ThreadState,
@@ -113,13 +111,12 @@ impl TickRecorder {
                         (p.mode, p.epoch, p.ordinal)
                     });
                 let recorded = matches!(mode, TickMode::Recorded | TickMode::Opening);
-                let parent = self.parent_of(thread, attrs, ctx).unwrap_or(0);
+                // A tick's parent is never credited: not looked up.
                 Some(Classified {
                     kind: SpanKind::Tick { recorded },
-                    parent,
+                    link: ordinal,
                     epoch,
                     opens_window: mode == TickMode::Opening,
-                    ordinal,
                 })
             }
             Role::Named(slot) | Role::CalibrationSpan(slot) => {
@@ -174,7 +171,7 @@ impl TickRecorder {
 
     /// The kind of a live span this thread has entered or parked (`None`: ask the registry).
     fn kind_of(&self, thread: &ThreadState, id: u64) -> Option<SpanKind> {
-        thread.peek(id).map(|state| state.kind)
+        thread.peek_kind(id)
     }
 
     /// The nearest tick at or above `span` in the registry (spans tickprof enabled): `Some`
@@ -189,8 +186,9 @@ impl TickRecorder {
         Some(self.shared.budget.is_full() || tick.extensions().get::<RecordedTick>().is_some())
     }
 
-    /// The kind and parent of a span entered without a known state (created on another
-    /// thread, or entered on another thread at the same time): from the registry's view of it.
+    /// The kind and link (see [`SpanState::link`]) of a span entered without a known state
+    /// (created on another thread, or entered on another thread at the same time): from the
+    /// registry's view of it. A tick's ordinal is not known there (0).
     fn registry_kind<S>(&self, id: &Id, ctx: &Context<'_, S>) -> Option<(SpanKind, u64)>
     where
         S: Subscriber + for<'a> LookupSpan<'a>,
@@ -201,7 +199,7 @@ impl TickRecorder {
         let parent_id = parent.as_ref().map_or(0, |p| p.id().into_u64());
         if self.shared.is_tick_callsite(metadata) {
             let recorded = self.recorded_tick_at_or_above(&span).unwrap_or(false);
-            return Some((SpanKind::Tick { recorded }, parent_id));
+            return Some((SpanKind::Tick { recorded }, 0));
         }
         let in_tick = parent
             .as_ref()
@@ -251,13 +249,13 @@ impl TickRecorder {
             state.add_interval(frame.entered_raw, now, nested);
             // Credit the parent (by id, wherever it is on this thread's stack), not the frame
             // below: exits out of order and re-entries then credit the right span.
-            if state.parent != 0 && matches!(state.kind, SpanKind::Component { .. }) {
+            if state.link != 0 && matches!(state.kind, SpanKind::Component { .. }) {
                 let elapsed = now.saturating_sub(frame.entered_raw);
                 match thread
                     .stack
                     .iter_mut()
                     .rev()
-                    .find(|f| f.id == state.parent && !f.reentry)
+                    .find(|f| f.id == state.link && !f.reentry)
                 {
                     Some(parent) => parent.state.add_child_interval(elapsed, nested),
                     None => {
@@ -335,10 +333,7 @@ impl TickRecorder {
             wall_ns,
             start_raw: state.first_enter_raw,
             id,
-            link: match state.kind {
-                SpanKind::Tick { .. } => state.ordinal,
-                _ => state.parent,
-            },
+            link: state.link,
         })
     }
 
@@ -356,10 +351,9 @@ impl TickRecorder {
         let shared = &self.shared;
         let Some(Classified {
             kind,
-            parent,
+            link,
             epoch,
             opens_window,
-            ordinal,
         }) = self.classify(thread, attrs, ctx)
         else {
             return;
@@ -381,9 +375,8 @@ impl TickRecorder {
                 self.keep_fields(thread, attrs, id);
             }
         }
-        let mut state = SpanState::new(kind, parent, epoch);
+        let mut state = SpanState::new(kind, link, epoch);
         state.opens_window = opens_window;
-        state.ordinal = ordinal;
         thread.remember_created(id.into_u64(), state);
     }
 
@@ -408,15 +401,20 @@ impl TickRecorder {
     ) {
         let recorded = state.kind == (SpanKind::Tick { recorded: true });
         if net_ns >= thread.shard.slow_floor(recorded)
-            && (state.ordinal == 0 || state.ordinal > self.shared.budget.warmup_ticks())
+            && (state.link == 0 || state.link > self.shared.budget.warmup_ticks())
             && !fields.is_empty()
         {
-            thread.shard.push(
-                fields.to_record(state.ordinal),
-                &self.shared.template,
-                false,
-            );
+            self.push_fields(thread, fields, state.link);
         }
+    }
+
+    /// Out of line: few ticks beat the floor, and the record's push stays inlined in `close`.
+    #[cold]
+    #[inline(never)]
+    fn push_fields(&self, thread: &ThreadState, fields: &TickFields, ordinal: u64) {
+        thread
+            .shard
+            .push(fields.to_record(ordinal), &self.shared.template, false);
     }
 
     /// Records span `id` closing, from whatever state this run holds of it; `false` if it
@@ -572,7 +570,7 @@ where
             } else if let Some(state) = self.unpark(thread, key) {
                 // Exited before (here, or on another thread: a future that moved).
                 state
-            } else if let Some((kind, parent)) = self.registry_kind(id, &ctx) {
+            } else if let Some((kind, link)) = self.registry_kind(id, &ctx) {
                 // Created on another thread and first entered here, or entered on another
                 // thread right now: what it is comes from the registry, and this thread's share
                 // is a copy, merged with the others when the span closes. A recorded tick whose
@@ -582,7 +580,7 @@ where
                     SpanKind::Tick { recorded: true } => u64::MAX,
                     _ => shared.window.epoch(),
                 };
-                let mut state = SpanState::new(kind, parent, epoch);
+                let mut state = SpanState::new(kind, link, epoch);
                 state.copy = true;
                 state
             } else {

@@ -106,6 +106,17 @@ impl TopK {
         self.limit > 0 && (self.ticks.len() < self.limit || net_ns > self.floor_ns)
     }
 
+    /// The least latency that may enter (`admits` decides at it; `u64::MAX` when K is 0).
+    fn admission_threshold(&self) -> u64 {
+        if self.limit == 0 {
+            u64::MAX
+        } else if self.ticks.len() < self.limit {
+            0
+        } else {
+            self.floor_ns.saturating_add(1)
+        }
+    }
+
     /// The latency a tick must beat to enter (0 while not full; `u64::MAX` when K is 0).
     fn admission_floor(&self) -> u64 {
         if self.limit == 0 {
@@ -324,6 +335,10 @@ pub(crate) struct ThreadSlowTicks {
     /// with its ordinal.
     pending_fields: Option<(u64, TickFields)>,
     candidates: SlowCandidates,
+    /// The least latency a timed (recorded) tick needs to enter a top-K, kept up to date with
+    /// `candidates`: a tick below it costs one comparison.
+    timed_threshold: u64,
+    recorded_threshold: u64,
 }
 
 impl ThreadSlowTicks {
@@ -336,6 +351,14 @@ impl ThreadSlowTicks {
         self.pending_dropped = 0;
         self.pending_fields = None;
         self.candidates = SlowCandidates::new(limit);
+        self.update_thresholds();
+    }
+
+    /// Recomputes `thresholds` from `candidates` (after any change to them).
+    fn update_thresholds(&mut self) {
+        let any = self.candidates.any.admission_threshold();
+        self.timed_threshold = any;
+        self.recorded_threshold = any.min(self.candidates.recorded.admission_threshold());
     }
 
     /// A new owner thread (kernel id `tid`) takes the shard over (its candidates are kept:
@@ -350,14 +373,15 @@ impl ThreadSlowTicks {
         self.thread = Some(Arc::from(label));
     }
 
-    /// Takes one closed span's record (drain side, under the shard mutex).
-    #[inline]
+    /// Takes one closed span's record (drain side, under the shard mutex). Inlined into the
+    /// drain loop, its only caller: a call per record cost more than the tick's comparison.
+    #[inline(always)]
     pub(crate) fn record(&mut self, record: &Record, kind: RecordKind) {
-        if self.candidates.any.limit == 0 {
-            return;
-        }
         match kind {
             RecordKind::Component { slot, .. } => {
+                if self.candidates.any.limit == 0 {
+                    return;
+                }
                 if self.pending.len() < TIMELINE_CAPACITY {
                     if self.pending.capacity() == 0 {
                         // Once per thread and run: never per tick.
@@ -380,14 +404,13 @@ impl ThreadSlowTicks {
                 self.pending_fields = Some(TickFields::from_record(record));
             }
             RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
-                let recorded = matches!(kind, RecordKind::RecordedTick { .. });
-                let ordinal = record.link;
-                let warmup = ordinal != 0 && ordinal <= self.warmup_ticks;
-                let wanted = !warmup
-                    && (self.candidates.any.admits(record.net_ns)
-                        || (recorded && self.candidates.recorded.admits(record.net_ns)));
-                if wanted {
-                    self.offer(record, recorded);
+                let (recorded, threshold) = match kind {
+                    RecordKind::RecordedTick { .. } => (true, self.recorded_threshold),
+                    _ => (false, self.timed_threshold),
+                };
+                // The one comparison most ticks cost (`u64::MAX` when K is 0).
+                if record.net_ns >= threshold {
+                    self.consider(record, recorded);
                 }
                 self.pending.clear();
                 self.pending_dropped = 0;
@@ -396,8 +419,21 @@ impl ThreadSlowTicks {
         }
     }
 
-    /// Builds the candidate of a tick that enters a top-K (rare: allocates its timeline).
+    /// A tick at or above its threshold: offered unless it is a warm-up tick.
     #[cold]
+    fn consider(&mut self, record: &Record, recorded: bool) {
+        let ordinal = record.link;
+        let warmup = ordinal != 0 && ordinal <= self.warmup_ticks;
+        let wanted = !warmup
+            && (self.candidates.any.admits(record.net_ns)
+                || (recorded && self.candidates.recorded.admits(record.net_ns)));
+        if wanted {
+            self.offer(record, recorded);
+            self.update_thresholds();
+        }
+    }
+
+    /// Builds the candidate of a tick that enters a top-K (rare: allocates its timeline).
     fn offer(&mut self, record: &Record, recorded: bool) {
         let timeline = if recorded {
             timeline(record.id, &self.pending)
@@ -444,7 +480,9 @@ impl ThreadSlowTicks {
     /// The candidates so far (the shard keeps collecting from empty, same limit).
     pub(crate) fn take(&mut self) -> SlowCandidates {
         let limit = self.candidates.any.limit;
-        std::mem::replace(&mut self.candidates, SlowCandidates::new(limit))
+        let taken = std::mem::replace(&mut self.candidates, SlowCandidates::new(limit));
+        self.update_thresholds();
+        taken
     }
 }
 

@@ -75,9 +75,11 @@ impl SpanKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SpanState {
     pub(crate) kind: SpanKind,
-    /// The span's parent when it is a tick or component (the span its busy time is credited
-    /// to when it exits), else 0.
-    pub(crate) parent: u64,
+    /// Components: the parent (the span their busy time is credited to when they exit).
+    /// Ticks: the n-th tick their thread started in the run (1-based; 0 if unknown), as their
+    /// record's `link` (a tick credits no parent). Otherwise 0. One word for both: every span
+    /// state is copied at each park and unpark.
+    pub(crate) link: u64,
     /// For ticks: the recording window's epoch when it was created (a tick during which the
     /// window opened or closed on another thread is not a clean sample).
     pub(crate) epoch: u64,
@@ -101,18 +103,16 @@ pub(crate) struct SpanState {
     pub(crate) copy: bool,
     /// A recorded tick that opens a recording window at its first enter.
     pub(crate) opens_window: bool,
-    /// Ticks: the n-th tick its thread started in the run (1-based; 0 if unknown); else 0.
-    pub(crate) ordinal: u64,
 }
 
 /// Number of words a `SpanState` packs into (for the lock-free park slot).
-pub(crate) const STATE_WORDS: usize = 10;
+pub(crate) const STATE_WORDS: usize = 9;
 
 impl SpanState {
-    pub(crate) fn new(kind: SpanKind, parent: u64, epoch: u64) -> Self {
+    pub(crate) fn new(kind: SpanKind, link: u64, epoch: u64) -> Self {
         SpanState {
             kind,
-            parent,
+            link,
             epoch,
             busy_raw: 0,
             enters: 0,
@@ -124,7 +124,6 @@ impl SpanState {
             last_exit_raw: 0,
             copy: false,
             opens_window: false,
-            ordinal: 0,
         }
     }
 
@@ -159,14 +158,19 @@ impl SpanState {
             ),
         };
         // The original (not a copy) knows the parent and epoch; a copy guessed them.
-        let (kind, parent, epoch) = if self.copy && !other.copy {
-            (other.kind, other.parent, other.epoch)
+        let (kind, link, epoch) = if self.copy && !other.copy {
+            (other.kind, other.link, other.epoch)
         } else {
-            (self.kind, self.parent, self.epoch)
+            (self.kind, self.link, self.epoch)
+        };
+        // A tick's ordinal: a copy's is 0 (unknown).
+        let link = match kind {
+            SpanKind::Tick { .. } => self.link.max(other.link),
+            SpanKind::Component { .. } | SpanKind::Ignored => link,
         };
         SpanState {
             kind,
-            parent,
+            link,
             epoch,
             busy_raw: self.busy_raw.saturating_add(other.busy_raw),
             enters: self.enters.saturating_add(other.enters),
@@ -178,7 +182,6 @@ impl SpanState {
             last_exit_raw,
             copy: self.copy && other.copy,
             opens_window: self.opens_window || other.opens_window,
-            ordinal: self.ordinal.max(other.ordinal),
         }
     }
 
@@ -188,7 +191,7 @@ impl SpanState {
             self.kind.encode()
                 | (u64::from(self.copy) << 63)
                 | (u64::from(self.opens_window) << 62),
-            self.parent,
+            self.link,
             self.epoch,
             self.busy_raw,
             u64::from(self.enters) | (u64::from(self.nested) << 32),
@@ -196,7 +199,6 @@ impl SpanState {
             u64::from(self.children_enters) | (u64::from(self.children_nested) << 32),
             self.first_enter_raw,
             self.last_exit_raw,
-            self.ordinal,
         ]
     }
 
@@ -208,7 +210,7 @@ impl SpanState {
             kind: SpanKind::decode(w[0] & !(3 << 62)),
             copy: (w[0] >> 63) & 1 == 1,
             opens_window: (w[0] >> 62) & 1 == 1,
-            parent: w[1],
+            link: w[1],
             epoch: w[2],
             busy_raw: w[3],
             enters: low(w[4]),
@@ -218,7 +220,6 @@ impl SpanState {
             children_nested: high(w[6]),
             first_enter_raw: w[7],
             last_exit_raw: w[8],
-            ordinal: w[9],
         }
     }
 }

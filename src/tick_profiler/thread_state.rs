@@ -293,6 +293,19 @@ impl ThreadState {
         self.shard.peek(id)
     }
 
+    /// A live span's kind (what classifying its children needs), without copying its state
+    /// out of the stack or the created ring.
+    #[inline]
+    pub(crate) fn peek_kind(&self, id: u64) -> Option<SpanKind> {
+        if let Some(frame) = self.stack.iter().rev().find(|f| f.id == id) {
+            return Some(frame.state.kind);
+        }
+        if let Some((_, state)) = self.created.iter().flatten().find(|(c, _)| *c == id) {
+            return Some(state.kind);
+        }
+        self.shard.peek(id).map(|state| state.kind)
+    }
+
     /// The contextual parent of a span created now, as the registry sees it: the innermost
     /// entered span that is not a re-entry (the registry's `current` skips duplicates).
     pub(crate) fn current(&self) -> Option<&Frame> {
