@@ -152,8 +152,10 @@ fn a_sleeping_tick_blocked_and_was_not_preempted_for_it() {
         .lines()
         .find(|l| l.contains(&format!("tick #{} (scheduler,", tick.ordinal)))
         .unwrap();
-    let said = if s.not_descheduled() {
+    let said = if s.not_descheduled() && s.voluntary_switches == 0 {
         "not descheduled"
+    } else if s.not_descheduled() {
+        "not preempted, blocked"
     } else {
         "(not necessarily in the tick)"
     };

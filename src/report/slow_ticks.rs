@@ -115,7 +115,11 @@ pub struct TimelineSpan {
     pub parent: Option<u32>,
 }
 
-/// The direct child of a tick that took most of its time.
+/// What [`Dominant::name`] is when the time in none of the tick's components is the largest part.
+const UNATTRIBUTED: &str = "(unattributed)";
+
+/// The direct child of a tick that took most of its time, or `(unattributed)` when the time in
+/// none of its components is larger (the tick's own code, or its thread off CPU between two).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dominant {
     /// The component's name.
@@ -193,7 +197,16 @@ impl SlowTick {
                 None => by_name.push((&span.name, span.busy_ns)),
             }
         }
+        let children_ns: u64 = by_name.iter().map(|(_, busy)| *busy).sum();
         let (name, busy_ns) = by_name.into_iter().max_by_key(|(_, busy)| *busy)?;
+        // Time in none of its components (the tick's own code, or the thread off CPU between
+        // two of them) can be what made it slow: then that is what is named.
+        let unattributed_ns = self.latency_ns.saturating_sub(children_ns);
+        let (name, busy_ns) = if unattributed_ns > busy_ns {
+            (UNATTRIBUTED, unattributed_ns)
+        } else {
+            (name, busy_ns)
+        };
         Some(Dominant {
             name: name.to_owned(),
             busy_ns,
@@ -361,6 +374,56 @@ mod tests {
             [4],
             "with tick 3, two recorded in all"
         );
+    }
+
+    fn span(name: &str, offset_ns: u64, busy_ns: u64) -> TimelineSpan {
+        TimelineSpan {
+            name: name.to_owned(),
+            offset_ns,
+            duration_ns: busy_ns,
+            busy_ns,
+            depth: 1,
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn the_dominant_part_is_a_component_or_the_time_in_none() {
+        // Preempted between two components: 4 ms in none of them.
+        let mut t = tick(1, 4_100_000, true);
+        t.timeline = vec![span("parse", 0, 60_000), span("strategy", 4_060_000, 40_000)];
+        let d = t.compute_dominant().unwrap();
+        assert_eq!(d.name, "(unattributed)");
+        assert_eq!(d.busy_ns, 4_000_000);
+        assert!((d.share_percent - 97.56).abs() < 0.01, "{}", d.share_percent);
+        // Slow inside a component (summed over its two runs): that component.
+        t.timeline = vec![
+            span("parse", 0, 2_000_000),
+            span("strategy", 2_000_000, 100_000),
+            span("parse", 2_100_000, 1_900_000),
+        ];
+        let d = t.compute_dominant().unwrap();
+        assert_eq!((d.name.as_str(), d.busy_ns), ("parse", 3_900_000));
+        t.timeline.clear();
+        assert!(t.compute_dominant().is_none(), "no timeline: nothing named");
+    }
+
+    #[test]
+    fn the_summary_says_when_a_listed_tick_is_slower_than_the_timed_max() {
+        let mut report = crate::test_support::report("r", &[1_000, 2_000], &[]);
+        let max_ns = report.ticks.latency.max_ns;
+        report.slowest_ticks = Some(SlowestTicks::from_ticks(2, 0, [tick(7, 4_090_000, true)]));
+        assert!(max_ns < 4_090_000);
+        let summary = report.summary();
+        assert!(
+            summary.contains(
+                "(a slower tick is listed under Slowest ticks: 4.09 ms: recorded, so not in \
+                 these timed-tick figures)"
+            ),
+            "{summary}"
+        );
+        report.slowest_ticks = Some(SlowestTicks::from_ticks(2, 0, [tick(7, 1_500, true)]));
+        assert!(!report.summary().contains("a slower tick"));
     }
 
     #[test]

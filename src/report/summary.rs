@@ -77,7 +77,7 @@ impl Report {
         if !slow.recorded.is_empty() {
             writeln!(
                 f,
-                "  Slowest recorded ticks (the ones above were timed only):"
+                "  Slowest recorded ticks not listed above (with their timelines):"
             )?;
             for tick in &slow.recorded {
                 writeln!(f, "  {}", slow_tick_line(tick))?;
@@ -414,6 +414,25 @@ impl fmt::Display for Report {
                 micros(t.min_ns as f64),
                 micros(t.max_ns as f64)
             )?;
+            // With sampling, a recorded tick is not in the latency figures: say when one of the
+            // slowest ticks listed below is slower than their max.
+            if let Some(slower) = self
+                .slowest_ticks
+                .as_ref()
+                .and_then(|s| s.all().max_by_key(|tick| tick.latency_ns))
+                .filter(|tick| tick.latency_ns > t.max_ns)
+            {
+                let why = if slower.recorded {
+                    ": recorded, so not in these timed-tick figures"
+                } else {
+                    ""
+                };
+                writeln!(
+                    f,
+                    "  (a slower tick is listed under Slowest ticks: {}{why})",
+                    duration(slower.latency_ns)
+                )?;
+            }
             self.fmt_warmup(f)?;
             writeln!(f)?;
             writeln!(f, "Percentiles:")?;
@@ -504,11 +523,19 @@ fn slow_tick_line(tick: &SlowTick) -> String {
 /// over windows holding the tick); otherwise the window's counts, said to be the window's.
 fn scheduler_note(s: &SchedulerAround) -> String {
     let window = format!("{:.0}–{:.0} ms", s.from_ms, s.to_ms);
-    if s.not_descheduled() {
+    // Blocking (sleep, a lock, I/O) is the code's own doing, preemption the machine's.
+    let blocked = match s.voluntary_switches {
+        0 => String::new(),
+        n => format!(", blocked {n}× (sleep, lock or I/O)"),
+    };
+    if s.not_descheduled() && s.voluntary_switches == 0 {
         format!("; not descheduled (thread, {window})")
+    } else if s.not_descheduled() {
+        format!("; not preempted{blocked} in {window} (not necessarily in the tick)")
     } else {
         format!(
-            "; thread preempted {}×, waited {} for a CPU in {window} (not necessarily in the tick)",
+            "; thread preempted {}×{blocked}, waited {} for a CPU in {window} (not necessarily in \
+             the tick)",
             s.involuntary_switches,
             duration(s.run_queue_wait_ns)
         )
