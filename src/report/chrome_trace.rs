@@ -107,7 +107,7 @@ impl Report {
             "otherData": {
                 "report": self.name,
                 "first_tick_unix_ns": base,
-                "note": "ts are µs from the first tick listed; one track per slow tick",
+                "note": "ts are µs from the earliest tick listed (first_tick_unix_ns); one track per slow tick",
             },
         })
     }

@@ -391,11 +391,18 @@ mod tests {
     fn the_dominant_part_is_a_component_or_the_time_in_none() {
         // Preempted between two components: 4 ms in none of them.
         let mut t = tick(1, 4_100_000, true);
-        t.timeline = vec![span("parse", 0, 60_000), span("strategy", 4_060_000, 40_000)];
+        t.timeline = vec![
+            span("parse", 0, 60_000),
+            span("strategy", 4_060_000, 40_000),
+        ];
         let d = t.compute_dominant().unwrap();
         assert_eq!(d.name, "(unattributed)");
         assert_eq!(d.busy_ns, 4_000_000);
-        assert!((d.share_percent - 97.56).abs() < 0.01, "{}", d.share_percent);
+        assert!(
+            (d.share_percent - 97.56).abs() < 0.01,
+            "{}",
+            d.share_percent
+        );
         // Slow inside a component (summed over its two runs): that component.
         t.timeline = vec![
             span("parse", 0, 2_000_000),
