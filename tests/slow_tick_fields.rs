@@ -5,7 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{slow_tick_builder, spin};
+
+use std::time::Duration;
 
 use tickprof::{
     MetricsCollector, Report, Sampling, SlowTick, TickField, TickFieldCapture, TickFieldValue,
@@ -13,13 +17,6 @@ use tickprof::{
 use tracing::Dispatch;
 use tracing::field::Empty;
 use tracing_subscriber::prelude::*;
-
-fn spin(d: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < d {
-        std::hint::spin_loop();
-    }
-}
 
 fn collector(sampling: Sampling, k: usize) -> MetricsCollector {
     collector_capturing(sampling, k, TickFieldCapture::Formatted)
@@ -30,15 +27,7 @@ fn collector_capturing(
     k: usize,
     capture: TickFieldCapture,
 ) -> MetricsCollector {
-    MetricsCollector::builder()
-        .tick_fields(capture)
-        .sampling(sampling)
-        .warmup_ticks(0)
-        .slowest_ticks(k)
-        .measure_overhead(false)
-        .without_resource_sampling()
-        .build()
-        .unwrap()
+    slow_tick_builder(sampling, k, capture).build().unwrap()
 }
 
 fn field(name: &str, value: TickFieldValue) -> TickField {

@@ -12,36 +12,15 @@ mod common;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{stderr, stdout, tickprof};
+use common::{slow_tick_builder as builder, spin, stderr, stdout, tickprof};
 use tickprof::{
     MetricsCollector, Report, Sampling, SlowTick, TickField, TickFieldCapture, TickFieldValue,
 };
 use tracing::Dispatch;
 use tracing::field::Empty;
 use tracing_subscriber::prelude::*;
-
-fn spin(d: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < d {
-        std::hint::spin_loop();
-    }
-}
-
-fn builder(
-    sampling: Sampling,
-    k: usize,
-    capture: TickFieldCapture,
-) -> tickprof::MetricsCollectorBuilder {
-    MetricsCollector::builder()
-        .tick_fields(capture)
-        .sampling(sampling)
-        .warmup_ticks(0)
-        .slowest_ticks(k)
-        .measure_overhead(false)
-        .without_resource_sampling()
-}
 
 fn collector(sampling: Sampling, k: usize, capture: TickFieldCapture) -> MetricsCollector {
     builder(sampling, k, capture).build().unwrap()

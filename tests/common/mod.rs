@@ -228,3 +228,27 @@ pub fn assert_expected(name: &str, actual: &str) {
         .unwrap_or_else(|e| panic!("{}: {e} (run with TICKPROF_BLESS=1)", path.display()));
     assert_eq!(actual, expected, "output differs from {}", path.display());
 }
+
+/// Busy-waits `d` (a slow tick that is slow on CPU, not asleep).
+pub fn spin(d: std::time::Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+/// A collector for slow-tick tests: `sampling`, the `k` slowest ticks with `capture`d fields,
+/// no warm-up, no calibration, no resource sampler.
+pub fn slow_tick_builder(
+    sampling: tickprof::Sampling,
+    k: usize,
+    capture: tickprof::TickFieldCapture,
+) -> tickprof::MetricsCollectorBuilder {
+    tickprof::MetricsCollector::builder()
+        .tick_fields(capture)
+        .sampling(sampling)
+        .warmup_ticks(0)
+        .slowest_ticks(k)
+        .measure_overhead(false)
+        .without_resource_sampling()
+}
