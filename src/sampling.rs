@@ -68,7 +68,8 @@ impl Sampling {
 
     /// Times one tick in `n` and records one tick in `n` with its components, chosen at random
     /// (so a periodic workload cannot lock onto the phase); `n ≥ 1`, checked by `build`.
-    /// `one_in(1)` records every tick, like [`Sampling::full`], but in windows.
+    /// A recorded tick is not also counted as timed. `one_in(1)` records nearly every tick, in
+    /// windows, and times the ones between two windows; [`Sampling::full`] records every one.
     pub fn one_in(n: u64) -> Self {
         Sampling {
             mode: SamplingMode::OneIn(n),
