@@ -156,7 +156,26 @@ fn slow_ticks_are_a_strict_chrome_trace() {
             ("strategy", 1, None)
         ]
     );
-    assert_eq!(slowest.dominant.as_ref().unwrap().name, "parse");
+    // Parse (which holds decode's 300 µs) took most of it, unless the machine preempted this
+    // tick between its components for longer (then the time in none of them is named).
+    let by_name = |name: &str| {
+        slowest
+            .timeline
+            .iter()
+            .filter(|s| s.depth == 1 && s.name == name)
+            .map(|s| s.busy_ns)
+            .sum::<u64>()
+    };
+    let (parse, strategy) = (by_name("parse"), by_name("strategy"));
+    let unattributed = slowest.latency_ns.saturating_sub(parse + strategy);
+    let expected = if unattributed > parse.max(strategy) {
+        "(unattributed)"
+    } else if strategy > parse {
+        "strategy"
+    } else {
+        "parse"
+    };
+    assert_eq!(slowest.dominant.as_ref().unwrap().name, expected);
 }
 
 #[test]

@@ -225,8 +225,12 @@ fn two_planted_ticks_in_100k_are_the_slowest_with_their_component() {
         let t = &slow.ticks[find(ordinal).unwrap()];
         assert!(t.latency_ns >= at_least_ns);
         let d = t.dominant.as_ref().unwrap();
-        assert_eq!(d.name, component);
-        assert!(d.busy_ns >= at_least_ns && d.share_percent > 50.0, "{d:?}");
+        // The spinning component, unless the machine also preempted the tick between its
+        // components for longer still.
+        assert_eq!(d.name, expected_dominant(t));
+        if d.name == component {
+            assert!(d.busy_ns >= at_least_ns && d.share_percent > 50.0, "{d:?}");
+        }
         let spun = t.timeline.iter().find(|s| s.name == component).unwrap();
         assert!(spun.duration_ns >= at_least_ns);
         assert!(
