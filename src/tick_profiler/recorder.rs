@@ -389,7 +389,7 @@ impl TickRecorder {
     }
 
     /// Sends a closing tick's fields to the drain side, just before its record, if it may be
-    /// among its thread's slowest (it beats the floor the drain side published). Warm-up ticks
+    /// among its thread's slowest (it reaches the threshold the drain side published). Warm-up ticks
     /// are never among them; a tick of unknown ordinal (0) is no warm-up tick (see
     /// `ThreadSlowTicks::record`).
     fn send_fields(
@@ -400,7 +400,7 @@ impl TickRecorder {
         net_ns: u64,
     ) {
         let recorded = state.kind == (SpanKind::Tick { recorded: true });
-        if net_ns >= thread.shard.slow_floor(recorded)
+        if net_ns >= thread.shard.slow_threshold(recorded)
             && (state.link == 0 || state.link > self.shared.budget.warmup_ticks())
             && !fields.is_empty()
         {
@@ -408,7 +408,7 @@ impl TickRecorder {
         }
     }
 
-    /// Out of line: few ticks beat the floor, and the record's push stays inlined in `close`.
+    /// Out of line: few ticks reach the threshold, and the record's push stays inlined in `close`.
     #[cold]
     #[inline(never)]
     fn push_fields(&self, thread: &ThreadState, fields: &TickFields, ordinal: u64) {

@@ -38,10 +38,11 @@ pub(crate) struct Shard {
     has_parked: AtomicBool,
     /// Rare events, counted without the mutex (written by the owner only).
     pub(crate) events: EventCounters,
-    /// The latency a tick must beat to enter this thread's slowest ticks (timed, recorded),
-    /// published by the drain side: the owner sends a tick's fields only above it. It may lag
-    /// (lower than the true floor: a few fields sent in vain), never lead.
-    slow_floor: [AtomicU64; 2],
+    /// The least latency a tick needs to enter this thread's slowest ticks (timed, recorded),
+    /// published by the drain side: the owner sends a tick's fields only from it. Between
+    /// harvests it lags (a few fields sent in vain); a tick closing while a harvest empties the
+    /// list may read the one before, and is then listed without fields (never wrong ones).
+    slow_threshold: [AtomicU64; 2],
     /// The kernel id of the owner when it began its run (0: unknown), for the resource
     /// sampler, which reads that thread's scheduler counters without taking the mutex.
     tid: AtomicU32,
@@ -286,23 +287,23 @@ impl Shard {
     fn drain_ring(&self, data: &mut ShardData, template: &Histogram<u64>) {
         self.ring
             .drain(|record| data.take_record(&record, template));
-        self.publish_slow_floor(data);
+        self.publish_slow_threshold(data);
     }
 
-    /// Publishes the slow-tick floors of `data` (this shard's locked data).
-    fn publish_slow_floor(&self, data: &ShardData) {
-        for (floor, recorded) in self.slow_floor.iter().zip([false, true]) {
-            floor.store(data.slow.floor_ns(recorded), Ordering::Relaxed);
+    /// Publishes the slow-tick thresholds of `data` (this shard's locked data).
+    fn publish_slow_threshold(&self, data: &ShardData) {
+        for (threshold, recorded) in self.slow_threshold.iter().zip([false, true]) {
+            threshold.store(data.slow.threshold_ns(recorded), Ordering::Relaxed);
         }
     }
 
-    /// The latency a tick (`recorded` or only timed) must beat now to be among this thread's
-    /// slowest. Owner thread.
+    /// The least latency a tick (`recorded` or only timed) needs now to be among this
+    /// thread's slowest. Owner thread.
     #[inline]
-    pub(crate) fn slow_floor(&self, recorded: bool) -> u64 {
-        self.slow_floor
+    pub(crate) fn slow_threshold(&self, recorded: bool) -> u64 {
+        self.slow_threshold
             .get(usize::from(recorded))
-            .map_or(0, |floor| floor.load(Ordering::Relaxed))
+            .map_or(0, |threshold| threshold.load(Ordering::Relaxed))
     }
 
     /// Claims the shard for `run` (its owner's first callback in the run); `tid` is the owner's
@@ -328,7 +329,7 @@ impl Shard {
         data.run = run;
         data.histograms.reset(warmup_ticks);
         data.slow.reset(slowest_ticks, warmup_ticks, tid);
-        self.publish_slow_floor(&data);
+        self.publish_slow_threshold(&data);
         data.counters = Counters::default();
         data.parked.clear();
         data.harvested = Harvested::default();
@@ -366,7 +367,7 @@ impl Shard {
             data.histograms.swap_records(&mut taken);
             // The top-K so far: the thread starts its next K from empty (no allocation here).
             let slow = data.slow.take();
-            self.publish_slow_floor(&data);
+            self.publish_slow_threshold(&data);
             records.counters.add(&std::mem::take(&mut data.counters));
             let now = Harvested {
                 ticks: self.ticks_in(run),

@@ -117,17 +117,6 @@ impl TopK {
         }
     }
 
-    /// The latency a tick must beat to enter (0 while not full; `u64::MAX` when K is 0).
-    fn admission_floor(&self) -> u64 {
-        if self.limit == 0 {
-            u64::MAX
-        } else if self.ticks.len() < self.limit {
-            0
-        } else {
-            self.floor_ns
-        }
-    }
-
     /// Adds a tick (if it is among the slowest).
     fn offer(&mut self, tick: SlowCandidate) {
         if !self.admits(tick.net_ns) {
@@ -465,15 +454,14 @@ impl ThreadSlowTicks {
         self.candidates.any.offer(tick);
     }
 
-    /// The latency a tick must beat to enter this thread's slowest ticks now (0 while they
-    /// are not full): the hot path sends a tick's fields only above it. `recorded`: for a
-    /// recorded tick, which may enter the recorded list below the timed one's floor.
-    pub(crate) fn floor_ns(&self, recorded: bool) -> u64 {
-        let any = self.candidates.any.admission_floor();
+    /// The least latency a tick needs to enter this thread's slowest ticks now (0 while they
+    /// are not full): the hot path sends a tick's fields only from it. `recorded`: for a
+    /// recorded tick, which may enter the recorded list below the timed one's threshold.
+    pub(crate) fn threshold_ns(&self, recorded: bool) -> u64 {
         if recorded {
-            any.min(self.candidates.recorded.admission_floor())
+            self.recorded_threshold
         } else {
-            any
+            self.timed_threshold
         }
     }
 

@@ -5,7 +5,7 @@
 //! [`MAX_FIELDS`] values, strings truncated into 32 bytes) visited from the span's attributes
 //! when a timed tick is created (and updated by `Span::record`), held by the creating thread
 //! until the tick closes, and sent to the drain side as one extra ring record, only for a tick
-//! that beats its thread's current slow-tick floor. Names are not copied: the callsite's
+//! that reaches its thread's current slow-tick threshold. Names are not copied: the callsite's
 //! metadata has them, looked up when the report is built.
 
 use std::fmt::{self, Write as _};
