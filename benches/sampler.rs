@@ -73,6 +73,23 @@ fn all_processes(bencher: divan::Bencher) {
     });
 }
 
+/// Per profiled thread and sample, for slow ticks' `scheduler`: this thread's `schedstat`
+/// (on-CPU and run-queue wait time), opened and read as the sampler does.
+#[divan::bench(sample_count = 200)]
+fn thread_schedstat_read() -> usize {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .unwrap()
+        .len()
+}
+
+/// The same thread's `status` (its two context-switch counts).
+#[divan::bench(sample_count = 200)]
+fn thread_status_read() -> usize {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .unwrap()
+        .len()
+}
+
 /// Floor: one read of `/proc/self/stat`.
 #[divan::bench(sample_count = 200)]
 fn proc_self_stat_read() -> usize {
