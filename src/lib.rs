@@ -8,6 +8,7 @@ mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
 pub mod interval_log;
+mod lock;
 mod merge;
 pub mod metric;
 mod metrics_collector;

@@ -38,6 +38,26 @@ impl Report {
     }
 }
 
+/// One component's figures over the merged reports.
+struct MergedComponent {
+    count: u64,
+    latency: Sum,
+    /// `None` once a part lacks it.
+    self_time: Option<Sum>,
+    wall: Option<Sum>,
+}
+
+impl MergedComponent {
+    fn new(name: &str) -> Self {
+        MergedComponent {
+            count: 0,
+            latency: Sum::new(format!("components.{name}.latency")),
+            self_time: Some(Sum::new(format!("components.{name}.self_time"))),
+            wall: None,
+        }
+    }
+}
+
 /// Merges labelled reports (the label, a file name for instance, names the report in errors).
 ///
 /// Counts and dropped records are summed; every histogram (ticks, unattributed, each
@@ -97,11 +117,12 @@ pub fn merge_reports<'a>(
     let mut ticks_raw = Sum::new("ticks.latency_raw");
     let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
+    let mut ticks_recorded_latency = Sum::new("ticks.recorded");
     // Every warm-up tick is timed: weight 1. Parts with different warm-ups keep the longest.
     let mut warmup = Sum::new("ticks.warmup.latency");
     let mut warmup_per_thread: Option<u64> = None;
     let (mut warmup_count, mut warmup_recorded) = (0u64, 0u64);
-    let mut components: BTreeMap<&str, (u64, Sum, Option<Sum>)> = BTreeMap::new();
+    let mut components: BTreeMap<&str, MergedComponent> = BTreeMap::new();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
     for (i, &(label, report)) in reports.iter().enumerate() {
@@ -116,6 +137,9 @@ pub fn merge_reports<'a>(
             ticks_wall.add(label, wall, timed)?;
         }
         unattributed.add(label, &report.unattributed, recorded)?;
+        if let Some(latency) = &report.ticks.recorded {
+            ticks_recorded_latency.add(label, latency, recorded)?;
+        }
         if let Some(w) = &report.ticks.warmup {
             warmup_per_thread = warmup_per_thread.max(Some(w.ticks_per_thread));
             warmup_count = warmup_count.saturating_add(w.count);
@@ -137,12 +161,17 @@ pub fn merge_reports<'a>(
         for (name, c) in &report.components {
             let entry = components
                 .entry(name.as_str())
-                .or_insert_with(|| (0, Sum::new(format!("components.{name}.latency")), None));
-            entry.0 = entry.0.saturating_add(c.count);
-            entry.1.add(label, &c.latency, recorded)?;
+                .or_insert_with(|| MergedComponent::new(name));
+            entry.count = entry.count.saturating_add(c.count);
+            entry.latency.add(label, &c.latency, recorded)?;
+            match (&c.self_time, &mut entry.self_time) {
+                (Some(own), Some(sum)) => sum.add(label, own, recorded)?,
+                // A part without it (before schema 5): the merge has none, rather than a part's.
+                _ => entry.self_time = None,
+            }
             if let Some(wall) = &c.wall {
                 entry
-                    .2
+                    .wall
                     .get_or_insert_with(|| Sum::new(format!("components.{name}.wall")))
                     .add(label, wall, recorded)?;
             }
@@ -184,6 +213,7 @@ pub fn merge_reports<'a>(
             latency: ticks.finish()?,
             latency_raw: ticks_raw.finish_if_any()?,
             wall: ticks_wall.finish_if_any()?,
+            recorded: ticks_recorded_latency.finish_if_any()?,
             warmup: match warmup_per_thread {
                 Some(ticks_per_thread) => Some(WarmupStats {
                     ticks_per_thread,
@@ -196,11 +226,13 @@ pub fn merge_reports<'a>(
         },
         components: components
             .into_iter()
-            .map(|(name, (count, latency, wall))| {
+            .map(|(name, c)| {
+                let count = c.count;
                 let stats = ComponentStats {
                     count,
-                    latency: latency.finish()?,
-                    wall: wall.map(Sum::finish).transpose()?,
+                    latency: c.latency.finish()?,
+                    self_time: c.self_time.map(Sum::finish).transpose()?,
+                    wall: c.wall.map(Sum::finish).transpose()?,
                     per_tick: (ticks_recorded > 0).then(|| count as f64 / ticks_recorded as f64),
                 };
                 Ok((name.to_owned(), stats))

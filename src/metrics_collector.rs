@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
 use crate::interval_log::IntervalLog;
+use crate::lock::lock;
 use crate::overhead_calibration::{self, Calibration};
 use crate::periodic_writer::{self, PeriodicConfig, PeriodicWriter, Written};
 use crate::report::{DEFAULT_SLOWEST_TICKS, Report, RunPart, WriterStats};
@@ -16,11 +17,11 @@ use crate::resource_profiler::ResourceProfiler;
 use crate::run_window::RunWindow;
 use crate::sampling::Sampling;
 use crate::tick_profiler::records::RunRecords;
-use crate::tick_profiler::shard::Harvest;
-use crate::tick_profiler::shared::{Shared, lock};
+use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::slow_ticks::ClockAnchor;
+use crate::tick_profiler::subscriber_internals::{all_dispatchers_rebuild, rebuild_interest};
 use crate::tick_profiler::tick_fields::TickFieldCapture;
-use crate::tick_profiler::{TickProfiler, window};
+use crate::tick_profiler::{Harvest, TickProfiler};
 
 mod active_run;
 mod run_report;
@@ -92,6 +93,8 @@ impl Drop for UserHandles {
 
 #[derive(Debug)]
 struct Inner {
+    /// Registered for the collector's life (see `subscriber_internals::all_dispatchers_rebuild`).
+    _all_dispatchers_rebuild: tracing_core::Dispatch,
     shared: Arc<Shared>,
     measure_overhead: bool,
     warmup_ticks: u64,
@@ -107,20 +110,6 @@ struct Inner {
     /// writers' last writes, the final report over the checkpoint) waits for it, so neither
     /// writes into the other's files when both runs have one name.
     finishing: Mutex<()>,
-}
-
-/// A no-op dispatcher registered for the length of a run (and its calibration).
-///
-/// While only one dispatcher is registered, tracing-core rebuilds callsite interest against
-/// the *calling thread's* default dispatcher ("just one" mode). tickprof rebuilds interest when
-/// a run starts or stops and when a recording window opens or closes, on whatever thread that
-/// happens; a thread whose default is another (scoped) dispatcher, or none, would compute every
-/// callsite's interest against it — `never` for the ticks of the run being profiled, or for the
-/// spans another layer wants. With a second dispatcher registered, rebuilds ask every registered
-/// dispatcher. Its cost: callsites that every layer always wants become `sometimes` (one
-/// `enabled` walk per evaluation) while a run is active.
-fn honest_rebuilds() -> tracing_core::Dispatch {
-    tracing_core::Dispatch::new(tracing_core::subscriber::NoSubscriber::default())
 }
 
 /// Configures a [`MetricsCollector`]; [`build`](Self::build) validates everything at once.
@@ -344,6 +333,7 @@ impl MetricsCollectorBuilder {
         .with_slowest_ticks(self.slowest_ticks)
         .with_tick_fields(self.tick_fields);
         let inner = Arc::new(Inner {
+            _all_dispatchers_rebuild: all_dispatchers_rebuild(),
             shared: Arc::new(shared),
             measure_overhead: self.measure_overhead,
             warmup_ticks: self.warmup_ticks,
@@ -430,7 +420,6 @@ impl MetricsCollector {
             .map(|config| IntervalLog::create(config.path_for(name), name, started_at))
             .transpose()?;
         let shared = &self.inner.shared;
-        let second_dispatcher = honest_rebuilds();
         // The calibration's own runs have no warm-up; the user's run does.
         shared.budget.set_warmup_ticks(0);
         let calibration = if self.inner.measure_overhead {
@@ -438,12 +427,8 @@ impl MetricsCollector {
         } else {
             Calibration::off()
         };
-        shared.set_compensation(calibration.compensation);
-        let span_ns = match calibration.compensation.span_ns {
-            0 => 150,
-            measured => measured,
-        };
-        shared.budget.begin_run(span_ns);
+        shared.set_costs(calibration.costs);
+        shared.budget.begin_run(calibration.costs.span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
         let anchor = ClockAnchor::now(&shared.clock);
         let run = shared.begin_run();
@@ -455,8 +440,12 @@ impl MetricsCollector {
                 return Err(error);
             }
         };
-        // Tick callsites (and, with full sampling, every span callsite) become `sometimes`.
-        window::rebuild_interest();
+        // Tick callsites (and, with full sampling, every span callsite) become `sometimes`, in
+        // an exclusive rebuild after every registration in flight (see
+        // `subscriber_internals`); what other layers want of the callsites known so far is
+        // asked now.
+        let second_dispatcher = all_dispatchers_rebuild();
+        shared.probe_unprobed();
         #[cfg(feature = "sampler")]
         let (sampler, resources_unavailable) = match self.inner.sample_interval {
             Some(interval) => {
@@ -657,7 +646,7 @@ impl MetricsCollector {
         let shared = &self.inner.shared;
         let span = Span::whole_run(shared);
         shared.end_run();
-        window::rebuild_interest();
+        rebuild_interest();
         let window = run.window.close();
         #[cfg(feature = "sampler")]
         let scheduler = run
@@ -734,7 +723,7 @@ impl Inner {
         let run = lock(&self.active).take();
         if let Some(run) = run {
             self.shared.end_run();
-            window::rebuild_interest();
+            rebuild_interest();
             drop(run);
         }
     }

@@ -1,24 +1,25 @@
 //! Measures, at `start_profiling`, what the profiler costs the loop it profiles, so that every
-//! report says it and the recorder can subtract it:
-//! - **per recorded span** (`per_span_ns`): how much longer a loop gets when a span around its
-//!   body is recorded, against the same loop without the span — the `Registry`, every layer
-//!   and the recorder included, as the user's spans pay it (what the sampling budget counts).
-//! - **per nested span** (`nested_span_ns`): the part of that which lies inside the busy time
-//!   of the span it is created in, measured there (a calibration tick of empty spans: its busy
-//!   time, less its floor and its loop, per span). Subtracted from a span's busy time once for
-//!   every span created inside it. (Work done after a tick closes, such as moving buffered
-//!   records into histograms, is in the first figure and not in this one.)
-//! - **floor** (`floor_ns`): the busy time an empty recorded span reads (clock reads and the
-//!   work between them). Subtracted once per entered interval.
-//! - **tick check** (`tick_check_ns`): what the filter decision on a span callsite costs when
-//!   the span is not created — what every tick pays to be counted.
+//! report says it and the recorder can subtract what it does not measure (see
+//! `tick_profiler::costs`):
+//! - **per recorded span** (`span_ns`, the report's `per_span_ns`): how much longer a loop gets
+//!   when a span around its body is recorded, against the same loop without the span — the
+//!   `Registry`, every layer and the recorder included, as the user's spans pay it (what the
+//!   sampling budget charges);
+//! - **floor** (`floor_ns`): the own time an empty recorded span reads (the ends of its enter
+//!   and exit that lie inside its clock readings);
+//! - **residue** (`residue_ns`, the report's `nested_span_ns`): the own time a parent reads per
+//!   empty child (the end of the child's close and the start of the next span's filter
+//!   decision, which lie between the parent's readings);
+//! - **check** (`check_ns`, the report's `tick_check_ns`): what a refused span evaluation costs
+//!   — what every tick pays to be counted;
 //! - **layer share** (`layer_ns_per_span`): what tickprof adds per span over `registry()` with
 //!   an empty layer, on private dispatchers.
 //!
-//! The first three are measured where the user's spans run: on the dispatcher tickprof is
+//! Floor and residue are medians over hundreds of calibration ticks, so one preempted tick
+//! cannot move them. They are measured where the user's spans run: on the dispatcher tickprof is
 //! installed in, with spans of tickprof's own target that no other layer is interested in (the
-//! gate probes every layer first; if one is interested, a private dispatcher is used instead
-//! and the report says so). Nothing reaches the user's other layers.
+//! other layers are asked first; if one is interested, a private dispatcher is used instead and
+//! the report says so). Nothing reaches the user's other layers.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -30,15 +31,16 @@ use tracing_subscriber::layer::{Identity, SubscriberExt};
 
 use crate::report::Overhead;
 use crate::sampling::Sampling;
-use crate::tick_profiler::callsites::{CALIBRATION_TARGET, CALIBRATION_TICK, Others};
-use crate::tick_profiler::records::{ComponentHistograms, RunRecords};
-use crate::tick_profiler::shared::{Compensation, Shared};
-use crate::tick_profiler::{TickGate, window};
+use crate::tick_profiler::costs::Costs;
+use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::shared::Shared;
+use crate::tick_profiler::subscriber_internals::rebuild_interest;
+use crate::tick_profiler::{CALIBRATION_TARGET, CALIBRATION_TICK, Harvest, Others, TickGate};
 
 /// Loop iterations per round (one span each in the timed loop).
 const ITERATIONS: u32 = 1_000;
-/// Calibration ticks, and empty spans in each, for the nested-span cost.
-const NESTED_TICKS: u32 = 300;
+/// Calibration ticks, and empty spans in each, for the floor and the residue.
+const NESTED_TICKS: u32 = 400;
 const SPANS_PER_NESTED_TICK: u32 = 8;
 /// Alternating rounds; medians are reported, so a noisy round does not skew them.
 const ROUNDS: usize = 7;
@@ -56,15 +58,13 @@ struct Loops {
     span: f64,
     /// A refused span evaluation (the tick check).
     check: f64,
-    /// One iteration of the bare loop (subtracted from the calibration ticks' busy time).
-    iteration: f64,
 }
 
 /// What calibration found.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Calibration {
     pub(crate) overhead: Overhead,
-    pub(crate) compensation: Compensation,
+    pub(crate) costs: Costs,
 }
 
 impl Calibration {
@@ -72,7 +72,7 @@ impl Calibration {
     pub(crate) fn off() -> Self {
         Calibration {
             overhead: Overhead::not_measured(),
-            compensation: Compensation::default(),
+            costs: Costs::UNMEASURED,
         }
     }
 }
@@ -102,13 +102,11 @@ fn per_iteration(elapsed: Duration, minus: Duration, n: u64) -> f64 {
     (elapsed.as_nanos() as f64 - minus.as_nanos() as f64) / n as f64
 }
 
-/// The loops: per round, the bare loop, the loop with a recorded span, the loop with a refused
-/// span; then calibration ticks of empty spans, whose busy times the recorder keeps (for the
-/// nested-span cost). Medians over the rounds.
+/// Per round: the bare loop, the loop with a recorded span, the loop with a refused span.
+/// Medians over the rounds.
 fn time_loops() -> Loops {
     let mut span_cost = Vec::with_capacity(ROUNDS);
     let mut check_cost = Vec::with_capacity(ROUNDS);
-    let mut iteration = Vec::with_capacity(ROUNDS);
     let n = u64::from(ITERATIONS);
     for _ in 0..ROUNDS {
         let tick = calibration_tick();
@@ -134,8 +132,15 @@ fn time_loops() -> Loops {
         let refused = start.elapsed();
         span_cost.push(per_iteration(spans, bare, n));
         check_cost.push(per_iteration(refused, bare, n));
-        iteration.push(bare.as_nanos() as f64 / n as f64);
     }
+    Loops {
+        span: median(&mut span_cost).max(0.0),
+        check: median(&mut check_cost).max(0.0),
+    }
+}
+
+/// Calibration ticks of empty spans: their records give the floor and the residue.
+fn nested_ticks() {
     for _ in 0..NESTED_TICKS {
         let _tick = calibration_tick();
         for i in 0..SPANS_PER_NESTED_TICK {
@@ -143,21 +148,22 @@ fn time_loops() -> Loops {
             black_box(i);
         }
     }
-    Loops {
-        span: median(&mut span_cost).max(0.0),
-        check: median(&mut check_cost).max(0.0),
-        iteration: median(&mut iteration).max(0.0),
-    }
 }
 
-/// What a span costs inside the busy time of the span it is created in: from the calibration
-/// ticks of `SPANS_PER_NESTED_TICK` empty spans, `(tick busy − floor) / spans − loop`.
-fn nested_span_ns(records: &RunRecords, floor: f64, iteration: f64) -> f64 {
-    if records.ticks_raw.is_empty() {
-        return 0.0;
+/// The floor (median own time of an empty span) and the residue (what a tick's own time
+/// reads per empty child beyond its floor), ns.
+fn floor_and_residue(records: &RunRecords) -> (f64, f64) {
+    let floor = records
+        .components
+        .get(SPAN)
+        .filter(|c| !c.self_time.is_empty())
+        .map_or(0.0, |c| c.self_time.value_at_quantile(0.5) as f64);
+    if records.unattributed.is_empty() {
+        return (floor, 0.0);
     }
-    let tick = records.ticks_raw.value_at_quantile(0.5) as f64;
-    ((tick - floor) / f64::from(SPANS_PER_NESTED_TICK) - iteration).max(0.0)
+    let tick_own = records.unattributed.value_at_quantile(0.5) as f64;
+    let residue = ((tick_own - floor) / f64::from(SPANS_PER_NESTED_TICK)).max(0.0);
+    (floor, residue)
 }
 
 /// Whether `dispatch` holds the layer of `shared`'s collector.
@@ -171,38 +177,51 @@ fn holds(dispatch: &Dispatch, shared: &Arc<Shared>) -> bool {
 struct Measured {
     loops: Loops,
     floor: f64,
-    nested: f64,
+    residue: f64,
     place: &'static str,
 }
 
-impl Measured {
-    fn new(loops: Loops, records: &RunRecords, place: &'static str) -> Self {
-        let floor = floor_of(&records.components);
-        Measured {
-            loops,
-            floor,
-            nested: nested_span_ns(records, floor, loops.iteration),
-            place,
-        }
-    }
-}
-
-/// Measures span costs, floor and check cost for `shared` on the dispatcher its layer is in
-/// (or a private one), during a calibration run of `shared`.
-fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
+/// A calibration run of `shared` (no run may be active): the timed loops, then the nested
+/// ticks, whose records alone give the floor and the residue. `on_dispatcher` runs what it is
+/// given on the dispatcher to measure.
+fn calibration_run(
+    shared: &Shared,
+    on_dispatcher: impl Fn(&mut dyn FnMut()),
+) -> (Loops, RunRecords) {
     let run = shared.begin_run();
     shared.budget.set_calibrating(true);
-    shared.set_compensation(Compensation::default());
-    window::rebuild_interest();
-    // Register (and so probe) the calibration callsites without creating a span anywhere: under
-    // a registered no-op dispatcher (with only the global one, tracing registers a callsite
-    // with the current dispatcher alone, and tickprof would not see it).
+    shared.set_costs(Costs {
+        span_ns: Costs::UNMEASURED.span_ns,
+        ..Costs::default()
+    });
+    rebuild_interest();
+    let mut loops = Loops {
+        span: 0.0,
+        check: 0.0,
+    };
+    on_dispatcher(&mut || loops = time_loops());
+    // The loops' records are not the nested ticks': taken apart, and dropped.
+    let _ = shared.harvest(run, Harvest::DuringRun);
+    on_dispatcher(&mut nested_ticks);
+    shared.budget.set_calibrating(false);
+    shared.end_run();
+    rebuild_interest();
+    (loops, shared.harvest(run, Harvest::Final))
+}
+
+/// Measures span costs, floor, residue and check cost for `shared` on the dispatcher its layer
+/// is in (or a private one).
+fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
+    // Register the calibration callsites without creating a span anywhere: under a registered
+    // no-op dispatcher (with only the global one, tracing registers a callsite with the current
+    // dispatcher alone, and tickprof would not see it). Then ask the other layers about them.
     let nothing = Dispatch::new(tracing::subscriber::NoSubscriber::default());
     tracing::dispatcher::with_default(&nothing, || {
         drop(calibration_tick());
         drop(calibration_span());
         drop(refused_span());
     });
+    shared.probe_unprobed();
     let others_never = [CALIBRATION_TICK, SPAN, REFUSED].iter().all(|name| {
         shared
             .callsites
@@ -211,27 +230,28 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
     });
     let current = tracing::dispatcher::get_default(|current| holds(current, shared));
     let installed = shared.dispatch();
-    let (loops, place) = match (others_never, current, installed) {
+    let (place, dispatch) = match (others_never, current, installed) {
         (true, true, _) => (
-            time_loops(),
             "the dispatcher tickprof is installed in (as the loop runs)",
+            None,
         ),
         (true, false, Some(dispatch)) => (
-            tracing::dispatcher::with_default(&dispatch, time_loops),
             "the dispatcher tickprof is installed in, scoped from another thread's default",
+            Some(dispatch),
         ),
-        _ => {
-            shared.budget.set_calibrating(false);
-            shared.end_run();
-            window::rebuild_interest();
-            let _ = shared.drain(run);
-            return measure_private(shared);
-        }
+        _ => return measure_private(shared),
     };
-    shared.budget.set_calibrating(false);
-    shared.end_run();
-    window::rebuild_interest();
-    Measured::new(loops, &shared.drain(run), place)
+    let (loops, records) = calibration_run(shared, |measure| match &dispatch {
+        None => measure(),
+        Some(dispatch) => tracing::dispatcher::with_default(dispatch, measure),
+    });
+    let (floor, residue) = floor_and_residue(&records);
+    Measured {
+        loops,
+        floor,
+        residue,
+        place,
+    }
 }
 
 /// The same measurements on a private `registry()` + tickprof dispatcher (another layer of the
@@ -240,23 +260,22 @@ fn measure_private(shared: &Arc<Shared>) -> Measured {
     let private = private_shared(shared, "tickprof.calibration.tick");
     let dispatch =
         Dispatch::new(tracing_subscriber::registry().with(crate::tick_profiler::layer(&private)));
-    let run = private.begin_run();
-    private.budget.set_calibrating(true);
-    let loops = tracing::dispatcher::with_default(&dispatch, || {
-        window::rebuild_interest();
-        time_loops()
+    let (loops, records) = calibration_run(&private, |measure| {
+        tracing::dispatcher::with_default(&dispatch, || {
+            private.probe_unprobed();
+            measure();
+        });
     });
-    private.budget.set_calibrating(false);
-    private.end_run();
-    window::rebuild_interest();
-    Measured::new(
+    let (floor, residue) = floor_and_residue(&records);
+    Measured {
         loops,
-        &private.drain(run),
-        "a private registry() + tickprof dispatcher (another layer wanted tickprof's calibration spans, or the layer is not installed)",
-    )
+        floor,
+        residue,
+        place: "a private registry() + tickprof dispatcher (another layer wanted tickprof's calibration spans, or the layer is not installed)",
+    }
 }
 
-/// A private collector state like `shared`'s, recording every span.
+/// A private collector state like `shared`'s.
 fn private_shared(shared: &Shared, tick_name: &str) -> Arc<Shared> {
     Arc::new(Shared::new(
         tick_name.to_owned(),
@@ -264,14 +283,6 @@ fn private_shared(shared: &Shared, tick_name: &str) -> Arc<Shared> {
         Histogram::new_from(&shared.template),
         shared.clock.clone(),
     ))
-}
-
-/// The median busy time of the empty calibration span.
-fn floor_of(components: &std::collections::BTreeMap<String, ComponentHistograms>) -> f64 {
-    components
-        .get(SPAN)
-        .filter(|c| !c.net.is_empty())
-        .map_or(0.0, |c| c.net.value_at_quantile(0.5) as f64)
 }
 
 /// Times `SHARE_TICKS` ticks of 1 tick + 3 spans on `dispatch`.
@@ -297,7 +308,7 @@ fn layer_share(shared: &Shared) -> f64 {
     let profiled =
         Dispatch::new(tracing_subscriber::registry().with(crate::tick_profiler::layer(&private)));
     let run = private.begin_run();
-    tracing::dispatcher::with_default(&profiled, window::rebuild_interest);
+    tracing::dispatcher::with_default(&profiled, rebuild_interest);
     time_share_ticks(&baseline);
     time_share_ticks(&profiled);
     let mut per_span = Vec::with_capacity(ROUNDS);
@@ -311,8 +322,8 @@ fn layer_share(shared: &Shared) -> f64 {
         ));
     }
     private.end_run();
-    window::rebuild_interest();
-    let _ = private.drain(run);
+    rebuild_interest();
+    let _ = private.harvest(run, Harvest::Final);
     median(&mut per_span).max(0.0)
 }
 
@@ -323,17 +334,19 @@ pub(crate) fn calibrate(shared: &Arc<Shared>) -> Calibration {
     Calibration {
         overhead: Overhead {
             per_span_ns: measured.loops.span,
-            nested_span_ns: Some(measured.nested),
+            nested_span_ns: Some(measured.residue),
             nested_span_in_run_ns: None,
             layer_ns_per_span: Some(layer_ns),
             empty_span_busy_ns: measured.floor,
             tick_check_ns: Some(measured.loops.check),
-            calibration_ticks: u64::from(ITERATIONS) * ROUNDS as u64,
+            calibration_ticks: u64::from(NESTED_TICKS),
             measured_on: Some(measured.place.to_owned()),
         },
-        compensation: Compensation {
+        costs: Costs {
             floor_ns: measured.floor.round() as u64,
-            span_ns: measured.nested.round() as u64,
+            residue_ns: measured.residue.round() as u64,
+            check_ns: measured.loops.check.round() as u64,
+            span_ns: (measured.loops.span.round() as u64).max(1),
         },
     }
 }

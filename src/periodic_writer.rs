@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::report::{Report, WriterStats};
-use crate::tick_profiler::shared::lock;
 
 /// The longest period accepted: a day.
 const MAX_PERIOD: Duration = Duration::from_secs(86_400);

@@ -35,6 +35,12 @@ pub use tick_fields::{TickField, TickFieldValue};
 
 /// The report format version this build writes and the newest it reads (it reads 1 to 3 too).
 ///
+/// Version 5 measures what version 4 estimated: a component's `latency` is its own time, measured
+/// net of its children's instrumentation, plus its children's net times (version 4 subtracted a
+/// calibrated cost per child, and corrected it from the run's means); `overhead.nested_span_ns`
+/// is now only what remains unmeasured per child. It added `components.*.self_time` (a
+/// component's own time, children excluded) and `ticks.recorded` (the recorded ticks' latency,
+/// the basis of the components' shares); both are `null` in older reports.
 /// Version 4 added `slowest_ticks` (`null` in older reports).
 /// Version 3 lets CPU figures be `null` where a run is too short for them
 /// (`resources.cpu_percent.mean`/`.max`), and measures `cpu_time_s` over the run's own window.
@@ -42,7 +48,7 @@ pub use tick_fields::{TickField, TickFieldValue};
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +160,10 @@ pub struct TickStats {
     /// initialisation); `null` when the run had no warm-up (and before schema 3).
     #[serde(default)]
     pub warmup: Option<WarmupStats>,
+    /// Net latency of the ticks recorded with their components (warm-up ticks included): the
+    /// time the components' shares are shares of; `null` if none was (and before schema 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<LatencyStats>,
 }
 
 /// The warm-up ticks of a run: each thread's first ones, counted in `ticks.count` and the
@@ -177,8 +187,13 @@ pub struct ComponentStats {
     /// Spans of this name recorded (closed inside recorded ticks). With sampling this is a
     /// sample: `per_tick × ticks.count` estimates how many ran.
     pub count: u64,
-    /// Busy time (the sum of each span's entered intervals), net of the instrumentation inside.
+    /// Its whole time per span: its own time plus its children's, net of the instrumentation
+    /// of every span inside it.
     pub latency: LatencyStats,
+    /// Its own time per span, its children's excluded, net of instrumentation: where to look
+    /// when this component is slow; `null` before schema 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_time: Option<LatencyStats>,
     /// First enter to last exit, for spans entered more than once (async code); `null` if none was.
     pub wall: Option<LatencyStats>,
     /// Spans of this name per recorded tick, on average; `null` in schema 1.
@@ -552,6 +567,35 @@ impl Report {
             message: invalid.message,
         })?;
         Ok(report)
+    }
+
+    /// The share of the recorded ticks' time a component's own code took (its `self_time`
+    /// mean × spans per recorded tick ÷ `ticks.recorded` mean): one basis for every component
+    /// and for [`unattributed_share`](Self::unattributed_share), which add up to 1 (to the
+    /// histograms' 0.1 %). `None` without recorded ticks, or for a report before schema 5.
+    pub fn self_share(&self, component: &str) -> Option<f64> {
+        let c = self.components.get(component)?;
+        let total = self
+            .ticks
+            .recorded
+            .as_ref()
+            .filter(|r| r.samples > 0)?
+            .mean_ns;
+        let own = c.self_time.as_ref()?.mean_ns;
+        let per_tick = c.per_tick?;
+        (total > 0.0).then(|| own * per_tick / total)
+    }
+
+    /// The share of the recorded ticks' time in none of their components (`unattributed`
+    /// mean ÷ `ticks.recorded` mean); see [`self_share`](Self::self_share).
+    pub fn unattributed_share(&self) -> Option<f64> {
+        let total = self
+            .ticks
+            .recorded
+            .as_ref()
+            .filter(|r| r.samples > 0)?
+            .mean_ns;
+        (total > 0.0).then(|| self.unattributed.mean_ns / total)
     }
 
     /// The smallest latency difference this report can resolve, in ns: twice the busy time an

@@ -168,7 +168,7 @@ impl ThreadReader {
         self.tids.sort_unstable();
         self.tids.dedup();
         {
-            let mut windows = crate::tick_profiler::shared::lock(&self.windows);
+            let mut windows = crate::lock::lock(&self.windows);
             self.tids.retain(|&tid| windows.wants(tid));
         }
         let ms = |at: Instant| at.saturating_duration_since(start).as_secs_f64() * 1_000.0;
@@ -179,7 +179,7 @@ impl ThreadReader {
             self.readings
                 .push((tid, ms(before), ms(Instant::now()), reading));
         }
-        let mut windows = crate::tick_profiler::shared::lock(&self.windows);
+        let mut windows = crate::lock::lock(&self.windows);
         for &(tid, before_ms, after_ms, reading) in &self.readings {
             windows.record(tid, before_ms, after_ms, reading);
         }
@@ -203,7 +203,7 @@ impl SchedulerSource {
             Some(later) => later.as_secs_f64() * 1_000.0,
             None => -run_start.duration_since(self.start).as_secs_f64() * 1_000.0,
         };
-        let windows = crate::tick_profiler::shared::lock(&self.windows);
+        let windows = crate::lock::lock(&self.windows);
         slow.attach_scheduler(margin_ms, |tid, from_ms, to_ms| {
             let a = windows.around(tid, from_ms - shift_ms, to_ms - shift_ms)?;
             Some(SchedulerAround {
@@ -243,7 +243,7 @@ impl Sampler {
             if let Some(threads) = &mut self.threads {
                 threads.read(self.start);
             }
-            let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+            let mut feeds = crate::lock::lock(&self.series);
             let Feeds { run, interval } = &mut *feeds;
             for series in [run, interval] {
                 series.record_failure();
@@ -269,7 +269,7 @@ impl Sampler {
         if let Some(threads) = &mut self.threads {
             threads.read(self.start);
         }
-        let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+        let mut feeds = crate::lock::lock(&self.series);
         let Feeds { run, interval } = &mut *feeds;
         for series in [run, interval] {
             if closing {
@@ -466,14 +466,14 @@ impl ResourceProfiler {
     /// its `total_time_s`), so that every CPU figure agrees with CPU time / wall time.
     pub(crate) fn stop_over(mut self, window: ClosedWindow) -> Resources {
         self.join();
-        let series = crate::tick_profiler::shared::lock(&self.series).run.clone();
+        let series = crate::lock::lock(&self.series).run.clone();
         self.resources(&series, window, true)
     }
 
     /// The run so far, sampling going on: as [`stop_over`](Self::stop_over) with the samples
     /// taken until now.
     pub(crate) fn so_far(&self, window: ClosedWindow) -> Resources {
-        let mut series = crate::tick_profiler::shared::lock(&self.series).run.clone();
+        let mut series = crate::lock::lock(&self.series).run.clone();
         series.finish(None);
         self.resources(&series, window, true)
     }
@@ -483,7 +483,7 @@ impl ResourceProfiler {
     /// RSS: the OS high-water mark cannot be split into intervals.
     pub(crate) fn take_interval(&self, window: ClosedWindow) -> Resources {
         let mut series = {
-            let mut feeds = crate::tick_profiler::shared::lock(&self.series);
+            let mut feeds = crate::lock::lock(&self.series);
             let fresh = Series::new(self.interval.as_secs_f64(), MAX_SAMPLES);
             std::mem::replace(&mut feeds.interval, fresh)
         };
@@ -532,10 +532,7 @@ impl ResourceProfiler {
             memory_bytes: summary.memory_bytes,
             peak_rss_bytes,
             samples: summary.samples,
-            threads: self
-                .threads
-                .as_ref()
-                .map(|t| crate::tick_profiler::shared::lock(t).stats()),
+            threads: self.threads.as_ref().map(|t| crate::lock::lock(t).stats()),
         }
     }
 

@@ -47,6 +47,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             latency_raw: None,
             wall: None,
             warmup: None,
+            recorded: None,
         },
         components: components
             .iter()
@@ -54,6 +55,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
                 let stats = ComponentStats {
                     count: v.len() as u64,
                     latency: latency(v),
+                    self_time: None,
                     wall: None,
                     per_tick: None,
                 };

@@ -40,6 +40,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             ComponentStats {
                 count: ticks,
                 latency: latency(base, ticks, name),
+                self_time: None,
                 wall: None,
                 per_tick: None,
             },
@@ -65,6 +66,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             latency_raw: None,
             wall: None,
             warmup: None,
+            recorded: None,
         },
         components,
         unattributed: latency(900, ticks, "unattributed"),
@@ -251,6 +253,7 @@ fn a_component_has_one_colour_in_every_latency_graph_of_a_sweep() {
         ComponentStats {
             count: 100_000,
             latency: latency(30, 100_000, "risk_check"),
+            self_time: None,
             wall: None,
             per_tick: None,
         },

@@ -113,8 +113,9 @@ fn values_above_the_bound_are_clamped_and_counted() {
         collector.stop_profiling().unwrap()
     });
     assert_eq!(report.ticks.count, 3);
-    // Each tick overflows three times: its net and raw latency, and its unattributed time.
-    assert_eq!(report.dropped.overflow, 9);
+    // Each tick overflows four times: its net and raw latency, its latency as a recorded tick
+    // (the basis of shares) and its unattributed time.
+    assert_eq!(report.dropped.overflow, 12);
     let high = report
         .ticks
         .latency

@@ -9,8 +9,8 @@ use crate::report::{Overhead, RunPart};
 #[cfg(feature = "sampler")]
 use crate::resource_profiler::ResourceProfiler;
 use crate::run_window::RunWindow;
+use crate::tick_profiler::Harvest;
 use crate::tick_profiler::records::RunRecords;
-use crate::tick_profiler::shard::Harvest;
 use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::slow_ticks::ClockAnchor;
 
@@ -63,7 +63,7 @@ struct Interval {
     window: RunWindow,
     /// The run's recording windows and their spending when the interval began.
     windows_before: u64,
-    window_spent_before_ns: u64,
+    switches_before_ns: u64,
 }
 
 impl Interval {
@@ -74,7 +74,7 @@ impl Interval {
             started_at: SystemTime::now(),
             window,
             windows_before: shared.window.opened(),
-            window_spent_before_ns: shared.budget.window_spent_ns(),
+            switches_before_ns: shared.budget.switches_ns(),
         }
     }
 }
@@ -179,10 +179,10 @@ impl ActiveRun {
                     .window
                     .opened()
                     .saturating_sub(interval.windows_before),
-                window_spent_ns: shared
+                switches_ns: shared
                     .budget
-                    .window_spent_ns()
-                    .saturating_sub(interval.window_spent_before_ns),
+                    .switches_ns()
+                    .saturating_sub(interval.switches_before_ns),
             },
             anchor: self.anchor,
             part: Some(RunPart::Interval {

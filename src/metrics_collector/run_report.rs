@@ -11,7 +11,6 @@ use crate::report::{
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
-use crate::tick_profiler::in_run_compensation;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::slow_ticks::ClockAnchor;
@@ -38,11 +37,12 @@ pub(super) struct ReportParts {
     pub(super) interval_log: Option<WriterStats>,
 }
 
-/// The recording windows opened in the covered part and what they spent.
+/// The recording windows opened in the covered part, and what switching them took.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Span {
     pub(super) windows: u64,
-    pub(super) window_spent_ns: u64,
+    /// What the window switches (interest rebuilds) in it took, ns.
+    pub(super) switches_ns: u64,
 }
 
 impl Span {
@@ -50,7 +50,7 @@ impl Span {
     pub(super) fn whole_run(shared: &Shared) -> Self {
         Span {
             windows: shared.window.opened(),
-            window_spent_ns: shared.budget.window_spent_ns(),
+            switches_ns: shared.budget.switches_ns(),
         }
     }
 }
@@ -62,24 +62,21 @@ pub(super) fn build(
     shared: &Shared,
     warmup_ticks: u64,
 ) -> Result<Report> {
-    let mut overhead = parts.overhead;
-    if let (Some(calibrated), Some(in_run)) = (
-        overhead.nested_span_ns,
-        in_run_compensation::nested_span_ns(&records, shared.sampling.is_full()),
-    ) {
-        in_run_compensation::apply(&mut records, calibrated, in_run);
-        overhead.nested_span_in_run_ns = Some(in_run);
-    }
+    let overhead = parts.overhead;
     let total_time_s = parts.window.wall.as_secs_f64();
     let count = records.ticks_counted;
     let sampling = sampling_stats(shared.sampling, &records, &overhead, parts.span);
     let recorded = records.counters.ticks_recorded;
     let mut components = BTreeMap::new();
     for (name, c) in &records.components {
-        let (net, wall) = (&c.net, &c.wall);
+        let (net, wall) = (&c.latency, &c.wall);
         let stats = ComponentStats {
             count: net.len(),
             latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
+            self_time: Some(LatencyStats::from_histogram(
+                &c.self_time,
+                &format!("components.{name}.self_time"),
+            )?),
             wall: wall
                 .as_ref()
                 .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
@@ -113,14 +110,8 @@ pub(super) fn build(
         slow
     });
     let counters = &records.counters;
-    let unattributed_mean_ns = (recorded > 0 && !records.ticks_net.is_empty()).then(|| {
-        let children: f64 = records
-            .components
-            .values()
-            .map(|c| c.direct_net_ns as f64)
-            .sum();
-        (records.ticks_net.mean() - children / recorded as f64).max(0.0)
-    });
+    let unattributed_mean_ns =
+        (!records.unattributed.is_empty()).then(|| records.unattributed.mean());
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         name: parts.name,
@@ -133,13 +124,16 @@ pub(super) fn build(
             } else {
                 0.0
             },
-            latency: LatencyStats::from_histogram(&records.ticks_net, "ticks.latency")?,
+            latency: LatencyStats::from_histogram(&records.latency, "ticks.latency")?,
             latency_raw: Some(LatencyStats::from_histogram(
-                &records.ticks_raw,
+                &records.latency_raw,
                 "ticks.latency_raw",
             )?),
-            wall: (!records.ticks_wall.is_empty())
-                .then(|| LatencyStats::from_histogram(&records.ticks_wall, "ticks.wall"))
+            wall: (!records.wall.is_empty())
+                .then(|| LatencyStats::from_histogram(&records.wall, "ticks.wall"))
+                .transpose()?,
+            recorded: (!records.recorded.is_empty())
+                .then(|| LatencyStats::from_histogram(&records.recorded, "ticks.recorded"))
                 .transpose()?,
             warmup: (warmup_ticks > 0)
                 .then(|| -> Result<WarmupStats> {
@@ -162,7 +156,7 @@ pub(super) fn build(
         dropped: Dropped {
             overflow: counters.overflow,
             missing_span_data: counters.missing_span_data,
-            straddled: counters.straddled,
+            straddled: 0,
             clamped: counters.clamped,
             uncredited_children: counters.uncredited_children,
         },
@@ -186,17 +180,18 @@ fn sampling_stats(
 ) -> SamplingStats {
     let counters = &records.counters;
     let count = records.ticks_counted;
-    // With sampling, timed and recorded ticks are disjoint; with full sampling every tick is
-    // recorded (its cost is in the windows' spending).
+    // Timed and recorded ticks are disjoint; with full sampling every tick is recorded.
     let timed_only = if sampling.is_full() {
         0
     } else {
-        counters.ticks_timed
+        counters.ticks_timed + counters.warmup_ticks - counters.warmup_recorded
     };
-    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * count as f64
-        + overhead.per_span_ns
-            * (timed_only + counters.warmup_ticks - counters.warmup_recorded) as f64
-        + span.window_spent_ns as f64;
+    let recorded_spans = counters.ticks_recorded + counters.components_recorded;
+    let untimed = count.saturating_sub(timed_only + counters.ticks_recorded);
+    // The costs the budget paces on (`Costs`), as the report states them.
+    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * untimed as f64
+        + overhead.per_span_ns * (timed_only + recorded_spans) as f64
+        + span.switches_ns as f64;
     let (budget_fraction, one_in) = match sampling.mode {
         SamplingMode::Budget(fraction) => (Some(fraction), None),
         SamplingMode::OneIn(n) => (None, Some(n)),

@@ -1,32 +1,44 @@
 //! `TickGate`: the per-layer filter in front of the recorder. It decides which spans exist for
 //! tickprof, so that tickprof pays only for what it records:
-//! - idle (no run): interest `never` for every callsite and a level hint of `OFF`, so a span
-//!   only tickprof could want is never created and costs the `span!` macro's level check (if
-//!   another dispatcher of the process makes the callsite `sometimes`, the span is refused
-//!   for the whole subscriber at its filter decision, unless another layer wants it);
-//! - profiling: interest `sometimes` for tick callsites (each tick is counted and sampled at
-//!   its filter decision) and, while a recording window is open, for every span callsite;
-//!   `never` for events (tickprof records none);
-//! - per span: a tick the sampler does not time, and any span evaluated while no tick of this
-//!   collector is alive, is refused; when no other layer is interested in its callsite, the
-//!   recorder's global `enabled` disables it for the whole subscriber (see `callsites`).
+//! - idle (no run): interest `never` for every callsite and a level hint of `OFF`: a span
+//!   only tickprof could want is never created, and costs the `span!` macro's level check;
+//! - profiling: interest `sometimes` for tick callsites (each tick is counted and sampled at its
+//!   filter decision) and, while a recording window is open (always, with full sampling), for
+//!   every span callsite; `never` for events (tickprof records none);
+//! - per span: a tick the sampler does not time is refused; so is a span evaluated inside a
+//!   timed tick, or outside any recorded tick while no window is open. A refused span no other
+//!   layer wants is disabled for the whole subscriber (see `subscriber_internals`, 1).
+//!
+//! The decision for a span that is let through waits in the thread's state for the recorder's
+//! `on_new_span`, with the clock reading where its creation began.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use tracing_core::subscriber::Interest;
-use tracing_core::{LevelFilter, Metadata};
+use tracing_core::{LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Filter};
+use tracing_subscriber::registry::LookupSpan;
 
-use super::callsites::{Others, Role, key, others_from, probe, probing};
+use super::callsites::{CallsiteInfo, Others, Role, key};
+use super::sampler::TickMode;
 use super::shared::Shared;
-use super::span_state::TickMode;
-use super::thread_state::{PendingTick, set_refuse, with_thread, with_thread_state};
-use super::window::switching;
+use super::subscriber_internals::{Probing, probing, rebuilding, set_veto};
+use super::thread::{Pending, ThreadState, with_thread};
+use super::timing::{Class, TickInfo};
 
 /// The filter half of [`TickProfiler`](crate::TickProfiler): which spans tickprof records.
 #[derive(Debug, Clone)]
 pub struct TickGate {
     shared: Arc<Shared>,
+}
+
+/// A decision for one span evaluation.
+enum Verdict {
+    /// Let through (the recorder will see the span created).
+    Take,
+    /// Refused; what other layers want of the callsite.
+    Refuse(Others),
 }
 
 impl TickGate {
@@ -39,143 +51,192 @@ impl TickGate {
         Arc::ptr_eq(&self.shared, shared)
     }
 
-    /// A tick callsite's filter decision: counts the tick, decides what to measure of it.
-    /// `others`: whether other layers want the callsite (`None`: look it up).
-    fn tick(&self, run: u64, key: usize, others: Option<Others>) -> bool {
-        let shared = &self.shared;
-        let decided = with_thread_state(shared, run, |thread| {
-            let ordinal = thread.count_tick();
-            let mode = thread.sampler.decide(shared);
-            if mode == TickMode::Untimed {
-                let others =
-                    others.or_else(|| thread.callsite(shared, key).map(|info| info.others));
-                return Err(others);
+    /// The interest tickprof has in a callsite of this role now.
+    fn interest(&self, role: Role) -> Interest {
+        let shared = &*self.shared;
+        let calibrating = shared.budget.calibrating();
+        match role {
+            _ if shared.current_run() == 0 => Interest::never(),
+            Role::Tick => Interest::sometimes(),
+            Role::Span(_) if shared.budget.is_full() || shared.window.wants_components() => {
+                Interest::sometimes()
             }
-            thread.pending_tick = Some(PendingTick {
-                callsite: key,
-                mode,
-                epoch: shared.window.epoch(),
-                ordinal,
-            });
-            Ok(())
-        });
-        match decided {
-            Some(Ok(())) => {
-                set_refuse(false);
-                true
+            Role::Span(_) => Interest::never(),
+            Role::CalibrationTick | Role::CalibrationSpan(_) if calibrating => {
+                Interest::sometimes()
             }
-            Some(Err(others)) => self.refuse(others),
-            None => false,
+            Role::CalibrationTick | Role::CalibrationSpan(_) => Interest::never(),
         }
+    }
+
+    /// A tick's filter decision: counts it and decides what to measure of it.
+    fn tick(&self, thread: &mut ThreadState, key: usize, others: Others) -> Verdict {
+        let shared = &*self.shared;
+        let ordinal = thread.count_tick();
+        let (mode, warmup) = thread.sampler.decide(&shared.budget, &shared.window);
+        if mode == TickMode::Untimed {
+            thread.refused_inside();
+            return Verdict::Refuse(others);
+        }
+        let started_raw = (!thread.nothing_timed()).then(|| shared.clock.raw());
+        thread.pending = Some(Pending {
+            callsite: key,
+            started_raw,
+            tick: Some(TickInfo {
+                recorded: matches!(mode, TickMode::Recorded | TickMode::Opening),
+                warmup,
+                opens_window: mode == TickMode::Opening,
+                ordinal,
+                fields: None,
+            }),
+        });
+        Verdict::Take
     }
 
     /// The calibration tick is recorded only while calibrating.
-    fn calibration_tick(&self, run: u64, key: usize) -> bool {
-        let shared = &self.shared;
-        if !shared.budget.calibrating() {
-            return false;
+    fn calibration_tick(&self, thread: &mut ThreadState, key: usize, others: Others) -> Verdict {
+        if !self.shared.budget.calibrating() {
+            return Verdict::Refuse(others);
         }
-        with_thread_state(shared, run, |thread| {
-            thread.pending_tick = Some(PendingTick {
-                callsite: key,
-                mode: TickMode::Recorded,
-                epoch: shared.window.epoch(),
+        thread.pending = Some(Pending {
+            callsite: key,
+            started_raw: None,
+            tick: Some(TickInfo {
+                recorded: true,
+                warmup: false,
+                opens_window: false,
                 ordinal: 0,
-            });
+                fields: None,
+            }),
         });
-        set_refuse(false);
-        true
+        Verdict::Take
     }
 
-    /// A span tickprof does not record: disabled for the whole subscriber when no other layer
-    /// is interested in its callsite (the filter returns `true` so that the recorder's global
-    /// `enabled` is asked, and it says no), else only for tickprof.
-    fn refuse(&self, others: Option<Others>) -> bool {
-        if others == Some(Others::Never) {
-            set_refuse(true);
+    /// Any other span: recorded inside a recorded tick on this thread; refused inside a timed
+    /// tick; otherwise let through while a recorded tick is alive (it may be its child, created
+    /// with an explicit parent). A `calibration` span only ever inside a calibration tick.
+    fn span(
+        &self,
+        thread: &mut ThreadState,
+        key: usize,
+        others: Others,
+        calibration: bool,
+        current: impl FnOnce() -> Option<u64>,
+    ) -> Verdict {
+        let shared = &*self.shared;
+        match thread.contextual_parent(current).map(|(_, class)| class) {
+            Some(Some(Class::RecordedTick | Class::Component)) => {
+                thread.pending = Some(Pending {
+                    callsite: key,
+                    started_raw: Some(shared.clock.raw()),
+                    tick: None,
+                });
+                Verdict::Take
+            }
+            Some(Some(Class::TimedTick)) => {
+                thread.refused_inside();
+                Verdict::Refuse(others)
+            }
+            // Not inside a recorded span here (inside an untracked one, or nothing): it may
+            // still be a child of a recorded tick, by an explicit parent.
+            Some(None) | None
+                if !calibration && shared.live_recorded_ticks.load(Ordering::Relaxed) > 0 =>
+            {
+                let started_raw = (!thread.nothing_timed()).then(|| shared.clock.raw());
+                thread.pending = Some(Pending {
+                    callsite: key,
+                    started_raw,
+                    tick: None,
+                });
+                Verdict::Take
+            }
+            Some(None) | None => Verdict::Refuse(others),
+        }
+    }
+
+    /// A refused span: disabled for the whole subscriber when no other layer is interested in
+    /// its callsite (the filter returns `true` so that the recorder's `enabled` is asked and
+    /// says no), else only for tickprof. Other layers not asked yet about this callsite are
+    /// asked now (once).
+    fn refuse(&self, key: usize, others: Others) -> bool {
+        let others = match others {
+            Others::Unknown => self.shared.probe(key),
+            known => known,
+        };
+        if others == Others::Never {
+            set_veto(self.shared.id);
             true
         } else {
             false
         }
     }
-
-    /// Whether component callsites should be evaluated at all now.
-    fn wants_components(&self) -> bool {
-        let shared = &self.shared;
-        shared.budget.is_full() || shared.window.wants_components()
-    }
 }
 
-impl<S> Filter<S> for TickGate {
-    fn enabled(&self, metadata: &Metadata<'_>, _cx: &Context<'_, S>) -> bool {
-        let shared = &self.shared;
+impl<S> Filter<S> for TickGate
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
         if !metadata.is_span() {
             return false;
         }
-        let key = key(metadata);
+        let shared = &self.shared;
         let run = shared.current_run();
-        if run == 0 {
-            // Idle: evaluated only because another dispatcher is interested in the callsite.
-            let others = with_thread(shared, |thread| thread.callsite(shared, key)).flatten();
-            return self.refuse(others.map(|info| info.others));
-        }
-        if let Some(others) = shared.callsites.tick(key) {
-            return self.tick(run, key, Some(others));
-        }
-        if shared.callsites.is_calibration_tick(key) {
-            return self.calibration_tick(run, key);
-        }
-        let in_tick = shared.live_ticks.load(std::sync::atomic::Ordering::Relaxed) > 0;
-        if in_tick && !shared.callsites.has_unslotted_ticks() {
-            set_refuse(false);
-            return true;
-        }
-        let info = with_thread_state(shared, run, |thread| thread.callsite(shared, key)).flatten();
-        match info.map(|info| info.role) {
-            // More tick callsites than the fast check holds: a tick still gets its decision
-            // (its count, sampling and ordinal) while another tick is alive.
-            Some(Role::Tick) => self.tick(run, key, None),
-            _ if in_tick => {
-                set_refuse(false);
-                true
+        let key = key(metadata);
+        let verdict = with_thread(shared, |thread| {
+            // Not registered with this collector yet: another thread is registering the
+            // callsite right now (tracing-core lets its spans be evaluated meanwhile). What it
+            // is follows from its metadata: a tick is counted all the same.
+            let info = thread
+                .callsite(shared, key)
+                .unwrap_or_else(|| CallsiteInfo {
+                    role: shared.callsites.role_of(metadata),
+                    others: Others::Unknown,
+                });
+            if run == 0 {
+                // Idle: evaluated only because another dispatcher is interested in it.
+                return Verdict::Refuse(info.others);
             }
-            _ => self.refuse(info.map(|info| info.others)),
+            thread.enter_run(run, shared);
+            thread.discard_stale_pending(shared);
+            match info.role {
+                Role::Tick => self.tick(thread, key, info.others),
+                Role::CalibrationTick => self.calibration_tick(thread, key, info.others),
+                Role::Span(_) | Role::CalibrationSpan(_) => {
+                    let calibration = matches!(info.role, Role::CalibrationSpan(_));
+                    self.span(thread, key, info.others, calibration, || {
+                        cx.lookup_current().map(|span| span.id().into_u64())
+                    })
+                }
+            }
+        });
+        match verdict {
+            Some(Verdict::Take) => true,
+            Some(Verdict::Refuse(others)) => self.refuse(key, others),
+            None => {
+                // No thread state (this thread is being torn down): a tick is still counted.
+                if run != 0 && shared.is_tick_callsite(metadata) {
+                    shared.count_orphan_tick(run);
+                }
+                false
+            }
         }
     }
 
     fn callsite_enabled(&self, metadata: &'static Metadata<'static>) -> Interest {
         let shared = &self.shared;
-        if probing() || !metadata.is_span() {
+        if !metadata.is_span() {
             return Interest::never();
         }
-        let info = shared.callsites.entry(metadata);
-        let ours = match info.role {
-            _ if shared.current_run() == 0 => Interest::never(),
-            Role::Tick => Interest::sometimes(),
-            Role::CalibrationTick | Role::CalibrationSpan(_) if shared.budget.calibrating() => {
-                Interest::sometimes()
-            }
-            Role::CalibrationTick | Role::CalibrationSpan(_) => Interest::never(),
-            Role::Named(_) if self.wants_components() => Interest::sometimes(),
-            Role::Named(_) => Interest::never(),
-        };
-        // tickprof's own window switches keep what was probed; any other registration (a new
-        // callsite, a new dispatcher, a reloaded filter) asks the other layers again.
-        if switching() && info.others != Others::Unknown {
-            return ours;
+        match probing(shared.id) {
+            Probing::Itself => Interest::never(),
+            // Another collector asks what this one wants: it answers, and changes nothing.
+            Probing::Another => match shared.callsites.get(key(metadata)) {
+                Some(info) => self.interest(info.role),
+                None => Interest::sometimes(),
+            },
+            Probing::No => self.interest(shared.callsites.register(metadata, rebuilding())),
         }
-        let Some(dispatch) = shared.dispatch() else {
-            return ours;
-        };
-        let others = probe(&dispatch, metadata);
-        shared
-            .callsites
-            .set_others(key(metadata), others_from(&others));
-        // Inside a registration pass, the probe consumed the interest that layers above
-        // tickprof had added so far (it ran a whole pass of its own). Returning our interest
-        // combined with the probe's puts their part back: the combination is idempotent, and
-        // the probe's result already contains every other layer's interest.
-        combine(&ours, &others)
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -183,30 +244,6 @@ impl<S> Filter<S> for TickGate {
             Some(LevelFilter::OFF)
         } else {
             None
-        }
-    }
-}
-
-/// The sum of two interests, as the `Registry` sums per-layer filters' interests.
-fn combine(a: &Interest, b: &Interest) -> Interest {
-    if (a.is_never() && b.is_never()) || (a.is_always() && b.is_always()) {
-        a.clone()
-    } else {
-        Interest::sometimes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn combine_is_the_registry_sum() {
-        let (n, s, a) = (Interest::never, Interest::sometimes, Interest::always);
-        assert!(combine(&n(), &n()).is_never());
-        assert!(combine(&a(), &a()).is_always());
-        for (x, y) in [(n(), a()), (a(), n()), (s(), n()), (a(), s()), (s(), s())] {
-            assert!(combine(&x, &y).is_sometimes());
         }
     }
 }

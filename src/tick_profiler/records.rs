@@ -1,59 +1,45 @@
-//! What a run recorded: histograms (per thread while running, merged at stop) and counters.
+//! What a run recorded: histograms (per thread while running, merged by a harvest) and
+//! counters. Every histogram is made from the collector's template, so they all merge exactly.
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use super::record_ring::{Record, RecordKind};
 use super::slow_ticks::SlowCandidates;
+use super::timing::{Closed, TickInfo};
 
-/// Counts a run keeps beside its histograms; summed over threads at stop.
+/// Counts a run keeps beside its histograms; summed over threads.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Counters {
     /// Ticks in the latency histograms (timed ticks; every tick with full sampling), warm-up
     /// ticks aside.
     pub(crate) ticks_timed: u64,
-    /// Warm-up ticks (each thread's first ticks of the run), timed or recorded: their latency
-    /// goes to its own histogram.
-    pub(crate) warmup_ticks: u64,
-    /// Of those, the ones recorded with their components.
-    pub(crate) warmup_recorded: u64,
-    /// Ticks recorded with every span inside them.
+    /// Ticks recorded with every span inside them, warm-up ticks included.
     pub(crate) ticks_recorded: u64,
+    /// Warm-up ticks (each thread's first ticks of the run), all measured, and of those the
+    /// ones recorded with their components.
+    pub(crate) warmup_ticks: u64,
+    pub(crate) warmup_recorded: u64,
     /// Component spans recorded.
     pub(crate) components_recorded: u64,
-    /// Spans tickprof created inside recorded ticks' intervals (what the recording cost).
-    pub(crate) nested_spans: u64,
-    /// Of those, the ones recorded ticks' unattributed times were compensated for.
-    pub(crate) direct_spans: u64,
-    /// The recorded ticks' raw busy time, summed (against the timed ticks' mean, it measures
-    /// what a nested span costs in this very run).
-    pub(crate) recorded_raw_ns: u64,
-    /// Timed ticks left out because the recording window switched while they ran (another
-    /// thread opened or closed it: their children were recorded for part of the tick only).
-    pub(crate) straddled: u64,
-    /// Compensations larger than the measured time (the net is clamped to 0).
+    /// Spans whose own time the corrections exceeded (reported as 0).
     pub(crate) clamped: u64,
-    /// Children that exited while their parent was not entered on the same thread (a worker
-    /// span with an explicit parent): their time is not subtracted from the parent's.
+    /// Children whose parent had closed (or was in no state tickprof could reach) when they
+    /// closed: their time is in no parent's.
     pub(crate) uncredited_children: u64,
-    /// Values above the histogram bound, clamped to it.
+    /// Values above the histograms' bound, clamped to it.
     pub(crate) overflow: u64,
-    /// Callbacks for spans the recorder had no state for, and odd span sequences.
+    /// Odd span sequences: callbacks for a span in no state tickprof expects.
     pub(crate) missing_span_data: u64,
 }
 
 impl Counters {
     pub(crate) fn add(&mut self, other: &Counters) {
         self.ticks_timed += other.ticks_timed;
+        self.ticks_recorded += other.ticks_recorded;
         self.warmup_ticks += other.warmup_ticks;
         self.warmup_recorded += other.warmup_recorded;
-        self.ticks_recorded += other.ticks_recorded;
         self.components_recorded += other.components_recorded;
-        self.nested_spans += other.nested_spans;
-        self.direct_spans += other.direct_spans;
-        self.recorded_raw_ns = self.recorded_raw_ns.saturating_add(other.recorded_raw_ns);
-        self.straddled += other.straddled;
         self.clamped += other.clamped;
         self.uncredited_children += other.uncredited_children;
         self.overflow += other.overflow;
@@ -61,86 +47,92 @@ impl Counters {
     }
 }
 
-/// What was recorded of one component name: net busy and (for spans entered more than once)
-/// wall time, and two sums the report's estimates need.
+/// What was recorded of one component name.
 #[derive(Debug, Clone)]
 pub(crate) struct ComponentHistograms {
-    pub(crate) net: Histogram<u64>,
+    /// Its whole time, net of instrumentation (its children's net times included).
+    pub(crate) latency: Histogram<u64>,
+    /// Its own time net of instrumentation (its children's excluded).
+    pub(crate) self_time: Histogram<u64>,
+    /// First enter to last exit, for spans entered more than once.
     pub(crate) wall: Option<Histogram<u64>>,
-    /// Spans recorded inside this name's spans, summed (their compensation).
-    pub(crate) nested: u64,
-    /// The spans that were direct children of their tick, and their net busy time summed:
-    /// what the tick's own time is estimated net of (`Report::unattributed_mean_ns`).
-    pub(crate) direct_count: u64,
-    pub(crate) direct_net_ns: u64,
+    /// How many of its spans were direct children of their tick.
+    pub(crate) direct: u64,
 }
 
 impl ComponentHistograms {
     fn new(template: &Histogram<u64>) -> Self {
         ComponentHistograms {
-            net: Histogram::new_from(template),
+            latency: Histogram::new_from(template),
+            self_time: Histogram::new_from(template),
             wall: None,
-            nested: 0,
-            direct_count: 0,
-            direct_net_ns: 0,
+            direct: 0,
         }
     }
 
     fn add(&mut self, other: &ComponentHistograms, template: &Histogram<u64>) {
-        // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
-        // that are then missing from `count`, never a panic.
-        let _ = self.net.add(&other.net);
+        // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts that
+        // are then missing from `count`, never a panic.
+        let _ = self.latency.add(&other.latency);
+        let _ = self.self_time.add(&other.self_time);
         if let Some(part) = other.wall.as_ref().filter(|w| !w.is_empty()) {
             let _ = self
                 .wall
                 .get_or_insert_with(|| Histogram::new_from(template))
                 .add(part);
         }
-        self.nested += other.nested;
-        self.direct_count += other.direct_count;
-        self.direct_net_ns = self.direct_net_ns.saturating_add(other.direct_net_ns);
+        self.direct += other.direct;
+    }
+
+    fn reset(&mut self) {
+        self.latency.reset();
+        self.self_time.reset();
+        if let Some(wall) = self.wall.as_mut() {
+            wall.reset();
+        }
+        self.direct = 0;
     }
 }
 
-/// One thread's histograms, components indexed by interned name slot.
+/// One thread's histograms (made on first use), components indexed by interned name slot.
 #[derive(Debug, Default)]
-pub(crate) struct ThreadHistograms {
-    /// The thread's first tick records of the run still to go to `warmup` (its warm-up ticks
-    /// are all timed or recorded, so they are its first tick records).
-    warmup_left: u64,
+pub(crate) struct ThreadRecords {
     pub(crate) warmup: Option<Histogram<u64>>,
-    pub(crate) ticks_net: Option<Histogram<u64>>,
-    pub(crate) ticks_raw: Option<Histogram<u64>>,
-    pub(crate) ticks_wall: Option<Histogram<u64>>,
+    /// Ticks' net latency: timed ticks, or every tick with full sampling.
+    pub(crate) latency: Option<Histogram<u64>>,
+    /// The same ticks' busy time as measured.
+    pub(crate) latency_raw: Option<Histogram<u64>>,
+    /// The same ticks' first enter to last exit, when entered more than once.
+    pub(crate) wall: Option<Histogram<u64>>,
+    /// Recorded ticks' net latency: the basis of the components' shares.
+    pub(crate) recorded: Option<Histogram<u64>>,
+    /// Recorded ticks' own net time: what is in none of their components.
     pub(crate) unattributed: Option<Histogram<u64>>,
     pub(crate) components: Vec<Option<ComponentHistograms>>,
+    pub(crate) counters: Counters,
 }
 
-impl ThreadHistograms {
-    /// Exchanges every histogram and sum with `other`'s, keeping this thread's warm-up
-    /// progress: a harvest swaps an emptied spare in and takes what was recorded out, in O(1)
-    /// under the shard mutex (the recorder/interval model of HdrHistogram).
-    pub(crate) fn swap_records(&mut self, other: &mut ThreadHistograms) {
-        let warmup_left = self.warmup_left;
-        std::mem::swap(self, other);
-        other.warmup_left = 0;
-        self.warmup_left = warmup_left;
-    }
+/// Records `value`, clamped into the histogram's range; returns 1 if it had to be clamped.
+fn record(histogram: &mut Option<Histogram<u64>>, template: &Histogram<u64>, value: u64) -> u64 {
+    let histogram = histogram.get_or_insert_with(|| Histogram::new_from(template));
+    record_in(histogram, value)
+}
 
-    /// The next `warmup_ticks` tick records are a new owner thread's warm-up.
-    pub(crate) fn begin_warmup(&mut self, warmup_ticks: u64) {
-        self.warmup_left = warmup_ticks;
-    }
+fn record_in(histogram: &mut Histogram<u64>, value: u64) -> u64 {
+    let high = histogram.high();
+    histogram.saturating_record(value.min(high));
+    u64::from(value > high)
+}
 
-    /// Empties every histogram, keeping the allocations for the next run, whose first
-    /// `warmup_ticks` tick records are warm-up.
-    pub(crate) fn reset(&mut self, warmup_ticks: u64) {
-        self.begin_warmup(warmup_ticks);
+impl ThreadRecords {
+    /// Empties every histogram and counter, keeping the allocations.
+    pub(crate) fn reset(&mut self) {
         for h in [
             &mut self.warmup,
-            &mut self.ticks_net,
-            &mut self.ticks_raw,
-            &mut self.ticks_wall,
+            &mut self.latency,
+            &mut self.latency_raw,
+            &mut self.wall,
+            &mut self.recorded,
             &mut self.unattributed,
         ]
         .into_iter()
@@ -148,115 +140,83 @@ impl ThreadHistograms {
         {
             h.reset();
         }
-        for c in self.components.iter_mut().flatten() {
-            c.nested = 0;
-            c.direct_count = 0;
-            c.direct_net_ns = 0;
-            c.net.reset();
-            if let Some(wall) = c.wall.as_mut() {
-                wall.reset();
-            }
-        }
+        self.components
+            .iter_mut()
+            .flatten()
+            .for_each(ComponentHistograms::reset);
+        self.counters = Counters::default();
     }
 
-    /// Adds one closed span and counts it; returns how many values had to be clamped to the
-    /// histograms' bound.
-    pub(crate) fn record(
+    /// A closed tick (timed or recorded). `full`: every tick is recorded, and recorded ticks
+    /// are the latency histogram's.
+    pub(crate) fn record_tick(
         &mut self,
-        record: &Record,
-        kind: RecordKind,
-        counters: &mut Counters,
+        closed: &Closed,
+        tick: &TickInfo,
+        full: bool,
         template: &Histogram<u64>,
-    ) -> u64 {
-        let new = || Histogram::new_from(template);
+    ) {
+        let c = &mut self.counters;
         let mut overflow = 0;
-        match kind {
-            RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
-                let (latency, recorded, nested, direct) = match kind {
-                    RecordKind::RecordedTick {
-                        latency,
-                        nested,
-                        direct,
-                    } => (latency, true, nested, direct),
-                    _ => (true, false, 0, 0),
-                };
-                if self.warmup_left > 0 {
-                    // A warm-up tick (timed or recorded: none is untimed): its net busy time,
-                    // compensated like the timed ticks', goes to the warm-up histogram.
-                    self.warmup_left -= 1;
-                    counters.warmup_ticks += 1;
-                    counters.warmup_recorded += u64::from(recorded);
-                    overflow += record_clamped(self.warmup.get_or_insert_with(new), record.net_ns);
-                } else if latency {
-                    counters.ticks_timed += 1;
-                    overflow +=
-                        record_clamped(self.ticks_net.get_or_insert_with(new), record.net_ns);
-                    overflow +=
-                        record_clamped(self.ticks_raw.get_or_insert_with(new), record.raw_ns);
-                    if let Some(wall_ns) = record.wall_ns {
-                        overflow +=
-                            record_clamped(self.ticks_wall.get_or_insert_with(new), wall_ns);
-                    }
-                }
-                if recorded {
-                    counters.ticks_recorded += 1;
-                    counters.nested_spans += u64::from(nested);
-                    counters.direct_spans += u64::from(direct);
-                    counters.recorded_raw_ns =
-                        counters.recorded_raw_ns.saturating_add(record.raw_ns);
-                    if let Some(unattributed) = record.extra_ns {
-                        overflow +=
-                            record_clamped(self.unattributed.get_or_insert_with(new), unattributed);
-                    }
-                }
-            }
-            RecordKind::TickFields => {}
-            RecordKind::Component {
-                slot,
-                nested,
-                direct,
-            } => {
-                counters.components_recorded += 1;
-                let Ok(slot) = usize::try_from(slot) else {
-                    return 0;
-                };
-                if self.components.len() <= slot {
-                    self.components.resize_with(slot + 1, || None);
-                }
-                let Some(entry) = self.components.get_mut(slot) else {
-                    return 0;
-                };
-                let component = entry.get_or_insert_with(|| ComponentHistograms::new(template));
-                component.nested += u64::from(nested);
-                if direct {
-                    component.direct_count += 1;
-                    component.direct_net_ns = component.direct_net_ns.saturating_add(record.net_ns);
-                }
-                overflow += record_clamped(&mut component.net, record.net_ns);
-                if let Some(wall_ns) = record.wall_ns {
-                    overflow += record_clamped(component.wall.get_or_insert_with(new), wall_ns);
-                }
+        if tick.warmup {
+            c.warmup_ticks += 1;
+            c.warmup_recorded += u64::from(tick.recorded);
+            overflow += record(&mut self.warmup, template, closed.net_ns);
+        } else if !tick.recorded || full {
+            c.ticks_timed += 1;
+            overflow += record(&mut self.latency, template, closed.net_ns);
+            overflow += record(&mut self.latency_raw, template, closed.busy_ns);
+            if let Some(wall) = closed.wall_ns {
+                overflow += record(&mut self.wall, template, wall);
             }
         }
-        overflow
+        if tick.recorded {
+            c.ticks_recorded += 1;
+            overflow += record(&mut self.recorded, template, closed.net_ns);
+            overflow += record(&mut self.unattributed, template, closed.self_ns);
+        }
+        c.clamped += u64::from(closed.clamped);
+        c.overflow += overflow;
     }
-}
 
-/// Records `value`, clamped into the histogram's range; returns 1 if it had to be clamped.
-fn record_clamped(histogram: &mut Histogram<u64>, value: u64) -> u64 {
-    let high = histogram.high();
-    histogram.saturating_record(value.min(high));
-    u64::from(value > high)
+    /// A closed component of name `slot`; `direct`: a direct child of its tick.
+    pub(crate) fn record_component(
+        &mut self,
+        closed: &Closed,
+        slot: u32,
+        direct: bool,
+        template: &Histogram<u64>,
+    ) {
+        let Ok(slot) = usize::try_from(slot) else {
+            return;
+        };
+        if self.components.len() <= slot {
+            self.components.resize_with(slot + 1, || None);
+        }
+        let Some(entry) = self.components.get_mut(slot) else {
+            return;
+        };
+        let component = entry.get_or_insert_with(|| ComponentHistograms::new(template));
+        let mut overflow = record_in(&mut component.latency, closed.net_ns);
+        overflow += record_in(&mut component.self_time, closed.self_ns);
+        if let Some(wall) = closed.wall_ns {
+            overflow += record(&mut component.wall, template, wall);
+        }
+        component.direct += u64::from(direct);
+        self.counters.components_recorded += 1;
+        self.counters.clamped += u64::from(closed.clamped);
+        self.counters.overflow += overflow;
+    }
 }
 
 /// Everything the layer recorded during one run (or part of one), merged over all threads.
 #[derive(Debug, Clone)]
 pub(crate) struct RunRecords {
-    /// The warm-up ticks' net busy time.
     pub(crate) warmup: Histogram<u64>,
-    pub(crate) ticks_net: Histogram<u64>,
-    pub(crate) ticks_raw: Histogram<u64>,
-    pub(crate) ticks_wall: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) latency_raw: Histogram<u64>,
+    pub(crate) wall: Histogram<u64>,
+    pub(crate) recorded: Histogram<u64>,
     pub(crate) unattributed: Histogram<u64>,
     /// Per component name.
     pub(crate) components: BTreeMap<String, ComponentHistograms>,
@@ -271,9 +231,10 @@ impl RunRecords {
     pub(crate) fn new(template: &Histogram<u64>) -> Self {
         RunRecords {
             warmup: Histogram::new_from(template),
-            ticks_net: Histogram::new_from(template),
-            ticks_raw: Histogram::new_from(template),
-            ticks_wall: Histogram::new_from(template),
+            latency: Histogram::new_from(template),
+            latency_raw: Histogram::new_from(template),
+            wall: Histogram::new_from(template),
+            recorded: Histogram::new_from(template),
             unattributed: Histogram::new_from(template),
             components: BTreeMap::new(),
             counters: Counters::default(),
@@ -282,16 +243,29 @@ impl RunRecords {
         }
     }
 
+    fn histograms_mut(&mut self) -> [&mut Histogram<u64>; 6] {
+        [
+            &mut self.warmup,
+            &mut self.latency,
+            &mut self.latency_raw,
+            &mut self.wall,
+            &mut self.recorded,
+            &mut self.unattributed,
+        ]
+    }
+
     /// Adds another part of the same run (an earlier or later harvest).
     pub(crate) fn add(&mut self, other: &RunRecords, template: &Histogram<u64>) {
-        // Same bounds everywhere, so `add` cannot fail (see `add_thread`).
-        for (sum, part) in [
-            (&mut self.warmup, &other.warmup),
-            (&mut self.ticks_net, &other.ticks_net),
-            (&mut self.ticks_raw, &other.ticks_raw),
-            (&mut self.ticks_wall, &other.ticks_wall),
-            (&mut self.unattributed, &other.unattributed),
-        ] {
+        let parts = [
+            &other.warmup,
+            &other.latency,
+            &other.latency_raw,
+            &other.wall,
+            &other.recorded,
+            &other.unattributed,
+        ];
+        for (sum, part) in self.histograms_mut().into_iter().zip(parts) {
+            // Same bounds everywhere, so `add` cannot fail.
             let _ = sum.add(part);
         }
         for (name, component) in &other.components {
@@ -305,22 +279,22 @@ impl RunRecords {
         self.slow.merge(other.slow.clone());
     }
 
-    /// Adds one thread's histograms; `names` maps slots to span names.
+    /// Adds one thread's records; `names` maps slots to span names.
     pub(crate) fn add_thread(
         &mut self,
-        thread: &ThreadHistograms,
+        thread: &ThreadRecords,
         names: &[&'static str],
         template: &Histogram<u64>,
     ) {
-        // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts
-        // that are then missing from `count`, never a panic.
-        for (sum, part) in [
-            (&mut self.warmup, &thread.warmup),
-            (&mut self.ticks_net, &thread.ticks_net),
-            (&mut self.ticks_raw, &thread.ticks_raw),
-            (&mut self.ticks_wall, &thread.ticks_wall),
-            (&mut self.unattributed, &thread.unattributed),
-        ] {
+        let parts = [
+            &thread.warmup,
+            &thread.latency,
+            &thread.latency_raw,
+            &thread.wall,
+            &thread.recorded,
+            &thread.unattributed,
+        ];
+        for (sum, part) in self.histograms_mut().into_iter().zip(parts) {
             if let Some(part) = part {
                 let _ = sum.add(part);
             }
@@ -329,7 +303,7 @@ impl RunRecords {
             let (Some(component), Some(name)) = (component, names.get(slot)) else {
                 continue;
             };
-            if component.net.is_empty() {
+            if component.latency.is_empty() {
                 continue;
             }
             self.components
@@ -337,5 +311,85 @@ impl RunRecords {
                 .or_insert_with(|| ComponentHistograms::new(template))
                 .add(component, template);
         }
+        self.counters.add(&thread.counters);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::tick_profiler::timing::SpanKind;
+
+    fn closed(net_ns: u64, self_ns: u64, busy_ns: u64) -> Closed {
+        Closed {
+            kind: SpanKind::Component {
+                slot: 0,
+                parent: 0,
+                direct: true,
+            },
+            entered: true,
+            in_parent: true,
+            busy_ns,
+            self_ns,
+            net_ns,
+            wall_ns: None,
+            start_raw: 0,
+            clamped: false,
+        }
+    }
+
+    fn tick(recorded: bool, warmup: bool) -> TickInfo {
+        TickInfo {
+            recorded,
+            warmup,
+            opens_window: false,
+            ordinal: 1,
+            fields: None,
+        }
+    }
+
+    #[test]
+    fn ticks_go_where_their_decision_says() {
+        let template = Histogram::new_with_bounds(1, 3_600_000_000_000, 3).unwrap();
+        let mut r = ThreadRecords::default();
+        r.record_tick(
+            &closed(500, 500, 520),
+            &tick(false, false),
+            false,
+            &template,
+        );
+        r.record_tick(&closed(400, 30, 900), &tick(true, false), false, &template);
+        r.record_tick(
+            &closed(9_000, 9_000, 9_000),
+            &tick(false, true),
+            false,
+            &template,
+        );
+        let c = r.counters;
+        assert_eq!((c.ticks_timed, c.ticks_recorded, c.warmup_ticks), (1, 1, 1));
+        assert_eq!(r.latency.as_ref().unwrap().len(), 1);
+        let max = |h: &Option<Histogram<u64>>| h.as_ref().map(|h| h.lowest_equivalent(h.max()));
+        assert_eq!(max(&r.recorded), Some(400));
+        assert_eq!(max(&r.unattributed), Some(30));
+        assert_eq!(max(&r.warmup), Some(9_000 - 9_000 % 8));
+        // Full sampling: a recorded tick is the latency histogram's too.
+        r.record_tick(&closed(400, 30, 900), &tick(true, false), true, &template);
+        assert_eq!(r.latency.as_ref().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn threads_merge_by_name_and_values_above_the_bound_are_counted() {
+        let template = Histogram::new_with_bounds(1, 1_000, 3).unwrap();
+        let mut a = ThreadRecords::default();
+        a.record_component(&closed(100, 40, 100), 1, true, &template);
+        a.record_component(&closed(5_000, 40, 5_000), 1, false, &template);
+        let mut run = RunRecords::new(&template);
+        run.add_thread(&a, &["parse", "strategy"], &template);
+        let strategy = &run.components["strategy"];
+        assert_eq!(strategy.latency.len(), 2);
+        assert_eq!(strategy.self_time.max(), 40);
+        assert_eq!(strategy.direct, 1);
+        assert_eq!(run.counters.overflow, 1);
+        assert_eq!(run.counters.components_recorded, 2);
     }
 }

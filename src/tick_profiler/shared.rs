@@ -1,47 +1,33 @@
 //! State shared by a `MetricsCollector` and its layer: the active run, the configuration, the
-//! callsite table, the recording window, the compensation constants and the per-thread shards.
+//! callsite table, the recording window, the sampling budget, the calibrated costs and the
+//! threads' homes.
 
 use std::sync::atomic::{AtomicU64, Ordering, fence};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
-use tracing_core::Metadata;
 use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 
-use super::budget::Budget;
-use super::callsites::{Callsites, Role, key};
+use super::callsites::{Callsites, Others, Role, key};
+use super::costs::Costs;
+use super::home::{Harvest, Home};
 use super::records::RunRecords;
-use super::shard::{Harvest, Shard};
+use super::sampler::Budget;
 use super::slow_ticks::SlowCandidates;
-use super::span_state::SpanState;
+use super::subscriber_internals::probe;
 use super::tick_fields::TickFieldCapture;
 use super::window::Window;
+use crate::lock::lock;
 use crate::sampling::Sampling;
 
 /// Distinguishes collectors in thread-local state, so two collectors never cross-talk.
 static NEXT_COLLECTOR_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Locks a mutex, ignoring poisoning: tickprof code never panics while holding a lock, and a
-/// poisoned lock must not turn into a panic in the user's program.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What the recorder subtracts from measured busy time, in ns (see `overhead_calibration`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Compensation {
-    /// Busy time an empty recorded span reads: instrumentation inside its own interval.
-    pub(crate) floor_ns: u64,
-    /// What one recorded span adds to the loop, registry included: subtracted once from every
-    /// ancestor's busy time for each recorded descendant.
-    pub(crate) span_ns: u64,
-}
-
 /// Collector-wide state.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) id: u64,
-    /// The active run's id (the calibration run included); 0 when not profiling.
+    /// The active run's id (the calibration's included); 0 when not profiling.
     run: AtomicU64,
     last_run: AtomicU64,
     pub(crate) sampling: Sampling,
@@ -51,25 +37,20 @@ pub(crate) struct Shared {
     pub(crate) callsites: Callsites,
     pub(crate) window: Window,
     pub(crate) budget: Budget,
+    costs: Mutex<Costs>,
     /// How many of the slowest ticks a run keeps (0: none).
     pub(crate) slowest_ticks: usize,
     /// Which tick fields slow ticks are reported with.
     pub(crate) tick_fields: TickFieldCapture,
-    /// Tick spans this collector enabled that have not closed yet, whatever run made them (it
-    /// is never reset: the recorder adds each tick at its creation and takes it off at its
-    /// close, both delivered for exactly the spans tickprof enabled, in a run or not). While
-    /// any exists, every span evaluated may belong to one (a child created with an explicit
-    /// parent on another thread), so the filter lets spans through and the recorder classifies
-    /// them.
-    pub(crate) live_ticks: AtomicU64,
-    /// Span states parked by a thread that did not create them (a span entered on two threads
-    /// at once): while any exists, a close looks for copies in every shard.
-    pub(crate) foreign_copies: AtomicU64,
-    floor_ns: AtomicU64,
-    span_ns: AtomicU64,
+    /// Recorded ticks alive now (see `timing::LiveTick`): while any is, a span evaluated on a
+    /// thread with nothing timed may be a child of one (created with an explicit parent).
+    pub(crate) live_recorded_ticks: Arc<AtomicU64>,
+    /// Ticks evaluated on a thread whose tickprof state was already torn down (thread exit):
+    /// counted here, so that no tick is lost; (run, count, harvested).
+    orphan_ticks: Mutex<(u64, u64, u64)>,
     /// The dispatcher the layer was installed in: callsites are probed through it.
     dispatch: Mutex<Option<WeakDispatch>>,
-    shards: Mutex<Vec<Arc<Shard>>>,
+    homes: Mutex<Vec<Arc<Home>>>,
 }
 
 impl Shared {
@@ -89,14 +70,13 @@ impl Shared {
             callsites: Callsites::new(tick_name),
             window: Window::default(),
             budget: Budget::new(sampling),
+            costs: Mutex::new(Costs::UNMEASURED),
             slowest_ticks: 0,
             tick_fields: TickFieldCapture::Off,
-            live_ticks: AtomicU64::new(0),
-            foreign_copies: AtomicU64::new(0),
-            floor_ns: AtomicU64::new(0),
-            span_ns: AtomicU64::new(0),
+            live_recorded_ticks: Arc::new(AtomicU64::new(0)),
+            orphan_ticks: Mutex::new((0, 0, 0)),
             dispatch: Mutex::new(None),
-            shards: Mutex::new(Vec::new()),
+            homes: Mutex::new(Vec::new()),
         }
     }
 
@@ -117,17 +97,11 @@ impl Shared {
         self.callsites.tick_name()
     }
 
-    /// Whether `metadata` is a tick callsite of this collector (the configured tick or the
-    /// calibration tick). For the callbacks' rare paths; the hot path knows from the span's
-    /// state.
-    pub(crate) fn is_tick_callsite(&self, metadata: &Metadata<'_>) -> bool {
-        let key = key(metadata);
-        self.callsites.tick(key).is_some()
-            || self.callsites.is_calibration_tick(key)
-            || self
-                .callsites
-                .get(key)
-                .is_some_and(|info| info.role == Role::Tick)
+    /// Whether `metadata` is a tick callsite of this collector (rare paths only).
+    pub(crate) fn is_tick_callsite(&self, metadata: &tracing_core::Metadata<'_>) -> bool {
+        self.callsites
+            .get(key(metadata))
+            .is_some_and(|info| matches!(info.role, Role::Tick | Role::CalibrationTick))
     }
 
     /// The active run, or 0.
@@ -140,6 +114,7 @@ impl Shared {
     pub(crate) fn begin_run(&self) -> u64 {
         let run = self.last_run.fetch_add(1, Ordering::Relaxed) + 1;
         self.window.reset();
+        *lock(&self.orphan_ticks) = (run, 0, 0);
         self.run.store(run, Ordering::Release);
         run
     }
@@ -150,20 +125,22 @@ impl Shared {
         self.run.swap(0, Ordering::AcqRel)
     }
 
-    /// The compensation constants of the active run.
-    #[inline]
-    pub(crate) fn compensation(&self) -> Compensation {
-        Compensation {
-            floor_ns: self.floor_ns.load(Ordering::Relaxed),
-            span_ns: self.span_ns.load(Ordering::Relaxed),
-        }
+    /// The calibrated costs of the runs that begin from now.
+    pub(crate) fn costs(&self) -> Costs {
+        *lock(&self.costs)
     }
 
-    /// Sets the compensation constants (before the run they apply to begins).
-    pub(crate) fn set_compensation(&self, compensation: Compensation) {
-        self.floor_ns
-            .store(compensation.floor_ns, Ordering::Relaxed);
-        self.span_ns.store(compensation.span_ns, Ordering::Relaxed);
+    /// Sets the costs (before the run they apply to begins).
+    pub(crate) fn set_costs(&self, costs: Costs) {
+        *lock(&self.costs) = costs;
+    }
+
+    /// A tick counted on a thread without tickprof state (torn down).
+    pub(crate) fn count_orphan_tick(&self, run: u64) {
+        let mut orphans = lock(&self.orphan_ticks);
+        if orphans.0 == run {
+            orphans.1 += 1;
+        }
     }
 
     /// Remembers the dispatcher the layer lives in (the last one, if several).
@@ -183,80 +160,97 @@ impl Shared {
         lock(&self.dispatch).is_some()
     }
 
-    /// A shard for a thread that has none: a shard whose thread has exited, or a new one.
-    pub(crate) fn register_shard(&self) -> Arc<Shard> {
-        let mut shards = lock(&self.shards);
-        if let Some(orphan) = shards.iter().find(|shard| Arc::strong_count(shard) == 1) {
+    /// Asks the other layers what they want of callsite `key` (see `subscriber_internals`),
+    /// and keeps the answer. With no tickprof lock held, outside any registration pass.
+    pub(crate) fn probe(&self, key: usize) -> Others {
+        let (Some(dispatch), Some(metadata)) = (self.dispatch(), self.callsites.metadata(key))
+        else {
+            return Others::Unknown;
+        };
+        let others = probe(&dispatch, metadata, self.id);
+        self.callsites.set_others(key, others);
+        others
+    }
+
+    /// Asks the other layers about every callsite registered since the last probe (see
+    /// `subscriber_internals`). Outside any pass, with no tickprof lock held.
+    pub(crate) fn probe_unprobed(&self) {
+        if !self.callsites.has_unprobed() {
+            return;
+        }
+        let Some(dispatch) = self.dispatch() else {
+            return;
+        };
+        for metadata in self.callsites.take_unprobed() {
+            let others = probe(&dispatch, metadata, self.id);
+            self.callsites.set_others(key(metadata), others);
+        }
+    }
+
+    /// A home for a thread that has none: one whose thread has exited, or a new one.
+    pub(crate) fn register_home(&self) -> Arc<Home> {
+        let mut homes = lock(&self.homes);
+        if let Some(orphan) = homes.iter().find(|home| Arc::strong_count(home) == 1) {
             // Pairs with the Release decrement of the exited thread's `Arc`, as `Arc::drop`
-            // does: its last ring and slot writes happen before this thread's.
+            // does: its last writes to the home happen before this thread's.
             fence(Ordering::Acquire);
             return Arc::clone(orphan);
         }
-        let shard = Arc::new(Shard::default());
-        shards.push(Arc::clone(&shard));
-        shard
+        let home = Arc::new(Home::default());
+        homes.push(Arc::clone(&home));
+        home
     }
 
-    /// Takes every state of span `id` parked by other threads in `run` (a future that moved,
-    /// or copies of a span entered on two threads at once), merged, with how many of them were
-    /// copies. Shards whose owners have not begun `run` are left alone: what they hold is an
-    /// earlier run's. Never called with a shard lock held.
-    pub(crate) fn unpark_elsewhere(
-        &self,
-        own: &Arc<Shard>,
-        run: u64,
-        id: u64,
-    ) -> Option<(SpanState, u64)> {
-        let shards = lock(&self.shards);
-        shards
+    /// Every home but `own` (for a span that moved between threads).
+    pub(crate) fn other_homes(&self, own: &Arc<Home>) -> Vec<Arc<Home>> {
+        lock(&self.homes)
             .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
-            .filter_map(|shard| shard.unpark(id))
-            .map(|state| (state, u64::from(state.copy)))
-            .reduce(|(a, ac), (b, bc)| (a.merge(b), ac + bc))
+            .filter(|home| !Arc::ptr_eq(home, own))
+            .cloned()
+            .collect()
     }
 
-    /// Whether another thread has span `id` parked in `run`.
-    pub(crate) fn held_elsewhere(&self, own: &Arc<Shard>, run: u64, id: u64) -> bool {
-        let shards = lock(&self.shards);
-        shards
-            .iter()
-            .filter(|shard| !Arc::ptr_eq(shard, own) && shard.holds_run(run))
-            .any(|shard| shard.holds(id))
-    }
-
-    /// Ticks counted so far in `run`, over all threads: relaxed loads of per-thread counters,
-    /// no lock the hot path takes.
+    /// Ticks counted so far in `run`, over all threads: relaxed loads of per-thread counters.
     pub(crate) fn ticks_so_far(&self, run: u64) -> u64 {
-        let shards = lock(&self.shards);
-        shards.iter().map(|shard| shard.ticks_in(run)).sum()
+        let orphans = {
+            let orphans = lock(&self.orphan_ticks);
+            if orphans.0 == run { orphans.1 } else { 0 }
+        };
+        lock(&self.homes)
+            .iter()
+            .map(|home| home.ticks_in(run))
+            .sum::<u64>()
+            + orphans
     }
 
-    /// Replaces `out` with the kernel ids of the shards' owners, in any run: a thread that
-    /// ticked in an earlier run (or the calibration) is read from the sampler's start, before
-    /// its first tick of this run. For the resource sampler: one lock of the shard list (taken
-    /// by a thread's first callback only), relaxed loads.
+    /// Replaces `out` with the kernel ids of the homes' owners (for the resource sampler).
     pub(crate) fn thread_ids(&self, out: &mut Vec<u32>) {
         out.clear();
-        let shards = lock(&self.shards);
-        out.extend(shards.iter().filter_map(|shard| shard.tid()));
+        out.extend(lock(&self.homes).iter().filter_map(|home| home.tid()));
     }
 
-    /// Merges and clears every shard's records of `run`: the run has ended.
-    pub(crate) fn drain(&self, run: u64) -> RunRecords {
-        self.harvest(run, Harvest::Final)
-    }
-
-    /// Merges what every shard recorded of `run` since the previous harvest. During a run, the
-    /// threads go on ticking: each shard is held for a ring drain and a swap (see
-    /// [`Shard::harvest_into`]), one after the other.
+    /// Merges what every home recorded of `run` since the previous harvest. During a run, the
+    /// threads go on ticking: each home is held for a swap, one after the other.
     pub(crate) fn harvest(&self, run: u64, harvest: Harvest) -> RunRecords {
         let mut records = RunRecords::new(&self.template);
         records.slow = SlowCandidates::new(self.slowest_ticks);
-        // The list is cloned so that no thread registering its shard waits on a merge.
-        let shards: Vec<Arc<Shard>> = lock(&self.shards).clone();
-        for shard in &shards {
-            shard.harvest_into(run, harvest, &self.callsites, &mut records, &self.template);
+        // The list is cloned so that no thread registering its home waits on a merge.
+        let homes: Vec<Arc<Home>> = lock(&self.homes).clone();
+        for home in &homes {
+            let Some(taken) = home.harvest(run, harvest) else {
+                continue;
+            };
+            // The names are read after the swap: every slot in the records was interned first.
+            records.add_thread(&taken.records, &self.callsites.names(), &self.template);
+            records.ticks_counted += taken.ticks;
+            records.counters.missing_span_data += taken.odd;
+            records.slow.merge(taken.slow);
+            home.give_back(taken.records);
+        }
+        let mut orphans = lock(&self.orphan_ticks);
+        if orphans.0 == run {
+            records.ticks_counted += orphans.1 - orphans.2;
+            orphans.2 = orphans.1;
         }
         records
     }

@@ -1,13 +1,11 @@
 //! The slowest ticks of one thread (and, merged, of a run): a bounded top-K by latency, with
 //! the timeline of every recorded one.
 //!
-//! Filled on the drain side (under the shard mutex, between ticks, where the ring's records go
-//! into the histograms), never in a span callback: the callbacks only write three more words
-//! per record (start, id, and the tick's ordinal or the component's parent). Per tick record
-//! the cost is one comparison with the current K-th latency; a component record is copied into
-//! a bounded buffer of the tick being assembled (the components of a tick close before it, on
-//! its thread). Only a tick that enters the top-K allocates (its timeline): with latencies in
-//! random order that is about K × ln(ticks / K) times in a run, not per tick.
+//! Filled where a closed span is recorded (under its thread's home mutex). Per tick the cost is
+//! one comparison with the current K-th latency; a component is copied into a bounded buffer
+//! of the tick being assembled (the components of a tick close before it, on its thread). Only
+//! a tick that enters the top-K allocates (its timeline): with latencies in random order that
+//! is about K × ln(ticks / K) times in a run, not per tick.
 //!
 //! Kept apart from the histograms, with its own [`take`](ThreadSlowTicks::take) and
 //! [`SlowCandidates::merge`], so that snapshots (harvesting shards during a run) can take the
@@ -20,8 +18,8 @@
 
 use std::sync::Arc;
 
-use super::record_ring::{Record, RecordKind};
 use super::tick_fields::TickFields;
+use super::timing::{Closed, TickInfo};
 use crate::report::{SlowTick, SlowestTicks, TickField, TimelineSpan};
 
 /// Components of one tick kept for its timeline; more are counted, not kept.
@@ -309,7 +307,7 @@ fn rfc3339_micros(unix_ns: u64) -> String {
     humantime::format_rfc3339_micros(time).to_string()
 }
 
-/// One thread's slow-tick candidates, beside its histograms in the shard.
+/// One thread's slow-tick candidates, beside its records in its home.
 #[derive(Debug, Default)]
 pub(crate) struct ThreadSlowTicks {
     /// Ticks with an ordinal up to this are warm-up (left out).
@@ -317,12 +315,9 @@ pub(crate) struct ThreadSlowTicks {
     thread: Option<Arc<str>>,
     /// The owner's kernel id.
     tid: Option<u32>,
-    /// Components closed since the last tick record (the tick being assembled).
+    /// Components closed since the last tick (the tick being assembled).
     pending: Vec<Pending>,
     pending_dropped: u64,
-    /// The fields of the tick whose record comes next (its thread sends them just before it),
-    /// with its ordinal.
-    pending_fields: Option<(u64, TickFields)>,
     candidates: SlowCandidates,
     /// The least latency a timed (recorded) tick needs to enter a top-K, kept up to date with
     /// `candidates`: a tick below it costs one comparison.
@@ -338,19 +333,18 @@ impl ThreadSlowTicks {
         self.begin_thread(tid);
         self.pending.clear();
         self.pending_dropped = 0;
-        self.pending_fields = None;
         self.candidates = SlowCandidates::new(limit);
         self.update_thresholds();
     }
 
-    /// Recomputes `thresholds` from `candidates` (after any change to them).
+    /// Recomputes the thresholds from `candidates` (after any change to them).
     fn update_thresholds(&mut self) {
         let any = self.candidates.any.admission_threshold();
         self.timed_threshold = any;
         self.recorded_threshold = any.min(self.candidates.recorded.admission_threshold());
     }
 
-    /// A new owner thread (kernel id `tid`) takes the shard over (its candidates are kept:
+    /// A new owner thread (kernel id `tid`) takes the home over (its candidates are kept:
     /// they add up).
     pub(crate) fn begin_thread(&mut self, tid: Option<u32>) {
         self.tid = tid;
@@ -362,110 +356,85 @@ impl ThreadSlowTicks {
         self.thread = Some(Arc::from(label));
     }
 
-    /// Takes one closed span's record (drain side, under the shard mutex). Inlined into the
-    /// drain loop, its only caller: a call per record cost more than the tick's comparison.
-    #[inline(always)]
-    pub(crate) fn record(&mut self, record: &Record, kind: RecordKind) {
-        match kind {
-            RecordKind::Component { slot, .. } => {
-                if self.candidates.any.limit == 0 {
-                    return;
-                }
-                if self.pending.len() < TIMELINE_CAPACITY {
-                    if self.pending.capacity() == 0 {
-                        // Once per thread and run: never per tick.
-                        self.pending.reserve_exact(TIMELINE_CAPACITY);
-                    }
-                    self.pending.push(Pending {
-                        slot,
-                        id: record.id,
-                        parent: record.link,
-                        start_raw: record.start_raw,
-                        raw_ns: record.raw_ns,
-                        net_ns: record.net_ns,
-                        wall_ns: record.wall_ns,
-                    });
-                } else {
-                    self.pending_dropped += 1;
-                }
-            }
-            RecordKind::TickFields => {
-                self.pending_fields = Some(TickFields::from_record(record));
-            }
-            RecordKind::TimedTick | RecordKind::RecordedTick { .. } => {
-                let (recorded, threshold) = match kind {
-                    RecordKind::RecordedTick { .. } => (true, self.recorded_threshold),
-                    _ => (false, self.timed_threshold),
-                };
-                // The one comparison most ticks cost (`u64::MAX` when K is 0).
-                if record.net_ns >= threshold {
-                    self.consider(record, recorded);
-                }
-                self.pending.clear();
-                self.pending_dropped = 0;
-                self.pending_fields = None;
-            }
+    /// A component (span `id` of name `slot`, inside `parent`) closed on this thread: kept
+    /// for the timeline of the tick being assembled.
+    #[inline]
+    pub(crate) fn component(&mut self, id: u64, slot: u32, parent: u64, closed: &Closed) {
+        if self.candidates.any.limit == 0 {
+            return;
         }
-    }
-
-    /// A tick at or above its threshold: offered unless it is a warm-up tick.
-    #[cold]
-    fn consider(&mut self, record: &Record, recorded: bool) {
-        let ordinal = record.link;
-        let warmup = ordinal != 0 && ordinal <= self.warmup_ticks;
-        let wanted = !warmup
-            && (self.candidates.any.admits(record.net_ns)
-                || (recorded && self.candidates.recorded.admits(record.net_ns)));
-        if wanted {
-            self.offer(record, recorded);
-            self.update_thresholds();
-        }
-    }
-
-    /// Builds the candidate of a tick that enters a top-K (rare: allocates its timeline).
-    fn offer(&mut self, record: &Record, recorded: bool) {
-        let timeline = if recorded {
-            timeline(record.id, &self.pending)
+        if self.pending.len() < TIMELINE_CAPACITY {
+            if self.pending.capacity() == 0 {
+                // Once per thread and run: never per tick.
+                self.pending.reserve_exact(TIMELINE_CAPACITY);
+            }
+            self.pending.push(Pending {
+                slot,
+                id,
+                parent,
+                start_raw: closed.start_raw,
+                raw_ns: closed.busy_ns,
+                net_ns: closed.net_ns,
+                wall_ns: closed.wall_ns,
+            });
         } else {
-            Vec::new()
+            self.pending_dropped += 1;
+        }
+    }
+
+    /// A tick (span `id`) closed on this thread: offered if it may be among the slowest.
+    #[inline]
+    pub(crate) fn tick(&mut self, id: u64, tick: &TickInfo, closed: &Closed) {
+        let threshold = if tick.recorded {
+            self.recorded_threshold
+        } else {
+            self.timed_threshold
         };
-        let tick = SlowCandidate {
-            ordinal: record.link,
+        // The one comparison most ticks cost (`u64::MAX` when K is 0).
+        if closed.net_ns >= threshold && !tick.warmup {
+            self.consider(id, tick, closed);
+        }
+        self.pending.clear();
+        self.pending_dropped = 0;
+    }
+
+    /// A tick at or above its threshold.
+    #[cold]
+    fn consider(&mut self, id: u64, tick: &TickInfo, closed: &Closed) {
+        let recorded = tick.recorded;
+        let wanted = self.candidates.any.admits(closed.net_ns)
+            || (recorded && self.candidates.recorded.admits(closed.net_ns));
+        if !wanted {
+            return;
+        }
+        let candidate = SlowCandidate {
+            ordinal: tick.ordinal,
             thread: self
                 .thread
                 .clone()
                 .unwrap_or_else(|| Arc::from("(unknown thread)")),
             tid: self.tid,
-            start_raw: record.start_raw,
-            net_ns: record.net_ns,
-            raw_ns: record.raw_ns,
-            wall_ns: record.wall_ns,
+            start_raw: closed.start_raw,
+            net_ns: closed.net_ns,
+            raw_ns: closed.busy_ns,
+            wall_ns: closed.wall_ns,
             recorded,
-            timeline,
+            timeline: if recorded {
+                timeline(id, &self.pending)
+            } else {
+                Vec::new()
+            },
             timeline_dropped: self.pending_dropped,
-            fields: self
-                .pending_fields
-                .filter(|(ordinal, _)| *ordinal == record.link)
-                .map(|(_, fields)| fields),
+            fields: tick.fields,
         };
-        if recorded && self.candidates.recorded.admits(tick.net_ns) {
-            self.candidates.recorded.offer(tick.clone());
+        if recorded && self.candidates.recorded.admits(candidate.net_ns) {
+            self.candidates.recorded.offer(candidate.clone());
         }
-        self.candidates.any.offer(tick);
+        self.candidates.any.offer(candidate);
+        self.update_thresholds();
     }
 
-    /// The least latency a tick needs to enter this thread's slowest ticks now (0 while they
-    /// are not full): the hot path sends a tick's fields only from it. `recorded`: for a
-    /// recorded tick, which may enter the recorded list below the timed one's threshold.
-    pub(crate) fn threshold_ns(&self, recorded: bool) -> u64 {
-        if recorded {
-            self.recorded_threshold
-        } else {
-            self.timed_threshold
-        }
-    }
-
-    /// The candidates so far (the shard keeps collecting from empty, same limit).
+    /// The candidates so far (the thread keeps collecting from empty, same limit).
     pub(crate) fn take(&mut self) -> SlowCandidates {
         let limit = self.candidates.any.limit;
         let taken = std::mem::replace(&mut self.candidates, SlowCandidates::new(limit));
@@ -539,51 +508,34 @@ fn timeline(tick_id: u64, pending: &[Pending]) -> Vec<TimelineEntry> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::tick_profiler::timing::SpanKind;
 
-    fn tick(id: u64, ordinal: u64, net_ns: u64, recorded: bool) -> (Record, RecordKind) {
-        let kind = if recorded {
-            RecordKind::RecordedTick {
-                latency: true,
-                nested: 0,
-                direct: 0,
-            }
-        } else {
-            RecordKind::TimedTick
-        };
-        (
-            Record {
-                kind: kind.encode(),
-                raw_ns: net_ns,
-                net_ns,
-                extra_ns: None,
-                wall_ns: None,
-                start_raw: ordinal * 1_000,
-                id,
-                link: ordinal,
+    fn closed(start_raw: u64, ns: u64) -> Closed {
+        Closed {
+            kind: SpanKind::Component {
+                slot: 0,
+                parent: 0,
+                direct: false,
             },
-            kind,
-        )
+            entered: true,
+            in_parent: true,
+            busy_ns: ns,
+            self_ns: ns,
+            net_ns: ns,
+            wall_ns: None,
+            start_raw,
+            clamped: false,
+        }
     }
 
-    fn component(slot: u32, id: u64, parent: u64, start_raw: u64, ns: u64) -> (Record, RecordKind) {
-        let kind = RecordKind::Component {
-            slot,
-            nested: 0,
-            direct: false,
-        };
-        (
-            Record {
-                kind: kind.encode(),
-                raw_ns: ns,
-                net_ns: ns,
-                extra_ns: None,
-                wall_ns: None,
-                start_raw,
-                id,
-                link: parent,
-            },
-            kind,
-        )
+    fn info(ordinal: u64, recorded: bool, warmup: bool) -> TickInfo {
+        TickInfo {
+            recorded,
+            warmup,
+            opens_window: false,
+            ordinal,
+            fields: None,
+        }
     }
 
     #[test]
@@ -599,8 +551,11 @@ mod tests {
             (6, 40),
             (7, 5),
         ] {
-            let (r, k) = tick(ordinal, ordinal, ns, false);
-            slow.record(&r, k);
+            slow.tick(
+                ordinal,
+                &info(ordinal, false, ordinal <= 2),
+                &closed(ordinal * 1_000, ns),
+            );
         }
         let got: Vec<(u64, u64)> = slow
             .take()
@@ -617,18 +572,12 @@ mod tests {
         let mut slow = ThreadSlowTicks::default();
         slow.reset(2, 0, None);
         // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs elsewhere.
-        for (r, k) in [
-            component(1, 2, 1, 20, 5),
-            component(0, 1, 100, 10, 30),
-            component(2, 3, 100, 50, 7),
-            component(3, 9, 77, 60, 1),
-        ] {
-            slow.record(&r, k);
-        }
-        let (r, k) = tick(100, 1, 60, true);
-        slow.record(&r, k);
-        let candidates = slow.take();
-        let ticks = candidates.recorded.into_sorted();
+        slow.component(2, 1, 1, &closed(20, 5));
+        slow.component(1, 0, 100, &closed(10, 30));
+        slow.component(3, 2, 100, &closed(50, 7));
+        slow.component(9, 3, 77, &closed(60, 1));
+        slow.tick(100, &info(1, true, false), &closed(1_000, 60));
+        let ticks = slow.take().recorded.into_sorted();
         let t = ticks.first().expect("one recorded tick");
         let got: Vec<(u32, u32, Option<u32>)> = t
             .timeline
@@ -646,12 +595,12 @@ mod tests {
         let mut b = ThreadSlowTicks::default();
         b.reset(2, 0, None);
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
-            let (r, k) = tick(i as u64 + 1, i as u64 + 1, ns, false);
-            a.record(&r, k);
+            let i = i as u64 + 1;
+            a.tick(i, &info(i, false, false), &closed(i, ns));
         }
         for (i, ns) in [60, 80, 5].into_iter().enumerate() {
-            let (r, k) = tick(i as u64 + 1, i as u64 + 1, ns, true);
-            b.record(&r, k);
+            let i = i as u64 + 1;
+            b.tick(i, &info(i, true, false), &closed(i, ns));
         }
         let mut merged = a.take();
         merged.merge(b.take());

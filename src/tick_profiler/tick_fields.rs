@@ -3,17 +3,15 @@
 //!
 //! Captured on the hot path, so kept small and allocation-free: a fixed [`TickFields`] (at most
 //! [`MAX_FIELDS`] values, strings truncated into 32 bytes) visited from the span's attributes
-//! when a timed tick is created (and updated by `Span::record`), held by the creating thread
-//! until the tick closes, and sent to the drain side as one extra ring record, only for a tick
-//! that reaches its thread's current slow-tick threshold. Names are not copied: the callsite's
-//! metadata has them, looked up when the report is built.
+//! when a timed tick is created (and updated by `Span::record`), kept with the tick's timing
+//! until it closes, and copied into the slow-tick list only for a tick that enters it. Names
+//! are not copied: the callsite's metadata has them, looked up when the report is built.
 
 use std::fmt::{self, Write as _};
 
 use tracing_core::Metadata;
 use tracing_core::field::{Field, Visit};
 
-use super::record_ring::{Record, RecordKind};
 use crate::report::{TickField, TickFieldValue};
 
 /// Which fields of the tick span a slow tick is reported with
@@ -57,32 +55,6 @@ enum Kind {
     TextCut,
 }
 
-impl Kind {
-    fn to_bits(self) -> u64 {
-        match self {
-            Kind::None => 0,
-            Kind::I64 => 1,
-            Kind::U64 => 2,
-            Kind::F64 => 3,
-            Kind::Bool => 4,
-            Kind::Text => 5,
-            Kind::TextCut => 6,
-        }
-    }
-
-    fn from_bits(bits: u64) -> Kind {
-        match bits {
-            1 => Kind::I64,
-            2 => Kind::U64,
-            3 => Kind::F64,
-            4 => Kind::Bool,
-            5 => Kind::Text,
-            6 => Kind::TextCut,
-            _ => Kind::None,
-        }
-    }
-}
-
 /// Where one value lies: its field's index in the callsite's field set, its kind, its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Slot {
@@ -90,25 +62,6 @@ struct Slot {
     kind: Kind,
     start: u8,
     len: u8,
-}
-
-impl Slot {
-    /// 21 bits: field 6, kind 3, start 6, len 6.
-    fn to_bits(self) -> u64 {
-        u64::from(self.field & 63)
-            | (self.kind.to_bits() << 6)
-            | (u64::from(self.start & 63) << 9)
-            | (u64::from(self.len & 63) << 15)
-    }
-
-    fn from_bits(bits: u64) -> Slot {
-        Slot {
-            field: (bits & 63) as u8,
-            kind: Kind::from_bits((bits >> 6) & 7),
-            start: ((bits >> 9) & 63) as u8,
-            len: ((bits >> 15) & 63) as u8,
-        }
-    }
 }
 
 /// A tick's first fields, as captured (values only; the names are the callsite's).
@@ -125,9 +78,6 @@ pub(crate) struct TickFields {
     format: bool,
     bytes: [u8; VALUE_BYTES],
 }
-
-/// The words a [`TickFields`] travels as (through the record ring).
-pub(crate) const FIELD_WORDS: usize = 6;
 
 impl TickFields {
     /// Empty, for a tick of `callsite`; `format`: whether `%`/`?` values are kept.
@@ -226,74 +176,6 @@ impl TickFields {
     /// Whether any value is kept.
     pub(crate) fn is_empty(&self) -> bool {
         self.slots.iter().all(|s| s.kind == Kind::None)
-    }
-
-    /// As words: the callsite, the slots, the value bytes.
-    pub(crate) fn to_words(self) -> [u64; FIELD_WORDS] {
-        let mut words = [0; FIELD_WORDS];
-        words[0] = self.callsite as u64;
-        words[1] = self
-            .slots
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (i, s)| acc | (s.to_bits() << (21 * i)));
-        for (word, chunk) in words[2..].iter_mut().zip(self.bytes.chunks_exact(8)) {
-            let mut b = [0; 8];
-            b.copy_from_slice(chunk);
-            *word = u64::from_le_bytes(b);
-        }
-        words
-    }
-
-    /// The inverse of [`to_words`](Self::to_words).
-    pub(crate) fn from_words(words: [u64; FIELD_WORDS]) -> Self {
-        let mut fields = TickFields::new(usize::try_from(words[0]).unwrap_or(0), false);
-        for (i, slot) in fields.slots.iter_mut().enumerate() {
-            *slot = Slot::from_bits((words[1] >> (21 * i)) & ((1 << 21) - 1));
-        }
-        let given_out = fields.slots.iter().rposition(|s| s.kind != Kind::None);
-        fields.count = given_out.map_or(0, |i| i as u8 + 1);
-        fields.used = fields
-            .slots
-            .iter()
-            .filter(|s| s.kind != Kind::None)
-            .map(|s| s.start + s.len)
-            .max()
-            .unwrap_or(0);
-        for (chunk, word) in fields.bytes.chunks_exact_mut(8).zip(&words[2..]) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
-        fields
-    }
-
-    /// The ring record that carries them to the drain side, just before the record of the tick
-    /// of `ordinal` (the words in the record's fields, the ordinal in `link` like a tick's).
-    pub(crate) fn to_record(self, ordinal: u64) -> Record {
-        let [callsite, slots, v0, v1, v2, v3] = self.to_words();
-        Record {
-            kind: RecordKind::TickFields.encode(),
-            raw_ns: slots,
-            net_ns: v0,
-            extra_ns: Some(v1),
-            wall_ns: Some(v2),
-            start_raw: v3,
-            id: callsite,
-            link: ordinal,
-        }
-    }
-
-    /// The inverse of [`to_record`](Self::to_record): the tick's ordinal and its fields. (The
-    /// ring reads a word of `u64::MAX` as `None`, which maps back to the same word.)
-    pub(crate) fn from_record(record: &Record) -> (u64, TickFields) {
-        let fields = TickFields::from_words([
-            record.id,
-            record.raw_ns,
-            record.net_ns,
-            record.extra_ns.unwrap_or(u64::MAX),
-            record.wall_ns.unwrap_or(u64::MAX),
-            record.start_raw,
-        ]);
-        (record.link, fields)
     }
 
     /// The tick callsite's metadata address.
@@ -455,24 +337,20 @@ mod tests {
     }
 
     fn resolved(f: &TickFields) -> Vec<(String, TickFieldValue)> {
-        TickFields::from_words(f.to_words())
-            .resolve(&META)
+        f.resolve(&META)
             .into_iter()
             .map(|t| (t.name, t.value))
             .collect()
     }
 
     #[test]
-    fn keeps_the_first_fields_in_declaration_order_through_the_ring_words() {
+    fn keeps_the_first_fields_in_declaration_order() {
         let mut f = TickFields::new(7, true);
         f.record_str(&field("ts"), "2025-03-14T14:30:07.102Z");
         f.record_u64(&field("seq"), 904_211);
         f.record_str(&field("venue"), "XNAS");
         f.record_f64(&field("price"), 1.5);
-        // All but the capture setting travel (the drain side formats nothing).
-        let sent = TickFields { format: false, ..f };
-        assert_eq!(TickFields::from_words(f.to_words()), sent);
-        assert_eq!(TickFields::from_words(f.to_words()).callsite(), 7);
+        assert_eq!(f.callsite(), 7);
         assert_eq!(
             resolved(&f),
             [

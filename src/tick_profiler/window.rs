@@ -1,74 +1,72 @@
-//! The recording window: while it is open, component callsites have interest `sometimes` and
-//! every tick that starts is recorded with its spans; while it is closed, component callsites
-//! have interest `never` and cost the loop nothing (one relaxed load in the `span!` macro).
+//! The recording window: while it is open, component callsites have interest `sometimes` and the
+//! ticks that claim its places are recorded with every span inside them; while it is closed,
+//! component callsites have interest `never` and cost the loop nothing (one relaxed load in
+//! the `span!` macro).
 //!
 //! Opening and closing rebuild tracing's callsite interest cache (process-wide, ~15 ns per
 //! registered callsite per dispatcher), so windows are bursts of consecutive ticks whose length
-//! keeps the two rebuilds a small part of the window's cost. A window is opened when the tick
-//! chosen to open it is first entered (before any of its children exists) and closed when the
-//! last tick it recorded closes, so on a single-threaded loop no tick straddles a switch; with
-//! more threads, a tick that did is left out of the latency histograms and counted.
-//!
-//! Why not at the tick's filter decision: that runs inside a registration or filter pass of
-//! the subscriber, and a rebuild there would nest another pass in it. (Rebuilds ask every
-//! registered dispatcher, whatever the calling thread's default: a run keeps a second one
-//! registered, see `metrics_collector`.)
+//! keeps the two rebuilds a small part of the window's cost. A window opens when the tick
+//! chosen to open it is first entered (before any child of it exists; a rebuild cannot run
+//! inside the filter decision, which is part of a filter pass) and closes when the last tick
+//! it recorded closes: no recorded tick ever straddles a switch.
 
-use std::cell::Cell;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::shared::lock;
+use super::sampler::WindowGate;
+use super::subscriber_internals::rebuild_interest;
+use crate::lock::lock;
 
-thread_local! {
-    /// Set while this thread rebuilds the interest cache for a window switch: callsites
-    /// tickprof has probed are not probed again (other layers did not change their minds).
-    static SWITCHING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether this thread is inside tickprof's own interest rebuild.
-pub(crate) fn switching() -> bool {
-    SWITCHING.try_with(Cell::get).unwrap_or(false)
-}
-
-/// Rebuilds tracing's interest cache, marked as tickprof's own rebuild.
-pub(crate) fn rebuild_interest() {
-    let _ = SWITCHING.try_with(|s| s.set(true));
-    tracing_core::callsite::rebuild_interest_cache();
-    let _ = SWITCHING.try_with(|s| s.set(false));
-}
+/// Ticks closed (timed or recorded, any thread) a full window may wait for its last recorded
+/// ticks before it is closed anyway (a recorded tick span that never closes must not keep
+/// recording on).
+const MAX_FULL_CHECKPOINTS: u32 = 256;
 
 #[derive(Debug, Default)]
 pub(crate) struct Window {
-    /// Odd while open; bumped at every switch (ticks remember it to detect a switch during
-    /// them).
-    epoch: AtomicU64,
-    /// Ticks started in the current window.
-    started: AtomicU64,
-    /// Ticks the current window records.
-    length: AtomicU64,
+    /// Whether a window is open or switching: what a tick decision checks first.
+    busy: AtomicBool,
+    /// Whether component callsites should have interest `sometimes` (read in rebuilds): set
+    /// before the rebuild that opens a window, cleared before the one that closes it.
+    interest: AtomicBool,
     /// Windows opened in this run.
     opened: AtomicU64,
-    /// Whether component callsites should have interest `sometimes`: set before the rebuild
-    /// that opens a window (so no tick is recorded before its children can be) and cleared
-    /// after the epoch closes it.
-    interest: AtomicBool,
-    /// One switch at a time, so two rebuilds never interleave.
-    switch: Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    open: bool,
+    /// A rebuild is in progress (one at a time).
+    switching: bool,
+    /// Places given out, and the window's length.
+    started: u64,
+    length: u64,
+    /// Recorded ticks of the window that have not closed.
+    in_flight: u64,
+    /// Stall checks while full (see [`MAX_FULL_CHECKPOINTS`]).
+    full_checkpoints: u32,
+}
+
+impl WindowGate for Window {
+    fn claim(&self) -> bool {
+        let mut state = lock(&self.state);
+        if state.open && !state.switching && state.started < state.length {
+            state.started += 1;
+            state.in_flight += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    #[inline]
+    fn busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
+    }
 }
 
 impl Window {
-    /// The current epoch (odd: open).
-    #[inline]
-    pub(crate) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
-    }
-
-    #[inline]
-    pub(crate) fn is_open(&self) -> bool {
-        self.epoch() % 2 == 1
-    }
-
     /// Whether component callsites are wanted (read when interest is rebuilt).
     pub(crate) fn wants_components(&self) -> bool {
         self.interest.load(Ordering::Acquire)
@@ -79,59 +77,128 @@ impl Window {
         self.opened.load(Ordering::Relaxed)
     }
 
-    /// Whether the open window has given out all its places (its last tick closes it).
-    pub(crate) fn is_full(&self) -> bool {
-        self.is_open()
-            && self.started.load(Ordering::Relaxed) >= self.length.load(Ordering::Relaxed)
-    }
-
-    /// Claims a place for one tick in the open window; `false` when the window is full.
-    #[inline]
-    pub(crate) fn claim(&self) -> bool {
-        self.started.fetch_add(1, Ordering::Relaxed) < self.length.load(Ordering::Relaxed)
-    }
-
-    /// Opens a window of `length` ticks (the caller's tick is its first), rebuilding the
-    /// interest cache; `false` if another thread is switching or it is already open.
+    /// Opens a window of `length` ticks whose first tick is the caller's, rebuilding the
+    /// interest cache; `false` if one is open or switching (the caller may then claim a place).
     pub(crate) fn open(&self, length: u64) -> bool {
-        let Ok(_switch) = self.switch.try_lock() else {
-            return false;
-        };
-        if self.is_open() {
-            return false;
+        {
+            let mut state = lock(&self.state);
+            if state.open || state.switching {
+                return false;
+            }
+            state.switching = true;
         }
+        self.busy.store(true, Ordering::Relaxed);
         self.interest.store(true, Ordering::Release);
         rebuild_interest();
-        self.started.store(0, Ordering::Relaxed);
-        self.length.store(length, Ordering::Relaxed);
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut state = lock(&self.state);
+        *state = State {
+            open: true,
+            switching: false,
+            started: 1,
+            length: length.max(1),
+            in_flight: 1,
+            full_checkpoints: 0,
+        };
         self.opened.fetch_add(1, Ordering::Relaxed);
         true
     }
 
-    /// Closes the window, rebuilding the interest cache; `false` if another thread is
-    /// switching or it is already closed.
-    pub(crate) fn close(&self) -> bool {
-        let Ok(_switch) = self.switch.try_lock() else {
-            return false;
-        };
-        if !self.is_open() {
+    /// A recorded tick of the window closed (or a claimed place went unused): `true` if it was
+    /// the last of a full window, which the caller then [`close`](Self::close)s.
+    pub(crate) fn tick_done(&self) -> bool {
+        let mut state = lock(&self.state);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        let last = state.in_flight == 0;
+        Self::take_close(&mut state, last)
+    }
+
+    /// A claimed place that no tick took (its span was never created): given back, without
+    /// closing the window (that needs a rebuild, which cannot run in a filter decision; a
+    /// later [`stall_check`](Self::stall_check) closes it).
+    pub(crate) fn give_back(&self) {
+        let mut state = lock(&self.state);
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+
+    /// Called as ticks close: `true` if a full window has no tick left in flight, or has
+    /// waited too long for its last ones (a recorded tick span that never closes must not keep
+    /// the window open); the caller then closes it.
+    pub(crate) fn stall_check(&self) -> bool {
+        if !self.busy() {
             return false;
         }
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut state = lock(&self.state);
+        if state.open && state.started >= state.length {
+            state.full_checkpoints += 1;
+        }
+        let ready = state.in_flight == 0 || state.full_checkpoints > MAX_FULL_CHECKPOINTS;
+        Self::take_close(&mut state, ready)
+    }
+
+    /// Marks a full window as closing when `ready`; whether it was.
+    fn take_close(state: &mut State, ready: bool) -> bool {
+        if ready && state.open && !state.switching && state.started >= state.length {
+            state.open = false;
+            state.switching = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Closes the window [`tick_done`](Self::tick_done) or
+    /// [`checkpoint`](Self::checkpoint) marked, rebuilding the interest cache.
+    pub(crate) fn close(&self) {
         self.interest.store(false, Ordering::Release);
         rebuild_interest();
-        true
+        let mut state = lock(&self.state);
+        state.switching = false;
+        self.busy.store(false, Ordering::Relaxed);
     }
 
     /// Closes the window without rebuilding (a run begins or ends; the caller rebuilds).
     pub(crate) fn reset(&self) {
-        let _switch = lock(&self.switch);
-        if self.is_open() {
-            self.epoch.fetch_add(1, Ordering::AcqRel);
-        }
+        let mut state = lock(&self.state);
+        *state = State::default();
         self.interest.store(false, Ordering::Release);
+        self.busy.store(false, Ordering::Relaxed);
         self.opened.store(0, Ordering::Relaxed);
-        self.started.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_closes_when_its_last_recorded_tick_closes() {
+        let window = Window::default();
+        assert!(!window.claim());
+        assert!(window.open(3));
+        assert!(!window.open(3));
+        assert!(window.claim() && window.claim());
+        assert!(!window.claim(), "3 places: the opener's and two");
+        assert!(!window.tick_done());
+        assert!(!window.tick_done());
+        assert!(window.tick_done(), "the last of a full window");
+        window.close();
+        assert!(!window.busy());
+        assert_eq!(window.opened(), 1);
+    }
+
+    #[test]
+    fn a_full_window_whose_ticks_never_close_is_closed_anyway() {
+        let window = Window::default();
+        assert!(window.open(1));
+        let closed = (0..=MAX_FULL_CHECKPOINTS)
+            .filter(|_| window.stall_check())
+            .count();
+        assert_eq!(closed, 1);
+        window.close();
+        assert!(!window.busy());
+        // A place given back does not keep a full window open.
+        assert!(window.open(2) && window.claim());
+        window.give_back();
+        assert!(window.tick_done());
     }
 }

@@ -51,6 +51,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
             latency_raw: None,
             wall: None,
             warmup: None,
+            recorded: None,
         },
         components: components
             .iter()
@@ -58,6 +59,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                 let stats = ComponentStats {
                     count: v.len() as u64,
                     latency: latency(v),
+                    self_time: None,
                     wall: None,
                     per_tick: None,
                 };

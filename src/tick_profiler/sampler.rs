@@ -1,22 +1,22 @@
-//! Which ticks to time and which to record: a per-thread sampler makes the decision at each
-//! tick's filter decision (random countdowns, so a periodic workload cannot lock onto the
-//! phase), paced by the collector's budget (what profiling has cost so far against the loop's
-//! own time, measured at checkpoints).
+//! Which ticks to time and which to record. A per-thread [`TickSampler`] decides at each tick's
+//! filter decision, with random countdowns (so a periodic workload cannot lock onto the
+//! phase), paced by the collector's [`Budget`]: what profiling has cost so far against the time
+//! the loop's ticks took, measured at checkpoints.
 //!
-//! Costs: a timed tick costs one recorded span (the tick's), a recorded tick one span per span
-//! inside it, a window two interest rebuilds (measured when they happen). A quarter of the
-//! budget goes to timed ticks (the tick latency distribution: a timed tick costs one span, so a
-//! quarter already times thousands of ticks per 100 ms of loop), three quarters to recording
-//! windows (components and unattributed time: a recorded tick costs one span per span).
+//! **What the budget is a fraction of.** The ticks' own time: each thread's net tick latency
+//! (measured on its timed ticks) times its tick count. Not wall time: a live loop that waits
+//! between ticks does not earn a larger budget by waiting. A quarter of the budget goes to
+//! timed ticks (each costs one span, [`Costs::span_ns`](super::costs::Costs)), three quarters
+//! to recording windows (each recorded tick costs one span per span in it, and a window two
+//! interest rebuilds, measured when they happen). The exact tick count is paid on top: one
+//! refused filter decision per untimed tick (`Costs::check_ns`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use super::shared::Shared;
-use super::span_state::TickMode;
 use crate::sampling::{Sampling, SamplingMode};
 
-/// Ticks between two checkpoints of a thread's loop time (one clock read each).
-const CHECKPOINT_TICKS: u64 = 1024;
+/// Ticks between two checkpoints of a thread's loop (one clock read each).
+pub(crate) const CHECKPOINT_TICKS: u64 = 1024;
 /// Shares of the budget.
 const TIMED_SHARE: f64 = 0.25;
 const WINDOW_SHARE: f64 = 0.75;
@@ -24,9 +24,23 @@ const WINDOW_SHARE: f64 = 0.75;
 /// recording path has not run for thousands of ticks): longer windows dilute them.
 const MIN_WINDOW: u64 = 64;
 const MAX_WINDOW: u64 = 1024;
-/// Until measured: a switch (interest rebuild) and the spans of a recorded tick.
+/// Until measured: a switch (two interest rebuilds) and the spans of a recorded tick.
 const GUESS_SWITCH_NS: u64 = 20_000;
 const GUESS_SPANS_PER_TICK: f64 = 8.0;
+
+/// How much of a tick is measured, decided at its filter decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TickMode {
+    /// Counted only: the tick span is not created for tickprof.
+    Untimed,
+    /// The tick span exists and is timed; its children are not created for tickprof.
+    Timed,
+    /// The tick and every span inside it are recorded.
+    Recorded,
+    /// Recorded, and it opens a recording window at its first enter (an interest rebuild
+    /// cannot run inside a filter decision).
+    Opening,
+}
 
 /// The collector-wide side of sampling.
 #[derive(Debug)]
@@ -34,14 +48,16 @@ pub(crate) struct Budget {
     mode: SamplingMode,
     /// While set (during `start_profiling`'s calibration), user ticks are only counted.
     calibrating: AtomicBool,
-    /// What one recorded span costs the loop (calibrated), ns.
+    /// What one recorded span costs the loop, ns (`Costs::span_ns`).
     span_ns: AtomicU64,
     /// The last measured window switch, ns.
     switch_ns: AtomicU64,
-    /// Loop time net of profiling, summed over threads at their checkpoints, ns.
+    /// The ticks' own time, summed over threads at their checkpoints, ns.
     loop_ns: AtomicU64,
     /// What windows cost so far (recorded spans and switches), ns.
     window_spent_ns: AtomicU64,
+    /// What the switches alone took so far, ns.
+    switches_ns: AtomicU64,
     /// Recorded ticks and the spans they held, for the spans-per-tick estimate.
     recorded_ticks: AtomicU64,
     recorded_spans: AtomicU64,
@@ -58,19 +74,18 @@ impl Budget {
             switch_ns: AtomicU64::new(GUESS_SWITCH_NS),
             loop_ns: AtomicU64::new(0),
             window_spent_ns: AtomicU64::new(0),
+            switches_ns: AtomicU64::new(0),
             recorded_ticks: AtomicU64::new(0),
             recorded_spans: AtomicU64::new(0),
             warmup_ticks: AtomicU64::new(0),
         }
     }
 
-    /// Sets how many of each thread's first ticks are warm-up in the runs that begin from now
-    /// (a thread reads it when its part of a run begins).
+    /// Sets each thread's warm-up ticks in the runs that begin from now.
     pub(crate) fn set_warmup_ticks(&self, ticks: u64) {
         self.warmup_ticks.store(ticks, Ordering::Relaxed);
     }
 
-    /// Each thread's warm-up ticks in the run now beginning.
     pub(crate) fn warmup_ticks(&self) -> u64 {
         self.warmup_ticks.load(Ordering::Relaxed)
     }
@@ -80,6 +95,7 @@ impl Budget {
         self.span_ns.store(span_ns.max(1), Ordering::Relaxed);
         self.loop_ns.store(0, Ordering::Relaxed);
         self.window_spent_ns.store(0, Ordering::Relaxed);
+        self.switches_ns.store(0, Ordering::Relaxed);
         self.recorded_ticks.store(0, Ordering::Relaxed);
         self.recorded_spans.store(0, Ordering::Relaxed);
     }
@@ -99,16 +115,21 @@ impl Budget {
         matches!(self.mode, SamplingMode::Full)
     }
 
-    pub(crate) fn span_ns(&self) -> u64 {
+    fn span_ns(&self) -> u64 {
         self.span_ns.load(Ordering::Relaxed)
     }
 
-    /// What profiling cost so far on recording windows, ns.
+    /// What windows cost so far, ns.
     pub(crate) fn window_spent_ns(&self) -> u64 {
         self.window_spent_ns.load(Ordering::Relaxed)
     }
 
-    /// Loop time net of profiling seen at checkpoints, ns.
+    /// What window switches took so far, ns.
+    pub(crate) fn switches_ns(&self) -> u64 {
+        self.switches_ns.load(Ordering::Relaxed)
+    }
+
+    /// The ticks' own time seen at checkpoints so far, ns.
     pub(crate) fn loop_ns(&self) -> u64 {
         self.loop_ns.load(Ordering::Relaxed)
     }
@@ -125,6 +146,7 @@ impl Budget {
     pub(crate) fn switched(&self, ns: u64) {
         self.switch_ns.store(ns.max(1), Ordering::Relaxed);
         self.window_spent_ns.fetch_add(ns, Ordering::Relaxed);
+        self.switches_ns.fetch_add(ns, Ordering::Relaxed);
     }
 
     fn spans_per_tick(&self) -> f64 {
@@ -149,7 +171,7 @@ impl Budget {
     }
 
     /// Whether the budget allows another window now: what windows cost so far is within the
-    /// budget's share of the loop time seen so far (so the first window opens at once, and a
+    /// budget's share of the ticks' time so far (so the first window opens at once, and a
     /// window overshoots by at most its own cost).
     fn may_open(&self) -> bool {
         match self.mode {
@@ -160,7 +182,7 @@ impl Budget {
         }
     }
 
-    /// The mean number of this thread's ticks between window attempts.
+    /// The mean number of a thread's ticks between window attempts, for ticks of `tick_ns`.
     fn window_gap(&self, length: u64, tick_ns: f64) -> f64 {
         match self.mode {
             SamplingMode::Budget(fraction) => {
@@ -171,7 +193,7 @@ impl Budget {
         }
     }
 
-    /// The probability that a tick outside a window is timed.
+    /// The probability that a tick outside a window is timed, for ticks of `tick_ns`.
     fn timed_probability(&self, tick_ns: f64) -> f64 {
         match self.mode {
             SamplingMode::Budget(fraction) => {
@@ -183,25 +205,25 @@ impl Budget {
     }
 }
 
+/// What a sampler needs of the recording window at a decision.
+pub(crate) trait WindowGate {
+    /// Claims a place in the open window; `false` if none is open or it is full.
+    fn claim(&self) -> bool;
+    /// Whether a window is open (or being switched).
+    fn busy(&self) -> bool;
+}
+
 /// One thread's sampling state.
 #[derive(Debug)]
 pub(crate) struct TickSampler {
-    /// Warm-up ticks this thread has still to start: each is timed or recorded (none is left
-    /// untimed), and its latency goes to the warm-up histogram, not the run's (see
-    /// `ThreadHistograms`).
+    /// Warm-up ticks this thread has still to start: each is timed or recorded.
     warmup_left: u64,
     rng: u64,
     until_timed: u64,
     until_window: u64,
     since_checkpoint: u64,
-    checkpoint_raw: u64,
-    /// Profiling cost this thread paid since its last checkpoint, ns.
-    spent_ns: u64,
-    /// A bare tick's loop time on this thread (0: not known yet), ns.
+    /// This thread's net tick latency, from its timed ticks (0: none yet), ns.
     tick_ns: f64,
-    /// Whether `tick_ns` comes from a checkpoint (a mean over many ticks) rather than from
-    /// the first timed tick alone (often cold, and many times slower than the loop's ticks).
-    tick_ns_measured: bool,
     timed_probability: f64,
 }
 
@@ -215,63 +237,64 @@ impl TickSampler {
             until_timed: 1,
             until_window: 1,
             since_checkpoint: 0,
-            checkpoint_raw: 0,
-            spent_ns: 0,
             tick_ns: 0.0,
-            tick_ns_measured: false,
             timed_probability: 0.0,
         }
     }
 
-    /// Decides what to measure of the tick that starts now.
-    pub(crate) fn decide(&mut self, shared: &Shared) -> TickMode {
-        let budget = &shared.budget;
+    /// Decides what to measure of the tick that starts now, and whether it is a warm-up tick.
+    pub(crate) fn decide(&mut self, budget: &Budget, window: &impl WindowGate) -> (TickMode, bool) {
         if budget.calibrating() {
-            return TickMode::Untimed;
+            return (TickMode::Untimed, false);
         }
         if budget.is_full() {
-            return TickMode::Recorded;
+            return (TickMode::Recorded, self.warmup());
         }
         if self.warmup_left > 0 {
-            // Every warm-up tick is measured: recorded when a window takes it (the first tick
-            // tries one, so short runs still get their components), else timed.
             self.warmup_left -= 1;
-            return match self.sampled(shared) {
+            let mode = match self.sampled(budget, window) {
                 TickMode::Untimed => TickMode::Timed,
                 mode => mode,
             };
+            return (mode, true);
         }
-        self.sampled(shared)
+        (self.sampled(budget, window), false)
+    }
+
+    /// Whether the tick starting now is a warm-up tick (full sampling: no sampling decision).
+    fn warmup(&mut self) -> bool {
+        let warmup = self.warmup_left > 0;
+        self.warmup_left = self.warmup_left.saturating_sub(1);
+        warmup
     }
 
     /// The sampled decision: a window's tick, a timed tick, or (mostly) an untimed one.
-    fn sampled(&mut self, shared: &Shared) -> TickMode {
-        let budget = &shared.budget;
-        self.checkpoint(shared);
-        let window = &shared.window;
-        // A full window stays open until its last recorded tick closes (see `recorder`).
-        if window.is_open() && window.claim() {
+    fn sampled(&mut self, budget: &Budget, window: &impl WindowGate) -> TickMode {
+        self.since_checkpoint += 1;
+        if self.since_checkpoint >= CHECKPOINT_TICKS {
+            self.checkpoint(budget);
+        }
+        if window.busy() && window.claim() {
             return TickMode::Recorded;
         }
         self.until_window = self.until_window.saturating_sub(1);
         if self.until_window == 0 {
-            // Until this thread's loop time is known, try again after the first checkpoint
-            // (a gap drawn from a guess could postpone every window past the end of the run).
+            // Until this thread's tick time is known, try again after the next checkpoint.
             self.until_window = if self.tick_ns > 0.0 {
                 self.draw(budget.window_gap(budget.window_length(), self.tick_ns))
             } else {
                 CHECKPOINT_TICKS
             };
-            if !window.is_open() && budget.may_open() {
+            if !window.busy() && budget.may_open() {
                 return TickMode::Opening;
             }
         }
         self.until_timed = self.until_timed.saturating_sub(1);
         if self.until_timed == 0 {
-            // Until the first checkpoint measured the loop, a guess: ticks as long as a span.
-            let p = if self.tick_ns_measured {
+            let p = if self.timed_probability > 0.0 {
                 self.timed_probability
             } else {
+                // Until the first checkpoint: a guess, ticks as long as a span.
                 budget.timed_probability(budget.span_ns() as f64)
             };
             self.until_timed = self.draw(1.0 / p);
@@ -280,53 +303,28 @@ impl TickSampler {
         TickMode::Untimed
     }
 
-    /// A timed or recorded tick of this thread closed: what it cost, and its net busy time
-    /// (the first one seeds the loop-time estimate).
-    pub(crate) fn tick_closed(&mut self, cost_ns: u64, net_ns: u64) {
-        self.spent_ns = self.spent_ns.saturating_add(cost_ns);
-        if self.tick_ns == 0.0 {
-            self.tick_ns = net_ns.max(1) as f64;
-        }
-    }
-
-    /// This thread switched a window (or tried to), starting at `started_raw`: the cost goes
-    /// to the budget.
-    pub(crate) fn switched(&mut self, shared: &Shared, started_raw: u64) {
-        let ns = shared.clock.delta_as_nanos(started_raw, shared.clock.raw());
-        shared.budget.switched(ns);
-        self.spent_ns = self.spent_ns.saturating_add(ns);
-    }
-
-    /// Every `CHECKPOINT_TICKS` ticks: this thread's loop time net of profiling, for the
-    /// budget and the timed-tick probability.
-    fn checkpoint(&mut self, shared: &Shared) {
-        self.since_checkpoint += 1;
-        if self.since_checkpoint < CHECKPOINT_TICKS && self.checkpoint_raw != 0 {
-            return;
-        }
-        let now = shared.clock.raw();
-        if self.checkpoint_raw != 0 {
-            let elapsed = shared.clock.delta_as_nanos(self.checkpoint_raw, now);
-            let bare = elapsed.saturating_sub(self.spent_ns);
-            shared.budget.loop_ns.fetch_add(bare, Ordering::Relaxed);
-            self.measured_tick(bare as f64 / self.since_checkpoint as f64);
-            self.timed_probability = shared.budget.timed_probability(self.tick_ns);
-        }
-        self.checkpoint_raw = now;
-        self.since_checkpoint = 0;
-        self.spent_ns = 0;
-    }
-
-    /// A checkpoint measured `per_tick` ns per bare tick. The first one replaces the first
-    /// tick's guess: a cold first tick (20 µs for a 0.5 µs loop) would otherwise time a tick
-    /// in four for several checkpoints; later ones smooth.
-    fn measured_tick(&mut self, per_tick: f64) {
-        self.tick_ns = if self.tick_ns_measured {
-            0.5 * (self.tick_ns + per_tick)
+    /// A timed tick of this thread closed with this net latency: the estimate of the thread's
+    /// tick time follows it, each value clipped at 4× the estimate (one preempted tick moves
+    /// it by at most 3/8).
+    pub(crate) fn tick_timed(&mut self, net_ns: u64) {
+        let value = net_ns.max(1) as f64;
+        self.tick_ns = if self.tick_ns == 0.0 {
+            value
         } else {
-            per_tick
+            self.tick_ns + (value.min(4.0 * self.tick_ns) - self.tick_ns) / 8.0
         };
-        self.tick_ns_measured = true;
+    }
+
+    /// Every `CHECKPOINT_TICKS` ticks: this thread's ticks' own time goes to the budget, and
+    /// the timed-tick probability follows the thread's tick time.
+    fn checkpoint(&mut self, budget: &Budget) {
+        let ticks = std::mem::take(&mut self.since_checkpoint);
+        if self.tick_ns > 0.0 {
+            budget
+                .loop_ns
+                .fetch_add((ticks as f64 * self.tick_ns) as u64, Ordering::Relaxed);
+            self.timed_probability = budget.timed_probability(self.tick_ns);
+        }
     }
 
     /// A geometric draw with the given mean (≥ 1): the number of ticks until the next event.
@@ -353,9 +351,37 @@ impl TickSampler {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
+    use std::cell::Cell;
+
     use super::*;
+
+    /// A window that is never open and never full.
+    struct Closed;
+
+    impl WindowGate for Closed {
+        fn claim(&self) -> bool {
+            false
+        }
+        fn busy(&self) -> bool {
+            false
+        }
+    }
+
+    /// A window that is open with `places` places left.
+    struct Open(Cell<u64>);
+
+    impl WindowGate for Open {
+        fn claim(&self) -> bool {
+            let left = self.0.get();
+            self.0.set(left.saturating_sub(1));
+            left > 0
+        }
+        fn busy(&self) -> bool {
+            true
+        }
+    }
 
     #[test]
     fn geometric_draws_have_the_requested_mean() {
@@ -371,43 +397,54 @@ mod tests {
         }
         assert_eq!(sampler.draw(0.5), 1);
         assert_eq!(sampler.draw(f64::NAN), 1);
-        // Probability 0: never, not every tick.
         assert_eq!(sampler.draw(f64::INFINITY), u64::MAX / 2);
     }
 
     #[test]
-    fn the_first_checkpoint_replaces_a_cold_first_tick_s_guess() {
+    fn one_preempted_tick_moves_the_tick_estimate_little() {
         let mut sampler = TickSampler::new(7, 0);
-        // The first timed tick was cold: 20 µs, where the loop's ticks take 500 ns.
-        sampler.tick_closed(0, 20_000);
-        assert_eq!(sampler.tick_ns, 20_000.0);
-        sampler.measured_tick(500.0);
-        assert_eq!(sampler.tick_ns, 500.0);
-        // Later checkpoints smooth: half the old estimate, half the new mean.
-        sampler.measured_tick(700.0);
-        assert_eq!(sampler.tick_ns, 600.0);
-        // A later timed tick does not reseed.
-        sampler.tick_closed(0, 20_000);
-        assert_eq!(sampler.tick_ns, 600.0);
+        sampler.tick_timed(500);
+        sampler.tick_timed(4_000_000);
+        // Clipped at 4 × 500: the estimate moves by (2,000 − 500) / 8.
+        assert_eq!(sampler.tick_ns, 500.0 + 1_500.0 / 8.0);
     }
 
     #[test]
-    fn before_the_first_checkpoint_few_ticks_are_timed() {
-        let template = hdrhistogram::Histogram::new_with_bounds(1, 1_000_000_000, 3).unwrap();
-        let shared = Shared::new(
-            "tick".into(),
-            Sampling::budget(0.03),
-            template,
-            quanta::Clock::new(),
+    fn the_budget_is_a_fraction_of_the_ticks_time_not_of_the_wall_time() {
+        // 3 % of 400 ns ticks: a quarter of it on timed ticks of one 100 ns span each is 3 timed
+        // ticks per 100, however long the loop waits between ticks.
+        let budget = Budget::new(Sampling::budget(0.03));
+        budget.begin_run(100);
+        let mut sampler = TickSampler::new(99, 0);
+        sampler.tick_timed(400);
+        let n = 400_000;
+        let timed = (0..n)
+            .filter(|_| sampler.decide(&budget, &Closed).0 == TickMode::Timed)
+            .count() as f64;
+        let rate = timed / f64::from(n);
+        assert!((rate - 0.03).abs() < 0.003, "{rate}");
+        // The ticks' own time went to the budget at checkpoints: n × 400 ns (± one checkpoint).
+        let seen = budget.loop_ns() as f64;
+        assert!(
+            (seen - f64::from(n) * 400.0).abs() <= (CHECKPOINT_TICKS * 400) as f64,
+            "{seen}"
         );
-        shared.budget.begin_run(500);
-        let mut sampler = TickSampler::new(7, 0);
-        sampler.tick_closed(0, 20_000);
-        let timed = (0..CHECKPOINT_TICKS - 1)
-            .filter(|_| sampler.decide(&shared) == TickMode::Timed)
-            .count();
-        // A quarter of 3 % of a 500 ns guess, on 500 ns spans: 0.75 % of 1,023 ticks, ~8.
-        assert!((1..=40).contains(&timed), "{timed} timed");
+    }
+
+    #[test]
+    fn windows_are_paced_by_what_they_cost() {
+        let budget = Budget::new(Sampling::budget(0.03));
+        budget.begin_run(100);
+        // The first window is always allowed (short runs get detail), the next only once the
+        // ticks have run long enough to pay for the first.
+        assert!(budget.may_open());
+        budget.switched(1_000);
+        let cost = budget.window_cost(budget.window_length());
+        budget.window_spent_ns.store(cost as u64, Ordering::Relaxed);
+        assert!(!budget.may_open());
+        let needed = (cost / (0.03 * WINDOW_SHARE)).ceil() as u64 + 1;
+        budget.loop_ns.fetch_add(needed, Ordering::Relaxed);
+        assert!(budget.may_open());
     }
 
     #[test]
@@ -424,24 +461,23 @@ mod tests {
     }
 
     #[test]
-    fn budget_pacing() {
+    fn warmup_ticks_are_all_measured_and_an_open_window_takes_ticks() {
         let budget = Budget::new(Sampling::budget(0.03));
         budget.begin_run(100);
-        // The first window is always allowed (short runs get detail), the second only once
-        // the loop has run long enough to pay for the first.
-        assert!(budget.may_open());
-        budget.switched(1_000);
-        let cost = budget.window_cost(budget.window_length());
-        budget.window_spent_ns.store(cost as u64, Ordering::Relaxed);
-        assert!(!budget.may_open());
-        let needed = (cost / (0.03 * WINDOW_SHARE)).ceil() as u64 + 1;
-        budget.loop_ns.fetch_add(needed, Ordering::Relaxed);
-        assert!(budget.may_open());
-        // A 400 ns tick at 3 %: a quarter of the budget on 100 ns timed ticks = 3 in 100.
-        assert!((budget.timed_probability(400.0) - 0.03).abs() < 1e-9);
+        let mut sampler = TickSampler::new(5, 3);
+        // The first tick tries to open a window.
+        assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, true));
+        assert_eq!(sampler.decide(&budget, &Closed).1, true);
+        assert_ne!(sampler.decide(&budget, &Closed).0, TickMode::Untimed);
+        assert!(!sampler.decide(&budget, &Closed).1);
+        let open = Open(Cell::new(2));
+        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded);
+        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded);
+        assert_ne!(sampler.decide(&budget, &open).0, TickMode::Recorded);
+        let full = Budget::new(Sampling::full());
         assert_eq!(
-            Budget::new(Sampling::one_in(50)).timed_probability(400.0),
-            0.02
+            TickSampler::new(1, 0).decide(&full, &Closed).0,
+            TickMode::Recorded
         );
     }
 }

@@ -1,0 +1,171 @@
+//! A thread's home: the part of a thread's state that other threads must reach. It holds the
+//! cumulative timing of every live span created on the thread (until the span closes,
+//! whichever thread enters, exits or closes it), the thread's records (histograms, counters,
+//! slowest ticks) and its tick count. The owner takes its mutex once per span creation, exit
+//! and close; another thread only when a span moves between threads; a harvest for a swap.
+//!
+//! A home outlives its thread (the collector keeps it): a later thread takes over a home whose
+//! thread exited, so memory does not grow with thread churn, and what it recorded is kept.
+
+use rustc_hash::FxHashMap;
+
+use super::records::{Counters, ThreadRecords};
+use super::slow_ticks::ThreadSlowTicks;
+use super::sync::{AtomicU64, Mutex, MutexGuard, Ordering, lock};
+use super::timing::SpanTiming;
+
+#[derive(Debug, Default)]
+pub(crate) struct Home {
+    /// The run `ticks` counts: stored (Release) by the owner after resetting `ticks`.
+    run: AtomicU64,
+    /// Ticks counted on this home in `run`: written by the owner only (load + store: no
+    /// read-modify-write on the hot path), read by anyone.
+    ticks: AtomicU64,
+    /// Odd span sequences seen by any thread for this home's spans.
+    pub(crate) odd: AtomicU64,
+    /// The owner's kernel id (0: unknown), for the resource sampler.
+    tid: AtomicU64,
+    data: Mutex<HomeData>,
+}
+
+/// The part of a home behind its mutex.
+#[derive(Debug, Default)]
+pub(crate) struct HomeData {
+    /// The run these belong to; records of another run are never mixed in.
+    run: u64,
+    /// The live tracked spans created on this thread, by id: their cumulative timing.
+    pub(crate) spans: FxHashMap<u64, SpanTiming>,
+    /// What the thread recorded since the last harvest.
+    pub(crate) records: ThreadRecords,
+    /// The thread's slowest ticks, and the components of the tick being assembled.
+    pub(crate) slow: ThreadSlowTicks,
+    /// Emptied records a harvest swaps in, so the owner never waits for a merge.
+    spare: Option<ThreadRecords>,
+    /// What earlier harvests of `run` took of the counters read without the mutex.
+    harvested_ticks: u64,
+    harvested_odd: u64,
+}
+
+/// Whether a harvest leaves the run going or ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Harvest {
+    /// A snapshot or interval: the home keeps recording the run.
+    DuringRun,
+    /// The run has stopped: the home forgets it.
+    Final,
+}
+
+/// What one home gave a harvest.
+#[derive(Debug, Default)]
+pub(crate) struct Harvested {
+    pub(crate) records: ThreadRecords,
+    pub(crate) slow: super::slow_ticks::SlowCandidates,
+    pub(crate) ticks: u64,
+    pub(crate) odd: u64,
+}
+
+impl Home {
+    /// Locks the home's data.
+    #[inline]
+    pub(crate) fn data(&self) -> MutexGuard<'_, HomeData> {
+        lock(&self.data)
+    }
+
+    /// Counts one tick. Owner only.
+    #[inline]
+    pub(crate) fn count_tick(&self) {
+        let ticks = self.ticks.load(Ordering::Relaxed).wrapping_add(1);
+        self.ticks.store(ticks, Ordering::Relaxed);
+    }
+
+    /// Ticks counted on this home in `run` (0 if it has not ticked in it). Any thread.
+    pub(crate) fn ticks_in(&self, run: u64) -> u64 {
+        if self.run.load(Ordering::Acquire) == run {
+            self.ticks.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// The kernel id of the thread that last began a run here, if known.
+    pub(crate) fn tid(&self) -> Option<u32> {
+        u32::try_from(self.tid.load(Ordering::Relaxed))
+            .ok()
+            .filter(|&tid| tid != 0)
+    }
+
+    /// The owner's first callback in `run`: a home that already holds `run` (its previous owner
+    /// exited during the run) keeps its records, which add up; any other is emptied.
+    pub(crate) fn begin_run(
+        &self,
+        run: u64,
+        slowest_ticks: usize,
+        warmup_ticks: u64,
+        tid: Option<u32>,
+    ) {
+        let mut data = self.data();
+        self.tid
+            .store(u64::from(tid.unwrap_or(0)), Ordering::Relaxed);
+        if data.run == run {
+            data.slow.begin_thread(tid);
+            return;
+        }
+        data.run = run;
+        data.spans.clear();
+        data.records.reset();
+        data.slow.reset(slowest_ticks, warmup_ticks, tid);
+        data.harvested_ticks = 0;
+        data.harvested_odd = 0;
+        self.ticks.store(0, Ordering::Relaxed);
+        self.odd.store(0, Ordering::Relaxed);
+        // Pairs with the Acquire load in `ticks_in`: a reader that sees the new run sees the
+        // counter reset.
+        self.run.store(run, Ordering::Release);
+    }
+
+    /// Takes what this home recorded of `run` since the previous harvest. Under the mutex it
+    /// only swaps the records with the spare; the caller merges them and hands them back
+    /// emptied with [`give_back`](Self::give_back).
+    pub(crate) fn harvest(&self, run: u64, harvest: Harvest) -> Option<Harvested> {
+        let mut data = self.data();
+        if data.run != run {
+            return None;
+        }
+        let mut records = data.spare.take().unwrap_or_default();
+        std::mem::swap(&mut records, &mut data.records);
+        let slow = data.slow.take();
+        let ticks = self.ticks_in(run);
+        let odd = self.odd.load(Ordering::Relaxed);
+        let taken = Harvested {
+            records,
+            slow,
+            ticks: ticks.saturating_sub(data.harvested_ticks),
+            odd: odd.saturating_sub(data.harvested_odd),
+        };
+        data.harvested_ticks = ticks;
+        data.harvested_odd = odd;
+        if harvest == Harvest::Final {
+            data.run = 0;
+            data.spans.clear();
+            data.harvested_ticks = 0;
+            data.harvested_odd = 0;
+        }
+        Some(taken)
+    }
+
+    /// Returns harvested records, emptied, as the next spare (no allocation after the first).
+    pub(crate) fn give_back(&self, mut records: ThreadRecords) {
+        records.reset();
+        let mut data = self.data();
+        if data.spare.is_none() {
+            data.spare = Some(records);
+        }
+    }
+}
+
+impl HomeData {
+    /// The counters of what the thread recorded.
+    pub(crate) fn counters(&mut self) -> &mut Counters {
+        &mut self.records.counters
+    }
+}

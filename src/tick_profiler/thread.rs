@@ -1,0 +1,279 @@
+//! One thread's state for one collector: the spans entered on it (the stack of [`Frame`]s), the
+//! instrumentation measured on it so far, the filter's decision for the span about to be
+//! created, the tick sampler and the tick count. Only its own thread touches it: no
+//! locks. What other threads must reach (live spans' timing, records) is in its [`Home`].
+
+use std::cell::RefCell;
+use std::sync::{Arc, Weak};
+
+use super::callsites::{CallsiteCache, CallsiteInfo};
+use super::costs::Costs;
+use super::home::Home;
+use super::sampler::TickSampler;
+use super::shared::Shared;
+use super::sync::Ordering;
+use super::timing::{Class, Entry, Frame, Interval, TickInfo};
+
+/// The filter's decision for the span its thread is about to create.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending {
+    /// The callsite decided for (the decision is for that callsite only).
+    pub(crate) callsite: usize,
+    /// The clock when the decision began, if a timed span was running (its own time stops
+    /// there once the span is created).
+    pub(crate) started_raw: Option<u64>,
+    /// For a tick: what to measure of it.
+    pub(crate) tick: Option<TickInfo>,
+}
+
+/// What the previous callback on this thread expects next: the common sequences take a path
+/// with fewer clock reads, the instrumentation they measure beginning in one callback and
+/// ending in the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    Nothing,
+    /// The span just created here, to be entered: its creation began at `started_raw` (if a
+    /// timed span is entered here) and ends at the end of its enter.
+    Enter {
+        id: u64,
+        class: Class,
+        /// A tick that opens a recording window at its first enter.
+        opens_window: bool,
+        /// Its parent is entered here (it runs in its parent).
+        in_parent: bool,
+        started_raw: Option<u64>,
+    },
+    /// The span just exited here at `exited_raw`, to be closed: its exit and close end at the
+    /// end of the close.
+    Close {
+        id: u64,
+        exited_raw: u64,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct ThreadState {
+    collector: u64,
+    /// Lets a thread drop the state of collectors that no longer exist.
+    owner: Weak<Shared>,
+    /// The run this state belongs to (0: none yet).
+    run: u64,
+    pub(crate) home: Arc<Home>,
+    pub(crate) costs: Costs,
+    pub(crate) callsites: CallsiteCache,
+    pub(crate) sampler: TickSampler,
+    /// Ticks this thread counted in the run: the last one's ordinal.
+    ticks: u64,
+    pub(crate) stack: Vec<Frame>,
+    /// The instrumentation measured on this thread so far (raw clock units): every interval
+    /// takes the difference between its enter and its exit.
+    pub(crate) instrumentation_raw: u64,
+    pub(crate) expect: Expect,
+    pub(crate) pending: Option<Pending>,
+    /// Components created here since the last recorded tick closed here (what recording it
+    /// cost the budget).
+    pub(crate) recorded_spans: u64,
+    /// This thread's kernel id, read once (see `kernel_tid`).
+    tid: Option<u32>,
+}
+
+thread_local! {
+    static THREADS: RefCell<Vec<ThreadState>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's state for `shared`'s collector; `None` if the thread-local is
+/// gone (thread teardown) or already borrowed (a callback re-entered from inside tickprof).
+#[inline]
+pub(crate) fn with_thread<R>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&mut ThreadState) -> R,
+) -> Option<R> {
+    THREADS
+        .try_with(|states| {
+            let mut states = states.try_borrow_mut().ok()?;
+            let index = match states.iter().position(|s| s.collector == shared.id) {
+                Some(index) => index,
+                None => {
+                    // First use of this collector on this thread: forget dropped collectors.
+                    states.retain(|state| state.owner.strong_count() > 0);
+                    states.push(ThreadState::new(shared));
+                    states.len() - 1
+                }
+            };
+            states.get_mut(index).map(f)
+        })
+        .ok()
+        .flatten()
+}
+
+impl ThreadState {
+    fn new(shared: &Arc<Shared>) -> Self {
+        ThreadState {
+            collector: shared.id,
+            owner: Arc::downgrade(shared),
+            run: 0,
+            home: shared.register_home(),
+            costs: Costs::UNMEASURED,
+            callsites: CallsiteCache::default(),
+            sampler: TickSampler::new(0, 0),
+            ticks: 0,
+            stack: Vec::new(),
+            instrumentation_raw: 0,
+            expect: Expect::Nothing,
+            pending: None,
+            recorded_spans: 0,
+            tid: super::kernel_tid::current(),
+        }
+    }
+
+    /// Makes this state `run`'s (a no-op when it is already): spans still entered from an
+    /// earlier run stay on the stack as such (their exits are expected, nothing more).
+    #[inline]
+    pub(crate) fn enter_run(&mut self, run: u64, shared: &Shared) {
+        if self.run != run {
+            self.begin_run(run, shared);
+        }
+    }
+
+    #[cold]
+    fn begin_run(&mut self, run: u64, shared: &Shared) {
+        self.run = run;
+        for frame in &mut self.stack {
+            frame.entry = Entry::EarlierRun;
+        }
+        self.expect = Expect::Nothing;
+        self.pending = None;
+        self.costs = shared.costs();
+        let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
+        let warmup_ticks = shared.budget.warmup_ticks();
+        self.sampler = TickSampler::new(seed, warmup_ticks);
+        self.ticks = 0;
+        self.recorded_spans = 0;
+        self.home
+            .begin_run(run, shared.slowest_ticks, warmup_ticks, self.tid);
+    }
+
+    /// A decision the gate made that no span creation took (another layer disabled the span
+    /// after tickprof's filter let it through): a window place it claimed is given back.
+    #[inline]
+    pub(crate) fn discard_stale_pending(&mut self, shared: &Shared) {
+        if let Some(Pending {
+            tick:
+                Some(TickInfo {
+                    recorded: true,
+                    opens_window: false,
+                    ..
+                }),
+            ..
+        }) = self.pending.take()
+            && !shared.budget.is_full()
+        {
+            shared.window.give_back();
+        }
+    }
+
+    /// The callsite's entry (`None` if it never registered with this collector).
+    #[inline]
+    pub(crate) fn callsite(&mut self, shared: &Shared, key: usize) -> Option<CallsiteInfo> {
+        self.callsites.get(&shared.callsites, key)
+    }
+
+    /// Counts one tick; returns its ordinal (the n-th tick this thread counted in the run).
+    #[inline]
+    pub(crate) fn count_tick(&mut self) -> u64 {
+        self.ticks += 1;
+        self.home.count_tick();
+        self.ticks
+    }
+
+    /// The innermost span this thread times (its interval in progress), skipping spans it
+    /// does not track.
+    #[inline]
+    pub(crate) fn timed(&mut self) -> Option<&mut Interval> {
+        for frame in self.stack.iter_mut().rev() {
+            match &mut frame.entry {
+                Entry::Timed(interval) => return Some(interval),
+                Entry::Untracked | Entry::Reentry | Entry::Closed => {}
+                Entry::EarlierRun => return None,
+            }
+        }
+        None
+    }
+
+    /// The parent a contextual span created now has, as the registry sees it: the innermost
+    /// span entered here, re-entries skipped; with its class if tickprof times it. Above a
+    /// span that closed while entered, `registry_current` (the registry's current span) says.
+    #[inline]
+    pub(crate) fn contextual_parent(
+        &mut self,
+        registry_current: impl FnOnce() -> Option<u64>,
+    ) -> Option<(u64, Option<Class>)> {
+        for frame in self.stack.iter().rev() {
+            match &frame.entry {
+                Entry::Timed(interval) => return Some((frame.id, Some(interval.class))),
+                Entry::Untracked | Entry::EarlierRun => return Some((frame.id, None)),
+                Entry::Reentry => {}
+                Entry::Closed => return self.parent_after_closed(registry_current()),
+            }
+        }
+        None
+    }
+
+    /// The contextual parent when a closed span tops this stack: `current`, the registry's
+    /// current span. Once that is a span below the closed one, the registry has exited the
+    /// closed spans above it, and they leave this stack too.
+    #[cold]
+    fn parent_after_closed(&mut self, current: Option<u64>) -> Option<(u64, Option<Class>)> {
+        let current = current?;
+        let Some(position) = self.position(current) else {
+            return Some((current, None));
+        };
+        let mut index = 0;
+        self.stack.retain(|frame| {
+            index += 1;
+            index <= position + 1 || !matches!(frame.entry, Entry::Closed)
+        });
+        let class = match &self.stack.get(position)?.entry {
+            Entry::Timed(interval) => Some(interval.class),
+            _ => None,
+        };
+        Some((current, class))
+    }
+
+    /// Instrumentation ran on this thread from `started_raw` to `ended_raw`.
+    #[inline]
+    pub(crate) fn instrumented(&mut self, started_raw: u64, ended_raw: u64) {
+        self.instrumentation_raw = self
+            .instrumentation_raw
+            .saturating_add(ended_raw.saturating_sub(started_raw));
+    }
+
+    /// Where span `id` is entered on this thread (innermost first), if it is.
+    #[inline]
+    pub(crate) fn position(&self, id: u64) -> Option<usize> {
+        self.stack.iter().rposition(|frame| frame.id == id)
+    }
+
+    /// Whether the stack holds nothing tickprof times (so no clock needs to run for it).
+    #[inline]
+    pub(crate) fn nothing_timed(&self) -> bool {
+        !self
+            .stack
+            .iter()
+            .any(|frame| matches!(frame.entry, Entry::Timed(_)))
+    }
+
+    /// Counts a refused span evaluation inside the innermost timed span (its cost is inside
+    /// that span's interval, and is subtracted).
+    #[inline]
+    pub(crate) fn refused_inside(&mut self) {
+        if let Some(interval) = self.timed() {
+            interval.refused = interval.refused.saturating_add(1);
+        }
+    }
+
+    /// Counts an odd span sequence (a callback for a span in no state tickprof expects).
+    pub(crate) fn count_odd(&self) {
+        self.home.odd.fetch_add(1, Ordering::Relaxed);
+    }
+}

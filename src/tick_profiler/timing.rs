@@ -1,0 +1,328 @@
+//! What tickprof measures of a span, and where each part lives:
+//! - the **interval in progress** (entered on a thread, not yet exited) is a [`Frame`] on that
+//!   thread's stack;
+//! - the **cumulative timing** of a live span (every interval so far, and what is known of it
+//!   from its creation) is one [`SpanTiming`] in its home thread's table (see `home`), from its
+//!   creation to its close, whichever threads enter it.
+//!
+//! **Instrumentation, measured.** The recorder reads the clock where each span's
+//! instrumentation begins and ends: at the filter decision that creates it (`A`), at the end of
+//! its enter (`B`), at the start of its exit (`C`) and at the end of its close (`D`). The time
+//! from a span's `A` to its `B` and from its `C` to its `D` (its creation, enter, exit and
+//! close, in the `Registry` and in every layer) is instrumentation: each thread sums it as it
+//! happens, and every interval of a span entered on that thread knows how much of it fell
+//! inside. A span's **net** time is its busy time less that, less what lies outside the clock
+//! reads (`Costs::floor_ns` per interval, `Costs::residue_ns` per child created in it: small,
+//! calibrated). Its **self** time is its net time less the net times of its children that ran
+//! nested in it on its thread (children that ran on other threads ran beside it, not in it).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::costs::Costs;
+use super::home::Home;
+use super::tick_fields::TickFields;
+
+/// What a live span is to the profiler, decided once when it is created. Spans that are
+/// neither (anything outside a recorded tick) are not tracked at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum SpanKind {
+    /// A tick the sampler chose to time (alone) or to record (with every span inside it).
+    Tick(TickInfo),
+    /// A span inside a recorded tick.
+    Component {
+        /// The interned name's slot.
+        slot: u32,
+        /// The span its net time is credited to (a component, or the tick).
+        parent: u64,
+        /// Whether that parent is the tick itself.
+        direct: bool,
+    },
+}
+
+/// What the filter decided for one tick, and what identifies it in a report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TickInfo {
+    /// Recorded with every span inside it (else timed alone).
+    pub(crate) recorded: bool,
+    /// One of its thread's first ticks of the run: its latency goes to the warm-up figures.
+    pub(crate) warmup: bool,
+    /// It opens a recording window at its first enter (before any child exists).
+    pub(crate) opens_window: bool,
+    /// The n-th tick its thread counted in the run (1-based; 0 if unknown).
+    pub(crate) ordinal: u64,
+    /// Its first fields, for the slow-tick list.
+    pub(crate) fields: Option<TickFields>,
+}
+
+/// How spans created inside an entered span are classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// A tick timed alone: spans created inside it are not recorded.
+    TimedTick,
+    /// A recorded tick: spans created inside it are its direct components.
+    RecordedTick,
+    /// A component: spans created inside it are components too.
+    Component,
+}
+
+impl SpanKind {
+    pub(crate) fn class(&self) -> Class {
+        match self {
+            SpanKind::Tick(TickInfo { recorded: true, .. }) => Class::RecordedTick,
+            SpanKind::Tick(_) => Class::TimedTick,
+            SpanKind::Component { .. } => Class::Component,
+        }
+    }
+}
+
+/// Counts the recorded ticks alive in a collector: one is held by each recorded tick's
+/// [`SpanTiming`], so the count falls whenever that timing goes, however it goes (closed,
+/// cleared with its run, dropped with its home).
+#[derive(Debug)]
+pub(crate) struct LiveTick(Arc<AtomicU64>);
+
+impl LiveTick {
+    pub(crate) fn new(count: &Arc<AtomicU64>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        LiveTick(Arc::clone(count))
+    }
+}
+
+impl Drop for LiveTick {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The cumulative timing of a live span, in raw clock units until it closes.
+#[derive(Debug)]
+pub(crate) struct SpanTiming {
+    pub(crate) kind: SpanKind,
+    /// For a recorded tick: its place in the collector's count of live recorded ticks.
+    pub(crate) live: Option<LiveTick>,
+    /// Entered intervals, summed (`B` to `C`).
+    pub(crate) busy_raw: u64,
+    /// The instrumentation measured inside those intervals.
+    pub(crate) instrumentation_raw: u64,
+    /// Intervals, recorded children created in them, refused span evaluations in them.
+    pub(crate) enters: u32,
+    pub(crate) children: u32,
+    pub(crate) refused: u32,
+    /// Intervals entered while its parent was not entered on the same thread (it ran beside
+    /// its parent, not in it).
+    pub(crate) beside_parent: u32,
+    /// The net times of its children that ran nested in it, credited as each closes.
+    pub(crate) children_net_ns: u64,
+    /// The first enter and the last exit (wall time of a span entered more than once).
+    pub(crate) first_enter_raw: u64,
+    pub(crate) last_exit_raw: u64,
+}
+
+impl SpanTiming {
+    pub(crate) fn new(kind: SpanKind, live: Option<LiveTick>) -> Self {
+        SpanTiming {
+            kind,
+            live,
+            busy_raw: 0,
+            instrumentation_raw: 0,
+            enters: 0,
+            children: 0,
+            refused: 0,
+            beside_parent: 0,
+            children_net_ns: 0,
+            first_enter_raw: 0,
+            last_exit_raw: 0,
+        }
+    }
+
+    /// Adds one finished interval, exited at `exited_raw` with its thread's instrumentation sum
+    /// at `instrumentation_raw`.
+    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, instrumentation_raw: u64) {
+        if self.enters == 0 || interval.entered_raw < self.first_enter_raw {
+            self.first_enter_raw = interval.entered_raw;
+        }
+        self.last_exit_raw = self.last_exit_raw.max(exited_raw);
+        self.busy_raw = self
+            .busy_raw
+            .saturating_add(exited_raw.saturating_sub(interval.entered_raw));
+        self.instrumentation_raw = self
+            .instrumentation_raw
+            .saturating_add(instrumentation_raw.saturating_sub(interval.instrumentation_at_enter));
+        self.enters = self.enters.saturating_add(1);
+        self.children = self.children.saturating_add(interval.children);
+        self.refused = self.refused.saturating_add(interval.refused);
+        self.beside_parent = self
+            .beside_parent
+            .saturating_add(u32::from(!interval.in_parent));
+        self.children_net_ns = self
+            .children_net_ns
+            .saturating_add(interval.children_net_ns);
+    }
+
+    /// What the span measured, now that it closes.
+    pub(crate) fn close(self, costs: &Costs, clock: &quanta::Clock) -> Closed {
+        let busy_ns = clock.delta_as_nanos(0, self.busy_raw);
+        let measured_ns = busy_ns.saturating_sub(clock.delta_as_nanos(0, self.instrumentation_raw));
+        let (net_ns, net_clamped) =
+            costs.net_ns(measured_ns, self.enters, self.children, self.refused);
+        let self_ns = net_ns.saturating_sub(self.children_net_ns);
+        Closed {
+            kind: self.kind,
+            entered: self.enters > 0,
+            in_parent: self.beside_parent == 0,
+            busy_ns,
+            self_ns,
+            net_ns,
+            wall_ns: (self.enters > 1)
+                .then(|| clock.delta_as_nanos(self.first_enter_raw, self.last_exit_raw)),
+            start_raw: self.first_enter_raw,
+            clamped: net_clamped || self.children_net_ns > net_ns,
+        }
+    }
+}
+
+/// A closed span's figures, in ns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Closed {
+    pub(crate) kind: SpanKind,
+    /// Whether it was ever entered (a span never entered has no time to report).
+    pub(crate) entered: bool,
+    /// Whether every interval of it ran nested in its parent, on the parent's thread (so its
+    /// time is part of its parent's, and is credited to it).
+    pub(crate) in_parent: bool,
+    /// Busy time as measured (the instrumentation of the spans inside it included).
+    pub(crate) busy_ns: u64,
+    /// Its own time, its nested children's excluded, net of instrumentation (for a tick: its
+    /// unattributed time).
+    pub(crate) self_ns: u64,
+    /// Its whole time net of instrumentation.
+    pub(crate) net_ns: u64,
+    /// First enter to last exit, for a span entered more than once.
+    pub(crate) wall_ns: Option<u64>,
+    /// The clock at its first enter (where it sits on its tick's timeline).
+    pub(crate) start_raw: u64,
+    /// Whether a correction exceeded what it measured (the figure is then 0).
+    pub(crate) clamped: bool,
+}
+
+/// A span entered on this thread.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) id: u64,
+    pub(crate) entry: Entry,
+}
+
+/// What an entered span is to this thread's stack.
+#[derive(Debug)]
+pub(crate) enum Entry {
+    /// A span tickprof times: its interval in progress.
+    Timed(Interval),
+    /// A span tickprof does not track, entered inside a timed one: its time is the timed
+    /// span's (its enter and exit are instrumentation, read around).
+    Untracked,
+    /// Entered again while already entered here (recursion): timed once.
+    Reentry,
+    /// Entered before this thread's part of the run began: only its exit is expected.
+    EarlierRun,
+    /// Closed while entered here (its last handle dropped inside it): the registry keeps it on
+    /// its stack until its exit, which tickprof never hears of; meanwhile the registry, not
+    /// this stack, says what the current span is.
+    Closed,
+}
+
+/// The interval in progress of a timed span.
+#[derive(Debug)]
+pub(crate) struct Interval {
+    pub(crate) class: Class,
+    /// The home of its [`SpanTiming`] when it is not this thread's.
+    pub(crate) home: Option<Arc<Home>>,
+    /// Whether its parent was entered on this thread when it was entered.
+    pub(crate) in_parent: bool,
+    pub(crate) entered_raw: u64,
+    /// The thread's instrumentation sum when it was entered.
+    pub(crate) instrumentation_at_enter: u64,
+    pub(crate) children: u32,
+    pub(crate) refused: u32,
+    pub(crate) children_net_ns: u64,
+}
+
+impl Interval {
+    pub(crate) fn new(class: Class, home: Option<Arc<Home>>, in_parent: bool) -> Self {
+        Interval {
+            class,
+            home,
+            in_parent,
+            entered_raw: 0,
+            instrumentation_at_enter: 0,
+            children: 0,
+            refused: 0,
+            children_net_ns: 0,
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn component() -> SpanKind {
+        SpanKind::Component {
+            slot: 0,
+            parent: 1,
+            direct: true,
+        }
+    }
+
+    fn interval(entered_raw: u64, instrumentation_at_enter: u64, in_parent: bool) -> Interval {
+        Interval {
+            entered_raw,
+            instrumentation_at_enter,
+            ..Interval::new(Class::Component, None, in_parent)
+        }
+    }
+
+    #[test]
+    fn intervals_add_up_and_close_net_of_instrumentation_and_costs() {
+        let clock = quanta::Clock::mock().0;
+        let costs = Costs {
+            floor_ns: 10,
+            residue_ns: 30,
+            check_ns: 0,
+            span_ns: 100,
+        };
+        let mut timing = SpanTiming::new(component(), None);
+        // [100, 600] with 150 of instrumentation inside and 2 children of 80 net;
+        // [1000, 1100] with none.
+        let mut first = interval(100, 1_000, true);
+        first.children = 2;
+        first.children_net_ns = 160;
+        timing.add(&first, 600, 1_150);
+        timing.add(&interval(1_000, 1_150, true), 1_100, 1_150);
+        let closed = timing.close(&costs, &clock);
+        assert_eq!(closed.busy_ns, 600);
+        // 600 − 150 instrumentation − 2 × 10 floor − 2 × 30 residue.
+        assert_eq!(closed.net_ns, 370);
+        assert_eq!(closed.self_ns, 210);
+        assert_eq!(closed.wall_ns, Some(1_000));
+        assert_eq!(closed.start_raw, 100);
+        assert!(closed.entered && closed.in_parent && !closed.clamped);
+    }
+
+    #[test]
+    fn a_span_entered_beside_its_parent_is_not_in_it() {
+        let clock = quanta::Clock::mock().0;
+        let mut timing = SpanTiming::new(component(), None);
+        timing.add(&interval(0, 0, true), 10, 0);
+        timing.add(&interval(20, 0, false), 30, 0);
+        assert!(!timing.close(&Costs::UNMEASURED, &clock).in_parent);
+    }
+
+    #[test]
+    fn never_entered_spans_say_so() {
+        let clock = quanta::Clock::mock().0;
+        let closed = SpanTiming::new(component(), None).close(&Costs::UNMEASURED, &clock);
+        assert!(!closed.entered);
+        assert_eq!((closed.net_ns, closed.wall_ns), (0, None));
+    }
+}
