@@ -22,6 +22,7 @@
 //!   sampling);
 //! - `tickprof_idle` / `tickprof_default` / `tickprof_full`: `registry()` + tickprof alone,
 //!   no run / default sampling / `Sampling::full()`;
+//! - `tickprof_count_only`: profiling with nothing sampled: what counting every tick costs;
 //! - `tickprof_no_slow`: `tickprof_default` with `slowest_ticks(0)` (what keeping the slowest
 //!   ticks costs is the difference);
 //! - `bare_seq`, `tickprof_seq`, `tickprof_full_seq`: `bare`, `tickprof_default` and
@@ -45,7 +46,7 @@ use tracing_subscriber::layer::{Identity, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use workload::{COMPONENTS, median, run_child, steps, tick, tick_with_seq, work};
 
-const CONFIGS: [&str; 14] = [
+const CONFIGS: [&str; 15] = [
     "bare",
     "bare_timed",
     "registry_identity",
@@ -56,6 +57,7 @@ const CONFIGS: [&str; 14] = [
     "tickprof_default",
     "tickprof_full",
     "tickprof_no_slow",
+    "tickprof_count_only",
     "bare_seq",
     "tickprof_seq",
     "tickprof_full_seq",
@@ -127,10 +129,19 @@ fn child(config: &str, size: &str, ticks: u64) {
             collector_of_run = (config == "stack_profiled").then_some(c);
         }
         "bare_seq" => {}
-        "tickprof_idle" | "tickprof_default" | "tickprof_full" | "tickprof_no_slow"
-        | "tickprof_seq" | "tickprof_full_seq" | "rss" => {
+        "tickprof_idle"
+        | "tickprof_default"
+        | "tickprof_full"
+        | "tickprof_no_slow"
+        | "tickprof_count_only"
+        | "tickprof_seq"
+        | "tickprof_full_seq"
+        | "rss" => {
             let sampling = if config.starts_with("tickprof_full") {
                 Sampling::full()
+            } else if config == "tickprof_count_only" {
+                // Nothing sampled (but the first tick): what the exact count alone costs.
+                Sampling::one_in(u64::MAX / 4)
             } else {
                 Sampling::default()
             };

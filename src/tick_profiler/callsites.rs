@@ -100,7 +100,7 @@ impl Callsites {
     }
 
     #[inline]
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
@@ -201,8 +201,8 @@ impl Callsites {
     }
 }
 
-/// A small per-thread cache of callsite entries, direct-mapped by address: a multiply, a load
-/// and a compare on the hot path instead of a locked map lookup.
+/// A small per-thread cache of callsite entries, open-addressed by address (linear probing):
+/// a multiply, a load and a compare on the hot path instead of a locked map lookup.
 #[derive(Debug)]
 pub(crate) struct CallsiteCache {
     generation: u64,
@@ -210,6 +210,8 @@ pub(crate) struct CallsiteCache {
 }
 
 const CACHE_SIZE: usize = 64;
+/// Entries probed before a lookup goes to the table.
+const MAX_PROBES: usize = 8;
 const EMPTY: (usize, CallsiteInfo) = (
     0,
     CallsiteInfo {
@@ -238,16 +240,22 @@ impl CallsiteCache {
         }
         // Fibonacci hashing: callsite metadata are statics laid out at a fixed stride, which
         // plain low bits would map onto a few entries.
-        let index = key.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> (usize::BITS - 6);
-        if let Some((cached, info)) = self.entries.get(index)
-            && *cached == key
-        {
-            return Some(*info);
+        let home = key.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> (usize::BITS - 6);
+        for probe in 0..MAX_PROBES {
+            let index = (home + probe) % CACHE_SIZE;
+            match self.entries.get(index) {
+                Some((cached, info)) if *cached == key => return Some(*info),
+                Some((0, _)) => {
+                    let info = callsites.get(key)?;
+                    if let Some(entry) = self.entries.get_mut(index) {
+                        *entry = (key, info);
+                    }
+                    return Some(info);
+                }
+                _ => {}
+            }
         }
-        let info = callsites.get(key)?;
-        if let Some(entry) = self.entries.get_mut(index) {
-            *entry = (key, info);
-        }
-        Some(info)
+        // More callsites than the cache holds near this one: looked up (and not cached).
+        callsites.get(key)
     }
 }

@@ -36,21 +36,22 @@ impl Costs {
     };
 
     /// A span's time net of what its clock reads did not exclude: `measured_ns` (its busy
-    /// time less the instrumentation measured inside it) less the floor of each of its
-    /// `enters`, the residue of each of its `children` and the check of each span evaluation
-    /// `refused` inside it; and whether the corrections exceeded it (the result is then 0).
+    /// time less the instrumentation measured inside it) less the floor of each of the
+    /// `intervals` in it (its own and its descendants'), the residue of each span created in
+    /// it, and the check of each span evaluation refused in it; and whether the corrections
+    /// exceeded it (the result is then 0).
     pub(crate) fn net_ns(
         &self,
         measured_ns: u64,
-        enters: u32,
-        children: u32,
-        refused: u32,
+        intervals: u64,
+        creations: u64,
+        refusals: u64,
     ) -> (u64, bool) {
         let inside = self
             .floor_ns
-            .saturating_mul(u64::from(enters))
-            .saturating_add(self.residue_ns.saturating_mul(u64::from(children)))
-            .saturating_add(self.check_ns.saturating_mul(u64::from(refused)));
+            .saturating_mul(intervals)
+            .saturating_add(self.residue_ns.saturating_mul(creations))
+            .saturating_add(self.check_ns.saturating_mul(refusals));
         (measured_ns.saturating_sub(inside), inside > measured_ns)
     }
 }

@@ -21,10 +21,10 @@ use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::callsites::{CallsiteInfo, Others, Role, key};
-use super::sampler::TickMode;
+use super::sampler::{TickMode, WindowGate};
 use super::shared::Shared;
 use super::subscriber_internals::{Probing, probing, rebuilding, set_veto};
-use super::thread::{Pending, ThreadState, with_thread};
+use super::thread::{LastTick, Pending, ThreadState, with_thread};
 use super::timing::{Class, TickInfo};
 
 /// The filter half of [`TickProfiler`](crate::TickProfiler): which spans tickprof records.
@@ -39,6 +39,8 @@ enum Verdict {
     Take,
     /// Refused; what other layers want of the callsite.
     Refuse(Others),
+    /// An untimed tick by the shortcut; whether no other layer wants it.
+    Untimed(bool),
 }
 
 impl TickGate {
@@ -70,15 +72,32 @@ impl TickGate {
     }
 
     /// A tick's filter decision: counts it and decides what to measure of it.
-    fn tick(&self, thread: &mut ThreadState, key: usize, others: Others) -> Verdict {
+    fn tick(
+        &self,
+        thread: &mut ThreadState,
+        key: usize,
+        others: Others,
+        started_raw: Option<u64>,
+    ) -> Verdict {
         let shared = &*self.shared;
         let ordinal = thread.count_tick();
         let (mode, warmup) = thread.sampler.decide(&shared.budget, &shared.window);
+        if others != Others::Unknown {
+            thread.last_tick = Some(LastTick {
+                key,
+                generation: shared.callsites.generation(),
+                others_never: others == Others::Never,
+            });
+        }
         if mode == TickMode::Untimed {
             thread.refused_inside();
             return Verdict::Refuse(others);
         }
-        let started_raw = (!thread.nothing_timed()).then(|| shared.clock.raw());
+        let started_raw = if thread.nothing_timed() {
+            None
+        } else {
+            started_raw.or_else(|| Some(shared.clock.raw()))
+        };
         thread.pending = Some(Pending {
             callsite: key,
             started_raw,
@@ -87,7 +106,6 @@ impl TickGate {
                 warmup,
                 opens_window: mode == TickMode::Opening,
                 ordinal,
-                fields: None,
             }),
         });
         Verdict::Take
@@ -106,7 +124,6 @@ impl TickGate {
                 warmup: false,
                 opens_window: false,
                 ordinal: 0,
-                fields: None,
             }),
         });
         Verdict::Take
@@ -121,6 +138,7 @@ impl TickGate {
         key: usize,
         others: Others,
         calibration: bool,
+        started_raw: Option<u64>,
         current: impl FnOnce() -> Option<u64>,
     ) -> Verdict {
         let shared = &*self.shared;
@@ -128,7 +146,7 @@ impl TickGate {
             Some(Some(Class::RecordedTick | Class::Component)) => {
                 thread.pending = Some(Pending {
                     callsite: key,
-                    started_raw: Some(shared.clock.raw()),
+                    started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
                     tick: None,
                 });
                 Verdict::Take
@@ -142,7 +160,11 @@ impl TickGate {
             Some(None) | None
                 if !calibration && shared.live_recorded_ticks.load(Ordering::Relaxed) > 0 =>
             {
-                let started_raw = (!thread.nothing_timed()).then(|| shared.clock.raw());
+                let started_raw = if thread.nothing_timed() {
+                    None
+                } else {
+                    started_raw.or_else(|| Some(shared.clock.raw()))
+                };
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw,
@@ -183,7 +205,17 @@ where
         let shared = &self.shared;
         let run = shared.current_run();
         let key = key(metadata);
+        // While a recorded tick is alive, this may be a span created inside one: the clock is
+        // read first, so that the gate's own work is part of the span's measured creation,
+        // not of its parent's time.
+        let started_raw =
+            (shared.live_recorded_ticks.load(Ordering::Relaxed) > 0).then(|| shared.clock.raw());
+        let generation = shared.callsites.generation();
+        let window_busy = shared.window.busy();
         let verdict = with_thread(shared, |thread| {
+            if let Some(others_never) = thread.untimed_tick(run, key, generation, window_busy) {
+                return Verdict::Untimed(others_never);
+            }
             // Not registered with this collector yet: another thread is registering the
             // callsite right now (tracing-core lets its spans be evaluated meanwhile). What it
             // is follows from its metadata: a tick is counted all the same.
@@ -200,17 +232,22 @@ where
             thread.enter_run(run, shared);
             thread.discard_stale_pending(shared);
             match info.role {
-                Role::Tick => self.tick(thread, key, info.others),
+                Role::Tick => self.tick(thread, key, info.others, started_raw),
                 Role::CalibrationTick => self.calibration_tick(thread, key, info.others),
                 Role::Span(_) | Role::CalibrationSpan(_) => {
                     let calibration = matches!(info.role, Role::CalibrationSpan(_));
-                    self.span(thread, key, info.others, calibration, || {
+                    self.span(thread, key, info.others, calibration, started_raw, || {
                         cx.lookup_current().map(|span| span.id().into_u64())
                     })
                 }
             }
         });
         match verdict {
+            Some(Verdict::Untimed(true)) => {
+                set_veto(shared.id);
+                true
+            }
+            Some(Verdict::Untimed(false)) => false,
             Some(Verdict::Take) => true,
             Some(Verdict::Refuse(others)) => self.refuse(key, others),
             None => {

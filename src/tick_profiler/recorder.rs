@@ -11,6 +11,7 @@
 //!   `SpanTiming` (one lock);
 //! - `on_close`: takes its `SpanTiming` out, credits its net time to its parent and records it
 //!   (one lock), then reads the clock last (`D`): the instrumentation that began at `C` ends.
+//!
 //! A tick timed alone costs two clock reads (`B`, `C`): nothing around it is timed.
 //!
 //! Anything else (a span entered on a thread that did not create it, entered again while
@@ -47,6 +48,8 @@ pub struct TickRecorder {
 /// What `on_new_span` found a span to be.
 struct Created {
     kind: SpanKind,
+    /// A tick's first fields.
+    fields: Option<TickFields>,
     /// Its parent is entered on this thread.
     in_parent: bool,
     /// Where its creation began (`A`), if a timed span is entered here.
@@ -76,7 +79,7 @@ impl TickRecorder {
         let started_raw = pending.and_then(|p| p.started_raw);
         let created = match role {
             Role::Tick | Role::CalibrationTick => {
-                let mut tick = match pending.and_then(|p| p.tick) {
+                let tick = match pending.and_then(|p| p.tick) {
                     Some(tick) => tick,
                     // No decision for it waits (a span created while its fields were
                     // evaluated took it): it was counted at its filter decision, and is timed,
@@ -86,10 +89,10 @@ impl TickRecorder {
                         warmup: false,
                         opens_window: false,
                         ordinal: 0,
-                        fields: None,
                     },
                     None => return None,
                 };
+                let mut kept = None;
                 if shared.slowest_ticks > 0
                     && shared.tick_fields != TickFieldCapture::Off
                     && !attrs.metadata().fields().is_empty()
@@ -97,10 +100,11 @@ impl TickRecorder {
                     let format = shared.tick_fields == TickFieldCapture::Formatted;
                     let mut fields = TickFields::new(key, format);
                     attrs.record(&mut fields);
-                    tick.fields = (!fields.is_empty()).then_some(fields);
+                    kept = (!fields.is_empty()).then_some(fields);
                 }
                 Created {
                     kind: SpanKind::Tick(tick),
+                    fields: kept,
                     in_parent: true,
                     started_raw,
                 }
@@ -136,15 +140,14 @@ impl TickRecorder {
                         parent,
                         direct,
                     },
+                    fields: None,
                     in_parent: thread.position(parent).is_some(),
                     started_raw,
                 }
             }
         };
-        if created.started_raw.is_some()
-            && let Some(parent) = thread.timed()
-        {
-            parent.children = parent.children.saturating_add(1);
+        if created.started_raw.is_some() {
+            thread.tally.creations += 1;
         }
         Some(created)
     }
@@ -203,12 +206,13 @@ impl TickRecorder {
             .home
             .clone()
             .unwrap_or_else(|| Arc::clone(&thread.home));
-        let instrumentation = thread.instrumentation_raw;
+        let tally = thread.tally;
+        thread.tally.intervals += 1;
         let added = home
             .data()
             .spans
             .get_mut(&frame.id)
-            .map(|timing| timing.add(&interval, exited_raw, instrumentation))
+            .map(|timing| timing.add(&interval, exited_raw, tally))
             .is_some();
         if !added {
             thread.count_odd();
@@ -311,7 +315,7 @@ impl TickRecorder {
     /// then already summed).
     fn push_timed(thread: &mut ThreadState, id: u64, mut interval: Interval, entered_raw: u64) {
         interval.entered_raw = entered_raw;
-        interval.instrumentation_at_enter = thread.instrumentation_raw;
+        interval.tally_at_enter = thread.tally;
         thread.stack.push(Frame {
             id,
             entry: Entry::Timed(interval),
@@ -365,7 +369,7 @@ where
                 .home
                 .data()
                 .spans
-                .insert(id, SpanTiming::new(created.kind, live));
+                .insert(id, SpanTiming::new(created.kind, live, created.fields));
             thread.expect = Expect::Enter {
                 id,
                 class: created.kind.class(),
@@ -390,11 +394,7 @@ where
         }
         with_thread(shared, |thread| {
             if let Some(SpanTiming {
-                kind:
-                    SpanKind::Tick(TickInfo {
-                        fields: Some(fields),
-                        ..
-                    }),
+                fields: Some(fields),
                 ..
             }) = thread.home.data().spans.get_mut(&id.into_u64())
             {

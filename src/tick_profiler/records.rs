@@ -327,6 +327,7 @@ mod tests {
                 parent: 0,
                 direct: true,
             },
+            fields: None,
             entered: true,
             in_parent: true,
             busy_ns,
@@ -344,7 +345,6 @@ mod tests {
             warmup,
             opens_window: false,
             ordinal: 1,
-            fields: None,
         }
     }
 
@@ -371,7 +371,7 @@ mod tests {
         let max = |h: &Option<Histogram<u64>>| h.as_ref().map(|h| h.lowest_equivalent(h.max()));
         assert_eq!(max(&r.recorded), Some(400));
         assert_eq!(max(&r.unattributed), Some(30));
-        assert_eq!(max(&r.warmup), Some(9_000 - 9_000 % 8));
+        assert_eq!(max(&r.warmup), Some(9_000));
         // Full sampling: a recorded tick is the latency histogram's too.
         r.record_tick(&closed(400, 30, 900), &tick(true, false), true, &template);
         assert_eq!(r.latency.as_ref().unwrap().len(), 2);

@@ -182,14 +182,16 @@ impl Budget {
         }
     }
 
-    /// The mean number of a thread's ticks between window attempts, for ticks of `tick_ns`.
-    fn window_gap(&self, length: u64, tick_ns: f64) -> f64 {
+    /// The mean number of a thread's ticks between window attempts, for ticks of `tick_ns`
+    /// (`None` while a budget needs that and it is not known yet).
+    fn window_gap(&self, length: u64, tick_ns: f64) -> Option<f64> {
         match self.mode {
+            SamplingMode::Budget(_) if tick_ns <= 0.0 => None,
             SamplingMode::Budget(fraction) => {
-                self.window_cost(length) / (fraction * WINDOW_SHARE * tick_ns.max(1.0))
+                Some(self.window_cost(length) / (fraction * WINDOW_SHARE * tick_ns))
             }
-            SamplingMode::OneIn(n) => (length * n.saturating_sub(1)) as f64,
-            SamplingMode::Full => 1.0,
+            SamplingMode::OneIn(n) => Some(length as f64 * n.saturating_sub(1) as f64),
+            SamplingMode::Full => Some(1.0),
         }
     }
 
@@ -214,8 +216,16 @@ pub(crate) trait WindowGate {
 }
 
 /// One thread's sampling state.
+///
+/// Most ticks are untimed, and their decision is the hot path of every run: a countdown of
+/// ticks that are certainly untimed (`quiet`), one decrement and one check of the window. The
+/// other counters catch up when it runs out.
 #[derive(Debug)]
 pub(crate) struct TickSampler {
+    /// Ticks from now that are certainly untimed (unless a window opens meanwhile).
+    quiet: u64,
+    /// Ticks decided through `quiet` that the counters below have not seen yet.
+    skipped: u64,
     /// Warm-up ticks this thread has still to start: each is timed or recorded.
     warmup_left: u64,
     rng: u64,
@@ -230,6 +240,8 @@ pub(crate) struct TickSampler {
 impl TickSampler {
     pub(crate) fn new(seed: u64, warmup_ticks: u64) -> Self {
         TickSampler {
+            quiet: 0,
+            skipped: 0,
             warmup_left: warmup_ticks,
             // xorshift must not start at 0.
             rng: seed | 1,
@@ -242,23 +254,59 @@ impl TickSampler {
         }
     }
 
+    /// Whether the tick that starts now is untimed by the countdown alone (no window open:
+    /// the caller checks); then it is decided.
+    #[inline]
+    pub(crate) fn skip_untimed(&mut self) -> bool {
+        if self.quiet > 0 {
+            self.quiet -= 1;
+            self.skipped += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Decides what to measure of the tick that starts now, and whether it is a warm-up tick.
+    #[inline]
     pub(crate) fn decide(&mut self, budget: &Budget, window: &impl WindowGate) -> (TickMode, bool) {
+        if !window.busy() && self.skip_untimed() {
+            return (TickMode::Untimed, false);
+        }
+        self.decide_slow(budget, window)
+    }
+
+    #[inline(never)]
+    fn decide_slow(&mut self, budget: &Budget, window: &impl WindowGate) -> (TickMode, bool) {
+        // The counters catch up with the ticks decided through `quiet`.
+        let skipped = std::mem::take(&mut self.skipped);
+        self.until_timed = self.until_timed.saturating_sub(skipped).max(1);
+        self.until_window = self.until_window.saturating_sub(skipped).max(1);
+        self.since_checkpoint += skipped;
+        self.quiet = 0;
         if budget.calibrating() {
             return (TickMode::Untimed, false);
         }
         if budget.is_full() {
             return (TickMode::Recorded, self.warmup());
         }
-        if self.warmup_left > 0 {
+        let decided = if self.warmup_left > 0 {
             self.warmup_left -= 1;
             let mode = match self.sampled(budget, window) {
                 TickMode::Untimed => TickMode::Timed,
                 mode => mode,
             };
-            return (mode, true);
+            (mode, true)
+        } else {
+            (self.sampled(budget, window), false)
+        };
+        if self.warmup_left == 0 {
+            // The ticks before the next event (a timed tick, a window attempt, a checkpoint).
+            self.quiet = (self.until_timed.min(self.until_window))
+                .min(CHECKPOINT_TICKS.saturating_sub(self.since_checkpoint))
+                .saturating_sub(1);
         }
-        (self.sampled(budget, window), false)
+        decided
     }
 
     /// Whether the tick starting now is a warm-up tick (full sampling: no sampling decision).
@@ -279,11 +327,11 @@ impl TickSampler {
         }
         self.until_window = self.until_window.saturating_sub(1);
         if self.until_window == 0 {
-            // Until this thread's tick time is known, try again after the next checkpoint.
-            self.until_window = if self.tick_ns > 0.0 {
-                self.draw(budget.window_gap(budget.window_length(), self.tick_ns))
-            } else {
-                CHECKPOINT_TICKS
+            // Until this thread's tick time is known (a budget's windows are paced on it), try
+            // again after the next checkpoint.
+            self.until_window = match budget.window_gap(budget.window_length(), self.tick_ns) {
+                Some(gap) => self.draw(gap),
+                None => CHECKPOINT_TICKS,
             };
             if !window.busy() && budget.may_open() {
                 return TickMode::Opening;
@@ -342,7 +390,8 @@ impl TickSampler {
         let bits = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
         let uniform = (bits as f64 + 1.0) / (1u64 << 53) as f64; // (0, 1]
         let p = 1.0 / mean;
-        let gap = 1.0 + (uniform.ln() / (1.0 - p).ln()).floor();
+        // ln(1 − p) as ln_1p(−p): exact for tiny p, where 1 − p rounds to 1.
+        let gap = 1.0 + (uniform.ln() / (-p).ln_1p()).floor();
         if gap.is_finite() && gap >= 1.0 {
             gap.min(u64::MAX as f64 / 2.0) as u64
         } else {
@@ -395,6 +444,8 @@ mod tests {
                 "mean {mean}: measured {measured}"
             );
         }
+        // Means far beyond any run draw far beyond any run, not 1.
+        assert!(sampler.draw(1e20) > 1 << 40);
         assert_eq!(sampler.draw(0.5), 1);
         assert_eq!(sampler.draw(f64::NAN), 1);
         assert_eq!(sampler.draw(f64::INFINITY), u64::MAX / 2);
@@ -467,7 +518,7 @@ mod tests {
         let mut sampler = TickSampler::new(5, 3);
         // The first tick tries to open a window.
         assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, true));
-        assert_eq!(sampler.decide(&budget, &Closed).1, true);
+        assert!(sampler.decide(&budget, &Closed).1);
         assert_ne!(sampler.decide(&budget, &Closed).0, TickMode::Untimed);
         assert!(!sampler.decide(&budget, &Closed).1);
         let open = Open(Cell::new(2));

@@ -425,7 +425,7 @@ impl ThreadSlowTicks {
                 Vec::new()
             },
             timeline_dropped: self.pending_dropped,
-            fields: tick.fields,
+            fields: closed.fields,
         };
         if recorded && self.candidates.recorded.admits(candidate.net_ns) {
             self.candidates.recorded.offer(candidate.clone());
@@ -517,6 +517,7 @@ mod tests {
                 parent: 0,
                 direct: false,
             },
+            fields: None,
             entered: true,
             in_parent: true,
             busy_ns: ns,
@@ -534,7 +535,6 @@ mod tests {
             warmup,
             opens_window: false,
             ordinal,
-            fields: None,
         }
     }
 

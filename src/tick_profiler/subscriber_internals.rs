@@ -133,11 +133,47 @@ pub(crate) fn rebuilding() -> bool {
 
 /// A no-op dispatcher: registering it rebuilds every callsite's interest alone, after every
 /// registration in flight; keeping it alive keeps tracing-core out of its "just one" mode (see
-/// the module doc, 3). Its cost while it lives: callsites every layer always wants become
-/// `sometimes` (one `enabled` walk per evaluation), and an idle tickprof's level hint (`OFF`)
-/// no longer lowers the global maximum level.
+/// the module doc, 3). Its cost while it lives: callsites every other layer always wants
+/// become `sometimes` (one `enabled` walk per evaluation). It wants nothing and hints `OFF`, so
+/// it never raises the global maximum level (tracing's own `NoSubscriber` hints nothing, which
+/// counts as `TRACE`, and an idle tickprof alone would no longer make every span free).
 pub(crate) fn all_dispatchers_rebuild() -> Dispatch {
-    Dispatch::new(tracing_core::subscriber::NoSubscriber::default())
+    Dispatch::new(WantsNothing)
+}
+
+/// The subscriber of [`all_dispatchers_rebuild`].
+struct WantsNothing;
+
+impl tracing_core::Subscriber for WantsNothing {
+    fn register_callsite(
+        &self,
+        _: &'static Metadata<'static>,
+    ) -> tracing_core::subscriber::Interest {
+        tracing_core::subscriber::Interest::never()
+    }
+
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        false
+    }
+
+    fn max_level_hint(&self) -> Option<tracing_core::LevelFilter> {
+        Some(tracing_core::LevelFilter::OFF)
+    }
+
+    fn new_span(&self, _: &tracing_core::span::Attributes<'_>) -> tracing_core::span::Id {
+        // Never called: it enables nothing.
+        tracing_core::span::Id::from_u64(u64::MAX)
+    }
+
+    fn record(&self, _: &tracing_core::span::Id, _: &tracing_core::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing_core::span::Id, _: &tracing_core::span::Id) {}
+
+    fn event(&self, _: &tracing_core::Event<'_>) {}
+
+    fn enter(&self, _: &tracing_core::span::Id) {}
+
+    fn exit(&self, _: &tracing_core::span::Id) {}
 }
 
 /// The interest sum tracing-subscriber computes for two per-layer filters (for tests and docs).

@@ -12,7 +12,7 @@ use super::home::Home;
 use super::sampler::TickSampler;
 use super::shared::Shared;
 use super::sync::Ordering;
-use super::timing::{Class, Entry, Frame, Interval, TickInfo};
+use super::timing::{Class, Entry, Frame, Tally, TickInfo};
 
 /// The filter's decision for the span its thread is about to create.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,16 @@ pub(crate) struct Pending {
     pub(crate) started_raw: Option<u64>,
     /// For a tick: what to measure of it.
     pub(crate) tick: Option<TickInfo>,
+}
+
+/// A tick callsite a thread decided, for the untimed tick's shortcut.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LastTick {
+    pub(crate) key: usize,
+    /// The callsite table's generation when it was looked up.
+    pub(crate) generation: u64,
+    /// Whether every other layer said `never` (then its untimed spans are vetoed).
+    pub(crate) others_never: bool,
 }
 
 /// What the previous callback on this thread expects next: the common sequences take a path
@@ -65,11 +75,14 @@ pub(crate) struct ThreadState {
     /// Ticks this thread counted in the run: the last one's ordinal.
     ticks: u64,
     pub(crate) stack: Vec<Frame>,
-    /// The instrumentation measured on this thread so far (raw clock units): every interval
-    /// takes the difference between its enter and its exit.
-    pub(crate) instrumentation_raw: u64,
+    /// What this thread measured so far: every interval takes the difference between its
+    /// enter and its exit.
+    pub(crate) tally: Tally,
     pub(crate) expect: Expect,
     pub(crate) pending: Option<Pending>,
+    /// The tick callsite this thread decided last, with what other layers want of it, as of
+    /// a callsite-table generation: the untimed tick's shortcut (see `untimed_tick`).
+    pub(crate) last_tick: Option<LastTick>,
     /// Components created here since the last recorded tick closed here (what recording it
     /// cost the budget).
     pub(crate) recorded_spans: u64,
@@ -118,9 +131,10 @@ impl ThreadState {
             sampler: TickSampler::new(0, 0),
             ticks: 0,
             stack: Vec::new(),
-            instrumentation_raw: 0,
+            tally: Tally::default(),
             expect: Expect::Nothing,
             pending: None,
+            last_tick: None,
             recorded_spans: 0,
             tid: super::kernel_tid::current(),
         }
@@ -143,6 +157,7 @@ impl ThreadState {
         }
         self.expect = Expect::Nothing;
         self.pending = None;
+        self.last_tick = None;
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
@@ -172,6 +187,32 @@ impl ThreadState {
         }
     }
 
+    /// The shortcut of most ticks: a tick of `key` in `run`, decided untimed by the sampler's
+    /// countdown alone (no window to claim, nothing pending, nothing entered here). Counted;
+    /// `Some(no other layer wants it)`. `None`: take the whole decision.
+    #[inline]
+    pub(crate) fn untimed_tick(
+        &mut self,
+        run: u64,
+        key: usize,
+        generation: u64,
+        window_busy: bool,
+    ) -> Option<bool> {
+        let last = self.last_tick?;
+        if last.key != key
+            || last.generation != generation
+            || self.run != run
+            || window_busy
+            || self.pending.is_some()
+            || !self.stack.is_empty()
+            || !self.sampler.skip_untimed()
+        {
+            return None;
+        }
+        self.count_tick();
+        Some(last.others_never)
+    }
+
     /// The callsite's entry (`None` if it never registered with this collector).
     #[inline]
     pub(crate) fn callsite(&mut self, shared: &Shared, key: usize) -> Option<CallsiteInfo> {
@@ -184,20 +225,6 @@ impl ThreadState {
         self.ticks += 1;
         self.home.count_tick();
         self.ticks
-    }
-
-    /// The innermost span this thread times (its interval in progress), skipping spans it
-    /// does not track.
-    #[inline]
-    pub(crate) fn timed(&mut self) -> Option<&mut Interval> {
-        for frame in self.stack.iter_mut().rev() {
-            match &mut frame.entry {
-                Entry::Timed(interval) => return Some(interval),
-                Entry::Untracked | Entry::Reentry | Entry::Closed => {}
-                Entry::EarlierRun => return None,
-            }
-        }
-        None
     }
 
     /// The parent a contextual span created now has, as the registry sees it: the innermost
@@ -243,7 +270,8 @@ impl ThreadState {
     /// Instrumentation ran on this thread from `started_raw` to `ended_raw`.
     #[inline]
     pub(crate) fn instrumented(&mut self, started_raw: u64, ended_raw: u64) {
-        self.instrumentation_raw = self
+        self.tally.instrumentation_raw = self
+            .tally
             .instrumentation_raw
             .saturating_add(ended_raw.saturating_sub(started_raw));
     }
@@ -267,8 +295,8 @@ impl ThreadState {
     /// that span's interval, and is subtracted).
     #[inline]
     pub(crate) fn refused_inside(&mut self) {
-        if let Some(interval) = self.timed() {
-            interval.refused = interval.refused.saturating_add(1);
+        if !self.stack.is_empty() && !self.nothing_timed() {
+            self.tally.refusals += 1;
         }
     }
 

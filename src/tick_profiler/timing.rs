@@ -9,12 +9,14 @@
 //! instrumentation begins and ends: at the filter decision that creates it (`A`), at the end of
 //! its enter (`B`), at the start of its exit (`C`) and at the end of its close (`D`). The time
 //! from a span's `A` to its `B` and from its `C` to its `D` (its creation, enter, exit and
-//! close, in the `Registry` and in every layer) is instrumentation: each thread sums it as it
-//! happens, and every interval of a span entered on that thread knows how much of it fell
-//! inside. A span's **net** time is its busy time less that, less what lies outside the clock
-//! reads (`Costs::floor_ns` per interval, `Costs::residue_ns` per child created in it: small,
-//! calibrated). Its **self** time is its net time less the net times of its children that ran
-//! nested in it on its thread (children that ran on other threads ran beside it, not in it).
+//! close, in the `Registry` and in every layer) is instrumentation. Each thread keeps a
+//! [`Tally`] of what it measured so far; an interval takes the difference between its enter
+//! and its exit, so it knows exactly how much instrumentation fell inside it, at any depth. A
+//! span's **net** time is its busy time less that, less what lies outside the clock reads, for
+//! every interval and every creation inside it (`Costs::floor_ns` per interval,
+//! `Costs::residue_ns` per span created: small, calibrated). Its **self** time is its net time
+//! less the net times of its children that ran nested in it on its thread (children that ran
+//! on other threads ran beside it, not in it).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,8 +53,6 @@ pub(crate) struct TickInfo {
     pub(crate) opens_window: bool,
     /// The n-th tick its thread counted in the run (1-based; 0 if unknown).
     pub(crate) ordinal: u64,
-    /// Its first fields, for the slow-tick list.
-    pub(crate) fields: Option<TickFields>,
 }
 
 /// How spans created inside an entered span are classified.
@@ -101,14 +101,14 @@ pub(crate) struct SpanTiming {
     pub(crate) kind: SpanKind,
     /// For a recorded tick: its place in the collector's count of live recorded ticks.
     pub(crate) live: Option<LiveTick>,
+    /// For a tick: its first fields, for the slow-tick list.
+    pub(crate) fields: Option<TickFields>,
     /// Entered intervals, summed (`B` to `C`).
     pub(crate) busy_raw: u64,
-    /// The instrumentation measured inside those intervals.
-    pub(crate) instrumentation_raw: u64,
-    /// Intervals, recorded children created in them, refused span evaluations in them.
+    /// Its intervals.
     pub(crate) enters: u32,
-    pub(crate) children: u32,
-    pub(crate) refused: u32,
+    /// What its thread measured inside those intervals (the spans inside it, at any depth).
+    pub(crate) inside: Tally,
     /// Intervals entered while its parent was not entered on the same thread (it ran beside
     /// its parent, not in it).
     pub(crate) beside_parent: u32,
@@ -120,15 +120,14 @@ pub(crate) struct SpanTiming {
 }
 
 impl SpanTiming {
-    pub(crate) fn new(kind: SpanKind, live: Option<LiveTick>) -> Self {
+    pub(crate) fn new(kind: SpanKind, live: Option<LiveTick>, fields: Option<TickFields>) -> Self {
         SpanTiming {
             kind,
             live,
+            fields,
             busy_raw: 0,
-            instrumentation_raw: 0,
             enters: 0,
-            children: 0,
-            refused: 0,
+            inside: Tally::default(),
             beside_parent: 0,
             children_net_ns: 0,
             first_enter_raw: 0,
@@ -136,9 +135,8 @@ impl SpanTiming {
         }
     }
 
-    /// Adds one finished interval, exited at `exited_raw` with its thread's instrumentation sum
-    /// at `instrumentation_raw`.
-    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, instrumentation_raw: u64) {
+    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`.
+    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, tally: Tally) {
         if self.enters == 0 || interval.entered_raw < self.first_enter_raw {
             self.first_enter_raw = interval.entered_raw;
         }
@@ -146,12 +144,8 @@ impl SpanTiming {
         self.busy_raw = self
             .busy_raw
             .saturating_add(exited_raw.saturating_sub(interval.entered_raw));
-        self.instrumentation_raw = self
-            .instrumentation_raw
-            .saturating_add(instrumentation_raw.saturating_sub(interval.instrumentation_at_enter));
+        self.inside = self.inside.plus(tally.since(interval.tally_at_enter));
         self.enters = self.enters.saturating_add(1);
-        self.children = self.children.saturating_add(interval.children);
-        self.refused = self.refused.saturating_add(interval.refused);
         self.beside_parent = self
             .beside_parent
             .saturating_add(u32::from(!interval.in_parent));
@@ -163,12 +157,20 @@ impl SpanTiming {
     /// What the span measured, now that it closes.
     pub(crate) fn close(self, costs: &Costs, clock: &quanta::Clock) -> Closed {
         let busy_ns = clock.delta_as_nanos(0, self.busy_raw);
-        let measured_ns = busy_ns.saturating_sub(clock.delta_as_nanos(0, self.instrumentation_raw));
-        let (net_ns, net_clamped) =
-            costs.net_ns(measured_ns, self.enters, self.children, self.refused);
+        let inside = &self.inside;
+        let measured_ns =
+            busy_ns.saturating_sub(clock.delta_as_nanos(0, inside.instrumentation_raw));
+        let (net_ns, net_clamped) = costs.net_ns(
+            measured_ns,
+            u64::from(self.enters).saturating_add(inside.intervals),
+            inside.creations,
+            inside.refusals,
+        );
         let self_ns = net_ns.saturating_sub(self.children_net_ns);
+
         Closed {
             kind: self.kind,
+            fields: self.fields,
             entered: self.enters > 0,
             in_parent: self.beside_parent == 0,
             busy_ns,
@@ -186,6 +188,8 @@ impl SpanTiming {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Closed {
     pub(crate) kind: SpanKind,
+    /// A tick's first fields.
+    pub(crate) fields: Option<TickFields>,
     /// Whether it was ever entered (a span never entered has no time to report).
     pub(crate) entered: bool,
     /// Whether every interval of it ran nested in its parent, on the parent's thread (so its
@@ -240,11 +244,50 @@ pub(crate) struct Interval {
     /// Whether its parent was entered on this thread when it was entered.
     pub(crate) in_parent: bool,
     pub(crate) entered_raw: u64,
-    /// The thread's instrumentation sum when it was entered.
-    pub(crate) instrumentation_at_enter: u64,
-    pub(crate) children: u32,
-    pub(crate) refused: u32,
+    /// The thread's tally when it was entered.
+    pub(crate) tally_at_enter: Tally,
+    /// The net times of its children that ran nested in it and closed in it.
     pub(crate) children_net_ns: u64,
+}
+
+/// What a thread has measured so far, summed: an interval takes the difference between its
+/// exit and its enter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Tally {
+    /// Instrumentation measured (`A` to `B`, `C` to `D`), raw clock units.
+    pub(crate) instrumentation_raw: u64,
+    /// Intervals of timed spans ended (each holds one floor).
+    pub(crate) intervals: u64,
+    /// Tracked spans created inside a timed span (each leaves one residue).
+    pub(crate) creations: u64,
+    /// Span evaluations refused inside a timed span (each costs one check).
+    pub(crate) refusals: u64,
+}
+
+impl Tally {
+    /// What was measured between `earlier` and `self`.
+    pub(crate) fn since(self, earlier: Tally) -> Tally {
+        Tally {
+            instrumentation_raw: self
+                .instrumentation_raw
+                .saturating_sub(earlier.instrumentation_raw),
+            intervals: self.intervals.saturating_sub(earlier.intervals),
+            creations: self.creations.saturating_sub(earlier.creations),
+            refusals: self.refusals.saturating_sub(earlier.refusals),
+        }
+    }
+
+    /// The sum of two tallies.
+    pub(crate) fn plus(self, other: Tally) -> Tally {
+        Tally {
+            instrumentation_raw: self
+                .instrumentation_raw
+                .saturating_add(other.instrumentation_raw),
+            intervals: self.intervals.saturating_add(other.intervals),
+            creations: self.creations.saturating_add(other.creations),
+            refusals: self.refusals.saturating_add(other.refusals),
+        }
+    }
 }
 
 impl Interval {
@@ -254,9 +297,7 @@ impl Interval {
             home,
             in_parent,
             entered_raw: 0,
-            instrumentation_at_enter: 0,
-            children: 0,
-            refused: 0,
+            tally_at_enter: Tally::default(),
             children_net_ns: 0,
         }
     }
@@ -274,11 +315,20 @@ mod tests {
         }
     }
 
-    fn interval(entered_raw: u64, instrumentation_at_enter: u64, in_parent: bool) -> Interval {
+    fn interval(entered_raw: u64, instrumentation_raw: u64, in_parent: bool) -> Interval {
         Interval {
             entered_raw,
-            instrumentation_at_enter,
+            tally_at_enter: tally(instrumentation_raw, 0),
             ..Interval::new(Class::Component, None, in_parent)
+        }
+    }
+
+    fn tally(instrumentation_raw: u64, creations: u64) -> Tally {
+        Tally {
+            instrumentation_raw,
+            intervals: creations,
+            creations,
+            refusals: 0,
         }
     }
 
@@ -291,19 +341,21 @@ mod tests {
             check_ns: 0,
             span_ns: 100,
         };
-        let mut timing = SpanTiming::new(component(), None);
-        // [100, 600] with 150 of instrumentation inside and 2 children of 80 net;
-        // [1000, 1100] with none.
+        let mut timing = SpanTiming::new(component(), None, None);
+        // [100, 600] with 150 of instrumentation inside and 2 children of 80 net (2 intervals,
+        // 2 creations); [1000, 1100] with none.
         let mut first = interval(100, 1_000, true);
-        first.children = 2;
         first.children_net_ns = 160;
-        timing.add(&first, 600, 1_150);
-        timing.add(&interval(1_000, 1_150, true), 1_100, 1_150);
+        timing.add(&first, 600, tally(1_150, 2));
+        let mut second = interval(1_000, 1_150, true);
+        second.tally_at_enter.intervals = 2;
+        second.tally_at_enter.creations = 2;
+        timing.add(&second, 1_100, tally(1_150, 2));
         let closed = timing.close(&costs, &clock);
         assert_eq!(closed.busy_ns, 600);
-        // 600 − 150 instrumentation − 2 × 10 floor − 2 × 30 residue.
-        assert_eq!(closed.net_ns, 370);
-        assert_eq!(closed.self_ns, 210);
+        // 600 − 150 instrumentation − 4 intervals × 10 floor − 2 creations × 30 residue.
+        assert_eq!(closed.net_ns, 350);
+        assert_eq!(closed.self_ns, 190);
         assert_eq!(closed.wall_ns, Some(1_000));
         assert_eq!(closed.start_raw, 100);
         assert!(closed.entered && closed.in_parent && !closed.clamped);
@@ -312,16 +364,16 @@ mod tests {
     #[test]
     fn a_span_entered_beside_its_parent_is_not_in_it() {
         let clock = quanta::Clock::mock().0;
-        let mut timing = SpanTiming::new(component(), None);
-        timing.add(&interval(0, 0, true), 10, 0);
-        timing.add(&interval(20, 0, false), 30, 0);
+        let mut timing = SpanTiming::new(component(), None, None);
+        timing.add(&interval(0, 0, true), 10, Tally::default());
+        timing.add(&interval(20, 0, false), 30, Tally::default());
         assert!(!timing.close(&Costs::UNMEASURED, &clock).in_parent);
     }
 
     #[test]
     fn never_entered_spans_say_so() {
         let clock = quanta::Clock::mock().0;
-        let closed = SpanTiming::new(component(), None).close(&Costs::UNMEASURED, &clock);
+        let closed = SpanTiming::new(component(), None, None).close(&Costs::UNMEASURED, &clock);
         assert!(!closed.entered);
         assert_eq!((closed.net_ns, closed.wall_ns), (0, None));
     }

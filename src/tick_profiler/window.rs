@@ -12,15 +12,16 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::sampler::WindowGate;
 use super::subscriber_internals::rebuild_interest;
 use crate::lock::lock;
 
-/// Ticks closed (timed or recorded, any thread) a full window may wait for its last recorded
-/// ticks before it is closed anyway (a recorded tick span that never closes must not keep
-/// recording on).
-const MAX_FULL_CHECKPOINTS: u32 = 256;
+/// How long a full window may wait for its last recorded ticks before it is closed anyway (a
+/// recorded tick span that never closes must not keep recording on): far longer than any tick
+/// a window records, preempted or not.
+const MAX_FULL_WAIT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub(crate) struct Window {
@@ -44,8 +45,8 @@ struct State {
     length: u64,
     /// Recorded ticks of the window that have not closed.
     in_flight: u64,
-    /// Stall checks while full (see [`MAX_FULL_CHECKPOINTS`]).
-    full_checkpoints: u32,
+    /// When its last place was given out.
+    full_since: Option<Instant>,
 }
 
 impl WindowGate for Window {
@@ -54,6 +55,9 @@ impl WindowGate for Window {
         if state.open && !state.switching && state.started < state.length {
             state.started += 1;
             state.in_flight += 1;
+            if state.started == state.length {
+                state.full_since = Some(Instant::now());
+            }
             true
         } else {
             false
@@ -97,7 +101,7 @@ impl Window {
             started: 1,
             length: length.max(1),
             in_flight: 1,
-            full_checkpoints: 0,
+            full_since: (length <= 1).then(Instant::now),
         };
         self.opened.fetch_add(1, Ordering::Relaxed);
         true
@@ -128,10 +132,10 @@ impl Window {
             return false;
         }
         let mut state = lock(&self.state);
-        if state.open && state.started >= state.length {
-            state.full_checkpoints += 1;
-        }
-        let ready = state.in_flight == 0 || state.full_checkpoints > MAX_FULL_CHECKPOINTS;
+        let overdue = state
+            .full_since
+            .is_some_and(|since| since.elapsed() > MAX_FULL_WAIT);
+        let ready = state.in_flight == 0 || overdue;
         Self::take_close(&mut state, ready)
     }
 
@@ -190,10 +194,9 @@ mod tests {
     fn a_full_window_whose_ticks_never_close_is_closed_anyway() {
         let window = Window::default();
         assert!(window.open(1));
-        let closed = (0..=MAX_FULL_CHECKPOINTS)
-            .filter(|_| window.stall_check())
-            .count();
-        assert_eq!(closed, 1);
+        assert!(!window.stall_check(), "its tick is in flight");
+        lock(&window.state).full_since = Instant::now().checked_sub(2 * MAX_FULL_WAIT);
+        assert!(window.stall_check(), "overdue");
         window.close();
         assert!(!window.busy());
         // A place given back does not keep a full window open.
