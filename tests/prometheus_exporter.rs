@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::http::{get, request, sample};
+use common::http::{exchange, get, sample};
 use tickprof::{Error, MetricsCollector, Sampling};
 use tracing_subscriber::prelude::*;
 
@@ -83,13 +83,22 @@ fn scrapes_follow_the_active_run() {
     exporter.shutdown();
 }
 
+/// Other paths are 404; other methods on `/metrics` are 405 with the `Allow` header RFC 9110
+/// (§15.5.6) requires, naming the methods that are served.
 #[test]
 fn other_paths_and_methods_are_refused() {
     let exporter = tickprof::prometheus::serve(&collector(), "127.0.0.1:0").unwrap();
     let addr = exporter.local_addr();
     assert_eq!(get(addr, "/").unwrap().0, 404);
     assert_eq!(get(addr, "/metrics/x").unwrap().0, 404);
-    assert_eq!(request(addr, "POST", "/metrics").unwrap().0, 405);
+    for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+        let response = exchange(addr, method, "/metrics").unwrap();
+        assert_eq!(response.status, 405, "{method}");
+        assert_eq!(response.header("allow"), Some("GET, HEAD"), "{method}: {response:?}");
+    }
+    let head = exchange(addr, "HEAD", "/metrics").unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.body, "", "a HEAD response has no body");
     let (status, body) = get(addr, "/metrics?x=1").unwrap();
     assert_eq!(status, 200, "{body}");
 }

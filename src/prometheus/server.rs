@@ -16,7 +16,7 @@ use std::task::Poll;
 use std::thread::JoinHandle;
 
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
@@ -171,10 +171,15 @@ fn respond(
         );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return text(
+        let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
             "use GET /metrics\n".to_owned(),
         );
+        // RFC 9110 §15.5.6: a 405 names the methods the resource serves.
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
     }
     let _one_at_a_time = scrape_lock
         .lock()
