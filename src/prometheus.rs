@@ -8,6 +8,12 @@
 //! metrics and `tickprof_run_active 0` are exposed, so the run's series go stale in Prometheus
 //! rather than repeat old values; a new run starts its counters from 0, which `rate` and
 //! `increase` read as a counter reset.
+//!
+//! The server answers `GET` and `HEAD` on `/metrics`; another method is a 405 with
+//! `Allow: GET, HEAD`, another path a 404. Out of file descriptors (`EMFILE`, `ENFILE`) or
+//! memory, it waits [`ACCEPT_BACKOFF`] before accepting again instead of retrying at once, goes
+//! on serving the connections it has, and counts each failed accept in
+//! `tickprof_exporter_accept_errors_total`.
 
 mod buckets;
 mod metrics;
@@ -18,7 +24,7 @@ use std::sync::Arc;
 
 pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS};
 pub use run_metrics::RunMetrics;
-pub use server::Exporter;
+pub use server::{ACCEPT_BACKOFF, Exporter};
 
 use crate::error::{Error, Result};
 use crate::metrics_collector::MetricsCollector;

@@ -94,7 +94,11 @@ fn other_paths_and_methods_are_refused() {
     for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
         let response = exchange(addr, method, "/metrics").unwrap();
         assert_eq!(response.status, 405, "{method}");
-        assert_eq!(response.header("allow"), Some("GET, HEAD"), "{method}: {response:?}");
+        assert_eq!(
+            response.header("allow"),
+            Some("GET, HEAD"),
+            "{method}: {response:?}"
+        );
     }
     let head = exchange(addr, "HEAD", "/metrics").unwrap();
     assert_eq!(head.status, 200);

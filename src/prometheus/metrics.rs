@@ -30,6 +30,9 @@ pub(crate) struct ScrapeCounts {
     pub(crate) scrapes: u64,
     /// Scrapes whose report could not be taken or encoded.
     pub(crate) errors: u64,
+    /// Connections the server could not accept; `None` without a server of tickprof's own
+    /// ([`RunMetrics`](super::RunMetrics) in the user's registry).
+    pub(crate) accept_errors: Option<u64>,
 }
 
 /// One scrape's metrics: the report of the active run (`None` between runs) and the exporter's
@@ -64,6 +67,18 @@ pub(crate) fn encode(
         "Scrapes whose report could not be taken or encoded (answered with HTTP 500).",
         counts.errors,
     )?;
+    if let Some(accept_errors) = counts.accept_errors {
+        let help = format!(
+            "Connections the exporter could not accept. Out of file descriptors or memory, it waits {} ms before accepting again, serving the connections it has meanwhile.",
+            super::ACCEPT_BACKOFF.as_millis()
+        );
+        counter(
+            encoder,
+            "tickprof_exporter_accept_errors",
+            &help,
+            accept_errors,
+        )?;
+    }
     gauge(
         encoder,
         "tickprof_run_active",
@@ -376,12 +391,17 @@ mod tests {
             ScrapeCounts {
                 scrapes: 7,
                 errors: 2,
+                accept_errors: Some(3),
             },
         );
         assert_eq!(sample(&body, "tickprof_exporter_scrapes_total"), Some(7.0));
         assert_eq!(
             sample(&body, "tickprof_exporter_scrape_errors_total"),
             Some(2.0)
+        );
+        assert_eq!(
+            sample(&body, "tickprof_exporter_accept_errors_total"),
+            Some(3.0)
         );
         assert_eq!(sample(&body, "tickprof_run_active"), Some(1.0));
         assert_eq!(sample(&body, "tickprof_ticks_total"), Some(3.0));
@@ -469,10 +489,15 @@ mod tests {
             ScrapeCounts {
                 scrapes: 1,
                 errors: 0,
+                accept_errors: None,
             },
         );
         assert_eq!(sample(&body, "tickprof_run_active"), Some(0.0));
         assert!(!body.contains("tickprof_ticks"), "{body}");
+        assert!(
+            !body.contains("accept_errors"),
+            "no server of its own, no accept errors: {body}"
+        );
         assert!(!body.contains("tickprof_run_info"), "{body}");
     }
 

@@ -110,8 +110,8 @@ impl KeepAlive {
         while self.pending.len() < body_start + length {
             self.fill()?;
         }
-        let body = String::from_utf8_lossy(&self.pending[body_start..body_start + length])
-            .into_owned();
+        let body =
+            String::from_utf8_lossy(&self.pending[body_start..body_start + length]).into_owned();
         self.pending.drain(..body_start + length);
         Ok((status, body))
     }
