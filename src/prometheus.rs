@@ -22,7 +22,7 @@ mod server;
 
 use std::sync::Arc;
 
-pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS};
+pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS, component_label};
 pub use run_metrics::RunMetrics;
 pub use server::{ACCEPT_BACKOFF, Exporter};
 
