@@ -12,13 +12,13 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::exemplar::Exemplar;
 
-use super::buckets::Buckets;
+use super::buckets::{Buckets, Layout};
 use crate::report::{LatencyStats, Report};
 
 /// Component names exported with their own `component` label; the rest (in name order) are
-/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 179 histogram
-/// series (177 buckets, `_sum`, `_count`) plus one counter, so the cap bounds a target at about
-/// 11,700 series.
+/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 200 histogram
+/// series (198 buckets, `_sum`, `_count`) plus one counter, so the cap bounds a target at about
+/// 13,400 series (with the tick histogram's 325).
 pub const MAX_COMPONENTS: usize = 64;
 
 /// The `component` label of the series that merges the components past [`MAX_COMPONENTS`].
@@ -135,7 +135,7 @@ pub(crate) fn encode(
         encoder,
         "tickprof_tick_duration_seconds",
         "Busy time per timed tick, net of the instrumentation inside (the report's ticks.latency; its count is the ticks timed).",
-        &[(None, buckets_of(&report.ticks.latency))],
+        &[(None, buckets_of(&report.ticks.latency, Layout::Tick))],
     )?;
     components(encoder, report)?;
     resources(encoder, report)?;
@@ -154,7 +154,10 @@ fn components(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
     let mut over_cap = 0u64;
     for (index, (name, stats)) in report.components.iter().enumerate() {
         if index < MAX_COMPONENTS {
-            series.push((Some(component_label(name)), buckets_of(&stats.latency)));
+            series.push((
+                Some(component_label(name)),
+                buckets_of(&stats.latency, Layout::Component),
+            ));
             spans.push((component_label(name), stats.count));
             continue;
         }
@@ -174,7 +177,9 @@ fn components(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
     if over_cap > 0 {
         series.push((
             Some(Cow::Borrowed(OTHER_COMPONENTS)),
-            other.as_ref().map(Buckets::from_histogram),
+            other
+                .as_ref()
+                .map(|h| Buckets::from_histogram(h, Layout::Component)),
         ));
         spans.push((Cow::Borrowed(OTHER_COMPONENTS), other_spans));
     }
@@ -328,11 +333,11 @@ fn writers(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
 
 /// The buckets of a report's latency; `None` if its blob does not decode (a report from
 /// `snapshot` always decodes; the series is then left out rather than the scrape failed).
-fn buckets_of(latency: &LatencyStats) -> Option<Buckets> {
+fn buckets_of(latency: &LatencyStats, layout: Layout) -> Option<Buckets> {
     latency
         .decode_histogram("latency")
         .ok()
-        .map(|h| Buckets::from_histogram(&h))
+        .map(|h| Buckets::from_histogram(&h, layout))
 }
 
 /// A histogram family: one series per `(component label, buckets)`.
@@ -442,6 +447,29 @@ mod tests {
         assert_eq!(
             sample(&body, "tickprof_tick_duration_seconds_bucket{le=\"+Inf\"}"),
             Some(3.0)
+        );
+        // The tick layout's bounds next to 1 µs, and the component layout's (coarser).
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_tick_duration_seconds_bucket{le=\"1.047e-06\"}"
+            ),
+            Some(0.0),
+            "{body}"
+        );
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_component_duration_seconds_bucket{component=\"parse\",le=\"1.096e-06\"}"
+            ),
+            Some(1.0),
+            "{body}"
+        );
+        let series = |family: &str| body.lines().filter(|l| l.starts_with(family)).count();
+        assert_eq!(series("tickprof_tick_duration_seconds_bucket{"), 323);
+        assert_eq!(
+            series("tickprof_component_duration_seconds_bucket{component=\"parse\""),
+            198
         );
         assert_eq!(
             sample(
