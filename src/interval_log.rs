@@ -30,6 +30,9 @@ use crate::report::{LatencyStats, Report, RunPart};
 
 /// The tag of the tick latency histograms.
 pub const TICK_TAG: &str = "tick";
+/// The largest interval log read, held in memory whole: a day of 1 s intervals of 20
+/// components is ~300 MB.
+const MAX_LOG_BYTES: u64 = 4 << 30;
 /// Name of the collector's writer thread.
 pub(crate) const THREAD_NAME: &str = "tickprof-hlog";
 
@@ -183,7 +186,7 @@ pub fn read_window(
     to_s: Option<f64>,
 ) -> Result<BTreeMap<String, WindowHistogram>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::input_file::read(path, MAX_LOG_BYTES, "interval log")?;
     let line_at = |offset: usize| {
         bytes[..offset.min(bytes.len())]
             .iter()

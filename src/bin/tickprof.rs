@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -417,21 +417,13 @@ fn warn_on_different_components(loaded: &[(String, Report)]) {
     }
 }
 
-/// The largest thresholds file read: a hand-written TOML of a few KB. A path that never ends
-/// (`/dev/zero`) is an error after this many bytes, not a read that fills memory.
+/// The largest thresholds file read: a hand-written TOML of a few KB. A larger file is an error
+/// after this many bytes, not a read that fills memory (and what is not a regular file, such as
+/// `/dev/zero` or a FIFO, is refused before any byte is read: `tickprof::input_file`).
 const MAX_THRESHOLDS_BYTES: u64 = 1 << 20;
 
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_THRESHOLDS_BYTES + 1).read_to_string(&mut text))
-        .with_context(|| path.display().to_string())?;
-    if text.len() as u64 > MAX_THRESHOLDS_BYTES {
-        bail!(
-            "{}: larger than {MAX_THRESHOLDS_BYTES} bytes, more than any thresholds file",
-            path.display()
-        );
-    }
+    let text = tickprof::input_file::read_to_string(path, MAX_THRESHOLDS_BYTES, "thresholds file")?;
     let thresholds = Thresholds::from_toml_str(&text, path)?;
     if thresholds.is_empty() {
         bail!(
