@@ -15,7 +15,7 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 
 mod chrome_trace;
-mod histogram_blob;
+pub(crate) mod histogram_blob;
 mod live;
 mod outliers;
 mod slow_ticks;

@@ -327,10 +327,10 @@ fn parse_offset(text: &str) -> std::result::Result<f64, String> {
         .map_err(|e| format!("`{text}` is neither seconds (90.5) nor a duration (1m30s): {e}"))
 }
 
-/// The percentiles of each tag of a window, in µs.
+/// The percentiles of each tag of a window, in µs, and the tags left out.
 fn hlog_table(
     file: &Path,
-    window: &std::collections::BTreeMap<String, tickprof::interval_log::WindowHistogram>,
+    window: &tickprof::interval_log::Window,
     from: Option<f64>,
     to: Option<f64>,
 ) -> String {
@@ -341,7 +341,7 @@ fn hlog_table(
         bound(from, "start"),
         bound(to, "end")
     );
-    if window.is_empty() {
+    if window.tags.is_empty() && window.left_out.is_empty() {
         out.push_str("  no interval lies entirely within the window\n");
         return out;
     }
@@ -352,7 +352,7 @@ fn hlog_table(
          interval's start to the last one's end)",
         "tag", "intervals", "count", "mean", "p50", "p90", "p99", "p99.9", "max",
     );
-    for (tag, w) in window {
+    for (tag, w) in &window.tags {
         let h = &w.histogram;
         let q = |q: f64| us(h.value_at_quantile(q) as f64);
         let _ = writeln!(
@@ -369,6 +369,26 @@ fn hlog_table(
             us(h.max() as f64),
             w.from_s,
             w.to_s
+        );
+    }
+    let left_out = &window.left_out;
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  left out, to bound memory: {}{} tags ({} intervals) past the {} kept (at most {} \
+             tags, one of them `tick`, and {} histogram counts): {}{}",
+            if left_out.tags_exact { "" } else { "at least " },
+            thousands(left_out.tags),
+            thousands(left_out.intervals),
+            thousands(window.tags.len() as u64),
+            tickprof::interval_log::MAX_TAGS,
+            thousands(tickprof::interval_log::MAX_COUNTS as u64),
+            left_out.first.join(", "),
+            if left_out.tags > left_out.first.len() as u64 {
+                ", …"
+            } else {
+                ""
+            }
         );
     }
     out
