@@ -375,7 +375,7 @@ fn file_name(path: &Path) -> String {
 /// summary, another tool's file). A file that is not JSON at all, or a report that does not
 /// load (newer schema, broken histogram, absurd value), is an error naming the file.
 fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
-    let text = crate::report::read_text(file, crate::report::MAX_REPORT_BYTES)?;
+    let text = crate::input_file::read_to_string(file, crate::report::MAX_REPORT_BYTES, "report")?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
     if value.get("schema_version").is_none() {

@@ -6,27 +6,29 @@
 //! Written by the collector's background writer
 //! ([`MetricsCollectorBuilder::interval_log`](crate::MetricsCollectorBuilder::interval_log)),
 //! or by hand from [`MetricsCollector::interval`](crate::MetricsCollector::interval) reports
-//! with [`IntervalLog::append`]. Read back with [`read_window`] (`tickprof hlog`).
+//! with [`IntervalLog::append`]. Read back with [`read_window`] (`tickprof hlog`), which takes
+//! a log as untrusted input: bounded decoding, at most [`MAX_TAGS`] tags, an error naming the
+//! file and line for what is not a log (see [`read_window`]).
 //!
 //! Values are nanoseconds, and so is the `Interval_Max` column. Tags: `tick` for the tick
 //! latency after the warm-up (net busy time, as `ticks.latency`), and each component's span
 //! name (its net busy time; characters a tag cannot hold, `,` and whitespace, become `_`).
 //! Timestamps are seconds since the run's start (`BaseTime`).
 
-use std::collections::BTreeMap;
+mod window;
+
 use std::fs::File;
 use std::io::{LineWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::interval_log::{
-    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, LogIteratorError, Tag,
-};
-use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 
 use crate::error::{Error, Result};
 use crate::report::{LatencyStats, Report, RunPart};
+
+pub use window::{LeftOut, MAX_COUNTS, MAX_TAGS, Window, WindowHistogram, read_window};
 
 /// The tag of the tick latency histograms.
 pub const TICK_TAG: &str = "tick";
@@ -153,110 +155,4 @@ pub fn tag_for(name: &str) -> String {
             }
         })
         .collect()
-}
-
-/// One tag's histograms over a window of a log, merged.
-#[derive(Debug, Clone)]
-pub struct WindowHistogram {
-    /// The merged histogram (ns).
-    pub histogram: Histogram<u64>,
-    /// Intervals merged.
-    pub intervals: u64,
-    /// The first merged interval's start, seconds since the run's start.
-    pub from_s: f64,
-    /// The last merged interval's end.
-    pub to_s: f64,
-}
-
-/// The histograms of every tag in `path` whose intervals lie entirely within `from_s ..= to_s`
-/// (seconds since the run's start; `None`: open-ended), merged per tag.
-///
-/// A last line without its newline that does not read is left out: the line a crash, a kill
-/// or a full disk cut short while it was being written (every line before it reads).
-///
-/// # Errors
-/// [`Error::Io`] naming the file; [`Error::InvalidReport`] naming the file and the line of a
-/// line that does not parse or a histogram that does not decode.
-pub fn read_window(
-    path: impl AsRef<Path>,
-    from_s: Option<f64>,
-    to_s: Option<f64>,
-) -> Result<BTreeMap<String, WindowHistogram>> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let line_at = |offset: usize| {
-        bytes[..offset.min(bytes.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    };
-    let invalid = |offset: usize, message: String| Error::InvalidReport {
-        path: path.to_path_buf(),
-        field: format!("line {}", line_at(offset)),
-        message,
-    };
-    // Where the unterminated last line, if any, begins.
-    let unterminated = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let cut_short = |offset: usize| offset >= unterminated && unterminated < bytes.len();
-    let mut deserializer = Deserializer::new();
-    let mut tags: BTreeMap<String, WindowHistogram> = BTreeMap::new();
-    for entry in IntervalLogIterator::new(&bytes) {
-        let interval = match entry {
-            Ok(LogEntry::Interval(interval)) => interval,
-            Ok(_) => continue,
-            Err(LogIteratorError::ParseError { offset }) if cut_short(offset) => break,
-            Err(LogIteratorError::ParseError { offset }) => {
-                return Err(invalid(offset, "not an interval log line".to_owned()));
-            }
-        };
-        let start = interval.start_timestamp().as_secs_f64();
-        let end = start + interval.duration().as_secs_f64();
-        if from_s.is_some_and(|from| start < from) || to_s.is_some_and(|to| end > to) {
-            continue;
-        }
-        let tag = interval
-            .tag()
-            .map_or(String::new(), |t| t.as_str().to_owned());
-        let encoded = interval.encoded_histogram();
-        let offset = encoded.as_ptr() as usize - bytes.as_ptr() as usize;
-        let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
-            .map_err(|e| format!("tag `{tag}`: not base64: {e}"))
-            .and_then(|raw| {
-                deserializer
-                    .deserialize::<u64, _>(&mut raw.as_slice())
-                    .map_err(|e| format!("tag `{tag}`: histogram does not decode: {e:?}"))
-            });
-        let mut histogram: Histogram<u64> = match decoded {
-            Ok(histogram) => histogram,
-            Err(_) if cut_short(offset) => break,
-            Err(message) => return Err(invalid(offset, message)),
-        };
-        match tags.get_mut(&tag) {
-            Some(window) => {
-                window
-                    .histogram
-                    .add(&histogram)
-                    .map_err(|e| invalid(offset, format!("tag `{tag}`: cannot merge: {e:?}")))?;
-                window.intervals += 1;
-                window.from_s = window.from_s.min(start);
-                window.to_s = window.to_s.max(end);
-            }
-            None => {
-                // Later intervals may have wider bounds (logs of two collectors appended to
-                // one file): the merged histogram grows to take them.
-                histogram.auto(true);
-                tags.insert(
-                    tag,
-                    WindowHistogram {
-                        histogram,
-                        intervals: 1,
-                        from_s: start,
-                        to_s: end,
-                    },
-                );
-            }
-        }
-    }
-    Ok(tags)
 }

@@ -7,6 +7,7 @@ pub mod compare;
 mod error;
 #[cfg(feature = "plot")]
 pub mod graphs;
+pub mod input_file;
 pub mod interval_log;
 mod lock;
 mod merge;

@@ -12,7 +12,8 @@ use hdrhistogram::Histogram;
 use crate::error::{Error, Result};
 use crate::report::{
     ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SamplingStats, SlowestTicks, ThreadSampling, TickStats, WarmupStats,
+    Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowestTicks, ThreadSampling, TickStats,
+    WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -71,13 +72,18 @@ impl MergedComponent {
 /// differ are joined with `+` (`logical_cores`: the largest); `overhead` is the largest of the
 /// shards (the conservative floor).
 ///
-/// The same run given twice (the same file, or a copy) is refused, since its ticks would count
-/// twice: two reports are one run when their name, `started_at` and `total_time_s` agree.
-/// `started_at` alone has millisecond resolution, and shards launched together under one name
-/// can start within the same millisecond; their wall times, in nanoseconds, still differ.
+/// Parts of one run that overlap are refused, since their ticks would count twice. Two reports
+/// are of one run when their name and `started_at` agree. A run's final report, its snapshots
+/// and its checkpoints each hold it from its start, so any of them with another report of the
+/// run is refused (`tickprof merge final.json checkpoint.json` counted the run twice and read
+/// as a final report); two of its intervals add up, unless they are the same interval. Two final
+/// reports are one run only when their `total_time_s` agree too (the same file, or a copy):
+/// `started_at` has millisecond resolution, and shards launched together under one name can
+/// start within the same millisecond; their wall times, in nanoseconds, still differ. (Such
+/// shards with a checkpoint among them are refused as well: rename one to merge them.)
 ///
 /// # Errors
-/// [`Error::Merge`] if there are no reports, the same run is given twice (naming both), or two
+/// [`Error::Merge`] if there are no reports, two overlap (naming both), or two
 /// histograms of the same field were recorded with different bounds or precision (naming both
 /// reports and the field); [`Error::Histogram`] if a histogram blob cannot be decoded.
 pub fn merge_reports<'a>(
@@ -353,20 +359,55 @@ fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> S
 /// The first pair of reports that are one run (see [`merge_reports`]), as an error naming both.
 fn refuse_duplicates(reports: &[(&str, &Report)]) -> Result<()> {
     for (i, &(label, a)) in reports.iter().enumerate() {
-        let twin = reports[i + 1..].iter().find(|(_, b)| {
-            a.name == b.name
-                && a.started_at == b.started_at
-                && a.total_time_s.to_bits() == b.total_time_s.to_bits()
-        });
-        if let Some((other, _)) = twin {
-            return Err(Error::Merge(format!(
-                "{label} and {other} are the same run (`{}`, started {}, {} s): merging it \
-                 twice would count its ticks twice",
-                a.name, a.started_at, a.total_time_s
-            )));
+        for &(other, b) in &reports[i + 1..] {
+            if a.name != b.name || a.started_at != b.started_at {
+                continue;
+            }
+            match (&a.part, &b.part) {
+                // Two final reports: one run given twice, or shards launched together under one
+                // name (their wall times, in ns, differ).
+                (None, None) => {
+                    if a.total_time_s.to_bits() == b.total_time_s.to_bits() {
+                        return Err(Error::Merge(format!(
+                            "{label} and {other} are the same run (`{}`, started {}, {} s): \
+                             merging it twice would count its ticks twice",
+                            a.name, a.started_at, a.total_time_s
+                        )));
+                    }
+                }
+                // Two intervals of one run are disjoint, unless they are the same interval.
+                (
+                    Some(RunPart::Interval { index: i, .. }),
+                    Some(RunPart::Interval { index: j, .. }),
+                ) if i != j => {}
+                // A snapshot or a checkpoint holds the run from its start, as the final report
+                // does: with any other part of the run, some ticks are in both.
+                _ => {
+                    return Err(Error::Merge(format!(
+                        "{label} ({}) and {other} ({}) are parts of the same run (`{}`, started \
+                         {}) that overlap: merging them would count ticks twice. A run's final \
+                         report, snapshots and checkpoints each hold it from its start (merge \
+                         the latest alone); only its distinct intervals add up",
+                        describe(a.part.as_ref()),
+                        describe(b.part.as_ref()),
+                        a.name,
+                        a.started_at
+                    )));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// What part of its run a report is, for an error.
+fn describe(part: Option<&RunPart>) -> String {
+    match part {
+        None => "the final report".to_owned(),
+        Some(RunPart::Snapshot) => "a snapshot".to_owned(),
+        Some(RunPart::Checkpoint) => "a checkpoint".to_owned(),
+        Some(RunPart::Interval { index, .. }) => format!("interval {index}"),
+    }
 }
 
 /// A running sum of one field's histograms, remembering which report set its settings.
@@ -756,6 +797,55 @@ mod tests {
         );
         // Same name and start (shards launched together), different runs: merged.
         assert!(merge_reports([("a.json", &a), ("b.json", &b)], Shards::Parallel).is_ok());
+    }
+
+    /// A checkpoint with the final report of its run overlaps it: an error naming both and
+    /// what each is. Distinct intervals of the run merge; the same interval twice does not.
+    #[test]
+    fn overlapping_parts_of_a_run_are_an_error_naming_both() {
+        let part = |values: &[u64], part: RunPart| {
+            let mut r = report("run", values, &[]);
+            r.part = Some(part);
+            r
+        };
+        let whole = report("run", &[1_000, 2_000, 3_000], &[]);
+        let checkpoint = part(&[1_000, 2_000], RunPart::Checkpoint);
+        let interval = |index: u64, values: &[u64]| {
+            part(
+                values,
+                RunPart::Interval {
+                    index,
+                    offset_s: 0.0,
+                },
+            )
+        };
+        let err = merge_reports(
+            [("final.json", &whole), ("checkpoint.json", &checkpoint)],
+            Shards::Sequential,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "cannot merge reports: final.json (the final report) and checkpoint.json (a \
+                 checkpoint) are parts of the same run (`run`, started 2026-01-01T00:00:00Z) that \
+                 overlap"
+            ),
+            "{err}"
+        );
+        let (first, second) = (interval(1, &[1_000]), interval(2, &[2_000, 3_000]));
+        let merged = merge_reports([("1", &first), ("2", &second)], Shards::Sequential).unwrap();
+        assert_eq!(merged.ticks.count, 3);
+        assert_eq!(merged.part, None);
+        let again = interval(2, &[2_000]);
+        let err = merge_reports([("2", &second), ("2b", &again)], Shards::Sequential)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2 (interval 2) and 2b (interval 2)"), "{err}");
+        // Another run's checkpoint (another start) merges.
+        let mut other = checkpoint.clone();
+        other.started_at = "2026-01-01T00:00:01Z".to_owned();
+        assert!(merge_reports([("a", &whole), ("b", &other)], Shards::Parallel).is_ok());
     }
 
     /// Counts at the edge of `u64` (a hostile or corrupt report that still loads) saturate

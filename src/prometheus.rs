@@ -8,6 +8,54 @@
 //! metrics and `tickprof_run_active 0` are exposed, so the run's series go stale in Prometheus
 //! rather than repeat old values; a new run starts its counters from 0, which `rate` and
 //! `increase` read as a counter reset.
+//!
+//! # Buckets and their accuracy
+//!
+//! Bucket counts are exact: each is the number of the report's HdrHistogram values at or
+//! below its bound (HdrHistogram keeps values within 0.1 %, and the report's percentiles are
+//! those same values). `histogram_quantile` interpolates linearly inside the bucket that holds
+//! the wanted rank, and the report's percentile lies in that same bucket, so the estimate is
+//! off by at most the bucket's ratio − 1, whatever the distribution. Bounds are geometric,
+//! rounded to four significant figures (`1e-07`, `1.047e-07`, `1.096e-07`, …):
+//!
+//! | histogram | buckets per decade | PromQL p50/p90/p99 against the report's | bounds |
+//! |---|---|---|---|
+//! | `tickprof_tick_duration_seconds` | 50 from 100 ns to 10 ms, 25 from 10 ms to 1 s, 5 from 10 ns to 100 ns and from 1 s to 1000 s | within 5 % from 100 ns to 10 ms, 10 % to 1 s | 322 and `+Inf` |
+//! | `tickprof_component_duration_seconds` | 25 from 100 ns to 1 s, 5 from 10 ns to 100 ns and from 1 s to 1000 s | within 10 % from 100 ns to 1 s | 197 and `+Inf` |
+//!
+//! Ticks of backtesting engines take 0.1 to 10 µs, where 5 per decade (before) read p99
+//! 13–25 % high; the tick histogram gets the finest buckets because there is one of it and up to
+//! 65 component histograms. Measured: unit tests sweep point masses and spreads over each
+//! range (worst case 4.66 % for the tick, 9.55 % for a component), and
+//! `tests/prometheus_server.rs` asks a real Prometheus 2.42 for `histogram_quantile` of 19
+//! fixture histograms from 100 ns to 10 ms (worst 4.55 %) and of a release build's loop whose
+//! ticks take 110–340 ns (within 3.8 %).
+//!
+//! # Series
+//!
+//! A tick histogram is 325 series (323 buckets, `_sum`, `_count`), a component's 200, plus one
+//! `tickprof_component_spans_total` each. The first [`MAX_COMPONENTS`] span names in name
+//! order are exported with their own `component` label; the rest are merged exactly
+//! (histograms added) into `component="_other"` ([`OTHER_COMPONENTS`]) and counted in
+//! `tickprof_components_over_cap`. A span name that starts with `_` is exported with one more
+//! `_` in front (`_other` as `__other`; [`component_label`]), so no span's series can be the
+//! over-cap merge's. With 20 components a scrape has about 4,400 series; at the cap, about
+//! 13,400.
+//!
+//! What the finer buckets cost, on `benches/scrape.rs`'s run of 20 components: 4,369 samples
+//! and 342 KB of text per scrape, against 3,803 and 299 KB with the earlier layout (176 bounds
+//! in every histogram, 5 per decade below 1 µs); encoding a scrape (decoding 21 histograms,
+//! counting their buckets, writing the text) takes 37.5 M instructions against 35.8 M (+4.6 %;
+//! callgrind, `--toggle-collect` on the encoder). Walking the HdrHistogram dominates the bucket
+//! counting, not the number of bounds.
+//!
+//! # The server
+//!
+//! The server answers `GET` and `HEAD` on `/metrics`; another method is a 405 with
+//! `Allow: GET, HEAD`, another path a 404. Out of file descriptors (`EMFILE`, `ENFILE`) or
+//! memory, it waits [`ACCEPT_BACKOFF`] before accepting again instead of retrying at once, goes
+//! on serving the connections it has, and counts each failed accept in
+//! `tickprof_exporter_accept_errors_total`.
 
 mod buckets;
 mod metrics;
@@ -16,9 +64,9 @@ mod server;
 
 use std::sync::Arc;
 
-pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS};
+pub use metrics::{MAX_COMPONENTS, OTHER_COMPONENTS, component_label};
 pub use run_metrics::RunMetrics;
-pub use server::Exporter;
+pub use server::{ACCEPT_BACKOFF, Exporter};
 
 use crate::error::{Error, Result};
 use crate::metrics_collector::MetricsCollector;

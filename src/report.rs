@@ -6,7 +6,6 @@
 //! Deflate, base64), so reports can be merged and compared exactly, not from rounded percentiles.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
@@ -16,7 +15,7 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 
 mod chrome_trace;
-mod histogram_blob;
+pub(crate) mod histogram_blob;
 mod live;
 mod outliers;
 mod slow_ticks;
@@ -518,13 +517,13 @@ impl Report {
     /// finite and within its unit's range (no negative times, no 1e308 seconds).
     ///
     /// # Errors
-    /// [`Error::Io`] if the file cannot be read (or is empty, a directory, or larger than any
-    /// report: 1 GiB), [`Error::Parse`] with line and column if it is not a report,
+    /// [`Error::Io`] if the file cannot be read (or is empty, not a regular file, or larger
+    /// than any report: 1 GiB; see [`input_file`](crate::input_file)), [`Error::Parse`] with line and column if it is not a report,
     /// [`Error::UnsupportedSchema`] if it was written by a newer schema,
     /// [`Error::InvalidReport`] naming the field and the value that break the format.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = read_text(path, MAX_REPORT_BYTES)?;
+        let text = crate::input_file::read_to_string(path, MAX_REPORT_BYTES, "report")?;
         if text.trim().is_empty() {
             return Err(Error::io(
                 path,
@@ -635,46 +634,5 @@ impl Report {
 }
 
 /// The largest report file read: far above any real report (a merge of a thousand shards with
-/// all their samples is ~200 MB), and a bound on what a path such as `/dev/zero`, which never
-/// ends, can cost before it is an error. Pipes (`tickprof summary <(ssh host cat run.json)`)
-/// still work: the bound is on bytes read, not on the kind of file.
+/// all their samples is ~200 MB).
 pub(crate) const MAX_REPORT_BYTES: u64 = 1 << 30;
-
-/// The UTF-8 text of `path`, at most `max` bytes; more is an error naming the file.
-pub(crate) fn read_text(path: &Path, max: u64) -> Result<String> {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|file| file.take(max.saturating_add(1)).read_to_string(&mut text))
-        .map_err(|e| Error::io(path, e))?;
-    if text.len() as u64 > max {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("larger than {max} bytes, more than any report"),
-            ),
-        ));
-    }
-    Ok(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A path that never ends is an error after `max` bytes, not a read that fills memory.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn reading_is_bounded() {
-        let err = read_text(Path::new("/dev/zero"), 1 << 16).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "/dev/zero: larger than 65536 bytes, more than any report"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.json");
-        std::fs::write(&path, "{}").unwrap();
-        assert_eq!(read_text(&path, 2).unwrap(), "{}");
-        assert!(read_text(&path, 1).is_err());
-    }
-}

@@ -419,8 +419,9 @@ fn bad_input_exits_2_naming_the_file() {
     }
 }
 
-/// A thresholds or report path that never ends is an error after a bounded read, not a hang
-/// that fills memory.
+/// A thresholds path that never ends is refused before it is read (it is not a regular file),
+/// and a regular file larger than any thresholds file is an error after a bounded read, not a
+/// hang that fills memory.
 #[cfg(target_os = "linux")]
 #[test]
 fn an_endless_thresholds_file_exits_2() {
@@ -433,7 +434,22 @@ fn an_endless_thresholds_file_exits_2() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("/dev/zero: larger than 1048576 bytes"),
+        stderr(&out).contains("/dev/zero: not a regular file (a character device)"),
+        "{}",
+        stderr(&out)
+    );
+    let mut huge = GATE.to_owned();
+    huge.push_str(&"#".repeat(1 << 20));
+    std::fs::write(dir.path().join("huge.toml"), huge).unwrap();
+    let out = common::tickprof_within(
+        dir.path(),
+        &["check", "fast.json", "--thresholds", "huge.toml"],
+        std::time::Duration::from_secs(30),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("huge.toml: larger than 1048576 bytes, more than any thresholds file"),
         "{}",
         stderr(&out)
     );

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{histogram, report, stderr, stdout, tickprof, ticks};
-use tickprof::{LatencyStats, Report};
+use tickprof::{LatencyStats, Report, RunPart};
 
 #[test]
 fn two_halves_merge_into_the_whole() {
@@ -160,6 +160,96 @@ fn the_same_run_twice_is_refused_naming_both_files() {
         );
         assert!(!dir.path().join("m.json").exists());
     }
+}
+
+/// A checkpoint or a snapshot holds its run from the start, as the final report does: merged
+/// with the final report, with another such part or with an interval of the same run, it would
+/// count ticks twice (48,000 = 24,000 + 24,000 was read as a final report). Refused naming both
+/// files, nothing written. Two intervals of one run are disjoint parts: merged exactly.
+#[test]
+fn a_part_of_the_same_run_is_refused_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = ticks(5_000, 24_000);
+    let save = |file: &str, values: &[u64], part: Option<RunPart>| {
+        let mut r = report("run", values, &[]);
+        r.part = part;
+        r.save_json(dir.path().join(file)).unwrap();
+        r
+    };
+    let final_report = save("final.json", &all, None);
+    save("checkpoint.json", &all[..12_000], Some(RunPart::Checkpoint));
+    save("snapshot.json", &all[..20_000], Some(RunPart::Snapshot));
+    let first = save(
+        "i1.json",
+        &all[..8_000],
+        Some(RunPart::Interval {
+            index: 1,
+            offset_s: 0.0,
+        }),
+    );
+    save(
+        "i2.json",
+        &all[8_000..],
+        Some(RunPart::Interval {
+            index: 2,
+            offset_s: first.total_time_s,
+        }),
+    );
+    save(
+        "i1-again.json",
+        &all[..7_999],
+        Some(RunPart::Interval {
+            index: 1,
+            offset_s: 0.0,
+        }),
+    );
+    for (a, b) in [
+        ("final.json", "checkpoint.json"),
+        ("checkpoint.json", "final.json"),
+        ("final.json", "snapshot.json"),
+        ("snapshot.json", "checkpoint.json"),
+        ("final.json", "i2.json"),
+        ("i1.json", "checkpoint.json"),
+        ("i1.json", "i1-again.json"),
+    ] {
+        for shards in ["sequential", "parallel"] {
+            let out = tickprof(
+                dir.path(),
+                &["merge", a, b, "-o", "m.json", "--shards", shards],
+            );
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{a} {b}: {err}");
+            assert!(
+                err.contains(a) && err.contains(b) && err.contains("parts of the same run (`run`"),
+                "{a} {b}: {err}"
+            );
+            assert!(!dir.path().join("m.json").exists(), "{a} {b}");
+        }
+    }
+    let out = tickprof(
+        dir.path(),
+        &[
+            "merge",
+            "i1.json",
+            "i2.json",
+            "-o",
+            "m.json",
+            "--shards",
+            "sequential",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let merged = Report::load(dir.path().join("m.json")).unwrap();
+    assert_eq!(merged.ticks.count, final_report.ticks.count);
+    assert_eq!(
+        merged.ticks.latency.decode_histogram("m").unwrap(),
+        Report::load(dir.path().join("final.json"))
+            .unwrap()
+            .ticks
+            .latency
+            .decode_histogram("f")
+            .unwrap()
+    );
 }
 
 /// Reports whose component sets differ are merged (the union), with a warning naming the file

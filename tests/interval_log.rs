@@ -70,7 +70,7 @@ fn the_log_tiles_the_run_and_merges_back_to_the_report() {
     let (report, _, user_intervals) = run(&collector, &[phase, phase]);
     let log = dir.path().join("logs/logged.hlog");
     let window = read_window(&log, None, None).unwrap();
-    let ticks = &window[TICK_TAG];
+    let ticks = &window.tags[TICK_TAG];
     assert_eq!(
         ticks.histogram.len(),
         report.ticks.count,
@@ -82,7 +82,7 @@ fn the_log_tiles_the_run_and_merges_back_to_the_report() {
         "the intervals merge to the report's histogram exactly"
     );
     assert_eq!(
-        window["parse"].histogram,
+        window.tags["parse"].histogram,
         report.components["parse"]
             .latency
             .decode_histogram("p")
@@ -115,7 +115,7 @@ fn a_window_takes_only_the_intervals_inside_it() {
     let boundary = ends[0];
     let before = read_window(&path, None, Some(boundary)).unwrap();
     let after = read_window(&path, Some(boundary + 0.03), None).unwrap();
-    let (before, after) = (&before[TICK_TAG], &after[TICK_TAG]);
+    let (before, after) = (&before.tags[TICK_TAG], &after.tags[TICK_TAG]);
     assert!(before.to_s <= boundary && after.from_s >= boundary + 0.03);
     assert!(
         before.histogram.min() >= 55_000,

@@ -145,7 +145,7 @@ fn a_run_restarted_during_a_stop_owns_its_files() {
         let window = read_window(&log, None, None)
             .unwrap_or_else(|e| panic!("round {round}: the second run's log: {e}"));
         assert_eq!(
-            window[TICK_TAG].histogram.len(),
+            window.tags[TICK_TAG].histogram.len(),
             second.ticks.latency.samples,
             "round {round}: the log holds the second run's ticks, and only them"
         );
@@ -264,10 +264,10 @@ fn a_sampled_calibrated_log_merges_back_exactly() {
     assert!(report.overhead.nested_span_in_run_ns.is_none());
     let window = read_window(dir.path().join("calibrated.hlog"), None, None).unwrap();
     let decoded = |stats: &tickprof::LatencyStats| stats.decode_histogram("h").unwrap();
-    assert!(window[TICK_TAG].histogram == decoded(&report.ticks.latency));
+    assert!(window.tags[TICK_TAG].histogram == decoded(&report.ticks.latency));
     for name in ["inner", "parse"] {
         assert!(
-            window[name].histogram == decoded(&report.components[name].latency),
+            window.tags[name].histogram == decoded(&report.components[name].latency),
             "{name}"
         );
     }
@@ -653,7 +653,7 @@ fn a_window_merges_intervals_of_different_bounds() {
     log.append(&wide).unwrap();
     drop(log);
     let window = read_window(&path, None, None).unwrap();
-    let ticks = &window[TICK_TAG].histogram;
+    let ticks = &window.tags[TICK_TAG].histogram;
     assert_eq!(ticks.len(), 20);
     assert!(ticks.max() >= 2_000_000, "max {} ns", ticks.max());
 }
@@ -695,7 +695,7 @@ fn a_log_cut_mid_line_reads_to_its_last_whole_line() {
         let window =
             read_window(&path, None, None).unwrap_or_else(|e| panic!("cut after {cut} bytes: {e}"));
         assert_eq!(
-            window[TICK_TAG].histogram.len(),
+            window.tags[TICK_TAG].histogram.len(),
             30,
             "cut after {cut} bytes"
         );

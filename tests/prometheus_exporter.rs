@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::http::{get, request, sample};
+use common::http::{exchange, get, sample};
 use tickprof::{Error, MetricsCollector, Sampling};
 use tracing_subscriber::prelude::*;
 
@@ -83,13 +83,26 @@ fn scrapes_follow_the_active_run() {
     exporter.shutdown();
 }
 
+/// Other paths are 404; other methods on `/metrics` are 405 with the `Allow` header RFC 9110
+/// (§15.5.6) requires, naming the methods that are served.
 #[test]
 fn other_paths_and_methods_are_refused() {
     let exporter = tickprof::prometheus::serve(&collector(), "127.0.0.1:0").unwrap();
     let addr = exporter.local_addr();
     assert_eq!(get(addr, "/").unwrap().0, 404);
     assert_eq!(get(addr, "/metrics/x").unwrap().0, 404);
-    assert_eq!(request(addr, "POST", "/metrics").unwrap().0, 405);
+    for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+        let response = exchange(addr, method, "/metrics").unwrap();
+        assert_eq!(response.status, 405, "{method}");
+        assert_eq!(
+            response.header("allow"),
+            Some("GET, HEAD"),
+            "{method}: {response:?}"
+        );
+    }
+    let head = exchange(addr, "HEAD", "/metrics").unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(head.body, "", "a HEAD response has no body");
     let (status, body) = get(addr, "/metrics?x=1").unwrap();
     assert_eq!(status, 200, "{body}");
 }
@@ -148,4 +161,80 @@ fn bad_addresses_are_named() {
             "{err}"
         );
     }
+}
+
+/// Within a run every counter only grows, as the exporter promises (Prometheus's `rate()` reads
+/// a decrease as a counter reset): each bucket, `_sum` and `_count` of every histogram and each
+/// `_total`, scrape after scrape, with sampling and the calibration on and a component that
+/// holds a span (its busy time compensated for it). Buckets and `_sum` of such a component
+/// went backwards (`le=1e-08` 38 → 29): each report recomputed the in-run nested-span cost and
+/// shifted the component's whole histogram again; now every value is final when recorded.
+#[test]
+fn counters_never_go_backwards_within_a_run() {
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::one_in(2))
+        .warmup_ticks(0)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let exporter = tickprof::prometheus::serve(&collector, "127.0.0.1:0").unwrap();
+    let addr = exporter.local_addr();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    collector.start_profiling("monotonic").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            tracing::dispatcher::with_default(&dispatch, || {
+                let mut i = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _tick = tracing::info_span!("tick").entered();
+                    let _parse = tracing::info_span!("parse").entered();
+                    let _inner = tracing::info_span!("inner").entered();
+                    std::hint::black_box((0..50 + i % 200).sum::<u64>());
+                    i += 1;
+                }
+            });
+        })
+    };
+    /// Series whose value may only grow within a run.
+    fn monotonic(series: &str) -> bool {
+        let name = series.split('{').next().unwrap_or(series);
+        name.ends_with("_total")
+            || name.ends_with("_bucket")
+            || name.ends_with("_sum")
+            || name.ends_with("_count")
+    }
+    let mut previous: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut backwards = Vec::new();
+    for scrape in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let (status, body) = get(addr, "/metrics").unwrap();
+        assert_eq!(status, 200, "{body}");
+        for line in body.lines().filter(|l| !l.starts_with('#')) {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            if !monotonic(series) {
+                continue;
+            }
+            let value: f64 = value.parse().unwrap();
+            if let Some(&before) = previous.get(series)
+                && value < before
+            {
+                backwards.push(format!("scrape {scrape}: {series} {before} -> {value}"));
+            }
+            previous.insert(series.to_owned(), value);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    ticker.join().unwrap();
+    collector.stop_profiling().unwrap();
+    exporter.shutdown();
+    assert!(
+        backwards.is_empty(),
+        "{} decreases, the first: {:#?}",
+        backwards.len(),
+        &backwards[..backwards.len().min(10)]
+    );
 }

@@ -1,5 +1,9 @@
 //! The exporter against a real Prometheus server (Debian's `prometheus` binary): it scrapes a
-//! live run every second, and what its query API answers agrees with the run's report.
+//! live run every second, and what its query API answers agrees with the run's report; its
+//! `histogram_quantile` over the tick histogram is within 5 % of the report's p50, p90 and p99
+//! for ticks from 100 ns to 10 ms (fixture reports, one exporter each), and for a real loop's
+//! ticks under 1 µs in a release build (`.ci/run` runs this file with `--release` too; a debug
+//! build says that test was skipped).
 //!
 //! Without the binary the test says it was skipped and why, and passes; with
 //! `TICKPROF_REQUIRE_PROMETHEUS=1` (set by `.ci/run`) a missing binary fails it.
@@ -9,6 +13,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -60,12 +65,12 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts Prometheus on a free loopback port, scraping `target` every second, and waits
+    /// Starts Prometheus on a free loopback port, scraping `targets` every second, and waits
     /// until it is ready. Retries on another port if the chosen one was taken meanwhile.
-    fn start(binary: &Path, target: SocketAddr) -> Server {
+    fn start(binary: &Path, targets: &[SocketAddr]) -> Server {
         let mut failures = Vec::new();
         for _ in 0..3 {
-            match Self::try_start(binary, target) {
+            match Self::try_start(binary, targets) {
                 Ok(server) => return server,
                 Err(why) => failures.push(why),
             }
@@ -73,14 +78,16 @@ impl Server {
         panic!("prometheus did not start: {failures:#?}");
     }
 
-    fn try_start(binary: &Path, target: SocketAddr) -> Result<Server, String> {
+    fn try_start(binary: &Path, targets: &[SocketAddr]) -> Result<Server, String> {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
+        let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
         std::fs::write(
             &config,
             format!(
                 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: tickprof\n    static_configs:\n      - targets: ['{target}']\n"
+                 scrape_configs:\n  - job_name: tickprof\n    static_configs:\n      - targets: [{}]\n",
+                targets.join(", ")
             ),
         )
         .unwrap();
@@ -205,24 +212,32 @@ fn relative(estimate_s: f64, report_ns: u64) -> f64 {
     (estimate_s * 1e9 - report_ns as f64).abs() / report_ns as f64
 }
 
-#[test]
-fn prometheus_scrapes_agree_with_the_report() {
-    let binary = match prometheus_binary() {
-        Ok(binary) => binary,
+/// The Prometheus binary for `test`, or `None` (said on stderr) when there is none and none is
+/// required.
+fn binary_for(test: &str) -> Option<PathBuf> {
+    match prometheus_binary() {
+        Ok(binary) => Some(binary),
         Err(why) if std::env::var("TICKPROF_REQUIRE_PROMETHEUS").as_deref() == Ok("1") => {
             panic!("TICKPROF_REQUIRE_PROMETHEUS=1 but {why}")
         }
         Err(why) => {
-            eprintln!("skipped prometheus_scrapes_agree_with_the_report: {why}");
-            return;
+            eprintln!("skipped {test}: {why}");
+            None
         }
+    }
+}
+
+#[test]
+fn prometheus_scrapes_agree_with_the_report() {
+    let Some(binary) = binary_for("prometheus_scrapes_agree_with_the_report") else {
+        return;
     };
     let collector = MetricsCollector::builder()
         .sampling(Sampling::full())
         .build()
         .unwrap();
     let exporter = tickprof::prometheus::serve(&collector, "127.0.0.1:0").unwrap();
-    let server = Server::start(&binary, exporter.local_addr());
+    let server = Server::start(&binary, &[exporter.local_addr()]);
 
     let subscriber = tracing_subscriber::registry().with(collector.layer());
     tracing::subscriber::with_default(subscriber, || {
@@ -292,6 +307,205 @@ fn prometheus_scrapes_agree_with_the_report() {
     });
     // Between runs the exporter says so.
     server.wait_for_value("tickprof_run_active", 0.0);
+    drop(server);
+    exporter.shutdown();
+}
+
+/// `histogram_quantile(q, …)` of the tick histogram for every target, by `instance`, once each
+/// target has been scraped with the ticks it serves (`want_counts`, by instance).
+fn tick_quantiles(
+    server: &Server,
+    want_counts: &BTreeMap<String, f64>,
+) -> BTreeMap<String, [f64; 3]> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let counts: BTreeMap<String, f64> = server
+            .query("tickprof_tick_duration_seconds_count")
+            .into_iter()
+            .map(|(labels, v)| (labels["instance"].as_str().unwrap().to_owned(), v))
+            .collect();
+        if &counts == want_counts {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counts {counts:?} after 30 s, want {want_counts:?}\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut quantiles: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    for (i, q) in QUANTILES.iter().enumerate() {
+        let promql = format!("histogram_quantile({q}, tickprof_tick_duration_seconds_bucket)");
+        for (labels, value) in server.query(&promql) {
+            let instance = labels["instance"].as_str().unwrap().to_owned();
+            quantiles.entry(instance).or_default()[i] = value;
+        }
+    }
+    quantiles
+}
+
+const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
+
+/// The report's p50, p90 and p99.
+fn report_quantiles(latency: &tickprof::LatencyStats) -> [u64; 3] {
+    [latency.p50_ns, latency.p90_ns, latency.p99_ns]
+}
+
+/// Tick histograms from 100 ns to 10 ms, each served by an exporter of its own and scraped by
+/// one server: PromQL's p50, p90 and p99 are within 5 % of the report's, for point masses
+/// just past a bucket's lower bound (the worst case of interpolation) and for spreads.
+#[test]
+fn quantiles_within_five_percent_from_100ns_to_10ms() {
+    let Some(binary) = binary_for("quantiles_within_five_percent_from_100ns_to_10ms") else {
+        return;
+    };
+    // (name, tick values in ns): every percentile between 100 ns and 10 ms.
+    let mut fixtures: Vec<(String, Vec<u64>)> = Vec::new();
+    for ns in [
+        100, 137, 203, 317, 480, 733, 1_000, 2_200, 9_600, 47_000, 180_000,
+    ] {
+        // Spread over ns .. 3 ns, with a tail of 1 % at 20 ns.
+        let values: Vec<u64> = (0..1_000u64)
+            .map(|i| {
+                if i < 990 {
+                    ns + ns * 2 * i / 989
+                } else {
+                    20 * ns
+                }
+            })
+            .collect();
+        fixtures.push((format!("spread-{ns}"), values));
+    }
+    // Point masses one nanosecond (or 0.1 %) past where the old layout's buckets began: the
+    // estimate is the whole bucket away from them.
+    for ns in [101, 160, 252, 399, 632, 1_001, 3_100_000, 9_900_000] {
+        fixtures.push((format!("point-{ns}"), vec![ns; 500]));
+    }
+    let reports: Vec<(String, tickprof::Report)> = fixtures
+        .iter()
+        .map(|(name, values)| (name.clone(), common::report(name, values, &[])))
+        .collect();
+    let exporters: Vec<tickprof::prometheus::Exporter> = reports
+        .iter()
+        .map(|(_, report)| {
+            let report = report.clone();
+            tickprof::prometheus::serve_with("127.0.0.1:0", move || Ok(Some(report.clone())))
+                .unwrap()
+        })
+        .collect();
+    let targets: Vec<SocketAddr> = exporters.iter().map(|e| e.local_addr()).collect();
+    let server = Server::start(&binary, &targets);
+
+    let want_counts = targets
+        .iter()
+        .zip(&reports)
+        .map(|(addr, (_, r))| (addr.to_string(), r.ticks.latency.samples as f64))
+        .collect();
+    let quantiles = tick_quantiles(&server, &want_counts);
+    let mut worst: f64 = 0.0;
+    for (addr, (name, report)) in targets.iter().zip(&reports) {
+        let estimates = quantiles[&addr.to_string()];
+        for ((q, estimate), want) in QUANTILES
+            .iter()
+            .zip(estimates)
+            .zip(report_quantiles(&report.ticks.latency))
+        {
+            assert!(
+                (100..=10_000_000).contains(&want),
+                "{name}: p{} {want} ns is outside 100 ns .. 10 ms",
+                q * 100.0
+            );
+            let error = relative(estimate, want);
+            assert!(
+                error <= 0.05,
+                "{name}: p{}: report {want} ns, prometheus {:.1} ns ({:.2} %)",
+                q * 100.0,
+                estimate * 1e9,
+                100.0 * error
+            );
+            worst = worst.max(error);
+        }
+    }
+    eprintln!(
+        "{} tick histograms from 100 ns to 10 ms: worst PromQL p50/p90/p99 {:.2} % from the report",
+        reports.len(),
+        100.0 * worst
+    );
+    drop(server);
+    drop(exporters);
+}
+
+/// A real loop whose ticks take under 1 µs (a release build): PromQL's p50, p90 and p99 of the
+/// tick within 5 % of the report's, and of its 0.2 µs component within 10 %.
+#[test]
+fn sub_microsecond_ticks_agree_within_five_percent() {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "skipped sub_microsecond_ticks_agree_within_five_percent: a debug build's ticks are \
+             not under 1 µs (.ci/run runs this file with --release)"
+        );
+        return;
+    }
+    let Some(binary) = binary_for("sub_microsecond_ticks_agree_within_five_percent") else {
+        return;
+    };
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .build()
+        .unwrap();
+    let exporter = tickprof::prometheus::serve(&collector, "127.0.0.1:0").unwrap();
+    let server = Server::start(&binary, &[exporter.local_addr()]);
+    let subscriber = tracing_subscriber::registry().with(collector.layer());
+    let report = tracing::subscriber::with_default(subscriber, || {
+        collector.start_profiling("sub-microsecond").unwrap();
+        let ticks = 200_000u64;
+        for i in 0..ticks {
+            let _tick = tracing::info_span!("tick").entered();
+            let _parse = tracing::info_span!("parse").entered();
+            // A few dozen ns of work, one tick in 10 about twice as long: a p90 apart from p50.
+            work(if i % 10 == 0 { 6 } else { 1 + i % 3 });
+        }
+        server.wait_for_value("tickprof_ticks_total", ticks as f64);
+        // No tick since that scrape: the snapshot is what Prometheus scraped.
+        let report = collector.snapshot().unwrap();
+        collector.stop_profiling().unwrap();
+        report
+    });
+    let tick = report_quantiles(&report.ticks.latency);
+    let parse = report_quantiles(&report.components["parse"].latency);
+    assert!(
+        tick[0] < 1_000,
+        "the tick's p50 is {} ns, not under 1 µs",
+        tick[0]
+    );
+    for (family, want, limit) in [
+        ("tickprof_tick_duration_seconds_bucket", tick, 0.05),
+        (
+            "tickprof_component_duration_seconds_bucket{component=\"parse\"}",
+            parse,
+            0.10,
+        ),
+    ] {
+        for (q, want) in QUANTILES.iter().zip(want) {
+            let estimate = server
+                .scalar(&format!("histogram_quantile({q}, {family})"))
+                .unwrap();
+            let error = relative(estimate, want);
+            eprintln!(
+                "{family} p{}: report {want} ns, prometheus {:.1} ns ({:.2} %)",
+                q * 100.0,
+                estimate * 1e9,
+                100.0 * error
+            );
+            assert!(
+                error <= limit,
+                "{family} p{}: {:.2} %",
+                q * 100.0,
+                100.0 * error
+            );
+        }
+    }
     drop(server);
     exporter.shutdown();
 }

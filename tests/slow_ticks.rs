@@ -409,3 +409,52 @@ fn a_snapshot_holds_the_slowest_ticks_so_far_and_the_final_report_keeps_them() {
         );
     }
 }
+
+/// A component that outlives its tick (guards dropped out of order: the tick exits after 3 ms,
+/// the component stays entered 2 ms more) has its busy time within its extent in the timeline,
+/// and within the tick's latency (it read busy 5.03 ms, extent 3.00 ms).
+#[test]
+fn a_component_that_outlives_its_tick_has_its_busy_time_within_its_extent() {
+    let collector = collector(Sampling::full(), 10);
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(collector.layer()));
+    let report = tracing::dispatcher::with_default(&dispatch, || {
+        collector.start_profiling("outlives").unwrap();
+        for _ in 0..20 {
+            tick(0, None);
+        }
+        let outlived = tracing::info_span!("tick").entered();
+        let component = tracing::info_span!("parse").entered();
+        spin(Duration::from_millis(3));
+        // The tick exits first; the component goes on.
+        drop(outlived);
+        spin(Duration::from_millis(2));
+        drop(component);
+        for _ in 0..20 {
+            tick(0, None);
+        }
+        collector.stop_profiling().unwrap()
+    });
+    let slow = report.slowest_ticks.as_ref().unwrap();
+    let t = slow
+        .all()
+        .max_by_key(|t| t.latency_ns)
+        .unwrap_or_else(|| panic!("no slow tick: {slow:?}"));
+    assert!(t.latency_ns >= 2_900_000, "the 3 ms tick: {t:?}");
+    let parse = t
+        .timeline
+        .iter()
+        .find(|s| s.name == "parse")
+        .unwrap_or_else(|| panic!("no parse in the timeline: {t:?}"));
+    assert!(
+        parse.busy_ns <= parse.duration_ns + slack(parse.duration_ns),
+        "busy {} ns > extent {} ns: {t:?}",
+        parse.busy_ns,
+        parse.duration_ns
+    );
+    assert!(
+        parse.busy_ns <= t.latency_ns + slack(t.latency_ns),
+        "busy {} ns > the tick's latency {} ns: {t:?}",
+        parse.busy_ns,
+        t.latency_ns
+    );
+}

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -327,10 +327,10 @@ fn parse_offset(text: &str) -> std::result::Result<f64, String> {
         .map_err(|e| format!("`{text}` is neither seconds (90.5) nor a duration (1m30s): {e}"))
 }
 
-/// The percentiles of each tag of a window, in µs.
+/// The percentiles of each tag of a window, in µs, and the tags left out.
 fn hlog_table(
     file: &Path,
-    window: &std::collections::BTreeMap<String, tickprof::interval_log::WindowHistogram>,
+    window: &tickprof::interval_log::Window,
     from: Option<f64>,
     to: Option<f64>,
 ) -> String {
@@ -341,7 +341,7 @@ fn hlog_table(
         bound(from, "start"),
         bound(to, "end")
     );
-    if window.is_empty() {
+    if window.tags.is_empty() && window.left_out.is_empty() {
         out.push_str("  no interval lies entirely within the window\n");
         return out;
     }
@@ -352,7 +352,7 @@ fn hlog_table(
          interval's start to the last one's end)",
         "tag", "intervals", "count", "mean", "p50", "p90", "p99", "p99.9", "max",
     );
-    for (tag, w) in window {
+    for (tag, w) in &window.tags {
         let h = &w.histogram;
         let q = |q: f64| us(h.value_at_quantile(q) as f64);
         let _ = writeln!(
@@ -369,6 +369,26 @@ fn hlog_table(
             us(h.max() as f64),
             w.from_s,
             w.to_s
+        );
+    }
+    let left_out = &window.left_out;
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  left out, to bound memory: {}{} tags ({} intervals) past the {} kept (at most {} \
+             tags, one of them `tick`, and {} histogram counts): {}{}",
+            if left_out.tags_exact { "" } else { "at least " },
+            thousands(left_out.tags),
+            thousands(left_out.intervals),
+            thousands(window.tags.len() as u64),
+            tickprof::interval_log::MAX_TAGS,
+            thousands(tickprof::interval_log::MAX_COUNTS as u64),
+            left_out.first.join(", "),
+            if left_out.tags > left_out.first.len() as u64 {
+                ", …"
+            } else {
+                ""
+            }
         );
     }
     out
@@ -417,21 +437,13 @@ fn warn_on_different_components(loaded: &[(String, Report)]) {
     }
 }
 
-/// The largest thresholds file read: a hand-written TOML of a few KB. A path that never ends
-/// (`/dev/zero`) is an error after this many bytes, not a read that fills memory.
+/// The largest thresholds file read: a hand-written TOML of a few KB. A larger file is an error
+/// after this many bytes, not a read that fills memory (and what is not a regular file, such as
+/// `/dev/zero` or a FIFO, is refused before any byte is read: `tickprof::input_file`).
 const MAX_THRESHOLDS_BYTES: u64 = 1 << 20;
 
 fn load_thresholds(path: &Path) -> Result<Thresholds> {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_THRESHOLDS_BYTES + 1).read_to_string(&mut text))
-        .with_context(|| path.display().to_string())?;
-    if text.len() as u64 > MAX_THRESHOLDS_BYTES {
-        bail!(
-            "{}: larger than {MAX_THRESHOLDS_BYTES} bytes, more than any thresholds file",
-            path.display()
-        );
-    }
+    let text = tickprof::input_file::read_to_string(path, MAX_THRESHOLDS_BYTES, "thresholds file")?;
     let thresholds = Thresholds::from_toml_str(&text, path)?;
     if thresholds.is_empty() {
         bail!(

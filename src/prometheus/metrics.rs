@@ -2,6 +2,7 @@
 //! Prometheus metric families. No I/O and no clock: the server and the registry collector
 //! decide where the report comes from.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use prometheus_client::collector::Collector;
@@ -11,17 +12,34 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::exemplar::Exemplar;
 
-use super::buckets::Buckets;
+use super::buckets::{Buckets, Layout};
 use crate::report::{LatencyStats, Report};
 
 /// Component names exported with their own `component` label; the rest (in name order) are
-/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 179 histogram
-/// series (177 buckets, `_sum`, `_count`) plus one counter, so the cap bounds a target at about
-/// 11,700 series.
+/// merged into one series labelled [`OTHER_COMPONENTS`]. Each component costs 200 histogram
+/// series (198 buckets, `_sum`, `_count`) plus one counter, so the cap bounds a target at about
+/// 13,400 series (with the tick histogram's 325).
 pub const MAX_COMPONENTS: usize = 64;
 
 /// The `component` label of the series that merges the components past [`MAX_COMPONENTS`].
+///
+/// No span has this label: a span name that starts with `_` is exported with one more `_` in
+/// front (`_other` as `__other`, `__x` as `___x`; see [`component_label`]), so every label
+/// that starts with a single `_` is tickprof's own.
 pub const OTHER_COMPONENTS: &str = "_other";
+
+/// The `component` label of span `name`: the name itself, with one `_` more in front of a name
+/// that starts with `_`. The labels of two names differ whenever the names do, and none is
+/// [`OTHER_COMPONENTS`] (a label that starts with a single `_` and then another character), so
+/// no span's series can collide with the over-cap merge's. Undo it by removing the first `_`
+/// of a label that starts with `__`.
+pub fn component_label(name: &str) -> Cow<'_, str> {
+    if name.starts_with('_') {
+        Cow::Owned(format!("_{name}"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
 
 /// Scrape outcomes of one exporter, as counted by its server or collector.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +48,9 @@ pub(crate) struct ScrapeCounts {
     pub(crate) scrapes: u64,
     /// Scrapes whose report could not be taken or encoded.
     pub(crate) errors: u64,
+    /// Connections the server could not accept; `None` without a server of tickprof's own
+    /// ([`RunMetrics`](super::RunMetrics) in the user's registry).
+    pub(crate) accept_errors: Option<u64>,
 }
 
 /// One scrape's metrics: the report of the active run (`None` between runs) and the exporter's
@@ -64,6 +85,18 @@ pub(crate) fn encode(
         "Scrapes whose report could not be taken or encoded (answered with HTTP 500).",
         counts.errors,
     )?;
+    if let Some(accept_errors) = counts.accept_errors {
+        let help = format!(
+            "Connections the exporter could not accept. Out of file descriptors or memory, it waits {} ms before accepting again, serving the connections it has meanwhile.",
+            super::ACCEPT_BACKOFF.as_millis()
+        );
+        counter(
+            encoder,
+            "tickprof_exporter_accept_errors",
+            &help,
+            accept_errors,
+        )?;
+    }
     gauge(
         encoder,
         "tickprof_run_active",
@@ -102,7 +135,7 @@ pub(crate) fn encode(
         encoder,
         "tickprof_tick_duration_seconds",
         "Busy time per timed tick, net of the instrumentation inside (the report's ticks.latency; its count is the ticks timed).",
-        &[(None, buckets_of(&report.ticks.latency))],
+        &[(None, buckets_of(&report.ticks.latency, Layout::Tick))],
     )?;
     components(encoder, report)?;
     resources(encoder, report)?;
@@ -114,15 +147,18 @@ pub(crate) fn encode(
 /// The per-component histogram and span counter, at most [`MAX_COMPONENTS`] names plus
 /// [`OTHER_COMPONENTS`].
 fn components(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
-    let mut series: Vec<(Option<&str>, Option<Buckets>)> = Vec::new();
-    let mut spans: Vec<(&str, u64)> = Vec::new();
+    let mut series: Vec<(Option<Cow<'_, str>>, Option<Buckets>)> = Vec::new();
+    let mut spans: Vec<(Cow<'_, str>, u64)> = Vec::new();
     let mut other: Option<hdrhistogram::Histogram<u64>> = None;
     let mut other_spans = 0u64;
     let mut over_cap = 0u64;
     for (index, (name, stats)) in report.components.iter().enumerate() {
         if index < MAX_COMPONENTS {
-            series.push((Some(name.as_str()), buckets_of(&stats.latency)));
-            spans.push((name.as_str(), stats.count));
+            series.push((
+                Some(component_label(name)),
+                buckets_of(&stats.latency, Layout::Component),
+            ));
+            spans.push((component_label(name), stats.count));
             continue;
         }
         over_cap += 1;
@@ -140,10 +176,12 @@ fn components(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
     }
     if over_cap > 0 {
         series.push((
-            Some(OTHER_COMPONENTS),
-            other.as_ref().map(Buckets::from_histogram),
+            Some(Cow::Borrowed(OTHER_COMPONENTS)),
+            other
+                .as_ref()
+                .map(|h| Buckets::from_histogram(h, Layout::Component)),
         ));
-        spans.push((OTHER_COMPONENTS, other_spans));
+        spans.push((Cow::Borrowed(OTHER_COMPONENTS), other_spans));
     }
     histogram_family(
         encoder,
@@ -158,10 +196,10 @@ fn components(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
             None,
             MetricType::Counter,
         )?;
-        for (name, count) in spans {
+        for (name, count) in &spans {
             family
-                .encode_family(&[("component", name)])?
-                .encode_counter::<NoLabelSet, _, u64>(&count, None)?;
+                .encode_family(&[("component", name.as_ref())])?
+                .encode_counter::<NoLabelSet, _, u64>(count, None)?;
         }
     }
     gauge(
@@ -295,11 +333,11 @@ fn writers(encoder: &mut DescriptorEncoder, report: &Report) -> fmt::Result {
 
 /// The buckets of a report's latency; `None` if its blob does not decode (a report from
 /// `snapshot` always decodes; the series is then left out rather than the scrape failed).
-fn buckets_of(latency: &LatencyStats) -> Option<Buckets> {
+fn buckets_of(latency: &LatencyStats, layout: Layout) -> Option<Buckets> {
     latency
         .decode_histogram("latency")
         .ok()
-        .map(|h| Buckets::from_histogram(&h))
+        .map(|h| Buckets::from_histogram(&h, layout))
 }
 
 /// A histogram family: one series per `(component label, buckets)`.
@@ -307,7 +345,7 @@ fn histogram_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
-    series: &[(Option<&str>, Option<Buckets>)],
+    series: &[(Option<Cow<'_, str>>, Option<Buckets>)],
 ) -> fmt::Result {
     let mut family = encoder.encode_descriptor(name, help, None, MetricType::Histogram)?;
     for (component, buckets) in series {
@@ -316,7 +354,7 @@ fn histogram_family(
             metric.encode_histogram::<NoLabelSet>(b.sum_s, b.count, &b.buckets, None)
         };
         match component {
-            Some(name) => write(&mut family.encode_family(&[("component", *name)])?)?,
+            Some(name) => write(&mut family.encode_family(&[("component", name.as_ref())])?)?,
             None => write(&mut family)?,
         }
     }
@@ -376,12 +414,17 @@ mod tests {
             ScrapeCounts {
                 scrapes: 7,
                 errors: 2,
+                accept_errors: Some(3),
             },
         );
         assert_eq!(sample(&body, "tickprof_exporter_scrapes_total"), Some(7.0));
         assert_eq!(
             sample(&body, "tickprof_exporter_scrape_errors_total"),
             Some(2.0)
+        );
+        assert_eq!(
+            sample(&body, "tickprof_exporter_accept_errors_total"),
+            Some(3.0)
         );
         assert_eq!(sample(&body, "tickprof_run_active"), Some(1.0));
         assert_eq!(sample(&body, "tickprof_ticks_total"), Some(3.0));
@@ -404,6 +447,29 @@ mod tests {
         assert_eq!(
             sample(&body, "tickprof_tick_duration_seconds_bucket{le=\"+Inf\"}"),
             Some(3.0)
+        );
+        // The tick layout's bounds next to 1 µs, and the component layout's (coarser).
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_tick_duration_seconds_bucket{le=\"1.047e-06\"}"
+            ),
+            Some(0.0),
+            "{body}"
+        );
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_component_duration_seconds_bucket{component=\"parse\",le=\"1.096e-06\"}"
+            ),
+            Some(1.0),
+            "{body}"
+        );
+        let series = |family: &str| body.lines().filter(|l| l.starts_with(family)).count();
+        assert_eq!(series("tickprof_tick_duration_seconds_bucket{"), 323);
+        assert_eq!(
+            series("tickprof_component_duration_seconds_bucket{component=\"parse\""),
+            198
         );
         assert_eq!(
             sample(
@@ -469,10 +535,15 @@ mod tests {
             ScrapeCounts {
                 scrapes: 1,
                 errors: 0,
+                accept_errors: None,
             },
         );
         assert_eq!(sample(&body, "tickprof_run_active"), Some(0.0));
         assert!(!body.contains("tickprof_ticks"), "{body}");
+        assert!(
+            !body.contains("accept_errors"),
+            "no server of its own, no accept errors: {body}"
+        );
         assert!(!body.contains("tickprof_run_info"), "{body}");
     }
 
@@ -511,6 +582,61 @@ mod tests {
             ),
             Some(12.0)
         );
+    }
+
+    /// Span names are free text: one named `_other` (or `__other`) must not produce a series
+    /// beside the over-cap merge's, which Prometheus would drop as a duplicate. Every series of a
+    /// family has a label of its own, and the over-cap merge keeps `_other`.
+    #[test]
+    fn a_span_named_like_the_over_cap_merge_keeps_a_series_of_its_own() {
+        let mut names: Vec<String> = (0..MAX_COMPONENTS + 2)
+            .map(|i| format!("c{i:03}"))
+            .collect();
+        names.extend(["_other", "__other", "_x"].map(str::to_owned));
+        let components: Vec<(&str, &[u64])> = names
+            .iter()
+            .map(|n| {
+                let values: &[u64] = if n == "_other" { &[2_000] } else { &[1_000] };
+                (n.as_str(), values)
+            })
+            .collect();
+        let report = test_support::report("clash", &[5_000], &components);
+        let body = text(Some(report), ScrapeCounts::default());
+        for family in [
+            "tickprof_component_duration_seconds_count{",
+            "tickprof_component_spans_total{",
+        ] {
+            let labels: Vec<&str> = body
+                .lines()
+                .filter_map(|l| l.strip_prefix(family)?.split_once('}'))
+                .map(|(labels, _)| labels)
+                .collect();
+            let unique: std::collections::BTreeSet<&str> = labels.iter().copied().collect();
+            assert_eq!(unique.len(), labels.len(), "duplicate series in {labels:?}");
+            assert_eq!(labels.len(), MAX_COMPONENTS + 1, "{labels:?}");
+        }
+        // Names starting with `_` gain one more: `_other` is `__other`, `__other` is
+        // `___other`; the three sort first, so they are within the cap.
+        let count = |component: &str| {
+            sample(
+                &body,
+                &format!("tickprof_component_duration_seconds_count{{component=\"{component}\"}}"),
+            )
+        };
+        assert_eq!(count("__other"), Some(1.0));
+        assert_eq!(
+            sample(
+                &body,
+                "tickprof_component_duration_seconds_sum{component=\"__other\"}"
+            ),
+            Some(2e-6),
+            "the span's own histogram"
+        );
+        assert_eq!(count("___other"), Some(1.0));
+        assert_eq!(count("__x"), Some(1.0));
+        // The over-cap merge: the 5 names past the first 64 in name order.
+        assert_eq!(count(OTHER_COMPONENTS), Some(5.0));
+        assert_eq!(sample(&body, "tickprof_components_over_cap"), Some(5.0));
     }
 
     /// A report from a real run: the exported counts are the report's own.

@@ -62,6 +62,8 @@ impl Collector for RunMetrics {
         let counts = ScrapeCounts {
             scrapes,
             errors: self.errors.load(Ordering::Relaxed),
+            // The user's server accepts the connections: its errors are not ours to count.
+            accept_errors: None,
         };
         encode(report.as_ref(), counts, &mut encoder)
     }

@@ -9,6 +9,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use std::task::Poll;
 use std::thread::JoinHandle;
 
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
@@ -72,11 +73,18 @@ impl Drop for Exporter {
 /// a client that connects and sends nothing is closed after it, not kept until shutdown.
 const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How long the accept loop waits after `accept` failed for want of a resource (out of file
+/// descriptors, `EMFILE`/`ENFILE`, or of memory): retrying at once fails again at once until a
+/// descriptor is freed, and burned a core doing so. Meanwhile the connections already open are
+/// served as usual; a connection waiting to be accepted waits in the listen backlog.
+pub const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Counters shared by the server's connections.
 #[derive(Debug, Default)]
 struct Counters {
     scrapes: AtomicU64,
     errors: AtomicU64,
+    accept_errors: AtomicU64,
 }
 
 /// Binds `address` and starts serving `source` on `/metrics`.
@@ -137,8 +145,16 @@ async fn accept_loop(
         let stream = match accepted {
             None => return,
             Some(Ok((stream, _peer))) => stream,
-            // Per-connection trouble (the peer reset, too many open files): skip it and go on.
-            Some(Err(_)) => continue,
+            Some(Err(error)) => {
+                // Relaxed: an independent statistic.
+                counters.accept_errors.fetch_add(1, Ordering::Relaxed);
+                // A connection reset or aborted before it was accepted ends only itself; any
+                // other error (out of descriptors or memory) would repeat at once.
+                if !is_connection_error(&error) && back_off(&mut stopped).await.is_break() {
+                    return;
+                }
+                continue;
+            }
         };
         let (source, counters, scrape_lock) =
             (source.clone(), counters.clone(), scrape_lock.clone());
@@ -157,6 +173,28 @@ async fn accept_loop(
     }
 }
 
+/// Errors of one connection, not of the listener: the next `accept` may well succeed.
+fn is_connection_error(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    )
+}
+
+/// Waits [`ACCEPT_BACKOFF`], letting the runtime serve the open connections meanwhile;
+/// `Break` if `stopped` fired while waiting.
+async fn back_off(stopped: &mut oneshot::Receiver<()>) -> ControlFlow<()> {
+    let mut sleep = std::pin::pin!(tokio::time::sleep(ACCEPT_BACKOFF));
+    std::future::poll_fn(|cx| {
+        if Pin::new(&mut *stopped).poll(cx).is_ready() {
+            return Poll::Ready(ControlFlow::Break(()));
+        }
+        sleep.as_mut().poll(cx).map(ControlFlow::Continue)
+    })
+    .await
+}
+
 /// Answers one request: `GET /metrics` scrapes, anything else is 404 or 405.
 fn respond(
     request: &Request<Incoming>,
@@ -171,10 +209,15 @@ fn respond(
         );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
-        return text(
+        let mut response = text(
             StatusCode::METHOD_NOT_ALLOWED,
             "use GET /metrics\n".to_owned(),
         );
+        // RFC 9110 §15.5.6: a 405 names the methods the resource serves.
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
     }
     let _one_at_a_time = scrape_lock
         .lock()
@@ -210,6 +253,7 @@ fn scrape(source: &Source, counters: &Counters, scrapes: u64) -> Result<String, 
         counts: ScrapeCounts {
             scrapes,
             errors: counters.errors.load(Ordering::Relaxed),
+            accept_errors: Some(counters.accept_errors.load(Ordering::Relaxed)),
         },
     };
     let mut registry = Registry::default();

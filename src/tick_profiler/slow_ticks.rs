@@ -221,7 +221,7 @@ impl ClockAnchor {
 
 impl SlowCandidates {
     /// The report's form: names for slots, wall-clock starts, offsets in ns, each timeline span
-    /// clamped into its parent's extent (the conversions of two raw differences can disagree
+    /// (and its busy time) clamped into its parent's extent (the conversions of two raw differences can disagree
     /// by a nanosecond), dominant components.
     pub(crate) fn into_report(
         self,
@@ -273,7 +273,9 @@ fn report_tick(
                 .map_or_else(|| format!("(span {})", e.slot), |n| (*n).to_owned()),
             offset_ns,
             duration_ns: end - offset_ns,
-            busy_ns: e.net_ns,
+            // Within its extent: a span that outlived its tick (guards dropped out of order)
+            // was busy past the tick's end, outside this timeline.
+            busy_ns: e.net_ns.min(end - offset_ns),
             depth: e.depth,
             parent: e.parent,
         });
