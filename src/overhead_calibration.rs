@@ -35,7 +35,7 @@ use crate::tick_profiler::costs::Costs;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::subscriber_internals::rebuild_interest;
-use crate::tick_profiler::{CALIBRATION_TARGET, CALIBRATION_TICK, Harvest, Others, TickGate};
+use crate::tick_profiler::{CALIBRATION_TARGET, CALIBRATION_TICK, Harvest, TickGate};
 
 /// Loop iterations per round (one span each in the timed loop).
 const ITERATIONS: u32 = 1_000;
@@ -226,7 +226,7 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
         shared
             .callsites
             .find(CALIBRATION_TARGET, name)
-            .is_some_and(|info| info.others == Others::Never)
+            .is_some_and(|info| info.others.may_veto())
     });
     let current = tracing::dispatcher::get_default(|current| holds(current, shared));
     let installed = shared.dispatch();

@@ -31,6 +31,7 @@ mod recorder;
 pub(crate) mod records;
 mod sampler;
 pub(crate) mod shared;
+mod shortcut;
 pub(crate) mod slow_ticks;
 pub(crate) mod subscriber_internals;
 mod sync;
@@ -44,7 +45,7 @@ use std::sync::Arc;
 use tracing_subscriber::filter::Filtered;
 use tracing_subscriber::layer::Layer;
 
-pub(crate) use self::callsites::{CALIBRATION_TARGET, CALIBRATION_TICK, Others};
+pub(crate) use self::callsites::{CALIBRATION_TARGET, CALIBRATION_TICK};
 pub use self::gate::TickGate;
 pub(crate) use self::home::Harvest;
 pub use self::recorder::TickRecorder;

@@ -29,16 +29,33 @@ pub(crate) enum Role {
     CalibrationSpan(u32),
 }
 
-/// Whether layers other than this collector's are interested in a callsite.
+/// What the other layers of the subscriber want of a callsite, as one collector sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Others {
     /// Not asked since the callsite last registered: treated as interested (tickprof never
     /// disables what it cannot see).
     Unknown,
-    /// Every other layer said `never`: tickprof may disable its spans for the whole subscriber.
-    Never,
-    /// Some other layer may want its spans.
+    /// A layer that is not tickprof's may want its spans: they are never disabled.
     Interested,
+    /// Only tickprof layers (this one and maybe other collectors'). The `last` tickprof filter
+    /// asked disables a span for the whole subscriber when it refuses it and no tickprof
+    /// filter asked before it in the same evaluation took it (see `subscriber_internals`).
+    OnlyTickprof {
+        /// No other collector's filter is asked after this one's.
+        last: bool,
+    },
+}
+
+impl Others {
+    /// What a lone collector sees in a subscriber nothing else is interested in (and the last
+    /// of several tickprof filters asked).
+    pub(crate) const ALONE: Others = Others::OnlyTickprof { last: true };
+
+    /// Whether this collector's filter decides whether the spans it refuses exist (unless an
+    /// earlier tickprof filter took one).
+    pub(crate) fn may_veto(self) -> bool {
+        self == Others::ALONE
+    }
 }
 
 /// What the collector knows about one callsite.

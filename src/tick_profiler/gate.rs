@@ -23,8 +23,9 @@ use tracing_subscriber::registry::LookupSpan;
 use super::callsites::{CallsiteInfo, Others, Role, key};
 use super::sampler::{TickMode, WindowGate};
 use super::shared::Shared;
-use super::subscriber_internals::{Probing, probing, rebuilding, set_veto};
-use super::thread::{LastTick, Pending, ThreadState, with_thread};
+use super::subscriber_internals::{Probing, note_taken, probing, rebuilding, veto_unless_taken};
+use super::shortcut::{self, ArmedFor};
+use super::thread::{Pending, ThreadState, with_thread};
 use super::timing::{Class, TickInfo};
 
 /// The filter half of [`TickProfiler`](crate::TickProfiler): which spans tickprof records.
@@ -35,12 +36,11 @@ pub struct TickGate {
 
 /// A decision for one span evaluation.
 enum Verdict {
-    /// Let through (the recorder will see the span created).
-    Take,
+    /// Let through (the recorder will see the span created); what other layers want of the
+    /// callsite.
+    Take(Others),
     /// Refused; what other layers want of the callsite.
     Refuse(Others),
-    /// An untimed tick by the shortcut; whether no other layer wants it.
-    Untimed(bool),
 }
 
 impl TickGate {
@@ -82,15 +82,12 @@ impl TickGate {
         let shared = &*self.shared;
         let ordinal = thread.count_tick();
         let (mode, warmup) = thread.sampler.decide(&shared.budget, &shared.window);
-        if others != Others::Unknown {
-            thread.last_tick = Some(LastTick {
-                key,
-                generation: shared.callsites.generation(),
-                others_never: others == Others::Never,
-            });
-        }
         if mode == TickMode::Untimed {
             thread.refused_inside();
+            if others != Others::Unknown && !warmup {
+                let generation = shared.callsites.generation();
+                thread.arm_shortcut(key, generation, others.may_veto());
+            }
             return Verdict::Refuse(others);
         }
         let started_raw = if thread.nothing_timed() {
@@ -108,7 +105,7 @@ impl TickGate {
                 ordinal,
             }),
         });
-        Verdict::Take
+        Verdict::Take(others)
     }
 
     /// The calibration tick is recorded only while calibrating.
@@ -126,7 +123,7 @@ impl TickGate {
                 ordinal: 0,
             }),
         });
-        Verdict::Take
+        Verdict::Take(others)
     }
 
     /// Any other span: recorded inside a recorded tick on this thread; refused inside a timed
@@ -149,7 +146,7 @@ impl TickGate {
                     started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
                     tick: None,
                 });
-                Verdict::Take
+                Verdict::Take(others)
             }
             Some(Some(Class::TimedTick)) => {
                 thread.refused_inside();
@@ -170,7 +167,7 @@ impl TickGate {
                     started_raw,
                     tick: None,
                 });
-                Verdict::Take
+                Verdict::Take(others)
             }
             Some(None) | None => Verdict::Refuse(others),
         }
@@ -185,12 +182,7 @@ impl TickGate {
             Others::Unknown => self.shared.probe(key),
             known => known,
         };
-        if others == Others::Never {
-            set_veto(self.shared.id);
-            true
-        } else {
-            false
-        }
+        others.may_veto() && veto_unless_taken(self.shared.id, key)
     }
 }
 
@@ -205,17 +197,24 @@ where
         let shared = &self.shared;
         let run = shared.current_run();
         let key = key(metadata);
+        let generation = shared.callsites.generation();
+        // Most ticks: untimed, by the shortcut alone.
+        let tick = ArmedFor {
+            collector: shared.id,
+            run,
+            key,
+            generation,
+        };
+        if let Some(may_veto) = shortcut::decide(tick, shared.window.busy()) {
+            return may_veto && veto_unless_taken(shared.id, key);
+        }
         // While a recorded tick is alive, this may be a span created inside one: the clock is
         // read first, so that the gate's own work is part of the span's measured creation,
         // not of its parent's time.
         let started_raw =
             (shared.live_recorded_ticks.load(Ordering::Relaxed) > 0).then(|| shared.clock.raw());
-        let generation = shared.callsites.generation();
-        let window_busy = shared.window.busy();
         let verdict = with_thread(shared, |thread| {
-            if let Some(others_never) = thread.untimed_tick(run, key, generation, window_busy) {
-                return Verdict::Untimed(others_never);
-            }
+            thread.take_shortcut();
             // Not registered with this collector yet: another thread is registering the
             // callsite right now (tracing-core lets its spans be evaluated meanwhile). What it
             // is follows from its metadata: a tick is counted all the same.
@@ -243,12 +242,10 @@ where
             }
         });
         match verdict {
-            Some(Verdict::Untimed(true)) => {
-                set_veto(shared.id);
+            Some(Verdict::Take(others)) => {
+                note_taken(key, others.may_veto());
                 true
             }
-            Some(Verdict::Untimed(false)) => false,
-            Some(Verdict::Take) => true,
             Some(Verdict::Refuse(others)) => self.refuse(key, others),
             None => {
                 // No thread state (this thread is being torn down): a tick is still counted.
@@ -266,12 +263,9 @@ where
             return Interest::never();
         }
         match probing(shared.id) {
-            Probing::Itself => Interest::never(),
-            // Another collector asks what this one wants: it answers, and changes nothing.
-            Probing::Another => match shared.callsites.get(key(metadata)) {
-                Some(info) => self.interest(info.role),
-                None => Interest::sometimes(),
-            },
+            // Another collector asks what the layers that are not tickprof's want (and notes
+            // that this one was asked, and when): tickprof answers `never`, and changes nothing.
+            Probing::Itself | Probing::Another => Interest::never(),
             Probing::No => self.interest(shared.callsites.register(metadata, rebuilding())),
         }
     }

@@ -14,13 +14,15 @@ use super::slow_ticks::ThreadSlowTicks;
 use super::sync::{AtomicU64, Mutex, MutexGuard, Ordering, lock};
 use super::timing::SpanTiming;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Home {
     /// The run `ticks` counts: stored (Release) by the owner after resetting `ticks`.
     run: AtomicU64,
     /// Ticks counted on this home in `run`: written by the owner only (load + store: no
-    /// read-modify-write on the hot path), read by anyone.
-    ticks: AtomicU64,
+    /// read-modify-write on the hot path), read by anyone. `'static` so that the untimed
+    /// tick's shortcut (a thread-local `Cell`, see `thread::Shortcut`) can count into it: one
+    /// word leaked per home, and homes are reused when their threads exit.
+    ticks: &'static AtomicU64,
     /// Odd span sequences seen by any thread for this home's spans.
     pub(crate) odd: AtomicU64,
     /// The owner's kernel id (0: unknown), for the resource sampler.
@@ -46,6 +48,13 @@ pub(crate) struct HomeData {
     harvested_odd: u64,
 }
 
+/// Counts one tick on a home's counter. Its owner thread only (load + store).
+#[inline]
+pub(crate) fn count(ticks: &AtomicU64) {
+    let n = ticks.load(Ordering::Relaxed).wrapping_add(1);
+    ticks.store(n, Ordering::Relaxed);
+}
+
 /// Whether a harvest leaves the run going or ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Harvest {
@@ -64,7 +73,24 @@ pub(crate) struct Harvested {
     pub(crate) odd: u64,
 }
 
+impl Default for Home {
+    fn default() -> Self {
+        Home {
+            run: AtomicU64::new(0),
+            ticks: Box::leak(Box::new(AtomicU64::new(0))),
+            odd: AtomicU64::new(0),
+            tid: AtomicU64::new(0),
+            data: Mutex::default(),
+        }
+    }
+}
+
 impl Home {
+    /// The counter of ticks (for the untimed tick's shortcut).
+    pub(crate) fn tick_counter(&self) -> &'static AtomicU64 {
+        self.ticks
+    }
+
     /// Locks the home's data.
     #[inline]
     pub(crate) fn data(&self) -> MutexGuard<'_, HomeData> {
@@ -74,8 +100,7 @@ impl Home {
     /// Counts one tick. Owner only.
     #[inline]
     pub(crate) fn count_tick(&self) {
-        let ticks = self.ticks.load(Ordering::Relaxed).wrapping_add(1);
-        self.ticks.store(ticks, Ordering::Relaxed);
+        count(self.ticks);
     }
 
     /// Ticks counted on this home in `run` (0 if it has not ticked in it). Any thread.

@@ -254,6 +254,17 @@ impl TickSampler {
         }
     }
 
+    /// Lends the countdown of certainly untimed ticks (to the thread's shortcut).
+    pub(crate) fn lend_quiet(&mut self) -> u64 {
+        std::mem::take(&mut self.quiet)
+    }
+
+    /// Takes back what is left of a lent countdown, and the ticks decided with it.
+    pub(crate) fn take_back(&mut self, quiet: u64, decided: u64) {
+        self.quiet = quiet;
+        self.skipped += decided;
+    }
+
     /// Whether the tick that starts now is untimed by the countdown alone (no window open:
     /// the caller checks); then it is decided.
     #[inline]

@@ -16,8 +16,12 @@
 //!    run's start, or in the filter decision that first refuses one of its spans. Never inside
 //!    a registration pass: a nested one would consume the interest other filters had added to
 //!    tracing-subscriber's thread-local sum. (Inside a filter pass a probe touches only that
-//!    sum, which filter passes do not use.) A probe by one collector lets every other collector
-//!    answer for itself (two tickprof layers in one subscriber see each other).
+//!    sum, which filter passes do not use.) In a probe, other collectors' filters answer `never`
+//!    and note that they were asked, and after whom: a collector learns whether only tickprof
+//!    layers are interested, and whether its filter is the last tickprof filter asked. Only
+//!    the last one vetoes, and not a span an earlier one took in the same evaluation
+//!    ([`note_taken`], [`veto_unless_taken`]): two collectors see each other's ticks, and no
+//!    collector's interest flipping with its windows changes what another may veto.
 //! 3. **Rebuilding the interest cache** (`tracing_core::callsite::rebuild_interest_cache`)
 //!    asks only the calling thread's default dispatcher while a single dispatcher is
 //!    registered ("just one" mode), and registers callsites without tracing-core's dispatcher
@@ -48,13 +52,20 @@ use super::callsites::Others;
 thread_local! {
     /// The collector whose probe runs on this thread (0: none).
     static PROBING: Cell<u64> = const { Cell::new(0) };
+    /// During a probe: whether the probing collector's filter has answered, and whether
+    /// another collector's answered after it.
+    static PROBE_ORDER: Cell<(bool, bool)> = const { Cell::new((false, false)) };
     /// The collector whose filter refused the span being evaluated, for its layer's `enabled`.
     static VETO: Cell<u64> = const { Cell::new(0) };
+    /// The callsite of the span a tickprof filter that is not the last asked took in the
+    /// evaluation under way (0: none): the last one does not disable it.
+    static TAKEN: Cell<usize> = const { Cell::new(0) };
     /// Set while tickprof rebuilds the interest cache itself.
     static REBUILDING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Who is probing on this thread, as `collector` sees it.
+/// Who is probing on this thread, as `collector` sees it (and, in a probe, notes the order in
+/// which tickprof's filters answer: the same order as they are asked to decide a span).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probing {
     /// Nobody: a real registration.
@@ -70,8 +81,17 @@ pub(crate) enum Probing {
 pub(crate) fn probing(collector: u64) -> Probing {
     match PROBING.try_with(Cell::get).unwrap_or(0) {
         0 => Probing::No,
-        c if c == collector => Probing::Itself,
-        _ => Probing::Another,
+        c if c == collector => {
+            let _ = PROBE_ORDER.try_with(|order| order.set((true, false)));
+            Probing::Itself
+        }
+        _ => {
+            let _ = PROBE_ORDER.try_with(|order| {
+                let (answered, after) = order.get();
+                order.set((answered, after || answered));
+            });
+            Probing::Another
+        }
     }
 }
 
@@ -88,20 +108,47 @@ pub(crate) fn probe(
         let _ = PROBING.try_with(|p| p.set(outer));
         return Others::Unknown;
     }
+    let _ = PROBE_ORDER.try_with(|order| order.set((false, false)));
     let interest = dispatch.register_callsite(metadata);
     let _ = PROBING.try_with(|p| p.set(0));
-    if interest.is_never() {
-        Others::Never
+    let (answered, after) = PROBE_ORDER.try_with(Cell::get).unwrap_or((false, true));
+    if !answered {
+        // Its filter is not in `dispatch`: nothing to decide there.
+        Others::Unknown
+    } else if interest.is_never() {
+        Others::OnlyTickprof { last: !after }
     } else {
         Others::Interested
     }
 }
 
-/// `collector`'s filter refused the span being evaluated and no other layer wants it: its
-/// layer's `enabled`, asked next, disables the span for the whole subscriber.
+/// `collector`'s filter, the last tickprof filter asked, refused a span of callsite `key` that
+/// no layer but tickprof's wants: unless a tickprof filter asked before took it in this
+/// evaluation, its layer's `enabled`, asked next, disables the span for the whole subscriber.
+/// Whether it does.
 #[inline]
-pub(crate) fn set_veto(collector: u64) {
-    let _ = VETO.try_with(|v| v.set(collector));
+pub(crate) fn veto_unless_taken(collector: u64, key: usize) -> bool {
+    let taken = TAKEN.try_with(|taken| taken.get() == key).unwrap_or(true);
+    if taken {
+        let _ = TAKEN.try_with(|taken| taken.set(0));
+    } else {
+        let _ = VETO.try_with(|v| v.set(collector));
+    }
+    !taken
+}
+
+/// A tickprof filter took a span of callsite `key`: the last one asked must not disable it
+/// (`last`: it is the last one, and the evaluation's record ends here). A record a
+/// short-circuited evaluation left behind only ever spares one span its veto.
+#[inline]
+pub(crate) fn note_taken(key: usize, last: bool) {
+    let _ = TAKEN.try_with(|taken| {
+        if !last {
+            taken.set(key);
+        } else if taken.get() == key {
+            taken.set(0);
+        }
+    });
 }
 
 /// Whether `collector`'s filter asked for a veto (and clears it).
@@ -302,9 +349,9 @@ mod tests {
 
         fn callsite_enabled(&self, _: &'static Metadata<'static>) -> Interest {
             match probing(self.0) {
-                Probing::Itself => Interest::never(),
-                Probing::Another | Probing::No if self.1 => Interest::sometimes(),
-                Probing::Another | Probing::No => Interest::never(),
+                Probing::Itself | Probing::Another => Interest::never(),
+                Probing::No if self.1 => Interest::sometimes(),
+                Probing::No => Interest::never(),
             }
         }
     }
@@ -325,25 +372,48 @@ mod tests {
     fn a_probe_outside_a_pass_is_the_other_layers_interest() {
         let alone =
             tracing_subscriber::registry().with(Seen::default().with_filter(Probed(1, true)));
-        assert_eq!(probe_of(alone), Others::Never);
+        assert_eq!(probe_of(alone), Others::ALONE);
         let with_plain = tracing_subscriber::registry()
             .with(Seen::default())
             .with(Seen::default().with_filter(Probed(1, true)));
         assert_eq!(probe_of(with_plain), Others::Interested);
-        // Another collector that wants it is seen, one that does not is not.
-        let two = tracing_subscriber::registry()
+        // Another collector is seen as such, asked after this one (inner) or before (outer):
+        // layers are asked from the outermost in, in a probe as in a decision.
+        let inner_other = tracing_subscriber::registry()
             .with(Seen::default().with_filter(Probed(2, true)))
             .with(Seen::default().with_filter(Probed(1, true)));
-        assert_eq!(probe_of(two), Others::Interested);
-        let two_idle = tracing_subscriber::registry()
-            .with(Seen::default().with_filter(Probed(2, false)))
-            .with(Seen::default().with_filter(Probed(1, true)));
-        assert_eq!(probe_of(two_idle), Others::Never);
+        assert_eq!(probe_of(inner_other), Others::OnlyTickprof { last: false });
+        let outer_other = tracing_subscriber::registry()
+            .with(Seen::default().with_filter(Probed(1, true)))
+            .with(Seen::default().with_filter(Probed(2, true)));
+        assert_eq!(probe_of(outer_other), Others::ALONE);
+        // A dispatcher without this collector's filter: nothing to decide there.
+        let without = tracing_subscriber::registry().with(Seen::default());
+        assert_eq!(probe_of(without), Others::Unknown);
+    }
+
+    #[test]
+    fn only_the_last_filter_vetoes_and_not_what_an_earlier_one_took() {
+        // An earlier collector took the span: no veto, and the record ends.
+        note_taken(11, false);
+        assert!(!veto_unless_taken(7, 11));
+        assert!(!take_veto(7));
+        // Nobody took it: vetoed.
+        assert!(veto_unless_taken(7, 11));
+        assert!(take_veto(7));
+        // A record of another callsite (a nested evaluation) is not this one's.
+        note_taken(12, false);
+        assert!(veto_unless_taken(7, 11));
+        assert!(take_veto(7));
+        // The last filter taking its span ends the record of it.
+        note_taken(12, true);
+        assert!(veto_unless_taken(7, 12));
+        assert!(take_veto(7));
     }
 
     #[test]
     fn the_veto_is_taken_once_and_only_by_its_collector() {
-        set_veto(7);
+        assert!(veto_unless_taken(7, 3));
         assert!(!take_veto(8));
         assert!(take_veto(7));
         assert!(!take_veto(7));

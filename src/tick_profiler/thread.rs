@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
 use super::callsites::{CallsiteCache, CallsiteInfo};
+use super::shortcut::{self, ArmedFor};
 use super::costs::Costs;
 use super::home::Home;
 use super::sampler::TickSampler;
@@ -24,16 +25,6 @@ pub(crate) struct Pending {
     pub(crate) started_raw: Option<u64>,
     /// For a tick: what to measure of it.
     pub(crate) tick: Option<TickInfo>,
-}
-
-/// A tick callsite a thread decided, for the untimed tick's shortcut.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct LastTick {
-    pub(crate) key: usize,
-    /// The callsite table's generation when it was looked up.
-    pub(crate) generation: u64,
-    /// Whether every other layer said `never` (then its untimed spans are vetoed).
-    pub(crate) others_never: bool,
 }
 
 /// What the previous callback on this thread expects next: the common sequences take a path
@@ -80,12 +71,11 @@ pub(crate) struct ThreadState {
     pub(crate) tally: Tally,
     pub(crate) expect: Expect,
     pub(crate) pending: Option<Pending>,
-    /// The tick callsite this thread decided last, with what other layers want of it, as of
-    /// a callsite-table generation: the untimed tick's shortcut (see `untimed_tick`).
-    pub(crate) last_tick: Option<LastTick>,
     /// Components created here since the last recorded tick closed here (what recording it
     /// cost the budget).
     pub(crate) recorded_spans: u64,
+    /// The countdown lent to the untimed tick's shortcut (see `shortcut`), 0 if none.
+    lent_quiet: u64,
     /// This thread's kernel id, read once (see `kernel_tid`).
     tid: Option<u32>,
 }
@@ -109,6 +99,7 @@ pub(crate) fn with_thread<R>(
                 None => {
                     // First use of this collector on this thread: forget dropped collectors.
                     states.retain(|state| state.owner.strong_count() > 0);
+                    shortcut::forget_dropped(|id| states.iter().any(|s| s.collector == id));
                     states.push(ThreadState::new(shared));
                     states.len() - 1
                 }
@@ -134,8 +125,8 @@ impl ThreadState {
             tally: Tally::default(),
             expect: Expect::Nothing,
             pending: None,
-            last_tick: None,
             recorded_spans: 0,
+            lent_quiet: 0,
             tid: super::kernel_tid::current(),
         }
     }
@@ -157,7 +148,6 @@ impl ThreadState {
         }
         self.expect = Expect::Nothing;
         self.pending = None;
-        self.last_tick = None;
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
@@ -187,30 +177,42 @@ impl ThreadState {
         }
     }
 
-    /// The shortcut of most ticks: a tick of `key` in `run`, decided untimed by the sampler's
-    /// countdown alone (no window to claim, nothing pending, nothing entered here). Counted;
-    /// `Some(no other layer wants it)`. `None`: take the whole decision.
+    /// Takes back this collector's shortcut: what is left of the sampler's countdown, and
+    /// the ticks it decided (the thread's ordinals, the sampler's skipped ticks).
     #[inline]
-    pub(crate) fn untimed_tick(
-        &mut self,
-        run: u64,
-        key: usize,
-        generation: u64,
-        window_busy: bool,
-    ) -> Option<bool> {
-        let last = self.last_tick?;
-        if last.key != key
-            || last.generation != generation
-            || self.run != run
-            || window_busy
-            || self.pending.is_some()
-            || !self.stack.is_empty()
-            || !self.sampler.skip_untimed()
+    pub(crate) fn take_shortcut(&mut self) {
+        let lent = std::mem::take(&mut self.lent_quiet);
+        if let Some((run, quiet)) = shortcut::take(self.collector)
+            && run == self.run
         {
-            return None;
+            let decided = lent.saturating_sub(quiet);
+            self.ticks += decided;
+            self.sampler.take_back(quiet, decided);
         }
-        self.count_tick();
-        Some(last.others_never)
+    }
+
+    /// Arms the shortcut for tick callsite `key` (the thread has nothing entered and nothing
+    /// pending), lending it the sampler's countdown.
+    #[inline]
+    pub(crate) fn arm_shortcut(&mut self, key: usize, generation: u64, may_veto: bool) {
+        if !self.stack.is_empty() || self.pending.is_some() {
+            return;
+        }
+        let quiet = self.sampler.lend_quiet();
+        if quiet == 0 {
+            return;
+        }
+        let armed_for = ArmedFor {
+            collector: self.collector,
+            run: self.run,
+            key,
+            generation,
+        };
+        if shortcut::arm(armed_for, quiet, may_veto, self.home.tick_counter()) {
+            self.lent_quiet = quiet;
+        } else {
+            self.sampler.take_back(quiet, 0);
+        }
     }
 
     /// The callsite's entry (`None` if it never registered with this collector).
