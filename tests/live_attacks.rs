@@ -123,6 +123,9 @@ fn a_run_restarted_during_a_stop_owns_its_files() {
         let (stop, handle) = ticker(&dispatch);
         collector.start_profiling("same").unwrap();
         std::thread::sleep(Duration::from_millis(30));
+        while collector.ticks_so_far() == 0 {
+            std::thread::yield_now();
+        }
         let other = collector.clone();
         let restarter = std::thread::spawn(move || {
             loop {
@@ -135,7 +138,10 @@ fn a_run_restarted_during_a_stop_owns_its_files() {
         });
         let first = collector.stop_profiling().unwrap();
         restarter.join().unwrap();
-        std::thread::sleep(Duration::from_millis(10));
+        // The second run holds ticks however long the ticker is preempted.
+        while collector.ticks_so_far() == 0 {
+            std::thread::yield_now();
+        }
         let second = collector.stop_profiling().unwrap();
         stop.store(true, Ordering::Relaxed);
         handle.join().unwrap();

@@ -1046,7 +1046,6 @@ fn measured(report: &Report) -> u64 {
 /// ("another layer may want it"), so neither vetoes the ticks it leaves untimed: every tick
 /// span is created, though at most the ticks one of them timed or recorded need to be.
 #[test]
-#[ignore = "tickprof bug: with two sampling collectors active, no untimed tick is vetoed"]
 fn two_sampling_layers_create_only_the_ticks_they_measure() {
     let (a, b) = (one_in_ten(), one_in_ten());
     let dispatch = Dispatch::new(
@@ -1079,7 +1078,6 @@ fn two_sampling_layers_create_only_the_ticks_they_measure() {
 
 /// (The staggered case also fails the next bug first.)
 #[test]
-#[ignore = "tickprof bug: with two sampling collectors active, no untimed tick is vetoed"]
 fn matrix_cases_with_several_sampling_layers_active() {
     run_all(
         Scoped,
@@ -1109,7 +1107,6 @@ fn matrix_cases_with_several_sampling_layers_active() {
 /// window is closed at a given moment nine times in ten: ten starts make a miss unlikely; it
 /// failed 30 runs in 30. With `rebuilding()` always `false` it passed 10 in 10.)
 #[test]
-#[ignore = "tickprof bug: an outer collector vetoes components the inner one records"]
 fn an_outer_collector_started_and_stopped_does_not_hide_components_from_the_inner_one() {
     let (inner, outer) = (one_in_ten(), one_in_ten());
     let dispatch = Dispatch::new(
@@ -1140,7 +1137,6 @@ fn an_outer_collector_started_and_stopped_does_not_hide_components_from_the_inne
 /// The same with the outer collector idle throughout: what it knows is reset by the rebuilds
 /// of dispatchers created while the loop runs (as tests running in parallel do).
 #[test]
-#[ignore = "tickprof bug: an outer collector vetoes components the inner one records"]
 fn an_idle_outer_collector_does_not_hide_components_after_a_new_dispatcher() {
     let (active, idle) = (one_in_ten(), one_in_ten());
     let dispatch = Dispatch::new(
@@ -1168,7 +1164,6 @@ fn an_idle_outer_collector_does_not_hide_components_after_a_new_dispatcher() {
 }
 
 #[test]
-#[ignore = "tickprof bug: an outer collector vetoes components the inner one records"]
 fn matrix_cases_where_an_outer_collector_asked_too_early() {
     run_all(
         ScopedBesideNewOnes,

@@ -178,11 +178,15 @@ impl TickGate {
     /// says no), else only for tickprof. Other layers not asked yet about this callsite are
     /// asked now (once).
     fn refuse(&self, key: usize, others: Others) -> bool {
-        let others = match others {
+        self.known(key, others).may_veto() && veto_unless_taken(self.shared.id, key)
+    }
+
+    /// What other layers want of callsite `key`, asking them now if it is not known.
+    fn known(&self, key: usize, others: Others) -> Others {
+        match others {
             Others::Unknown => self.shared.probe(key),
             known => known,
-        };
-        others.may_veto() && veto_unless_taken(self.shared.id, key)
+        }
     }
 }
 
@@ -243,7 +247,7 @@ where
         });
         match verdict {
             Some(Verdict::Take(others)) => {
-                note_taken(key, others.may_veto());
+                note_taken(key, self.known(key, others));
                 true
             }
             Some(Verdict::Refuse(others)) => self.refuse(key, others),

@@ -137,17 +137,15 @@ pub(crate) fn veto_unless_taken(collector: u64, key: usize) -> bool {
     !taken
 }
 
-/// A tickprof filter took a span of callsite `key`: the last one asked must not disable it
-/// (`last`: it is the last one, and the evaluation's record ends here). A record a
-/// short-circuited evaluation left behind only ever spares one span its veto.
+/// A tickprof filter took a span of callsite `key`: if only tickprof layers want it, the last
+/// one asked must not disable it; if this one is the last, the evaluation's record ends here.
+/// A record a short-circuited evaluation left behind only ever spares one span its veto.
 #[inline]
-pub(crate) fn note_taken(key: usize, last: bool) {
-    let _ = TAKEN.try_with(|taken| {
-        if !last {
-            taken.set(key);
-        } else if taken.get() == key {
-            taken.set(0);
-        }
+pub(crate) fn note_taken(key: usize, others: Others) {
+    let _ = TAKEN.try_with(|taken| match others {
+        Others::OnlyTickprof { last: false } => taken.set(key),
+        Others::OnlyTickprof { last: true } if taken.get() == key => taken.set(0),
+        _ => {}
     });
 }
 
@@ -395,18 +393,18 @@ mod tests {
     #[test]
     fn only_the_last_filter_vetoes_and_not_what_an_earlier_one_took() {
         // An earlier collector took the span: no veto, and the record ends.
-        note_taken(11, false);
+        note_taken(11, Others::OnlyTickprof { last: false });
         assert!(!veto_unless_taken(7, 11));
         assert!(!take_veto(7));
         // Nobody took it: vetoed.
         assert!(veto_unless_taken(7, 11));
         assert!(take_veto(7));
         // A record of another callsite (a nested evaluation) is not this one's.
-        note_taken(12, false);
+        note_taken(12, Others::OnlyTickprof { last: false });
         assert!(veto_unless_taken(7, 11));
         assert!(take_veto(7));
         // The last filter taking its span ends the record of it.
-        note_taken(12, true);
+        note_taken(12, Others::ALONE);
         assert!(veto_unless_taken(7, 12));
         assert!(take_veto(7));
     }
