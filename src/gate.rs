@@ -25,8 +25,10 @@
 //!   Student's t on `m + n − 2` degrees of freedom: a handful of runs is honestly uncertain
 //!   about its own noise;
 //! - with **one run per side** (or three in all), it is **assumed**: `run_noise_pct` (default
-//!   20 %, the size of the bimodal jumps above) of the baseline's value, with the normal
-//!   distribution.
+//!   25 %) of the baseline's value, with the normal distribution. That is the size of the
+//!   bimodal jumps above: a run 1.8× another (parse 220 vs 400 ns) stays below the critical
+//!   value even of a check that tests one metric, so one run per side cannot fail on it; a
+//!   component that grows fivefold still fails.
 //!
 //! # The test
 //! For a comparison with a baseline, the threshold is `max_regression_pct` of the baseline's
@@ -91,7 +93,7 @@ pub struct GateOptions {
 /// The default family-wise false-alarm rate, %.
 pub const DEFAULT_FALSE_ALARM_PCT: f64 = 1.0;
 /// The default assumed run-to-run noise, % of the baseline value.
-pub const DEFAULT_RUN_NOISE_PCT: f64 = 20.0;
+pub const DEFAULT_RUN_NOISE_PCT: f64 = 25.0;
 
 impl Default for GateOptions {
     fn default() -> Self {

@@ -20,7 +20,7 @@
 //! - A **baseline** check fails when the change is past `max_regression_pct` of the baseline's
 //!   value (and past the resolution floor: one clock step plus any difference in what the runs
 //!   subtracted for the instrumentation) beyond the run-to-run noise: measured from the runs'
-//!   spread when there are several, assumed (`[gate] run_noise_pct`, 20 %) with one per side.
+//!   spread when there are several, assumed (`[gate] run_noise_pct`, 25 %) with one per side.
 //!   A change past the threshold that the noise could explain is *inconclusive: run-to-run
 //!   noise*, which more runs decide.
 //! - Every check with a random answer belongs to one family per verdict; Holm's method holds
@@ -432,7 +432,7 @@ mod tests {
             ),
             (
                 // One run per side: a 20 % slower tick is past the 10 % threshold but within the
-                // 20 % run-to-run noise assumed: inconclusive, not an alarm.
+                // 25 % run-to-run noise assumed: inconclusive, not an alarm.
                 "baseline regression, one run per side",
                 "[baseline]\nmax_regression_pct = 10\n[baseline.metrics]\n\"ticks.p99_us\" = 25\n",
                 slower,
@@ -490,7 +490,11 @@ mod tests {
         let tmean = &verdict.checks[0];
         assert_eq!(tmean.metric, "ticks.trimmed_mean_us");
         assert_eq!(tmean.outcome(), Outcome::Fail, "{tmean:#?}");
-        assert!(matches!(tmean.judgement.noise, Noise::Measured { df, .. } if df == 8.0));
+        // Welch's degrees of freedom: 8 for equal spreads, fewer as they differ.
+        assert!(
+            matches!(tmean.judgement.noise, Noise::Measured { df, .. } if (4.0..=8.0).contains(&df)),
+            "{tmean:#?}"
+        );
         let (lo, hi) = tmean.judgement.interval.unwrap();
         assert!(lo > 0.5 && hi < 1.5, "{lo} {hi}");
         assert_eq!(verdict.runs, (5, 5));
@@ -498,6 +502,56 @@ mod tests {
         let verdict = t.evaluate_runs(&same.iter().collect::<Vec<_>>(), &base);
         assert!(verdict.passed(), "{:#?}", verdict.checks);
         assert_eq!(verdict.outcome(), Outcome::Pass);
+    }
+
+    /// Identical builds on a machine whose processes land at one of two speeds (×1 or ×1.8,
+    /// one run in three slow, as runs of one binary did on the project's VM), each run also
+    /// ~1 % apart from the others: the gate's false alarms stay within 2 % of pairs, with one
+    /// run per side (the assumed 25 % covers the jump) and with pooled runs (the runs' spread
+    /// shows it). Three runs per side land all fast in the baseline and all slow in the
+    /// candidate in 1.1 % of pairs, which no test can tell from a regression: that, not the
+    /// statistics, sets the floor of the rate there. The tick and a `parse` component are
+    /// tested together.
+    #[test]
+    fn a_bimodal_machine_does_not_cry_wolf() {
+        let t = parse("[baseline]\nmax_regression_pct = 5\n").unwrap();
+        let mut rng = crate::gate::rng::SplitMix64(11);
+        let (ticks, parse_ns) = (spread(400, 2_000), spread(220, 2_000));
+        // A pool of runs, a third of them slow, drawn from for every pair.
+        let pool: Vec<Report> = (0..90)
+            .map(|i| {
+                let per_mille = if i % 3 == 0 { 1_800 } else { 1_000 };
+                let per_mille = (per_mille + (rng.normal() * 10.0) as i64).max(900) as u64;
+                report(
+                    "run",
+                    &scaled(&ticks, per_mille),
+                    &[("parse", &scaled(&parse_ns, per_mille))],
+                )
+            })
+            .collect();
+        let prepared: Vec<Prepared<'_>> = pool.iter().map(Prepared::new).collect();
+        for (m, n) in [(1, 1), (3, 3), (5, 5), (10, 1)] {
+            let pairs = 600;
+            let alarms = (0..pairs)
+                .filter(|_| {
+                    // m + n distinct runs: a partial Fisher–Yates shuffle.
+                    let mut order: Vec<usize> = (0..pool.len()).collect();
+                    for i in 0..m + n {
+                        let j = i + (rng.next_u64() % (pool.len() - i) as u64) as usize;
+                        order.swap(i, j);
+                    }
+                    let base: Vec<&Prepared<'_>> =
+                        order[..m].iter().map(|&i| &prepared[i]).collect();
+                    let new: Vec<&Prepared<'_>> =
+                        order[m..m + n].iter().map(|&i| &prepared[i]).collect();
+                    !t.evaluate_prepared(&new, &base).passed()
+                })
+                .count();
+            assert!(
+                alarms * 50 <= pairs,
+                "{m} × {n}: {alarms} false alarms in {pairs} pairs"
+            );
+        }
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn a_baseline_regression_is_decided_by_pooled_runs() {
         "{line}"
     );
     assert!(
-        text.contains("run-to-run noise assumed ±20% (one run per side"),
+        text.contains("run-to-run noise assumed ±25% (one run per side"),
         "{text}"
     );
     assert!(

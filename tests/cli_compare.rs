@@ -49,7 +49,7 @@ fn a_slower_build_is_called_slower_from_pooled_runs() {
     assert!(
         text.starts_with(
             "base: base/run-0.json (bench), new: new/run-0.json (bench); changes within ±5% \
-             are noise; run-to-run noise assumed ±20% (one run per side"
+             are noise; run-to-run noise assumed ±25% (one run per side"
         ),
         "{text}"
     );
@@ -165,7 +165,7 @@ fn a_row_judged_by_the_resolution_floor_says_so() {
     let markdown = stdout(&out);
     assert!(
         markdown.contains(
-            "| +0.010 µs | +50.0% | [-0.015 µs, +0.035 µs] | within noise (below the 10 ns \
+            "| +0.010 µs | +50.0% | [-0.018 µs, +0.038 µs] | within noise (below the 10 ns \
              resolution floor) |"
         ),
         "{markdown}"

@@ -277,9 +277,28 @@ fn relative(
     let df_data = m + n - 2.0;
     let (variance, df, noise) = if metric.is_exact() {
         (0.0, None, Noise::WithinRuns)
+    } else if m >= 2.0 && n >= 2.0 {
+        // Measured on both sides: Welch's test, each side's spread its own (never below what
+        // its runs' sampling noise already explains). Unlike a pooled spread it does not let a
+        // side whose few runs happen to agree vouch for a side whose runs do not: with runs
+        // that land at one of two speeds, three fast baseline runs and three candidates of
+        // which one is slow are noise, not a regression.
+        let var = |side: &Side| {
+            let k = side.count();
+            let sampling = side.runs.iter().map(|e| e.se * e.se).sum::<f64>() / k;
+            (side.sum_of_squares() / (k - 1.0)).max(sampling)
+        };
+        let (va, vb) = (var(base) / m, var(new) / n);
+        let df =
+            (va + vb).powi(2) / (va * va / (m - 1.0) + vb * vb / (n - 1.0)).max(f64::MIN_POSITIVE);
+        // One run's standard deviation, for the output and the runs-needed estimate.
+        let sd = ((va + vb) / (1.0 / m + 1.0 / n)).sqrt();
+        (va + vb, Some(df), Noise::Measured { sd, df })
     } else if df_data >= 2.0 {
-        // Measured: the spread of the runs around their side's mean (the same on both sides,
-        // pooled), never below what their own sampling noise already explains.
+        // Measured on one side only (a saved baseline of several runs, one candidate): the
+        // candidate is assumed as far from its build's mean as the baseline's runs are from
+        // theirs. It cannot show a mode of the machine those runs never hit (a slow process one
+        // run in ten): use several runs on both sides where runs are bimodal.
         let mean_se2 = base
             .runs
             .iter()

@@ -23,7 +23,7 @@ pub(crate) struct Judged {
 
 impl Judged {
     /// What the runs were judged against and how: `1 run vs baseline base.json (1 run);
-    /// run-to-run noise assumed ±20% (one run per side); 4 tests, 1% false-alarm rate (Holm)`.
+    /// run-to-run noise assumed ±25% (one run per side); 4 tests, 1% false-alarm rate (Holm)`.
     fn context(&self, run_noise_pct: f64) -> String {
         let v = &self.verdict;
         let mut out = runs(v.runs.0);
