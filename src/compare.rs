@@ -37,7 +37,7 @@ use std::collections::BTreeSet;
 use crate::error::Result;
 use crate::gate::estimate::Run;
 use crate::gate::judge::{Direction, Question, judge};
-use crate::gate::{GateOptions, Judgement, Noise, Outcome, Prepared, Reason};
+use crate::gate::{GateOptions, Judgement, Outcome, Prepared, Reason};
 use crate::metric::{Bound, Metric, Stat, Unit};
 use crate::report::Report;
 
@@ -372,25 +372,10 @@ fn check_histograms(report: &Report, side: &str) -> Result<()> {
     Ok(())
 }
 
-/// How the run-to-run noise of a comparison was obtained, in words, for headers.
-pub fn noise_words(comparison: &Comparison, options: &CompareOptions) -> String {
-    let measured = comparison
-        .rows
-        .iter()
-        .any(|r| matches!(r.judgement.noise, Noise::Measured { .. }));
-    if measured {
-        "run-to-run noise measured from the runs' spread".to_owned()
-    } else {
-        format!(
-            "run-to-run noise assumed ±{}% (one run per side)",
-            options.gate.run_noise_pct
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::Noise;
     use crate::test_support::report;
 
     fn spread(center: u64, n: u64) -> Vec<u64> {

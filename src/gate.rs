@@ -19,16 +19,20 @@
 //! apart by more than that — on the 2-vCPU VM this crate is developed on, identical runs are
 //! sometimes bimodal (tick p50 ~390 ns in some processes, ~600 ns in others). No single run
 //! can see this noise. So:
-//! - with **several runs per side** (reports of the same name, see the CLI), each side's
-//!   estimate is the mean of its runs' statistics, and the noise is **measured** from the
-//!   runs' spread around it (pooled over both sides, never below their sampling noise), with
-//!   Student's t on `m + n − 2` degrees of freedom: a handful of runs is honestly uncertain
-//!   about its own noise;
-//! - with **one run per side** (or three in all), it is **assumed**: `run_noise_pct` (default
-//!   25 %) of the baseline's value, with the normal distribution. That is the size of the
-//!   bimodal jumps above: a run 1.8× another (parse 220 vs 400 ns) stays below the critical
-//!   value even of a check that tests one metric, so one run per side cannot fail on it; a
-//!   component that grows fivefold still fails.
+//! - a side with **several runs** (reports of the same name, see the CLI) has as estimate the
+//!   mean of its runs' statistics, and its noise is **measured** from their spread around it
+//!   (never below their sampling noise). Welch's test combines the two sides, with Student's
+//!   t on the Welch–Satterthwaite degrees of freedom: a handful of runs is honestly uncertain
+//!   about its own noise, and a side whose few runs happen to agree does not vouch for the
+//!   other side's;
+//! - a side with **one run** cannot show its spread, so its noise is **assumed**:
+//!   `run_noise_pct` (default 25 %) of the baseline's value. That is the size of the bimodal
+//!   jumps above: a run 1.8× another (parse 220 vs 400 ns) stays below the critical value
+//!   even of a check that tests one metric, so one run per side cannot fail on it; a component
+//!   that grows fivefold still fails. The other side's spread is not borrowed: one candidate
+//!   run on a busier machine than the baseline's runs lands further out than they did (3.7 %
+//!   false alarms with ten quiet baseline runs against one run beside two CPU hogs, when it
+//!   was borrowed).
 //!
 //! # The test
 //! For a comparison with a baseline, the threshold is `max_regression_pct` of the baseline's
@@ -58,12 +62,16 @@
 //! `k` tests, so all of them hold together with at least `1 − 2 × false_alarm_pct`.
 //!
 //! # How many runs
-//! With `n` runs per side and a run-to-run standard deviation `σ` (the output shows it when it
-//! is measured), a change `Δ` past a threshold `T` is caught with ~90 % probability once
-//! `Δ − T ≥ (t + 1.3) · σ · √(2/n)`, `t` the one-sided critical value at `false_alarm_pct / k`
-//! (~3.1 for 11 metrics at 1 % and many runs; ~4.5 with 5 runs per side). On the VM above,
-//! with `σ` ≈ 1.5–2 % for the tick's trimmed mean, that is 4–6 runs per side for a 10 %
-//! slowdown at `T` = 5 %; `examples/gate_rates` measures it.
+//! With `n` runs per side and a run-to-run standard deviation `σ` (the output prints it,
+//! `runs ±1.6%`, when it is measured), a change `Δ` past a threshold `T` is caught with ~90 %
+//! probability once `Δ − T ≥ (t + 1.3) · σ · √(2/n)`, `t` the one-sided critical value at
+//! `false_alarm_pct / k` for `k` tests and the Welch degrees of freedom (~3.1 for ten tests
+//! and many runs, ~4.5 with five runs per side). A failure output that is inconclusive for
+//! run-to-run noise says how many runs per side would decide the change it saw.
+//! `examples/gate_rates` measures it on the scalability driver's engine (1M ticks, a 250 ns
+//! tick, 30 runs per variant): with `T` = 5 %, a 10 % slowdown of the tick is caught by ≥ 90 %
+//! of pairs from 8 runs per side on a quiet machine and from 12–15 beside two CPU hogs; a 20 %
+//! one from 5 per side (86–100 %); never a false alarm in any of those pairs.
 
 pub(crate) mod distribution;
 pub(crate) mod estimate;
@@ -175,12 +183,14 @@ pub enum Noise {
         /// Standard deviation of one run's estimate.
         sd: f64,
     },
-    /// Measured from the runs' spread.
+    /// Measured from the runs' spread (each side's from its own runs).
     Measured {
         /// Standard deviation of one run's estimate.
         sd: f64,
-        /// Its degrees of freedom (runs − 2).
+        /// Its degrees of freedom (Welch–Satterthwaite).
         df: f64,
+        /// Whether one side had a single run, whose noise was assumed (`run_noise_pct`).
+        assumed_for_one_run: bool,
     },
 }
 
@@ -251,7 +261,14 @@ impl Judgement {
         // What the runs' spread measured: the figure a user sets `run_noise_pct` from, and
         // sizes the number of runs with.
         match (self.noise, self.base) {
-            (Noise::Measured { sd, .. }, Some(base)) if base != 0.0 && self.value.is_some() => {
+            (
+                Noise::Measured {
+                    sd,
+                    assumed_for_one_run: false,
+                    ..
+                },
+                Some(base),
+            ) if base != 0.0 && self.value.is_some() => {
                 format!("{text} (runs ±{:.1}%)", 100.0 * sd / base.abs())
             }
             _ => text,
@@ -265,12 +282,20 @@ impl Judgement {
             Reason::Beyond => format!("beyond{p}"),
             Reason::RunToRunNoise { runs_needed } => {
                 let advice = match (self.noise, runs_needed) {
-                    (Noise::Measured { .. }, Some(n)) => {
-                        format!("; ~{n} runs per side would decide a change this large")
-                    }
-                    (Noise::Measured { .. }, None) => {
-                        "; more than 100 runs per side would be needed".to_owned()
-                    }
+                    (
+                        Noise::Measured {
+                            assumed_for_one_run: false,
+                            ..
+                        },
+                        Some(n),
+                    ) => format!("; ~{n} runs per side would decide a change this large"),
+                    (
+                        Noise::Measured {
+                            assumed_for_one_run: false,
+                            ..
+                        },
+                        None,
+                    ) => "; more than 100 runs per side would be needed".to_owned(),
                     _ => "; run ≥ 3 per side to measure the noise".to_owned(),
                 };
                 format!("inconclusive: run-to-run noise{advice}")

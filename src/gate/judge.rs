@@ -274,56 +274,48 @@ fn relative(
     let threshold = by_pct.max(floor);
     let (m, n) = (base.count(), new.count());
     let within = base.within_variance() + new.within_variance();
-    let df_data = m + n - 2.0;
     let (variance, df, noise) = if metric.is_exact() {
         (0.0, None, Noise::WithinRuns)
-    } else if m >= 2.0 && n >= 2.0 {
-        // Measured on both sides: Welch's test, each side's spread its own (never below what
-        // its runs' sampling noise already explains). Unlike a pooled spread it does not let a
-        // side whose few runs happen to agree vouch for a side whose runs do not: with runs
-        // that land at one of two speeds, three fast baseline runs and three candidates of
-        // which one is slow are noise, not a regression.
-        let var = |side: &Side| {
+    } else {
+        // Each side's run-to-run variance: measured from its own runs when it has several
+        // (their spread, never below what their sampling noise already explains), assumed when
+        // it has one. One run cannot show its own spread, and borrowing the other side's is not
+        // safe: a candidate run on a busier machine than the baseline's runs (or one run of a
+        // rare slow process) lands further out than they did.
+        let q = base.quantum().max(new.quantum());
+        let assumed =
+            (options.run_noise_pct / 100.0 * base_value.abs()).powi(2) + (q / 2.0).powi(2);
+        let side_var = |side: &Side| -> (f64, Option<f64>) {
             let k = side.count();
             let sampling = side.runs.iter().map(|e| e.se * e.se).sum::<f64>() / k;
-            (side.sum_of_squares() / (k - 1.0)).max(sampling)
+            if k >= 2.0 {
+                (
+                    (side.sum_of_squares() / (k - 1.0)).max(sampling) / k,
+                    Some(k - 1.0),
+                )
+            } else {
+                ((assumed + sampling) / k, None)
+            }
         };
-        let (va, vb) = (var(base) / m, var(new) / n);
-        let df =
-            (va + vb).powi(2) / (va * va / (m - 1.0) + vb * vb / (n - 1.0)).max(f64::MIN_POSITIVE);
+        let ((va, dfa), (vb, dfb)) = (side_var(base), side_var(new));
+        let total = va + vb;
+        // Welch–Satterthwaite: the degrees of freedom of the measured parts (an assumed part is
+        // known exactly: infinite degrees of freedom, no term).
+        let term = |v: f64, df: Option<f64>| df.map_or(0.0, |d| v * v / d);
+        let measured = dfa.is_some() || dfb.is_some();
+        let df = measured
+            .then(|| total * total / (term(va, dfa) + term(vb, dfb)).max(f64::MIN_POSITIVE));
         // One run's standard deviation, for the output and the runs-needed estimate.
-        let sd = ((va + vb) / (1.0 / m + 1.0 / n)).sqrt();
-        (va + vb, Some(df), Noise::Measured { sd, df })
-    } else if df_data >= 2.0 {
-        // Measured on one side only (a saved baseline of several runs, one candidate): the
-        // candidate is assumed as far from its build's mean as the baseline's runs are from
-        // theirs. It cannot show a mode of the machine those runs never hit (a slow process one
-        // run in ten): use several runs on both sides where runs are bimodal.
-        let mean_se2 = base
-            .runs
-            .iter()
-            .chain(&new.runs)
-            .map(|e| e.se * e.se)
-            .sum::<f64>()
-            / (m + n);
-        let s2 = ((base.sum_of_squares() + new.sum_of_squares()) / df_data).max(mean_se2);
-        (
-            s2 * (1.0 / m + 1.0 / n),
-            Some(df_data),
-            Noise::Measured {
-                sd: s2.sqrt(),
-                df: df_data,
+        let sd = (total / (1.0 / m + 1.0 / n)).sqrt();
+        let noise = match df {
+            Some(df) => Noise::Measured {
+                sd,
+                df,
+                assumed_for_one_run: dfa.is_none() || dfb.is_none(),
             },
-        )
-    } else {
-        // Assumed: one run per side cannot show how far apart two runs of one build land.
-        let q = base.quantum().max(new.quantum());
-        let sd2 = (options.run_noise_pct / 100.0 * base_value.abs()).powi(2) + (q / 2.0).powi(2);
-        (
-            within + sd2 * (1.0 / m + 1.0 / n),
-            None,
-            Noise::Assumed { sd: sd2.sqrt() },
-        )
+            None => Noise::Assumed { sd: assumed.sqrt() },
+        };
+        (total, df, noise)
     };
     let excess = snap(moved - threshold, value.abs() + base_value.abs());
     let within = if metric.is_exact() { 0.0 } else { within };
@@ -422,7 +414,11 @@ fn conclude(prepared: Prepared, adjusted: Option<(f64, f64)>, k: usize, alpha: f
                 (Outcome::Pass, reason)
             } else if p_within <= alpha && t.se > t.se_within {
                 let runs_needed = match t.noise {
-                    Noise::Measured { sd, .. } => runs_needed(&t, sd, alpha / k as f64),
+                    Noise::Measured {
+                        sd,
+                        assumed_for_one_run: false,
+                        ..
+                    } => runs_needed(&t, sd, alpha / k as f64),
                     _ => None,
                 };
                 (Outcome::Inconclusive, Reason::RunToRunNoise { runs_needed })

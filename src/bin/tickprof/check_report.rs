@@ -30,15 +30,13 @@ impl Judged {
         if let Some(base) = &self.baseline {
             let _ = write!(out, " vs baseline {base} ({})", runs(v.runs.1));
             let noise = v.checks.iter().find_map(|c| match c.judgement.noise {
-                Noise::Measured { .. } => Some("run-to-run noise measured from the runs' spread"),
-                Noise::Assumed { .. } => None,
-                Noise::WithinRuns => None,
+                Noise::Measured {
+                    assumed_for_one_run,
+                    ..
+                } => Some(assumed_for_one_run),
+                Noise::Assumed { .. } | Noise::WithinRuns => None,
             });
-            let assumed = format!(
-                "run-to-run noise assumed ±{run_noise_pct}% (one run per side: run more to \
-                 measure it)"
-            );
-            let _ = write!(out, "; {}", noise.map_or(assumed, str::to_owned));
+            let _ = write!(out, "; {}", noise_words(noise, run_noise_pct));
         }
         let _ = write!(
             out,
@@ -52,6 +50,21 @@ impl Judged {
 }
 
 /// The estimate, or why there is none (missing, or too few samples to judge).
+/// How the run-to-run noise was obtained: `Some(false)` measured on both sides, `Some(true)`
+/// measured on one and assumed for a side of one run, `None` assumed.
+pub(crate) fn noise_words(measured: Option<bool>, run_noise_pct: f64) -> String {
+    match measured {
+        Some(false) => "run-to-run noise measured from the runs' spread".to_owned(),
+        Some(true) => format!(
+            "run-to-run noise measured from the runs' spread, assumed ±{run_noise_pct}% for the \
+             side of one run (run ≥ 3 on it to measure it)"
+        ),
+        None => format!(
+            "run-to-run noise assumed ±{run_noise_pct}% (one run per side: run more to measure it)"
+        ),
+    }
+}
+
 fn value_cell(c: &Check, false_alarm_pct: f64) -> String {
     match c.value() {
         Some(v) => value(v, c.unit),

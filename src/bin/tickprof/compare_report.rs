@@ -6,22 +6,19 @@ use std::fmt::Write as _;
 use tickprof::compare::{Call, CompareOptions, Comparison, Row};
 use tickprof::gate::{Noise, Reason, p_value_text};
 
+use crate::check_report::noise_words;
 use crate::format::{md_cell, nanos, signed, value};
 
 /// What the comparison judged and how, for the header.
 pub(crate) fn header(base: &str, new: &str, c: &Comparison, options: &CompareOptions) -> String {
-    let measured = c
-        .rows
-        .iter()
-        .any(|r| matches!(r.judgement.noise, Noise::Measured { .. }));
-    let noise = if measured {
-        "run-to-run noise measured from the runs' spread".to_owned()
-    } else {
-        format!(
-            "run-to-run noise assumed ±{}% (one run per side: run more to measure it)",
-            options.gate.run_noise_pct
-        )
-    };
+    let measured = c.rows.iter().find_map(|r| match r.judgement.noise {
+        Noise::Measured {
+            assumed_for_one_run,
+            ..
+        } => Some(assumed_for_one_run),
+        _ => None,
+    });
+    let noise = noise_words(measured, options.gate.run_noise_pct);
     format!(
         "base: {base}, new: {new}; changes within ±{}% are noise; {noise}; \
          --fail-on-slower tests {} gated rows, {}% false-alarm rate (Holm)",
