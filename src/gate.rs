@@ -66,8 +66,8 @@
 //! `runs ±1.6%`, when it is measured), a change `Δ` past a threshold `T` is caught with ~90 %
 //! probability once `Δ − T ≥ (t + 1.3) · σ · √(2/n)`, `t` the one-sided critical value at
 //! `false_alarm_pct / k` for `k` tests and the Welch degrees of freedom (~3.1 for ten tests
-//! and many runs, ~4.5 with five runs per side). A failure output that is inconclusive for
-//! run-to-run noise says how many runs per side would decide the change it saw.
+//! and many runs, ~4.5 with five runs per side). A check that is inconclusive for run-to-run
+//! noise says how many runs per side would decide the change it saw.
 //! `examples/gate_rates` measures it on the scalability driver's engine (1M ticks, a 250 ns
 //! tick, 30 runs per variant): with `T` = 5 %, a 10 % slowdown of the tick is caught by ≥ 90 %
 //! of pairs from 8 runs per side on a quiet machine and from 12–15 beside two CPU hogs; a 20 %
