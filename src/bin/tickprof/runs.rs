@@ -30,13 +30,16 @@ pub(crate) struct Group {
 }
 
 impl Group {
-    /// `a.json`, or `a.json, b.json, c.json`, or `a.json, b.json, … (5 runs)`.
+    /// `a.json`, or `a.json, b.json, c.json`, or `a.json, b.json, …, e.json` (outputs say
+    /// how many runs there are).
     pub(crate) fn label(&self) -> String {
         let labels: Vec<&str> = self.runs.iter().map(|l| l.label.as_str()).collect();
-        match labels.len() {
-            0 => "no runs".to_owned(),
-            1..=3 => labels.join(", "),
-            n => format!("{}, {}, … ({n} runs)", labels[0], labels[1]),
+        match labels.as_slice() {
+            [] => "no runs".to_owned(),
+            [first, second, .., last] if labels.len() > 3 => {
+                format!("{first}, {second}, …, {last}")
+            }
+            all => all.join(", "),
         }
     }
 
