@@ -116,7 +116,7 @@ struct Tested {
     p_within: f64,
 }
 
-enum Prepared {
+enum Asked {
     Missing(String, (usize, usize)),
     TooFew {
         samples: u64,
@@ -135,7 +135,7 @@ pub(crate) fn judge(
     base: &[&Run<'_>],
     options: &GateOptions,
 ) -> Vec<Judgement> {
-    let prepared: Vec<Prepared> = questions
+    let prepared: Vec<Asked> = questions
         .iter()
         .map(|q| prepare(q, new, base, options))
         .collect();
@@ -144,7 +144,7 @@ pub(crate) fn judge(
     let tested: Vec<usize> = prepared
         .iter()
         .enumerate()
-        .filter(|(_, p)| matches!(p, Prepared::Tested(t) if t.se > 0.0))
+        .filter(|(_, p)| matches!(p, Asked::Tested(t) if t.se > 0.0))
         .map(|(i, _)| i)
         .collect();
     let k = tested.len().max(1);
@@ -152,7 +152,7 @@ pub(crate) fn judge(
         tested
             .iter()
             .map(|&i| match &prepared[i] {
-                Prepared::Tested(t) => f(t),
+                Asked::Tested(t) => f(t),
                 _ => 1.0,
             })
             .collect()
@@ -176,20 +176,20 @@ fn prepare(
     new: &[&Run<'_>],
     base: &[&Run<'_>],
     options: &GateOptions,
-) -> Prepared {
+) -> Asked {
     let metric = question.metric();
     let runs = (base.len(), new.len());
     let new_side = match Side::gather(new, metric, options) {
         Ok(side) if !side.runs.is_empty() => side,
-        Ok(_) => return Prepared::Missing("no report".to_owned(), runs),
-        Err(why) => return Prepared::Missing(why, runs),
+        Ok(_) => return Asked::Missing("no report".to_owned(), runs),
+        Err(why) => return Asked::Missing(why, runs),
     };
     let base_side = match question {
         Question::Absolute { .. } => None,
         Question::Relative { .. } => match Side::gather(base, metric, options) {
             Ok(side) if !side.runs.is_empty() => Some(side),
-            Ok(_) => return Prepared::Missing("no baseline report".to_owned(), runs),
-            Err(why) => return Prepared::Missing(format!("not in the baseline: {why}"), runs),
+            Ok(_) => return Asked::Missing("no baseline report".to_owned(), runs),
+            Err(why) => return Asked::Missing(format!("not in the baseline: {why}"), runs),
         },
     };
     let needed = metric.min_samples();
@@ -201,7 +201,7 @@ fn prepare(
     if let (Some(samples), Some(needed)) = (fewest, needed)
         && samples < needed
     {
-        return Prepared::TooFew {
+        return Asked::TooFew {
             samples,
             needed,
             runs,
@@ -210,7 +210,7 @@ fn prepare(
         };
     }
     let worse_is_up = metric.bound() == Bound::AtMost;
-    Prepared::Tested(Box::new(match (question, base_side) {
+    Asked::Tested(Box::new(match (question, base_side) {
         (Question::Absolute { limit, .. }, _) => {
             let value = new_side.mean();
             let sign = if worse_is_up { 1.0 } else { -1.0 };
@@ -239,7 +239,7 @@ fn prepare(
             metric, *pct, *direction, &new_side, &base_side, options, runs, fewest,
         ),
         (Question::Relative { .. }, None) => {
-            return Prepared::Missing("no baseline report".to_owned(), runs);
+            return Asked::Missing("no baseline report".to_owned(), runs);
         }
     }))
 }
@@ -360,10 +360,10 @@ fn tail(excess: f64, se: f64, df: Df) -> f64 {
     }
 }
 
-fn conclude(prepared: Prepared, adjusted: Option<(f64, f64)>, k: usize, alpha: f64) -> Judgement {
+fn conclude(prepared: Asked, adjusted: Option<(f64, f64)>, k: usize, alpha: f64) -> Judgement {
     let t = match prepared {
-        Prepared::Missing(why, runs) => return Judgement::missing(why, runs),
-        Prepared::TooFew {
+        Asked::Missing(why, runs) => return Judgement::missing(why, runs),
+        Asked::TooFew {
             samples,
             needed,
             runs,
@@ -380,7 +380,7 @@ fn conclude(prepared: Prepared, adjusted: Option<(f64, f64)>, k: usize, alpha: f
                 ..Judgement::missing(String::new(), runs)
             };
         }
-        Prepared::Tested(t) => t,
+        Asked::Tested(t) => t,
     };
     let (outcome, reason, p_value, interval) = match adjusted {
         // An exact comparison (no noise in either figure).
