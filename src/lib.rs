@@ -5,6 +5,7 @@
 pub mod atomic_file;
 pub mod compare;
 mod error;
+pub mod gate;
 #[cfg(feature = "plot")]
 pub mod graphs;
 pub mod input_file;

@@ -11,17 +11,23 @@
 //! |---|---|---|
 //! | `ticks.count` | ticks | higher |
 //! | `ticks.throughput_per_s` | ticks/s | higher |
-//! | `ticks.{mean,p50,p90,p95,p99,p999}_us` | µs | lower |
-//! | `unattributed.{mean,p50,…,p999}_us` | µs | lower |
+//! | `ticks.{mean,trimmed_mean,p50,p90,p95,p99,p999}_us` | µs | lower |
+//! | `unattributed.{mean,trimmed_mean,p50,…,p999}_us` | µs | lower |
 //! | `components.<name>.count` | spans | higher |
-//! | `components.<name>.{mean,p50,…,p999}_us` | µs | lower |
+//! | `components.<name>.{mean,trimmed_mean,p50,…,p999}_us` | µs | lower |
 //! | `memory.peak_rss_mb` | 10⁶ bytes | lower |
 //! | `cpu.percent_of_one_core` | % (mean) | lower |
 //! | `cpu.percent_of_machine` | % (mean) | lower |
 //! | `cpu.time_per_tick_us` | µs of CPU | lower |
+//!
+//! `trimmed_mean_us` is the mean of the middle 90 % of the values (5 % trimmed off each end),
+//! computed from the histogram: unlike the plain mean, one preempted tick cannot move it, and
+//! unlike the median it still moves when any part of the bulk of the distribution does. It is
+//! what the gates compare by default ([`thresholds`](crate::thresholds)).
 
 use std::fmt;
 
+use crate::gate::histogram::Cdf;
 use crate::report::{LatencyStats, Report, Resources};
 
 /// Which side of its limit a value must stay on; for a comparison, which direction is better.
@@ -34,14 +40,6 @@ pub enum Bound {
 }
 
 impl Bound {
-    /// Whether `value` is on the passing side of `limit`.
-    pub(crate) fn holds(self, value: f64, limit: f64) -> bool {
-        match self {
-            Bound::AtMost => value <= limit,
-            Bound::AtLeast => value >= limit,
-        }
-    }
-
     /// `≤` or `≥`.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -95,6 +93,7 @@ impl fmt::Display for Unit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Stat {
     Mean,
+    TrimmedMean,
     P50,
     P90,
     P95,
@@ -104,8 +103,9 @@ pub(crate) enum Stat {
 
 impl Stat {
     /// Every statistic, in the order they are checked and printed.
-    pub(crate) const ALL: [Stat; 6] = [
+    pub(crate) const ALL: [Stat; 7] = [
         Stat::Mean,
+        Stat::TrimmedMean,
         Stat::P50,
         Stat::P90,
         Stat::P95,
@@ -117,6 +117,7 @@ impl Stat {
     pub(crate) fn key(self) -> &'static str {
         match self {
             Stat::Mean => "mean_us",
+            Stat::TrimmedMean => "trimmed_mean_us",
             Stat::P50 => "p50_us",
             Stat::P90 => "p90_us",
             Stat::P95 => "p95_us",
@@ -125,10 +126,10 @@ impl Stat {
         }
     }
 
-    /// The quantile, `None` for the mean.
+    /// The quantile, `None` for the means.
     pub(crate) fn quantile(self) -> Option<f64> {
         match self {
-            Stat::Mean => None,
+            Stat::Mean | Stat::TrimmedMean => None,
             Stat::P50 => Some(0.50),
             Stat::P90 => Some(0.90),
             Stat::P95 => Some(0.95),
@@ -137,17 +138,33 @@ impl Stat {
         }
     }
 
-    /// The statistic in µs.
-    pub(crate) fn of(self, l: &LatencyStats) -> f64 {
+    /// The fewest values one run must hold for this statistic to be judged: 20 for the
+    /// means and the median, and ten values beyond a percentile for the others (p99: 1,000,
+    /// p99.9: 10,000). Below that a percentile is one of the few largest values, and its
+    /// interval says little more than "somewhere in the tail".
+    pub(crate) fn min_samples(self) -> u64 {
+        match self.quantile() {
+            None => 20,
+            Some(q) => ((10.0 / (1.0 - q)).round() as u64).max(20),
+        }
+    }
+
+    /// The statistic in µs: the report's own figure, or for the trimmed mean, computed from
+    /// its histogram (`field` names the histogram in errors).
+    pub(crate) fn of(self, l: &LatencyStats, field: &str) -> std::result::Result<f64, String> {
         let ns = match self {
             Stat::Mean => l.mean_ns,
+            Stat::TrimmedMean => {
+                let h = l.decode_histogram(field).map_err(|e| e.to_string())?;
+                Cdf::new(&h).trimmed_mean().map_or(0.0, |(mean, _)| mean)
+            }
             Stat::P50 => l.p50_ns as f64,
             Stat::P90 => l.p90_ns as f64,
             Stat::P95 => l.p95_ns as f64,
             Stat::P99 => l.p99_ns as f64,
             Stat::P999 => l.p999_ns as f64,
         };
-        ns / 1_000.0
+        Ok(ns / 1_000.0)
     }
 
     fn parse(key: &str) -> Option<Stat> {
@@ -194,7 +211,8 @@ impl fmt::Display for Metric {
 pub(crate) const METRIC_NAMES: &str = "ticks.count, ticks.throughput_per_s, ticks.<stat>, \
      unattributed.<stat>, components.<name>.count, components.<name>.<stat>, \
      memory.peak_rss_mb, cpu.percent_of_one_core, cpu.percent_of_machine, \
-     cpu.time_per_tick_us (<stat>: mean_us, p50_us, p90_us, p95_us, p99_us, p999_us)";
+     cpu.time_per_tick_us (<stat>: mean_us, trimmed_mean_us, p50_us, p90_us, p95_us, p99_us, \
+     p999_us)";
 
 impl Metric {
     /// Parses a metric name; component names may contain dots (the statistic is the last part).
@@ -228,6 +246,23 @@ impl Metric {
         Stat::parse(stat).map(|s| Metric::Component(component.to_owned(), s))
     }
 
+    /// The fewest values one run must hold for this metric to be judged (see
+    /// [`Stat::min_samples`]); `None` for single values.
+    pub(crate) fn min_samples(&self) -> Option<u64> {
+        match self {
+            Metric::Tick(s) | Metric::Unattributed(s) | Metric::Component(_, s) => {
+                Some(s.min_samples())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the metric is a count, which runs of one workload repeat exactly: compared
+    /// without noise, against an absolute limit or a baseline alike.
+    pub(crate) fn is_exact(&self) -> bool {
+        matches!(self, Metric::TickCount | Metric::ComponentCount(_))
+    }
+
     /// Which direction is better: counts and throughput must be high, everything else low.
     pub(crate) fn bound(&self) -> Bound {
         match self {
@@ -250,28 +285,18 @@ impl Metric {
     /// The metric's value in `report`, or why it has none. Latencies of spans that never closed
     /// and CPU figures without samples are missing, not zero: zero would pass every limit.
     pub(crate) fn value(&self, report: &Report) -> std::result::Result<f64, String> {
+        if let Some((stat, distribution)) = self.distribution(report) {
+            let (field, stats) = distribution?;
+            return stat.of(stats, &field);
+        }
         let ticks = report.ticks.count;
         let no_ticks = || "no tick spans were recorded".to_owned();
         match self {
             Metric::TickCount => Ok(ticks as f64),
             Metric::Throughput => Ok(report.ticks.throughput_per_s),
-            Metric::Tick(stat) if has_values(report, &report.ticks.latency) => {
-                Ok(stat.of(&report.ticks.latency))
-            }
-            Metric::Unattributed(stat) if has_values(report, &report.unattributed) => {
-                Ok(stat.of(&report.unattributed))
-            }
-            Metric::Tick(_) | Metric::Unattributed(_) if ticks == 0 => Err(no_ticks()),
-            Metric::Tick(_) => Err(no_timed_ticks(report)),
-            Metric::Unattributed(_) => Err("no tick was recorded with its components".to_owned()),
             Metric::ComponentCount(name) => {
                 Ok(report.components.get(name).map_or(0, |c| c.count) as f64)
             }
-            Metric::Component(name, stat) => match report.components.get(name) {
-                Some(c) if c.count > 0 => Ok(stat.of(&c.latency)),
-                Some(_) => Err(format!("component `{name}` has no closed spans")),
-                None => Err(format!("component `{name}` is not in the report")),
-            },
             Metric::PeakRssMb => resources(report).map(|r| r.peak_rss_bytes as f64 / 1e6),
             Metric::CpuOfOneCore | Metric::CpuOfMachine | Metric::CpuTimePerTick => {
                 let r = resources(report)?;
@@ -292,8 +317,64 @@ impl Metric {
                 }
             }
             Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
+            Metric::Tick(_) | Metric::Unattributed(_) | Metric::Component(..) => {
+                unreachable_latency()
+            }
         }
     }
+
+    /// For a latency metric, its statistic and the distribution it is taken from (the field's
+    /// name in the report, for errors, and its stats), or why the report has none; `None` for
+    /// the single-valued metrics. An empty distribution is missing, not zero: zero would pass
+    /// every upper limit.
+    pub(crate) fn distribution<'r>(&self, report: &'r Report) -> Option<(Stat, Distribution<'r>)> {
+        let ticks = report.ticks.count;
+        let no_ticks = || "no tick spans were recorded".to_owned();
+        let found = match self {
+            Metric::Tick(stat) => (
+                *stat,
+                if has_values(report, &report.ticks.latency) {
+                    Ok(("ticks.latency".to_owned(), &report.ticks.latency))
+                } else if ticks == 0 {
+                    Err(no_ticks())
+                } else {
+                    Err(no_timed_ticks(report))
+                },
+            ),
+            Metric::Unattributed(stat) => (
+                *stat,
+                if has_values(report, &report.unattributed) {
+                    Ok(("unattributed".to_owned(), &report.unattributed))
+                } else if ticks == 0 {
+                    Err(no_ticks())
+                } else {
+                    Err("no tick was recorded with its components".to_owned())
+                },
+            ),
+            Metric::Component(name, stat) => (
+                *stat,
+                match report.components.get(name) {
+                    Some(c) if c.count > 0 => {
+                        Ok((format!("components.{name}.latency"), &c.latency))
+                    }
+                    Some(_) => Err(format!("component `{name}` has no closed spans")),
+                    None => Err(format!("component `{name}` is not in the report")),
+                },
+            ),
+            _ => return None,
+        };
+        Some(found)
+    }
+}
+
+/// The distribution a latency metric is read from: its field name in the report (for errors)
+/// and its stats, or why the report has none.
+pub(crate) type Distribution<'r> = std::result::Result<(String, &'r LatencyStats), String>;
+
+/// `Metric::value` answers latency metrics through `Metric::distribution` before its match;
+/// reaching the match with one is a bug, reported as a missing value rather than a panic.
+fn unreachable_latency() -> std::result::Result<f64, String> {
+    Err("internal error: a latency metric read as a single value".to_owned())
 }
 
 /// Whether a distribution holds values: its sample count (schema 2 on), or, in schema 1, which

@@ -597,10 +597,12 @@ impl Report {
         (total > 0.0).then(|| self.unattributed.mean_ns / total)
     }
 
-    /// The smallest latency difference this report can resolve, in ns: twice the busy time an
-    /// empty span reads (clock steps plus the layer's bookkeeping between its two clock reads),
-    /// and at least 20 ns. Comparisons and baseline gates treat smaller changes as noise: a
-    /// 30 ns component moving by one 10 ns clock step is not a 33 % regression.
+    /// The smallest latency difference one span reading can resolve, in ns: twice the busy time
+    /// an empty span reads (clock steps plus the layer's bookkeeping between its two clock
+    /// reads), and at least 20 ns. The gates compare distributions of many readings, which
+    /// resolve finer: their floor is one step of the runs' clock plus any difference in what the
+    /// runs subtracted (see [`gate`](crate::gate)); with this one, a 10 ns component could grow
+    /// fifteenfold and pass.
     pub fn latency_resolution_ns(&self) -> f64 {
         (2.0 * self.overhead.empty_span_busy_ns).max(20.0)
     }

@@ -1,10 +1,30 @@
-//! Performance gates: limits read strictly from TOML, evaluated against a [`Report`] (and
-//! optionally a baseline report) into a [`Verdict`].
+//! Performance gates: limits read strictly from TOML, evaluated against the runs of one
+//! build (and optionally a baseline's runs) into a [`Verdict`].
 //!
 //! Pure functions: no I/O, no printing. A limit that is missed is a result (a failed [`Check`]),
 //! never an error; errors are for thresholds that cannot be read. A metric the thresholds name
-//! but the report lacks (a component that never ran, `resources: null`, a run without ticks) is
-//! a failed check too: a gate that passes because it measured nothing is not a gate.
+//! but a report lacks (a component that never ran, `resources: null`, a run without ticks) is
+//! a failed check too: a gate that passes because it measured nothing is not a gate. A check
+//! the runs cannot decide (too few values, or a change within the run-to-run noise) is
+//! inconclusive, which is neither.
+//!
+//! # The statistics, in short
+//! (The [`gate`](crate::gate) module has the whole method.) Latencies are judged by their
+//! trimmed mean (the middle 90 % of values) and percentiles, estimated from each report's
+//! histogram with their sampling noise; a plain mean is judged only where a file names it.
+//! With several runs of a build (reports of one name), its estimate is the mean of its runs'.
+//!
+//! - An **absolute limit** fails when the estimate is past it beyond the runs' sampling noise,
+//!   passes when the estimate is within it, and is inconclusive in between. Single values
+//!   (throughput, memory, CPU) are compared exactly.
+//! - A **baseline** check fails when the change is past `max_regression_pct` of the baseline's
+//!   value (and past the resolution floor: one clock step plus any difference in what the runs
+//!   subtracted for the instrumentation) beyond the run-to-run noise: measured from the runs'
+//!   spread when there are several, assumed (`[gate] run_noise_pct`, 25 %) with one per side.
+//!   A change past the threshold that the noise could explain is *inconclusive: run-to-run
+//!   noise*, which more runs decide.
+//! - Every check with a random answer belongs to one family per verdict; Holm's method holds
+//!   the chance of any false alarm in it at `[gate] false_alarm_pct` (1 %).
 //!
 //! Metric names, as printed and as used in `[baseline.metrics]`, are listed in
 //! [`metric`](crate::metric).
@@ -12,16 +32,19 @@
 mod limits;
 mod verdict;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use crate::metric::{Metric, Stat, Unit};
+use crate::gate::estimate::Run;
+use crate::gate::judge::{Direction, Question, judge};
+use crate::gate::{GateOptions, Prepared};
+use crate::metric::{Metric, Stat};
 use crate::report::Report;
 
 pub use crate::metric::Bound;
 pub use limits::{
-    BaselineLimits, ComponentLimits, CpuLimits, LatencyLimits, MemoryLimits, TickLimits,
+    BaselineLimits, ComponentLimits, CpuLimits, GateLimits, LatencyLimits, MemoryLimits, TickLimits,
 };
 pub use verdict::{Check, CheckKind, Verdict};
 
@@ -63,9 +86,12 @@ pub struct Thresholds {
     /// `[components.<name>]`: limits per component span name.
     #[serde(default)]
     pub components: BTreeMap<String, ComponentLimits>,
-    /// `[baseline]`: limits relative to a baseline report.
+    /// `[baseline]`: limits relative to a baseline's runs.
     #[serde(default)]
     pub baseline: Option<BaselineLimits>,
+    /// `[gate]`: the false-alarm rate and the assumed run-to-run noise.
+    #[serde(default)]
+    pub gate: GateLimits,
 }
 
 impl Thresholds {
@@ -102,20 +128,96 @@ impl Thresholds {
             .is_some_and(|b| b.max_regression_pct.is_some() || !b.metrics.is_empty())
     }
 
-    /// Checks `report` against every limit; relative limits only when `baseline` is given.
+    /// The tests' options: `[gate]`'s keys over [`GateOptions::default`].
+    pub fn gate_options(&self) -> GateOptions {
+        let mut options = GateOptions::default();
+        if let Some(pct) = self.gate.false_alarm_pct {
+            options.false_alarm_pct = pct;
+        }
+        if let Some(pct) = self.gate.run_noise_pct {
+            options.run_noise_pct = pct;
+        }
+        options
+    }
+
+    /// Checks one run against every limit; relative limits only when `baseline` is given.
     pub fn evaluate(&self, report: &Report, baseline: Option<&Report>) -> Verdict {
-        let mut checks: Vec<Check> = self
+        let baseline: Vec<&Report> = baseline.into_iter().collect();
+        self.evaluate_runs(&[report], &baseline)
+    }
+
+    /// Checks the runs of one build (reports of one program and configuration, each its own
+    /// process) against every limit, as one family of tests; relative limits only when
+    /// `baseline` has runs. Several runs per side measure the run-to-run noise, which one run
+    /// cannot (see the module docs).
+    pub fn evaluate_runs(&self, runs: &[&Report], baseline: &[&Report]) -> Verdict {
+        let runs: Vec<Prepared<'_>> = runs.iter().map(|r| Prepared::new(r)).collect();
+        let baseline: Vec<Prepared<'_>> = baseline.iter().map(|r| Prepared::new(r)).collect();
+        self.evaluate_prepared(
+            &runs.iter().collect::<Vec<_>>(),
+            &baseline.iter().collect::<Vec<_>>(),
+        )
+    }
+
+    /// [`Thresholds::evaluate_runs`] on prepared reports: for judging the same reports many
+    /// times.
+    pub fn evaluate_prepared(&self, runs: &[&Prepared<'_>], baseline: &[&Prepared<'_>]) -> Verdict {
+        let options = self.gate_options();
+        let base_reports: Vec<&Report> = baseline.iter().map(|p| p.report()).collect();
+        let mut questions: Vec<(Question, CheckKind)> = self
             .absolute_limits()
             .into_iter()
             .map(|(metric, limit)| {
-                let value = metric.value(report);
-                make_check(&metric, value, limit, CheckKind::Absolute)
+                (
+                    Question::Absolute { metric, limit },
+                    CheckKind::Absolute { limit },
+                )
             })
             .collect();
-        if let (Some(limits), Some(base)) = (&self.baseline, baseline) {
-            checks.extend(baseline_checks(limits, report, base));
+        if let Some(limits) = self.baseline.as_ref().filter(|_| !baseline.is_empty()) {
+            questions.extend(baseline_metrics(limits, &base_reports).into_iter().map(
+                |(metric, pct)| {
+                    (
+                        Question::Relative {
+                            metric,
+                            pct,
+                            direction: Direction::Worse,
+                        },
+                        CheckKind::Baseline {
+                            max_regression_pct: pct,
+                        },
+                    )
+                },
+            ));
         }
-        Verdict { checks }
+        let new_runs: Vec<&Run<'_>> = runs.iter().map(|p| &p.0).collect();
+        let base_runs: Vec<&Run<'_>> = baseline.iter().map(|p| &p.0).collect();
+        let (asked, kinds): (Vec<Question>, Vec<CheckKind>) = questions.into_iter().unzip();
+        let judgements = judge(&asked, &new_runs, &base_runs, &options);
+        let tested = judgements.iter().filter(|j| j.p_value.is_some()).count();
+        let checks = asked
+            .iter()
+            .zip(kinds)
+            .zip(judgements)
+            .map(|((question, kind), judgement)| {
+                let metric = match question {
+                    Question::Absolute { metric, .. } | Question::Relative { metric, .. } => metric,
+                };
+                Check {
+                    metric: metric.to_string(),
+                    bound: metric.bound(),
+                    unit: metric.unit(),
+                    kind,
+                    judgement,
+                }
+            })
+            .collect();
+        Verdict {
+            checks,
+            runs: (runs.len(), baseline.len()),
+            tested,
+            false_alarm_pct: options.false_alarm_pct,
+        }
     }
 
     /// Every absolute limit, in file order of sections.
@@ -160,7 +262,7 @@ impl Thresholds {
 
 fn push_latency(
     out: &mut Vec<(Metric, f64)>,
-    limits: [(Stat, Option<f64>); 6],
+    limits: [(Stat, Option<f64>); 7],
     metric: impl Fn(Stat) -> Metric,
 ) {
     for (stat, limit) in limits {
@@ -170,50 +272,26 @@ fn push_latency(
     }
 }
 
-fn make_check(
-    metric: &Metric,
-    value: std::result::Result<f64, String>,
-    limit: f64,
-    kind: CheckKind,
-) -> Check {
-    let bound = metric.bound();
-    let (value, note) = match value {
-        Ok(v) => (Some(v), None),
-        Err(why) => (None, Some(why)),
-    };
-    Check {
-        metric: metric.to_string(),
-        passed: value.is_some_and(|v| bound.holds(v, limit)),
-        value,
-        limit,
-        bound,
-        unit: metric.unit(),
-        kind,
-        note,
-    }
-}
-
 /// The relative checks: the default set under a global `max_regression_pct`, then the
 /// per-metric overrides (which replace a default entry of the same name).
-fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> Vec<Check> {
-    let resolution_us = base
-        .latency_resolution_ns()
-        .max(report.latency_resolution_ns())
-        / 1_000.0;
+///
+/// The default set is small on purpose: every metric tested spends part of the family's
+/// false-alarm budget. The tick's trimmed mean (the bulk of the ticks), each component's
+/// trimmed mean (which component moved), and peak memory. Left out, to be named in
+/// `[baseline.metrics]` where the machine allows: tail percentiles, whose value across runs
+/// is heavy-tailed on a shared machine (a run that shared its CPU read p99 +40 % on the
+/// project's VM, one run in ten, which no spread of a few baseline runs predicts), and
+/// throughput, the whole run's wall time, which another process moves more than any code change.
+fn baseline_metrics(limits: &BaselineLimits, base: &[&Report]) -> BTreeMap<Metric, f64> {
     let mut wanted: BTreeMap<Metric, f64> = BTreeMap::new();
     if let Some(pct) = limits.max_regression_pct {
-        let mut defaults = vec![
-            Metric::Throughput,
-            Metric::Tick(Stat::Mean),
-            Metric::Tick(Stat::P50),
-            Metric::Tick(Stat::P99),
-        ];
-        if base.resources.is_some() {
+        let mut defaults = vec![Metric::Tick(Stat::TrimmedMean)];
+        if base.iter().any(|r| r.resources.is_some()) {
             defaults.push(Metric::PeakRssMb);
         }
-        for name in base.components.keys() {
-            defaults.push(Metric::Component(name.clone(), Stat::Mean));
-            defaults.push(Metric::Component(name.clone(), Stat::P99));
+        let names: BTreeSet<&String> = base.iter().flat_map(|r| r.components.keys()).collect();
+        for name in names {
+            defaults.push(Metric::Component(name.clone(), Stat::TrimmedMean));
         }
         wanted.extend(defaults.into_iter().map(|m| (m, pct)));
     }
@@ -230,38 +308,6 @@ fn baseline_checks(limits: &BaselineLimits, report: &Report, base: &Report) -> V
         }
     }
     wanted
-        .into_iter()
-        .map(|(metric, pct)| {
-            let kind = |baseline, resolution_floor| CheckKind::Baseline {
-                baseline,
-                max_regression_pct: pct,
-                resolution_floor,
-            };
-            match metric.value(base) {
-                Ok(b) => {
-                    let relative = match metric.bound() {
-                        Bound::AtMost => b * (1.0 + pct / 100.0),
-                        Bound::AtLeast => b * (1.0 - pct / 100.0),
-                    };
-                    // A latency cannot regress by less than the reports can resolve: one
-                    // 10 ns clock step on a 30 ns component is not a 33 % regression. CPU time
-                    // per tick (µs too) gets the same floor, as it did when units were strings,
-                    // although it is read from the process CPU clock, not from spans.
-                    let floored = matches!(metric.unit(), Unit::Micros | Unit::CpuMicros)
-                        && metric.bound() == Bound::AtMost;
-                    let floor = Some(resolution_us).filter(|r| floored && b + r > relative);
-                    let limit = floor.map_or(relative, |r| b + r);
-                    make_check(&metric, metric.value(report), limit, kind(b, floor))
-                }
-                Err(why) => make_check(
-                    &metric,
-                    Err(format!("not in the baseline: {why}")),
-                    f64::NAN,
-                    kind(f64::NAN, None),
-                ),
-            }
-        })
-        .collect()
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -283,79 +329,93 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::gate::{Noise, Outcome, Reason};
+    use crate::metric::Unit;
     use crate::test_support::{report, resources};
 
     fn parse(toml: &str) -> crate::Result<Thresholds> {
         Thresholds::from_toml_str(toml, Path::new("gate.toml"))
     }
 
-    /// Ticks of 2, 4, 6, 8 µs (mean 5 µs, 200,000 ticks/s); `strategy` spans of 1 µs;
-    /// 100 MB peak; 100% of one core on 2 cores.
+    /// `n` values around `center_ns` (±10 %), deterministic.
+    fn spread(center_ns: u64, n: u64) -> Vec<u64> {
+        (0..n)
+            .map(|i| center_ns - center_ns / 10 + (i * 7919) % (center_ns / 5))
+            .collect()
+    }
+
+    fn scaled(values: &[u64], per_mille: u64) -> Vec<u64> {
+        values.iter().map(|v| v * per_mille / 1_000).collect()
+    }
+
+    /// 2,000 ticks of 4.5–5.5 µs (200,000 ticks/s); `strategy` spans of ~1 µs; 100 MB peak;
+    /// 100 % of one core on 2 cores.
     fn run() -> Report {
-        let mut r = report(
-            "run",
-            &[2_000, 4_000, 6_000, 8_000],
-            &[("strategy", &[1_000, 1_000])],
-        );
+        run_scaled(1_000, 1_000)
+    }
+
+    /// `run` with ticks × `tick_per_mille` / 1000 and `strategy` × `strategy_per_mille` / 1000.
+    fn run_scaled(tick_per_mille: u64, strategy_per_mille: u64) -> Report {
+        let ticks = scaled(&spread(5_000, 2_000), tick_per_mille);
+        let strategy = scaled(&spread(1_000, 2_000), strategy_per_mille);
+        let mut r = report("run", &ticks, &[("strategy", &strategy)]);
         r.resources = Some(resources(100.0, 100.0, 2.0));
         r.resources_unavailable = None;
         r
     }
 
     fn no_resources() -> Report {
-        report("bare", &[2_000, 4_000, 6_000, 8_000], &[])
+        report("bare", &spread(5_000, 2_000), &[])
     }
 
     fn slower() -> Report {
-        let mut r = report(
-            "slower",
-            &[2_400, 4_800, 7_200, 9_600],
-            &[("strategy", &[1_050, 1_050])],
-        );
-        r.resources = Some(resources(100.0, 100.0, 2.0));
-        r.resources_unavailable = None;
-        r
+        run_scaled(1_200, 1_050)
     }
 
     #[test]
     fn checks_table() {
+        use Outcome::{Fail, Inconclusive, Pass};
         type Case = (
             &'static str,
             &'static str,
             fn() -> Report,
             Option<fn() -> Report>,
-            &'static [(&'static str, bool)],
+            &'static [(&'static str, Outcome)],
         );
         let cases: &[Case] = &[
             (
                 "pass",
                 "[ticks]\nmin_throughput_per_s = 100_000\nmax_mean_us = 10\nmax_p99_us = 9\n\
                  [memory]\nmax_peak_rss_mb = 500\n[cpu]\nmax_percent_of_one_core = 150\n\
-                 [components.strategy]\nmax_mean_us = 2\nmin_count = 2\n",
+                 [components.strategy]\nmax_trimmed_mean_us = 2\nmin_count = 2\n",
                 run,
                 None,
                 &[
-                    ("ticks.throughput_per_s", true),
-                    ("ticks.mean_us", true),
-                    ("ticks.p99_us", true),
-                    ("memory.peak_rss_mb", true),
-                    ("cpu.percent_of_one_core", true),
-                    ("components.strategy.count", true),
-                    ("components.strategy.mean_us", true),
+                    ("ticks.throughput_per_s", Pass),
+                    ("ticks.mean_us", Pass),
+                    ("ticks.p99_us", Pass),
+                    ("memory.peak_rss_mb", Pass),
+                    ("cpu.percent_of_one_core", Pass),
+                    ("components.strategy.count", Pass),
+                    ("components.strategy.trimmed_mean_us", Pass),
                 ],
             ),
             (
                 "fail",
-                "[ticks]\nmin_throughput_per_s = 300_000\nmax_mean_us = 4.9\nmax_p50_us = 4.1\n\
-                 [memory]\nmax_peak_rss_mb = 99\n[cpu]\nmax_percent_of_machine = 40\n",
+                "[ticks]\nmin_throughput_per_s = 300_000\nmax_mean_us = 4.9\nmax_p50_us = 5.1\n\
+                 max_p90_us = 5.39\n[memory]\nmax_peak_rss_mb = 99\n[cpu]\n\
+                 max_percent_of_machine = 40\n",
                 run,
                 None,
                 &[
-                    ("ticks.throughput_per_s", false),
-                    ("ticks.mean_us", false),
-                    ("ticks.p50_us", true),
-                    ("memory.peak_rss_mb", false),
-                    ("cpu.percent_of_machine", false),
+                    ("ticks.throughput_per_s", Fail),
+                    ("ticks.mean_us", Fail),
+                    ("ticks.p50_us", Pass),
+                    // 5.399 µs against 5.39: past the limit by less than the p90's own
+                    // sampling noise.
+                    ("ticks.p90_us", Inconclusive),
+                    ("memory.peak_rss_mb", Fail),
+                    ("cpu.percent_of_machine", Fail),
                 ],
             ),
             (
@@ -365,24 +425,23 @@ mod tests {
                 no_resources,
                 None,
                 &[
-                    ("memory.peak_rss_mb", false),
-                    ("cpu.percent_of_one_core", false),
-                    ("components.risk.p99_us", false),
+                    ("memory.peak_rss_mb", Fail),
+                    ("cpu.percent_of_one_core", Fail),
+                    ("components.risk.p99_us", Fail),
                 ],
             ),
             (
-                "baseline regression",
+                // One run per side: a 20 % slower tick is past the 10 % threshold but within the
+                // 25 % run-to-run noise assumed: inconclusive, not an alarm.
+                "baseline regression, one run per side",
                 "[baseline]\nmax_regression_pct = 10\n[baseline.metrics]\n\"ticks.p99_us\" = 25\n",
                 slower,
                 Some(run),
                 &[
-                    ("ticks.throughput_per_s vs baseline", false),
-                    ("ticks.mean_us vs baseline", false),
-                    ("ticks.p50_us vs baseline", false),
-                    ("ticks.p99_us vs baseline", true),
-                    ("memory.peak_rss_mb vs baseline", true),
-                    ("components.strategy.mean_us vs baseline", true),
-                    ("components.strategy.p99_us vs baseline", true),
+                    ("ticks.trimmed_mean_us vs baseline", Inconclusive),
+                    ("ticks.p99_us vs baseline", Pass),
+                    ("memory.peak_rss_mb vs baseline", Pass),
+                    ("components.strategy.trimmed_mean_us vs baseline", Pass),
                 ],
             ),
             (
@@ -397,17 +456,101 @@ mod tests {
             let thresholds = parse(toml).unwrap_or_else(|e| panic!("{name}: {e}"));
             let base = baseline.map(|b| b());
             let verdict = thresholds.evaluate(&report(), base.as_ref());
-            let got: Vec<(String, bool)> = verdict
+            let got: Vec<(String, Outcome)> = verdict
                 .checks
                 .iter()
-                .map(|c| (c.name(), c.passed))
+                .map(|c| (c.name(), c.outcome()))
                 .collect();
-            let want: Vec<(String, bool)> = expected
+            let want: Vec<(String, Outcome)> = expected
                 .iter()
-                .map(|(m, p)| ((*m).to_owned(), *p))
+                .map(|(m, o)| ((*m).to_owned(), *o))
                 .collect();
-            assert_eq!(got, want, "case `{name}`");
-            assert_eq!(verdict.passed(), want.iter().all(|w| w.1), "case `{name}`");
+            assert_eq!(got, want, "case `{name}`: {:#?}", verdict.checks);
+            assert_eq!(
+                verdict.passed(),
+                want.iter().all(|w| w.1 != Fail),
+                "case `{name}`"
+            );
+        }
+    }
+
+    /// The same regression, five runs per side, each run a little apart from the others: the
+    /// runs' spread measures the noise, and the 20 % change fails; two identical builds pass.
+    #[test]
+    fn pooled_runs_decide_what_one_run_cannot() {
+        let t = parse("[baseline]\nmax_regression_pct = 10\n").unwrap();
+        let runs = |tick: u64| -> Vec<Report> {
+            (0..5)
+                .map(|i| run_scaled(tick + [0, 7, 3, 9, 5][i], 1_000))
+                .collect()
+        };
+        let (base, same, slow) = (runs(1_000), runs(1_004), runs(1_200));
+        let base: Vec<&Report> = base.iter().collect();
+        let verdict = t.evaluate_runs(&slow.iter().collect::<Vec<_>>(), &base);
+        let tmean = &verdict.checks[0];
+        assert_eq!(tmean.metric, "ticks.trimmed_mean_us");
+        assert_eq!(tmean.outcome(), Outcome::Fail, "{tmean:#?}");
+        // Welch's degrees of freedom: 8 for equal spreads, fewer as they differ.
+        assert!(
+            matches!(tmean.judgement.noise, Noise::Measured { df, .. } if (4.0..=8.0).contains(&df)),
+            "{tmean:#?}"
+        );
+        let (lo, hi) = tmean.judgement.interval.unwrap();
+        assert!(lo > 0.5 && hi < 1.5, "{lo} {hi}");
+        assert_eq!(verdict.runs, (5, 5));
+        assert!(!verdict.passed());
+        let verdict = t.evaluate_runs(&same.iter().collect::<Vec<_>>(), &base);
+        assert!(verdict.passed(), "{:#?}", verdict.checks);
+        assert_eq!(verdict.outcome(), Outcome::Pass);
+    }
+
+    /// Identical builds on a machine whose processes land at one of two speeds (×1 or ×1.8,
+    /// one run in three slow, as runs of one binary did on the project's VM), each run also
+    /// ~1 % apart from the others: the gate's false alarms stay within 2 % of pairs, with one
+    /// run per side (the assumed 25 % covers the jump) and with pooled runs (the runs' spread
+    /// shows it). Three runs per side land all fast in the baseline and all slow in the
+    /// candidate in 1.1 % of pairs, which no test can tell from a regression: that, not the
+    /// statistics, sets the floor of the rate there. The tick and a `parse` component are
+    /// tested together.
+    #[test]
+    fn a_bimodal_machine_does_not_cry_wolf() {
+        let t = parse("[baseline]\nmax_regression_pct = 5\n").unwrap();
+        let mut rng = crate::gate::rng::SplitMix64(11);
+        let (ticks, parse_ns) = (spread(400, 2_000), spread(220, 2_000));
+        // A pool of runs, a third of them slow, drawn from for every pair.
+        let pool: Vec<Report> = (0..90)
+            .map(|i| {
+                let per_mille = if i % 3 == 0 { 1_800 } else { 1_000 };
+                let per_mille = (per_mille + (rng.normal() * 10.0) as i64).max(900) as u64;
+                report(
+                    "run",
+                    &scaled(&ticks, per_mille),
+                    &[("parse", &scaled(&parse_ns, per_mille))],
+                )
+            })
+            .collect();
+        let prepared: Vec<Prepared<'_>> = pool.iter().map(Prepared::new).collect();
+        for (m, n) in [(1, 1), (3, 3), (5, 5), (10, 1)] {
+            let pairs = 600;
+            let alarms = (0..pairs)
+                .filter(|_| {
+                    // m + n distinct runs: a partial Fisher–Yates shuffle.
+                    let mut order: Vec<usize> = (0..pool.len()).collect();
+                    for i in 0..m + n {
+                        let j = i + (rng.next_u64() % (pool.len() - i) as u64) as usize;
+                        order.swap(i, j);
+                    }
+                    let base: Vec<&Prepared<'_>> =
+                        order[..m].iter().map(|&i| &prepared[i]).collect();
+                    let new: Vec<&Prepared<'_>> =
+                        order[m..m + n].iter().map(|&i| &prepared[i]).collect();
+                    !t.evaluate_prepared(&new, &base).passed()
+                })
+                .count();
+            assert!(
+                alarms * 50 <= pairs,
+                "{m} × {n}: {alarms} false alarms in {pairs} pairs"
+            );
         }
     }
 
@@ -416,11 +559,9 @@ mod tests {
         let t = parse("[memory]\nmax_peak_rss_mb = 500\n").unwrap();
         let verdict = t.evaluate(&no_resources(), None);
         let check = &verdict.checks[0];
-        assert_eq!(check.value, None);
-        assert_eq!(
-            check.note.as_deref(),
-            Some("resources are null: sampler off")
-        );
+        assert_eq!(check.value(), None);
+        assert_eq!(check.note(), Some("resources are null: sampler off"));
+        assert_eq!(check.outcome(), Outcome::Fail);
     }
 
     #[test]
@@ -428,6 +569,28 @@ mod tests {
         let t = parse("[ticks]\nmax_mean_us = 10\n").unwrap();
         let verdict = t.evaluate(&report("empty", &[], &[]), None);
         assert!(!verdict.passed());
+    }
+
+    /// A statistic of too few values is not judged: inconclusive, saying how many it needs.
+    #[test]
+    fn too_few_samples_are_inconclusive() {
+        let t = parse("[ticks]\nmax_p99_us = 1\nmax_trimmed_mean_us = 100\n").unwrap();
+        let verdict = t.evaluate(&report("short", &spread(5_000, 500), &[]), None);
+        let p99 = &verdict.checks[1];
+        assert_eq!(p99.metric, "ticks.p99_us");
+        assert_eq!(p99.outcome(), Outcome::Inconclusive);
+        assert_eq!(
+            p99.judgement.reason,
+            Reason::TooFewSamples {
+                samples: 500,
+                needed: 1_000
+            }
+        );
+        assert_eq!(verdict.checks[0].outcome(), Outcome::Pass);
+        assert!(verdict.passed());
+        // Not judged is not undecided: the verdict passes, listing the check as inconclusive.
+        assert_eq!(verdict.outcome(), Outcome::Pass);
+        assert_eq!(verdict.inconclusive().count(), 1);
     }
 
     #[test]
@@ -476,6 +639,20 @@ mod tests {
                 1,
                 "unknown metric `ticks.p99`",
             ),
+            (
+                "[gate]\nfalse_alarm_pct = 0\n",
+                "zero false-alarm rate",
+                2,
+                19,
+                "above 0 and at most 50",
+            ),
+            (
+                "[gate]\nrun_noise = 5\n",
+                "unknown gate key",
+                2,
+                1,
+                "unknown field `run_noise`",
+            ),
             ("[ticks\n", "malformed", 1, 7, ""),
         ];
         for (toml, name, line, column, needle) in cases {
@@ -495,7 +672,8 @@ mod tests {
         }
     }
 
-    /// The shipped gate parses and holds the seed's targets.
+    /// The shipped gate parses, holds the seed's targets and gates a baseline with the
+    /// statistics' defaults.
     #[test]
     fn shipped_thresholds_parse() {
         let t = Thresholds::from_toml_str(
@@ -511,10 +689,25 @@ mod tests {
         assert!(t.has_baseline_limits());
         assert_eq!(
             t.baseline.as_ref().and_then(|b| b.max_regression_pct),
-            Some(10.0)
+            Some(5.0)
         );
+        assert_eq!(t.gate_options(), GateOptions::default());
         assert!(t.evaluate(&run(), None).passed());
-        assert!(t.evaluate(&run(), Some(&run())).passed());
+        let verdict = t.evaluate(&run(), Some(&run()));
+        assert_eq!(verdict.outcome(), Outcome::Pass, "{:#?}", verdict.checks);
+    }
+
+    #[test]
+    fn gate_section_sets_the_options() {
+        let t = parse("[gate]\nfalse_alarm_pct = 5\nrun_noise_pct = 3\n").unwrap();
+        assert_eq!(
+            t.gate_options(),
+            GateOptions::default()
+                .false_alarm_pct(5.0)
+                .run_noise_pct(3.0)
+        );
+        // A gate section alone limits nothing.
+        assert!(t.is_empty());
     }
 
     #[test]
@@ -532,8 +725,9 @@ mod tests {
     /// them: `max_p95_us` = 1 µs checks the p95 (a value of `p95_us`), not another percentile.
     #[test]
     fn every_latency_key_limits_its_own_statistic() {
-        // Ticks and `c` spans of 1..=1000 µs: every statistic has a different value.
-        let values: Vec<u64> = (1..=1_000).map(|us| us * 1_000).collect();
+        // Ticks and `c` spans of 1..=20,000 µs, with a skewed tail so the mean and the trimmed
+        // mean differ: every statistic has a different value.
+        let values: Vec<u64> = (1..=20_000u64).map(|i| i * i / 20).collect();
         let mut r = report("run", &values, &[("c", &values)]);
         r.unattributed = crate::test_support::latency(&values);
         for stat in Stat::ALL {
@@ -547,70 +741,68 @@ mod tests {
                 let checks = t.evaluate(&r, None).checks;
                 assert_eq!(checks.len(), 1, "{section}.max_{key}");
                 assert_eq!(checks[0].metric, metric);
-                assert_eq!(checks[0].limit, 1.0);
+                assert_eq!(checks[0].kind, CheckKind::Absolute { limit: 1.0 });
                 assert_eq!(checks[0].unit, Unit::Micros);
-                let want = Metric::parse(&metric).unwrap().value(&r);
-                assert_eq!(checks[0].value, want.ok(), "{metric}");
+                let want = Metric::parse(&metric).unwrap().value(&r).unwrap();
+                let got = checks[0].value().unwrap();
+                assert!((got - want).abs() < 1e-9, "{metric}: {got} vs {want}");
             }
         }
-        let values_us: Vec<f64> = Stat::ALL.iter().map(|s| s.of(&r.ticks.latency)).collect();
+        let values_us: Vec<f64> = Stat::ALL
+            .iter()
+            .map(|s| s.of(&r.ticks.latency, "t").unwrap())
+            .collect();
         let mut distinct = values_us.clone();
         distinct.dedup();
         assert_eq!(
             distinct.len(),
-            6,
+            7,
             "the fixture must tell the statistics apart: {values_us:?}"
         );
     }
 
-    /// The floor, not the percentage, sets a small latency's baseline limit, and the check
-    /// says so; a large latency's limit is the percentage's, with no floor recorded.
+    /// The floor, not the percentage, sets a small latency's threshold: one step of the runs'
+    /// clock plus the difference in what they subtracted. A tiny component one clock step
+    /// slower passes as below resolution; tenfold, it is reported.
     #[test]
-    fn baseline_checks_record_the_resolution_floor_that_set_their_limit() {
-        let base = report("base", &[5_000; 100], &[("tiny", &[56; 100])]);
-        let new = report("new", &[5_000; 100], &[("tiny", &[84; 100])]);
+    fn the_resolution_floor_sets_a_small_latencys_threshold() {
+        let tens = |v: u64| -> Vec<u64> { (0..2_000).map(|i| v + 10 * (i % 3)).collect() };
+        let ticks = spread(5_000, 2_000);
+        let base = report("base", &ticks, &[("tiny", &tens(10))]);
+        let step = report("step", &ticks, &[("tiny", &tens(20))]);
+        let tenfold = report("tenfold", &ticks, &[("tiny", &tens(100))]);
         let t = parse("[baseline]\nmax_regression_pct = 10\n").unwrap();
-        let verdict = t.evaluate(&new, Some(&base));
-        let check = |name: &str| {
-            verdict
+        let check = |new: &Report| -> Check {
+            t.evaluate(new, Some(&base))
                 .checks
-                .iter()
-                .find(|c| c.metric == name)
-                .unwrap_or_else(|| panic!("{name}"))
+                .into_iter()
+                .find(|c| c.metric == "components.tiny.trimmed_mean_us")
+                .unwrap()
         };
-        // 56 ns + 40 ns (twice the fixtures' 20 ns empty span) > 56 ns × 1.1.
-        let tiny = check("components.tiny.mean_us");
-        assert!((tiny.limit - 0.096).abs() < 1e-12, "{tiny:?}");
-        assert!(tiny.passed, "{tiny:?}");
-        match tiny.kind {
-            CheckKind::Baseline {
-                baseline,
-                max_regression_pct,
-                resolution_floor: Some(floor),
-            } => {
-                assert!((baseline - 0.056).abs() < 1e-12);
-                assert_eq!(max_regression_pct, 10.0);
-                assert!((floor - 0.040).abs() < 1e-12);
-            }
-            other => panic!("{other:?}"),
-        }
-        // 5 µs × 1.1 > 5 µs + 40 ns: the percentage decides.
-        let mean = check("ticks.mean_us");
-        match mean.kind {
-            CheckKind::Baseline {
-                baseline,
-                resolution_floor: None,
-                ..
-            } => assert!((mean.limit - baseline * 1.1).abs() < 1e-12, "{mean:?}"),
-            other => panic!("{other:?}"),
-        }
-        // Throughput has no floor, however small the change.
-        assert!(matches!(
-            check("ticks.throughput_per_s").kind,
-            CheckKind::Baseline {
-                resolution_floor: None,
-                ..
-            }
-        ));
+        let c = check(&step);
+        assert_eq!(c.outcome(), Outcome::Pass, "{c:#?}");
+        assert_eq!(c.judgement.reason, Reason::BelowResolution);
+        assert_eq!(c.judgement.floor, Some(0.010));
+        assert!((c.judgement.threshold.unwrap() - 0.010).abs() < 1e-12);
+        let c = check(&tenfold);
+        assert_eq!(c.outcome(), Outcome::Fail, "{c:#?}");
+        // Runs that subtracted different instrumentation costs are that much further apart.
+        let mut shifted = step.clone();
+        shifted.overhead.empty_span_busy_ns = 30.0;
+        let c = check(&shifted);
+        assert!(
+            (c.judgement.threshold.unwrap() - 0.020).abs() < 1e-12,
+            "{c:#?}"
+        );
+        // 5 µs × 10 % is more than the floor: the percentage decides, no floor recorded.
+        let tick = t
+            .evaluate(&step, Some(&base))
+            .checks
+            .into_iter()
+            .find(|c| c.metric == "ticks.trimmed_mean_us")
+            .unwrap();
+        assert_eq!(tick.judgement.floor, None);
+        let want = 0.1 * tick.judgement.base.unwrap();
+        assert!((tick.judgement.threshold.unwrap() - want).abs() < 1e-12);
     }
 }

@@ -95,9 +95,9 @@ fn a_run_too_short_for_a_cpu_figure_says_so() {
     let verdict = thresholds.evaluate(&report, None);
     assert!(!verdict.passed());
     let check = verdict.violations().next().unwrap();
-    assert_eq!(check.value, None);
+    assert_eq!(check.value(), None);
     assert!(
-        check.note.as_deref().unwrap_or("").contains("too short"),
+        check.note().unwrap_or("").contains("too short"),
         "{check:?}"
     );
 }

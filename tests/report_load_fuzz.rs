@@ -312,7 +312,7 @@ fn check_case(dir: &Path, seed: &Report, text: &[u8]) -> Result<(), TestCaseErro
             .unwrap();
             let _ = gate.evaluate(&report, Some(seed));
             let mut options = CompareOptions::default();
-            options.resamples = 20;
+            options.gate.resamples = 20;
             let _ = compare(seed, &report, &options);
             let _ = merge_reports([("seed", seed), ("fuzz", &report)], Shards::Sequential);
             // What loads, saves and loads back the same.

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -42,6 +43,73 @@ const LATENCY_EXP_MEAN_NS: f64 = 20_000.0;
 /// Decorrelates the latency stream from the market data stream of the same seed.
 const LATENCY_SEED_SALT: u64 = 0x6c61_7465_6e63_7921;
 
+/// The component spans of a tick, in the order they run.
+#[allow(dead_code)] // the driver injects nothing; examples/gate_rates includes this file and does
+pub const COMPONENTS: [&str; 8] = [
+    "parse",
+    "book_update",
+    "match_orders",
+    "indicators",
+    "strategy",
+    "risk_check",
+    "submit_order",
+    "portfolio",
+];
+
+/// Extra work inside one component span: a regression injected on purpose, so a gate can be
+/// measured against a slowdown of known size (`examples/gate_rates`). The work is real
+/// instructions (a dependent chain of LCG steps), not a clock spin, so it scales with the
+/// machine's speed as a real regression of the code would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Slowdown {
+    /// Extra LCG steps per span, indexed like [`COMPONENTS`]; all zero for the engine as built.
+    pub steps: [u32; 8],
+}
+
+impl Slowdown {
+    /// `steps` extra steps in the component named `component`.
+    ///
+    /// # Errors
+    /// The name, when it is not one of [`COMPONENTS`].
+    #[allow(dead_code)] // used by examples/gate_rates, which includes this file
+    pub fn in_component(component: &str, steps: u32) -> Result<Self, String> {
+        let i = COMPONENTS
+            .iter()
+            .position(|c| *c == component)
+            .ok_or_else(|| {
+                format!(
+                    "no component `{component}`; one of {}",
+                    COMPONENTS.join(", ")
+                )
+            })?;
+        let mut slowdown = Slowdown::default();
+        slowdown.steps[i] = steps;
+        Ok(slowdown)
+    }
+
+    /// The extra work of component `i` (an index into [`COMPONENTS`]); nothing when it has none.
+    #[inline(always)]
+    fn run(&self, i: usize, seed: u64) {
+        let steps = self.steps[i];
+        if steps > 0 {
+            black_box(lcg_steps(seed, steps));
+        }
+    }
+}
+
+/// `steps` dependent steps of a 64-bit LCG: work whose cost is a known number of instructions.
+#[inline(never)]
+pub fn lcg_steps(seed: u64, steps: u32) -> u64 {
+    let mut x = seed;
+    for _ in 0..steps {
+        x = black_box(
+            x.wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407),
+        );
+    }
+    x
+}
+
 /// The engine's state: books, exchange, indicators, strategy, risk and account.
 #[derive(Debug)]
 pub struct Engine {
@@ -58,6 +126,7 @@ pub struct Engine {
     ticks: u64,
     slippage_bp_sum: f64,
     fill_hash: Fnv1a,
+    slowdown: Slowdown,
 }
 
 impl Engine {
@@ -76,7 +145,14 @@ impl Engine {
             ticks: 0,
             slippage_bp_sum: 0.0,
             fill_hash: Fnv1a::default(),
+            slowdown: Slowdown::default(),
         }
+    }
+
+    /// The same engine with extra work in a component (see [`Slowdown`]).
+    pub fn with_slowdown(mut self, slowdown: Slowdown) -> Self {
+        self.slowdown = slowdown;
+        self
     }
 
     /// Processes one CSV line (1-based `line_no`) as one `tick` span.
@@ -87,26 +163,31 @@ impl Engine {
         let _tick = info_span!("tick").entered();
         let tick = {
             let _s = info_span!("parse").entered();
+            self.slowdown.run(0, line_no);
             parse_line(line, line_no)?
         };
         let sym = usize::from(tick.symbol);
         {
             let _s = info_span!("book_update").entered();
+            self.slowdown.run(1, line_no);
             self.books[sym].apply(&tick);
         }
         {
             let _s = info_span!("match_orders").entered();
+            self.slowdown.run(2, line_no);
             self.fills.clear();
             self.matcher
                 .match_arrived(tick.ts_ns, &mut self.books, &mut self.fills);
         }
         {
             let _s = info_span!("indicators").entered();
+            self.slowdown.run(3, line_no);
             self.indicators[sym].update(&tick);
             self.mids[sym] = self.indicators[sym].mid;
         }
         let intent = {
             let _s = info_span!("strategy").entered();
+            self.slowdown.run(4, line_no);
             self.strategy.decide(
                 tick.ts_ns,
                 tick.symbol,
@@ -119,6 +200,7 @@ impl Engine {
         if let Some(order) = intent {
             let approved = {
                 let _s = info_span!("risk_check").entered();
+                self.slowdown.run(5, line_no);
                 let pending = self.matcher.pending_qty(tick.symbol);
                 self.risk
                     .check(&order, &self.portfolio, pending, &self.mids, tick.ts_ns)
@@ -126,6 +208,7 @@ impl Engine {
             };
             if approved {
                 let _s = info_span!("submit_order").entered();
+                self.slowdown.run(6, line_no);
                 let latency = LATENCY_FIXED_NS + self.latency_rng.exponential(LATENCY_EXP_MEAN_NS);
                 self.matcher
                     .submit(&order, tick.ts_ns, latency.round() as u64);
@@ -133,6 +216,7 @@ impl Engine {
         }
         {
             let _s = info_span!("portfolio").entered();
+            self.slowdown.run(7, line_no);
             for fill in &self.fills {
                 if fill.qty > 0.0 {
                     self.portfolio
@@ -284,9 +368,22 @@ fn chunk_end(done: u64, ticks: u64) -> u64 {
 /// # Errors
 /// The first [`ParseError`] (cannot happen with generated data, but the engine does not assume).
 pub fn run(ticks: u64, seed: u64, progress: &mut dyn FnMut(u64)) -> Result<RunOutput, ParseError> {
+    run_with(ticks, seed, Slowdown::default(), progress)
+}
+
+/// [`run`] with extra work in a component (see [`Slowdown`]).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with(
+    ticks: u64,
+    seed: u64,
+    slowdown: Slowdown,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RunOutput, ParseError> {
     let wall = Instant::now();
     let mut generator = Generator::new(seed);
-    let mut engine = Engine::new(seed);
+    let mut engine = Engine::new(seed).with_slowdown(slowdown);
     let mut buf = String::with_capacity(CHUNK_LINES * 96);
     let mut loop_time = Duration::ZERO;
     let mut steady_loop_time = Duration::ZERO;
@@ -368,6 +465,21 @@ mod tests {
         let short = run(1_000, 42, &mut |_| {}).unwrap();
         assert_eq!(short.steady_ticks(), 0);
         assert_eq!(short.steady_loop_time, Duration::ZERO);
+    }
+
+    /// Injected work changes the time a component takes, never what the backtest computes.
+    #[test]
+    fn a_slowdown_keeps_the_digest() {
+        let built = run(5_000, 42, &mut |_| {}).unwrap().digest;
+        let slowdown = Slowdown::in_component("parse", 200).unwrap();
+        let slowed = run_with(5_000, 42, slowdown, &mut |_| {}).unwrap().digest;
+        assert_eq!(built, slowed);
+        assert_eq!(slowdown.steps, [200, 0, 0, 0, 0, 0, 0, 0]);
+        let e = Slowdown::in_component("pars", 1).unwrap_err();
+        assert!(
+            e.starts_with("no component `pars`; one of parse, book_update"),
+            "{e}"
+        );
     }
 
     #[test]

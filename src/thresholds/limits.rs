@@ -8,10 +8,11 @@ use serde::{Deserialize, Deserializer};
 
 use crate::metric::{METRIC_NAMES, Metric, Stat};
 
-/// Declares a section with its own fields followed by the six latency limits
-/// `max_{mean,p50,p90,p95,p99,p999}_us`, and `latency_limits()` pairing each with its [`Stat`].
+/// Declares a section with its own fields followed by the seven latency limits
+/// `max_{mean,trimmed_mean,p50,p90,p95,p99,p999}_us`, and `latency_limits()` pairing each with
+/// its [`Stat`].
 ///
-/// `[ticks]`, `[unattributed]` and `[components.<name>]` share the six keys; writing them once
+/// `[ticks]`, `[unattributed]` and `[components.<name>]` share the seven keys; writing them once
 /// keeps the keys, their validation and the statistic each one limits from drifting apart.
 macro_rules! with_latency_limits {
     (
@@ -35,6 +36,9 @@ macro_rules! with_latency_limits {
             /// Highest acceptable mean, µs.
             #[serde(default, deserialize_with = "limit")]
             pub max_mean_us: Option<f64>,
+            /// Highest acceptable trimmed mean (of the middle 90 % of values), µs.
+            #[serde(default, deserialize_with = "limit")]
+            pub max_trimmed_mean_us: Option<f64>,
             /// Highest acceptable median, µs.
             #[serde(default, deserialize_with = "limit")]
             pub max_p50_us: Option<f64>,
@@ -53,10 +57,12 @@ macro_rules! with_latency_limits {
         }
 
         impl $name {
-            /// The six latency limits, each with the statistic it limits, in [`Stat::ALL`] order.
-            pub(crate) fn latency_limits(&self) -> [(Stat, Option<f64>); 6] {
+            /// The seven latency limits, each with the statistic it limits, in [`Stat::ALL`]
+            /// order.
+            pub(crate) fn latency_limits(&self) -> [(Stat, Option<f64>); 7] {
                 [
                     (Stat::Mean, self.max_mean_us),
+                    (Stat::TrimmedMean, self.max_trimmed_mean_us),
                     (Stat::P50, self.max_p50_us),
                     (Stat::P90, self.max_p90_us),
                     (Stat::P95, self.max_p95_us),
@@ -121,20 +127,48 @@ pub struct CpuLimits {
     pub max_cpu_time_per_tick_us: Option<f64>,
 }
 
-/// `[baseline]`: how much worse than a baseline report a run may be.
+/// `[baseline]`: how much worse than a baseline a build may be.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BaselineLimits {
-    /// Largest acceptable regression in %, for the default metric set: `ticks.throughput_per_s`,
-    /// `ticks.mean_us`, `ticks.p50_us`, `ticks.p99_us`, `memory.peak_rss_mb` (when the baseline
-    /// has resources) and `mean_us`/`p99_us` of every component in the baseline.
+    /// Largest acceptable regression in % of the baseline's value, for the default metric set:
+    /// `ticks.trimmed_mean_us`, `memory.peak_rss_mb` (when the baseline has
+    /// resources) and the `trimmed_mean_us` of every component in the baseline. A latency's
+    /// threshold is never below the runs' resolution floor (see [`gate`](crate::gate)).
     #[serde(default, deserialize_with = "limit")]
     pub max_regression_pct: Option<f64>,
     /// `[baseline.metrics]`: per-metric overrides and additions, metric name → largest
     /// acceptable regression in %.
     #[serde(default, deserialize_with = "metric_pcts")]
     pub metrics: BTreeMap<String, f64>,
+}
+
+/// `[gate]`: how sure a failure must be. Both keys are optional (defaults in
+/// [`GateOptions`](crate::gate::GateOptions)).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct GateLimits {
+    /// The chance, in %, that two runs of one build fail any check of one verdict (the
+    /// family-wise false-alarm rate); more than 0, at most 50.
+    #[serde(default, deserialize_with = "false_alarm_pct")]
+    pub false_alarm_pct: Option<f64>,
+    /// The run-to-run noise assumed when one run per side cannot measure it, in % of the
+    /// baseline's value (one standard deviation).
+    #[serde(default, deserialize_with = "limit")]
+    pub run_noise_pct: Option<f64>,
+}
+
+fn false_alarm_pct<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    let value = f64::deserialize(d)?;
+    if value.is_finite() && value > 0.0 && value <= 50.0 {
+        Ok(Some(value))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "a false-alarm rate must be a % above 0 and at most 50, got {value}"
+        )))
+    }
 }
 
 /// Reads an optional limit, rejecting what no limit can be (negative, NaN, infinite), so the

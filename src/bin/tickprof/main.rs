@@ -1,12 +1,19 @@
 //! `tickprof`: the CI gate over saved reports. Summaries, threshold checks, baseline
 //! comparisons and exact merges.
 //!
-//! Exit codes: 0 when everything passed, 1 when a check failed (or, with `compare
-//! --fail-on-slower`, a metric got worse beyond noise), 2 on usage, I/O or parse errors. This file
-//! is the only place that reads files, prints or decides exit codes; the decisions themselves are
-//! the library's pure functions (`tickprof::thresholds`, `tickprof::compare`, merging).
+//! Exit codes: 0 when nothing failed, 1 when a check failed (or, with `compare
+//! --fail-on-slower`, a gated metric got worse beyond noise), 2 on usage, I/O or parse errors.
+//! An inconclusive check (the runs cannot tell) is neither: it exits 0 and says what to run.
+//! These files are the only place that reads files, prints or decides exit codes; the decisions
+//! themselves are the library's pure functions (`tickprof::thresholds`, `tickprof::compare`,
+//! merging).
 
 #![forbid(unsafe_code)]
+
+mod check_report;
+mod compare_report;
+mod format;
+mod runs;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -16,10 +23,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use tickprof::compare::{CompareOptions, Comparison, Row, compare};
-use tickprof::metric::{Bound, Unit};
-use tickprof::thresholds::{Check, CheckKind, Thresholds, Verdict};
+use tickprof::compare::{CompareOptions, compare_runs};
+use tickprof::thresholds::Thresholds;
 use tickprof::{Report, Shards, merge_reports, thousands};
+
+use crate::check_report::Judged;
+use crate::runs::{DEFAULT_BASELINE_DIR, Group};
 
 /// Gate, compare and merge tickprof reports.
 #[derive(Debug, Parser)]
@@ -36,37 +45,57 @@ enum Command {
         /// A report written by `Report::save_json`.
         report: PathBuf,
     },
-    /// Check reports against thresholds: exit 0 if every check passes, 1 if any fails.
+    /// Check reports against thresholds: exit 0 if no check fails, 1 if any does.
+    ///
+    /// Reports with the same name are runs of one build and are judged together: several runs
+    /// per side measure the run-to-run noise that one run cannot (see `tickprof::gate`).
     Check {
-        /// Reports to check (each against every threshold).
+        /// Reports to check, or directories of them; runs of one name are pooled.
         #[arg(required = true)]
         reports: Vec<PathBuf>,
         /// The thresholds TOML file (see reports/thresholds.toml).
         #[arg(long, value_name = "FILE.toml")]
         thresholds: PathBuf,
-        /// A baseline report for the `[baseline]` limits.
-        #[arg(long, value_name = "BASE.json")]
-        baseline: Option<PathBuf>,
+        /// The baseline for the `[baseline]` limits: reports, directories of runs, or the name
+        /// of a baseline saved with --save-baseline. Repeat it, or list several after it.
+        #[arg(long, value_name = "BASE", num_args = 1..)]
+        baseline: Vec<PathBuf>,
+        /// Save the checked reports as the baseline NAME (replacing it) for later
+        /// `--baseline NAME`.
+        #[arg(long, value_name = "NAME")]
+        save_baseline: Option<String>,
+        /// Where saved baselines live.
+        #[arg(long, value_name = "DIR", default_value = DEFAULT_BASELINE_DIR)]
+        baseline_dir: PathBuf,
         /// Output format on stdout.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Also write the results as JUnit XML to this file.
+        /// Also write the results as JUnit XML to this file (inconclusive checks are skipped).
         #[arg(long, value_name = "FILE.xml")]
         junit: Option<PathBuf>,
     },
-    /// Compare two reports metric by metric: faster, slower or within noise.
+    /// Compare two builds metric by metric: faster, slower, within noise or inconclusive.
     Compare {
-        /// The reference report.
+        /// The reference: a report, a directory of runs, or a saved baseline's name.
         base: PathBuf,
-        /// The report to judge.
+        /// The build to judge: a report, a directory of runs, or a saved baseline's name.
         new: PathBuf,
-        /// Changes smaller than this (%) are within noise.
+        /// Changes within ±this (%) are no change.
         #[arg(long, default_value_t = 5.0, value_parser = parse_pct)]
         noise_pct: f64,
+        /// The run-to-run noise (%) assumed with one run per side.
+        #[arg(long, default_value_t = tickprof::gate::DEFAULT_RUN_NOISE_PCT, value_parser = parse_pct)]
+        run_noise_pct: f64,
+        /// The chance (%) that two identical builds fail --fail-on-slower.
+        #[arg(long, default_value_t = tickprof::gate::DEFAULT_FALSE_ALARM_PCT, value_parser = parse_false_alarm_pct)]
+        false_alarm_pct: f64,
+        /// Where saved baselines live.
+        #[arg(long, value_name = "DIR", default_value = DEFAULT_BASELINE_DIR)]
+        baseline_dir: PathBuf,
         /// Output format on stdout.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Exit 1 if any metric is worse beyond noise.
+        /// Exit 1 if any gated metric is worse beyond noise.
         #[arg(long)]
         fail_on_slower: bool,
     },
@@ -187,35 +216,56 @@ fn run(cli: Cli) -> Result<Outcome> {
             reports,
             thresholds,
             baseline,
+            save_baseline,
+            baseline_dir,
             format,
             junit,
-        } => check(
-            &reports,
-            &thresholds,
-            baseline.as_deref(),
+        } => check(&CheckArgs {
+            reports: &reports,
+            thresholds: &thresholds,
+            baseline: &baseline,
+            save_baseline: save_baseline.as_deref(),
+            baseline_dir: &baseline_dir,
             format,
-            junit.as_deref(),
-        ),
+            junit: junit.as_deref(),
+        }),
         Command::Compare {
             base,
             new,
             noise_pct,
+            run_noise_pct,
+            false_alarm_pct,
+            baseline_dir,
             format,
             fail_on_slower,
         } => {
-            let (b, n) = (load_report(&base)?, load_report(&new)?);
-            let options = CompareOptions::default().noise_pct(noise_pct);
-            let comparison = compare(&b, &n, &options)?;
-            let header = format!(
-                "base: {} ({}), new: {} ({}); {noise_pct}% noise floor, 95% intervals",
-                base.display(),
-                b.name,
-                new.display(),
-                n.name
-            );
+            let side = |arg: &Path| -> Result<(String, Vec<Report>)> {
+                let loaded =
+                    runs::load_all(&[arg.to_path_buf()], Some(&baseline_dir), load_report)?;
+                warn_on_different_names(arg, &loaded);
+                let names: BTreeSet<&str> = loaded.iter().map(|l| l.report.name.as_str()).collect();
+                let names = names.into_iter().collect::<Vec<_>>().join(", ");
+                let label = match loaded.as_slice() {
+                    [one] => format!("{} ({names})", one.label),
+                    many => format!("{} ({} runs of {names})", arg.display(), many.len()),
+                };
+                Ok((label, loaded.into_iter().map(|l| l.report).collect()))
+            };
+            let (base_label, b) = side(&base)?;
+            let (new_label, n) = side(&new)?;
+            let options = CompareOptions::default()
+                .noise_pct(noise_pct)
+                .run_noise_pct(run_noise_pct)
+                .false_alarm_pct(false_alarm_pct);
+            let comparison = compare_runs(
+                &b.iter().collect::<Vec<_>>(),
+                &n.iter().collect::<Vec<_>>(),
+                &options,
+            )?;
+            let header = compare_report::header(&base_label, &new_label, &comparison, &options);
             emit(&match format {
-                Format::Text => compare_text(&header, &comparison, noise_pct),
-                Format::Markdown => compare_markdown(&header, &comparison, noise_pct),
+                Format::Text => compare_report::text(&header, &comparison, &options),
+                Format::Markdown => compare_report::markdown(&header, &comparison, &options),
             })?;
             Ok(if fail_on_slower && comparison.any_worse() {
                 Outcome::Failed
@@ -454,54 +504,99 @@ fn load_thresholds(path: &Path) -> Result<Thresholds> {
     Ok(thresholds)
 }
 
-fn check(
-    reports: &[PathBuf],
-    thresholds_path: &Path,
-    baseline_path: Option<&Path>,
+/// `check`'s arguments.
+struct CheckArgs<'a> {
+    reports: &'a [PathBuf],
+    thresholds: &'a Path,
+    baseline: &'a [PathBuf],
+    save_baseline: Option<&'a str>,
+    baseline_dir: &'a Path,
     format: Format,
-    junit: Option<&Path>,
-) -> Result<Outcome> {
-    let thresholds = load_thresholds(thresholds_path)?;
-    let baseline = match baseline_path {
-        Some(path) if !thresholds.has_baseline_limits() => bail!(
+    junit: Option<&'a Path>,
+}
+
+fn check(args: &CheckArgs<'_>) -> Result<Outcome> {
+    let thresholds = load_thresholds(args.thresholds)?;
+    let baseline: Vec<Group> = match args.baseline {
+        [] => Vec::new(),
+        paths if !thresholds.has_baseline_limits() => bail!(
             "--baseline {} given but {} sets no [baseline] limits",
-            path.display(),
-            thresholds_path.display()
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            args.thresholds.display()
         ),
-        Some(path) => Some(load_report(path)?),
-        None => None,
+        paths => runs::group(runs::load_all(paths, Some(args.baseline_dir), load_report)?),
     };
-    let loaded = reports
-        .iter()
-        .map(|p| load_report(p).map(|r| (p.display().to_string(), r)))
-        .collect::<Result<Vec<_>>>()?;
-    if baseline.is_none() && thresholds.has_baseline_limits() {
+    let groups = runs::group(runs::load_all(args.reports, None, load_report)?);
+    if baseline.is_empty() && thresholds.has_baseline_limits() {
         let _ = writeln!(
             std::io::stderr(),
             "tickprof: note: [baseline] limits of {} skipped: no --baseline given",
-            thresholds_path.display()
+            args.thresholds.display()
         );
     }
-    let verdicts: Vec<(String, String, Verdict)> = loaded
-        .into_iter()
-        .map(|(label, report)| {
-            let verdict = thresholds.evaluate(&report, baseline.as_ref());
-            (label, report.name, verdict)
-        })
-        .collect();
-    let out = match format {
-        Format::Text => check_text(&verdicts),
-        Format::Markdown => check_markdown(&verdicts),
+    let mut judged = Vec::new();
+    for g in &groups {
+        let base = if baseline.is_empty() {
+            None
+        } else {
+            Some(runs::baseline_for(&baseline, &g.name)?)
+        };
+        let verdict =
+            thresholds.evaluate_runs(&g.reports(), &base.map(Group::reports).unwrap_or_default());
+        judged.push(Judged {
+            label: g.label(),
+            name: g.name.clone(),
+            baseline: base.map(Group::label),
+            verdict,
+        });
+    }
+    let run_noise_pct = thresholds.gate_options().run_noise_pct;
+    let out = match args.format {
+        Format::Text => check_report::text(&judged, run_noise_pct),
+        Format::Markdown => check_report::markdown(&judged, run_noise_pct),
     };
-    if let Some(path) = junit {
-        tickprof::atomic_file::write(path, junit_xml(&verdicts).as_bytes())?;
+    if let Some(path) = args.junit {
+        tickprof::atomic_file::write(path, check_report::junit(&judged).as_bytes())?;
     }
     emit(&out)?;
-    Ok(if verdicts.iter().all(|(_, _, v)| v.passed()) {
+    if let Some(name) = args.save_baseline {
+        let dir = runs::save_baseline(args.baseline_dir, name, &groups)?;
+        let saved: usize = groups.iter().map(|g| g.runs.len()).sum();
+        let _ = writeln!(
+            std::io::stderr(),
+            "tickprof: saved {saved} report{} as baseline `{name}` in {}",
+            if saved == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
+    Ok(if judged.iter().all(|j| j.verdict.passed()) {
         Outcome::Passed
     } else {
         Outcome::Failed
     })
+}
+
+/// Runs on one side of a comparison are runs of one build; reports of several names there are
+/// most likely a mix-up, so say so (the comparison still runs: names may differ on purpose).
+fn warn_on_different_names(arg: &Path, loaded: &[runs::Loaded]) {
+    let names: BTreeSet<&str> = loaded.iter().map(|l| l.report.name.as_str()).collect();
+    if names.len() > 1 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tickprof: warning: {} holds reports of {} names ({}): runs of different programs?",
+            arg.display(),
+            names.len(),
+            names
+                .into_iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth exit 2.
@@ -523,319 +618,11 @@ fn parse_pct(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Formatting. Deterministic: no timings, no absolute paths beyond what the user passed.
-
-fn value(v: f64, unit: Unit) -> String {
-    if !v.is_finite() {
-        return "n/a".to_owned();
+fn parse_false_alarm_pct(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 50.0 => Ok(v),
+        _ => Err(format!(
+            "expected a percentage above 0 and at most 50, got `{s}`"
+        )),
     }
-    match unit {
-        Unit::TicksPerSec => format!("{} {unit}", thousands(v.round().max(0.0) as u64)),
-        Unit::Micros | Unit::CpuMicros => format!("{v:.3} {unit}"),
-        Unit::Megabytes => format!("{v:.1} {unit}"),
-        Unit::Percent => format!("{v:.1}{unit}"),
-        // Counts, and any unit added later: a whole number, without a symbol.
-        _ => thousands(v.round().max(0.0) as u64),
-    }
-}
-
-fn signed(v: f64, unit: Unit) -> String {
-    let magnitude = value(v.abs(), unit);
-    if v < 0.0 {
-        format!("-{magnitude}")
-    } else {
-        format!("+{magnitude}")
-    }
-}
-
-fn mark(check: &Check) -> &'static str {
-    if check.passed { "✅" } else { "❌" }
-}
-
-fn check_value(check: &Check) -> String {
-    match (check.value, &check.note) {
-        (Some(v), _) => value(v, check.unit),
-        (None, Some(why)) => format!("missing ({why})"),
-        (None, None) => "missing".to_owned(),
-    }
-}
-
-/// A resolution floor, held in µs like the latencies, printed in ns: it is tens of ns.
-fn nanos(us: f64) -> String {
-    let ns = us * 1_000.0;
-    if (ns - ns.round()).abs() < 0.05 {
-        format!("{ns:.0} ns")
-    } else {
-        format!("{ns:.1} ns")
-    }
-}
-
-/// The limit and where it comes from. A baseline limit set by the resolution floor shows the
-/// rule (`≤ 0.096 µs = max(+10%, 40 ns resolution floor) over baseline 0.056 µs`): the
-/// percentage alone would promise a limit the gate does not apply.
-fn check_limit(check: &Check) -> String {
-    let limit = format!(
-        "{} {}",
-        check.bound.symbol(),
-        value(check.limit, check.unit)
-    );
-    match check.kind {
-        CheckKind::Absolute => limit,
-        CheckKind::Baseline {
-            baseline,
-            max_regression_pct,
-            resolution_floor,
-        } => {
-            let sign = match check.bound {
-                Bound::AtMost => '+',
-                Bound::AtLeast => '-',
-            };
-            let baseline = value(baseline, check.unit);
-            match resolution_floor {
-                Some(floor) => format!(
-                    "{limit} = max({sign}{max_regression_pct}%, {} resolution floor) over \
-                     baseline {baseline}",
-                    nanos(floor)
-                ),
-                None => format!("{limit} (baseline {baseline} {sign}{max_regression_pct}%)"),
-            }
-        }
-    }
-}
-
-fn failed_count(verdict: &Verdict) -> usize {
-    verdict.violations().count()
-}
-
-fn check_text(verdicts: &[(String, String, Verdict)]) -> String {
-    let mut out = String::new();
-    let (mut total, mut failed) = (0, 0);
-    for (label, name, verdict) in verdicts {
-        let _ = writeln!(out, "{label} ({name})");
-        let rows: Vec<[String; 3]> = verdict
-            .checks
-            .iter()
-            .map(|c| [c.name(), check_value(c), check_limit(c)])
-            .collect();
-        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-        // A missing value's reason is a sentence: aligning every figure to it would push the
-        // whole table right, so only figures set the column's width.
-        let w1 = rows
-            .iter()
-            .zip(&verdict.checks)
-            .filter(|(_, c)| c.value.is_some())
-            .map(|(r, _)| r[1].chars().count())
-            .max()
-            .unwrap_or(0);
-        let w0 = width(0);
-        for (check, [metric, value, limit]) in verdict.checks.iter().zip(&rows) {
-            let _ = writeln!(
-                out,
-                "  {} {metric:<w0$}  {value:>w1$}  limit {limit}",
-                mark(check)
-            );
-        }
-        let f = failed_count(verdict);
-        let _ = writeln!(out, "  {f} of {} checks failed", verdict.checks.len());
-        total += verdict.checks.len();
-        failed += f;
-    }
-    let _ = writeln!(
-        out,
-        "{}: {failed} of {total} checks failed in {}",
-        if failed == 0 { "PASSED" } else { "FAILED" },
-        reports(verdicts.len())
-    );
-    out
-}
-
-fn reports(n: usize) -> String {
-    if n == 1 {
-        "1 report".to_owned()
-    } else {
-        format!("{n} reports")
-    }
-}
-
-fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|")
-}
-
-fn check_markdown(verdicts: &[(String, String, Verdict)]) -> String {
-    let mut out = String::from("## tickprof check\n");
-    let (mut total, mut failed) = (0, 0);
-    for (label, name, verdict) in verdicts {
-        let f = failed_count(verdict);
-        let status = if f == 0 { "✅" } else { "❌" };
-        let _ = writeln!(
-            out,
-            "\n### {status} `{}` ({}): {f} of {} checks failed\n",
-            md_cell(label),
-            md_cell(name),
-            verdict.checks.len()
-        );
-        let _ = writeln!(out, "| | metric | value | limit |\n|:-:|---|--:|--:|");
-        for c in &verdict.checks {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} |",
-                mark(c),
-                md_cell(&c.name()),
-                md_cell(&check_value(c)),
-                md_cell(&check_limit(c))
-            );
-        }
-        total += verdict.checks.len();
-        failed += f;
-    }
-    let _ = writeln!(
-        out,
-        "\n**{}**: {failed} of {total} checks failed in {}",
-        if failed == 0 { "passed" } else { "failed" },
-        reports(verdicts.len())
-    );
-    out
-}
-
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// JUnit XML: one test suite per report, one test case per check. No timestamps or durations, so
-/// the file is reproducible.
-fn junit_xml(verdicts: &[(String, String, Verdict)]) -> String {
-    let total: usize = verdicts.iter().map(|(_, _, v)| v.checks.len()).sum();
-    let failed: usize = verdicts.iter().map(|(_, _, v)| failed_count(v)).sum();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"tickprof check\" tests=\"{total}\" failures=\"{failed}\" errors=\"0\">"
-    );
-    for (label, name, verdict) in verdicts {
-        let label = xml_escape(label);
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{label}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">",
-            verdict.checks.len(),
-            failed_count(verdict)
-        );
-        let _ = writeln!(
-            out,
-            "    <properties><property name=\"report.name\" value=\"{}\"/></properties>",
-            xml_escape(name)
-        );
-        for c in &verdict.checks {
-            let case = format!(
-                "    <testcase name=\"{}\" classname=\"{label}\"",
-                xml_escape(&c.name())
-            );
-            let detail = xml_escape(&format!("{}, limit {}", check_value(c), check_limit(c)));
-            if c.passed {
-                let _ = writeln!(
-                    out,
-                    "{case}>\n      <system-out>{detail}</system-out>\n    </testcase>"
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{case}>\n      <failure type=\"threshold\" message=\"{detail}\"/>\n    </testcase>"
-                );
-            }
-        }
-        let _ = writeln!(out, "  </testsuite>");
-    }
-    let _ = writeln!(out, "</testsuites>");
-    out
-}
-
-fn compare_cells(row: &Row) -> [String; 6] {
-    let v = |x: Option<f64>| x.map_or_else(|| "—".to_owned(), |x| value(x, row.unit));
-    let diff = row
-        .diff()
-        .map_or_else(|| "—".to_owned(), |d| signed(d, row.unit));
-    let pct = row
-        .diff_pct()
-        .map_or_else(|| "—".to_owned(), |p| format!("{p:+.1}%"));
-    let interval = row.interval.map_or_else(
-        || "—".to_owned(),
-        |(lo, hi)| format!("[{}, {}]", signed(lo, row.unit), signed(hi, row.unit)),
-    );
-    [
-        row.metric.clone(),
-        v(row.base),
-        v(row.new),
-        diff,
-        pct,
-        interval,
-    ]
-}
-
-/// The call, and the noise floor it was judged with when the resolution floor and not
-/// `--noise-pct` set it (`within noise (floor ±71.4% = max(5%, 40 ns resolution floor))`):
-/// otherwise "+50.0% within noise" under a 5% floor reads as a mistake.
-fn call_cell(row: &Row, noise_pct: f64) -> String {
-    match (row.resolution_floor, row.resolution_floor_pct()) {
-        (Some(floor), Some(pct)) => format!(
-            "{} (floor ±{pct:.1}% = max({noise_pct}%, {} resolution floor))",
-            row.call_word(),
-            nanos(floor)
-        ),
-        _ => row.call_word().to_owned(),
-    }
-}
-
-const COMPARE_HEADER: [&str; 7] = ["metric", "base", "new", "diff", "%", "95% interval", "call"];
-
-fn compare_text(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
-    let mut rows: Vec<[String; 7]> = vec![COMPARE_HEADER.map(str::to_owned)];
-    for row in &comparison.rows {
-        let [a, b, c, d, e, f] = compare_cells(row);
-        rows.push([a, b, c, d, e, f, call_cell(row, noise_pct)]);
-    }
-    let widths: Vec<usize> = (0..7)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = format!("{header}\n");
-    for r in &rows {
-        let mut line = format!("{:<w$}", r[0], w = widths[0]);
-        for i in 1..6 {
-            let _ = write!(line, "  {:>w$}", r[i], w = widths[i]);
-        }
-        let _ = write!(line, "  {}", r[6]);
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    out
-}
-
-fn compare_markdown(header: &str, comparison: &Comparison, noise_pct: f64) -> String {
-    let mut out = format!("## tickprof compare\n\n{}\n\n", md_cell(header));
-    let _ = writeln!(out, "| {} |", COMPARE_HEADER.join(" | "));
-    let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|---|");
-    for row in &comparison.rows {
-        let cells = compare_cells(row);
-        let _ = writeln!(
-            out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
-            md_cell(&cells[0]),
-            cells[1],
-            cells[2],
-            cells[3],
-            cells[4],
-            cells[5],
-            call_cell(row, noise_pct)
-        );
-    }
-    out
 }
