@@ -1,0 +1,404 @@
+//! Attacks on the hot path through the public API (issue 19's rewrite): span orders a real
+//! engine or an unlucky user produces, two collectors in one subscriber, windows that must not
+//! stay open, counts that must be exact, memory that must not grow with ticks.
+//!
+//! Every assertion is an exact relation (counts, orderings of figures that hold on any machine),
+//! never a timing that a loaded machine could break. A test that shows a bug not fixed yet is
+//! `#[ignore = "bug: …"]`, with the reason in one line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+
+use tickprof::{MetricsCollector, Report, Sampling};
+use tracing::Dispatch;
+use tracing_subscriber::prelude::*;
+
+/// A collector for attacks: no calibration (nothing subtracted, so nets are exact sums), no
+/// resource sampler, no warm-up (every tick in the latency figures).
+fn collector(sampling: Sampling) -> MetricsCollector {
+    MetricsCollector::builder()
+        .sampling(sampling)
+        .warmup_ticks(0)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap()
+}
+
+/// `registry()` with `c`'s layer alone.
+fn dispatch(c: &MetricsCollector) -> Dispatch {
+    Dispatch::new(tracing_subscriber::registry().with(c.layer()))
+}
+
+/// Some work the optimiser cannot remove (no sleep: real instructions).
+fn work(n: u64) -> u64 {
+    let mut x = black_box(n);
+    for i in 0..n {
+        x = black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+    }
+    x
+}
+
+/// One tick with one child `c`.
+fn tick_with_child(i: u64) {
+    let _tick = tracing::info_span!("tick").entered();
+    let _c = tracing::info_span!("c").entered();
+    black_box(work(i % 8));
+}
+
+/// How many `name` components a report holds (0 if none).
+fn count(report: &Report, name: &str) -> u64 {
+    report.components.get(name).map_or(0, |c| c.count)
+}
+
+fn recorded(report: &Report) -> u64 {
+    report.sampling.as_ref().unwrap().ticks_recorded
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two collectors in one subscriber.
+// ---------------------------------------------------------------------------------------------
+
+/// Two collectors in one subscriber, each profiling its own run. Each one's recorded ticks must
+/// hold their child: a collector must never disable (for the whole subscriber) a span the
+/// other one records.
+///
+/// The child callsite is registered before either run starts; each collector asks the other
+/// what it wants of it when its run starts, while the other's recording window is closed
+/// (`never`), and keeps that answer: the other's windows open and close with tickprof's own
+/// ("marked") interest rebuilds, which leave it unchanged. So while one collector's window is
+/// open and the other's is closed, the other refuses the child and vetoes it globally.
+#[test]
+#[ignore = "bug: a collector caches another collector's window-closed `never` and vetoes the spans of its windows"]
+fn two_collectors_each_record_the_children_of_their_recorded_ticks() {
+    let a = collector(Sampling::one_in(1));
+    let b = collector(Sampling::one_in(1_000));
+    let d = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(a.layer())
+            .with(b.layer()),
+    );
+    // The callsites register before either run, through another dispatcher that wants them
+    // (with two dispatchers alive, tracing registers a callsite with each).
+    let fmt = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::sink)),
+    );
+    tracing::dispatcher::with_default(&fmt, || tick_with_child(0));
+    a.start_profiling("a").unwrap();
+    b.start_profiling("b").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        for i in 0..20_000 {
+            tick_with_child(i);
+        }
+    });
+    let ra = a.stop_profiling().unwrap();
+    let rb = b.stop_profiling().unwrap();
+    for (name, r) in [("a", &ra), ("b", &rb)] {
+        assert_eq!(r.ticks.count, 20_000, "{name}");
+        assert!(recorded(r) > 0, "{name}");
+        assert_eq!(
+            count(r, "c"),
+            recorded(r),
+            "{name}: each recorded tick holds one `c` (windows {})",
+            r.sampling.as_ref().unwrap().windows
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Futures moved between threads.
+// ---------------------------------------------------------------------------------------------
+
+/// A tick created on one thread and first polled on another (`fut.instrument(info_span!("tick"))`
+/// handed to a runtime's worker). The first tick of a run is chosen to open a recording window
+/// at its first enter; here that enter happens on the worker. Whatever the tick is then
+/// (recorded or timed), a recorded tick must hold the child it ran.
+#[test]
+#[ignore = "bug: a window-opening tick first entered on another thread is recorded without opening its window"]
+fn a_tick_first_entered_on_another_thread_records_its_children() {
+    for sampling in [Sampling::one_in(1), Sampling::default()] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("moved").unwrap();
+        let tick = tracing::dispatcher::with_default(&d, || tracing::info_span!("tick"));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                tracing::dispatcher::with_default(&d, || {
+                    let _poll = tick.enter();
+                    let _c = tracing::info_span!("c").entered();
+                    black_box(work(10));
+                });
+            });
+        });
+        drop(tick);
+        let r = c.stop_profiling().unwrap();
+        assert_eq!(r.ticks.count, 1);
+        assert_eq!(
+            count(&r, "c"),
+            recorded(&r),
+            "{sampling:?}: recorded {} ticks, windows {}",
+            recorded(&r),
+            r.sampling.as_ref().unwrap().windows
+        );
+    }
+}
+
+/// The same tick, seen from the window it does not belong to: closing it gives back a place it
+/// never claimed, so the window open at the time closes while one of its recorded ticks is
+/// still running, and that tick's children after the close are not recorded.
+///
+/// Ticks `t[1..=1100]` are entered once each and kept open (`t[1]` opens a window of at most
+/// 1,024 places, the next ones fill it); the moved tick `t0` runs and closes on a worker; then
+/// each `t[i]` is entered again, runs a child `c`, and closes. Every recorded tick must hold its
+/// `c`.
+#[test]
+#[ignore = "bug: closing a moved window-opening tick takes a place from the open window, which closes early"]
+fn a_moved_opening_tick_does_not_close_another_window_early() {
+    let c = collector(Sampling::one_in(1));
+    let d = dispatch(&c);
+    c.start_profiling("early close").unwrap();
+    let (t0, ticks) = tracing::dispatcher::with_default(&d, || {
+        let t0 = tracing::info_span!("tick");
+        let ticks: Vec<_> = (0..1_100)
+            .map(|_| {
+                let tick = tracing::info_span!("tick");
+                tick.in_scope(|| black_box(work(3)));
+                tick
+            })
+            .collect();
+        (t0, ticks)
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tracing::dispatcher::with_default(&d, || {
+                t0.in_scope(|| tracing::info_span!("c").in_scope(|| black_box(work(3))));
+            });
+        });
+    });
+    drop(t0);
+    tracing::dispatcher::with_default(&d, || {
+        for tick in ticks {
+            tick.in_scope(|| tracing::info_span!("c").in_scope(|| black_box(work(3))));
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 1_101);
+    assert_eq!(
+        count(&r, "c"),
+        recorded(&r),
+        "recorded {} ticks in {} windows",
+        recorded(&r),
+        r.sampling.as_ref().unwrap().windows
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windows that must not stay open.
+// ---------------------------------------------------------------------------------------------
+
+/// A loop that creates its tick span every iteration but enters it only when there is work
+/// (`let tick = info_span!("tick"); if busy { tick.in_scope(…) }`). A recorded tick that is
+/// never entered holds its place in the window; the window then waits for it until its
+/// one-second stall timeout, recording nothing meanwhile. With `one_in(1)` ("records nearly
+/// every tick") at least the ticks of the first window's length are recorded; here every
+/// second entered tick must be.
+#[test]
+#[ignore = "bug: a recorded tick closed without being entered never gives its window place back"]
+fn ticks_never_entered_do_not_hold_their_window_open() {
+    let c = collector(Sampling::one_in(1));
+    let d = dispatch(&c);
+    c.start_profiling("idle ticks").unwrap();
+    let entered = 20_000;
+    tracing::dispatcher::with_default(&d, || {
+        for i in 0..2 * entered {
+            let tick = tracing::info_span!("tick");
+            if i % 2 == 0 {
+                tick.in_scope(|| tracing::info_span!("c").in_scope(|| black_box(work(3))));
+            }
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 2 * entered);
+    assert_eq!(count(&r, "c"), recorded(&r));
+    assert!(
+        recorded(&r) >= entered / 2,
+        "one_in(1) recorded {} of {entered} entered ticks in {} windows",
+        recorded(&r),
+        r.sampling.as_ref().unwrap().windows
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spans closed while entered.
+// ---------------------------------------------------------------------------------------------
+
+/// A tick entered on a worker with a raw `Dispatch::enter` (no handle: the registry holds no
+/// reference for an entered span) is closed by its creator while the worker is inside it. The
+/// worker's later exit never reaches a per-layer filtered layer (the span is gone). Then the
+/// worker runs ordinary code: a root span, and ticks with a child.
+///
+/// The closed tick was counted; with full sampling it must be in the latency figures or in a
+/// `dropped` counter. The worker's root span has no parent in the registry: it is not a
+/// component of the dead tick.
+#[test]
+#[ignore = "bug: a tick closed while entered on another thread is lost, and its frame stays on that thread's stack"]
+fn a_tick_closed_while_entered_on_another_thread() {
+    let c = collector(Sampling::full());
+    let d = dispatch(&c);
+    c.start_profiling("closed elsewhere").unwrap();
+    let tick = tracing::dispatcher::with_default(&d, || tracing::info_span!("tick"));
+    let id = tick.id().unwrap();
+    let (entered, closed) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tracing::dispatcher::with_default(&d, || {
+                d.enter(&id);
+                entered.wait();
+                closed.wait(); // the creator dropped the last handle meanwhile
+                d.exit(&id);
+                assert!(tracing::Span::current().is_none(), "nothing entered here");
+                let root = tracing::info_span!("root");
+                root.in_scope(|| black_box(work(3)));
+                for i in 0..10 {
+                    tick_with_child(i);
+                }
+            });
+        });
+        entered.wait();
+        drop(tick);
+        closed.wait();
+    });
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 11);
+    let dropped = &r.dropped;
+    assert!(
+        r.ticks.latency.samples == 11 || dropped.missing_span_data > 0,
+        "the closed tick is in no figure ({} samples) and no counter ({dropped:?})",
+        r.ticks.latency.samples
+    );
+    assert_eq!(count(&r, "c"), 10);
+    assert!(
+        !r.components.contains_key("root"),
+        "a root span counted as a component: {:?}",
+        r.components.keys().collect::<Vec<_>>()
+    );
+}
+
+/// A thread that exits inside a tick: it entered the tick (its guard forgotten) and handed the
+/// span to another thread, which closes it after the thread has gone. The tick was counted;
+/// with full sampling it must be in the latency figures or in a `dropped` counter.
+#[test]
+#[ignore = "bug: a tick whose interval never ends (its thread exited inside it) is counted but in no figure or counter"]
+fn a_thread_that_exits_inside_a_tick() {
+    let c = collector(Sampling::full());
+    let d = dispatch(&c);
+    c.start_profiling("exit mid-tick").unwrap();
+    let tick = std::thread::scope(|s| {
+        s.spawn(|| {
+            tracing::dispatcher::with_default(&d, || {
+                let tick = tracing::info_span!("tick");
+                std::mem::forget(tick.enter());
+                tracing::info_span!("c").in_scope(|| black_box(work(3)));
+                tick
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    drop(tick);
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 1);
+    assert_eq!(count(&r, "c"), 1);
+    let dropped = &r.dropped;
+    assert!(
+        r.ticks.latency.samples == 1 || dropped.missing_span_data > 0,
+        "the tick is in no figure ({} samples) and no counter ({dropped:?})",
+        r.ticks.latency.samples
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact counts under concurrency.
+// ---------------------------------------------------------------------------------------------
+
+/// Threads come and go (each new one may take over the home of one that exited), some leave
+/// while a tick is entered (its last handle dropped inside it, so it closes there), while the
+/// main thread takes snapshots and intervals. Counts are exact: `ticks.count`, the intervals'
+/// counts adding up to the run's, and (full sampling) every recorded tick with its child.
+#[test]
+fn counts_stay_exact_under_thread_churn_snapshots_and_intervals() {
+    for sampling in [Sampling::full(), Sampling::default(), Sampling::one_in(3)] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("churn").unwrap();
+        let threads = 24_u64;
+        let per_thread = 400_u64;
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let mut interval_ticks = 0;
+        let mut interval_c = 0;
+        let mut interval_recorded = 0;
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut taken = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let snap = c.snapshot().unwrap();
+                    assert!(snap.ticks.count <= threads * per_thread);
+                    taken.push(c.interval().unwrap());
+                    std::thread::yield_now();
+                }
+                taken
+            });
+            for batch in 0..threads / 3 {
+                let workers: Vec<_> = (0..3)
+                    .map(|k| {
+                        let d = &d;
+                        s.spawn(move || {
+                            tracing::dispatcher::with_default(d, || {
+                                for i in 0..per_thread - 1 {
+                                    tick_with_child(i);
+                                }
+                                // The last tick: entered and never exited, its last handle
+                                // dropped inside it (half of the threads), or exited normally.
+                                if (batch + k) % 2 == 0 {
+                                    let tick = tracing::info_span!("tick");
+                                    std::mem::forget(tick.enter());
+                                    let _c = tracing::info_span!("c").entered();
+                                    drop(tick);
+                                } else {
+                                    tick_with_child(0);
+                                }
+                            })
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    w.join().unwrap();
+                }
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            for part in reader.join().unwrap() {
+                interval_ticks += part.ticks.count;
+                interval_c += count(&part, "c");
+                interval_recorded += recorded(&part);
+            }
+        });
+        let last = c.interval().unwrap();
+        interval_ticks += last.ticks.count;
+        interval_c += count(&last, "c");
+        interval_recorded += recorded(&last);
+        let r = c.stop_profiling().unwrap();
+        let total = threads * per_thread;
+        assert_eq!(r.ticks.count, total, "{sampling:?}");
+        assert_eq!(interval_ticks, total, "{sampling:?}: intervals add up");
+        assert_eq!(interval_recorded, recorded(&r), "{sampling:?}");
+        assert_eq!(interval_c, count(&r, "c"), "{sampling:?}");
+        assert_eq!(count(&r, "c"), recorded(&r), "{sampling:?}");
+        assert_eq!(r.dropped.missing_span_data, 0, "{sampling:?}");
+        if sampling.is_full() {
+            assert_eq!(recorded(&r), total);
+            assert_eq!(r.ticks.latency.samples, total);
+        }
+    }
+}
