@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use tickprof::{MetricsCollector, Report, Sampling};
+use tickprof::{MetricsCollector, Report, Sampling, TickFieldCapture, TickFieldValue};
 use tracing::Dispatch;
 use tracing_subscriber::prelude::*;
 
@@ -401,4 +401,293 @@ fn counts_stay_exact_under_thread_churn_snapshots_and_intervals() {
             assert_eq!(r.ticks.latency.samples, total);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tick fields recorded after creation.
+// ---------------------------------------------------------------------------------------------
+
+/// The slow-tick list of a run of ticks made by `tick(i)`, as (ordinal, `seq` value) pairs.
+fn seq_fields(tick: impl Fn(u64) -> tracing::Span + Sync) -> Vec<(u64, Option<TickFieldValue>)> {
+    let c = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(0)
+        .slowest_ticks(100)
+        .tick_fields(TickFieldCapture::Scalars)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let d = dispatch(&c);
+    c.start_profiling("fields").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        for i in 0..50 {
+            tick(i).in_scope(|| black_box(work(3)));
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    let mut listed: Vec<_> = r
+        .slowest_ticks
+        .unwrap()
+        .ticks
+        .into_iter()
+        .map(|t| {
+            let seq = t
+                .fields
+                .into_iter()
+                .find(|f| f.name == "seq")
+                .map(|f| f.value);
+            (t.ordinal, seq)
+        })
+        .collect();
+    listed.sort_by_key(|(ordinal, _)| *ordinal);
+    listed
+}
+
+/// `info_span!("tick", seq = Empty)` then `tick.record("seq", n)`: the usual way to name a tick
+/// by a value known only once it has started. Each listed tick carries its `seq`, as it does
+/// when another field was set at creation.
+#[test]
+#[ignore = "bug: a tick whose fields are all `Empty` at creation keeps no fields, so later `record`s are dropped"]
+fn a_tick_field_recorded_after_an_empty_creation_is_kept() {
+    let with_another = seq_fields(|i| {
+        let tick = tracing::info_span!("tick", seq = tracing::field::Empty, n = 1_u64);
+        tick.record("seq", i);
+        tick
+    });
+    assert_eq!(with_another.len(), 50);
+    assert!(
+        with_another
+            .iter()
+            .all(|(o, seq)| *seq == Some(TickFieldValue::U64(o - 1)))
+    );
+    let alone = seq_fields(|i| {
+        let tick = tracing::info_span!("tick", seq = tracing::field::Empty);
+        tick.record("seq", i);
+        tick
+    });
+    assert_eq!(alone.len(), 50);
+    assert!(
+        alone
+            .iter()
+            .all(|(o, seq)| *seq == Some(TickFieldValue::U64(o - 1))),
+        "{:?}",
+        &alone[..3]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact relations between the figures.
+// ---------------------------------------------------------------------------------------------
+
+/// A tick of the realistic shape: `a` holding `a1`…`a4` (each entered once, in `a`), `b` a
+/// leaf, `poll` entered three times (an async component), some code of the tick's own.
+fn shaped_tick(i: u64) {
+    let _tick = tracing::info_span!("tick", seq = i).entered();
+    black_box(work(20));
+    {
+        let _a = tracing::info_span!("a").entered();
+        black_box(work(5));
+        for name in 0..4 {
+            let child = match name {
+                0 => tracing::info_span!("a1"),
+                1 => tracing::info_span!("a2"),
+                2 => tracing::info_span!("a3"),
+                _ => tracing::info_span!("a4"),
+            };
+            child.in_scope(|| black_box(work(2 + 10 * name)));
+        }
+    }
+    tracing::info_span!("b").in_scope(|| black_box(work(40)));
+    let poll = tracing::info_span!("poll");
+    for _ in 0..3 {
+        poll.in_scope(|| black_box(work(4)));
+        black_box(work(3));
+    }
+}
+
+/// The relations every report must obey, whatever the machine's speed: self ≤ net; a child's
+/// net ≤ its parent's (each `a` holds one of each `a*`; per instance, so also for min and
+/// max); net ≤ wall for spans entered more than once; unattributed ≤ the recorded tick; the
+/// components' counts per recorded tick exact; the shares adding up to 1 (within 0.5 %) when
+/// no correction was clamped; slow-tick timelines within their tick.
+fn check_relations(r: &Report, what: &str) {
+    let rec = recorded(r);
+    assert!(rec > 0, "{what}");
+    let per_tick = [
+        ("a", 1),
+        ("a1", 1),
+        ("a2", 1),
+        ("a3", 1),
+        ("a4", 1),
+        ("b", 1),
+        ("poll", 1),
+    ];
+    for (name, n) in per_tick {
+        let comp = &r.components[name];
+        assert_eq!(comp.count, n * rec, "{what}: {name} per recorded tick");
+        let (net, own) = (&comp.latency, comp.self_time.as_ref().unwrap());
+        assert_eq!(
+            (net.samples, own.samples),
+            (comp.count, comp.count),
+            "{what}: {name}"
+        );
+        assert!(
+            own.min_ns <= net.min_ns && own.max_ns <= net.max_ns && own.mean_ns <= net.mean_ns,
+            "{what}: {name} self {own:?} > net {net:?}"
+        );
+    }
+    let a = &r.components["a"].latency;
+    // (With calibrated corrections a parent's net can fall below its child's: see
+    // `a_parent_is_never_net_of_less_than_its_child`.)
+    let clamped = r.dropped.clamped > 0;
+    for child in ["a1", "a2", "a3", "a4"].into_iter().filter(|_| !clamped) {
+        let c = &r.components[child].latency;
+        assert!(
+            c.min_ns <= a.min_ns && c.max_ns <= a.max_ns,
+            "{what}: {child} {}..{} outside a {}..{}",
+            c.min_ns,
+            c.max_ns,
+            a.min_ns,
+            a.max_ns
+        );
+    }
+    let poll = &r.components["poll"];
+    let wall = poll.wall.as_ref().unwrap();
+    assert_eq!(wall.samples, poll.count, "{what}");
+    assert!(
+        poll.latency.max_ns <= wall.max_ns && poll.latency.min_ns <= wall.min_ns,
+        "{what}"
+    );
+    let ticks = r.ticks.recorded.as_ref().unwrap();
+    assert_eq!(ticks.samples, rec, "{what}");
+    assert!(r.unattributed.max_ns <= ticks.max_ns, "{what}");
+    for (name, _) in per_tick {
+        assert!(
+            r.components[name].latency.max_ns <= ticks.max_ns,
+            "{what}: {name}"
+        );
+    }
+    if r.dropped.clamped == 0 && r.dropped.uncredited_children == 0 {
+        let shares: f64 = per_tick
+            .iter()
+            .map(|(name, _)| r.self_share(name).unwrap())
+            .sum::<f64>()
+            + r.unattributed_share().unwrap();
+        assert!(
+            (shares - 1.0).abs() <= 0.005,
+            "{what}: shares add up to {shares}"
+        );
+    }
+    for t in r
+        .slowest_ticks
+        .iter()
+        .flat_map(|s| s.ticks.iter().chain(&s.recorded))
+    {
+        assert!(
+            t.latency_ns <= t.raw_ns && t.raw_ns <= t.wall_ns.max(t.raw_ns),
+            "{what}"
+        );
+        for (k, s) in t.timeline.iter().enumerate() {
+            let (lo, hi) = match s.parent {
+                Some(p) => {
+                    let p = &t.timeline[p as usize];
+                    assert!(
+                        (p.parent.is_none() || p.depth + 1 == s.depth)
+                            && (p.parent.unwrap_or(0) as usize) < k
+                    );
+                    (p.offset_ns, p.offset_ns + p.duration_ns)
+                }
+                None => (0, t.wall_ns),
+            };
+            assert!(
+                s.offset_ns >= lo && s.offset_ns + s.duration_ns <= hi,
+                "{what}: {s:?}"
+            );
+            assert!(s.busy_ns <= s.duration_ns, "{what}: {s:?}");
+        }
+    }
+}
+
+#[test]
+fn figures_obey_exact_relations() {
+    for calibrated in [false, true] {
+        for sampling in [Sampling::full(), Sampling::default(), Sampling::one_in(1)] {
+            let c = MetricsCollector::builder()
+                .sampling(sampling)
+                .warmup_ticks(0)
+                .slowest_ticks(20)
+                .measure_overhead(calibrated)
+                .without_resource_sampling()
+                .build()
+                .unwrap();
+            let d = dispatch(&c);
+            c.start_profiling("relations").unwrap();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        tracing::dispatcher::with_default(&d, || {
+                            for i in 0..3_000 {
+                                shaped_tick(i);
+                            }
+                        })
+                    });
+                }
+            });
+            let r = c.stop_profiling().unwrap();
+            let what = format!("{sampling:?} calibrated {calibrated}");
+            assert_eq!(r.ticks.count, 6_000, "{what}");
+            assert_eq!(r.dropped.missing_span_data, 0, "{what}");
+            if !calibrated {
+                assert_eq!(
+                    r.dropped.clamped, 0,
+                    "{what}: nothing subtracted, nothing clamped"
+                );
+            }
+            check_relations(&r, &what);
+        }
+    }
+}
+
+/// An empty parent holding one child, with the calibration on: the parent's net time is its
+/// child's plus its own, so never less than the child's, in every tick (checked on each
+/// tick's timeline: every tick is listed). The calibrated corrections (a floor per interval,
+/// a residue per child) are subtracted from the parent once more than from the child, so a
+/// parent whose own time is below them reads less than its child (and its self time is
+/// clamped to 0 and counted in `dropped.clamped`); the shares then add up past 1.
+#[test]
+#[ignore = "bug: calibrated corrections make a parent's net smaller than its nested child's"]
+fn a_parent_is_never_net_of_less_than_its_child() {
+    let ticks = 2_000;
+    let c = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(0)
+        .slowest_ticks(ticks)
+        .measure_overhead(true)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let d = dispatch(&c);
+    c.start_profiling("parent and child").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        for i in 0..ticks as u64 {
+            let _tick = tracing::info_span!("tick").entered();
+            let _p = tracing::info_span!("p").entered();
+            let _k = tracing::info_span!("k").entered();
+            black_box(work(i % 4));
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    let listed = r.slowest_ticks.as_ref().unwrap();
+    assert_eq!(listed.ticks.len(), ticks);
+    let inverted = listed
+        .ticks
+        .iter()
+        .filter(|t| t.timeline.len() == 2 && t.timeline[1].busy_ns > t.timeline[0].busy_ns)
+        .count();
+    assert_eq!(
+        inverted, 0,
+        "ticks whose child `k` is net of more than its parent `p` (clamped {}, costs {:?})",
+        r.dropped.clamped, r.overhead
+    );
 }
