@@ -691,3 +691,275 @@ fn a_parent_is_never_net_of_less_than_its_child() {
         r.dropped.clamped, r.overhead
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Thread churn and memory.
+// ---------------------------------------------------------------------------------------------
+
+/// The resident set of this process, KiB (Linux; `None` elsewhere).
+fn rss_kib() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4)
+}
+
+/// Runs test `name` of this binary alone in a child process (with `ALONE` set), so that what it
+/// measures of the process (its resident set) is its own; `true` in that child.
+fn alone(name: &str) -> bool {
+    if std::env::var_os("HOT_PATH_ATTACKS_ALONE").is_some() {
+        return true;
+    }
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--include-ignored"])
+        .env("HOT_PATH_ATTACKS_ALONE", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "{name} failed in its own process");
+    false
+}
+
+/// 1M ticks on 1,000 short-lived threads (two at a time, each taking over the home of one that
+/// exited), each leaving one span entered and never closed: the resident set stays flat (in a
+/// process of its own), and counts are exact.
+#[test]
+fn a_million_ticks_on_churning_threads_keep_memory_flat() {
+    if !alone("a_million_ticks_on_churning_threads_keep_memory_flat") {
+        return;
+    }
+    let c = collector(Sampling::default());
+    let d = dispatch(&c);
+    c.start_profiling("churn").unwrap();
+    let mut rss = Vec::new();
+    for _ in 0..10 {
+        for _ in 0..50 {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        tracing::dispatcher::with_default(&d, || {
+                            for i in 0..1_000 {
+                                tick_with_child(i);
+                                if i == 500 {
+                                    let _t = tracing::info_span!("tick").entered();
+                                    std::mem::forget(tracing::info_span!("leak").entered());
+                                }
+                            }
+                        })
+                    });
+                }
+            });
+        }
+        rss.extend(rss_kib());
+    }
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 1_001_000);
+    assert_eq!(count(&r, "c"), recorded(&r));
+    if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
+        assert!(
+            last.saturating_sub(*first) < 4 * 1024,
+            "RSS grew: {rss:?} KiB"
+        );
+    }
+}
+
+/// The same churn under the default budget: the loop's time reaches the budget only at a
+/// thread's 1,024-tick checkpoints, so threads that tick fewer times than that never pay for a
+/// window, and after the run's first window no other opens, however long the run (1M ticks
+/// here: the budget's 3 % of them is worth many windows on any machine).
+#[test]
+#[ignore = "bug: short-lived threads (< 1,024 ticks each) never add their loop time to the budget: one window per run"]
+fn short_lived_threads_still_earn_recording_windows() {
+    let c = collector(Sampling::default());
+    let d = dispatch(&c);
+    c.start_profiling("short threads").unwrap();
+    for _ in 0..500 {
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    tracing::dispatcher::with_default(&d, || {
+                        for i in 0..1_000 {
+                            tick_with_child(i);
+                        }
+                    })
+                });
+            }
+        });
+    }
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 1_000_000);
+    let sampling = r.sampling.as_ref().unwrap();
+    assert!(
+        sampling.windows >= 2,
+        "{} window(s), {} recorded ticks in 1M",
+        sampling.windows,
+        sampling.ticks_recorded
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run boundaries.
+// ---------------------------------------------------------------------------------------------
+
+/// A per-layer filter that wants nothing, and that holds the first registration pass its armed
+/// thread runs (tracing's interest rebuild calls every filter's `callsite_enabled`) until told
+/// to go on: a user's layer that is slow to register, made deterministic.
+#[derive(Default)]
+struct Pauser {
+    armed: std::sync::Mutex<Option<std::thread::ThreadId>>,
+    /// 1: the armed thread is held; 2: it may go on.
+    state: std::sync::Mutex<u8>,
+    changed: std::sync::Condvar,
+}
+
+impl Pauser {
+    fn wait_for(&self, state: u8) {
+        let mut s = self.state.lock().unwrap();
+        while *s != state {
+            s = self.changed.wait(s).unwrap();
+        }
+    }
+
+    fn set(&self, state: u8) {
+        *self.state.lock().unwrap() = state;
+        self.changed.notify_all();
+    }
+}
+
+/// The [`Pauser`] as a filter.
+struct Paused(std::sync::Arc<Pauser>);
+
+impl<S> tracing_subscriber::layer::Filter<S> for Paused {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        false
+    }
+
+    fn callsite_enabled(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        let me = std::thread::current().id();
+        let hold = {
+            let mut armed = self.0.armed.lock().unwrap();
+            let hold = *armed == Some(me);
+            if hold {
+                *armed = None;
+            }
+            hold
+        };
+        if hold {
+            self.0.set(1);
+            self.0.wait_for(2);
+        }
+        tracing::subscriber::Interest::never()
+    }
+}
+
+/// A layer that does nothing (behind the [`Pauser`]).
+struct Nothing;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Nothing {}
+
+/// Whether thread `tid` of this process is asleep (blocked), from `/proc` (Linux).
+#[cfg(target_os = "linux")]
+fn asleep(tid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            Some(state == 'S')
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(target_os = "linux")]
+fn gettid() -> i32 {
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A window opens on a ticking thread (the first tick of a run) while the run is stopped and
+/// the next one started: the opening finishes after the new run's start reset the window. The
+/// new run must record as any run does (`one_in(1)`: nearly every tick, each with its child);
+/// it must not inherit a window that is open but not busy, whose phantom tick never closes
+/// (so it never closes), whose component interest is off (so its recorded ticks have no
+/// children), and which no tick can open again.
+///
+/// The opening thread is held inside the window's interest rebuild by a slow user filter
+/// (`Pauser`), and let go once the main thread is blocked in the new run's start (which waits
+/// for that rebuild: the start has reset the window by then). In a process of its own.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "bug: a window opening across a stop/start lands open in the new run, which then records no component"]
+fn a_window_opening_across_stop_and_start_does_not_leak_into_the_next_run() {
+    // Alone: another test's dispatcher registering meanwhile would wait on the held rebuild.
+    if !alone("a_window_opening_across_stop_and_start_does_not_leak_into_the_next_run") {
+        return;
+    }
+    let c = collector(Sampling::one_in(1));
+    let pauser = std::sync::Arc::new(Pauser::default());
+    let d = Dispatch::new(
+        tracing_subscriber::registry()
+            .with(c.layer())
+            .with(Nothing.with_filter(Paused(std::sync::Arc::clone(&pauser)))),
+    );
+    // The callsites register in a first run.
+    c.start_profiling("register").unwrap();
+    tracing::dispatcher::with_default(&d, || tick_with_child(0));
+    c.stop_profiling().unwrap();
+
+    let main_tid = gettid();
+    let stopping = std::sync::atomic::AtomicBool::new(false);
+    let (to_ticker, from_main) = std::sync::mpsc::channel::<()>();
+    let r = std::thread::scope(|s| {
+        let (d, pauser, stopping) = (&d, &pauser, &stopping);
+        let ticker = s.spawn(move || {
+            *pauser.armed.lock().unwrap() = Some(std::thread::current().id());
+            from_main.recv().unwrap(); // run 1 started
+            tracing::dispatcher::with_default(d, || {
+                tick_with_child(0); // opens a window: held in its rebuild
+                from_main.recv().unwrap(); // run 2 started
+                for i in 0..20_000 {
+                    tick_with_child(i);
+                }
+            });
+        });
+        s.spawn(move || {
+            // Lets the opening go on once the main thread sleeps in the new run's start.
+            pauser.wait_for(1);
+            while !stopping.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            let started = std::time::Instant::now();
+            while !asleep(main_tid) && started.elapsed() < std::time::Duration::from_secs(10) {
+                std::thread::yield_now();
+            }
+            pauser.set(2);
+        });
+        c.start_profiling("run 1").unwrap();
+        to_ticker.send(()).unwrap();
+        pauser.wait_for(1);
+        stopping.store(true, std::sync::atomic::Ordering::Release);
+        c.stop_profiling().unwrap();
+        c.start_profiling("run 2").unwrap();
+        to_ticker.send(()).unwrap();
+        ticker.join().unwrap();
+        c.stop_profiling().unwrap()
+    });
+    assert_eq!(r.ticks.count, 20_000);
+    assert_eq!(
+        count(&r, "c"),
+        recorded(&r),
+        "windows {}",
+        r.sampling.as_ref().unwrap().windows
+    );
+    assert!(
+        recorded(&r) >= 10_000,
+        "one_in(1) recorded {} of 20,000",
+        recorded(&r)
+    );
+}
