@@ -710,7 +710,7 @@ fn alone(name: &str) -> bool {
         return true;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--test-threads=1", "--include-ignored"])
+        .args([name, "--exact", "--quiet", "--test-threads=1", "--include-ignored"])
         .env("HOT_PATH_ATTACKS_ALONE", "1")
         .status()
         .unwrap();
@@ -962,4 +962,310 @@ fn a_window_opening_across_stop_and_start_does_not_leak_into_the_next_run() {
         "one_in(1) recorded {} of 20,000",
         recorded(&r)
     );
+}
+
+/// A tick that lives across `stop_profiling`/`start_profiling`: entered in one run, a child
+/// created in it and everything closed in the next. Nothing of it is in the second run (it was
+/// not counted there), nothing panics, and the second run's own ticks are exact.
+#[test]
+fn a_tick_living_across_stop_and_start() {
+    for sampling in [Sampling::full(), Sampling::one_in(1), Sampling::default()] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        tracing::dispatcher::with_default(&d, || {
+            c.start_profiling("first").unwrap();
+            let old = tracing::info_span!("tick");
+            let entered = old.enter();
+            let early = tracing::info_span!("c");
+            let first = c.stop_profiling().unwrap();
+            assert_eq!(first.ticks.count, 1, "{sampling:?}");
+            c.start_profiling("second").unwrap();
+            early.in_scope(|| tracing::info_span!("c").in_scope(|| black_box(work(3))));
+            drop(early);
+            for i in 0..100 {
+                tick_with_child(i);
+            }
+            drop(entered);
+            drop(old);
+            for i in 0..100 {
+                tick_with_child(i);
+            }
+        });
+        let r = c.stop_profiling().unwrap();
+        assert_eq!(r.ticks.count, 200, "{sampling:?}");
+        assert_eq!(count(&r, "c"), recorded(&r), "{sampling:?}");
+        assert_eq!(r.dropped.missing_span_data, 0, "{sampling:?}");
+        if sampling.is_full() {
+            assert_eq!(recorded(&r), 200);
+        }
+    }
+}
+
+/// A tick inside a tick (an engine whose outer loop step is named like its inner one): two
+/// ticks, each recorded with its own child; the inner one is not a component of the outer.
+#[test]
+fn a_tick_inside_a_tick() {
+    let c = collector(Sampling::full());
+    let d = dispatch(&c);
+    c.start_profiling("nested ticks").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        for i in 0..100 {
+            let _outer = tracing::info_span!("tick").entered();
+            tick_with_child(i);
+            let _c = tracing::info_span!("c").entered();
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 200);
+    assert_eq!(recorded(&r), 200);
+    assert_eq!(count(&r, "c"), 200);
+    assert!(!r.components.contains_key("tick"));
+    assert_eq!(r.ticks.latency.samples, 200);
+    assert_eq!(r.dropped.missing_span_data, 0);
+}
+
+/// `Span::new` on a tick callsite, with no `enabled` before it (tracing's macros always ask;
+/// a hand-made span need not): no panic, and what is counted is consistent — a tick in the
+/// latency figures was counted.
+#[test]
+#[ignore = "bug (minor): a tick made by `Span::new` without `enabled` is timed and recorded but never counted"]
+fn spans_made_without_a_filter_decision() {
+    for sampling in [Sampling::full(), Sampling::one_in(1), Sampling::default()] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("no decision").unwrap();
+        tracing::dispatcher::with_default(&d, || {
+            let meta = {
+                let probe = tracing::info_span!("tick");
+                probe.metadata().unwrap()
+            };
+            let child = {
+                let _t = tracing::info_span!("tick").entered();
+                tracing::info_span!("c").metadata()
+            };
+            for i in 0..200 {
+                let tick = tracing::Span::new(meta, &meta.fields().value_set(&[]));
+                tick.in_scope(|| {
+                    if let Some(child) = child {
+                        tracing::Span::new(child, &child.fields().value_set(&[]))
+                            .in_scope(|| black_box(work(3)));
+                    }
+                    tick_with_child(i);
+                });
+            }
+        });
+        let r = c.stop_profiling().unwrap();
+        let timed = r.ticks.latency.samples + r.ticks.warmup.as_ref().map_or(0, |w| w.count);
+        assert!(
+            timed <= r.ticks.count && recorded(&r) <= r.ticks.count,
+            "{sampling:?}: {timed} timed and {} recorded of {} counted",
+            recorded(&r),
+            r.ticks.count
+        );
+        assert!(r.ticks.count >= 200, "{sampling:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other layers, other threads, odd calls.
+// ---------------------------------------------------------------------------------------------
+
+/// A layer whose `enabled` refuses every other tick (a global filter that decides per span).
+#[derive(Default)]
+struct VetoEveryOtherTick(std::sync::atomic::AtomicU64);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for VetoEveryOtherTick {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(
+        &self,
+        m: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        m.name() != "tick" || self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0
+    }
+}
+
+/// A global filter below tickprof that vetoes every other tick after
+/// tickprof's gate decided it (and may have claimed a window place for it): the place is given
+/// back, windows keep opening and closing, every tick that exists and was recorded holds its
+/// child. Above tickprof, the same filter hides the vetoed ticks from it entirely.
+#[test]
+fn ticks_vetoed_by_another_layer_after_the_decision() {
+    for sampling in [Sampling::one_in(1), Sampling::default(), Sampling::full()] {
+        for below in [true, false] {
+            let c = collector(sampling);
+            let veto = VetoEveryOtherTick::default();
+            let d = if below {
+                Dispatch::new(tracing_subscriber::registry().with(veto).with(c.layer()))
+            } else {
+                Dispatch::new(tracing_subscriber::registry().with(c.layer()).with(veto))
+            };
+            c.start_profiling("vetoed").unwrap();
+            let mut existed = 0;
+            tracing::dispatcher::with_default(&d, || {
+                for i in 0..20_000 {
+                    let tick = tracing::info_span!("tick");
+                    existed += u64::from(!tick.is_disabled());
+                    let _t = tick.entered();
+                    let _c = tracing::info_span!("c").entered();
+                    black_box(work(i % 4));
+                }
+            });
+            let r = c.stop_profiling().unwrap();
+            let what = format!("{sampling:?}, veto below tickprof: {below}");
+            assert!(
+                existed > 0 && existed < 20_000,
+                "{what}: {existed} existed, {} counted",
+                r.ticks.count
+            );
+            assert!(r.ticks.count >= existed, "{what}");
+            assert_eq!(count(&r, "c"), recorded(&r), "{what}");
+            if !matches!(sampling, s if s == Sampling::default()) {
+                assert!(
+                    recorded(&r) >= existed / 2,
+                    "{what}: recorded {}",
+                    recorded(&r)
+                );
+            }
+        }
+    }
+}
+
+/// `follows_from`, `record` on a tick without fields captured, explicit parents on another
+/// thread while the tick is entered here, `Span::none()` as a parent: no panic, children
+/// counted where they ran in their parent.
+#[test]
+fn odd_but_legal_calls() {
+    let c = collector(Sampling::full());
+    let d = dispatch(&c);
+    c.start_profiling("odd").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        let mut previous: Option<tracing::Span> = None;
+        for i in 0..200 {
+            let tick = tracing::info_span!("tick", seq = tracing::field::Empty);
+            tick.record("seq", i);
+            if let Some(p) = &previous {
+                tick.follows_from(p);
+                p.follows_from(&tick);
+            }
+            tick.in_scope(|| {
+                let c = tracing::info_span!("c");
+                c.follows_from(&tick);
+                c.in_scope(|| black_box(work(3)));
+                let _root = tracing::info_span!(parent: None, "root").entered();
+                let _none = tracing::info_span!(parent: tracing::Span::none(), "none").entered();
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        tracing::dispatcher::with_default(&d, || {
+                            tracing::info_span!(parent: &tick, "beside")
+                                .in_scope(|| black_box(work(3)));
+                        })
+                    });
+                });
+            });
+            previous = Some(tick);
+        }
+    });
+    let r = c.stop_profiling().unwrap();
+    assert_eq!(r.ticks.count, 200);
+    assert_eq!(count(&r, "c"), 200);
+    assert_eq!(count(&r, "beside"), 200);
+    assert_eq!(
+        r.dropped.uncredited_children, 200,
+        "`beside` ran beside its tick"
+    );
+    assert!(!r.components.contains_key("root") && !r.components.contains_key("none"));
+    assert_eq!(r.dropped.missing_span_data, 0);
+}
+
+/// The sampling extremes: `one_in(1)` records nearly every tick, `one_in(u64::MAX)` still
+/// counts every tick and records the run's first window only, full records every tick; each
+/// with every recorded tick's child, on two threads.
+#[test]
+fn sampling_extremes() {
+    for sampling in [
+        Sampling::one_in(1),
+        Sampling::one_in(u64::MAX),
+        Sampling::full(),
+    ] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("extremes").unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    tracing::dispatcher::with_default(&d, || {
+                        for i in 0..10_000 {
+                            tick_with_child(i);
+                        }
+                    })
+                });
+            }
+        });
+        let r = c.stop_profiling().unwrap();
+        let what = format!("{sampling:?}");
+        assert_eq!(r.ticks.count, 20_000, "{what}");
+        assert_eq!(count(&r, "c"), recorded(&r), "{what}");
+        let windows = r.sampling.as_ref().unwrap().windows;
+        match sampling {
+            s if s.is_full() => assert_eq!(recorded(&r), 20_000),
+            s if s == Sampling::one_in(1) => {
+                assert!(recorded(&r) >= 2_048, "{what}: {}", recorded(&r));
+            }
+            _ => assert!(
+                windows <= 2 && recorded(&r) <= 2 * 1_024,
+                "{what}: {windows}"
+            ),
+        }
+    }
+}
+
+/// Two async ticks interleaved on one thread (two tasks of a single-threaded runtime, each
+/// `fut.instrument(info_span!("tick"))`): task A polls (its child `a1` runs), task B polls and
+/// finishes, task A polls again (`a2`) and finishes. A's timeline (every tick listed) holds
+/// both of its children: `a1` closed before B did.
+#[test]
+#[ignore = "bug: a tick closing on a thread clears the components waiting for every other tick open there"]
+fn interleaved_ticks_keep_their_own_timelines() {
+    let c = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .warmup_ticks(0)
+        .slowest_ticks(10)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let d = dispatch(&c);
+    c.start_profiling("interleaved").unwrap();
+    tracing::dispatcher::with_default(&d, || {
+        let a = tracing::info_span!("tick", task = "a");
+        let b = tracing::info_span!("tick", task = "b");
+        a.in_scope(|| tracing::info_span!("a1").in_scope(|| black_box(work(3))));
+        b.in_scope(|| tracing::info_span!("b1").in_scope(|| black_box(work(3))));
+        drop(b);
+        a.in_scope(|| tracing::info_span!("a2").in_scope(|| black_box(work(3))));
+        drop(a);
+    });
+    let r = c.stop_profiling().unwrap();
+    let ticks = &r.slowest_ticks.as_ref().unwrap().ticks;
+    assert_eq!(ticks.len(), 2);
+    let names = |task: &str| -> Vec<String> {
+        let t = ticks
+            .iter()
+            .find(|t| {
+                t.fields
+                    .iter()
+                    .any(|f| f.value == TickFieldValue::Text(task.into()))
+            })
+            .unwrap();
+        t.timeline.iter().map(|s| s.name.clone()).collect()
+    };
+    assert_eq!(names("b"), ["b1"]);
+    assert_eq!(names("a"), ["a1", "a2"]);
 }
