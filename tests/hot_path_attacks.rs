@@ -12,6 +12,7 @@ use std::hint::black_box;
 
 use tickprof::{MetricsCollector, Report, Sampling, TickFieldCapture, TickFieldValue};
 use tracing::Dispatch;
+use tracing::instrument::WithSubscriber;
 use tracing_subscriber::prelude::*;
 
 /// A collector for attacks: no calibration (nothing subtracted, so nets are exact sums), no
@@ -710,7 +711,13 @@ fn alone(name: &str) -> bool {
         return true;
     }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--quiet", "--test-threads=1", "--include-ignored"])
+        .args([
+            name,
+            "--exact",
+            "--quiet",
+            "--test-threads=1",
+            "--include-ignored",
+        ])
         .env("HOT_PATH_ATTACKS_ALONE", "1")
         .status()
         .unwrap();
@@ -1320,4 +1327,68 @@ fn a_recorded_tick_outliving_its_window() {
         "windows {}",
         r.sampling.as_ref().unwrap().windows
     );
+}
+
+/// The async engine's shape: ticks are tasks on a multi-threaded runtime
+/// (`fut.instrument(info_span!("tick"))`, created where they are spawned, polled on any
+/// worker, moved between workers at each `.await`), each awaiting a child future
+/// (`.instrument(info_span!("c"))`). Counts exact, every recorded tick with its child, no odd
+/// sequence, whatever the sampling. (Seen: `one_in(1)` recorded all 4,000 ticks, none with its
+/// child, and opened no window; the default budget opened none either: a tick decided to open
+/// a window opens it only if first entered on the thread that created it.)
+#[test]
+#[ignore = "bug: ticks first polled on another worker than their creator's are recorded without their children"]
+fn async_ticks_moving_between_workers() {
+    use tracing::Instrument;
+    for sampling in [Sampling::full(), Sampling::one_in(1), Sampling::default()] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("async").unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(3)
+            .build()
+            .unwrap();
+        let ticks = 4_000_u64;
+        let spawn_tick = |i: u64| {
+            let tick = tracing::info_span!("tick");
+            tokio::spawn(
+                async move {
+                    tokio::task::yield_now().await;
+                    async {
+                        black_box(work(i % 8));
+                        tokio::task::yield_now().await;
+                        black_box(work(3));
+                    }
+                    .instrument(tracing::info_span!("c"))
+                    .await;
+                    tokio::task::yield_now().await;
+                }
+                .instrument(tick)
+                .with_current_subscriber(),
+            )
+        };
+        runtime.block_on(
+            async {
+                // Half spawned all at once, half one after the other (each awaited before
+                // the next is created).
+                let tasks: Vec<_> = (0..ticks / 2).map(spawn_tick).collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+                for i in ticks / 2..ticks {
+                    spawn_tick(i).await.unwrap();
+                }
+            }
+            .with_subscriber(d.clone()),
+        );
+        drop(runtime);
+        let r = c.stop_profiling().unwrap();
+        let what = format!("{sampling:?}");
+        assert_eq!(r.ticks.count, ticks, "{what}");
+        assert_eq!(count(&r, "c"), recorded(&r), "{what}");
+        assert_eq!(r.dropped.missing_span_data, 0, "{what}");
+        if sampling.is_full() {
+            assert_eq!(recorded(&r), ticks, "{what}");
+        }
+    }
 }
