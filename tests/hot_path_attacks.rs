@@ -1094,7 +1094,11 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for VetoEveryOtherTick
         m: &tracing::Metadata<'_>,
         _: tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
-        m.name() != "tick" || self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0
+        m.name() != "tick"
+            || self
+                .0
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                .is_multiple_of(2)
     }
 }
 
@@ -1390,5 +1394,44 @@ fn async_ticks_moving_between_workers() {
         if sampling.is_full() {
             assert_eq!(recorded(&r), ticks, "{what}");
         }
+    }
+}
+
+thread_local! {
+    /// A tick guard kept in a thread-local: dropped when the thread's locals are torn down,
+    /// possibly after tickprof's own.
+    static KEPT: std::cell::RefCell<Option<tracing::span::EnteredSpan>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Threads that end with a tick (and its child) entered in a thread-local, dropped during the
+/// thread's teardown in whatever order the runtime tears locals down; meanwhile other ticks
+/// run. No panic; the ticks that ran to completion are all there.
+#[test]
+fn ticks_dropped_in_thread_teardown() {
+    for sampling in [Sampling::full(), Sampling::one_in(1)] {
+        let c = collector(sampling);
+        let d = dispatch(&c);
+        c.start_profiling("teardown").unwrap();
+        for _ in 0..20 {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    tracing::dispatcher::with_default(&d, || {
+                        for i in 0..50 {
+                            tick_with_child(i);
+                        }
+                        let tick = tracing::info_span!("tick").entered();
+                        let child = tracing::info_span!("kept").entered();
+                        std::mem::forget(child);
+                        KEPT.with(|k| *k.borrow_mut() = Some(tick));
+                    })
+                });
+            });
+        }
+        let r = c.stop_profiling().unwrap();
+        let what = format!("{sampling:?}");
+        assert_eq!(r.ticks.count, 20 * 51, "{what}");
+        assert!(recorded(&r) >= 20 * 50 || !sampling.is_full(), "{what}");
+        assert!(count(&r, "c") >= recorded(&r).saturating_sub(20), "{what}");
     }
 }
