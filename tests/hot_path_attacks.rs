@@ -671,7 +671,9 @@ fn figures_obey_exact_relations() {
 /// tick's timeline: every tick is listed). The calibrated corrections (a floor per interval,
 /// a residue per child) are subtracted from the parent once more than from the child, so a
 /// parent whose own time is below them reads less than its child (and its self time is
-/// clamped to 0 and counted in `dropped.clamped`); the shares then add up past 1.
+/// clamped to 0 and counted in `dropped.clamped`); the shares then add up past 1 (seen: 1.017
+/// on `shaped_tick` with `one_in(1)`, release build, where `Report::self_share` promises 0.1 %).
+/// Seen here: 1,683 of 2,000 ticks inverted in a debug build, 26 in a release build.
 #[test]
 #[ignore = "bug: calibrated corrections make a parent's net smaller than its nested child's"]
 fn a_parent_is_never_net_of_less_than_its_child() {
