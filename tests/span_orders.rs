@@ -139,7 +139,13 @@ fn fan_out_with_explicit_parents_records_every_child() {
         });
     });
     assert_eq!(report.components["worker"].count, 4);
-    assert!(report.components["worker"].latency.min_ns >= 2_000_000);
+    // At least its 2 ms of spinning, to the histogram's precision (3 significant figures) and
+    // less the instrumentation subtracted from it.
+    assert!(
+        report.components["worker"].latency.min_ns >= 1_990_000,
+        "{:?}",
+        report.components["worker"]
+    );
     assert_eq!(report.dropped.uncredited_children, 4);
 }
 
