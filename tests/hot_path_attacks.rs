@@ -71,7 +71,6 @@ fn recorded(report: &Report) -> u64 {
 /// ("marked") interest rebuilds, which leave it unchanged. So while one collector's window is
 /// open and the other's is closed, the other refuses the child and vetoes it globally.
 #[test]
-#[ignore = "bug: a collector caches another collector's window-closed `never` and vetoes the spans of its windows"]
 fn two_collectors_each_record_the_children_of_their_recorded_ticks() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("two_collectors_each_record_the_children_of_their_recorded_ticks") {
@@ -121,7 +120,6 @@ fn two_collectors_each_record_the_children_of_their_recorded_ticks() {
 /// at its first enter; here that enter happens on the worker. Whatever the tick is then
 /// (recorded or timed), a recorded tick must hold the child it ran.
 #[test]
-#[ignore = "bug: a window-opening tick first entered on another thread is recorded without opening its window"]
 fn a_tick_first_entered_on_another_thread_records_its_children() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("a_tick_first_entered_on_another_thread_records_its_children") {
@@ -163,7 +161,6 @@ fn a_tick_first_entered_on_another_thread_records_its_children() {
 /// each `t[i]` is entered again, runs a child `c`, and closes. Every recorded tick must hold its
 /// `c`.
 #[test]
-#[ignore = "bug: closing a moved window-opening tick takes a place from the open window, which closes early"]
 fn a_moved_opening_tick_does_not_close_another_window_early() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("a_moved_opening_tick_does_not_close_another_window_early") {
@@ -218,7 +215,6 @@ fn a_moved_opening_tick_does_not_close_another_window_early() {
 /// every tick") at least the ticks of the first window's length are recorded; here every
 /// second entered tick must be.
 #[test]
-#[ignore = "bug: a recorded tick closed without being entered never gives its window place back"]
 fn ticks_never_entered_do_not_hold_their_window_open() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("ticks_never_entered_do_not_hold_their_window_open") {
@@ -260,7 +256,6 @@ fn ticks_never_entered_do_not_hold_their_window_open() {
 /// `dropped` counter. The worker's root span has no parent in the registry: it is not a
 /// component of the dead tick.
 #[test]
-#[ignore = "bug: a tick closed while entered on another thread is lost, and its frame stays on that thread's stack"]
 fn a_tick_closed_while_entered_on_another_thread() {
     let c = collector(Sampling::full());
     let d = dispatch(&c);
@@ -307,7 +302,6 @@ fn a_tick_closed_while_entered_on_another_thread() {
 /// span to another thread, which closes it after the thread has gone. The tick was counted;
 /// with full sampling it must be in the latency figures or in a `dropped` counter.
 #[test]
-#[ignore = "bug: a tick whose interval never ends (its thread exited inside it) is counted but in no figure or counter"]
 fn a_thread_that_exits_inside_a_tick() {
     let c = collector(Sampling::full());
     let d = dispatch(&c);
@@ -465,7 +459,6 @@ fn seq_fields(tick: impl Fn(u64) -> tracing::Span + Sync) -> Vec<(u64, Option<Ti
 /// by a value known only once it has started. Each listed tick carries its `seq`, as it does
 /// when another field was set at creation.
 #[test]
-#[ignore = "bug: a tick whose fields are all `Empty` at creation keeps no fields, so later `record`s are dropped"]
 fn a_tick_field_recorded_after_an_empty_creation_is_kept() {
     let with_another = seq_fields(|i| {
         let tick = tracing::info_span!("tick", seq = tracing::field::Empty, n = 1_u64);
@@ -675,7 +668,6 @@ fn figures_obey_exact_relations() {
 /// on `shaped_tick` with `one_in(1)`, release build, where `Report::self_share` promises 0.1 %).
 /// Seen here: 1,683 of 2,000 ticks inverted in a debug build, 26 in a release build.
 #[test]
-#[ignore = "bug: calibrated corrections make a parent's net smaller than its nested child's"]
 fn a_parent_is_never_net_of_less_than_its_child() {
     let ticks = 2_000;
     let c = MetricsCollector::builder()
@@ -777,7 +769,17 @@ fn a_million_ticks_on_churning_threads_keep_memory_flat() {
     }
     let r = c.stop_profiling().unwrap();
     assert_eq!(r.ticks.count, 1_001_000);
-    assert_eq!(count(&r, "c"), recorded(&r));
+    // Every recorded tick has its child. A tick holding a leaked span never closes (the span
+    // keeps it open): the `c`s later created inside the leaked span are in its tree, recorded
+    // without it, and the report counts it as not whole.
+    assert!(count(&r, "c") >= recorded(&r));
+    assert!(
+        count(&r, "c") == recorded(&r) || r.dropped.straddled > 0,
+        "{} c, {} recorded ticks, {:?}",
+        count(&r, "c"),
+        recorded(&r),
+        r.dropped
+    );
     if let (Some(first), Some(last)) = (rss.first(), rss.last()) {
         assert!(
             last.saturating_sub(*first) < 4 * 1024,
@@ -791,7 +793,6 @@ fn a_million_ticks_on_churning_threads_keep_memory_flat() {
 /// window, and after the run's first window no other opens, however long the run (1M ticks
 /// here: the budget's 3 % of them is worth many windows on any machine).
 #[test]
-#[ignore = "bug: short-lived threads (< 1,024 ticks each) never add their loop time to the budget: one window per run"]
 fn short_lived_threads_still_earn_recording_windows() {
     let c = collector(Sampling::default());
     let d = dispatch(&c);
@@ -919,7 +920,6 @@ fn gettid() -> i32 {
 /// for that rebuild: the start has reset the window by then). In a process of its own.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "bug: a window opening across a stop/start lands open in the new run, which then records no component"]
 fn a_window_opening_across_stop_and_start_does_not_leak_into_the_next_run() {
     // Alone: another test's dispatcher registering meanwhile would wait on the held rebuild.
     if !alone("a_window_opening_across_stop_and_start_does_not_leak_into_the_next_run") {
@@ -1053,7 +1053,6 @@ fn a_tick_inside_a_tick() {
 /// a hand-made span need not): no panic, and what is counted is consistent — a tick in the
 /// latency figures was counted.
 #[test]
-#[ignore = "bug (minor): a tick made by `Span::new` without `enabled` is timed and recorded but never counted"]
 fn spans_made_without_a_filter_decision() {
     for sampling in [Sampling::full(), Sampling::one_in(1), Sampling::default()] {
         let c = collector(sampling);
@@ -1260,7 +1259,6 @@ fn sampling_extremes() {
 /// finishes, task A polls again (`a2`) and finishes. A's timeline (every tick listed) holds
 /// both of its children: `a1` closed before B did.
 #[test]
-#[ignore = "bug: a tick closing on a thread clears the components waiting for every other tick open there"]
 fn interleaved_ticks_keep_their_own_timelines() {
     let c = MetricsCollector::builder()
         .sampling(Sampling::full())
@@ -1309,7 +1307,6 @@ fn interleaved_ticks_keep_their_own_timelines() {
 /// Ticks `t[1..=1100]` are entered once each and kept open (`t[1]` opens the next window, the
 /// following ones fill it), the old tick closes, then each `t[i]` runs its child and closes.
 #[test]
-#[ignore = "bug: a tick outliving its window (stall close) loses its later children uncounted, and its close shortens the next window"]
 fn a_recorded_tick_outliving_its_window() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("a_recorded_tick_outliving_its_window") {
@@ -1363,7 +1360,6 @@ fn a_recorded_tick_outliving_its_window() {
 /// child, and opened no window; the default budget opened none either: a tick decided to open
 /// a window opens it only if first entered on the thread that created it.)
 #[test]
-#[ignore = "bug: ticks first polled on another worker than their creator's are recorded without their children"]
 fn async_ticks_moving_between_workers() {
     // Alone: a collector of another test with full sampling would want every callsite.
     if !alone("async_ticks_moving_between_workers") {

@@ -624,8 +624,8 @@ fn a_restarted_run_has_no_fields_of_the_previous_one() {
 }
 
 /// A tick whose field's value is computed by another tick (created and closed while the
-/// first waits for its fields): the first is timed without its counter's decision (ordinal
-/// 0), which is not warm-up, and is listed.
+/// first waits for its fields): the first keeps its own decision (ordinal 1, counted once) and
+/// its fields, and is listed.
 #[test]
 fn a_tick_of_unknown_ordinal_still_carries_its_fields() {
     let c = collector(Sampling::full(), 100, TickFieldCapture::Scalars);
@@ -641,6 +641,7 @@ fn a_tick_of_unknown_ordinal_still_carries_its_fields() {
         .entered();
     });
     let report = c.stop_profiling().unwrap();
+    assert_eq!(report.ticks.count, 2, "each tick counted once");
     let mut all: Vec<_> = listed(&report)
         .into_iter()
         .map(|t| (t.ordinal, t.fields))
@@ -649,7 +650,7 @@ fn a_tick_of_unknown_ordinal_still_carries_its_fields() {
     assert_eq!(
         all,
         [
-            (0, vec![field("seq", u(7))]),
+            (1, vec![field("seq", u(7))]),
             (2, vec![field("inner", u(1))]),
         ]
     );

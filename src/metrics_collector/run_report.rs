@@ -156,7 +156,7 @@ pub(super) fn build(
         dropped: Dropped {
             overflow: counters.overflow,
             missing_span_data: counters.missing_span_data,
-            straddled: 0,
+            straddled: counters.straddled,
             clamped: counters.clamped,
             uncredited_children: counters.uncredited_children,
         },

@@ -23,8 +23,8 @@ use tracing_subscriber::registry::LookupSpan;
 use super::callsites::{CallsiteInfo, Others, Role, key};
 use super::sampler::{TickMode, WindowGate};
 use super::shared::Shared;
-use super::subscriber_internals::{Probing, note_taken, probing, rebuilding, veto_unless_taken};
 use super::shortcut::{self, ArmedFor};
+use super::subscriber_internals::{Probing, note_taken, probing, rebuilding, veto_unless_taken};
 use super::thread::{Pending, ThreadState, with_thread};
 use super::timing::{Class, TickInfo};
 
@@ -99,9 +99,13 @@ impl TickGate {
             callsite: key,
             started_raw,
             tick: Some(TickInfo {
-                recorded: matches!(mode, TickMode::Recorded | TickMode::Opening),
+                recorded: matches!(mode, TickMode::Recorded(_) | TickMode::Opening),
                 warmup,
                 opens_window: mode == TickMode::Opening,
+                window: match mode {
+                    TickMode::Recorded(window) => window,
+                    _ => 0,
+                },
                 ordinal,
             }),
         });
@@ -120,6 +124,7 @@ impl TickGate {
                 recorded: true,
                 warmup: false,
                 opens_window: false,
+                window: 0,
                 ordinal: 0,
             }),
         });
@@ -139,7 +144,10 @@ impl TickGate {
         current: impl FnOnce() -> Option<u64>,
     ) -> Verdict {
         let shared = &*self.shared;
-        match thread.contextual_parent(current).map(|(_, class)| class) {
+        match thread
+            .contextual_parent(current)
+            .map(|(_, inside)| inside.map(|(class, _)| class))
+        {
             Some(Some(Class::RecordedTick | Class::Component)) => {
                 thread.pending = Some(Pending {
                     callsite: key,
@@ -148,7 +156,7 @@ impl TickGate {
                 });
                 Verdict::Take(others)
             }
-            Some(Some(Class::TimedTick)) => {
+            Some(Some(Class::TimedTick | Class::Detached)) => {
                 thread.refused_inside();
                 Verdict::Refuse(others)
             }

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::records::{Counters, ThreadRecords};
 use super::slow_ticks::ThreadSlowTicks;
-use super::sync::{AtomicU64, Mutex, MutexGuard, Ordering, lock};
+use super::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, lock};
 use super::timing::SpanTiming;
 
 #[derive(Debug)]
@@ -27,6 +27,8 @@ pub(crate) struct Home {
     pub(crate) odd: AtomicU64,
     /// The owner's kernel id (0: unknown), for the resource sampler.
     tid: AtomicU64,
+    /// Whether a thread owns it (see [`claim`](Self::claim), [`release`](Self::release)).
+    owned: AtomicBool,
     data: Mutex<HomeData>,
 }
 
@@ -80,6 +82,7 @@ impl Default for Home {
             ticks: Box::leak(Box::new(AtomicU64::new(0))),
             odd: AtomicU64::new(0),
             tid: AtomicU64::new(0),
+            owned: AtomicBool::new(false),
             data: Mutex::default(),
         }
     }
@@ -95,6 +98,20 @@ impl Home {
     #[inline]
     pub(crate) fn data(&self) -> MutexGuard<'_, HomeData> {
         lock(&self.data)
+    }
+
+    /// Makes the calling thread its owner, if it has none: whether it did. Acquire pairs with
+    /// the previous owner's Release in [`release`](Self::release): its last writes happen
+    /// before the new owner's.
+    pub(crate) fn claim(&self) -> bool {
+        self.owned
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Its owner thread exits (its state is dropped): another thread may take it over.
+    pub(crate) fn release(&self) {
+        self.owned.store(false, Ordering::Release);
     }
 
     /// Counts one tick. Owner only.
@@ -161,7 +178,7 @@ impl Home {
         let slow = data.slow.take();
         let ticks = self.ticks_in(run);
         let odd = self.odd.load(Ordering::Relaxed);
-        let taken = Harvested {
+        let mut taken = Harvested {
             records,
             slow,
             ticks: ticks.saturating_sub(data.harvested_ticks),
@@ -170,6 +187,14 @@ impl Home {
         data.harvested_ticks = ticks;
         data.harvested_odd = odd;
         if harvest == Harvest::Final {
+            // Recorded ticks still open as the run ends (a child span leaked inside one keeps
+            // it open): their components were recorded without them.
+            let open = data
+                .spans
+                .values()
+                .filter(|timing| timing.live.is_some())
+                .count();
+            taken.records.counters.straddled += open as u64;
             data.run = 0;
             data.spans.clear();
             data.harvested_ticks = 0;

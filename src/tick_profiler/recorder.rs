@@ -32,11 +32,13 @@ use super::home::Home;
 use super::sampler::WindowGate;
 use super::shared::Shared;
 use super::subscriber_internals::take_veto;
+use super::sync::Ordering;
 use super::thread::{Expect, ThreadState, with_thread};
 use super::tick_fields::{TickFieldCapture, TickFields};
 use super::timing::{
     Class, Closed, Entry, Frame, Interval, LiveTick, SpanKind, SpanTiming, TickInfo,
 };
+use super::window::TickDone;
 
 /// The layer half of [`TickProfiler`](crate::TickProfiler): records the spans the
 /// [`TickGate`](crate::TickGate) lets through.
@@ -81,30 +83,34 @@ impl TickRecorder {
             Role::Tick | Role::CalibrationTick => {
                 let tick = match pending.and_then(|p| p.tick) {
                     Some(tick) => tick,
-                    // No decision for it waits (a span created while its fields were
-                    // evaluated took it): it was counted at its filter decision, and is timed,
-                    // its ordinal unknown.
-                    None if role == Role::Tick => TickInfo {
-                        recorded: false,
-                        warmup: false,
-                        opens_window: false,
-                        ordinal: 0,
+                    None if role == Role::Tick => match thread.take_displaced(key) {
+                        // Its decision was displaced by a span created while its fields were
+                        // evaluated.
+                        Some(tick) => tick,
+                        // Made without a filter decision (`Span::new`): counted now, timed.
+                        None => TickInfo {
+                            recorded: false,
+                            warmup: false,
+                            opens_window: false,
+                            window: 0,
+                            ordinal: thread.count_tick(),
+                        },
                     },
                     None => return None,
                 };
-                let mut kept = None;
-                if shared.slowest_ticks > 0
+                // Kept even if every field is `Empty` yet: `span.record` may fill them.
+                let fields = (shared.slowest_ticks > 0
                     && shared.tick_fields != TickFieldCapture::Off
-                    && !attrs.metadata().fields().is_empty()
-                {
+                    && !attrs.metadata().fields().is_empty())
+                .then(|| {
                     let format = shared.tick_fields == TickFieldCapture::Formatted;
                     let mut fields = TickFields::new(key, format);
                     attrs.record(&mut fields);
-                    kept = (!fields.is_empty()).then_some(fields);
-                }
+                    fields
+                });
                 Created {
                     kind: SpanKind::Tick(tick),
-                    fields: kept,
+                    fields,
                     in_parent: true,
                     started_raw,
                 }
@@ -116,22 +122,32 @@ impl TickRecorder {
                     None if attrs.is_contextual() => contextual.map(|(id, _)| id),
                     None => None,
                 }?;
-                let class = if let Some((id, class)) = contextual
+                let inside = if let Some((id, inside)) = contextual
                     && id == parent
                 {
-                    class
+                    inside
                 } else {
-                    self.find(thread, parent).and_then(|(home, _)| {
-                        home.data()
-                            .spans
-                            .get(&parent)
-                            .map(|timing| timing.kind.class())
-                    })
+                    // An explicit parent, or one entered on another thread: inside a tick
+                    // that is still open, or detached.
+                    self.find(thread, parent)
+                        .and_then(|(home, _)| {
+                            home.data()
+                                .spans
+                                .get(&parent)
+                                .map(|timing| (timing.kind.class(), timing.kind.tick(parent)))
+                        })
+                        .map(|(class, tick)| match class {
+                            Class::Component if self.find(thread, tick).is_none() => {
+                                (Class::Detached, tick)
+                            }
+                            class => (class, tick),
+                        })
                 };
-                let direct = match class? {
+                let (class, tick) = inside?;
+                let direct = match class {
                     Class::RecordedTick => true,
                     Class::Component => false,
-                    Class::TimedTick => return None,
+                    Class::TimedTick | Class::Detached => return None,
                 };
                 thread.recorded_spans += 1;
                 Created {
@@ -139,6 +155,7 @@ impl TickRecorder {
                         slot,
                         parent,
                         direct,
+                        tick,
                     },
                     fields: None,
                     in_parent: thread.position(parent).is_some(),
@@ -159,65 +176,53 @@ impl TickRecorder {
             return Some((Arc::clone(&thread.home), true));
         }
         self.shared
-            .other_homes(&thread.home)
-            .into_iter()
-            .find(|home| home.data().spans.contains_key(&id))
+            .other_home(&thread.home, |data| data.spans.contains_key(&id))
             .map(|home| (home, false))
     }
 
-    /// A recorded tick entered for the first time opens its window (before any of its children
-    /// exists). If it cannot (another thread opened one first, or is switching), it takes a
-    /// place in the open window, or else is timed alone. Returns what it is now.
-    fn first_enter_of_opening_tick(&self, thread: &mut ThreadState, id: u64) -> Class {
+    /// A recorded tick entered for the first time (on any thread) opens its window, before any
+    /// of its children exists. If it cannot (another thread opened one first, or is switching),
+    /// it takes a place in the open window, or else is timed alone. Returns what it is now.
+    fn first_enter_of_opening_tick(&self, home: &Home, id: u64) -> Class {
         let shared = &*self.shared;
-        let started = shared.clock.raw();
-        let recorded = if shared.window.open(shared.budget.window_length()) {
-            shared
-                .budget
-                .switched(shared.clock.delta_as_nanos(started, shared.clock.raw()));
-            true
-        } else {
-            shared.window.claim()
-        };
-        if let Some(timing) = thread.home.data().spans.get_mut(&id)
-            && let SpanKind::Tick(tick) = &mut timing.kind
-        {
-            tick.opens_window = false;
-            tick.recorded = recorded;
-            if !recorded {
-                timing.live = None;
-            }
-        }
-        if recorded {
-            Class::RecordedTick
-        } else {
-            Class::TimedTick
-        }
-    }
-
-    /// Ends the interval of the frame at `position` at `exited_raw`, adding it to the span's
-    /// timing wherever that lives; whether the frame was a timed span's.
-    fn end_interval(&self, thread: &mut ThreadState, position: usize, exited_raw: u64) -> bool {
-        let frame = thread.stack.remove(position);
-        let Entry::Timed(interval) = frame.entry else {
-            return false;
-        };
-        let home = interval
-            .home
-            .clone()
-            .unwrap_or_else(|| Arc::clone(&thread.home));
-        let tally = thread.tally;
-        thread.tally.intervals += 1;
-        let added = home
+        // Taken under the lock: a tick entered on two threads at once opens one window.
+        let opens = home
             .data()
             .spans
-            .get_mut(&frame.id)
-            .map(|timing| timing.add(&interval, exited_raw, tally))
-            .is_some();
-        if !added {
-            thread.count_odd();
+            .get_mut(&id)
+            .is_some_and(|timing| match &mut timing.kind {
+                SpanKind::Tick(tick) => std::mem::take(&mut tick.opens_window),
+                SpanKind::Component { .. } => false,
+            });
+        if !opens {
+            return home
+                .data()
+                .spans
+                .get(&id)
+                .map_or(Class::TimedTick, |timing| timing.kind.class());
         }
-        true
+        let started = shared.clock.raw();
+        let window = match shared.window.open(shared.budget.window_length()) {
+            Some(window) => {
+                shared
+                    .budget
+                    .switched(shared.clock.delta_as_nanos(started, shared.clock.raw()));
+                Some(window)
+            }
+            None => shared.window.claim(),
+        };
+        let mut data = home.data();
+        let Some(timing) = data.spans.get_mut(&id) else {
+            return Class::TimedTick;
+        };
+        if let SpanKind::Tick(tick) = &mut timing.kind {
+            tick.recorded = window.is_some();
+            tick.window = window.unwrap_or(0);
+        }
+        if window.is_none() {
+            timing.live = None;
+        }
+        timing.kind.class()
     }
 
     /// Takes span `id`'s timing out of whichever home holds it.
@@ -225,10 +230,12 @@ impl TickRecorder {
         if let Some(timing) = thread.home.data().spans.remove(&id) {
             return Some(timing);
         }
-        self.shared
-            .other_homes(&thread.home)
-            .into_iter()
-            .find_map(|home| home.data().spans.remove(&id))
+        let mut taken = None;
+        self.shared.other_home(&thread.home, |data| {
+            taken = data.spans.remove(&id);
+            taken.is_some()
+        });
+        taken
     }
 
     /// Credits a closed component's net time to the parent it ran in: the parent's interval in
@@ -261,6 +268,7 @@ impl TickRecorder {
                 slot,
                 parent,
                 direct,
+                tick,
             } => {
                 if closed.in_parent {
                     self.credit_parent(thread, parent, closed.net_ns);
@@ -272,33 +280,60 @@ impl TickRecorder {
                 let mut data = thread.home.data();
                 data.records
                     .record_component(closed, slot, direct, &shared.template);
-                data.slow.component(id, slot, parent, closed);
+                data.slow.component(id, slot, parent, tick, closed);
             }
             SpanKind::Tick(tick) => {
-                {
-                    let mut data = thread.home.data();
-                    data.records.record_tick(
-                        closed,
-                        &tick,
-                        shared.budget.is_full(),
-                        &shared.template,
-                    );
-                    data.slow.tick(id, &tick, closed);
-                }
-                if !tick.recorded && !tick.warmup {
-                    thread.sampler.tick_timed(closed.net_ns);
-                }
-                if tick.recorded && !shared.budget.is_full() && !shared.budget.calibrating() {
+                let mut whole = true;
+                if tick.window != 0 {
                     let spans = 1 + std::mem::take(&mut thread.recorded_spans);
                     shared.budget.recorded_tick(spans);
-                    if shared.window.tick_done() {
-                        self.close_window();
+                    match shared.window.tick_done(tick.window) {
+                        TickDone::InFlight => {}
+                        TickDone::Last => self.close_window(),
+                        TickDone::Outlived => {
+                            // Spans it held after its window closed were not created: its
+                            // unattributed time is not known.
+                            whole = false;
+                            thread.home.data().counters().straddled += 1;
+                        }
                     }
                 } else if shared.window.stall_check() {
                     self.close_window();
                 }
+                {
+                    let mut data = thread.home.data();
+                    let data = &mut *data;
+                    data.records.record_tick(
+                        closed,
+                        &tick,
+                        shared.budget.is_full(),
+                        whole,
+                        &shared.template,
+                    );
+                    let spans = &data.spans;
+                    data.slow
+                        .tick(id, &tick, closed, |tick| spans.contains_key(&tick));
+                }
+                if !tick.recorded && !tick.warmup {
+                    thread.sampler.tick_timed(closed.net_ns, &shared.budget);
+                }
             }
         }
+    }
+
+    /// A tracked span closed without an interval of it ending anywhere: never entered, or
+    /// entered on another thread that is still inside it (a raw `Dispatch::enter` whose span
+    /// lost its last handle). A recorded tick's window place is given back; other threads
+    /// check their stacks for the span (see `ThreadState::drop_dead_frames`).
+    fn closed_unentered(&self, closed: &Closed) {
+        let shared = &*self.shared;
+        if let SpanKind::Tick(tick) = closed.kind
+            && tick.window != 0
+            && shared.window.tick_done(tick.window) == TickDone::Last
+        {
+            self.close_window();
+        }
+        shared.closed_early.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Closes the window whose last recorded tick just closed.
@@ -373,6 +408,7 @@ where
             thread.expect = Expect::Enter {
                 id,
                 class: created.kind.class(),
+                tick: created.kind.tick(id),
                 opens_window: matches!(
                     created.kind,
                     SpanKind::Tick(TickInfo {
@@ -416,17 +452,18 @@ where
                 Expect::Enter {
                     id: created,
                     class,
+                    tick,
                     opens_window,
                     in_parent,
                     started_raw,
                 } if created == id => {
                     // Created here just now: its creation ends at the end of this enter.
                     let class = if opens_window {
-                        self.first_enter_of_opening_tick(thread, id)
+                        self.first_enter_of_opening_tick(&thread.home, id)
                     } else {
                         class
                     };
-                    let interval = Interval::new(class, None, in_parent);
+                    let interval = Interval::new(class, tick, None, in_parent);
                     // Read the clock last, so the recorder's own work is outside the interval.
                     let entered = shared.clock.raw();
                     if let Some(started) = started_raw {
@@ -464,7 +501,7 @@ where
                 thread.stack.get(position).map(|frame| &frame.entry),
                 Some(Entry::Untracked)
             );
-            if self.end_interval(thread, position, exited) {
+            if thread.end_interval(position, exited) {
                 // Its exit and close (if it follows at once) are instrumentation.
                 thread.expect = Expect::Close {
                     id,
@@ -495,10 +532,11 @@ where
             };
             // Closed while entered here (its last handle dropped inside it): its interval
             // ends now, and it stays on the stack as closed (see `Entry::Closed`).
+            let entered_here = thread.position(id).is_some();
             if let Some(mut position) = thread.position(id) {
                 let now = shared.clock.raw();
                 while let Some(found) = thread.position(id) {
-                    self.end_interval(thread, found, now);
+                    thread.end_interval(found, now);
                     position = found;
                 }
                 thread.stack.insert(
@@ -512,8 +550,18 @@ where
             let closed = self
                 .take_timing(thread, id)
                 .map(|timing| timing.close(&thread.costs, &shared.clock));
-            if let Some(closed) = closed.filter(|closed| closed.entered) {
-                self.record(thread, id, &closed);
+            if let Some(Closed {
+                kind: SpanKind::Tick(_),
+                ..
+            }) = closed
+            {
+                // Spans of it still entered here (a guard forgotten) belong to no tick now.
+                thread.detach_from(id);
+            }
+            match closed {
+                Some(closed) if closed.entered => self.record(thread, id, &closed),
+                Some(closed) if !entered_here => self.closed_unentered(&closed),
+                _ => {}
             }
             // Read the clock last: the close's work (and a window switch) is instrumentation
             // of whatever timed span is still entered here.
@@ -539,21 +587,22 @@ impl TickRecorder {
         } else {
             let found = self.find(thread, id).and_then(|(home, own)| {
                 let kind = home.data().spans.get(&id).map(|timing| timing.kind)?;
-                Some((kind, (!own).then_some(home)))
+                Some((kind, home, own))
             });
             match found {
-                Some((kind, home)) => {
+                Some((kind, home, own)) => {
                     let class = match kind {
                         SpanKind::Tick(TickInfo {
                             opens_window: true, ..
-                        }) if home.is_none() => self.first_enter_of_opening_tick(thread, id),
+                        }) => self.first_enter_of_opening_tick(&home, id),
                         _ => kind.class(),
                     };
                     let in_parent = match kind {
                         SpanKind::Component { parent, .. } => thread.position(parent).is_some(),
                         SpanKind::Tick(_) => true,
                     };
-                    let interval = Interval::new(class, home, in_parent);
+                    let interval =
+                        Interval::new(class, kind.tick(id), (!own).then_some(home), in_parent);
                     let entered = shared.clock.raw();
                     if let Some(started) = started {
                         thread.instrumented(started, entered);

@@ -31,6 +31,10 @@ pub(crate) struct Counters {
     pub(crate) overflow: u64,
     /// Odd span sequences: callbacks for a span in no state tickprof expects.
     pub(crate) missing_span_data: u64,
+    /// Recorded ticks that are not whole: they outlived their window (the spans they held
+    /// after it closed were not recorded, and their unattributed time is not known), or were
+    /// still open when the run ended (their components were recorded without them).
+    pub(crate) straddled: u64,
 }
 
 impl Counters {
@@ -44,6 +48,7 @@ impl Counters {
         self.uncredited_children += other.uncredited_children;
         self.overflow += other.overflow;
         self.missing_span_data += other.missing_span_data;
+        self.straddled += other.straddled;
     }
 }
 
@@ -154,6 +159,7 @@ impl ThreadRecords {
         closed: &Closed,
         tick: &TickInfo,
         full: bool,
+        whole: bool,
         template: &Histogram<u64>,
     ) {
         let c = &mut self.counters;
@@ -173,7 +179,9 @@ impl ThreadRecords {
         if tick.recorded {
             c.ticks_recorded += 1;
             overflow += record(&mut self.recorded, template, closed.net_ns);
-            overflow += record(&mut self.unattributed, template, closed.self_ns);
+            if whole {
+                overflow += record(&mut self.unattributed, template, closed.self_ns);
+            }
         }
         c.clamped += u64::from(closed.clamped);
         c.overflow += overflow;
@@ -326,6 +334,7 @@ mod tests {
                 slot: 0,
                 parent: 0,
                 direct: true,
+                tick: 0,
             },
             fields: None,
             entered: true,
@@ -344,6 +353,7 @@ mod tests {
             recorded,
             warmup,
             opens_window: false,
+            window: 0,
             ordinal: 1,
         }
     }
@@ -356,13 +366,21 @@ mod tests {
             &closed(500, 500, 520),
             &tick(false, false),
             false,
+            true,
             &template,
         );
-        r.record_tick(&closed(400, 30, 900), &tick(true, false), false, &template);
+        r.record_tick(
+            &closed(400, 30, 900),
+            &tick(true, false),
+            false,
+            true,
+            &template,
+        );
         r.record_tick(
             &closed(9_000, 9_000, 9_000),
             &tick(false, true),
             false,
+            true,
             &template,
         );
         let c = r.counters;
@@ -372,8 +390,24 @@ mod tests {
         assert_eq!(max(&r.recorded), Some(400));
         assert_eq!(max(&r.unattributed), Some(30));
         assert_eq!(max(&r.warmup), Some(9_000));
+        // A recorded tick that outlived its window: recorded, its unattributed time unknown.
+        r.record_tick(
+            &closed(700, 300, 900),
+            &tick(true, false),
+            false,
+            false,
+            &template,
+        );
+        assert_eq!(r.recorded.as_ref().unwrap().len(), 2);
+        assert_eq!(r.unattributed.as_ref().unwrap().len(), 1);
         // Full sampling: a recorded tick is the latency histogram's too.
-        r.record_tick(&closed(400, 30, 900), &tick(true, false), true, &template);
+        r.record_tick(
+            &closed(400, 30, 900),
+            &tick(true, false),
+            true,
+            true,
+            &template,
+        );
         assert_eq!(r.latency.as_ref().unwrap().len(), 2);
     }
 

@@ -13,6 +13,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use super::window::WindowId;
 use crate::sampling::{Sampling, SamplingMode};
 
 /// Ticks between two checkpoints of a thread's loop (one clock read each).
@@ -35,8 +36,9 @@ pub(crate) enum TickMode {
     Untimed,
     /// The tick span exists and is timed; its children are not created for tickprof.
     Timed,
-    /// The tick and every span inside it are recorded.
-    Recorded,
+    /// The tick and every span inside it are recorded, in a place of this window (0: full
+    /// sampling, no window).
+    Recorded(WindowId),
     /// Recorded, and it opens a recording window at its first enter (an interest rebuild
     /// cannot run inside a filter decision).
     Opening,
@@ -54,6 +56,9 @@ pub(crate) struct Budget {
     switch_ns: AtomicU64,
     /// The ticks' own time, summed over threads at their checkpoints, ns.
     loop_ns: AtomicU64,
+    /// The collector's tick time (`f64` bits, ns), for threads that decide ticks but close
+    /// none (an async tick closes on whichever worker polls it last).
+    tick_ns: AtomicU64,
     /// What windows cost so far (recorded spans and switches), ns.
     window_spent_ns: AtomicU64,
     /// What the switches alone took so far, ns.
@@ -73,6 +78,7 @@ impl Budget {
             span_ns: AtomicU64::new(150),
             switch_ns: AtomicU64::new(GUESS_SWITCH_NS),
             loop_ns: AtomicU64::new(0),
+            tick_ns: AtomicU64::new(0),
             window_spent_ns: AtomicU64::new(0),
             switches_ns: AtomicU64::new(0),
             recorded_ticks: AtomicU64::new(0),
@@ -94,6 +100,7 @@ impl Budget {
     pub(crate) fn begin_run(&self, span_ns: u64) {
         self.span_ns.store(span_ns.max(1), Ordering::Relaxed);
         self.loop_ns.store(0, Ordering::Relaxed);
+        self.tick_ns.store(0, Ordering::Relaxed);
         self.window_spent_ns.store(0, Ordering::Relaxed);
         self.switches_ns.store(0, Ordering::Relaxed);
         self.recorded_ticks.store(0, Ordering::Relaxed);
@@ -132,6 +139,17 @@ impl Budget {
     /// The ticks' own time seen at checkpoints so far, ns.
     pub(crate) fn loop_ns(&self) -> u64 {
         self.loop_ns.load(Ordering::Relaxed)
+    }
+
+    /// The collector's tick time so far (0: none measured), ns.
+    fn tick_ns(&self) -> f64 {
+        f64::from_bits(self.tick_ns.load(Ordering::Relaxed))
+    }
+
+    /// A thread's tick-time estimate moved to `ns`: the collector's follows the last one (a
+    /// race between threads loses one update, which the next one makes good).
+    fn set_tick_ns(&self, ns: f64) {
+        self.tick_ns.store(ns.to_bits(), Ordering::Relaxed);
     }
 
     /// A recorded tick closed holding `spans` spans (itself included).
@@ -209,8 +227,8 @@ impl Budget {
 
 /// What a sampler needs of the recording window at a decision.
 pub(crate) trait WindowGate {
-    /// Claims a place in the open window; `false` if none is open or it is full.
-    fn claim(&self) -> bool;
+    /// Claims a place in the open window; `None` if none is open or it is full.
+    fn claim(&self) -> Option<WindowId>;
     /// Whether a window is open (or being switched).
     fn busy(&self) -> bool;
 }
@@ -299,7 +317,7 @@ impl TickSampler {
             return (TickMode::Untimed, false);
         }
         if budget.is_full() {
-            return (TickMode::Recorded, self.warmup());
+            return (TickMode::Recorded(0), self.warmup());
         }
         let decided = if self.warmup_left > 0 {
             self.warmup_left -= 1;
@@ -333,14 +351,17 @@ impl TickSampler {
         if self.since_checkpoint >= CHECKPOINT_TICKS {
             self.checkpoint(budget);
         }
-        if window.busy() && window.claim() {
-            return TickMode::Recorded;
+        if window.busy()
+            && let Some(id) = window.claim()
+        {
+            return TickMode::Recorded(id);
         }
         self.until_window = self.until_window.saturating_sub(1);
         if self.until_window == 0 {
             // Until this thread's tick time is known (a budget's windows are paced on it), try
             // again after the next checkpoint.
-            self.until_window = match budget.window_gap(budget.window_length(), self.tick_ns) {
+            let tick_ns = self.tick_ns(budget);
+            self.until_window = match budget.window_gap(budget.window_length(), tick_ns) {
                 Some(gap) => self.draw(gap),
                 None => CHECKPOINT_TICKS,
             };
@@ -365,25 +386,44 @@ impl TickSampler {
     /// A timed tick of this thread closed with this net latency: the estimate of the thread's
     /// tick time follows it, each value clipped at 4× the estimate (one preempted tick moves
     /// it by at most 3/8).
-    pub(crate) fn tick_timed(&mut self, net_ns: u64) {
+    pub(crate) fn tick_timed(&mut self, net_ns: u64, budget: &Budget) {
         let value = net_ns.max(1) as f64;
         self.tick_ns = if self.tick_ns == 0.0 {
             value
         } else {
             self.tick_ns + (value.min(4.0 * self.tick_ns) - self.tick_ns) / 8.0
         };
+        budget.set_tick_ns(self.tick_ns);
+    }
+
+    /// This thread's tick time, or the collector's while it has closed no timed tick itself.
+    fn tick_ns(&self, budget: &Budget) -> f64 {
+        if self.tick_ns > 0.0 {
+            self.tick_ns
+        } else {
+            budget.tick_ns()
+        }
     }
 
     /// Every `CHECKPOINT_TICKS` ticks: this thread's ticks' own time goes to the budget, and
     /// the timed-tick probability follows the thread's tick time.
     fn checkpoint(&mut self, budget: &Budget) {
         let ticks = std::mem::take(&mut self.since_checkpoint);
-        if self.tick_ns > 0.0 {
+        let tick_ns = self.tick_ns(budget);
+        if tick_ns > 0.0 {
             budget
                 .loop_ns
-                .fetch_add((ticks as f64 * self.tick_ns) as u64, Ordering::Relaxed);
-            self.timed_probability = budget.timed_probability(self.tick_ns);
+                .fetch_add((ticks as f64 * tick_ns) as u64, Ordering::Relaxed);
+            self.timed_probability = budget.timed_probability(tick_ns);
         }
+    }
+
+    /// The thread's state is going (its thread exits, or its run ends): the ticks since its
+    /// last checkpoint (and those decided through `quiet`) go to the budget, so that
+    /// short-lived threads pay for windows too.
+    pub(crate) fn flush(&mut self, budget: &Budget) {
+        self.since_checkpoint += std::mem::take(&mut self.skipped);
+        self.checkpoint(budget);
     }
 
     /// A geometric draw with the given mean (≥ 1): the number of ticks until the next event.
@@ -421,8 +461,8 @@ mod tests {
     struct Closed;
 
     impl WindowGate for Closed {
-        fn claim(&self) -> bool {
-            false
+        fn claim(&self) -> Option<WindowId> {
+            None
         }
         fn busy(&self) -> bool {
             false
@@ -433,10 +473,10 @@ mod tests {
     struct Open(Cell<u64>);
 
     impl WindowGate for Open {
-        fn claim(&self) -> bool {
+        fn claim(&self) -> Option<WindowId> {
             let left = self.0.get();
             self.0.set(left.saturating_sub(1));
-            left > 0
+            (left > 0).then_some(7)
         }
         fn busy(&self) -> bool {
             true
@@ -464,11 +504,14 @@ mod tests {
 
     #[test]
     fn one_preempted_tick_moves_the_tick_estimate_little() {
+        let budget = Budget::new(Sampling::default());
         let mut sampler = TickSampler::new(7, 0);
-        sampler.tick_timed(500);
-        sampler.tick_timed(4_000_000);
+        sampler.tick_timed(500, &budget);
+        sampler.tick_timed(4_000_000, &budget);
         // Clipped at 4 × 500: the estimate moves by (2,000 − 500) / 8.
         assert_eq!(sampler.tick_ns, 500.0 + 1_500.0 / 8.0);
+        // A thread that closed no timed tick (its ticks close elsewhere) paces on it.
+        assert_eq!(TickSampler::new(8, 0).tick_ns(&budget), sampler.tick_ns);
     }
 
     #[test]
@@ -478,7 +521,7 @@ mod tests {
         let budget = Budget::new(Sampling::budget(0.03));
         budget.begin_run(100);
         let mut sampler = TickSampler::new(99, 0);
-        sampler.tick_timed(400);
+        sampler.tick_timed(400, &budget);
         let n = 400_000;
         let timed = (0..n)
             .filter(|_| sampler.decide(&budget, &Closed).0 == TickMode::Timed)
@@ -533,13 +576,27 @@ mod tests {
         assert_ne!(sampler.decide(&budget, &Closed).0, TickMode::Untimed);
         assert!(!sampler.decide(&budget, &Closed).1);
         let open = Open(Cell::new(2));
-        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded);
-        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded);
-        assert_ne!(sampler.decide(&budget, &open).0, TickMode::Recorded);
+        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));
+        assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));
+        assert_ne!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));
         let full = Budget::new(Sampling::full());
         assert_eq!(
             TickSampler::new(1, 0).decide(&full, &Closed).0,
-            TickMode::Recorded
+            TickMode::Recorded(0)
         );
+    }
+
+    #[test]
+    fn a_short_lived_thread_pays_its_ticks_into_the_budget() {
+        let budget = Budget::new(Sampling::budget(0.03));
+        budget.begin_run(100);
+        let mut sampler = TickSampler::new(3, 0);
+        sampler.tick_timed(1_000, &budget);
+        for _ in 0..500 {
+            sampler.decide(&budget, &Closed);
+        }
+        assert_eq!(budget.loop_ns(), 0, "no checkpoint in 500 ticks");
+        sampler.flush(&budget);
+        assert_eq!(budget.loop_ns(), 500 * 1_000);
     }
 }

@@ -2,7 +2,7 @@
 //! callsite table, the recording window, the sampling budget, the calibrated costs and the
 //! threads' homes.
 
-use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hdrhistogram::Histogram;
@@ -10,7 +10,7 @@ use tracing_core::dispatcher::{Dispatch, WeakDispatch};
 
 use super::callsites::{Callsites, Others, Role, key};
 use super::costs::Costs;
-use super::home::{Harvest, Home};
+use super::home::{Harvest, Home, HomeData};
 use super::records::RunRecords;
 use super::sampler::Budget;
 use super::slow_ticks::SlowCandidates;
@@ -45,6 +45,9 @@ pub(crate) struct Shared {
     /// Recorded ticks alive now (see `timing::LiveTick`): while any is, a span evaluated on a
     /// thread with nothing timed may be a child of one (created with an explicit parent).
     pub(crate) live_recorded_ticks: Arc<AtomicU64>,
+    /// Tracked spans closed before any interval of theirs ended (never entered, or entered
+    /// on a thread still inside them): each thread checks its stack when this moves.
+    pub(crate) closed_early: AtomicU64,
     /// Ticks evaluated on a thread whose tickprof state was already torn down (thread exit):
     /// counted here, so that no tick is lost; (run, count, harvested).
     orphan_ticks: Mutex<(u64, u64, u64)>,
@@ -74,6 +77,7 @@ impl Shared {
             slowest_ticks: 0,
             tick_fields: TickFieldCapture::Off,
             live_recorded_ticks: Arc::new(AtomicU64::new(0)),
+            closed_early: AtomicU64::new(0),
             orphan_ticks: Mutex::new((0, 0, 0)),
             dispatch: Mutex::new(None),
             homes: Mutex::new(Vec::new()),
@@ -187,27 +191,30 @@ impl Shared {
         }
     }
 
-    /// A home for a thread that has none: one whose thread has exited, or a new one.
+    /// A home for a thread that has none: one whose thread has exited (see
+    /// [`Home::claim`]), or a new one.
     pub(crate) fn register_home(&self) -> Arc<Home> {
         let mut homes = lock(&self.homes);
-        if let Some(orphan) = homes.iter().find(|home| Arc::strong_count(home) == 1) {
-            // Pairs with the Release decrement of the exited thread's `Arc`, as `Arc::drop`
-            // does: its last writes to the home happen before this thread's.
-            fence(Ordering::Acquire);
+        if let Some(orphan) = homes.iter().find(|home| home.claim()) {
             return Arc::clone(orphan);
         }
         let home = Arc::new(Home::default());
+        home.claim();
         homes.push(Arc::clone(&home));
         home
     }
 
-    /// Every home but `own` (for a span that moved between threads).
-    pub(crate) fn other_homes(&self, own: &Arc<Home>) -> Vec<Arc<Home>> {
+    /// The home other than `own` whose data `holds` (a span that moved between threads),
+    /// looked up under the homes' lock (then each home's, in that order everywhere).
+    pub(crate) fn other_home(
+        &self,
+        own: &Arc<Home>,
+        mut holds: impl FnMut(&mut HomeData) -> bool,
+    ) -> Option<Arc<Home>> {
         lock(&self.homes)
             .iter()
-            .filter(|home| !Arc::ptr_eq(home, own))
+            .find(|home| !Arc::ptr_eq(home, own) && holds(&mut home.data()))
             .cloned()
-            .collect()
     }
 
     /// Ticks counted so far in `run`, over all threads: relaxed loads of per-thread counters.

@@ -48,6 +48,8 @@ struct Pending {
     slot: u32,
     id: u64,
     parent: u64,
+    /// The tick it is inside.
+    tick: u64,
     start_raw: u64,
     raw_ns: u64,
     net_ns: u64,
@@ -358,10 +360,17 @@ impl ThreadSlowTicks {
         self.thread = Some(Arc::from(label));
     }
 
-    /// A component (span `id` of name `slot`, inside `parent`) closed on this thread: kept
-    /// for the timeline of the tick being assembled.
+    /// A component (span `id` of name `slot`, inside `parent`, in `tick`) closed on this
+    /// thread: kept for the timeline of its tick.
     #[inline]
-    pub(crate) fn component(&mut self, id: u64, slot: u32, parent: u64, closed: &Closed) {
+    pub(crate) fn component(
+        &mut self,
+        id: u64,
+        slot: u32,
+        parent: u64,
+        tick: u64,
+        closed: &Closed,
+    ) {
         if self.candidates.any.limit == 0 {
             return;
         }
@@ -374,6 +383,7 @@ impl ThreadSlowTicks {
                 slot,
                 id,
                 parent,
+                tick,
                 start_raw: closed.start_raw,
                 raw_ns: closed.busy_ns,
                 net_ns: closed.net_ns,
@@ -384,9 +394,18 @@ impl ThreadSlowTicks {
         }
     }
 
-    /// A tick (span `id`) closed on this thread: offered if it may be among the slowest.
+    /// A tick (span `id`) closed on this thread: offered if it may be among the slowest. Its
+    /// components leave the pending ones; those of ticks still open here (interleaved async
+    /// ticks) stay, unless the buffer is half full and `is_live` says their tick is gone
+    /// (it closed on another thread).
     #[inline]
-    pub(crate) fn tick(&mut self, id: u64, tick: &TickInfo, closed: &Closed) {
+    pub(crate) fn tick(
+        &mut self,
+        id: u64,
+        tick: &TickInfo,
+        closed: &Closed,
+        is_live: impl Fn(u64) -> bool,
+    ) {
         let threshold = if tick.recorded {
             self.recorded_threshold
         } else {
@@ -396,8 +415,14 @@ impl ThreadSlowTicks {
         if closed.net_ns >= threshold && !tick.warmup {
             self.consider(id, tick, closed);
         }
-        self.pending.clear();
-        self.pending_dropped = 0;
+        if self.pending.iter().all(|p| p.tick == id) {
+            self.pending.clear();
+            self.pending_dropped = 0;
+        } else {
+            let crowded = self.pending.len() >= TIMELINE_CAPACITY / 2;
+            self.pending
+                .retain(|p| p.tick != id && (!crowded || is_live(p.tick)));
+        }
     }
 
     /// A tick at or above its threshold.
@@ -422,7 +447,13 @@ impl ThreadSlowTicks {
             wall_ns: closed.wall_ns,
             recorded,
             timeline: if recorded {
-                timeline(id, &self.pending)
+                let own: Vec<Pending> = self
+                    .pending
+                    .iter()
+                    .filter(|p| p.tick == id)
+                    .copied()
+                    .collect();
+                timeline(id, &own)
             } else {
                 Vec::new()
             },
@@ -518,6 +549,7 @@ mod tests {
                 slot: 0,
                 parent: 0,
                 direct: false,
+                tick: 0,
             },
             fields: None,
             entered: true,
@@ -536,6 +568,7 @@ mod tests {
             recorded,
             warmup,
             opens_window: false,
+            window: 0,
             ordinal,
         }
     }
@@ -557,6 +590,7 @@ mod tests {
                 ordinal,
                 &info(ordinal, false, ordinal <= 2),
                 &closed(ordinal * 1_000, ns),
+                |_| true,
             );
         }
         let got: Vec<(u64, u64)> = slow
@@ -573,14 +607,16 @@ mod tests {
     fn timelines_nest_by_parent_and_sort_by_start() {
         let mut slow = ThreadSlowTicks::default();
         slow.reset(2, 0, None);
-        // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs elsewhere.
-        slow.component(2, 1, 1, &closed(20, 5));
-        slow.component(1, 0, 100, &closed(10, 30));
-        slow.component(3, 2, 100, &closed(50, 7));
-        slow.component(9, 3, 77, &closed(60, 1));
-        slow.tick(100, &info(1, true, false), &closed(1_000, 60));
+        // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs to tick 77,
+        // still open here (interleaved), whose timeline keeps it.
+        slow.component(2, 1, 1, 100, &closed(20, 5));
+        slow.component(1, 0, 100, 100, &closed(10, 30));
+        slow.component(3, 2, 100, 100, &closed(50, 7));
+        slow.component(9, 3, 77, 77, &closed(60, 1));
+        slow.tick(100, &info(1, true, false), &closed(1_000, 60), |_| true);
+        slow.tick(77, &info(2, true, false), &closed(5, 2_000), |_| true);
         let ticks = slow.take().recorded.into_sorted();
-        let t = ticks.first().expect("one recorded tick");
+        let t = ticks.get(1).expect("tick 100, the second slowest");
         let got: Vec<(u32, u32, Option<u32>)> = t
             .timeline
             .iter()
@@ -588,6 +624,9 @@ mod tests {
             .collect();
         assert_eq!(got, [(0, 1, None), (1, 2, Some(0)), (2, 1, None)]);
         assert_eq!(t.timeline_dropped, 0);
+        let interleaved = ticks.first().expect("tick 77, the slowest");
+        let got: Vec<u32> = interleaved.timeline.iter().map(|e| e.slot).collect();
+        assert_eq!(got, [3]);
     }
 
     #[test]
@@ -598,11 +637,11 @@ mod tests {
         b.reset(2, 0, None);
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
             let i = i as u64 + 1;
-            a.tick(i, &info(i, false, false), &closed(i, ns));
+            a.tick(i, &info(i, false, false), &closed(i, ns), |_| true);
         }
         for (i, ns) in [60, 80, 5].into_iter().enumerate() {
             let i = i as u64 + 1;
-            b.tick(i, &info(i, true, false), &closed(i, ns));
+            b.tick(i, &info(i, true, false), &closed(i, ns), |_| true);
         }
         let mut merged = a.take();
         merged.merge(b.take());

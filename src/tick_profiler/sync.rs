@@ -4,11 +4,11 @@
 //! (`RUSTFLAGS="--cfg loom" cargo test --release --lib loom`).
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(all(loom, test))]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 

@@ -7,13 +7,13 @@ use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
 use super::callsites::{CallsiteCache, CallsiteInfo};
-use super::shortcut::{self, ArmedFor};
 use super::costs::Costs;
 use super::home::Home;
 use super::sampler::TickSampler;
 use super::shared::Shared;
+use super::shortcut::{self, ArmedFor};
 use super::sync::Ordering;
-use super::timing::{Class, Entry, Frame, Tally, TickInfo};
+use super::timing::{Class, Entry, Frame, SpanKind, Tally, TickInfo};
 
 /// The filter's decision for the span its thread is about to create.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +38,8 @@ pub(crate) enum Expect {
     Enter {
         id: u64,
         class: Class,
+        /// The tick it is or is inside.
+        tick: u64,
         /// A tick that opens a recording window at its first enter.
         opens_window: bool,
         /// Its parent is entered here (it runs in its parent).
@@ -76,9 +78,19 @@ pub(crate) struct ThreadState {
     pub(crate) recorded_spans: u64,
     /// The countdown lent to the untimed tick's shortcut (see `shortcut`), 0 if none.
     lent_quiet: u64,
+    /// Tick decisions (with their callsites) that spans created while the ticks' fields were
+    /// evaluated displaced from `pending`, innermost last: each was counted, and its creation
+    /// takes it back (see `take_displaced`).
+    displaced: Vec<(usize, TickInfo)>,
+    /// The collector's count of spans closed before any interval of theirs ended, as this
+    /// thread last checked its stack against it (see `drop_dead_frames`).
+    seen_closed_early: u64,
     /// This thread's kernel id, read once (see `kernel_tid`).
     tid: Option<u32>,
 }
+
+/// Displaced tick decisions kept per thread (ticks whose fields create ticks, nested).
+const MAX_DISPLACED: usize = 8;
 
 thread_local! {
     static THREADS: RefCell<Vec<ThreadState>> = const { RefCell::new(Vec::new()) };
@@ -110,6 +122,26 @@ pub(crate) fn with_thread<R>(
         .flatten()
 }
 
+impl Drop for ThreadState {
+    /// The thread exits (or the state is dropped with its collector's other states): the
+    /// ticks it decided since its last checkpoint go to the budget, and the spans it is still
+    /// inside end their intervals now.
+    fn drop(&mut self) {
+        if let Some(shared) = self.owner.upgrade()
+            && self.run != 0
+            && shared.current_run() == self.run
+        {
+            self.take_shortcut();
+            self.sampler.flush(&shared.budget);
+            let now = shared.clock.raw();
+            while let Some(innermost) = self.stack.len().checked_sub(1) {
+                self.end_interval(innermost, now);
+            }
+        }
+        self.home.release();
+    }
+}
+
 impl ThreadState {
     fn new(shared: &Arc<Shared>) -> Self {
         ThreadState {
@@ -127,6 +159,8 @@ impl ThreadState {
             pending: None,
             recorded_spans: 0,
             lent_quiet: 0,
+            displaced: Vec::new(),
+            seen_closed_early: 0,
             tid: super::kernel_tid::current(),
         }
     }
@@ -138,6 +172,83 @@ impl ThreadState {
         if self.run != run {
             self.begin_run(run, shared);
         }
+        let closed_early = shared.closed_early.load(Ordering::Relaxed);
+        if closed_early != self.seen_closed_early {
+            self.seen_closed_early = closed_early;
+            self.drop_dead_frames();
+        }
+    }
+
+    /// Removes from the stack the timed spans that closed while entered here (on another
+    /// thread, after their last handle went; the registry delivers no exit for a closed span
+    /// to a filtered layer): counted as odd sequences, and no longer anyone's parent.
+    #[cold]
+    fn drop_dead_frames(&mut self) {
+        let own = Arc::clone(&self.home);
+        let mut dead = 0;
+        self.stack.retain(|frame| match &frame.entry {
+            Entry::Timed(interval) => {
+                let home = interval.home.as_ref().unwrap_or(&own);
+                let alive = home.data().spans.contains_key(&frame.id);
+                dead += u64::from(!alive);
+                alive
+            }
+            _ => true,
+        });
+        if dead > 0 {
+            self.home.odd.fetch_add(dead, Ordering::Relaxed);
+        }
+    }
+
+    /// Tick `tick` closes while spans inside it are still entered here (possible only with a
+    /// raw `Dispatch::enter`: a live child keeps its parent open): they are detached (see
+    /// `Class::Detached`).
+    pub(crate) fn detach_from(&mut self, tick: u64) {
+        for frame in &mut self.stack {
+            if let Entry::Timed(interval) = &mut frame.entry
+                && interval.tick == tick
+                && interval.class == Class::Component
+            {
+                interval.class = Class::Detached;
+            }
+        }
+    }
+
+    /// Ends the interval of the frame at `position` at `exited_raw`, adding it to the span's
+    /// timing wherever that lives; whether the frame was a timed span's.
+    pub(crate) fn end_interval(&mut self, position: usize, exited_raw: u64) -> bool {
+        let frame = self.stack.remove(position);
+        let Entry::Timed(interval) = frame.entry else {
+            return false;
+        };
+        let home = interval
+            .home
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&self.home));
+        let tally = self.tally;
+        self.tally.intervals += 1;
+        let stack = &self.stack;
+        let added = home
+            .data()
+            .spans
+            .get_mut(&frame.id)
+            .map(|timing| {
+                // Nested in its parent only if the parent is still entered here as it exits
+                // (a parent that exited first holds only part of it).
+                let nested = interval.in_parent
+                    && match timing.kind {
+                        SpanKind::Component { parent, .. } => {
+                            stack.iter().any(|frame| frame.id == parent)
+                        }
+                        SpanKind::Tick(_) => true,
+                    };
+                timing.add(&interval, exited_raw, tally, nested);
+            })
+            .is_some();
+        if !added {
+            self.count_odd();
+        }
+        true
     }
 
     #[cold]
@@ -148,6 +259,8 @@ impl ThreadState {
         }
         self.expect = Expect::Nothing;
         self.pending = None;
+        self.displaced.clear();
+        self.seen_closed_early = shared.closed_early.load(Ordering::Relaxed);
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
@@ -158,23 +271,40 @@ impl ThreadState {
             .begin_run(run, shared.slowest_ticks, warmup_ticks, self.tid);
     }
 
-    /// A decision the gate made that no span creation took (another layer disabled the span
-    /// after tickprof's filter let it through): a window place it claimed is given back.
+    /// A decision the gate made that no span creation took yet: another layer disabled the
+    /// span after tickprof's filter let it through, or a span created while the tick's fields
+    /// were evaluated came first. A window place it claimed is given back (a filter decision
+    /// cannot close the window), and the tick, counted, waits in `displaced` as a timed tick.
     #[inline]
     pub(crate) fn discard_stale_pending(&mut self, shared: &Shared) {
-        if let Some(Pending {
-            tick:
-                Some(TickInfo {
-                    recorded: true,
-                    opens_window: false,
-                    ..
-                }),
+        let Some(Pending {
+            callsite,
+            tick: Some(mut tick),
             ..
         }) = self.pending.take()
-            && !shared.budget.is_full()
-        {
-            shared.window.give_back();
+        else {
+            return;
+        };
+        if tick.window != 0 || tick.opens_window {
+            shared.window.give_back(tick.window);
+            tick.recorded = false;
+            tick.window = 0;
+            tick.opens_window = false;
         }
+        if self.displaced.len() == MAX_DISPLACED {
+            // Decisions no span creation ever took (another layer disabled those spans).
+            self.displaced.remove(0);
+        }
+        self.displaced.push((callsite, tick));
+    }
+
+    /// The displaced decision of a tick of callsite `key` being created now, if any.
+    pub(crate) fn take_displaced(&mut self, key: usize) -> Option<TickInfo> {
+        let position = self
+            .displaced
+            .iter()
+            .rposition(|(callsite, _)| *callsite == key)?;
+        Some(self.displaced.remove(position).1)
     }
 
     /// Takes back this collector's shortcut: what is left of the sampler's countdown, and
@@ -236,10 +366,12 @@ impl ThreadState {
     pub(crate) fn contextual_parent(
         &mut self,
         registry_current: impl FnOnce() -> Option<u64>,
-    ) -> Option<(u64, Option<Class>)> {
+    ) -> Option<(u64, Option<(Class, u64)>)> {
         for frame in self.stack.iter().rev() {
             match &frame.entry {
-                Entry::Timed(interval) => return Some((frame.id, Some(interval.class))),
+                Entry::Timed(interval) => {
+                    return Some((frame.id, Some((interval.class, interval.tick))));
+                }
                 Entry::Untracked | Entry::EarlierRun => return Some((frame.id, None)),
                 Entry::Reentry => {}
                 Entry::Closed => return self.parent_after_closed(registry_current()),
@@ -252,7 +384,7 @@ impl ThreadState {
     /// current span. Once that is a span below the closed one, the registry has exited the
     /// closed spans above it, and they leave this stack too.
     #[cold]
-    fn parent_after_closed(&mut self, current: Option<u64>) -> Option<(u64, Option<Class>)> {
+    fn parent_after_closed(&mut self, current: Option<u64>) -> Option<(u64, Option<(Class, u64)>)> {
         let current = current?;
         let Some(position) = self.position(current) else {
             return Some((current, None));
@@ -262,11 +394,11 @@ impl ThreadState {
             index += 1;
             index <= position + 1 || !matches!(frame.entry, Entry::Closed)
         });
-        let class = match &self.stack.get(position)?.entry {
-            Entry::Timed(interval) => Some(interval.class),
+        let inside = match &self.stack.get(position)?.entry {
+            Entry::Timed(interval) => Some((interval.class, interval.tick)),
             _ => None,
         };
-        Some((current, class))
+        Some((current, inside))
     }
 
     /// Instrumentation ran on this thread from `started_raw` to `ended_raw`.

@@ -174,6 +174,7 @@ impl TickFields {
     }
 
     /// Whether any value is kept.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.slots.iter().all(|s| s.kind == Kind::None)
     }

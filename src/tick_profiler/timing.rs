@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::costs::Costs;
 use super::home::Home;
 use super::tick_fields::TickFields;
+use super::window::WindowId;
 
 /// What a live span is to the profiler, decided once when it is created. Spans that are
 /// neither (anything outside a recorded tick) are not tracked at all.
@@ -39,6 +40,8 @@ pub(crate) enum SpanKind {
         parent: u64,
         /// Whether that parent is the tick itself.
         direct: bool,
+        /// The tick it is inside (its timeline's).
+        tick: u64,
     },
 }
 
@@ -51,6 +54,8 @@ pub(crate) struct TickInfo {
     pub(crate) warmup: bool,
     /// It opens a recording window at its first enter (before any child exists).
     pub(crate) opens_window: bool,
+    /// The window whose place it holds (0: none; full sampling needs none).
+    pub(crate) window: WindowId,
     /// The n-th tick its thread counted in the run (1-based; 0 if unknown).
     pub(crate) ordinal: u64,
 }
@@ -64,6 +69,9 @@ pub(crate) enum Class {
     RecordedTick,
     /// A component: spans created inside it are components too.
     Component,
+    /// A component still entered after its tick closed (a guard forgotten, a raw enter):
+    /// spans created inside it are not recorded (they belong to no tick).
+    Detached,
 }
 
 impl SpanKind {
@@ -72,6 +80,14 @@ impl SpanKind {
             SpanKind::Tick(TickInfo { recorded: true, .. }) => Class::RecordedTick,
             SpanKind::Tick(_) => Class::TimedTick,
             SpanKind::Component { .. } => Class::Component,
+        }
+    }
+
+    /// The tick a span of this kind is (`id`) or is inside.
+    pub(crate) fn tick(&self, id: u64) -> u64 {
+        match self {
+            SpanKind::Tick(_) => id,
+            SpanKind::Component { tick, .. } => *tick,
         }
     }
 }
@@ -135,8 +151,9 @@ impl SpanTiming {
         }
     }
 
-    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`.
-    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, tally: Tally) {
+    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`;
+    /// `nested`: it ran inside its parent's interval on this thread from enter to exit.
+    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, tally: Tally, nested: bool) {
         if self.enters == 0 || interval.entered_raw < self.first_enter_raw {
             self.first_enter_raw = interval.entered_raw;
         }
@@ -146,9 +163,7 @@ impl SpanTiming {
             .saturating_add(exited_raw.saturating_sub(interval.entered_raw));
         self.inside = self.inside.plus(tally.since(interval.tally_at_enter));
         self.enters = self.enters.saturating_add(1);
-        self.beside_parent = self
-            .beside_parent
-            .saturating_add(u32::from(!interval.in_parent));
+        self.beside_parent = self.beside_parent.saturating_add(u32::from(!nested));
         self.children_net_ns = self
             .children_net_ns
             .saturating_add(interval.children_net_ns);
@@ -166,7 +181,10 @@ impl SpanTiming {
             inside.creations,
             inside.refusals,
         );
-        let self_ns = net_ns.saturating_sub(self.children_net_ns);
+        // Its children's net times were measured inside it: corrections never leave it less.
+        let children_exceed = self.children_net_ns > net_ns;
+        let net_ns = net_ns.max(self.children_net_ns);
+        let self_ns = net_ns - self.children_net_ns;
 
         Closed {
             kind: self.kind,
@@ -179,7 +197,7 @@ impl SpanTiming {
             wall_ns: (self.enters > 1)
                 .then(|| clock.delta_as_nanos(self.first_enter_raw, self.last_exit_raw)),
             start_raw: self.first_enter_raw,
-            clamped: net_clamped || self.children_net_ns > net_ns,
+            clamped: net_clamped || children_exceed,
         }
     }
 }
@@ -239,6 +257,8 @@ pub(crate) enum Entry {
 #[derive(Debug)]
 pub(crate) struct Interval {
     pub(crate) class: Class,
+    /// The tick the span is or is inside (for the spans created in it).
+    pub(crate) tick: u64,
     /// The home of its [`SpanTiming`] when it is not this thread's.
     pub(crate) home: Option<Arc<Home>>,
     /// Whether its parent was entered on this thread when it was entered.
@@ -291,9 +311,10 @@ impl Tally {
 }
 
 impl Interval {
-    pub(crate) fn new(class: Class, home: Option<Arc<Home>>, in_parent: bool) -> Self {
+    pub(crate) fn new(class: Class, tick: u64, home: Option<Arc<Home>>, in_parent: bool) -> Self {
         Interval {
             class,
+            tick,
             home,
             in_parent,
             entered_raw: 0,
@@ -312,6 +333,7 @@ mod tests {
             slot: 0,
             parent: 1,
             direct: true,
+            tick: 1,
         }
     }
 
@@ -319,7 +341,7 @@ mod tests {
         Interval {
             entered_raw,
             tally_at_enter: tally(instrumentation_raw, 0),
-            ..Interval::new(Class::Component, None, in_parent)
+            ..Interval::new(Class::Component, 1, None, in_parent)
         }
     }
 
@@ -346,11 +368,11 @@ mod tests {
         // 2 creations); [1000, 1100] with none.
         let mut first = interval(100, 1_000, true);
         first.children_net_ns = 160;
-        timing.add(&first, 600, tally(1_150, 2));
+        timing.add(&first, 600, tally(1_150, 2), true);
         let mut second = interval(1_000, 1_150, true);
         second.tally_at_enter.intervals = 2;
         second.tally_at_enter.creations = 2;
-        timing.add(&second, 1_100, tally(1_150, 2));
+        timing.add(&second, 1_100, tally(1_150, 2), true);
         let closed = timing.close(&costs, &clock);
         assert_eq!(closed.busy_ns, 600);
         // 600 − 150 instrumentation − 4 intervals × 10 floor − 2 creations × 30 residue.
@@ -365,9 +387,29 @@ mod tests {
     fn a_span_entered_beside_its_parent_is_not_in_it() {
         let clock = quanta::Clock::mock().0;
         let mut timing = SpanTiming::new(component(), None, None);
-        timing.add(&interval(0, 0, true), 10, Tally::default());
-        timing.add(&interval(20, 0, false), 30, Tally::default());
+        timing.add(&interval(0, 0, true), 10, Tally::default(), true);
+        timing.add(&interval(20, 0, false), 30, Tally::default(), false);
         assert!(!timing.close(&Costs::UNMEASURED, &clock).in_parent);
+    }
+
+    #[test]
+    fn corrections_never_leave_a_parent_less_than_its_children() {
+        let clock = quanta::Clock::mock().0;
+        let costs = Costs {
+            floor_ns: 40,
+            residue_ns: 40,
+            check_ns: 0,
+            span_ns: 100,
+        };
+        // An empty parent around one child: 100 busy, the child's 90 net credited; the
+        // corrections (2 intervals, 1 creation: 120) exceed what is left.
+        let mut timing = SpanTiming::new(component(), None, None);
+        let mut around = interval(0, 0, true);
+        around.children_net_ns = 90;
+        timing.add(&around, 100, tally(0, 1), true);
+        let closed = timing.close(&costs, &clock);
+        assert_eq!((closed.net_ns, closed.self_ns), (90, 0));
+        assert!(closed.clamped, "counted as clamped");
     }
 
     #[test]

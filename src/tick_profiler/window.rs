@@ -23,6 +23,10 @@ use crate::lock::lock;
 /// a window records, preempted or not.
 const MAX_FULL_WAIT: Duration = Duration::from_secs(1);
 
+/// Identifies one window of one run: a recorded tick carries the window it belongs to, so that
+/// its close counts for that window only (0: none).
+pub(crate) type WindowId = u64;
+
 #[derive(Debug, Default)]
 pub(crate) struct Window {
     /// Whether a window is open or switching: what a tick decision checks first.
@@ -37,6 +41,9 @@ pub(crate) struct Window {
 
 #[derive(Debug, Default)]
 struct State {
+    /// The last window opened (or the reset that ended a run): every open and every reset
+    /// makes a new one, so what a tick or an opening holds from before is recognised as stale.
+    id: WindowId,
     open: bool,
     /// A rebuild is in progress (one at a time).
     switching: bool,
@@ -49,8 +56,20 @@ struct State {
     full_since: Option<Instant>,
 }
 
+/// What a recorded tick's close means for its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TickDone {
+    /// Other ticks of the window are in flight, or places are left.
+    InFlight,
+    /// It was the last of a full window: the caller [`close`](Window::close)s it.
+    Last,
+    /// Its window closed before it did (it waited past [`MAX_FULL_WAIT`], or its run ended):
+    /// the spans it held after that were not recorded.
+    Outlived,
+}
+
 impl WindowGate for Window {
-    fn claim(&self) -> bool {
+    fn claim(&self) -> Option<WindowId> {
         let mut state = lock(&self.state);
         if state.open && !state.switching && state.started < state.length {
             state.started += 1;
@@ -58,9 +77,9 @@ impl WindowGate for Window {
             if state.started == state.length {
                 state.full_since = Some(Instant::now());
             }
-            true
+            Some(state.id)
         } else {
-            false
+            None
         }
     }
 
@@ -82,20 +101,28 @@ impl Window {
     }
 
     /// Opens a window of `length` ticks whose first tick is the caller's, rebuilding the
-    /// interest cache; `false` if one is open or switching (the caller may then claim a place).
-    pub(crate) fn open(&self, length: u64) -> bool {
-        {
+    /// interest cache; `None` if one is open or switching (the caller may then claim a place),
+    /// or if the run ended meanwhile (a reset during the rebuild wins: nothing is opened).
+    pub(crate) fn open(&self, length: u64) -> Option<WindowId> {
+        let before = {
             let mut state = lock(&self.state);
             if state.open || state.switching {
-                return false;
+                return None;
             }
             state.switching = true;
-        }
-        self.busy.store(true, Ordering::Relaxed);
-        self.interest.store(true, Ordering::Release);
+            self.busy.store(true, Ordering::Relaxed);
+            self.interest.store(true, Ordering::Release);
+            state.id
+        };
         rebuild_interest();
         let mut state = lock(&self.state);
+        if state.id != before {
+            // Reset meanwhile: the reset's rebuild (or the next window's) sets the interest.
+            return None;
+        }
+        let id = before + 1;
         *state = State {
+            id,
             open: true,
             switching: false,
             started: 1,
@@ -104,24 +131,32 @@ impl Window {
             full_since: (length <= 1).then(Instant::now),
         };
         self.opened.fetch_add(1, Ordering::Relaxed);
-        true
+        Some(id)
     }
 
-    /// A recorded tick of the window closed (or a claimed place went unused): `true` if it was
-    /// the last of a full window, which the caller then [`close`](Self::close)s.
-    pub(crate) fn tick_done(&self) -> bool {
+    /// A recorded tick of window `id` closed, or a place it claimed went unused.
+    pub(crate) fn tick_done(&self, id: WindowId) -> TickDone {
         let mut state = lock(&self.state);
+        if state.id != id || !state.open {
+            return TickDone::Outlived;
+        }
         state.in_flight = state.in_flight.saturating_sub(1);
         let last = state.in_flight == 0;
-        Self::take_close(&mut state, last)
+        if Self::take_close(&mut state, last) {
+            TickDone::Last
+        } else {
+            TickDone::InFlight
+        }
     }
 
-    /// A claimed place that no tick took (its span was never created): given back, without
-    /// closing the window (that needs a rebuild, which cannot run in a filter decision; a
-    /// later [`stall_check`](Self::stall_check) closes it).
-    pub(crate) fn give_back(&self) {
+    /// A place claimed in window `id` that no tick took (its span was never created): given
+    /// back, without closing the window (that needs a rebuild, which cannot run in a filter
+    /// decision; a later [`stall_check`](Self::stall_check) closes it).
+    pub(crate) fn give_back(&self, id: WindowId) {
         let mut state = lock(&self.state);
-        state.in_flight = state.in_flight.saturating_sub(1);
+        if state.id == id && state.open {
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
     }
 
     /// Called as ticks close: `true` if a full window has no tick left in flight, or has
@@ -151,19 +186,28 @@ impl Window {
     }
 
     /// Closes the window [`tick_done`](Self::tick_done) or
-    /// [`checkpoint`](Self::checkpoint) marked, rebuilding the interest cache.
+    /// [`stall_check`](Self::stall_check) marked, rebuilding the interest cache.
     pub(crate) fn close(&self) {
-        self.interest.store(false, Ordering::Release);
+        let id = {
+            let state = lock(&self.state);
+            self.interest.store(false, Ordering::Release);
+            state.id
+        };
         rebuild_interest();
         let mut state = lock(&self.state);
-        state.switching = false;
-        self.busy.store(false, Ordering::Relaxed);
+        if state.id == id {
+            state.switching = false;
+            self.busy.store(false, Ordering::Relaxed);
+        }
     }
 
-    /// Closes the window without rebuilding (a run begins or ends; the caller rebuilds).
+    /// Ends the window without rebuilding (a run begins or ends; the caller rebuilds).
     pub(crate) fn reset(&self) {
         let mut state = lock(&self.state);
-        *state = State::default();
+        *state = State {
+            id: state.id + 1,
+            ..State::default()
+        };
         self.interest.store(false, Ordering::Release);
         self.busy.store(false, Ordering::Relaxed);
         self.opened.store(0, Ordering::Relaxed);
@@ -177,31 +221,58 @@ mod tests {
     #[test]
     fn a_window_closes_when_its_last_recorded_tick_closes() {
         let window = Window::default();
-        assert!(!window.claim());
-        assert!(window.open(3));
-        assert!(!window.open(3));
-        assert!(window.claim() && window.claim());
-        assert!(!window.claim(), "3 places: the opener's and two");
-        assert!(!window.tick_done());
-        assert!(!window.tick_done());
-        assert!(window.tick_done(), "the last of a full window");
+        assert_eq!(window.claim(), None);
+        let id = window.open(3).unwrap();
+        assert_eq!(window.open(3), None);
+        assert_eq!((window.claim(), window.claim()), (Some(id), Some(id)));
+        assert_eq!(window.claim(), None, "3 places: the opener's and two");
+        assert_eq!(window.tick_done(id), TickDone::InFlight);
+        assert_eq!(window.tick_done(id), TickDone::InFlight);
+        assert_eq!(
+            window.tick_done(id),
+            TickDone::Last,
+            "the last of a full window"
+        );
         window.close();
         assert!(!window.busy());
         assert_eq!(window.opened(), 1);
+        // The next window is another: a tick of the first one closing now outlived it.
+        let next = window.open(2).unwrap();
+        assert_ne!(next, id);
+        assert_eq!(window.tick_done(id), TickDone::Outlived);
+        assert_eq!(window.claim(), Some(next));
     }
 
     #[test]
     fn a_full_window_whose_ticks_never_close_is_closed_anyway() {
         let window = Window::default();
-        assert!(window.open(1));
+        let id = window.open(1).unwrap();
         assert!(!window.stall_check(), "its tick is in flight");
         lock(&window.state).full_since = Instant::now().checked_sub(2 * MAX_FULL_WAIT);
         assert!(window.stall_check(), "overdue");
         window.close();
         assert!(!window.busy());
+        assert_eq!(
+            window.tick_done(id),
+            TickDone::Outlived,
+            "closed before its tick"
+        );
         // A place given back does not keep a full window open.
-        assert!(window.open(2) && window.claim());
-        window.give_back();
-        assert!(window.tick_done());
+        let id = window.open(2).unwrap();
+        assert_eq!(window.claim(), Some(id));
+        window.give_back(id);
+        assert_eq!(window.tick_done(id), TickDone::Last);
+    }
+
+    #[test]
+    fn a_run_ending_ends_its_window() {
+        let window = Window::default();
+        let id = window.open(4).unwrap();
+        window.reset();
+        assert!(!window.busy() && !window.wants_components());
+        assert_eq!(window.tick_done(id), TickDone::Outlived);
+        let next = window.open(2).unwrap();
+        assert_ne!(next, id);
+        assert_eq!(window.claim(), Some(next));
     }
 }
