@@ -9,10 +9,10 @@
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
-//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
+//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency ([`crate::scaling`], what the driver's verdict judges) vs ticks, for the runs of one sweep |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`]; the slowest ticks marked on the tick's curve |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
-//! | [`slow_ticks`] | `slow_ticks_<N>.png` | the slowest ticks' timelines, one row each; not written for a report without slow ticks ([`no_slow_ticks`]) |
+//! | [`slow_ticks`] | `slow_ticks_<N>.png` | every listed slow tick's net time on one scale; each recorded one's timeline and what it was made of (components, unattributed, the profiler's own cost); not written for a report without slow ticks ([`no_slow_ticks`]) |
 //! | [`render_dir`] | all of the above | every report in a directory; a scalability graph per [`Sweep`] |
 //!
 //! ```no_run
@@ -84,8 +84,11 @@ type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 /// Draws the seed's four scalability panels for the runs of one sweep (runs of one workload at
-/// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency
-/// relative to the smallest run, each against the tick count on a log axis. Reports are sorted
+/// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency,
+/// each against the tick count on a log axis. Efficiency is [`crate::scaling`]'s: the time per
+/// tick after the warm-up of the smallest run long enough to judge over each run's (from the
+/// loops' times when the reports have them, the timed ticks' mean otherwise), the figure the
+/// scalability driver's linear-scaling verdict prints; runs too short to judge are hollow. Reports are sorted
 /// by tick count; their order does not matter. Which reports make a sweep is the caller's
 /// choice ([`render_dir`] groups a directory's reports by [`sweep_stem`]).
 ///
@@ -119,7 +122,8 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 
 /// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
 /// on a "nines" axis) for the tick and for every component, on a log latency axis, decoded from
-/// the report's histograms. The report's slowest ticks (`slowest_ticks.ticks`) are marked on
+/// the report's histograms. The legend gives each curve's mean and p99 as the printed summary
+/// does (the report's own figures, `<80 ns` below its resolution, which is shaded). The report's slowest ticks (`slowest_ticks.ticks`) are marked on
 /// the tick's curve ([`SLOW_TICK_MARKER`] triangles at each one's latency, where the curve
 /// passes it; the slowest three labelled by ordinal; "slowest ticks (N)" in the legend), so the
 /// tail can be matched with `slow_ticks_<N>.png`.

@@ -91,11 +91,11 @@ pub struct Report {
     /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
     /// (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
-    /// Mean unattributed time per tick, estimated from means: the timed ticks' mean latency
-    /// less the mean net busy time of the tick's direct children per recorded tick. Unlike
-    /// `unattributed`, which subtracts every child's calibrated cost tick by tick (noisy when a
-    /// tick holds many spans), it rests only on each span's floor; the summary's shares use
-    /// it. `null` in schema 1 or without recorded ticks.
+    /// Mean unattributed time per recorded tick. From schema 5, the `unattributed`
+    /// histogram's mean; schemas 2–4 estimated it from means (the timed ticks' mean latency
+    /// less the mean net busy time of the tick's direct children per recorded tick). What
+    /// [`Report::unattributed_mean`] states, in the summary and the graphs alike. `null` in
+    /// schema 1 or without recorded ticks.
     #[serde(default)]
     pub unattributed_mean_ns: Option<f64>,
     /// Which ticks were timed and recorded; `null` in schema 1 reports (every tick was).

@@ -155,8 +155,9 @@ fn a_sleeping_tick_blocked_and_was_not_preempted_for_it() {
         .map(str::trim)
         .find(|l| {
             l.starts_with(&format!("scheduler, {}, ", tick.thread))
-                && l.rsplit_once(" — ")
-                    .is_some_and(|(_, ticks)| ticks.split(", ").any(|t| t == ordinal))
+                && l.rsplit_once(" — ").is_some_and(|(_, ticks)| {
+                    ticks == "all of them" || ticks.split(", ").any(|t| t == ordinal)
+                })
         })
         .unwrap_or_else(|| panic!("no scheduler line for {ordinal} in\n{summary}"));
     let said = if s.not_descheduled() && s.voluntary_switches == 0 {

@@ -742,7 +742,7 @@ fn fmt_machine_windows(f: &mut fmt::Formatter<'_>, all: &[&SlowTick]) -> fmt::Re
                 m.from_ms,
                 m.to_ms,
                 m.cpu_percent,
-                held.join(", ")
+                which(held, all.len())
             )
         })
         .collect();
@@ -792,10 +792,19 @@ fn fmt_scheduler_windows(f: &mut fmt::Formatter<'_>, all: &[&SlowTick]) -> fmt::
             s.from_ms,
             s.to_ms,
             scheduler_counts(s),
-            held.join(", ")
+            which(&held, all.len())
         )?;
     }
     Ok(())
+}
+
+/// The ticks a window holds: their ordinals, or "all of them" when it holds every listed one.
+fn which(held: &[String], listed: usize) -> String {
+    if held.len() == listed && listed > 1 {
+        "all of them".to_owned()
+    } else {
+        held.join(", ")
+    }
 }
 
 /// What the scheduler counted in a window: "not descheduled" only when proven (zero over
