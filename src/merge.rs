@@ -76,15 +76,18 @@ impl MergedComponent {
         Ok(())
     }
 
-    /// The merged figures; `per_tick` over the merge's recorded ticks.
-    fn finish(self, ticks_recorded: u64) -> Result<ComponentStats> {
+    /// The merged figures; `per_tick` over `per_tick_of` (the merge's recorded ticks), `null`
+    /// without it.
+    fn finish(self, per_tick_of: Option<u64>) -> Result<ComponentStats> {
         let count = self.count;
         Ok(ComponentStats {
             count,
             latency: self.latency.finish()?,
             self_time: self.self_time.map(Sum::finish).transpose()?,
             wall: self.wall.map(Sum::finish).transpose()?,
-            per_tick: (ticks_recorded > 0).then(|| count as f64 / ticks_recorded as f64),
+            per_tick: per_tick_of
+                .filter(|ticks| *ticks > 0)
+                .map(|ticks| count as f64 / ticks as f64),
         })
     }
 }
@@ -112,10 +115,10 @@ impl<'a> MergedComponents<'a> {
         Ok(())
     }
 
-    fn finish(self, ticks_recorded: u64) -> Result<BTreeMap<String, ComponentStats>> {
+    fn finish(self, per_tick_of: Option<u64>) -> Result<BTreeMap<String, ComponentStats>> {
         self.0
             .into_iter()
-            .map(|(name, c)| Ok((name.to_owned(), c.finish(ticks_recorded)?)))
+            .map(|(name, c)| Ok((name.to_owned(), c.finish(per_tick_of)?)))
             .collect()
     }
 }
@@ -277,9 +280,10 @@ pub fn merge_reports<'a>(
                 None => None,
             },
         },
-        components: components.finish(ticks_recorded)?,
+        components: components.finish(Some(ticks_recorded))?,
         inside_ticks: InsideTicks::merged(reports.iter().map(|(_, r)| *r)),
-        outside_ticks: outside_ticks.finish(ticks_recorded)?,
+        // Spans under no tick are not "per tick".
+        outside_ticks: outside_ticks.finish(None)?,
         unattributed: unattributed.finish()?,
         unattributed_mean_ns: weighted_mean(
             reports

@@ -84,8 +84,9 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inside_ticks: Option<InsideTicks>,
     /// Spans that ran outside every tick (a mock exchange, timers, channels in other tasks),
-    /// by name, with the same figures as `components`: what the ticks leave out. Empty (and
-    /// absent from the JSON) when none was recorded, and before schema 6.
+    /// by name, with the same figures as `components` (`per_tick` null: they are under no
+    /// tick): what the ticks leave out. Empty (and absent from the JSON) when none was
+    /// recorded, and before schema 6.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outside_ticks: BTreeMap<String, ComponentStats>,
     /// Per recorded tick: the tick's net busy time minus its direct children's net busy time

@@ -186,6 +186,7 @@ fn schema_6_adds_what_the_ticks_leave_out_and_schema_5_still_loads() {
     other.name = "v6b".to_owned();
     let merged = Report::merge(&[r.clone(), other], Shards::Sequential).unwrap();
     assert_eq!(merged.outside_ticks["mock_exchange"].count, 200);
+    assert_eq!(merged.outside_ticks["mock_exchange"].per_tick, None);
     let m = merged.inside_ticks.unwrap();
     assert!((m.busy_s - 2.0 * inside.busy_s).abs() < 1e-12, "{m:?}");
     assert!(
