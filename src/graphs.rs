@@ -9,10 +9,10 @@
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
-//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
+//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency ([`crate::scaling`], what the driver's verdict judges) vs ticks, for the runs of one sweep |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`]; the slowest ticks marked on the tick's curve |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
-//! | [`slow_ticks`] | `slow_ticks_<N>.png` | the slowest ticks' timelines, one row each; not written for a report without slow ticks ([`no_slow_ticks`]) |
+//! | [`slow_ticks`] | `slow_ticks_<N>.png` | every listed slow tick's net time on one scale; each recorded one's timeline and what it was made of (components, unattributed, the profiler's own cost); not written for a report without slow ticks ([`no_slow_ticks`]) |
 //! | [`render_dir`] | all of the above | every report in a directory; a scalability graph per [`Sweep`] |
 //!
 //! ```no_run
@@ -44,9 +44,12 @@ use plotters::style::{FontStyle, register_font};
 
 use crate::atomic_file;
 use crate::error::{Error, Result};
-use crate::report::{Report, ResourceSample};
+use crate::report::{Report, Resolved, ResourceSample};
 
 mod canvas;
+mod efficiency_panel;
+#[cfg(test)]
+mod figures_agree;
 mod palette;
 mod resources_figure;
 mod slow_tick_marks;
@@ -81,8 +84,11 @@ type DrawResult<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 /// Draws the seed's four scalability panels for the runs of one sweep (runs of one workload at
-/// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency
-/// relative to the smallest run, each against the tick count on a log axis. Reports are sorted
+/// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency,
+/// each against the tick count on a log axis. Efficiency is [`crate::scaling`]'s: the time per
+/// tick after the warm-up of the smallest run long enough to judge over each run's (from the
+/// loops' times when the reports have them, the timed ticks' mean otherwise), the figure the
+/// scalability driver's linear-scaling verdict prints; runs too short to judge are hollow. Reports are sorted
 /// by tick count; their order does not matter. Which reports make a sweep is the caller's
 /// choice ([`render_dir`] groups a directory's reports by [`sweep_stem`]).
 ///
@@ -116,7 +122,8 @@ pub fn scalability_metrics(reports: &[Report], path: &Path) -> Result<()> {
 
 /// Draws the latency distribution of one run: the value at each percentile (50 %, 90 %, 99 %, …
 /// on a "nines" axis) for the tick and for every component, on a log latency axis, decoded from
-/// the report's histograms. The report's slowest ticks (`slowest_ticks.ticks`) are marked on
+/// the report's histograms. The legend gives each curve's mean and p99 as the printed summary
+/// does (the report's own figures, `<80 ns` below its resolution, which is shaded). The report's slowest ticks (`slowest_ticks.ticks`) are marked on
 /// the tick's curve ([`SLOW_TICK_MARKER`] triangles at each one's latency, where the curve
 /// passes it; the slowest three labelled by ordinal; "slowest ticks (N)" in the legend), so the
 /// tail can be matched with `slow_ticks_<N>.png`.
@@ -139,29 +146,52 @@ pub fn latency_distribution(report: &Report, path: &Path) -> Result<()> {
 /// As [`latency_distribution`].
 pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path) -> Result<()> {
     drawable_report(report, path)?;
-    let palette = palette.extended_with(report.components.keys().map(String::as_str));
     let tick_hist = report.ticks.latency.decode_histogram("ticks.latency")?;
     let marks = slow_tick_marks::marks(report, &tick_hist);
-    let mut curves = vec![Curve::new("tick", palette::TICK_COLOR, tick_hist)];
+    let curves = latency_curves(report, palette, tick_hist)?;
+    render(path, LATENCY_SIZE, |root| {
+        draw_latency(root, report, &curves, &marks)
+    })
+}
+
+/// The curves of `latency_<N>.png`, in legend order: the tick, the components (slowest mean
+/// first, as the summary's table reads), `(unattributed)`; empty ones left out. Each legend's
+/// figures are the report's own (`mean_ns`, `p99_ns`, [`Report::unattributed_mean`]), marked
+/// below the resolution as the summary marks them, so the legend and the summary agree.
+fn latency_curves(
+    report: &Report,
+    palette: &Palette,
+    tick_hist: Histogram<u64>,
+) -> Result<Vec<Curve>> {
+    let palette = palette.extended_with(report.components.keys().map(String::as_str));
+    let t = &report.ticks.latency;
+    let mut curves = vec![Curve::new(
+        report,
+        "tick",
+        palette::TICK_COLOR,
+        tick_hist,
+        (t.mean_ns, t.p99_ns),
+    )];
     let mut components = Vec::new();
     for (name, stats) in &report.components {
         let field = format!("components.{name}.latency");
         let color = palette.rgb(name).unwrap_or(palette::UNATTRIBUTED_COLOR);
         let hist = stats.latency.decode_histogram(&field)?;
-        components.push(Curve::new(name, color, hist));
+        let figures = (stats.latency.mean_ns, stats.latency.p99_ns);
+        components.push(Curve::new(report, name, color, hist, figures));
     }
     // Slowest component first, so the legend reads like the summary's component table.
-    components.sort_by(|a, b| b.hist.mean().total_cmp(&a.hist.mean()));
+    components.sort_by(|a, b| b.mean_ns.total_cmp(&a.mean_ns));
     curves.extend(components);
     curves.push(Curve::new(
+        report,
         "(unattributed)",
         palette::UNATTRIBUTED_COLOR,
         report.unattributed.decode_histogram("unattributed")?,
+        (report.unattributed_mean(), report.unattributed.p99_ns),
     ));
     curves.retain(|c| !c.hist.is_empty());
-    render(path, LATENCY_SIZE, |root| {
-        draw_latency(root, report, &curves, &marks)
-    })
+    Ok(curves)
 }
 
 /// Draws CPU (% of one core) and resident memory over the run, from the sampled series, on a
@@ -601,6 +631,50 @@ fn fmt_whole(v: &f64) -> String {
     format!("{v:.0}")
 }
 
+/// The numbers the first three scalability panels draw, one per run (in the runs' order),
+/// each the report's own figure: the summary prints the same fields.
+#[derive(Debug, Clone, PartialEq)]
+struct ScalabilitySeries {
+    /// `ticks.count`.
+    xs: Vec<f64>,
+    /// `ticks.throughput_per_s` (the summary's "Ticks/second").
+    throughput: Vec<f64>,
+    /// `loop_comparison.bare_per_s` and `.profiled_per_s`, when every run has them (else
+    /// empty): the summary's "Profiler distortion" line.
+    bare: Vec<f64>,
+    profiled: Vec<f64>,
+    /// `total_time_s`.
+    total_time_s: Vec<f64>,
+    /// `ticks.latency` mean and p99, µs.
+    mean_us: Vec<f64>,
+    p99_us: Vec<f64>,
+}
+
+impl ScalabilitySeries {
+    fn of(runs: &[&Report]) -> Self {
+        let each = |f: &dyn Fn(&Report) -> f64| -> Vec<f64> {
+            runs.iter().map(|r| drawable(f(r))).collect()
+        };
+        let compared = runs.iter().all(|r| r.loop_comparison.is_some());
+        let loops = |f: fn(&crate::report::LoopComparison) -> f64| -> Vec<f64> {
+            if compared {
+                each(&|r| r.loop_comparison.as_ref().map_or(0.0, f))
+            } else {
+                Vec::new()
+            }
+        };
+        ScalabilitySeries {
+            xs: each(&|r| r.ticks.count as f64),
+            throughput: each(&|r| r.ticks.throughput_per_s),
+            bare: loops(|l| l.bare_per_s),
+            profiled: loops(|l| l.profiled_per_s),
+            total_time_s: each(&|r| r.total_time_s),
+            mean_us: each(&|r| r.ticks.latency.mean_ns / 1e3),
+            p99_us: each(&|r| r.ticks.latency.p99_ns as f64 / 1e3),
+        }
+    }
+}
+
 fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     // The sweep's stem when its runs share one (they do when render_dir grouped them).
     let stem = runs
@@ -622,10 +696,16 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         (FONT, 28),
     )?;
     let panels = root.split_evenly((2, 2));
-    let xs: Vec<f64> = runs
-        .iter()
-        .map(|r| drawable(r.ticks.count as f64))
-        .collect();
+    let ScalabilitySeries {
+        xs,
+        throughput: tps,
+        bare,
+        profiled,
+        total_time_s: times,
+        mean_us: means,
+        p99_us: p99s,
+    } = ScalabilitySeries::of(runs);
+    let compared = !bare.is_empty();
     let x_range = log_span(
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0.0, f64::max),
@@ -635,24 +715,6 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
 
     // 1. Throughput: the run's, and the loop's with and without profiling when the caller
     // timed both (the bare loop is what the engine costs in production).
-    let tps: Vec<f64> = runs
-        .iter()
-        .map(|r| drawable(r.ticks.throughput_per_s))
-        .collect();
-    let compared = runs.iter().all(|r| r.loop_comparison.is_some());
-    let loop_series = |f: fn(&crate::report::LoopComparison) -> f64| -> Vec<f64> {
-        runs.iter()
-            .map(|r| drawable(r.loop_comparison.as_ref().map_or(0.0, f)))
-            .collect()
-    };
-    let (bare, profiled) = if compared {
-        (
-            loop_series(|l| l.bare_per_s),
-            loop_series(|l| l.profiled_per_s),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
     {
         let top = tps
             .iter()
@@ -660,6 +722,8 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
             .chain(&profiled)
             .copied()
             .fold(0.0, f64::max);
+        // Head room above the lines for the legend (at the top right), so it covers none.
+        let top = if compared { top * 1.6 } else { top };
         let mut chart = panel_builder(&panels[0], "Throughput", SCALABILITY_PANEL)
             .build_cartesian_2d(x_axis(), zero_to(top * 1.15))?;
         styled_mesh(&mut chart, X_DESC, "ticks / s")
@@ -680,14 +744,13 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
                 COLORS[1],
                 "whole run, profiled",
             )?;
-            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         } else {
             line_with_points(&mut chart, pairs(&xs, &tps), COLORS[0])?;
         }
     }
 
     // 2. Total time, log-log: linear scaling is a straight line of slope 1.
-    let times: Vec<f64> = runs.iter().map(|r| drawable(r.total_time_s)).collect();
     {
         let y_range = log_span(
             times.iter().copied().fold(f64::INFINITY, f64::min),
@@ -704,14 +767,6 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
     }
 
     // 3. Tick latency, mean and p99.
-    let means: Vec<f64> = runs
-        .iter()
-        .map(|r| drawable(r.ticks.latency.mean_ns / 1e3))
-        .collect();
-    let p99s: Vec<f64> = runs
-        .iter()
-        .map(|r| drawable(r.ticks.latency.p99_ns as f64 / 1e3))
-        .collect();
     {
         let top = means.iter().chain(&p99s).copied().fold(0.0, f64::max);
         let mut chart = panel_builder(&panels[2], "Tick latency", SCALABILITY_PANEL)
@@ -725,41 +780,8 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
 
-    // 4. Scaling efficiency: throughput relative to the smallest run.
-    let base = tps.first().copied().unwrap_or(0.0);
-    let eff: Vec<f64> = tps
-        .iter()
-        .map(|t| {
-            if base > 0.0 {
-                drawable(100.0 * t / base)
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    {
-        let top = drawable(eff.iter().copied().fold(120.0, f64::max) * 1.1);
-        let mut chart = panel_builder(&panels[3], "Scaling efficiency", SCALABILITY_PANEL)
-            .build_cartesian_2d(x_axis(), 0.0..top)?;
-        styled_mesh(&mut chart, X_DESC, "throughput vs smallest run (%)")
-            .x_label_formatter(&fmt_count)
-            .y_label_formatter(&fmt_whole)
-            .draw()?;
-        labelled_line(&mut chart, pairs(&xs, &eff), COLORS[2], "efficiency")?;
-        let xs = (x_range.start, x_range.end);
-        let ideal = BLACK.stroke_width(1);
-        level_line(&mut chart, xs, 100.0, ideal, "ideal (100 %)")?;
-        let threshold = COLORS[3].stroke_width(1);
-        level_line(
-            &mut chart,
-            xs,
-            85.0,
-            threshold,
-            "linear-scaling threshold (85 %)",
-        )?;
-        legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-    }
-    Ok(())
+    // 4. Scaling efficiency: what the linear-scaling verdict judges ([`crate::scaling`]).
+    efficiency_panel::draw(&panels[3], runs, x_range.clone(), X_DESC)
 }
 
 /// A 2-px line with a dot at every point; returns the series for `.label()`.
@@ -831,20 +853,44 @@ where
     Ok(())
 }
 
-/// One percentile curve.
+/// One percentile curve, with the figures its legend states.
 struct Curve {
     name: String,
     color: RGBColor,
     hist: Histogram<u64>,
+    /// The report's mean for it, ns (what the summary prints).
+    mean_ns: f64,
+    /// The legend's figures, as the report states them.
+    mean: Resolved,
+    p99: Resolved,
 }
 
 impl Curve {
-    fn new(name: &str, color: RGBColor, hist: Histogram<u64>) -> Self {
+    fn new(
+        report: &Report,
+        name: &str,
+        color: RGBColor,
+        hist: Histogram<u64>,
+        (mean_ns, p99_ns): (f64, u64),
+    ) -> Self {
         Curve {
             name: name.to_owned(),
             color,
             hist,
+            mean_ns,
+            mean: report.resolved(mean_ns),
+            p99: report.resolved(p99_ns as f64),
         }
+    }
+
+    /// `parse (mean 177 ns, p99 270 ns)`; `<80 ns` below the resolution.
+    fn legend(&self) -> String {
+        format!(
+            "{} (mean {}, p99 {})",
+            self.name,
+            self.mean.label(ns_label),
+            self.p99.label(ns_label)
+        )
     }
 }
 
@@ -936,17 +982,29 @@ fn draw_latency(
     .x_label_formatter(&|x| nines_label(*x))
     .y_label_formatter(&|v| ns_label(*v))
     .draw()?;
+    // Below the report's resolution a reading is the clock's steps and what was subtracted:
+    // shaded, as the summary and the legend mark such figures `<`.
+    let resolution = report.latency_resolution_ns();
+    let (y_lo, x_end) = (chart.y_range().start, x_max);
+    if resolution > y_lo {
+        let shade = BLACK.mix(0.06);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, y_lo), (x_end, resolution)],
+                shade.filled(),
+            )))?
+            .label(format!(
+                "below the report's resolution ({})",
+                ns_label(resolution)
+            ))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], shade.filled()));
+    }
     for (i, (curve, points)) in series.iter().enumerate() {
         // The tick (first) drawn thicker.
         let style = curve.color.stroke_width(if i == 0 { 3 } else { 2 });
         chart
             .draw_series(LineSeries::new(points.iter().copied(), style))?
-            .label(format!(
-                "{} (mean {}, p99 {})",
-                curve.name,
-                ns_label(curve.hist.mean()),
-                ns_label(curve.hist.value_at_quantile(0.99) as f64)
-            ))
+            .label(curve.legend())
             .legend(legend_entry(style));
     }
     slow_tick_marks::draw(&mut chart, marks, x_max)?;
@@ -1017,15 +1075,7 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .map(|s| (seconds(s), drawable(s.cpu_percent)))
         .collect();
     let cpu_max = cpu.iter().map(|p| p.1).fold(100.0, f64::max);
-    let percent = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} %"));
-    let cpu_caption = format!(
-        "CPU: mean {}, max {} of one core ({} sample{} every {} ms)",
-        percent(res.cpu_percent.mean),
-        percent(res.cpu_percent.max),
-        res.samples_taken,
-        if res.samples_taken == 1 { "" } else { "s" },
-        res.sample_interval_ms
-    );
+    let (cpu_caption, rss_caption) = resources_captions(res);
     let mut chart = panel_builder(&top, cpu_caption, RESOURCES_PANEL)
         .build_cartesian_2d(x_range.clone(), zero_to(cpu_max))?;
     styled_mesh(&mut chart, "time since start (s)", "CPU (% of one core)")
@@ -1046,11 +1096,6 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
         .collect();
     let peak = mb(res.peak_rss_bytes);
     let rss_max = rss.iter().map(|p| p.1).fold(peak, f64::max);
-    let rss_caption = format!(
-        "Resident memory: mean {:.1} MB, OS peak (VmHWM) {:.1} MB",
-        res.memory_bytes.mean / 1e6,
-        peak
-    );
     let mut chart = panel_builder(&bottom, rss_caption, RESOURCES_PANEL)
         .build_cartesian_2d(x_range.clone(), zero_to(rss_max * 1.1))?;
     styled_mesh(&mut chart, "time since start (s)", "RSS (MB)")
@@ -1071,6 +1116,26 @@ fn draw_resources(root: &Area<'_>, report: &Report) -> DrawResult {
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
+}
+
+/// The captions of the CPU and memory panels: the figures the summary's "Resource Usage"
+/// prints, from the same fields at the same precision.
+fn resources_captions(res: &crate::report::Resources) -> (String, String) {
+    let percent = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.1} %"));
+    let cpu = format!(
+        "CPU: mean {}, max {} of one core ({} sample{} every {} ms)",
+        percent(res.cpu_percent.mean),
+        percent(res.cpu_percent.max),
+        res.samples_taken,
+        if res.samples_taken == 1 { "" } else { "s" },
+        res.sample_interval_ms
+    );
+    let memory = format!(
+        "Resident memory: mean {:.1} MB, OS peak (VmHWM) {:.1} MB",
+        res.memory_bytes.mean / 1e6,
+        res.peak_rss_bytes as f64 / 1e6
+    );
+    (cpu, memory)
 }
 
 /// A dashed vertical line at the run's end, from 0 to `top`, in the legend.
@@ -1109,7 +1174,13 @@ mod tests {
         let curve = |n: u64| {
             let mut hist = Histogram::new_with_bounds(1, 1_000_000, 3).unwrap();
             hist.record_n(500, n).unwrap();
-            Curve::new("c", BLACK, hist)
+            Curve::new(
+                &crate::test_support::report("r", &[1], &[]),
+                "c",
+                BLACK,
+                hist,
+                (0.0, 0),
+            )
         };
         // 944 ticks timed (of 50,000 counted): not 4.7 nines of a curve that has none past 2.97.
         let axis = nines_axis(&[curve(944), curve(100)]);

@@ -24,6 +24,7 @@ mod resource_profiler;
 mod run_window;
 mod sample_interval;
 mod sampling;
+pub mod scaling;
 #[cfg(test)]
 mod test_support;
 pub mod thresholds;
@@ -34,10 +35,11 @@ pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
     ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
-    FarOutliers, LatencyStats, LoopComparison, MachineAround, MeanMax, MemoryStats, Overhead,
-    Report, ResourceSample, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SchedulerAround,
-    SlowTick, SlowestTicks, ThreadSampling, TickField, TickFieldValue, TickStats, TimelineSpan,
-    WarmupStats, WriterStats, thousands,
+    FarOutliers, InsideTicks, LatencyStats, LoopComparison, LoopTimes, MachineAround, MeanMax,
+    MemoryStats, OutlierCause, Overhead, Report, ResourceSample, Resources, RunPart,
+    SCHEMA_VERSION, SamplingStats, SchedulerAround, SlowTick, SlowestTicks, ThreadSampling,
+    TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats, TimelineSpan, WarmupStats,
+    WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -11,9 +11,9 @@ use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowestTicks, ThreadSampling, TickStats,
-    WarmupStats,
+    ComponentStats, Dropped, Environment, InsideTicks, LatencyStats, MeanMax, MemoryStats,
+    Overhead, Report, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowestTicks,
+    ThreadSampling, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -49,13 +49,77 @@ struct MergedComponent {
 }
 
 impl MergedComponent {
-    fn new(name: &str) -> Self {
+    /// `field` names its place in the report: `components.parse`, `outside_ticks.exchange`.
+    fn new(field: &str) -> Self {
         MergedComponent {
             count: 0,
-            latency: Sum::new(format!("components.{name}.latency")),
-            self_time: Some(Sum::new(format!("components.{name}.self_time"))),
+            latency: Sum::new(format!("{field}.latency")),
+            self_time: Some(Sum::new(format!("{field}.self_time"))),
             wall: None,
         }
+    }
+
+    /// Adds a part's figures of this name, each value counting `weight` times.
+    fn add(&mut self, field: &str, label: &str, c: &ComponentStats, weight: u64) -> Result<()> {
+        self.count = self.count.saturating_add(c.count);
+        self.latency.add(label, &c.latency, weight)?;
+        match (&c.self_time, &mut self.self_time) {
+            (Some(own), Some(sum)) => sum.add(label, own, weight)?,
+            // A part without it (before schema 5): the merge has none, rather than a part's.
+            _ => self.self_time = None,
+        }
+        if let Some(wall) = &c.wall {
+            self.wall
+                .get_or_insert_with(|| Sum::new(format!("{field}.wall")))
+                .add(label, wall, weight)?;
+        }
+        Ok(())
+    }
+
+    /// The merged figures; `per_tick` over `per_tick_of` (the merge's recorded ticks), `null`
+    /// without it.
+    fn finish(self, per_tick_of: Option<u64>) -> Result<ComponentStats> {
+        let count = self.count;
+        Ok(ComponentStats {
+            count,
+            latency: self.latency.finish()?,
+            self_time: self.self_time.map(Sum::finish).transpose()?,
+            wall: self.wall.map(Sum::finish).transpose()?,
+            per_tick: per_tick_of
+                .filter(|ticks| *ticks > 0)
+                .map(|ticks| count as f64 / ticks as f64),
+        })
+    }
+}
+
+/// Merged components (or spans outside ticks), by name.
+#[derive(Default)]
+struct MergedComponents<'a>(BTreeMap<&'a str, MergedComponent>);
+
+impl<'a> MergedComponents<'a> {
+    /// Adds a part's map, found in the report under `root` (`components`, `outside_ticks`).
+    fn add(
+        &mut self,
+        root: &str,
+        label: &str,
+        parts: &'a BTreeMap<String, ComponentStats>,
+        weight: u64,
+    ) -> Result<()> {
+        for (name, c) in parts {
+            let field = format!("{root}.{name}");
+            self.0
+                .entry(name.as_str())
+                .or_insert_with(|| MergedComponent::new(&field))
+                .add(&field, label, c, weight)?;
+        }
+        Ok(())
+    }
+
+    fn finish(self, per_tick_of: Option<u64>) -> Result<BTreeMap<String, ComponentStats>> {
+        self.0
+            .into_iter()
+            .map(|(name, c)| Ok((name.to_owned(), c.finish(per_tick_of)?)))
+            .collect()
     }
 }
 
@@ -128,7 +192,8 @@ pub fn merge_reports<'a>(
     let mut warmup = Sum::new("ticks.warmup.latency");
     let mut warmup_per_thread: Option<u64> = None;
     let (mut warmup_count, mut warmup_recorded) = (0u64, 0u64);
-    let mut components: BTreeMap<&str, MergedComponent> = BTreeMap::new();
+    let mut components = MergedComponents::default();
+    let mut outside_ticks = MergedComponents::default();
     let mut count = 0u64;
     let mut dropped = Dropped::default();
     for (i, &(label, report)) in reports.iter().enumerate() {
@@ -164,24 +229,9 @@ pub fn merge_reports<'a>(
         dropped.uncredited_children = dropped
             .uncredited_children
             .saturating_add(d.uncredited_children);
-        for (name, c) in &report.components {
-            let entry = components
-                .entry(name.as_str())
-                .or_insert_with(|| MergedComponent::new(name));
-            entry.count = entry.count.saturating_add(c.count);
-            entry.latency.add(label, &c.latency, recorded)?;
-            match (&c.self_time, &mut entry.self_time) {
-                (Some(own), Some(sum)) => sum.add(label, own, recorded)?,
-                // A part without it (before schema 5): the merge has none, rather than a part's.
-                _ => entry.self_time = None,
-            }
-            if let Some(wall) = &c.wall {
-                entry
-                    .wall
-                    .get_or_insert_with(|| Sum::new(format!("components.{name}.wall")))
-                    .add(label, wall, recorded)?;
-            }
-        }
+        components.add("components", label, &report.components, recorded)?;
+        // Spans outside ticks are recorded while windows are open, as components are.
+        outside_ticks.add("outside_ticks", label, &report.outside_ticks, recorded)?;
     }
     let sampling = merge_sampling(&samplings, &reports);
     let ticks_recorded = sampling.ticks_recorded;
@@ -230,20 +280,10 @@ pub fn merge_reports<'a>(
                 None => None,
             },
         },
-        components: components
-            .into_iter()
-            .map(|(name, c)| {
-                let count = c.count;
-                let stats = ComponentStats {
-                    count,
-                    latency: c.latency.finish()?,
-                    self_time: c.self_time.map(Sum::finish).transpose()?,
-                    wall: c.wall.map(Sum::finish).transpose()?,
-                    per_tick: (ticks_recorded > 0).then(|| count as f64 / ticks_recorded as f64),
-                };
-                Ok((name.to_owned(), stats))
-            })
-            .collect::<Result<_>>()?,
+        components: components.finish(Some(ticks_recorded))?,
+        inside_ticks: InsideTicks::merged(reports.iter().map(|(_, r)| *r)),
+        // Spans under no tick are not "per tick".
+        outside_ticks: outside_ticks.finish(None)?,
         unattributed: unattributed.finish()?,
         unattributed_mean_ns: weighted_mean(
             reports

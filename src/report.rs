@@ -15,7 +15,9 @@ use crate::atomic_file;
 use crate::error::{Error, Result};
 
 mod chrome_trace;
+mod figures;
 pub(crate) mod histogram_blob;
+mod inside_ticks;
 mod live;
 mod outliers;
 mod slow_ticks;
@@ -23,8 +25,16 @@ mod summary;
 mod tick_fields;
 mod validation;
 
+#[cfg(feature = "plot")]
+pub(crate) use figures::Resolved;
+pub use figures::{OutlierCause, TickOutlier, TickOutliers};
+pub use inside_ticks::InsideTicks;
 pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
+#[cfg(feature = "plot")]
+pub(crate) use slow_ticks::duration;
+#[cfg(test)]
+pub(crate) use slow_ticks::tests::tick as test_slow_tick;
 pub use slow_ticks::{
     DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SchedulerAround, SlowTick, SlowestTicks,
     TimelineSpan,
@@ -32,8 +42,12 @@ pub use slow_ticks::{
 pub use summary::thousands;
 pub use tick_fields::{TickField, TickFieldValue};
 
-/// The report format version this build writes and the newest it reads (it reads 1 to 3 too).
+/// The report format version this build writes and the newest it reads (it reads 1 to 5 too).
 ///
+/// Version 6 says what the ticks leave out: `inside_ticks` (how much of the run's wall and CPU
+/// time was inside ticks) and `outside_ticks` (spans that ran outside every tick, empty until
+/// they are recorded), and the caller's loop timings in detail (`loop_comparison.times`); all
+/// absent in older reports.
 /// Version 5 measures what version 4 estimated: a component's `latency` is its own time, measured
 /// net of its children's instrumentation, plus its children's net times (version 4 subtracted a
 /// calibrated cost per child, and corrected it from the run's means); `overhead.nested_span_ns`
@@ -47,7 +61,7 @@ pub use tick_fields::{TickField, TickFieldValue};
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,14 +78,25 @@ pub struct Report {
     pub ticks: TickStats,
     /// One entry per component span name (any span with a tick among its ancestors).
     pub components: BTreeMap<String, ComponentStats>,
+    /// How much of the run's wall time and CPU time was inside ticks
+    /// ([`InsideTicks::estimate`]): what the components' shares are shares of, against the
+    /// whole run. `null` before schema 6.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside_ticks: Option<InsideTicks>,
+    /// Spans that ran outside every tick (a mock exchange, timers, channels in other tasks),
+    /// by name, with the same figures as `components` (`per_tick` null: they are under no
+    /// tick): what the ticks leave out. Empty (and absent from the JSON) when none was
+    /// recorded, and before schema 6.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outside_ticks: BTreeMap<String, ComponentStats>,
     /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
     /// (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
-    /// Mean unattributed time per tick, estimated from means: the timed ticks' mean latency
-    /// less the mean net busy time of the tick's direct children per recorded tick. Unlike
-    /// `unattributed`, which subtracts every child's calibrated cost tick by tick (noisy when a
-    /// tick holds many spans), it rests only on each span's floor; the summary's shares use
-    /// it. `null` in schema 1 or without recorded ticks.
+    /// Mean unattributed time per recorded tick. From schema 5, the `unattributed`
+    /// histogram's mean; schemas 2–4 estimated it from means (the timed ticks' mean latency
+    /// less the mean net busy time of the tick's direct children per recorded tick). What
+    /// [`Report::unattributed_mean`] states, in the summary and the graphs alike. `null` in
+    /// schema 1 or without recorded ticks.
     #[serde(default)]
     pub unattributed_mean_ns: Option<f64>,
     /// Which ticks were timed and recorded; `null` in schema 1 reports (every tick was).
@@ -116,9 +141,92 @@ pub struct LoopComparison {
     pub bare_per_s: f64,
     /// Ticks per second of the same loop while profiling.
     pub profiled_per_s: f64,
+    /// The loops' times in detail, when the caller timed them so (the scalability driver
+    /// does): what scaling efficiency is judged on ([`crate::scaling`]). `null` otherwise (and
+    /// before schema 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<LoopTimes>,
+}
+
+/// A tick loop's times, bare (no profiling run active) and profiled: the whole loop, and the
+/// loop after its first `warmup_ticks` ticks (cold caches, first allocations, the profiler's
+/// first ticks on guessed rates), which a run pays once whatever its length.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoopTimes {
+    /// Ticks each loop ran.
+    pub ticks: u64,
+    /// The first ticks of each loop, timed apart from the rest.
+    pub warmup_ticks: u64,
+    /// Time in the bare loop run before the profiled one, and in the one run after it, s: two
+    /// runs around the profiled one cancel a drift of the machine's speed, and their
+    /// difference says how noisy the comparison is.
+    pub bare_s: [f64; 2],
+    /// Time in the profiled loop, s.
+    pub profiled_s: f64,
+    /// `bare_s` after the warm-up.
+    pub bare_after_warmup_s: [f64; 2],
+    /// `profiled_s` after the warm-up.
+    pub profiled_after_warmup_s: f64,
+}
+
+impl LoopTimes {
+    /// Ticks after the warm-up: the ticks the `…_after_warmup_s` times cover.
+    pub fn ticks_after_warmup(&self) -> u64 {
+        self.ticks.saturating_sub(self.warmup_ticks)
+    }
+
+    /// Mean time of the two bare loops after the warm-up, s.
+    pub fn bare_after_warmup_mean_s(&self) -> f64 {
+        (self.bare_after_warmup_s[0] + self.bare_after_warmup_s[1]) / 2.0
+    }
+
+    /// The bare loop's time per tick after the warm-up (mean of the two runs), ns; `None` when
+    /// the loop is all warm-up.
+    pub fn bare_ns_per_tick(&self) -> Option<f64> {
+        let ticks = self.ticks_after_warmup();
+        (ticks > 0).then(|| 1e9 * self.bare_after_warmup_mean_s() / ticks as f64)
+    }
+
+    /// The profiled loop's time per tick after the warm-up, ns; `None` when all warm-up.
+    pub fn profiled_ns_per_tick(&self) -> Option<f64> {
+        let ticks = self.ticks_after_warmup();
+        (ticks > 0).then(|| 1e9 * self.profiled_after_warmup_s / ticks as f64)
+    }
+
+    /// How far apart the two bare loops are, as a share of their mean: the machine's noise.
+    pub fn bare_spread(&self) -> f64 {
+        spread(self.bare_s)
+    }
+
+    /// [`bare_spread`](Self::bare_spread) after the warm-up; `None` when all warm-up.
+    pub fn bare_spread_after_warmup(&self) -> Option<f64> {
+        (self.ticks_after_warmup() > 0).then(|| spread(self.bare_after_warmup_s))
+    }
+}
+
+/// |a − b| / mean(a, b); 0 for two zeros.
+fn spread([a, b]: [f64; 2]) -> f64 {
+    if a + b > 0.0 {
+        2.0 * (a - b).abs() / (a + b)
+    } else {
+        0.0
+    }
 }
 
 impl LoopComparison {
+    /// The comparison of loops timed in detail: the bare rate from the two bare loops' mean
+    /// time, the profiled rate from the profiled loop's.
+    pub fn from_times(times: LoopTimes) -> Self {
+        let per_s = |s: f64| {
+            if s > 0.0 { times.ticks as f64 / s } else { 0.0 }
+        };
+        LoopComparison {
+            bare_per_s: per_s((times.bare_s[0] + times.bare_s[1]) / 2.0),
+            profiled_per_s: per_s(times.profiled_s),
+            times: Some(times),
+        }
+    }
+
     /// How many times longer the profiled loop took: `bare_per_s / profiled_per_s`.
     pub fn slowdown(&self) -> f64 {
         if self.profiled_per_s > 0.0 {
@@ -135,6 +243,14 @@ impl LoopComparison {
         } else {
             0.0
         }
+    }
+
+    /// How the reported mean tick (`tick_mean_ns`, the report's `ticks.latency` mean) compares
+    /// with the bare loop's time per tick: `tick_mean_ns / bare_tick_ns()`; 0 without a bare
+    /// rate. The summary and the scalability driver print this one figure.
+    pub fn tick_mean_ratio(&self, tick_mean_ns: f64) -> f64 {
+        let bare = self.bare_tick_ns();
+        if bare > 0.0 { tick_mean_ns / bare } else { 0.0 }
     }
 }
 
@@ -585,8 +701,9 @@ impl Report {
         (total > 0.0).then(|| own * per_tick / total)
     }
 
-    /// The share of the recorded ticks' time in none of their components (`unattributed`
-    /// mean ÷ `ticks.recorded` mean); see [`self_share`](Self::self_share).
+    /// The share of the recorded ticks' time in none of their components
+    /// ([`unattributed_mean`](Self::unattributed_mean) ÷ `ticks.recorded` mean); see
+    /// [`self_share`](Self::self_share).
     pub fn unattributed_share(&self) -> Option<f64> {
         let total = self
             .ticks
@@ -594,7 +711,7 @@ impl Report {
             .as_ref()
             .filter(|r| r.samples > 0)?
             .mean_ns;
-        (total > 0.0).then(|| self.unattributed.mean_ns / total)
+        (total > 0.0).then(|| self.unattributed_mean() / total)
     }
 
     /// The smallest latency difference one span reading can resolve, in ns: twice the busy time

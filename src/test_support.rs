@@ -62,6 +62,8 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
                 ((*n).to_owned(), stats)
             })
             .collect::<BTreeMap<_, _>>(),
+        inside_ticks: None,
+        outside_ticks: BTreeMap::new(),
         unattributed: latency(&[]),
         unattributed_mean_ns: None,
         sampling: None,

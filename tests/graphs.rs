@@ -69,6 +69,8 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             recorded: None,
         },
         components,
+        inside_ticks: None,
+        outside_ticks: Default::default(),
         unattributed: latency(900, ticks, "unattributed"),
         unattributed_mean_ns: None,
         sampling: None,

@@ -113,3 +113,106 @@ fn a_schema_2_report_s_cpu_figures_load() {
     assert_eq!(loaded.schema_version, 2);
     assert_eq!(loaded.resources.unwrap().cpu_percent.mean, Some(97.0));
 }
+
+/// Schema 6 says what the ticks leave out: `inside_ticks`, `outside_ticks` and the loops'
+/// times. A schema 5 report (none of them) loads without them, summarizes, and merges with a
+/// schema 6 one; the spans outside ticks are summed in a merge and printed when there are any.
+#[test]
+fn schema_6_adds_what_the_ticks_leave_out_and_schema_5_still_loads() {
+    let mut r = report("v6", &tickprof_ticks(), &[("parse", &[500; 100])]);
+    r.inside_ticks = tickprof::InsideTicks::estimate(&r, Some(r.total_time_s / 2.0));
+    let inside = r.inside_ticks.unwrap();
+    assert!((inside.wall_fraction - 1.0).abs() < 0.01, "{inside:?}");
+    assert!(
+        (inside.cpu_fraction.unwrap() - 2.0).abs() < 0.02,
+        "{inside:?}"
+    );
+    r.outside_ticks
+        .insert("mock_exchange".to_owned(), r.components["parse"].clone());
+    r.loop_comparison = Some(tickprof::LoopComparison::from_times(tickprof::LoopTimes {
+        ticks: 100,
+        warmup_ticks: 10,
+        bare_s: [0.001, 0.001],
+        profiled_s: 0.0012,
+        bare_after_warmup_s: [0.0009, 0.0009],
+        profiled_after_warmup_s: 0.0011,
+    }));
+    let back = Report::from_json_str(&r.to_json_string(), std::path::Path::new("v6.json")).unwrap();
+    assert_eq!(back, r);
+    let summary = back.summary();
+    assert!(
+        summary.contains("Inside ticks: 100.0% of the run's wall time"),
+        "{summary}"
+    );
+    assert!(summary.contains("200.0% of its CPU time"), "{summary}");
+    assert!(
+        summary.contains("Outside ticks (spans under no tick, net busy time per span):"),
+        "{summary}"
+    );
+    let row = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("mock_exchange"))
+        .unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        ["mock_exchange", "100", "0.500", "0.500", "0.500", "0.500"]
+    );
+
+    // The same report as schema 5 wrote it.
+    let mut json: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+    json["schema_version"] = 5.into();
+    json["name"] = "v5".into();
+    let obj = json.as_object_mut().unwrap();
+    for v6 in ["inside_ticks", "outside_ticks"] {
+        assert!(obj.remove(v6).is_some(), "{v6}");
+    }
+    obj["loop_comparison"]
+        .as_object_mut()
+        .unwrap()
+        .remove("times");
+    let v5 = Report::from_json_str(&json.to_string(), std::path::Path::new("v5.json")).unwrap();
+    assert_eq!(v5.schema_version, 5);
+    assert_eq!(v5.inside_ticks, None);
+    assert!(v5.outside_ticks.is_empty());
+    assert_eq!(v5.loop_comparison.as_ref().unwrap().times, None);
+    let summary = v5.summary();
+    assert!(!summary.contains("Inside ticks"), "{summary}");
+    assert!(!summary.contains("Outside ticks"), "{summary}");
+
+    // Merged: the spans outside ticks add up; the time inside ticks needs every part's.
+    let merged = Report::merge(&[r.clone(), r.clone()], Shards::Parallel);
+    assert!(merged.is_err(), "one run twice is refused");
+    let mut other = r.clone();
+    other.name = "v6b".to_owned();
+    let merged = Report::merge(&[r.clone(), other], Shards::Sequential).unwrap();
+    assert_eq!(merged.outside_ticks["mock_exchange"].count, 200);
+    assert_eq!(merged.outside_ticks["mock_exchange"].per_tick, None);
+    let m = merged.inside_ticks.unwrap();
+    assert!((m.busy_s - 2.0 * inside.busy_s).abs() < 1e-12, "{m:?}");
+    assert!(
+        (m.wall_fraction - inside.wall_fraction).abs() < 1e-9,
+        "{m:?}"
+    );
+    let merged = Report::merge(&[r, v5], Shards::Sequential).unwrap();
+    assert_eq!(merged.inside_ticks, None, "a schema 5 part has none");
+    assert_eq!(merged.outside_ticks["mock_exchange"].count, 100);
+}
+
+/// 100 ticks of 1 µs.
+fn tickprof_ticks() -> Vec<u64> {
+    vec![1_000; 100]
+}
+
+/// A time inside ticks that no run can have is refused at load, naming the field.
+#[test]
+fn a_broken_inside_ticks_figure_fails_to_load_naming_it() {
+    let mut r = report("bad", &tickprof_ticks(), &[]);
+    r.inside_ticks = tickprof::InsideTicks::estimate(&r, None);
+    let mut json: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+    json["inside_ticks"]["wall_fraction"] = (-0.5).into();
+    let err = Report::from_json_str(&json.to_string(), std::path::Path::new("bad.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("inside_ticks.wall_fraction"), "{err}");
+    assert!(err.contains("-0.5"), "{err}");
+}

@@ -147,19 +147,31 @@ fn a_sleeping_tick_blocked_and_was_not_preempted_for_it() {
         .find(|t| t.run.as_deref() == Some("scheduler") && t.ordinal == tick.ordinal)
         .unwrap();
     assert_eq!(kept.scheduler.as_ref(), Some(s));
+    // Said once per sample window (and thread), with the ticks it holds.
     let summary = merged.summary();
+    let ordinal = format!("#{}", tickprof::thousands(tick.ordinal));
     let line = summary
         .lines()
-        .find(|l| l.contains(&format!("tick #{} (scheduler,", tick.ordinal)))
-        .unwrap();
+        .map(str::trim)
+        .find(|l| {
+            l.starts_with(&format!("scheduler, {}, ", tick.thread))
+                && l.rsplit_once(" — ").is_some_and(|(_, ticks)| {
+                    ticks == "all of them" || ticks.split(", ").any(|t| t == ordinal)
+                })
+        })
+        .unwrap_or_else(|| panic!("no scheduler line for {ordinal} in\n{summary}"));
     let said = if s.not_descheduled() && s.voluntary_switches == 0 {
         "not descheduled"
     } else if s.not_descheduled() {
         "not preempted, blocked"
     } else {
-        "(not necessarily in the tick)"
+        "thread preempted"
     };
     assert!(line.contains(said), "{line}");
+    assert!(
+        summary.contains("(counts over the window, not necessarily in the tick"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -30,12 +30,12 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use tickprof::{LoopComparison, MetricsCollector, Report};
+use tickprof::{LoopComparison, LoopTimes, MetricsCollector, Report};
 use tracing_subscriber::layer::SubscriberExt;
 
-use crate::engine::{RunOutput, WARM_UP_TICKS};
+use crate::engine::RunOutput;
 use crate::progress::Progress;
-use crate::summary::{BareRuns, RunFigures, Summary};
+use crate::summary::{RunFigures, Summary};
 
 /// Profiles a synthetic backtest tick loop at several sizes and writes reports and graphs.
 #[derive(Debug, Parser)]
@@ -128,21 +128,23 @@ fn run(args: &Args) -> Result<(), BoxError> {
                 .into());
             }
         }
-        let bare = BareRuns::new(&bare_before, &bare_after);
+        // The loops' times go into the report: the summary, the graphs and the verdicts read
+        // them there, one source for every figure made from them.
+        let comparison =
+            LoopComparison::from_times(loop_times(&bare_before, &profiled, &bare_after));
         println!(
             "bare runs {n}: {:.3} s and {:.3} s in the tick loop (before and after the profiled \
              run), {:.0} ticks/s",
             bare_before.loop_time.as_secs_f64(),
             bare_after.loop_time.as_secs_f64(),
-            bare.per_s(n)
+            comparison.bare_per_s
         );
-        report.loop_comparison = Some(LoopComparison {
-            bare_per_s: bare.per_s(n),
-            profiled_per_s: per_s(profiled.digest.ticks, profiled.loop_time),
-        });
+        report.loop_comparison = Some(comparison);
         report.print_summary();
         println!("{}", profiled.digest);
-        let figures_of_run = RunFigures::new(&report, &bare, &profiled);
+        let bare_wall_time_s = (bare_before.wall_time + bare_after.wall_time).as_secs_f64() / 2.0;
+        let figures_of_run = RunFigures::new(&report, bare_wall_time_s, &profiled.digest)
+            .ok_or("the report lost its loop times")?;
         println!(
             "{n} ticks: profiled loop {:.2}× bare; reported tick mean {:.2}× bare",
             figures_of_run.loop_ratio, figures_of_run.tick_mean_ratio
@@ -199,11 +201,6 @@ fn process_peak_rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Ticks per second.
-fn per_s(ticks: u64, time: Duration) -> f64 {
-    ticks as f64 / time.as_secs_f64().max(1e-9)
-}
-
 /// Draws every graph for this invocation's reports (not stale ones in `out`; for those,
 /// `generate_graphs` redraws the whole directory); returns a line per graph, `wrote PATH`, or
 /// why a `slow_ticks_<N>.png` was not drawn (a run that kept no slow ticks), as
@@ -241,51 +238,171 @@ fn draw_graphs(reports: &[Report], out: &Path) -> Result<Vec<String>, BoxError> 
     Ok(lines)
 }
 
+/// The loops' times: the bare run before the profiled one, the profiled one, the bare one
+/// after; each whole and after its first `engine::WARM_UP_TICKS` ticks.
+fn loop_times(before: &RunOutput, profiled: &RunOutput, after: &RunOutput) -> LoopTimes {
+    let s = |d: Duration| d.as_secs_f64();
+    LoopTimes {
+        ticks: profiled.digest.ticks,
+        // The engine's own split of its loop (its first `WARM_UP_TICKS`).
+        warmup_ticks: profiled.digest.ticks - profiled.steady_ticks(),
+        bare_s: [s(before.loop_time), s(after.loop_time)],
+        profiled_s: s(profiled.loop_time),
+        bare_after_warmup_s: [s(before.steady_loop_time), s(after.steady_loop_time)],
+        profiled_after_warmup_s: s(profiled.steady_loop_time),
+    }
+}
+
 impl RunFigures {
-    fn new(report: &Report, bare: &BareRuns, profiled: &RunOutput) -> Self {
-        let n = report.ticks.count.max(profiled.digest.ticks);
-        let bare_tps = bare.per_s(profiled.digest.ticks);
-        let loop_tps = per_s(profiled.digest.ticks, profiled.loop_time);
+    /// A run's key figures, all from its report (`loop_comparison` included: `None` without
+    /// its loop times), with the bare runs' wall time and the backtest's digest.
+    fn new(report: &Report, bare_wall_time_s: f64, digest: &crate::engine::Digest) -> Option<Self> {
+        let comparison = report.loop_comparison.as_ref()?;
+        let times = comparison.times.as_ref()?;
+        let n = report.ticks.count.max(times.ticks);
         let t = &report.ticks.latency;
-        let bare_tick_ns = 1e9 / bare_tps.max(1e-9);
         let r = report.resources.as_ref();
-        RunFigures {
+        Some(RunFigures {
             name: report.name.clone(),
             ticks: n,
             total_time_s: report.total_time_s,
             throughput_per_s: report.ticks.throughput_per_s,
-            loop_throughput_per_s: loop_tps,
-            bare_throughput_per_s: bare_tps,
-            bare_wall_time_s: bare.wall_time_s,
-            bare_loop_time_s: bare.loop_time_s,
-            bare_spread: bare.spread(),
-            warm_up_ticks: WARM_UP_TICKS,
-            bare_steady_loop_time_s: bare.steady_loop_time_s,
-            bare_steady_ns_per_tick: bare.steady_ns_per_tick(),
-            bare_steady_spread: bare.steady_spread(),
-            profiled_steady_ns_per_tick: (profiled.steady_ticks() > 0).then(|| {
-                1e9 * profiled.steady_loop_time.as_secs_f64() / profiled.steady_ticks() as f64
-            }),
-            loop_ratio: bare_tps / loop_tps.max(1e-9),
-            tick_mean_ratio: t.mean_ns / bare_tick_ns,
+            loop_throughput_per_s: comparison.profiled_per_s,
+            bare_throughput_per_s: comparison.bare_per_s,
+            bare_wall_time_s,
+            bare_loop_time_s: times.bare_s,
+            bare_spread: times.bare_spread(),
+            warm_up_ticks: times.warmup_ticks,
+            bare_steady_loop_time_s: times.bare_after_warmup_s,
+            bare_steady_ns_per_tick: times.bare_ns_per_tick(),
+            bare_steady_spread: times.bare_spread_after_warmup(),
+            profiled_steady_ns_per_tick: times.profiled_ns_per_tick(),
+            loop_ratio: comparison.slowdown(),
+            tick_mean_ratio: comparison.tick_mean_ratio(t.mean_ns),
             mean_us: t.mean_ns / 1e3,
             p50_us: t.p50_ns as f64 / 1e3,
             p99_us: t.p99_ns as f64 / 1e3,
             p999_us: t.p999_ns as f64 / 1e3,
             max_us: t.max_ns as f64 / 1e3,
             timed_ticks: t.samples,
+            timed_far_outlier: report.tick_outliers().is_some_and(|o| o.timed.is_some()),
+            inside_ticks_wall_percent: report.inside_ticks.map(|i| 100.0 * i.wall_fraction),
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
             cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),
             cpu_max_percent: r.and_then(|r| r.cpu_percent.max),
             cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),
-            digest: profiled.digest.clone(),
-        }
+            digest: digest.clone(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loop_times_keep_each_loop_whole_and_after_the_warm_up() {
+        let digest = crate::engine::run(10, 42, &mut |_| {}).unwrap().digest;
+        let run = |ms: u64, steady_ms: u64| RunOutput {
+            digest: crate::engine::Digest {
+                ticks: 2_024,
+                ..digest.clone()
+            },
+            loop_time: Duration::from_millis(ms),
+            steady_loop_time: Duration::from_millis(steady_ms),
+            wall_time: Duration::from_millis(2 * ms),
+        };
+        let t = loop_times(&run(900, 800), &run(1_200, 1_100), &run(1_100, 1_000));
+        assert_eq!(
+            (t.ticks, t.warmup_ticks),
+            (2_024, crate::engine::WARM_UP_TICKS)
+        );
+        assert_eq!(t.bare_s, [0.9, 1.1]);
+        assert_eq!(t.profiled_after_warmup_s, 1.1);
+        // 1,000 ticks after the warm-up in 0.9 s on average.
+        assert!((t.bare_ns_per_tick().unwrap() - 900_000.0).abs() < 1e-6);
+        assert!((t.bare_spread() - 0.2).abs() < 1e-12);
+        assert!((t.bare_spread_after_warmup().unwrap() - 0.2 / 0.9).abs() < 1e-12);
+        let c = LoopComparison::from_times(t);
+        assert!((c.bare_per_s - 2_024.0).abs() < 1e-9);
+        assert!((c.slowdown() - 1.2).abs() < 1e-12);
+    }
+
+    /// The linear-scaling verdict prints the figures `scalability_metrics.png`'s efficiency
+    /// panel draws: both come from the reports' loop times through
+    /// `tickprof::scaling::ScalingEfficiency`.
+    #[test]
+    fn the_verdict_judges_what_the_efficiency_panel_draws() {
+        use tickprof::scaling::{Basis, ScalingEfficiency, ScalingRun};
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let collector = MetricsCollector::builder()
+            .tick_span("tick")
+            .without_resource_sampling()
+            .build()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(collector.layer());
+        let (fixture, out) = tracing::subscriber::with_default(subscriber, || {
+            collector.start_profiling("fixture").unwrap();
+            let out = engine::run(3_000, 42, &mut |_| {}).unwrap();
+            (collector.stop_profiling().unwrap(), out)
+        });
+        // Three sizes; the smallest's loop after the warm-up lasts 9 ms: not judged.
+        let sized = |ticks: u64, bare_ns: f64, spread: f64, profiled_ns: f64| {
+            let mut r = fixture.clone();
+            r.name = format!("scalability_{ticks}");
+            r.ticks.count = ticks;
+            let after = (ticks - WARMUP) as f64 / 1e9;
+            let bare = bare_ns * after;
+            r.loop_comparison = Some(LoopComparison::from_times(LoopTimes {
+                ticks,
+                warmup_ticks: WARMUP,
+                bare_s: [bare * 1.2, bare * 1.2],
+                profiled_s: profiled_ns * after * 1.2,
+                bare_after_warmup_s: [bare * (1.0 + spread / 2.0), bare * (1.0 - spread / 2.0)],
+                profiled_after_warmup_s: profiled_ns * after,
+            }));
+            r
+        };
+        const WARMUP: u64 = 1_024;
+        let reports = vec![
+            sized(10_024, 1_000.0, 0.1, 1_050.0),
+            sized(101_024, 700.0, 0.02, 745.0),
+            sized(1_001_024, 721.0, 0.03, 760.0),
+        ];
+        let figures: Vec<RunFigures> = reports
+            .iter()
+            .map(|r| RunFigures::new(r, 0.01, &out.digest).unwrap())
+            .collect();
+        for (f, r) in figures.iter().zip(&reports) {
+            assert_eq!(f.scaling_run(), ScalingRun::of(r, Basis::LoopTimes));
+        }
+        let e = ScalingEfficiency::of(&reports);
+        assert_eq!(e.compared(), Some((1, 2)));
+        let summary = Summary::new(42, figures, &reports);
+        let v = summary
+            .verdicts
+            .iter()
+            .find(|v| v.check == "linear scaling")
+            .unwrap();
+        for (what, eff) in [("bare", e.bare(2)), ("profiled", e.profiled(2))] {
+            let drawn = format!("at 1001024 = {:.1}%", 100.0 * eff.unwrap());
+            let said = v
+                .figure
+                .trim_start_matches("time per tick after the warm-up: ")
+                .split("; ")
+                .find(|p| p.starts_with(what))
+                .unwrap();
+            assert!(
+                said.ends_with(&drawn),
+                "{what}: `{said}` vs the panel's `{drawn}`"
+            );
+        }
+        assert!(v.figure.contains("= 97.1%"), "{}", v.figure);
+        assert!(!e.runs[0].judged());
+        assert!(v.figure.contains("not judged: "), "{}", v.figure);
+        assert!(v.figure.contains("10024 (9.0 ms"), "{}", v.figure);
+    }
 
     #[test]
     fn flags_parse_and_bad_flags_fail() {

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 use tickprof::Report;
+use tickprof::scaling::ScalingRun;
 
-use crate::engine::{Digest, RunOutput};
+use crate::engine::Digest;
 use crate::verdicts::{
     Verdict, cpu_spikes, distortion, linear_scaling, memory_growth, tail_latency, tick_outliers,
 };
@@ -61,6 +62,11 @@ pub struct RunFigures {
     pub max_us: f64,
     /// Ticks timed: the latency figures are over these (with sampling, a share of the ticks).
     pub timed_ticks: u64,
+    /// Whether the timed ticks hold a far outlier (the report's `tick_outliers`), which a
+    /// sampled run weighs as many ticks in the mean.
+    pub timed_far_outlier: bool,
+    /// The share of the run's wall time inside ticks, % (the report's `inside_ticks`).
+    pub inside_ticks_wall_percent: Option<f64>,
     /// OS high-water mark of RSS during the run.
     pub peak_rss_bytes: Option<u64>,
     /// Mean CPU, % of one core.
@@ -73,62 +79,20 @@ pub struct RunFigures {
     pub digest: Digest,
 }
 
-/// The two bare runs around a profiled one: their mean cancels a steady drift of the machine's
-/// speed, their difference measures its noise.
-#[derive(Debug, Clone, Copy)]
-pub struct BareRuns {
-    /// Tick-loop time of the run before and of the run after the profiled one, s.
-    pub loop_time_s: [f64; 2],
-    /// The same after the warm-up, s.
-    pub steady_loop_time_s: [f64; 2],
-    /// Ticks after the warm-up.
-    pub steady_ticks: u64,
-    /// Mean wall time of the two runs, s.
-    pub wall_time_s: f64,
-}
-
-impl BareRuns {
-    /// The runs before and after the profiled one.
-    pub fn new(before: &RunOutput, after: &RunOutput) -> Self {
-        BareRuns {
-            loop_time_s: [
-                before.loop_time.as_secs_f64(),
-                after.loop_time.as_secs_f64(),
-            ],
-            steady_loop_time_s: [
-                before.steady_loop_time.as_secs_f64(),
-                after.steady_loop_time.as_secs_f64(),
-            ],
-            steady_ticks: before.steady_ticks().min(after.steady_ticks()),
-            wall_time_s: (before.wall_time + after.wall_time).as_secs_f64() / 2.0,
+impl RunFigures {
+    /// The run as the scaling estimator takes it: the same figures, from the report's loop
+    /// times ([`tickprof::scaling::ScalingRun::of`] gives the same from the report).
+    pub fn scaling_run(&self) -> ScalingRun {
+        ScalingRun {
+            name: self.name.clone(),
+            ticks: self.ticks,
+            bare_ns: self.bare_steady_ns_per_tick,
+            profiled_ns: self.profiled_steady_ns_per_tick,
+            loop_after_warmup_s: (self.bare_steady_loop_time_s[0]
+                + self.bare_steady_loop_time_s[1])
+                / 2.0,
+            noise: self.bare_steady_spread,
         }
-    }
-
-    /// Mean time per tick after the warm-up, ns; `None` when the runs are all warm-up.
-    pub fn steady_ns_per_tick(&self) -> Option<f64> {
-        let mean = (self.steady_loop_time_s[0] + self.steady_loop_time_s[1]) / 2.0;
-        (self.steady_ticks > 0).then(|| 1e9 * mean / self.steady_ticks as f64)
-    }
-
-    /// |before − after| / mean of the times after the warm-up; `None` when all warm-up.
-    pub fn steady_spread(&self) -> Option<f64> {
-        let [a, b] = self.steady_loop_time_s;
-        (self.steady_ticks > 0 && a + b > 0.0).then(|| 2.0 * (a - b).abs() / (a + b))
-    }
-
-    /// Mean tick-loop time, s.
-    pub fn loop_time_s(&self) -> f64 {
-        (self.loop_time_s[0] + self.loop_time_s[1]) / 2.0
-    }
-
-    /// Ticks per second of the mean loop time.
-    pub fn per_s(&self, ticks: u64) -> f64 {
-        ticks as f64 / self.loop_time_s().max(1e-9)
-    }
-
-    /// |before − after| / mean.
-    pub fn spread(&self) -> f64 {
-        (self.loop_time_s[0] - self.loop_time_s[1]).abs() / self.loop_time_s().max(1e-9)
     }
 }
 
@@ -161,7 +125,7 @@ impl Summary {
             distortion(&runs),
             linear_scaling(&runs, reports),
             tail_latency(&runs, reports),
-            tick_outliers(&runs),
+            tick_outliers(&runs, reports),
             memory_growth(&runs, reports),
             cpu_spikes(reports),
         ];

@@ -5,15 +5,19 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tickprof::{ComponentStats, Report, Resources};
+use tickprof::scaling::{
+    Basis, LINEAR_SCALING_THRESHOLD, MIN_LOOP_AFTER_WARMUP_S, ScalingEfficiency,
+};
+use tickprof::{ComponentStats, FAR_OUTLIER_FACTOR, OutlierCause, Report, Resources};
 
 use crate::summary::RunFigures;
 
-/// Scaling efficiency (the smaller run's time per tick over the larger's) at least this.
-const LINEAR_SCALING_MIN_EFFICIENCY: f64 = 0.85;
+/// Scaling efficiency (the smaller run's time per tick over the larger's) at least this: the
+/// library's, which the scalability graph draws too.
+const LINEAR_SCALING_MIN_EFFICIENCY: f64 = LINEAR_SCALING_THRESHOLD;
 /// A run's time per tick is compared only when its tick loop after the warm-up lasts this long
-/// (see `linear_scaling`).
-const MIN_STEADY_LOOP_S: f64 = 0.05;
+/// (see `linear_scaling`): the library's, which the graph's hollow points say too.
+const MIN_STEADY_LOOP_S: f64 = MIN_LOOP_AFTER_WARMUP_S;
 /// The least noise assumed when comparing runs, whatever the bare runs' spread: two runs that
 /// happen to agree do not prove a quiet machine.
 const MIN_NOISE: f64 = 0.05;
@@ -26,9 +30,12 @@ const TAIL_MAX_P99_MEAN: f64 = 5.0;
 const TAIL_MAX_P999_P50: f64 = 50.0;
 /// Fewest timed ticks for the tail to be judged: with fewer, p99.9 is the largest value.
 const MIN_TAIL_SAMPLES: u64 = 1000;
+/// Fewest timed ticks for outliers to be judged (against p99 below 1,000, p99.9 from there:
+/// the report's `tick_outliers`).
+const MIN_OUTLIER_SAMPLES: u64 = 100;
 /// A max more than this many times p99.9 is one value set apart from the rest (see
-/// `tick_outliers`).
-const OUTLIER_MAX_P999: f64 = 100.0;
+/// `tick_outliers`): the library's, which the summary's note uses too.
+const OUTLIER_MAX_P999: f64 = FAR_OUTLIER_FACTOR as f64;
 /// Samples before this share of the run are warm-up (page faults, allocator growth).
 const WARM_UP_SHARE: f64 = 0.2;
 /// RSS growth per tick after warm-up above which we call it a leak. The workload's state is
@@ -150,7 +157,12 @@ fn round_up_2_digits(x: f64) -> u64 {
 
 /// A run's report, by name.
 fn report_of<'a>(reports: &'a [Report], run: &RunFigures) -> Option<&'a Report> {
-    reports.iter().find(|r| r.name == run.name)
+    report_named(reports, &run.name)
+}
+
+/// The report named `name`.
+fn report_named<'a>(reports: &'a [Report], name: &str) -> Option<&'a Report> {
+    reports.iter().find(|r| r.name == name)
 }
 
 /// How much the profiler changed what it measured, in the largest run (small runs are a few
@@ -198,7 +210,7 @@ pub fn distortion(runs: &[RunFigures]) -> Verdict {
     let bare_loop_s = 0.5 * (r.bare_loop_time_s[0] + r.bare_loop_time_s[1]);
     // One far outlier among the sampled ticks (a descheduled thread) stands for ~1/rate ticks
     // and can lift the reported mean past the loop's own time per tick.
-    let far_outlier = r.p999_us > 0.0 && r.max_us > OUTLIER_MAX_P999 * r.p999_us;
+    let far_outlier = r.timed_far_outlier;
     let noise = 1.0 + r.bare_spread;
     let beyond_noise = r.loop_ratio > DISTORTION_MAX_LOOP_RATIO * noise
         || r.tick_mean_ratio > DISTORTION_MAX_TICK_RATIO * noise;
@@ -337,21 +349,21 @@ pub fn linear_scaling(runs: &[RunFigures], reports: &[Report]) -> Verdict {
             "run at least two sizes, e.g. --ticks 100000,1000000".into(),
         );
     }
-    let steady_s =
-        |r: &RunFigures| (r.bare_steady_loop_time_s[0] + r.bare_steady_loop_time_s[1]) / 2.0;
-    let long_enough: Vec<&RunFigures> = sized
+    // The library's estimator, the one the scalability graph's efficiency panel draws: which
+    // runs are long enough to judge, the reference, each run's efficiency against it.
+    let e = ScalingEfficiency::from_runs(
+        Basis::LoopTimes,
+        sized.iter().map(|r| r.scaling_run()).collect(),
+    );
+    let too_short: Vec<String> = e
+        .runs
         .iter()
-        .copied()
-        .filter(|r| r.bare_steady_ns_per_tick.is_some() && steady_s(r) >= MIN_STEADY_LOOP_S)
-        .collect();
-    let too_short: Vec<String> = sized
-        .iter()
-        .filter(|r| !long_enough.iter().any(|l| l.ticks == r.ticks))
-        .map(|r| match r.bare_steady_ns_per_tick {
+        .filter(|r| !r.judged())
+        .map(|r| match r.bare_ns {
             Some(ns) => format!(
                 "{} ({:.1} ms, {:.3} µs per tick)",
                 r.ticks,
-                1e3 * steady_s(r),
+                1e3 * r.loop_after_warmup_s,
                 ns / 1e3
             ),
             None => format!("{} (all warm-up)", r.ticks),
@@ -364,45 +376,35 @@ pub fn linear_scaling(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         too_short.join(", ")
     );
     let us = |ns: Option<f64>| ns.map_or_else(|| "-".to_owned(), |ns| format!("{:.3}", ns / 1e3));
-    let (small, large) = match long_enough[..] {
-        [small, .., large] => (small, large),
-        _ => {
-            let per_tick_ns = sized
-                .iter()
-                .rev()
-                .find_map(|r| r.bare_steady_ns_per_tick)
-                .unwrap_or_else(|| 1e9 / sized[sized.len() - 1].bare_throughput_per_s.max(1e-9));
-            let ticks_for = |loop_s: f64| {
-                round_up_2_digits(
-                    sized[0].warm_up_ticks as f64 + loop_s * 1e9 / per_tick_ns.max(1e-3),
-                )
-            };
-            let suggested = ticks_for(SUGGESTED_MARGIN * MIN_STEADY_LOOP_S);
-            return Verdict::inconclusive(
-                CHECK,
-                format!("too short to judge: {too_short_text}"),
-                rule,
-                format!(
-                    "run more ticks: at {:.3} µs per tick, {:.0} ms after the warm-up take ≥ {} \
-                     ticks; e.g. --ticks {suggested},{} (twice that, for a margin)",
-                    per_tick_ns / 1e3,
-                    1e3 * MIN_STEADY_LOOP_S,
-                    ticks_for(MIN_STEADY_LOOP_S),
-                    10 * suggested
-                ),
-            );
-        }
+    let Some((small_i, large_i)) = e.compared() else {
+        let per_tick_ns = sized
+            .iter()
+            .rev()
+            .find_map(|r| r.bare_steady_ns_per_tick)
+            .unwrap_or_else(|| 1e9 / sized[sized.len() - 1].bare_throughput_per_s.max(1e-9));
+        let ticks_for = |loop_s: f64| {
+            round_up_2_digits(sized[0].warm_up_ticks as f64 + loop_s * 1e9 / per_tick_ns.max(1e-3))
+        };
+        let suggested = ticks_for(SUGGESTED_MARGIN * MIN_STEADY_LOOP_S);
+        return Verdict::inconclusive(
+            CHECK,
+            format!("too short to judge: {too_short_text}"),
+            rule,
+            format!(
+                "run more ticks: at {:.3} µs per tick, {:.0} ms after the warm-up take ≥ {} \
+                 ticks; e.g. --ticks {suggested},{} (twice that, for a margin)",
+                per_tick_ns / 1e3,
+                1e3 * MIN_STEADY_LOOP_S,
+                ticks_for(MIN_STEADY_LOOP_S),
+                10 * suggested
+            ),
+        );
     };
-    let efficiency = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
-    };
-    let bare = efficiency(small.bare_steady_ns_per_tick, large.bare_steady_ns_per_tick);
-    let profiled = efficiency(
-        small.profiled_steady_ns_per_tick,
-        large.profiled_steady_ns_per_tick,
-    );
-    let noise = [small.bare_steady_spread, large.bare_steady_spread]
+    let (small, large) = (&e.runs[small_i], &e.runs[large_i]);
+    // The larger run against the reference (the smaller): what the graph's last point shows.
+    let bare = e.bare(large_i);
+    let profiled = e.profiled(large_i);
+    let noise = [small.noise, large.noise]
         .into_iter()
         .flatten()
         .fold(MIN_NOISE, f64::max);
@@ -418,18 +420,8 @@ pub fn linear_scaling(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     };
     let figure = format!(
         "time per tick after the warm-up: {}; {}; noise {:.1}%{}",
-        part(
-            "bare",
-            small.bare_steady_ns_per_tick,
-            large.bare_steady_ns_per_tick,
-            bare
-        ),
-        part(
-            "profiled",
-            small.profiled_steady_ns_per_tick,
-            large.profiled_steady_ns_per_tick,
-            profiled
-        ),
+        part("bare", small.bare_ns, large.bare_ns, bare),
+        part("profiled", small.profiled_ns, large.profiled_ns, profiled),
         100.0 * noise,
         if too_short.is_empty() {
             String::new()
@@ -442,7 +434,10 @@ pub fn linear_scaling(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         .flatten()
         .map(|e| judge_efficiency(e, noise))
         .collect();
-    let grown = match (report_of(reports, small), report_of(reports, large)) {
+    let grown = match (
+        report_named(reports, &small.name),
+        report_named(reports, &large.name),
+    ) {
         (Some(a), Some(b)) => {
             most_grown_component(a, b).map_or_else(String::new, |(name, x, y)| {
                 format!(
@@ -571,21 +566,21 @@ fn left_out(others: &[String]) -> String {
     }
 }
 
-/// What to run for the tail to be judged: enough ticks to time `MIN_TAIL_SAMPLES` of them at
-/// the largest run's timing rate.
-fn more_timed_ticks(runs: &[RunFigures]) -> String {
+/// What to run for a verdict to be judged: enough ticks to time `min` of them at the largest
+/// run's timing rate.
+fn more_timed_ticks(runs: &[RunFigures], min: u64) -> String {
     let largest = runs.iter().max_by_key(|r| r.ticks);
     match largest {
         Some(r) if r.timed_ticks > 0 && r.ticks > 0 => {
             let share = r.timed_ticks as f64 / r.ticks as f64;
             let ticks_for = |timed: f64| round_up_2_digits(timed / share);
             format!(
-                "run more ticks: {:.1}% of ticks were timed at {}, so {MIN_TAIL_SAMPLES} timed \
-                 ticks take ≥ {} ticks; e.g. --ticks {} (twice that, for a margin)",
+                "run more ticks: {:.1}% of ticks were timed at {}, so {min} timed ticks take ≥ {} \
+                 ticks; e.g. --ticks {} (twice that, for a margin)",
                 100.0 * share,
                 r.ticks,
-                ticks_for(MIN_TAIL_SAMPLES as f64),
-                ticks_for(SUGGESTED_MARGIN * MIN_TAIL_SAMPLES as f64)
+                ticks_for(min as f64),
+                ticks_for(SUGGESTED_MARGIN * min as f64)
             )
         }
         _ => "run more ticks (no tick was timed)".into(),
@@ -622,7 +617,12 @@ pub fn tail_latency(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         worst(|r| r.p99_us / r.mean_us),
         worst(|r| r.p999_us / r.p50_us),
     ) else {
-        return Verdict::inconclusive(CHECK, none_judged(&others), rule, more_timed_ticks(runs));
+        return Verdict::inconclusive(
+            CHECK,
+            none_judged(&others),
+            rule,
+            more_timed_ticks(runs, MIN_TAIL_SAMPLES),
+        );
     };
     let figure = format!(
         "worst p99/mean {p99_mean:.2} ({:.3} / {:.3} µs at {}), worst p99.9/p50 {p999_p50:.1} \
@@ -665,53 +665,124 @@ pub fn tail_latency(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     )
 }
 
-/// Whether the slowest tick is one value set apart from all the others: max > 100 × p99.9 in a
-/// run with enough timed ticks is inconclusive, neither a pass nor a fail.
+/// Whether some tick took far longer than all the others, in every run with enough timed
+/// ticks: the report's [`Report::tick_outliers`], the figure the summary's note states too.
+/// It reads the timed ticks' max and every listed slow tick (a recorded tick is not in the
+/// timed figures: a 4 ms recorded tick used to pass unseen).
 ///
-/// One value cannot say what it was. Two orders of magnitude above the tick 1 in 1,000 reaches
-/// is beyond anything the tick's own work does that rarely (p99.9 already holds its cache
-/// misses, page faults and slow paths), and the size of a scheduler tick (1–10 ms) against a µs
-/// tick: most likely the thread was descheduled (the 2.7, 4.07 and 4.16 ms maxima seen in
-/// driver runs are about one scheduler tick, 4 ms at this VM kernel's 250 Hz). A workload that
-/// really blocks that long now and then shows it again in a rerun, and in its p99.9 when it
-/// happens more often than 1 tick in 1,000.
-pub fn tick_outliers(runs: &[RunFigures]) -> Verdict {
+/// Above [`FAR_OUTLIER_FACTOR`] × p99.9 (p99 under 1,000 timed ticks) is two orders of
+/// magnitude above the tick 1 in 1,000 reaches: beyond anything the tick's own work does that
+/// rarely, and the size of a scheduler tick (1–10 ms) against a µs tick. What decides is what
+/// the kernel's scheduler counted for the tick's thread over the sample windows that hold it
+/// (an upper bound for the tick): too little run-queue wait to hold the tick's excess means
+/// the excess was not descheduling, but the code's own time (its work, or its blocking: a
+/// syscall, a lock, I/O), and that fails. Enough wait (or no counts) cannot tell the two apart:
+/// inconclusive, as one value cannot say what it was (the 2.7, 4.07 and 4.16 ms maxima seen in
+/// driver runs are about one scheduler tick, 4 ms at this VM kernel's 250 Hz). Runs with fewer
+/// than 100 timed ticks are not judged: no percentile to measure a tick against.
+pub fn tick_outliers(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     const CHECK: &str = "tick outliers";
     let rule = format!(
-        "tick max ≤ {OUTLIER_MAX_P999:.0}× p99.9 in every run with ≥ {MIN_TAIL_SAMPLES} timed \
-         ticks; above, one tick set apart from the rest is inconclusive"
+        "slowest tick (timed or listed) ≤ {OUTLIER_MAX_P999:.0}× the timed ticks' p99.9 (p99 \
+         under {MIN_TAIL_SAMPLES}) in every run with ≥ {MIN_OUTLIER_SAMPLES} timed ticks; above \
+         fails when the scheduler's counts leave too little run-queue wait for descheduling, \
+         else inconclusive"
     );
-    let (judged, others) = tail_judged(runs);
-    let Some((ratio, r)) = judged
+    let mut sized: Vec<&RunFigures> = runs.iter().collect();
+    sized.sort_by_key(|r| r.ticks);
+    let judged: Vec<(&RunFigures, tickprof::TickOutliers)> = sized
         .iter()
-        .filter(|r| r.p999_us > 0.0)
-        .map(|&r| (r.max_us / r.p999_us, r))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-    else {
-        return Verdict::inconclusive(CHECK, none_judged(&others), rule, more_timed_ticks(runs));
+        .filter_map(|&r| Some((r, report_of(reports, r)?.tick_outliers()?)))
+        .collect();
+    let others: Vec<String> = sized
+        .iter()
+        .filter(|r| !judged.iter().any(|(j, _)| j.name == r.name))
+        .map(|r| format!("{} ({} timed)", r.ticks, r.timed_ticks))
+        .collect();
+    let left_out = if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; not judged (< {MIN_OUTLIER_SAMPLES} timed ticks): {}",
+            others.join(", ")
+        )
     };
-    let figure = format!(
-        "worst max {:.1} µs = {ratio:.0}× p99.9 ({:.3} µs) at {} ticks{}",
-        r.max_us,
-        r.p999_us,
-        r.ticks,
-        left_out(&others)
-    );
-    if ratio <= OUTLIER_MAX_P999 {
+    let Some((r, o)) = judged
+        .iter()
+        .max_by(|a, b| a.1.ratio().total_cmp(&b.1.ratio()))
+    else {
+        return Verdict::inconclusive(
+            CHECK,
+            format!(
+                "every run timed fewer than {MIN_OUTLIER_SAMPLES} ticks: {}",
+                others.join(", ")
+            ),
+            rule,
+            more_timed_ticks(runs, MIN_OUTLIER_SAMPLES),
+        );
+    };
+    let figure = format!("worst {} at {} ticks{left_out}", o.headline(), r.ticks);
+    if judged.iter().all(|(_, o)| !o.any()) {
         return Verdict::pass(CHECK, figure, rule);
     }
+    // A run whose outlier the scheduler's counts pin on the code fails, whichever run has the
+    // largest ratio.
+    let from_the_code = judged
+        .iter()
+        .find_map(|(run, o)| Some((run, o.listed.iter().find(|t| t.cause.is_the_code())?)));
+    if let Some((run, tick)) = from_the_code {
+        return Verdict::fail(
+            CHECK,
+            figure,
+            rule,
+            format!(
+                "tick {} took {} at {} ticks with too little run-queue wait in its sample windows \
+                 to be descheduling: the code's own time (a rare slow path, or blocking: a \
+                 syscall, a lock, I/O); its timeline{} is in scalability_{}.json and \
+                 slow_ticks_{}.png",
+                tick.name,
+                duration_text(tick.latency_ns),
+                run.ticks,
+                if tick.recorded {
+                    ""
+                } else {
+                    " (timed only: none)"
+                },
+                run.ticks,
+                run.ticks
+            ),
+        );
+    }
+    let unknown = o.listed.iter().any(|t| t.cause == OutlierCause::Unknown) || o.listed.is_empty();
     Verdict::inconclusive(
         CHECK,
         figure,
         rule,
         format!(
-            "one tick took {:.1} ms: likely the thread was descheduled (a scheduler tick is \
-             1–10 ms); rerun, and if it recurs look for the component with that max in \
-             scalability_{}.json (a rare blocking call)",
-            r.max_us / 1e3,
+            "one tick took {:.1} ms: {}; rerun, and if it recurs look for the component with \
+             that max in scalability_{}.json (a rare blocking call)",
+            o.slowest_ns as f64 / 1e6,
+            if unknown {
+                "likely the thread was descheduled (a scheduler tick is 1–10 ms)"
+            } else {
+                "its thread waited for a CPU at least that long in the sample windows holding \
+                 it: likely descheduled"
+            },
             r.ticks
         ),
     )
+}
+
+/// `4.16 ms`, `12.3 µs`, `850 ns`.
+fn duration_text(ns: u64) -> String {
+    let ns_f = ns as f64;
+    if ns >= 1_000_000 {
+        format!("{:.2} ms", ns_f / 1e6)
+    } else if ns >= 1_000 {
+        format!("{:.1} µs", ns_f / 1e3)
+    } else {
+        format!("{ns} ns")
+    }
 }
 
 /// Least-squares slope of `ys` over `xs`.
@@ -904,8 +975,8 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
-    use crate::engine::{Digest, RunOutput};
-    use crate::summary::{BareRuns, Summary};
+    use crate::engine::Digest;
+    use crate::summary::Summary;
 
     fn digest() -> Digest {
         static DIGEST: OnceLock<Digest> = OnceLock::new();
@@ -940,6 +1011,8 @@ mod tests {
             p999_us: 1.0,
             max_us: 1.0,
             timed_ticks: ticks / 300,
+            timed_far_outlier: false,
+            inside_ticks_wall_percent: None,
             peak_rss_bytes: None,
             cpu_mean_percent: None,
             cpu_max_percent: None,
@@ -976,8 +1049,7 @@ mod tests {
         );
         // The default run's case: loop 1.14×, mean 1.42× because of one 4,096 µs tick.
         let outlier = RunFigures {
-            p999_us: 12.0,
-            max_us: 4_096.0,
+            timed_far_outlier: true,
             ..figures(1.14, 1.42, 0.03)
         };
         let v = distortion(std::slice::from_ref(&outlier));
@@ -985,7 +1057,7 @@ mod tests {
         assert!(v.figure.contains("far outlier"), "{v:?}");
         // Without the outlier, the same figures fail.
         let v = distortion(&[RunFigures {
-            max_us: 40.0,
+            timed_far_outlier: false,
             ..outlier
         }]);
         assert_eq!(v.status, Status::Fail, "{v:?}");
@@ -1346,32 +1418,146 @@ mod tests {
         );
     }
 
+    /// `report(name)` whose timed ticks are `timed` (ns, count) and whose listed slow ticks
+    /// are `slow` (ordinal, net ns, recorded, run-queue wait in its windows).
+    fn with_ticks(
+        name: &str,
+        timed: &[(u64, u64)],
+        slow: &[(u64, u64, bool, Option<u64>)],
+    ) -> Report {
+        let mut r = report(name);
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        for &(ns, n) in timed {
+            h.record_n(ns, n).unwrap();
+        }
+        r.ticks.latency = tickprof::LatencyStats::from_histogram(&h, "ticks.latency").unwrap();
+        let template = r
+            .slowest_ticks
+            .as_ref()
+            .and_then(|s| s.all().next().cloned())
+            .expect("the fixture run kept slow ticks");
+        let ticks = slow.iter().map(|&(ordinal, latency_ns, recorded, wait)| {
+            let mut t = template.clone();
+            (t.ordinal, t.latency_ns, t.recorded) = (ordinal, latency_ns, recorded);
+            t.start_unix_ns = ordinal;
+            t.fields.clear();
+            t.scheduler = wait.map(|run_queue_wait_ns| tickprof::SchedulerAround {
+                from_ms: 0.0,
+                to_ms: 100.0,
+                involuntary_switches: u64::from(run_queue_wait_ns > 0),
+                voluntary_switches: 0,
+                run_queue_wait_ns,
+                on_cpu_ns: 90_000_000,
+            });
+            t
+        });
+        r.slowest_ticks = Some(tickprof::SlowestTicks::from_ticks(10, 0, ticks));
+        r
+    }
+
     #[test]
     fn a_max_530_times_p99_9_is_flagged_as_an_outlier_not_passed_or_failed() {
-        // Issue 11: max 4,163 µs while p99.9 was 7.85 µs.
-        let v = tick_outliers(&[tail(1_000_000, 1_000_000, [0.9, 0.8, 1.5, 7.85, 4_163.0])]);
-        assert_eq!(v.status, Status::Inconclusive);
+        // Issue 11: max 4,163 µs while p99.9 was 7.85 µs; the scheduler's counts allow
+        // descheduling (5 ms of run-queue wait in the windows holding it).
+        let timed = [(900, 990_000), (7_850, 9_999), (4_163_000, 1)];
+        let r = with_ticks(
+            "scalability_1000000",
+            &timed,
+            &[(904_211, 4_163_000, false, Some(5_000_000))],
+        );
+        let runs = [tail(1_000_000, 1_000_000, [0.9, 0.8, 1.5, 7.85, 4_163.0])];
+        let v = tick_outliers(&runs, std::slice::from_ref(&r));
+        assert_eq!(v.status, Status::Inconclusive, "{}", v.figure);
         assert!(
             v.figure
-                .contains("worst max 4163.0 µs = 530× p99.9 (7.850 µs)"),
+                .contains("worst max 4.16 ms = 530× p99.9 (7.85 µs)"),
             "{}",
             v.figure
         );
         let next = v.next.unwrap();
         assert!(
-            next.contains("one tick took 4.2 ms: likely the thread was descheduled"),
+            next.contains("one tick took 4.2 ms: its thread waited for a CPU at least that long"),
             "{next}"
         );
         assert!(next.contains("scalability_1000000.json"), "{next}");
-        // 22×: a pass; runs with too few timed ticks are not judged.
+        // No scheduler counts: one value cannot say what it was.
+        let r = with_ticks(
+            "scalability_1000000",
+            &timed,
+            &[(904_211, 4_163_000, false, None)],
+        );
+        let v = tick_outliers(&runs, &[r]);
+        assert_eq!(v.status, Status::Inconclusive);
+        assert!(
+            v.next
+                .unwrap()
+                .contains("likely the thread was descheduled")
+        );
+        // 19×: a pass; runs with too few timed ticks are not judged.
         let runs = [
-            tail(10_000, 161, [0.6, 0.6, 0.9, 1.0, 4_000.0]),
+            tail(10_000, 61, [0.6, 0.6, 0.9, 1.0, 4_000.0]),
             tail(1_000_000, 17_455, [0.782, 0.741, 1.162, 16.687, 313.6]),
         ];
-        let v = tick_outliers(&runs);
+        let reports = [
+            with_ticks("scalability_10000", &[(600, 60), (4_000_000, 1)], &[]),
+            with_ticks(
+                "scalability_1000000",
+                &[(741, 17_000), (16_687, 454), (313_600, 1)],
+                &[(5, 313_600, false, Some(0))],
+            ),
+        ];
+        let v = tick_outliers(&runs, &reports);
         assert_eq!(v.status, Status::Pass, "{}", v.figure);
         assert!(v.figure.contains("= 19× p99.9"), "{}", v.figure);
-        assert_eq!(tick_outliers(&runs[..1]).status, Status::Inconclusive);
+        assert!(
+            v.figure
+                .contains("not judged (< 100 timed ticks): 10000 (61 timed)")
+        );
+        assert_eq!(
+            tick_outliers(&runs[..1], &reports[..1]).status,
+            Status::Inconclusive
+        );
+    }
+
+    /// Issue 25: a recorded 4 ms tick is listed but not in the timed figures (their max is
+    /// 2 µs); the verdict reads the list, and with no run-queue wait around it, fails.
+    #[test]
+    fn a_listed_recorded_tick_far_above_the_rest_fails_when_not_descheduled() {
+        let timed = [(1_000, 1_990), (2_000, 10)];
+        let runs = [tail(100_000, 2_000, [1.0, 1.0, 2.0, 2.0, 2.0])];
+        let r = with_ticks(
+            "scalability_100000",
+            &timed,
+            &[
+                (77_777, 4_000_000, true, Some(0)),
+                (12, 2_000, false, Some(0)),
+            ],
+        );
+        let v = tick_outliers(&runs, std::slice::from_ref(&r));
+        assert_eq!(v.status, Status::Fail, "{}", v.figure);
+        assert!(
+            v.figure
+                .contains("worst max 4.00 ms = 2000× p99.9 (2.00 µs)"),
+            "{}",
+            v.figure
+        );
+        let next = v.next.unwrap();
+        assert!(
+            next.starts_with("tick #77,777 took 4.00 ms at 100000 ticks"),
+            "{next}"
+        );
+        // The summary's note says the same of it.
+        assert!(
+            r.summary()
+                .contains("#77,777 4.00 ms: too little run-queue wait")
+        );
+        // With 10 ms of run-queue wait in its windows it may have been descheduled.
+        let r = with_ticks(
+            "scalability_100000",
+            &timed,
+            &[(77_777, 4_000_000, true, Some(10_000_000))],
+        );
+        assert_eq!(tick_outliers(&runs, &[r]).status, Status::Inconclusive);
     }
 
     #[test]
@@ -1484,27 +1670,6 @@ mod tests {
         assert_eq!(round_up_2_digits(68_000.0), 68_000);
         assert_eq!(round_up_2_digits(7.2), 8);
         assert_eq!(round_up_2_digits(0.0), 0);
-    }
-
-    #[test]
-    fn bare_runs_average_and_spread() {
-        let run = |ticks, ms, steady_ms| RunOutput {
-            digest: Digest { ticks, ..digest() },
-            loop_time: Duration::from_millis(ms),
-            steady_loop_time: Duration::from_millis(steady_ms),
-            wall_time: Duration::from_millis(2 * ms),
-        };
-        let bare = BareRuns::new(&run(2_024, 900, 800), &run(2_024, 1100, 1000));
-        assert!((bare.loop_time_s() - 1.0).abs() < 1e-12);
-        assert!((bare.spread() - 0.2).abs() < 1e-12);
-        assert!((bare.per_s(1_000) - 1_000.0).abs() < 1e-9);
-        assert!((bare.wall_time_s - 2.0).abs() < 1e-12);
-        // 1,000 ticks after the warm-up in 0.9 s on average.
-        assert_eq!(bare.steady_ticks, 1_000);
-        assert!((bare.steady_ns_per_tick().unwrap() - 900_000.0).abs() < 1e-6);
-        assert!((bare.steady_spread().unwrap() - 0.2 / 0.9).abs() < 1e-12);
-        let short = BareRuns::new(&run(1_000, 1, 0), &run(1_000, 1, 0));
-        assert_eq!(short.steady_ns_per_tick(), None);
     }
 
     #[test]

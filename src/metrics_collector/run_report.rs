@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use crate::error::Result;
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, Overhead, Report, Resources, RunPart,
-    SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
+    ComponentStats, Dropped, Environment, InsideTicks, LatencyStats, Overhead, Report, Resources,
+    RunPart, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
@@ -112,7 +112,13 @@ pub(super) fn build(
     let counters = &records.counters;
     let unattributed_mean_ns =
         (!records.unattributed.is_empty()).then(|| records.unattributed.mean());
-    Ok(Report {
+    // The CPU time the summary prints (the sampler's, read over this window), else the window's.
+    let cpu_time_s = parts
+        .resources
+        .as_ref()
+        .map(|r| r.cpu_time_s)
+        .or_else(|| parts.window.cpu.map(|cpu| cpu.as_secs_f64()));
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         name: parts.name,
         started_at: humantime::format_rfc3339_millis(parts.started_at).to_string(),
@@ -149,6 +155,10 @@ pub(super) fn build(
                 .transpose()?,
         },
         components,
+        // Filled below, from the figures above.
+        inside_ticks: None,
+        // Spans outside every tick are not recorded yet.
+        outside_ticks: BTreeMap::new(),
         unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
         unattributed_mean_ns,
         sampling: Some(sampling),
@@ -168,7 +178,9 @@ pub(super) fn build(
         checkpoints: parts.checkpoints,
         interval_log: parts.interval_log,
         slowest_ticks,
-    })
+    };
+    report.inside_ticks = InsideTicks::estimate(&report, cpu_time_s);
+    Ok(report)
 }
 
 /// What the covered part sampled, and what that cost per tick.

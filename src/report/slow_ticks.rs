@@ -178,6 +178,27 @@ impl SchedulerAround {
 }
 
 impl SlowTick {
+    /// How the outputs name this tick: `#904,211 seq=904210` (its ordinal on its thread, `#?`
+    /// if unknown, then its fields).
+    pub fn name(&self) -> String {
+        match self.fields.as_slice() {
+            [] => self.ordinal_label(),
+            fields => format!(
+                "{} {}",
+                self.ordinal_label(),
+                super::tick_fields::joined(fields)
+            ),
+        }
+    }
+
+    /// `#904,211`, or `#?` when the ordinal is unknown.
+    pub(crate) fn ordinal_label(&self) -> String {
+        match self.ordinal {
+            0 => "#?".to_owned(),
+            n => format!("#{}", super::thousands(n)),
+        }
+    }
+
     /// Which run and tick this is (a merge keeps each once).
     fn key(&self) -> (Option<&str>, &str, u64, u64) {
         (
@@ -328,7 +349,7 @@ pub(crate) fn duration(ns: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn tick(ordinal: u64, latency_ns: u64, recorded: bool) -> SlowTick {

@@ -1,14 +1,25 @@
 //! The printed summary (`print_summary`, `tickprof summary`): the original design's block,
-//! plus what the figures are of (sampling, warm-up, outliers) and what profiling cost.
+//! plus what the figures are of (sampling, warm-up, outliers, the time inside ticks) and what
+//! profiling cost.
+//!
+//! Every line earns its place: a note that would repeat (the scheduler's counts for ticks in
+//! one sample window, "likely descheduled" for several distributions) is said once, with what
+//! it applies to; a figure below the report's resolution is marked (`<0.080`), not printed as
+//! a precise-looking number. Figures that other outputs show too come from the estimators in
+//! `figures`, so the summary, the graphs and the driver's verdicts agree.
 
 use std::fmt;
 
+use super::figures::Resolved;
 use super::slow_ticks::duration;
-use super::{LatencyStats, Report, Resources, SchedulerAround, SlowTick};
+use super::{
+    ComponentStats, FarOutliers, LatencyStats, MachineAround, OutlierCause, Report, Resources,
+    SchedulerAround, SlowTick,
+};
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
 /// (the summary prints what it can; `Report::load` has validated what it loaded).
-fn outliers(stats: &LatencyStats, field: &str) -> Option<super::FarOutliers> {
+fn outliers(stats: &LatencyStats, field: &str) -> Option<FarOutliers> {
     stats.far_outliers(field).ok().flatten()
 }
 
@@ -32,7 +43,6 @@ pub fn thousands(value: u64) -> String {
     }
     out
 }
-
 impl Report {
     /// The warm-up ticks, reported apart from the latency above.
     fn fmt_warmup(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -56,8 +66,9 @@ impl Report {
         }
     }
 
-    /// The slowest ticks, each with the component that took most of it:
-    /// `tick #904,211 (main): 4.16 ms — parse 4.07 ms (98 %)`.
+    /// The slowest ticks, each with the component that took most of it
+    /// (`tick #904,211 (main, +9.042 s): 4.16 ms — parse 4.07 ms (98 %)`), then what the
+    /// scheduler counted around them, once per sample window.
     fn fmt_slowest_ticks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Some(slow) = &self.slowest_ticks else {
             return Ok(());
@@ -71,8 +82,9 @@ impl Report {
             n => format!(", each thread's first {} left out", thousands(n)),
         };
         writeln!(f, "Slowest ticks (net busy time{warmup}):")?;
+        let all: Vec<&SlowTick> = slow.all().collect();
         for tick in &slow.ticks {
-            writeln!(f, "  {}", slow_tick_line(tick))?;
+            writeln!(f, "  {}", slow_tick_line(tick, &place(tick, &all)))?;
         }
         if !slow.recorded.is_empty() {
             writeln!(
@@ -80,13 +92,24 @@ impl Report {
                 "  Slowest recorded ticks not listed above (with their timelines):"
             )?;
             for tick in &slow.recorded {
-                writeln!(f, "  {}", slow_tick_line(tick))?;
+                writeln!(f, "  {}", slow_tick_line(tick, &place(tick, &all)))?;
             }
         }
-        Ok(())
+        self.fmt_no_recorded_tick_listed(f)?;
+        fmt_machine_windows(f, &all)?;
+        fmt_scheduler_windows(f, &all)
     }
 
-    /// What a reader of the tick figures should know: a mean above the p99, far outliers.
+    /// Why no listed tick has a timeline when the run recorded some.
+    fn fmt_no_recorded_tick_listed(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.no_recorded_tick_listed() {
+            Some(why) => writeln!(f, "  {why}"),
+            None => Ok(()),
+        }
+    }
+
+    /// What a reader of the tick figures should know: a mean above the p99, far outliers
+    /// among the timed ticks and among the listed ones ([`Report::tick_outliers`]).
     fn fmt_tick_shape(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.ticks.latency;
         if t.samples > 0 && t.mean_ns > t.p99_ns as f64 {
@@ -95,8 +118,96 @@ impl Report {
                 "  note: the mean is above the p99: a few very slow ticks outweigh all the others"
             )?;
         }
-        if let Some(o) = outliers(t, "ticks.latency") {
-            writeln!(f, "  note: {}", o.describe())?;
+        let Some(o) = self.tick_outliers() else {
+            return Ok(());
+        };
+        if let Some(timed) = &o.timed {
+            writeln!(f, "  note: {}", timed.describe())?;
+        }
+        // Listed ticks the timed figures do not hold (recorded ticks, with sampling), or that
+        // the scheduler's counts say something about.
+        let threshold = format!(
+            "100 × {} ({:.2} µs)",
+            o.reference,
+            micros(o.reference_ns as f64)
+        );
+        let names = |cause: OutlierCause| {
+            o.listed
+                .iter()
+                .filter(|t| t.cause == cause)
+                .map(|t| format!("{} {}", t.name, duration(t.latency_ns)))
+                .collect::<Vec<_>>()
+        };
+        let parts: Vec<String> = [
+            (
+                OutlierCause::TheCode,
+                "too little run-queue wait in the sample windows holding them for descheduling, \
+                 so the code's own time (its work or its blocking)",
+            ),
+            (
+                OutlierCause::MaybeDescheduled,
+                "enough run-queue wait in the sample windows holding them to have been \
+                 descheduled",
+            ),
+            (OutlierCause::Unknown, "no scheduler counts to tell"),
+        ]
+        .into_iter()
+        .filter_map(|(cause, said)| {
+            let ticks = names(cause);
+            (!ticks.is_empty()).then(|| format!("{}: {said}", ticks.join(", ")))
+        })
+        .collect();
+        if !parts.is_empty() {
+            writeln!(
+                f,
+                "  note: listed ticks above {threshold}: {}",
+                parts.join("; ")
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How much of the run was inside ticks, and the spans that ran outside every tick.
+    fn fmt_inside_ticks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(inside) = &self.inside_ticks {
+            let cpu = match inside.cpu_fraction {
+                Some(cpu) => format!(", {:.1}% of its CPU time", 100.0 * cpu),
+                None => String::new(),
+            };
+            writeln!(
+                f,
+                "Inside ticks: {:.1}% of the run's wall time ({:.3} of {:.3} s){cpu}; the rest \
+                 ran outside every tick span",
+                100.0 * inside.wall_fraction,
+                inside.busy_s,
+                self.total_time_s
+            )?;
+        }
+        if self.outside_ticks.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "Outside ticks (spans under no tick, net busy time per span):"
+        )?;
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "name", "count", "mean µs", "p50 µs", "p99 µs", "max µs"
+        )?;
+        let mut marked = false;
+        for (name, c) in &self.outside_ticks {
+            let l = &c.latency;
+            let [mean, p50, p99, max] = self.table_micros(l, &mut marked);
+            writeln!(
+                f,
+                "  {:<20} {:>10} {mean:>10} {p50:>10} {p99:>10} {max:>10}",
+                name,
+                thousands(c.count),
+            )?;
+        }
+        if marked {
+            self.fmt_resolution_note(f)?;
         }
         Ok(())
     }
@@ -171,62 +282,119 @@ impl Report {
         let Some(l) = &self.loop_comparison else {
             return Ok(());
         };
-        let bare_tick = l.bare_tick_ns();
-        let tick_ratio = if bare_tick > 0.0 {
-            self.ticks.latency.mean_ns / bare_tick
-        } else {
-            0.0
-        };
         writeln!(
             f,
             "Profiler distortion: profiled loop {:.2}× bare ({} vs {} ticks/s); reported tick \
-             mean {tick_ratio:.2}× the bare loop's time per tick ({:.3} µs)",
+             mean {:.2}× the bare loop's time per tick ({:.3} µs)",
             l.slowdown(),
             thousands(l.profiled_per_s.round() as u64),
             thousands(l.bare_per_s.round() as u64),
-            micros(bare_tick)
+            l.tick_mean_ratio(self.ticks.latency.mean_ns),
+            micros(l.bare_tick_ns())
         )
     }
 
-    /// The component table: net busy time per span, and each name's share of the tick.
-    fn fmt_components(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Components (net busy time per span):")?;
+    /// A latency's mean, p50, p99 and max as the tables print them (µs, three decimals, `<`
+    /// below the resolution); `marked` is set when one is.
+    fn table_micros(&self, l: &LatencyStats, marked: &mut bool) -> [String; 4] {
+        [l.mean_ns, l.p50_ns as f64, l.p99_ns as f64, l.max_ns as f64].map(|ns| {
+            let r = self.resolved(ns);
+            *marked |= matches!(r, Resolved::Below(_));
+            r.micros(3)
+        })
+    }
+
+    /// What a `<` in a table means.
+    fn fmt_resolution_note(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "  {:<20} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>7}",
-            "name", "count", "per tick", "mean µs", "p50 µs", "p99 µs", "max µs", "% tick"
-        )?;
-        let tick_mean = self.ticks.latency.mean_ns;
-        let share = |mean_ns: f64, per_tick: f64| {
-            if tick_mean > 0.0 {
-                format!("{:.1}%", 100.0 * mean_ns * per_tick / tick_mean)
-            } else {
-                "n/a".to_owned()
-            }
+            "  <{:.3}: below this report's resolution ({:.3} µs, twice what an empty span \
+             reads): such a figure is the clock's steps and what was subtracted, not the code",
+            micros(self.latency_resolution_ns()),
+            micros(self.latency_resolution_ns())
+        )
+    }
+
+    /// A share as the component table prints it: `41.0%`, `<18.5%` when the time it is a
+    /// share of is below the resolution (the bound that resolution allows), `n/a` without one.
+    fn share_cell(&self, share: Option<f64>, own_ns: f64, per_tick: f64) -> String {
+        let Some(share) = share else {
+            return "n/a".to_owned();
         };
+        match self.resolved(own_ns) {
+            Resolved::Measured(_) => format!("{:.1}%", 100.0 * share),
+            Resolved::Below(resolution) => {
+                let bound = if own_ns > 0.0 {
+                    share * resolution / own_ns
+                } else {
+                    self.ticks
+                        .recorded
+                        .as_ref()
+                        .filter(|r| r.mean_ns > 0.0)
+                        .map_or(0.0, |r| resolution * per_tick / r.mean_ns)
+                };
+                // Rounded up, so a bound never reads as less than it is ("<0.0%").
+                format!("<{:.1}%", (1000.0 * bound).ceil() / 10.0)
+            }
+        }
+    }
+
+    /// The component table: whole and own busy time per span, and each name's share of the
+    /// recorded ticks ([`Report::self_share`], [`Report::unattributed_share`]: they add up to
+    /// 100 %).
+    fn fmt_components(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let basis = self
+            .ticks
+            .recorded
+            .as_ref()
+            .filter(|r| r.samples > 0)
+            .map_or_else(String::new, |r| {
+                format!(
+                    "; % tick: own time × spans per tick over the recorded ticks' mean, {} µs",
+                    self.resolved(r.mean_ns).micros(3)
+                )
+            });
+        writeln!(
+            f,
+            "Components (net busy time per span; self: children excluded{basis}):"
+        )?;
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+            "name",
+            "count",
+            "per tick",
+            "mean µs",
+            "p50 µs",
+            "p99 µs",
+            "max µs",
+            "self µs",
+            "% tick"
+        )?;
+        let mut marked = false;
         // Schema 1: every tick recorded, so a name's spans per tick is count / ticks.
         let ticks = self.ticks.count.max(1) as f64;
         for (name, c) in &self.components {
             let per_tick = c.per_tick.unwrap_or(c.count as f64 / ticks);
-            let l = &c.latency;
+            let [mean, p50, p99, max] = self.table_micros(&c.latency, &mut marked);
+            let (own, share) = self.own_and_share(name, c, per_tick, &mut marked);
             writeln!(
                 f,
-                "  {:<20} {:>10} {:>9.2} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>7}",
+                "  {:<20} {:>10} {:>9.2} {mean:>10} {p50:>10} {p99:>10} {max:>10} {own:>10} \
+                 {share:>7}",
                 name,
                 thousands(c.count),
                 per_tick,
-                micros(l.mean_ns),
-                micros(l.p50_ns as f64),
-                micros(l.p99_ns as f64),
-                micros(l.max_ns as f64),
-                share(l.mean_ns, per_tick)
             )?;
         }
         let u = &self.unattributed;
-        let unattributed_mean = self.unattributed_mean_ns.unwrap_or(u.mean_ns);
+        let unattributed_mean = self.unattributed_mean();
+        let mean = self.resolved(unattributed_mean);
+        marked |= matches!(mean, Resolved::Below(_));
+        let [_, p50, p99, max] = self.table_micros(u, &mut marked);
         writeln!(
             f,
-            "  {:<20} {:>10} {:>9} {:>10.3} {:>10.3} {:>10.3} {:>10.3} {:>7}",
+            "  {:<20} {:>10} {:>9} {:>10} {p50:>10} {p99:>10} {max:>10} {:>10} {:>7}",
             "(unattributed)",
             thousands(u.samples.max(if self.sampling.is_none() {
                 self.ticks.count
@@ -234,48 +402,72 @@ impl Report {
                 0
             })),
             "",
-            micros(unattributed_mean),
-            micros(u.p50_ns as f64),
-            micros(u.p99_ns as f64),
-            micros(u.max_ns as f64),
-            share(unattributed_mean, 1.0)
+            mean.micros(3),
+            mean.micros(3),
+            self.share_cell(self.unattributed_share(), unattributed_mean, 1.0)
         )?;
-        if self.unattributed_mean_ns.is_some() {
-            writeln!(
-                f,
-                "  (unattributed mean: the tick's mean less its direct children's; its percentiles \
-                 are per recorded tick)"
-            )?;
+        if marked {
+            self.fmt_resolution_note(f)?;
         }
-        if tick_mean > 0.0 {
-            let direct: f64 = self
-                .components
-                .values()
-                .map(|c| c.latency.mean_ns * c.per_tick.unwrap_or(0.0))
-                .sum();
-            // Components nest, so their shares may add up past 100 % on their own; flag only
-            // the case where the tick's mean is below its components' alone.
-            if self.unattributed_mean_ns == Some(0.0) && direct > tick_mean {
-                writeln!(
-                    f,
-                    "  note: the components' means add up to more than the tick's ({:.3} vs {:.3} \
-                     µs): they come from recorded ticks, the tick's from timed ones, and each \
-                     recorded span's calibrated cost is uncertain by a few ns; the unattributed \
-                     mean, clamped at 0, is then unknown",
-                    micros(direct),
-                    micros(tick_mean)
-                )?;
-            }
+        self.fmt_far_outliers(f)
+    }
+
+    /// A component's own time per span (`self µs`) and its share, as the table prints them.
+    fn own_and_share(
+        &self,
+        name: &str,
+        c: &ComponentStats,
+        per_tick: f64,
+        marked: &mut bool,
+    ) -> (String, String) {
+        let Some(own) = &c.self_time else {
+            return ("n/a".to_owned(), "n/a".to_owned());
+        };
+        let resolved = self.resolved(own.mean_ns);
+        *marked |= matches!(resolved, Resolved::Below(_));
+        (
+            resolved.micros(3),
+            self.share_cell(self.self_share(name), own.mean_ns, per_tick),
+        )
+    }
+
+    /// One note for every distribution of the table with values far above the rest.
+    fn fmt_far_outliers(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut found: Vec<(&str, FarOutliers)> = self
+            .components
+            .iter()
+            .filter_map(|(name, c)| {
+                outliers(&c.latency, &format!("components.{name}.latency"))
+                    .map(|o| (name.as_str(), o))
+            })
+            .collect();
+        if let Some(o) = outliers(&self.unattributed, "unattributed") {
+            found.push(("(unattributed)", o));
         }
-        for (name, c) in &self.components {
-            if let Some(o) = outliers(&c.latency, &format!("components.{name}.latency")) {
-                writeln!(f, "  note: {name}: {}", o.describe())?;
-            }
+        if found.is_empty() {
+            return Ok(());
         }
-        if let Some(o) = outliers(u, "unattributed") {
-            writeln!(f, "  note: (unattributed): {}", o.describe())?;
-        }
-        Ok(())
+        let listed: Vec<String> = found
+            .iter()
+            .map(|(name, o)| {
+                format!(
+                    "{name} max {} ({} value{} above {} × {} {})",
+                    duration(o.max_ns),
+                    o.count,
+                    if o.count == 1 { "" } else { "s" },
+                    super::FAR_OUTLIER_FACTOR,
+                    o.reference,
+                    duration(o.reference_ns)
+                )
+            })
+            .collect();
+        writeln!(
+            f,
+            "  note: far outliers in {} of these, likely the thread descheduled or faulted \
+             inside a span, not the code: {}",
+            found.len(),
+            listed.join("; ")
+        )
     }
 
     /// What the profiler cost, as calibrated at the start of the run.
@@ -406,13 +598,15 @@ impl fmt::Display for Report {
             self.fmt_warmup(f)?;
             writeln!(f)?;
         } else {
-            writeln!(f, "  Mean Time: {:.2} µs", micros(t.mean_ns))?;
-            writeln!(f, "  Median Time: {:.2} µs", micros(t.p50_ns as f64))?;
+            // Two decimals as in the original design; `<0.08` below the report's resolution.
+            let us = |ns: f64| self.resolved(ns).micros(2);
+            writeln!(f, "  Mean Time: {} µs", us(t.mean_ns))?;
+            writeln!(f, "  Median Time: {} µs", us(t.p50_ns as f64))?;
             writeln!(
                 f,
-                "  Min/Max: {:.2} / {:.2} µs",
-                micros(t.min_ns as f64),
-                micros(t.max_ns as f64)
+                "  Min/Max: {} / {} µs",
+                us(t.min_ns as f64),
+                us(t.max_ns as f64)
             )?;
             // With sampling, a recorded tick is not in the latency figures: say when one of the
             // slowest ticks listed below is slower than their max.
@@ -443,9 +637,13 @@ impl fmt::Display for Report {
                 ("p99_us", t.p99_ns),
                 ("p99.9_us", t.p999_ns),
             ] {
-                writeln!(f, "  {label}: {:.2} µs", micros(value as f64))?;
+                writeln!(f, "  {label}: {} µs", us(value as f64))?;
             }
             self.fmt_tick_shape(f)?;
+            writeln!(f)?;
+        }
+        if self.inside_ticks.is_some() || !self.outside_ticks.is_empty() {
+            self.fmt_inside_ticks(f)?;
             writeln!(f)?;
         }
         self.fmt_sampling(f)?;
@@ -476,16 +674,31 @@ impl fmt::Display for Report {
     }
 }
 
-/// One slow tick: ordinal, where, latency, and what took most of it (or why nothing says).
-fn slow_tick_line(tick: &SlowTick) -> String {
-    let ordinal = match tick.ordinal {
-        0 => "?".to_owned(),
-        n => thousands(n),
+/// Where a listed tick ran: its run (merged reports) and thread, and the thread's kernel id
+/// when another listed tick ran on a thread of the same name (tokio's workers are all
+/// `tokio-rt-worker`): ordinals count each thread's own ticks, so the list must say which.
+fn place(tick: &SlowTick, all: &[&SlowTick]) -> String {
+    let thread = match tick.tid {
+        Some(tid)
+            if all.iter().any(|other| {
+                other.run == tick.run && other.thread == tick.thread && other.tid != tick.tid
+            }) =>
+        {
+            format!("{} tid {tid}", tick.thread)
+        }
+        _ => tick.thread.clone(),
     };
-    let place = match &tick.run {
-        Some(run) => format!("{run}, {}", tick.thread),
-        None => tick.thread.clone(),
-    };
+    match &tick.run {
+        Some(run) => format!("{run}, {thread}"),
+        None => thread,
+    }
+}
+
+/// One slow tick: ordinal and fields, where, latency, and what took most of it (or why
+/// nothing says). What was measured around it (the process's CPU, the scheduler's counts) is
+/// said once per sample window after the list: [`fmt_machine_windows`],
+/// [`fmt_scheduler_windows`].
+fn slow_tick_line(tick: &SlowTick, place: &str) -> String {
     let inside = match (&tick.dominant, tick.recorded) {
         (Some(d), _) => format!(
             "{} {} ({:.0} %)",
@@ -496,46 +709,119 @@ fn slow_tick_line(tick: &SlowTick) -> String {
         (None, true) => "no component recorded in it".to_owned(),
         (None, false) => "timed only, no timeline".to_owned(),
     };
-    let machine = match &tick.machine {
-        // Only a figure that says something: the process well off one core around it.
-        Some(m) if m.cpu_percent < 50.0 => format!(
-            "; process CPU {:.0} % over {:.0}–{:.0} ms",
-            m.cpu_percent, m.from_ms, m.to_ms
-        ),
-        _ => String::new(),
-    };
-    let fields = match tick.fields.as_slice() {
-        [] => String::new(),
-        fields => format!(" {}", super::tick_fields::joined(fields)),
-    };
-    let scheduler = tick
-        .scheduler
-        .as_ref()
-        .map_or_else(String::new, scheduler_note);
     format!(
-        "tick #{ordinal}{fields} ({place}, +{:.3} s): {} — {inside}{machine}{scheduler}",
+        "tick {} ({place}, +{:.3} s): {} — {inside}",
+        tick.name(),
         tick.offset_s,
         duration(tick.latency_ns)
     )
 }
 
-/// What the scheduler counted for the tick's thread: "not descheduled" only when proven (zero
-/// over windows holding the tick); otherwise the window's counts, said to be the window's.
-fn scheduler_note(s: &SchedulerAround) -> String {
-    let window = format!("{:.0}–{:.0} ms", s.from_ms, s.to_ms);
+/// The process CPU around the listed ticks, once per sample interval, when it says something
+/// (well under one core: the process off CPU then, descheduled or waiting).
+fn fmt_machine_windows(f: &mut fmt::Formatter<'_>, all: &[&SlowTick]) -> fmt::Result {
+    let mut windows: Vec<(&MachineAround, Vec<String>)> = Vec::new();
+    for tick in all {
+        let Some(m) = tick.machine.as_ref().filter(|m| m.cpu_percent < 50.0) else {
+            continue;
+        };
+        match windows.iter_mut().find(|(other, _)| *other == m) {
+            Some((_, held)) => held.push(tick.ordinal_label()),
+            None => windows.push((m, vec![tick.ordinal_label()])),
+        }
+    }
+    if windows.is_empty() {
+        return Ok(());
+    }
+    windows.sort_by(|a, b| a.0.from_ms.total_cmp(&b.0.from_ms));
+    let said: Vec<String> = windows
+        .iter()
+        .map(|(m, held)| {
+            format!(
+                "{:.0}–{:.0} ms {:.0} % ({})",
+                m.from_ms,
+                m.to_ms,
+                m.cpu_percent,
+                which(held, all.len())
+            )
+        })
+        .collect();
+    writeln!(
+        f,
+        "  Process CPU under half a core in the sample interval of their start: {}",
+        said.join("; ")
+    )
+}
+
+/// What the scheduler counted for the listed ticks' threads, one line per sample window (and
+/// thread) with the ticks it holds: a window holds many slow ticks, and its counts said on
+/// every one of them made the list unreadable.
+fn fmt_scheduler_windows(f: &mut fmt::Formatter<'_>, all: &[&SlowTick]) -> fmt::Result {
+    // (where, what was counted) → the ticks, in the order of their windows.
+    let mut windows: Vec<(String, &SchedulerAround, Vec<String>)> = Vec::new();
+    for tick in all {
+        let Some(s) = &tick.scheduler else {
+            continue;
+        };
+        let place = place(tick, all);
+        match windows
+            .iter_mut()
+            .find(|(p, other, _)| *p == place && *other == s)
+        {
+            Some((_, _, held)) => held.push(tick.ordinal_label()),
+            None => windows.push((place, s, vec![tick.ordinal_label()])),
+        }
+    }
+    if windows.is_empty() {
+        return Ok(());
+    }
+    windows.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.from_ms.total_cmp(&b.1.from_ms))
+            .then(a.1.to_ms.total_cmp(&b.1.to_ms))
+    });
+    writeln!(
+        f,
+        "  Scheduler, per resource sample window holding them (counts over the window, not \
+         necessarily in the tick; only a zero is about the tick):"
+    )?;
+    for (place, s, held) in windows {
+        writeln!(
+            f,
+            "    {place}, {:.0}–{:.0} ms: {} — {}",
+            s.from_ms,
+            s.to_ms,
+            scheduler_counts(s),
+            which(&held, all.len())
+        )?;
+    }
+    Ok(())
+}
+
+/// The ticks a window holds: their ordinals, or "all of them" when it holds every listed one.
+fn which(held: &[String], listed: usize) -> String {
+    if held.len() == listed && listed > 1 {
+        "all of them".to_owned()
+    } else {
+        held.join(", ")
+    }
+}
+
+/// What the scheduler counted in a window: "not descheduled" only when proven (zero over
+/// windows holding the tick); otherwise the window's counts.
+fn scheduler_counts(s: &SchedulerAround) -> String {
     // Blocking (sleep, a lock, I/O) is the code's own doing, preemption the machine's.
     let blocked = match s.voluntary_switches {
         0 => String::new(),
         n => format!(", blocked {n}× (sleep, lock or I/O)"),
     };
     if s.not_descheduled() && s.voluntary_switches == 0 {
-        format!("; not descheduled (thread, {window})")
+        "not descheduled".to_owned()
     } else if s.not_descheduled() {
-        format!("; not preempted{blocked} in {window} (not necessarily in the tick)")
+        format!("not preempted{blocked}")
     } else {
         format!(
-            "; thread preempted {}×{blocked}, waited {} for a CPU in {window} (not necessarily in \
-             the tick)",
+            "thread preempted {}×{blocked}, waited {} for a CPU",
             s.involuntary_switches,
             duration(s.run_queue_wait_ns)
         )

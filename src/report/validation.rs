@@ -39,6 +39,8 @@ enum Unit {
     PerTick,
     /// A fraction of the loop's time.
     Fraction,
+    /// A share of the run's time summed over threads (above 1 when several run at once).
+    Share,
 }
 
 impl Unit {
@@ -51,6 +53,7 @@ impl Unit {
             Unit::TicksPerSecond => 1e12,
             Unit::PerTick => 1e9,
             Unit::Fraction => 1.0,
+            Unit::Share => 1e6,
         }
     }
 
@@ -64,6 +67,7 @@ impl Unit {
             Unit::Bytes => "bytes",
             Unit::PerTick => "spans per tick",
             Unit::Fraction => "fractions of the loop's time",
+            Unit::Share => "shares of the run's time",
         }
     }
 }
@@ -123,17 +127,36 @@ impl Report {
         if let Some(wall) = &self.ticks.wall {
             latency("ticks.wall", wall)?;
         }
-        for (name, c) in &self.components {
-            latency(&format!("components.{name}.latency"), &c.latency)?;
-            if let Some(wall) = &c.wall {
-                latency(&format!("components.{name}.wall"), wall)?;
+        for (root, map) in [
+            ("components", &self.components),
+            ("outside_ticks", &self.outside_ticks),
+        ] {
+            for (name, c) in map {
+                latency(&format!("{root}.{name}.latency"), &c.latency)?;
+                if let Some(own) = &c.self_time {
+                    latency(&format!("{root}.{name}.self_time"), own)?;
+                }
+                if let Some(wall) = &c.wall {
+                    latency(&format!("{root}.{name}.wall"), wall)?;
+                }
+                if let Some(per_tick) = c.per_tick {
+                    number(
+                        || format!("{root}.{name}.per_tick"),
+                        per_tick,
+                        Unit::PerTick,
+                    )?;
+                }
             }
-            if let Some(per_tick) = c.per_tick {
-                number(
-                    || format!("components.{name}.per_tick"),
-                    per_tick,
-                    Unit::PerTick,
-                )?;
+        }
+        if let Some(inside) = &self.inside_ticks {
+            number(at("inside_ticks.busy_s"), inside.busy_s, Unit::Seconds)?;
+            number(
+                at("inside_ticks.wall_fraction"),
+                inside.wall_fraction,
+                Unit::Share,
+            )?;
+            if let Some(cpu) = inside.cpu_fraction {
+                number(at("inside_ticks.cpu_fraction"), cpu, Unit::Share)?;
             }
         }
         latency("unattributed", &self.unattributed)?;
@@ -213,6 +236,27 @@ impl Report {
                 l.profiled_per_s,
                 Unit::TicksPerSecond,
             )?;
+            if let Some(t) = &l.times {
+                for (field, value) in [
+                    ("loop_comparison.times.bare_s[0]", t.bare_s[0]),
+                    ("loop_comparison.times.bare_s[1]", t.bare_s[1]),
+                    ("loop_comparison.times.profiled_s", t.profiled_s),
+                    (
+                        "loop_comparison.times.bare_after_warmup_s[0]",
+                        t.bare_after_warmup_s[0],
+                    ),
+                    (
+                        "loop_comparison.times.bare_after_warmup_s[1]",
+                        t.bare_after_warmup_s[1],
+                    ),
+                    (
+                        "loop_comparison.times.profiled_after_warmup_s",
+                        t.profiled_after_warmup_s,
+                    ),
+                ] {
+                    number(at(field), value, Unit::Seconds)?;
+                }
+            }
         }
         let Some(r) = &self.resources else {
             return Ok(());

@@ -66,6 +66,8 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                 ((*n).to_owned(), stats)
             })
             .collect::<BTreeMap<_, _>>(),
+        inside_ticks: None,
+        outside_ticks: BTreeMap::new(),
         unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
         unattributed_mean_ns: None,
         sampling: None,
