@@ -181,7 +181,7 @@ impl MetricsCollectorBuilder {
     }
 
     /// Which ticks are timed and which are recorded with their components (default:
-    /// [`Sampling::budget`] of 3 % of the loop's time). [`Sampling::full`] records every span
+    /// [`Sampling::budget`] of 2 % of the loop's time). [`Sampling::full`] records every span
     /// of every tick.
     pub fn sampling(mut self, sampling: Sampling) -> Self {
         self.sampling = sampling;

@@ -750,18 +750,26 @@ fn a_million_ticks_on_churning_threads_keep_memory_flat() {
     for _ in 0..10 {
         for _ in 0..50 {
             std::thread::scope(|s| {
-                for _ in 0..2 {
-                    s.spawn(|| {
-                        tracing::dispatcher::with_default(&d, || {
-                            for i in 0..1_000 {
-                                tick_with_child(i);
-                                if i == 500 {
-                                    let _t = tracing::info_span!("tick").entered();
-                                    std::mem::forget(tracing::info_span!("leak").entered());
+                let threads: Vec<_> = (0..2)
+                    .map(|_| {
+                        s.spawn(|| {
+                            tracing::dispatcher::with_default(&d, || {
+                                for i in 0..1_000 {
+                                    tick_with_child(i);
+                                    if i == 500 {
+                                        let _t = tracing::info_span!("tick").entered();
+                                        std::mem::forget(tracing::info_span!("leak").entered());
+                                    }
                                 }
-                            }
+                            })
                         })
-                    });
+                    })
+                    .collect();
+                // Joined explicitly: the scope's own wait ends when the closures return, before
+                // the threads' thread-locals (tickprof's state, which frees its home) are torn
+                // down, so the next threads could start while the old homes are still owned.
+                for thread in threads {
+                    thread.join().unwrap();
                 }
             });
         }

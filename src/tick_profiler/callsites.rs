@@ -3,8 +3,8 @@
 //! other layer of the subscriber could want its spans, which decides whether tickprof may
 //! disable a span it does not record for the whole subscriber (see `subscriber_internals`).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
 use tracing_core::Metadata;
@@ -43,18 +43,45 @@ pub(crate) enum Others {
     OnlyTickprof {
         /// No other collector's filter is asked after this one's.
         last: bool,
+        /// Other collectors' filters are asked too.
+        others: bool,
     },
 }
 
-impl Others {
-    /// What a lone collector sees in a subscriber nothing else is interested in (and the last
-    /// of several tickprof filters asked).
-    pub(crate) const ALONE: Others = Others::OnlyTickprof { last: true };
+/// What a collector's filter does with a span it refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Veto {
+    /// Leaves it to the other layers.
+    Never,
+    /// Disables it: no other layer wants it, and no other collector is asked.
+    Alone,
+    /// Disables it unless another collector asked before took it.
+    UnlessTaken,
+}
 
-    /// Whether this collector's filter decides whether the spans it refuses exist (unless an
-    /// earlier tickprof filter took one).
+impl Others {
+    /// What a lone collector sees in a subscriber nothing else is interested in.
+    #[cfg(test)]
+    pub(crate) const ALONE: Others = Others::OnlyTickprof {
+        last: true,
+        others: false,
+    };
+
+    /// What this collector's filter does with the spans it refuses.
+    pub(crate) fn veto(self) -> Veto {
+        match self {
+            Others::OnlyTickprof {
+                last: true,
+                others: false,
+            } => Veto::Alone,
+            Others::OnlyTickprof { last: true, .. } => Veto::UnlessTaken,
+            _ => Veto::Never,
+        }
+    }
+
+    /// Whether this collector's filter decides whether the spans it refuses exist.
     pub(crate) fn may_veto(self) -> bool {
-        self == Others::ALONE
+        self.veto() != Veto::Never
     }
 }
 
@@ -71,10 +98,37 @@ pub(crate) struct Callsites {
     tick_name: String,
     table: Mutex<FxHashMap<usize, (CallsiteInfo, &'static Metadata<'static>)>>,
     names: Mutex<Vec<&'static str>>,
-    /// Bumped whenever an entry changes, so per-thread caches refresh.
-    generation: AtomicU64,
+    /// Bumped whenever an entry changes (so per-thread caches refresh), and whenever a run or
+    /// a recording window begins or ends (so the untimed tick's shortcut, armed for one
+    /// generation, never decides across either): see `Generation`.
+    generation: Generation,
     /// Whether some callsite's `Others` is `Unknown` (asked at the next probe point).
     unprobed: AtomicBool,
+}
+
+/// A collector's decision generation: what a thread's cached decisions (callsite entries,
+/// the untimed tick's shortcut) were made under. Shared by the callsite table, the window and
+/// the run switch, each of which bumps it after its change is visible.
+#[derive(Debug, Clone)]
+pub(crate) struct Generation(Arc<AtomicU64>);
+
+impl Default for Generation {
+    fn default() -> Self {
+        Generation(Arc::new(AtomicU64::new(1)))
+    }
+}
+
+impl Generation {
+    #[inline]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Pairs with the Acquire in [`get`](Self::get): a thread that sees the new generation
+    /// sees what changed before it.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
 }
 
 /// The metadata's address: the identity of its callsite.
@@ -89,7 +143,7 @@ impl Callsites {
             tick_name,
             table: Mutex::new(FxHashMap::default()),
             names: Mutex::new(Vec::new()),
-            generation: AtomicU64::new(1),
+            generation: Generation::default(),
             unprobed: AtomicBool::new(false),
         }
     }
@@ -118,7 +172,17 @@ impl Callsites {
 
     #[inline]
     pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.generation.get()
+    }
+
+    /// A run began or ended: decisions cached under the earlier generation are stale.
+    pub(crate) fn bump_generation(&self) {
+        self.generation.bump();
+    }
+
+    /// The generation counter, for the window (which bumps it too).
+    pub(crate) fn generation_counter(&self) -> Generation {
+        self.generation.clone()
     }
 
     /// The entry for `key`, if the callsite registered.
@@ -148,7 +212,7 @@ impl Callsites {
                 info.others = Others::Unknown;
                 drop(table);
                 self.unprobed.store(true, Ordering::Release);
-                self.generation.fetch_add(1, Ordering::Release);
+                self.generation.bump();
             }
             return role;
         }
@@ -160,7 +224,7 @@ impl Callsites {
         };
         lock(&self.table).entry(key).or_insert((info, metadata));
         self.unprobed.store(true, Ordering::Release);
-        self.generation.fetch_add(1, Ordering::Release);
+        self.generation.bump();
         role
     }
 
@@ -205,7 +269,7 @@ impl Callsites {
         {
             info.others = others;
             drop(table);
-            self.generation.fetch_add(1, Ordering::Release);
+            self.generation.bump();
         }
     }
 

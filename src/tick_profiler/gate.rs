@@ -21,10 +21,10 @@ use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
 use super::callsites::{CallsiteInfo, Others, Role, key};
-use super::sampler::{TickMode, WindowGate};
+use super::sampler::TickMode;
 use super::shared::Shared;
 use super::shortcut::{self, ArmedFor};
-use super::subscriber_internals::{Probing, note_taken, probing, rebuilding, veto_unless_taken};
+use super::subscriber_internals::{Probing, note_taken, probing, rebuilding, veto};
 use super::thread::{Pending, ThreadState, with_thread};
 use super::timing::{Class, TickInfo};
 
@@ -75,18 +75,22 @@ impl TickGate {
     fn tick(
         &self,
         thread: &mut ThreadState,
-        key: usize,
+        tick: ArmedFor,
         others: Others,
         started_raw: Option<u64>,
     ) -> Verdict {
+        let ArmedFor {
+            key, generation, ..
+        } = tick;
         let shared = &*self.shared;
         let ordinal = thread.count_tick();
         let (mode, warmup) = thread.sampler.decide(&shared.budget, &shared.window);
         if mode == TickMode::Untimed {
             thread.refused_inside();
             if others != Others::Unknown && !warmup {
-                let generation = shared.callsites.generation();
-                thread.arm_shortcut(key, generation, others.may_veto());
+                // Armed for the generation read before this decision: a window or run that
+                // switched since then disarms it at once.
+                thread.arm_shortcut(key, generation, others.veto());
             }
             return Verdict::Refuse(others);
         }
@@ -186,7 +190,7 @@ impl TickGate {
     /// says no), else only for tickprof. Other layers not asked yet about this callsite are
     /// asked now (once).
     fn refuse(&self, key: usize, others: Others) -> bool {
-        self.known(key, others).may_veto() && veto_unless_taken(self.shared.id, key)
+        veto(self.shared.id, key, self.known(key, others).veto())
     }
 
     /// What other layers want of callsite `key`, asking them now if it is not known.
@@ -207,19 +211,17 @@ where
             return false;
         }
         let shared = &self.shared;
-        let run = shared.current_run();
         let key = key(metadata);
-        let generation = shared.callsites.generation();
         // Most ticks: untimed, by the shortcut alone.
         let tick = ArmedFor {
             collector: shared.id,
-            run,
             key,
-            generation,
+            generation: shared.callsites.generation(),
         };
-        if let Some(may_veto) = shortcut::decide(tick, shared.window.busy()) {
-            return may_veto && veto_unless_taken(shared.id, key);
+        if let Some(refused) = shortcut::decide(tick) {
+            return veto(shared.id, key, refused);
         }
+        let run = shared.current_run();
         // While a recorded tick is alive, this may be a span created inside one: the clock is
         // read first, so that the gate's own work is part of the span's measured creation,
         // not of its parent's time.
@@ -243,7 +245,7 @@ where
             thread.enter_run(run, shared);
             thread.discard_stale_pending(shared);
             match info.role {
-                Role::Tick => self.tick(thread, key, info.others, started_raw),
+                Role::Tick => self.tick(thread, tick, info.others, started_raw),
                 Role::CalibrationTick => self.calibration_tick(thread, key, info.others),
                 Role::Span(_) | Role::CalibrationSpan(_) => {
                     let calibration = matches!(info.role, Role::CalibrationSpan(_));

@@ -63,6 +63,7 @@ impl Shared {
         template: Histogram<u64>,
         clock: quanta::Clock,
     ) -> Self {
+        let callsites = Callsites::new(tick_name);
         Shared {
             id: NEXT_COLLECTOR_ID.fetch_add(1, Ordering::Relaxed),
             run: AtomicU64::new(0),
@@ -70,8 +71,8 @@ impl Shared {
             sampling,
             template,
             clock,
-            callsites: Callsites::new(tick_name),
-            window: Window::default(),
+            window: Window::new(callsites.generation_counter()),
+            callsites,
             budget: Budget::new(sampling),
             costs: Mutex::new(Costs::UNMEASURED),
             slowest_ticks: 0,
@@ -120,13 +121,16 @@ impl Shared {
         self.window.reset();
         *lock(&self.orphan_ticks) = (run, 0, 0);
         self.run.store(run, Ordering::Release);
+        self.callsites.bump_generation();
         run
     }
 
     /// Ends the active run: from now on callbacks return at once.
     pub(crate) fn end_run(&self) -> u64 {
         self.window.reset();
-        self.run.swap(0, Ordering::AcqRel)
+        let run = self.run.swap(0, Ordering::AcqRel);
+        self.callsites.bump_generation();
+        run
     }
 
     /// The calibrated costs of the runs that begin from now.

@@ -3,23 +3,25 @@
 //! search by collector).
 //!
 //! A whole decision that finds the sampler certain that the next ticks are untimed arms it,
-//! for one collector, run, tick callsite and callsite-table generation, lending it the
-//! sampler's countdown. While armed, a tick of that callsite is counted (on the home's
-//! counter, which readers see at once) and refused here. The thread's state takes back what
-//! is left of the countdown at its next whole decision; what was used is the difference.
+//! for one collector, tick callsite and decision generation, lending it the sampler's
+//! countdown. The generation moves whenever a run or a recording window begins or ends, or a
+//! callsite's entry changes (see `callsites::Generation`): while it has not, a tick of that
+//! callsite is counted (on the home's counter, which readers see at once) and refused here.
+//! The thread's state takes back what is left of the countdown at its next whole decision;
+//! what was used is the difference.
 
 use std::cell::Cell;
 
+use super::callsites::Veto;
 use super::sync::AtomicU64;
 
 /// What a shortcut is armed for: a tick decided by it must match all of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ArmedFor {
     pub(crate) collector: u64,
-    pub(crate) run: u64,
     /// The tick callsite.
     pub(crate) key: usize,
-    /// The callsite table's generation (what other layers want of the callsite).
+    /// The collector's decision generation.
     pub(crate) generation: u64,
 }
 
@@ -27,7 +29,6 @@ impl ArmedFor {
     /// No collector's (collector ids start at 1).
     const NOTHING: ArmedFor = ArmedFor {
         collector: 0,
-        run: 0,
         key: 0,
         generation: 0,
     };
@@ -37,11 +38,12 @@ struct Shortcut {
     armed_for: Cell<ArmedFor>,
     /// Ticks it may still decide.
     quiet: Cell<u64>,
-    /// Whether the collector's filter decides alone whether its refused ticks exist (see
-    /// `Others::may_veto`).
-    may_veto: Cell<bool>,
+    /// What the collector's filter does with the ticks it refuses (see `Others::veto`).
+    veto: Cell<Veto>,
     /// The tick counter of the thread's home (see `Home::tick_counter`).
     ticks: Cell<Option<&'static AtomicU64>>,
+    /// The run it was armed in (for the take-back only: the generation moves with runs).
+    run: Cell<u64>,
 }
 
 thread_local! {
@@ -49,38 +51,39 @@ thread_local! {
         Shortcut {
             armed_for: Cell::new(ArmedFor::NOTHING),
             quiet: Cell::new(0),
-            may_veto: Cell::new(false),
+            veto: Cell::new(Veto::Never),
             ticks: Cell::new(None),
+            run: Cell::new(0),
         }
     };
 }
 
-/// Decides a tick by the shortcut alone, if it is armed for `tick` and no window is open or
-/// switching (where a tick may claim a place): counted; `Some(no other layer wants it)`.
-/// `None`: take the whole decision.
+/// Decides a tick by the shortcut alone, if it is armed for `tick`: counted; what to do with
+/// it (it is refused). `None`: take the whole decision.
 #[inline]
-pub(crate) fn decide(tick: ArmedFor, window_busy: bool) -> Option<bool> {
+pub(crate) fn decide(tick: ArmedFor) -> Option<Veto> {
     SHORTCUT
         .try_with(|shortcut| {
             let quiet = shortcut.quiet.get();
-            if quiet == 0 || window_busy || shortcut.armed_for.get() != tick {
+            if quiet == 0 || shortcut.armed_for.get() != tick {
                 return None;
             }
             super::home::count(shortcut.ticks.get()?);
             shortcut.quiet.set(quiet - 1);
-            Some(shortcut.may_veto.get())
+            Some(shortcut.veto.get())
         })
         .ok()
         .flatten()
 }
 
-/// Arms the shortcut with a countdown of `quiet` ticks; `false` (and nothing changes) while
-/// another collector's is armed on this thread: one at a time, the other's next whole decision
-/// takes it back.
+/// Arms the shortcut in `run` with a countdown of `quiet` ticks; `false` (and nothing
+/// changes) while another collector's is armed on this thread: one at a time, the other's
+/// next whole decision takes it back.
 pub(crate) fn arm(
     armed_for: ArmedFor,
+    run: u64,
     quiet: u64,
-    may_veto: bool,
+    veto: Veto,
     ticks: &'static AtomicU64,
 ) -> bool {
     SHORTCUT
@@ -90,26 +93,26 @@ pub(crate) fn arm(
                 return false;
             }
             shortcut.armed_for.set(armed_for);
+            shortcut.run.set(run);
             shortcut.quiet.set(quiet);
-            shortcut.may_veto.set(may_veto);
+            shortcut.veto.set(veto);
             shortcut.ticks.set(Some(ticks));
             true
         })
         .unwrap_or(false)
 }
 
-/// Disarms `collector`'s shortcut: the run it was armed for and what is left of its
+/// Disarms `collector`'s shortcut: the run it was armed in and what is left of its
 /// countdown; `None` if it was not armed for `collector`.
 pub(crate) fn take(collector: u64) -> Option<(u64, u64)> {
     SHORTCUT
         .try_with(|shortcut| {
-            let armed_for = shortcut.armed_for.get();
-            if armed_for.collector != collector {
+            if shortcut.armed_for.get().collector != collector {
                 return None;
             }
             shortcut.armed_for.set(ArmedFor::NOTHING);
             shortcut.ticks.set(None);
-            Some((armed_for.run, shortcut.quiet.replace(0)))
+            Some((shortcut.run.get(), shortcut.quiet.replace(0)))
         })
         .ok()
         .flatten()

@@ -47,14 +47,14 @@ use std::cell::Cell;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Metadata};
 
-use super::callsites::Others;
+use super::callsites::{Others, Veto};
 
 thread_local! {
     /// The collector whose probe runs on this thread (0: none).
     static PROBING: Cell<u64> = const { Cell::new(0) };
     /// During a probe: whether the probing collector's filter has answered, and whether
-    /// another collector's answered after it.
-    static PROBE_ORDER: Cell<(bool, bool)> = const { Cell::new((false, false)) };
+    /// other collectors' answered before it and after it.
+    static PROBE_ORDER: Cell<ProbeOrder> = const { Cell::new(ProbeOrder::NONE) };
     /// The collector whose filter refused the span being evaluated, for its layer's `enabled`.
     static VETO: Cell<u64> = const { Cell::new(0) };
     /// The callsite of the span a tickprof filter that is not the last asked took in the
@@ -62,6 +62,22 @@ thread_local! {
     static TAKEN: Cell<usize> = const { Cell::new(0) };
     /// Set while tickprof rebuilds the interest cache itself.
     static REBUILDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Who answered a probe, in the order they were asked.
+#[derive(Debug, Clone, Copy)]
+struct ProbeOrder {
+    answered: bool,
+    before: bool,
+    after: bool,
+}
+
+impl ProbeOrder {
+    const NONE: ProbeOrder = ProbeOrder {
+        answered: false,
+        before: false,
+        after: false,
+    };
 }
 
 /// Who is probing on this thread, as `collector` sees it (and, in a probe, notes the order in
@@ -82,13 +98,23 @@ pub(crate) fn probing(collector: u64) -> Probing {
     match PROBING.try_with(Cell::get).unwrap_or(0) {
         0 => Probing::No,
         c if c == collector => {
-            let _ = PROBE_ORDER.try_with(|order| order.set((true, false)));
+            let _ = PROBE_ORDER.try_with(|order| {
+                order.set(ProbeOrder {
+                    answered: true,
+                    ..order.get()
+                });
+            });
             Probing::Itself
         }
         _ => {
             let _ = PROBE_ORDER.try_with(|order| {
-                let (answered, after) = order.get();
-                order.set((answered, after || answered));
+                let mut seen = order.get();
+                if seen.answered {
+                    seen.after = true;
+                } else {
+                    seen.before = true;
+                }
+                order.set(seen);
             });
             Probing::Another
         }
@@ -108,17 +134,34 @@ pub(crate) fn probe(
         let _ = PROBING.try_with(|p| p.set(outer));
         return Others::Unknown;
     }
-    let _ = PROBE_ORDER.try_with(|order| order.set((false, false)));
+    let _ = PROBE_ORDER.try_with(|order| order.set(ProbeOrder::NONE));
     let interest = dispatch.register_callsite(metadata);
     let _ = PROBING.try_with(|p| p.set(0));
-    let (answered, after) = PROBE_ORDER.try_with(Cell::get).unwrap_or((false, true));
-    if !answered {
+    let order = PROBE_ORDER.try_with(Cell::get).unwrap_or(ProbeOrder::NONE);
+    if !order.answered {
         // Its filter is not in `dispatch`: nothing to decide there.
         Others::Unknown
     } else if interest.is_never() {
-        Others::OnlyTickprof { last: !after }
+        Others::OnlyTickprof {
+            last: !order.after,
+            others: order.before || order.after,
+        }
     } else {
         Others::Interested
+    }
+}
+
+/// `collector`'s filter refused a span no layer but tickprof's wants: disables it as `veto`
+/// says; whether it does.
+#[inline]
+pub(crate) fn veto(collector: u64, key: usize, veto: Veto) -> bool {
+    match veto {
+        Veto::Never => false,
+        Veto::Alone => {
+            let _ = VETO.try_with(|v| v.set(collector));
+            true
+        }
+        Veto::UnlessTaken => veto_unless_taken(collector, key),
     }
 }
 
@@ -143,8 +186,11 @@ pub(crate) fn veto_unless_taken(collector: u64, key: usize) -> bool {
 #[inline]
 pub(crate) fn note_taken(key: usize, others: Others) {
     let _ = TAKEN.try_with(|taken| match others {
-        Others::OnlyTickprof { last: false } => taken.set(key),
-        Others::OnlyTickprof { last: true } if taken.get() == key => taken.set(0),
+        Others::OnlyTickprof { last: false, .. } => taken.set(key),
+        Others::OnlyTickprof {
+            last: true,
+            others: true,
+        } if taken.get() == key => taken.set(0),
         _ => {}
     });
 }
@@ -380,11 +426,23 @@ mod tests {
         let inner_other = tracing_subscriber::registry()
             .with(Seen::default().with_filter(Probed(2, true)))
             .with(Seen::default().with_filter(Probed(1, true)));
-        assert_eq!(probe_of(inner_other), Others::OnlyTickprof { last: false });
+        assert_eq!(
+            probe_of(inner_other),
+            Others::OnlyTickprof {
+                last: false,
+                others: true
+            }
+        );
         let outer_other = tracing_subscriber::registry()
             .with(Seen::default().with_filter(Probed(1, true)))
             .with(Seen::default().with_filter(Probed(2, true)));
-        assert_eq!(probe_of(outer_other), Others::ALONE);
+        assert_eq!(
+            probe_of(outer_other),
+            Others::OnlyTickprof {
+                last: true,
+                others: true
+            }
+        );
         // A dispatcher without this collector's filter: nothing to decide there.
         let without = tracing_subscriber::registry().with(Seen::default());
         assert_eq!(probe_of(without), Others::Unknown);
@@ -393,18 +451,36 @@ mod tests {
     #[test]
     fn only_the_last_filter_vetoes_and_not_what_an_earlier_one_took() {
         // An earlier collector took the span: no veto, and the record ends.
-        note_taken(11, Others::OnlyTickprof { last: false });
+        note_taken(
+            11,
+            Others::OnlyTickprof {
+                last: false,
+                others: true,
+            },
+        );
         assert!(!veto_unless_taken(7, 11));
         assert!(!take_veto(7));
         // Nobody took it: vetoed.
         assert!(veto_unless_taken(7, 11));
         assert!(take_veto(7));
         // A record of another callsite (a nested evaluation) is not this one's.
-        note_taken(12, Others::OnlyTickprof { last: false });
+        note_taken(
+            12,
+            Others::OnlyTickprof {
+                last: false,
+                others: true,
+            },
+        );
         assert!(veto_unless_taken(7, 11));
         assert!(take_veto(7));
         // The last filter taking its span ends the record of it.
-        note_taken(12, Others::ALONE);
+        note_taken(
+            12,
+            Others::OnlyTickprof {
+                last: true,
+                others: true,
+            },
+        );
         assert!(veto_unless_taken(7, 12));
         assert!(take_veto(7));
     }

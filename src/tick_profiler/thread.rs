@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
-use super::callsites::{CallsiteCache, CallsiteInfo};
+use super::callsites::{CallsiteCache, CallsiteInfo, Veto};
 use super::costs::Costs;
 use super::home::Home;
 use super::sampler::TickSampler;
@@ -324,7 +324,7 @@ impl ThreadState {
     /// Arms the shortcut for tick callsite `key` (the thread has nothing entered and nothing
     /// pending), lending it the sampler's countdown.
     #[inline]
-    pub(crate) fn arm_shortcut(&mut self, key: usize, generation: u64, may_veto: bool) {
+    pub(crate) fn arm_shortcut(&mut self, key: usize, generation: u64, veto: Veto) {
         if !self.stack.is_empty() || self.pending.is_some() {
             return;
         }
@@ -334,11 +334,11 @@ impl ThreadState {
         }
         let armed_for = ArmedFor {
             collector: self.collector,
-            run: self.run,
             key,
             generation,
         };
-        if shortcut::arm(armed_for, quiet, may_veto, self.home.tick_counter()) {
+        let ticks = self.home.tick_counter();
+        if shortcut::arm(armed_for, self.run, quiet, veto, ticks) {
             self.lent_quiet = quiet;
         } else {
             self.sampler.take_back(quiet, 0);

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::callsites::Generation;
 use super::sampler::WindowGate;
 use super::subscriber_internals::rebuild_interest;
 use crate::lock::lock;
@@ -27,10 +28,13 @@ const MAX_FULL_WAIT: Duration = Duration::from_secs(1);
 /// its close counts for that window only (0: none).
 pub(crate) type WindowId = u64;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Window {
-    /// Whether a window is open or switching: what a tick decision checks first.
+    /// Whether a window is open or switching: what a tick's whole decision checks first.
     busy: AtomicBool,
+    /// Bumped whenever `busy` changes: the untimed tick's shortcut, armed for one generation,
+    /// then takes the whole decision (see `Generation`).
+    generation: Generation,
     /// Whether component callsites should have interest `sometimes` (read in rebuilds): set
     /// before the rebuild that opens a window, cleared before the one that closes it.
     interest: AtomicBool,
@@ -90,6 +94,16 @@ impl WindowGate for Window {
 }
 
 impl Window {
+    pub(crate) fn new(generation: Generation) -> Self {
+        Window {
+            busy: AtomicBool::new(false),
+            generation,
+            interest: AtomicBool::new(false),
+            opened: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
+        }
+    }
+
     /// Whether component callsites are wanted (read when interest is rebuilt).
     pub(crate) fn wants_components(&self) -> bool {
         self.interest.load(Ordering::Acquire)
@@ -112,6 +126,7 @@ impl Window {
             state.switching = true;
             self.busy.store(true, Ordering::Relaxed);
             self.interest.store(true, Ordering::Release);
+            self.generation.bump();
             state.id
         };
         rebuild_interest();
@@ -198,6 +213,7 @@ impl Window {
         if state.id == id {
             state.switching = false;
             self.busy.store(false, Ordering::Relaxed);
+            self.generation.bump();
         }
     }
 
@@ -211,6 +227,7 @@ impl Window {
         self.interest.store(false, Ordering::Release);
         self.busy.store(false, Ordering::Relaxed);
         self.opened.store(0, Ordering::Relaxed);
+        self.generation.bump();
     }
 }
 
@@ -220,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_window_closes_when_its_last_recorded_tick_closes() {
-        let window = Window::default();
+        let window = Window::new(Generation::default());
         assert_eq!(window.claim(), None);
         let id = window.open(3).unwrap();
         assert_eq!(window.open(3), None);
@@ -245,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_full_window_whose_ticks_never_close_is_closed_anyway() {
-        let window = Window::default();
+        let window = Window::new(Generation::default());
         let id = window.open(1).unwrap();
         assert!(!window.stall_check(), "its tick is in flight");
         lock(&window.state).full_since = Instant::now().checked_sub(2 * MAX_FULL_WAIT);
@@ -266,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_run_ending_ends_its_window() {
-        let window = Window::default();
+        let window = Window::new(Generation::default());
         let id = window.open(4).unwrap();
         window.reset();
         assert!(!window.busy() && !window.wants_components());
