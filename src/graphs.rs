@@ -9,7 +9,7 @@
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
-//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
+//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: `scalability_file_name`) | throughput, total time, latency, scaling efficiency vs ticks, for the runs of one sweep |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`]; the slowest ticks marked on the tick's curve |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
 //! | [`slow_ticks`] | `slow_ticks_<N>.png` | the slowest ticks' timelines, one row each; not written for a report without slow ticks ([`no_slow_ticks`]) |
@@ -57,7 +57,8 @@ use canvas::Canvas;
 pub use palette::{Palette, SLOW_TICK_MARKER};
 pub use resources_figure::{MIN_SAMPLES_TO_PLOT, ResourcesFigure, resources_figure};
 pub use slow_ticks_figure::{SLOW_TICKS_SIZE, no_slow_ticks, slow_ticks};
-pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
+pub(crate) use sweep::sweep_stem;
+pub use sweep::{Sweep, SweepGraph, SweepRun};
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -84,7 +85,7 @@ type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 /// different sizes): throughput, total time, tick latency (mean and p99) and scaling efficiency
 /// relative to the smallest run, each against the tick count on a log axis. Reports are sorted
 /// by tick count; their order does not matter. Which reports make a sweep is the caller's
-/// choice ([`render_dir`] groups a directory's reports by [`sweep_stem`]).
+/// choice ([`render_dir`] groups a directory's reports by `sweep_stem`).
 ///
 /// Fewer than two runs, or two runs of one size, compare nothing: the figure then says so
 /// (naming the runs) instead of drawing a one-point "scaling" curve.
@@ -189,7 +190,7 @@ pub struct RenderedDir {
     /// Images left out because their report has nothing for them (a `slow_ticks_<N>.png` of a
     /// report without slow ticks): nothing was wrong. Print each (`Display`) to tell a person.
     pub not_drawn: Vec<NotDrawn>,
-    /// One per [`sweep_stem`] among the loaded reports, by stem: its runs and its scalability
+    /// One per `sweep_stem` among the loaded reports, by stem: its runs and its scalability
     /// graph, or why it has none. Print each (`Display`) to tell a person.
     pub sweeps: Vec<Sweep>,
     /// What could not be loaded or drawn; everything else was.
@@ -241,9 +242,9 @@ impl std::fmt::Display for NotDrawn {
 ///   is the file name after `scalability_` (or the whole file stem). A report without slow
 ///   ticks ([`no_slow_ticks`]: before schema 4, or `slowest_ticks(0)`) gets no
 ///   `slow_ticks_<N>.png`, and [`RenderedDir::not_drawn`] says so;
-/// - per sweep, the reports whose names share a [`sweep_stem`] (the driver's `scalability_1000`,
+/// - per sweep, the reports whose names share a `sweep_stem` (the driver's `scalability_1000`,
 ///   `scalability_10000`, …), one scalability graph drawn from those reports only, named by
-///   [`scalability_file_name`] (`scalability_metrics.png` for the driver's sweep). A stem with one
+///   `scalability_file_name` (`scalability_metrics.png` for the driver's sweep). A stem with one
 ///   run, or with two runs of one size, gets none, and [`RenderedDir::sweeps`] says why: an
 ///   unrelated report in the directory is not a run of anyone's sweep.
 ///
@@ -377,7 +378,7 @@ fn file_name(path: &Path) -> String {
 fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
     let text = crate::input_file::read_to_string(file, crate::report::MAX_REPORT_BYTES, "report")?;
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
+        serde_json::from_str(&text).map_err(|e| Error::parse(file, e))?;
     if value.get("schema_version").is_none() {
         return Ok(None);
     }

@@ -136,10 +136,10 @@ fn run(args: &Args) -> Result<(), BoxError> {
             bare_after.loop_time.as_secs_f64(),
             bare.per_s(n)
         );
-        report.loop_comparison = Some(LoopComparison {
-            bare_per_s: bare.per_s(n),
-            profiled_per_s: per_s(profiled.digest.ticks, profiled.loop_time),
-        });
+        report.loop_comparison = Some(LoopComparison::new(
+            bare.per_s(n),
+            per_s(profiled.digest.ticks, profiled.loop_time),
+        ));
         report.print_summary();
         println!("{}", profiled.digest);
         let figures_of_run = RunFigures::new(&report, &bare, &profiled);

@@ -1055,11 +1055,8 @@ mod tests {
         let template = resources.samples[0];
         resources.samples = samples
             .iter()
-            .map(|&(elapsed_ms, rss_bytes, cpu_percent)| ResourceSample {
-                elapsed_ms,
-                rss_bytes,
-                cpu_percent,
-                ..template
+            .map(|&(elapsed_ms, rss_bytes, cpu_percent)| {
+                ResourceSample::new(elapsed_ms, cpu_percent, rss_bytes, template.ticks)
             })
             .collect();
         report
