@@ -110,3 +110,42 @@ pub use sampling::Sampling;
 pub use tick_profiler::tick_fields::TickFieldCapture;
 pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};
 
+/// The README's and the guide's examples, compiled and run as doctests (never built otherwise).
+#[cfg(doctest)]
+mod doc_tests {
+    #[doc = include_str!("../README.md")]
+    struct Readme;
+    #[doc = include_str!("../docs/sampling.md")]
+    struct Sampling;
+    #[doc = include_str!("../docs/report-format.md")]
+    struct ReportFormat;
+    #[doc = include_str!("../docs/slow-ticks.md")]
+    struct SlowTicks;
+    #[doc = include_str!("../docs/ci-gate.md")]
+    struct CiGate;
+    #[doc = include_str!("../docs/cli.md")]
+    struct Cli;
+    #[doc = include_str!("../docs/scalability-driver.md")]
+    struct ScalabilityDriver;
+    #[doc = include_str!("../docs/measurement-model.md")]
+    struct MeasurementModel;
+    #[doc = include_str!("../docs/benchmarks.md")]
+    struct Benchmarks;
+    #[doc = include_str!("../docs/development.md")]
+    struct Development;
+}
+
+/// The chapters whose examples need feature `sampler`.
+#[cfg(all(doctest, feature = "sampler"))]
+mod doc_tests_sampler {
+    #[doc = include_str!("../docs/cpu-and-memory.md")]
+    struct CpuAndMemory;
+}
+
+/// The chapters whose examples need feature `prometheus`: compiled only with it, never silently
+/// left out of a build that has it (`.ci/run` runs `cargo test --doc --all-features`).
+#[cfg(all(doctest, feature = "prometheus"))]
+mod doc_tests_prometheus {
+    #[doc = include_str!("../docs/live-and-prometheus.md")]
+    struct LiveAndPrometheus;
+}
