@@ -237,7 +237,10 @@ fn absolute(krate: &Crate, at: &[String], path: &[String]) -> Option<Vec<String>
                 abs.extend(path.iter().cloned());
                 return Some(abs);
             }
-            return None;
+            // A name `at` imports (`use collector::metrics_collector;`), then the rest.
+            let mut abs = imported(krate, at, &path[0])?;
+            abs.extend(path[1..].iter().cloned());
+            return Some(abs);
         }
     };
     let mut rest = &path[1..];
@@ -246,7 +249,43 @@ fn absolute(krate: &Crate, at: &[String], path: &[String]) -> Option<Vec<String>
         rest = &rest[1..];
     }
     base.extend(rest.iter().cloned());
-    Some(base)
+    Some(canonical(krate, base))
+}
+
+/// `path` with each module segment that is only imported (`use tools::metric;` at the root)
+/// replaced by where the module lives (`tools::metric`).
+fn canonical(krate: &Crate, path: Vec<String>) -> Vec<String> {
+    for i in 0..path.len().saturating_sub(1) {
+        let prefix = &path[..=i];
+        if krate.modules.contains_key(prefix) {
+            continue;
+        }
+        if let Some(mut real) = imported(krate, &path[..i], &path[i]) {
+            real.extend(path[i + 1..].iter().cloned());
+            return canonical(krate, real);
+        }
+        break;
+    }
+    path
+}
+
+/// The absolute path of `name` as module `at` imports it with a `use`, if it does.
+fn imported(krate: &Crate, at: &[String], name: &str) -> Option<Vec<String>> {
+    let m = krate.modules.get(at)?;
+    for item in &m.items {
+        let Item::Use(u) = item else { continue };
+        if cfg_of(&u.attrs).is_none() {
+            continue;
+        }
+        let mut leaves = Vec::new();
+        use_leaves(&u.tree, Vec::new(), &mut leaves);
+        for (target, alias) in leaves {
+            if alias == name && target.first().is_some_and(|t| t != name) {
+                return absolute(krate, at, &target);
+            }
+        }
+    }
+    None
 }
 
 fn item_name(item: &Item) -> Option<String> {
