@@ -46,7 +46,7 @@
 //! | `sampler` | on | [`ResourceProfiler`]: CPU and memory in the report (tokio, sysinfo, cpu-time) |
 //! | `plot` | on | [`graphs`]: PNG graphs (plotters, a bundled font; no system libraries) |
 //! | `cli` | on | the `tickprof` binary (clap, anyhow, toml) |
-//! | `prometheus` | off | [`prometheus`]: a `/metrics` endpoint for the active run (prometheus-client, hyper) |
+//! | `prometheus` | off | `tickprof::prometheus`: a `/metrics` endpoint for the active run (prometheus-client, hyper) |
 //!
 //! With `default-features = false` the layer, the collector and the JSON reports still work.
 //! MSRV: Rust 1.95. `#![forbid(unsafe_code)]`.
