@@ -64,31 +64,30 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod atomic_file;
-pub mod compare;
+mod collector;
 mod error;
-pub mod gate;
-#[cfg(feature = "plot")]
-pub mod graphs;
 pub mod input_file;
-pub mod interval_log;
 mod lock;
-mod merge;
-pub mod metric;
-mod metrics_collector;
-mod overhead_calibration;
-mod periodic_writer;
-#[cfg(feature = "prometheus")]
-pub mod prometheus;
 mod report;
-#[cfg(feature = "sampler")]
-mod resource_profiler;
-mod run_window;
-mod sample_interval;
-mod sampling;
 #[cfg(test)]
 mod test_support;
-pub mod thresholds;
 mod tick_profiler;
+mod tools;
+
+// The architecture in folders: the hot path (`tick_profiler/`), the collector that owns a run
+// (`collector/`), the report model (`report/`), and the tools that only read reports
+// (`tools/`). Each module keeps its crate-root path.
+#[cfg(feature = "sampler")]
+use collector::resource_profiler;
+use collector::{
+    metrics_collector, overhead_calibration, periodic_writer, run_window, sample_interval, sampling,
+};
+#[cfg(feature = "plot")]
+pub use tools::graphs;
+use tools::merge;
+#[cfg(feature = "prometheus")]
+pub use tools::prometheus;
+pub use tools::{compare, gate, interval_log, metric, thresholds};
 
 #[cfg(feature = "sampler")]
 pub use error::SamplerError;

@@ -680,7 +680,7 @@ mod tests {
     #[test]
     fn shipped_thresholds_parse() {
         let t = Thresholds::from_toml_str(
-            include_str!("../reports/thresholds.toml"),
+            include_str!("../../reports/thresholds.toml"),
             Path::new("reports/thresholds.toml"),
         )
         .unwrap();
