@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use tickprof::{MetricsCollector, Report, thousands};
+use tickprof::{MetricsCollector, Report};
 use tracing_subscriber::prelude::*;
 
 /// A live engine, profiled continuously.
@@ -211,4 +211,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.dir
     );
     Ok(())
+}
+
+/// `1234567` as `1,234,567`, as the summary prints counts.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -17,7 +17,8 @@
 //! `ticks_no_slow`,
 //! `ticks_seq_no_slow` (those with `slowest_ticks(0)`: what keeping the slowest ticks and their
 //! fields costs is the difference), `default` (the default budget, which adapts to valgrind's
-//! slowed clock: not comparable between runs), `bare` (no subscriber).
+//! slowed clock: not comparable between runs), `idle` (the layer installed, no run active: what
+//! keeping it installed costs), `bare` (no subscriber).
 //! A tick is a `tick` span with 8 component spans around a little deterministic work.
 
 use std::hint::black_box;
@@ -134,7 +135,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing_subscriber::registry()
             .with(collector.layer())
             .init();
-        collector.start_profiling("tick_cost")?;
+        if mode != "idle" {
+            collector.start_profiling("tick_cost")?;
+        }
     }
     let mut x = 1;
     for seq in 0..ticks {
@@ -155,7 +158,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => tick(x),
         };
     }
-    if mode != "bare" {
+    if mode != "bare" && mode != "idle" {
         let report = collector.stop_profiling()?;
         let timed = report.sampling.map_or(0, |s| s.ticks_timed);
         println!("{} ticks counted, {timed} timed", report.ticks.count);

@@ -30,8 +30,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A report file is not valid report JSON.
-    #[error("{}: line {line}, column {column}: {message}", path.display())]
+    /// A report (JSON) or thresholds (TOML) file does not parse, or holds a value of the wrong
+    /// type.
+    #[error(
+        "{}: line {line}, column {column}: {}{source}",
+        path.display(),
+        field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default()
+    )]
     Parse {
         /// The file at fault.
         path: PathBuf,
@@ -39,8 +44,18 @@ pub enum Error {
         line: usize,
         /// 1-based column of the error.
         column: usize,
-        /// What serde_json found wrong.
-        message: String,
+        /// The field at fault, as the JSON nests it (`ticks.count`), when the parser knows it.
+        field: Option<String>,
+        /// What the parser found wrong.
+        #[source]
+        source: ParseCause,
+    },
+    /// A JSON file that is not a tickprof report at all: it has no `schema_version` (another
+    /// tool's file, or the scalability driver's `scalability_summary.json`).
+    #[error("{}: not a tickprof report (no schema_version)", path.display())]
+    NotAReport {
+        /// The file at fault.
+        path: PathBuf,
     },
     /// A report file parses but breaks what the format promises: a number that is not finite
     /// or outside its unit's range, or a histogram blob that does not decode.
@@ -88,6 +103,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The resource sampler could not start; the report then says why in
+    /// `resources_unavailable`.
+    #[cfg(feature = "sampler")]
+    #[error("cannot sample resources: {0}")]
+    Sampler(#[from] SamplerError),
     /// Rendering a graph failed.
     #[error("graph {}: {message}", path.display())]
     Graph {
@@ -106,19 +126,14 @@ impl Error {
         }
     }
 
-    /// A JSON error in `path`, with serde_json's " at line L column C" cut from the message:
-    /// the error shows line and column already.
-    pub(crate) fn parse(path: impl Into<PathBuf>, e: &serde_json::Error) -> Self {
-        let message = e.to_string();
-        let message = match message.rfind(" at line ") {
-            Some(cut) => message[..cut].to_owned(),
-            None => message,
-        };
+    /// A JSON error in `path`.
+    pub(crate) fn parse(path: impl Into<PathBuf>, e: serde_json::Error) -> Self {
         Error::Parse {
             path: path.into(),
             line: e.line(),
             column: e.column(),
-            message,
+            field: None,
+            source: ParseCause::Json(e),
         }
     }
 
@@ -128,4 +143,65 @@ impl Error {
             message: message.to_string(),
         }
     }
+}
+
+/// What a parser found wrong in a file ([`Error::Parse`]), as the parser's own error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ParseCause {
+    /// A report's JSON.
+    Json(serde_json::Error),
+    /// A thresholds file's TOML.
+    #[cfg(feature = "cli")]
+    Toml(Box<toml::de::Error>),
+}
+
+impl std::fmt::Display for ParseCause {
+    /// The parser's message without its own position ([`Error::Parse`] shows line and column).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseCause::Json(e) => {
+                let message = e.to_string();
+                let cut = message.rfind(" at line ").unwrap_or(message.len());
+                f.write_str(message.get(..cut).unwrap_or(&message))
+            }
+            #[cfg(feature = "cli")]
+            ParseCause::Toml(e) => f.write_str(e.message().trim_end()),
+        }
+    }
+}
+
+impl std::error::Error for ParseCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ParseCause::Json(e) => Some(e),
+            #[cfg(feature = "cli")]
+            ParseCause::Toml(e) => Some(e.as_ref()),
+        }
+    }
+}
+
+/// Why the resource sampler could not start ([`Error::Sampler`]).
+#[cfg(feature = "sampler")]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SamplerError {
+    /// sysinfo cannot find this process.
+    #[error("sysinfo cannot find this process's pid: {0}")]
+    Pid(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// sysinfo cannot read processes on this platform.
+    #[error("sysinfo cannot read processes here: {0}")]
+    Processes(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The first reading of this process's CPU time and memory failed.
+    #[error("sysinfo cannot read this process's CPU time and memory")]
+    FirstReading,
+    /// The sampler thread could not be spawned.
+    #[error("cannot spawn the sampler thread: {0}")]
+    Thread(#[source] std::io::Error),
+    /// The sampler thread's tokio runtime could not be built.
+    #[error("cannot build the sampler runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The sampler thread exited before it started sampling.
+    #[error("the sampler thread exited at start")]
+    ThreadExited,
 }

@@ -18,6 +18,7 @@ mod chrome_trace;
 mod figures;
 pub(crate) mod histogram_blob;
 mod inside_ticks;
+mod kinds;
 mod live;
 mod outliers;
 mod slow_ticks;
@@ -29,6 +30,7 @@ mod validation;
 pub(crate) use figures::Resolved;
 pub use figures::{OutlierCause, TickOutlier, TickOutliers};
 pub use inside_ticks::InsideTicks;
+pub use kinds::{CalibrationSite, SamplingKind};
 pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};
 #[cfg(feature = "plot")]
@@ -39,7 +41,7 @@ pub use slow_ticks::{
     DEFAULT_SLOWEST_TICKS, Dominant, MachineAround, SchedulerAround, SlowTick, SlowestTicks,
     TimelineSpan,
 };
-pub use summary::thousands;
+pub(crate) use summary::thousands;
 pub use tick_fields::{TickField, TickFieldValue};
 
 /// The report format version this build writes and the newest it reads (it reads 1 to 5 too).
@@ -65,6 +67,7 @@ pub const SCHEMA_VERSION: u32 = 6;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Format version ([`SCHEMA_VERSION`] when written by this build).
     pub schema_version: u32,
@@ -136,6 +139,7 @@ pub struct Report {
 
 /// A tick loop timed twice by the caller: with no profiling run active, and while profiling.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoopComparison {
     /// Ticks per second of the loop with no run active.
     pub bare_per_s: f64,
@@ -227,6 +231,15 @@ impl LoopComparison {
         }
     }
 
+    /// The loop's ticks per second without profiling and while profiling (no detailed times).
+    pub fn new(bare_per_s: f64, profiled_per_s: f64) -> Self {
+        LoopComparison {
+            bare_per_s,
+            profiled_per_s,
+            times: None,
+        }
+    }
+
     /// How many times longer the profiled loop took: `bare_per_s / profiled_per_s`.
     pub fn slowdown(&self) -> f64 {
         if self.profiled_per_s > 0.0 {
@@ -256,6 +269,7 @@ impl LoopComparison {
 
 /// The tick spans of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TickStats {
     /// Ticks the run saw: every tick, counted at its callsite's filter decision whether or not
     /// it was timed (schema 1: tick spans closed during the run).
@@ -284,6 +298,7 @@ pub struct TickStats {
 /// The warm-up ticks of a run: each thread's first ones, counted in `ticks.count` and the
 /// throughput, but not in `ticks.latency` (nor `latency_raw`, `wall`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WarmupStats {
     /// The warm-up: this many of each thread's first ticks (the collector's `warmup_ticks`).
     pub ticks_per_thread: u64,
@@ -298,6 +313,7 @@ pub struct WarmupStats {
 
 /// One component (span name) of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ComponentStats {
     /// Spans of this name recorded (closed inside recorded ticks). With sampling this is a
     /// sample: `per_tick × ticks.count` estimates how many ran.
@@ -318,9 +334,11 @@ pub struct ComponentStats {
 
 /// Which ticks a run timed and recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SamplingStats {
-    /// `full` (every tick recorded), `budget` or `one_in`.
-    pub mode: String,
+    /// How ticks were chosen: `full` (every tick recorded), `budget`, `one_in`, or `mixed` in a
+    /// merge of reports sampled differently.
+    pub mode: SamplingKind,
     /// The budget: the fraction of the loop's time profiling may cost (mode `budget`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_fraction: Option<f64>,
@@ -340,11 +358,43 @@ pub struct SamplingStats {
     pub cost_ns_per_tick: f64,
 }
 
+impl WarmupStats {
+    /// `count` warm-up ticks (`recorded` of them with their components), each thread's first
+    /// `ticks_per_thread`, with their latency.
+    pub fn new(
+        ticks_per_thread: u64,
+        count: u64,
+        recorded: u64,
+        latency: Option<LatencyStats>,
+    ) -> Self {
+        WarmupStats {
+            ticks_per_thread,
+            count,
+            recorded,
+            latency,
+        }
+    }
+}
+
+impl ComponentStats {
+    /// `count` recorded spans with `latency`; no `self_time`, `wall` or `per_tick` (set them
+    /// as needed).
+    pub fn new(count: u64, latency: LatencyStats) -> Self {
+        ComponentStats {
+            count,
+            latency,
+            self_time: None,
+            wall: None,
+            per_tick: None,
+        }
+    }
+}
+
 impl SamplingStats {
     /// What a schema 1 report did: every tick timed and recorded.
     pub fn every_tick(ticks: u64) -> Self {
         SamplingStats {
-            mode: "full".to_owned(),
+            mode: SamplingKind::Full,
             budget_fraction: None,
             one_in: None,
             ticks_timed: ticks,
@@ -362,6 +412,7 @@ impl SamplingStats {
 
 /// The profiler's own cost, measured at `start_profiling` (see `overhead_calibration`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Overhead {
     /// What one recorded span adds to the user's loop, `Registry` and every layer included,
     /// against the same loop without the span (what the sampling budget counts). `0` when
@@ -393,18 +444,16 @@ pub struct Overhead {
     /// Loop iterations timed per calibration measurement.
     #[serde(default)]
     pub calibration_ticks: u64,
-    /// Where the calibration ran.
+    /// Where the calibration ran; `null` in schema 1.
     #[serde(default)]
-    pub measured_on: Option<String>,
+    pub measured_on: Option<CalibrationSite>,
 }
 
 impl Overhead {
     /// Calibration switched off: nothing is measured or subtracted.
     pub fn not_measured() -> Self {
         Overhead {
-            measured_on: Some(
-                "not measured (measure_overhead(false)): nothing subtracted".to_owned(),
-            ),
+            measured_on: Some(CalibrationSite::NotMeasured),
             ..Overhead::default()
         }
     }
@@ -412,6 +461,7 @@ impl Overhead {
 
 /// Records that could not be taken exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Dropped {
     /// Values above the histogram bound: clamped to it and counted here.
     pub overflow: u64,
@@ -433,6 +483,7 @@ pub struct Dropped {
 
 /// The machine and build a report came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Environment {
     /// tickprof's version.
     pub crate_version: String,
@@ -444,6 +495,33 @@ pub struct Environment {
     pub logical_cores: usize,
     /// CPU model name, when the OS says (`/proc/cpuinfo` on Linux).
     pub cpu_model: Option<String>,
+}
+
+impl MeanMax {
+    /// A mean and a maximum, each `None` where the run is too short for it.
+    pub fn new(mean: Option<f64>, max: Option<f64>) -> Self {
+        MeanMax { mean, max }
+    }
+}
+
+impl MemoryStats {
+    /// A mean and a peak of resident memory, in bytes.
+    pub fn new(mean: f64, peak: u64) -> Self {
+        MemoryStats { mean, peak }
+    }
+}
+
+impl ResourceSample {
+    /// One sample: `elapsed_ms` into the run, `cpu_percent` of one core since the previous
+    /// sample, `rss_bytes` resident, `ticks` done so far.
+    pub fn new(elapsed_ms: f64, cpu_percent: f64, rss_bytes: u64, ticks: u64) -> Self {
+        ResourceSample {
+            elapsed_ms,
+            cpu_percent,
+            rss_bytes,
+            ticks,
+        }
+    }
 }
 
 impl Environment {
@@ -468,8 +546,10 @@ fn cpu_model() -> Option<String> {
         .map(|(_, model)| model.trim().to_owned())
 }
 
-/// CPU and memory of the run, sampled by the ResourceProfiler.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// CPU and memory of the run, sampled by the ResourceProfiler. `Resources::default()` is a run
+/// with no sample; set the fields to build one in code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Resources {
     /// The sampling period.
     pub sample_interval_ms: u64,
@@ -499,6 +579,7 @@ pub struct Resources {
 
 /// The resource sampler's reads of each ticking thread's scheduler counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ThreadSampling {
     /// Threads read at least once.
     pub threads_sampled: u64,
@@ -513,6 +594,7 @@ pub struct ThreadSampling {
 /// Mean and maximum of CPU use; `null` ("n/a") where the run is too short for the figure to
 /// mean anything.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MeanMax {
     /// Over the whole run (CPU time / wall time); `null` for a run under 10 ms, where the
     /// kernel's accounting of other threads' CPU time (at scheduler ticks) can miss most of it.
@@ -524,6 +606,7 @@ pub struct MeanMax {
 
 /// Mean and peak of sampled resident memory.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MemoryStats {
     /// Mean RSS over every sample.
     pub mean: f64,
@@ -533,6 +616,7 @@ pub struct MemoryStats {
 
 /// One resource sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceSample {
     /// Time since `start_profiling`.
     pub elapsed_ms: f64,
@@ -546,6 +630,7 @@ pub struct ResourceSample {
 
 /// Latency distribution of one span kind, in nanoseconds, with its full histogram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LatencyStats {
     /// Smallest value.
     pub min_ns: u64,
@@ -573,6 +658,28 @@ pub struct LatencyStats {
 }
 
 impl LatencyStats {
+    /// The figures of no value at all: zeros, and an empty histogram of tickprof's default
+    /// bounds (1 ns … 1 h, 3 significant figures), which decodes like any other.
+    pub fn empty() -> Self {
+        let blob = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3)
+            .ok()
+            .and_then(|h| histogram_blob::encode(&h).ok())
+            .unwrap_or_default();
+        LatencyStats {
+            min_ns: 0,
+            mean_ns: 0.0,
+            stddev_ns: 0.0,
+            p50_ns: 0,
+            p90_ns: 0,
+            p95_ns: 0,
+            p99_ns: 0,
+            p999_ns: 0,
+            max_ns: 0,
+            samples: 0,
+            histogram: blob,
+        }
+    }
+
     /// Summarizes `histogram`; `field` names it in errors.
     ///
     /// # Errors
@@ -615,10 +722,50 @@ impl LatencyStats {
 
 #[derive(Deserialize)]
 struct VersionProbe {
-    schema_version: u32,
+    /// `None`: a JSON file that is not a report.
+    #[serde(default)]
+    schema_version: Option<u32>,
 }
 
 impl Report {
+    /// A report of a run named `name` that measured nothing: schema [`SCHEMA_VERSION`], started
+    /// at the Unix epoch, no ticks or components, empty latencies, nothing calibrated, this
+    /// machine's [`Environment`], no resources. Set the fields to build a report in code (tests,
+    /// tools that write reports of their own); the collector builds real ones.
+    pub fn empty(name: impl Into<String>) -> Self {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            name: name.into(),
+            started_at: "1970-01-01T00:00:00Z".to_owned(),
+            total_time_s: 0.0,
+            ticks: TickStats {
+                count: 0,
+                throughput_per_s: 0.0,
+                latency: LatencyStats::empty(),
+                latency_raw: None,
+                wall: None,
+                warmup: None,
+                recorded: None,
+            },
+            components: BTreeMap::new(),
+            inside_ticks: None,
+            outside_ticks: BTreeMap::new(),
+            unattributed: LatencyStats::empty(),
+            unattributed_mean_ns: None,
+            sampling: None,
+            overhead: Overhead::default(),
+            dropped: Dropped::default(),
+            environment: Environment::current(),
+            resources: None,
+            resources_unavailable: None,
+            loop_comparison: None,
+            slowest_ticks: None,
+            part: None,
+            checkpoints: None,
+            interval_log: None,
+        }
+    }
+
     /// The ticks `ticks.latency` stands for: every tick but the warm-up ones (which are all
     /// measured and reported apart in `ticks.warmup`).
     pub fn ticks_after_warmup(&self) -> u64 {
@@ -635,6 +782,7 @@ impl Report {
     /// # Errors
     /// [`Error::Io`] if the file cannot be read (or is empty, not a regular file, or larger
     /// than any report: 1 GiB; see [`input_file`](crate::input_file)), [`Error::Parse`] with line and column if it is not a report,
+    /// [`Error::NotAReport`] for JSON without a `schema_version`,
     /// [`Error::UnsupportedSchema`] if it was written by a newer schema,
     /// [`Error::InvalidReport`] naming the field and the value that break the format.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
@@ -654,12 +802,17 @@ impl Report {
     /// # Errors
     /// As [`Report::load`], minus I/O.
     pub fn from_json_str(text: &str, origin: &Path) -> Result<Self> {
-        let parse_error = |e: serde_json::Error| Error::parse(origin, &e);
+        let parse_error = |e: serde_json::Error| Error::parse(origin, e);
         let probe: VersionProbe = serde_json::from_str(text).map_err(parse_error)?;
-        if probe.schema_version > SCHEMA_VERSION {
+        let Some(found) = probe.schema_version else {
+            return Err(Error::NotAReport {
+                path: origin.to_path_buf(),
+            });
+        };
+        if found > SCHEMA_VERSION {
             return Err(Error::UnsupportedSchema {
                 path: origin.to_path_buf(),
-                found: probe.schema_version,
+                found,
                 supported: SCHEMA_VERSION,
             });
         }
@@ -668,11 +821,11 @@ impl Report {
         let report: Report = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
             let field = e.path().to_string();
             let mut error = parse_error(e.into_inner());
-            if let Error::Parse { message, .. } = &mut error
+            if let Error::Parse { field: at, .. } = &mut error
                 && field != "."
                 && !field.is_empty()
             {
-                *message = format!("field `{field}`: {message}");
+                *at = Some(field);
             }
             error
         })?;

@@ -20,11 +20,9 @@ fn calibrates_on_the_installed_global_dispatcher() {
     let report = collector.stop_profiling().unwrap();
     let o = &report.overhead;
     eprintln!("{o:#?}");
-    assert!(
-        o.measured_on
-            .as_deref()
-            .unwrap()
-            .contains("installed in (as the loop runs)"),
+    assert_eq!(
+        o.measured_on,
+        Some(tickprof::CalibrationSite::InstalledDispatcher),
         "{o:?}"
     );
     assert!(

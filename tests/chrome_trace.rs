@@ -106,7 +106,7 @@ fn slow_ticks_are_a_strict_chrome_trace() {
         // The track is this tick: its name says which, its first event is the tick, in µs.
         let name = &track_names[tid];
         assert!(
-            name.contains(&format!("tick {}", tickprof::thousands(tick.ordinal))),
+            name.contains(&format!("tick {}", thousands(tick.ordinal))),
             "{name}"
         );
         let tick_event = track[0];
@@ -186,4 +186,17 @@ fn a_report_without_slow_ticks_gives_an_empty_trace_of_one_process() {
     let events = doc["traceEvents"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["name"], "process_name");
+}
+
+/// `1234567` as `1,234,567`, as the trace names ticks.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -67,10 +67,9 @@ fn only_the_spans_tickprof_records_exist() {
     );
     assert_eq!(existing_components, s.ticks_recorded);
     assert_eq!(report.components["parse"].count, s.ticks_recorded);
-    let measured_on = report.overhead.measured_on.as_deref().unwrap();
-    assert!(
-        measured_on.contains("installed in (as the loop runs)"),
-        "{measured_on}"
+    assert_eq!(
+        report.overhead.measured_on,
+        Some(tickprof::CalibrationSite::InstalledDispatcher)
     );
 
     idle("after the run");

@@ -13,8 +13,7 @@ use tickprof::graphs::{
     latency_distribution, render_dir, resources, resources_figure, scalability_metrics,
 };
 use tickprof::{
-    ComponentStats, Dropped, Environment, Error, LatencyStats, MeanMax, MemoryStats, Overhead,
-    Report, ResourceSample, Resources, SCHEMA_VERSION, TickStats,
+    ComponentStats, Error, LatencyStats, MeanMax, MemoryStats, Report, ResourceSample, Resources,
 };
 
 /// A histogram of `n` values spread over `[base, 3·base)` plus a 1 % tail at 20·base.
@@ -37,79 +36,45 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
     for (name, base) in [("parse", 180), ("book_update", 40), ("strategy", 25)] {
         components.insert(
             name.to_owned(),
-            ComponentStats {
-                count: ticks,
-                latency: latency(base, ticks, name),
-                self_time: None,
-                wall: None,
-                per_tick: None,
-            },
+            ComponentStats::new(ticks, latency(base, ticks, name)),
         );
     }
     let samples: Vec<ResourceSample> = (1..=4u32)
-        .map(|i| ResourceSample {
-            elapsed_ms: total_time_s * 1e3 * f64::from(i) / 4.0,
-            cpu_percent: 95.0 + f64::from(i),
-            rss_bytes: 12_000_000 + 4096 * u64::from(i),
-            ticks: ticks * u64::from(i) / 4,
+        .map(|i| {
+            ResourceSample::new(
+                total_time_s * 1e3 * f64::from(i) / 4.0,
+                95.0 + f64::from(i),
+                12_000_000 + 4096 * u64::from(i),
+                ticks * u64::from(i) / 4,
+            )
         })
         .collect();
-    Report {
-        schema_version: SCHEMA_VERSION,
-        name: format!("scalability_{ticks}"),
-        started_at: "2026-11-24T13:00:00.000Z".to_owned(),
-        total_time_s,
-        ticks: TickStats {
-            count: ticks,
-            throughput_per_s: ticks as f64 / total_time_s,
-            latency: latency(1_200, ticks, "ticks"),
-            latency_raw: None,
-            wall: None,
-            warmup: None,
-            recorded: None,
-        },
-        components,
-        inside_ticks: None,
-        outside_ticks: Default::default(),
-        unattributed: latency(900, ticks, "unattributed"),
-        unattributed_mean_ns: None,
-        sampling: None,
-        overhead: Overhead {
-            per_span_ns: 42.0,
-            empty_span_busy_ns: 20.0,
-            calibration_ticks: 10_000,
-            ..Overhead::default()
-        },
-        dropped: Dropped::default(),
-        environment: Environment::current(),
-        resources: with_resources.then_some(Resources {
-            sample_interval_ms: 250,
-            samples_taken: samples.len() as u64,
-            samples_failed: 0,
-            cpu_percent: MeanMax {
-                mean: Some(97.5),
-                max: Some(99.0),
-            },
-            cpu_percent_of_machine: MeanMax {
-                mean: Some(48.75),
-                max: Some(49.5),
-            },
-            cpu_time_s: total_time_s * 0.975,
-            memory_bytes: MemoryStats {
-                mean: 12_010_000.0,
-                peak: 12_016_384,
-            },
-            peak_rss_bytes: 12_500_000,
-            samples,
-            threads: None,
-        }),
-        resources_unavailable: (!with_resources).then(|| "sampler switched off".to_owned()),
-        loop_comparison: None,
-        slowest_ticks: None,
-        part: None,
-        checkpoints: None,
-        interval_log: None,
+    let mut r = Report::empty(format!("scalability_{ticks}"));
+    r.started_at = "2026-11-24T13:00:00.000Z".to_owned();
+    r.total_time_s = total_time_s;
+    r.ticks.count = ticks;
+    r.ticks.throughput_per_s = ticks as f64 / total_time_s;
+    r.ticks.latency = latency(1_200, ticks, "ticks");
+    r.components = components;
+    r.unattributed = latency(900, ticks, "unattributed");
+    r.overhead.per_span_ns = 42.0;
+    r.overhead.empty_span_busy_ns = 20.0;
+    r.overhead.calibration_ticks = 10_000;
+    if with_resources {
+        let mut res = Resources::default();
+        res.sample_interval_ms = 250;
+        res.samples_taken = samples.len() as u64;
+        res.cpu_percent = MeanMax::new(Some(97.5), Some(99.0));
+        res.cpu_percent_of_machine = MeanMax::new(Some(48.75), Some(49.5));
+        res.cpu_time_s = total_time_s * 0.975;
+        res.memory_bytes = MemoryStats::new(12_010_000.0, 12_016_384);
+        res.peak_rss_bytes = 12_500_000;
+        res.samples = samples;
+        r.resources = Some(res);
+    } else {
+        r.resources_unavailable = Some("sampler switched off".to_owned());
     }
+    r
 }
 
 /// The PNG signature and the IHDR chunk's width and height.
@@ -252,13 +217,7 @@ fn a_component_has_one_colour_in_every_latency_graph_of_a_sweep() {
     let mut large = fixture(100_000, true);
     large.components.insert(
         "risk_check".to_owned(),
-        ComponentStats {
-            count: 100_000,
-            latency: latency(30, 100_000, "risk_check"),
-            self_time: None,
-            wall: None,
-            per_tick: None,
-        },
+        ComponentStats::new(100_000, latency(30, 100_000, "risk_check")),
     );
     for r in [&small, &large] {
         r.save_json(dir.path().join(format!("{}.json", r.name)))

@@ -25,12 +25,7 @@ fn sampled(name: &str) -> Report {
         99.0,
     );
     r.resources.as_mut().unwrap().samples = (1..=3)
-        .map(|i: u32| ResourceSample {
-            elapsed_ms: 0.1 * f64::from(i),
-            cpu_percent: 98.0,
-            rss_bytes: 12_000_000,
-            ticks: 30 * u64::from(i),
-        })
+        .map(|i: u32| ResourceSample::new(0.1 * f64::from(i), 98.0, 12_000_000, 30 * u64::from(i)))
         .collect();
     r
 }
@@ -88,12 +83,7 @@ fn extreme_but_valid_values_draw() {
     let res = huge.resources.as_mut().unwrap();
     res.peak_rss_bytes = u64::MAX;
     res.cpu_percent.max = Some(1e6);
-    res.samples[2] = ResourceSample {
-        elapsed_ms: 1e13,
-        cpu_percent: 1e6,
-        rss_bytes: u64::MAX,
-        ticks: u64::MAX,
-    };
+    res.samples[2] = ResourceSample::new(1e13, 1e6, u64::MAX, u64::MAX);
     // The smallest run is the efficiency panel's base: 1e12 / 1e-300 overflows to infinity.
     let mut tiny = sampled("tiny");
     tiny.ticks.count = 10;

@@ -149,7 +149,7 @@ fn tickprof_hlog_prints_a_window_and_names_a_bad_line() {
         .lines()
         .find(|l| l.trim_start().starts_with("tick "))
         .unwrap();
-    let count = tickprof::thousands(report.ticks.count);
+    let count = common::thousands(report.ticks.count);
     assert!(tick_row.contains(&count), "{count} in: {tick_row}");
     assert!(
         text.lines().any(|l| l.trim_start().starts_with("parse ")),

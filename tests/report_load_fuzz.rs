@@ -60,11 +60,13 @@ fn seeds() -> &'static [(Report, String); 2] {
         rich.components.get_mut("a").unwrap().wall =
             Some(common::latency(&common::ticks(900, 300)));
         rich.resources.as_mut().unwrap().samples = (1..=5u32)
-            .map(|i| ResourceSample {
-                elapsed_ms: f64::from(i),
-                cpu_percent: 90.0 + f64::from(i),
-                rss_bytes: 12_000_000 + u64::from(i),
-                ticks: 60 * u64::from(i),
+            .map(|i| {
+                ResourceSample::new(
+                    f64::from(i),
+                    90.0 + f64::from(i),
+                    12_000_000 + u64::from(i),
+                    60 * u64::from(i),
+                )
             })
             .collect();
         [run, rich].map(|r| {

@@ -22,12 +22,11 @@ fn good() -> Value {
         99.0,
     );
     r.components.get_mut("parse").unwrap().wall = Some(common::latency(&ticks(900, 500)));
-    r.resources.as_mut().unwrap().samples.push(ResourceSample {
-        elapsed_ms: 0.4,
-        cpu_percent: 98.0,
-        rss_bytes: 12_000_000,
-        ticks: 400,
-    });
+    r.resources
+        .as_mut()
+        .unwrap()
+        .samples
+        .push(ResourceSample::new(0.4, 98.0, 12_000_000, 400));
     serde_json::to_value(&r).unwrap()
 }
 

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{report, stdout, tickprof};
-use tickprof::{Report, SamplingStats, Shards};
+use tickprof::{Report, SamplingKind, SamplingStats, Shards};
 
 /// A schema 2 report as JSON, rewritten as schema 1 wrote it.
 fn as_schema_1(r: &Report) -> String {
@@ -65,15 +65,12 @@ fn reports_sampled_at_different_rates_merge_by_the_ticks_they_stand_for() {
         let mut r = report(name, &vec![tick_ns; timed as usize], &[]);
         // 1,000 ticks ran; `timed` of them were timed.
         r.ticks.count = 1_000;
-        r.sampling = Some(SamplingStats {
-            mode: "budget".to_owned(),
-            budget_fraction: Some(0.03),
-            one_in: None,
-            ticks_timed: timed,
-            ticks_recorded: 0,
-            windows: 0,
-            cost_ns_per_tick: 10.0,
-        });
+        let mut s = SamplingStats::every_tick(0);
+        s.mode = SamplingKind::Budget;
+        s.budget_fraction = Some(0.03);
+        s.ticks_timed = timed;
+        s.cost_ns_per_tick = 10.0;
+        r.sampling = Some(s);
         r
     };
     // Equal populations: 1 in 10 at 1 µs, 1 in 100 at 2 µs.
@@ -89,7 +86,7 @@ fn reports_sampled_at_different_rates_merge_by_the_ticks_they_stand_for() {
         l.mean_ns
     );
     let s = merged.sampling.unwrap();
-    assert_eq!((s.mode.as_str(), s.ticks_timed), ("budget", 110));
+    assert_eq!((s.mode, s.ticks_timed), (SamplingKind::Budget, 110));
 
     // Same rates: the merge is the plain sum of the histograms.
     let c = sampled("c", 1_000, 100);

@@ -42,8 +42,11 @@ fn build_rejects_an_interval_the_clock_cannot_add_naming_it() {
 fn resource_profiler_rejects_it_too() {
     for interval in TOO_LONG {
         let (_, counter) = sampler_support::counter();
-        let reason = ResourceProfiler::start(interval, counter).unwrap_err();
-        assert!(reason.contains(&format!("got {interval:?}")), "{reason}");
+        let error = ResourceProfiler::start(interval, counter).unwrap_err();
+        assert!(
+            matches!(&error, Error::Config(reason) if reason.contains(&format!("got {interval:?}"))),
+            "{error}"
+        );
     }
 }
 

@@ -48,7 +48,7 @@ fn the_default_counts_every_tick_and_samples_the_rest() {
     let report = run(Sampling::default(), 100_000, two_components);
     let s = report.sampling.as_ref().unwrap();
     assert_eq!(report.ticks.count, 100_000, "counts are exact");
-    assert_eq!(s.mode, "budget");
+    assert_eq!(s.mode, tickprof::SamplingKind::Budget);
     assert_eq!(s.budget_fraction, Some(0.02));
     assert!(s.ticks_timed > 0 && s.ticks_timed < 100_000, "{s:?}");
     assert!(s.ticks_recorded > 0 && s.windows >= 1, "{s:?}");

@@ -31,10 +31,7 @@ fn collector_capturing(
 }
 
 fn field(name: &str, value: TickFieldValue) -> TickField {
-    TickField {
-        name: name.to_owned(),
-        value,
-    }
+    TickField::new(name, value)
 }
 
 /// The reported tick of `ordinal`.

@@ -31,10 +31,7 @@ fn dispatch(c: &MetricsCollector) -> Dispatch {
 }
 
 fn field(name: &str, value: TickFieldValue) -> TickField {
-    TickField {
-        name: name.to_owned(),
-        value,
-    }
+    TickField::new(name, value)
 }
 
 fn u(n: u64) -> TickFieldValue {

@@ -525,12 +525,12 @@ fn check_report(label: &str, case: &Case, report: &Report, mode: Mode, n: u64) -
         n.min(DEFAULT_WARMUP_TICKS),
         "{label}: every warm-up tick measured: {warmup:?}"
     );
-    let (name, one_in) = match mode {
-        Mode::Full => ("full", None),
-        Mode::Budget => ("budget", None),
-        Mode::OneIn(every) => ("one_in", Some(every)),
+    let (kind, one_in) = match mode {
+        Mode::Full => (tickprof::SamplingKind::Full, None),
+        Mode::Budget => (tickprof::SamplingKind::Budget, None),
+        Mode::OneIn(every) => (tickprof::SamplingKind::OneIn, Some(every)),
     };
-    assert_eq!((s.mode.as_str(), s.one_in), (name, one_in), "{label}");
+    assert_eq!((&s.mode, s.one_in), (&kind, one_in), "{label}");
     let timed_only = match mode {
         Mode::Full => {
             assert_eq!(

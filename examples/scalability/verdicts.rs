@@ -1127,11 +1127,8 @@ mod tests {
         let template = resources.samples[0];
         resources.samples = samples
             .iter()
-            .map(|&(elapsed_ms, rss_bytes, cpu_percent)| ResourceSample {
-                elapsed_ms,
-                rss_bytes,
-                cpu_percent,
-                ..template
+            .map(|&(elapsed_ms, rss_bytes, cpu_percent)| {
+                ResourceSample::new(elapsed_ms, cpu_percent, rss_bytes, template.ticks)
             })
             .collect();
         report
@@ -1441,13 +1438,11 @@ mod tests {
             (t.ordinal, t.latency_ns, t.recorded) = (ordinal, latency_ns, recorded);
             t.start_unix_ns = ordinal;
             t.fields.clear();
-            t.scheduler = wait.map(|run_queue_wait_ns| tickprof::SchedulerAround {
-                from_ms: 0.0,
-                to_ms: 100.0,
-                involuntary_switches: u64::from(run_queue_wait_ns > 0),
-                voluntary_switches: 0,
-                run_queue_wait_ns,
-                on_cpu_ns: 90_000_000,
+            t.scheduler = wait.map(|run_queue_wait_ns| {
+                let mut s =
+                    tickprof::SchedulerAround::new(0.0, 100.0, run_queue_wait_ns, 90_000_000);
+                s.involuntary_switches = u64::from(run_queue_wait_ns > 0);
+                s
             });
             t
         });

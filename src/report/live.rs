@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Which part of a run a report covers when it is not the final report of a stopped run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RunPart {
     /// [`MetricsCollector::snapshot`](crate::MetricsCollector::snapshot): the run from its
     /// start to the moment taken; the run went on.
@@ -47,6 +48,7 @@ impl RunPart {
 /// What a background writer (checkpoints, the interval log) wrote during the run, and how
 /// many of its writes failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct WriterStats {
     /// Where it wrote (checkpoints: the final report replaces the last one there).
     pub path: String,

@@ -17,6 +17,7 @@ pub const FAR_OUTLIER_FACTOR: u64 = 100;
 /// Values of a latency distribution more than [`FAR_OUTLIER_FACTOR`] × its p99.9 (p99 with
 /// fewer than 1,000 samples, where the p99.9 is the maximum itself; none are judged below 100).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FarOutliers {
     /// The reference percentile's name (`"p99.9"` or `"p99"`).
     pub reference: &'static str,

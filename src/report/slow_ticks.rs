@@ -27,6 +27,7 @@ pub const DEFAULT_SLOWEST_TICKS: usize = 10;
 
 /// The slowest ticks of a run (or of merged runs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SlowestTicks {
     /// How many were kept at most (in each list).
     pub limit: u32,
@@ -43,6 +44,7 @@ pub struct SlowestTicks {
 
 /// One slow tick.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SlowTick {
     /// The n-th tick its thread started in the run, 1-based (0: unknown, a tick timed without
     /// its counter's decision).
@@ -100,6 +102,7 @@ pub struct SlowTick {
 
 /// One component span in a slow tick's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TimelineSpan {
     /// The span's name.
     pub name: String,
@@ -115,12 +118,36 @@ pub struct TimelineSpan {
     pub parent: Option<u32>,
 }
 
+impl TimelineSpan {
+    /// A span `name` that started `offset_ns` after its tick, lasted `duration_ns` and was busy
+    /// `busy_ns`, at `depth` (1: a direct child of the tick) under `parent` (an index into the
+    /// timeline).
+    pub fn new(
+        name: impl Into<String>,
+        offset_ns: u64,
+        duration_ns: u64,
+        busy_ns: u64,
+        depth: u32,
+        parent: Option<u32>,
+    ) -> Self {
+        TimelineSpan {
+            name: name.into(),
+            offset_ns,
+            duration_ns,
+            busy_ns,
+            depth,
+            parent,
+        }
+    }
+}
+
 /// What [`Dominant::name`] is when the time in none of the tick's components is the largest part.
 const UNATTRIBUTED: &str = "(unattributed)";
 
 /// The direct child of a tick that took most of its time, or `(unattributed)` when the time in
 /// none of its components is larger (the tick's own code, or its thread off CPU between two).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Dominant {
     /// The component's name.
     pub name: String,
@@ -134,6 +161,7 @@ pub struct Dominant {
 /// tick's start: far below one core while the tick loop ran suggests the process was off CPU
 /// then (descheduled, or waiting), nothing more precise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MachineAround {
     /// The interval, ms since the run started.
     pub from_ms: f64,
@@ -152,6 +180,7 @@ pub struct MachineAround {
 /// run-queue wait over windows that hold the tick means none during the tick
 /// ([`not_descheduled`](Self::not_descheduled)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SchedulerAround {
     /// The windows' start, ms since the run started (the same origin as `offset_s`).
     pub from_ms: f64,
@@ -169,6 +198,20 @@ pub struct SchedulerAround {
 }
 
 impl SchedulerAround {
+    /// The scheduler's counts over `from_ms..to_ms` (ms since the run started): run-queue
+    /// wait and time on a CPU, with no context switch counted yet (set them to build one in
+    /// code; the collector builds real ones).
+    pub fn new(from_ms: f64, to_ms: f64, run_queue_wait_ns: u64, on_cpu_ns: u64) -> Self {
+        SchedulerAround {
+            from_ms,
+            to_ms,
+            involuntary_switches: 0,
+            voluntary_switches: 0,
+            run_queue_wait_ns,
+            on_cpu_ns,
+        }
+    }
+
     /// Whether the tick is proven not descheduled: no preemption and no run-queue wait in
     /// windows that hold all of it. (A tick that blocked may still be slow: that is its own
     /// doing, and `voluntary_switches` says it happened in the window.)
@@ -196,6 +239,31 @@ impl SlowTick {
         match self.ordinal {
             0 => "#?".to_owned(),
             n => format!("#{}", super::thousands(n)),
+        }
+    }
+
+    /// The `ordinal`-th tick of `thread`, `latency_ns` long (net, raw and wall alike), started
+    /// at the Unix epoch, timed only: no fields, timeline or context. Set the fields to build
+    /// one in code; the collector builds real ones.
+    pub fn new(ordinal: u64, thread: impl Into<String>, latency_ns: u64) -> Self {
+        SlowTick {
+            ordinal,
+            thread: thread.into(),
+            tid: None,
+            run: None,
+            start_unix_ns: 0,
+            started_at: "1970-01-01T00:00:00.000000Z".to_owned(),
+            offset_s: 0.0,
+            latency_ns,
+            raw_ns: latency_ns,
+            wall_ns: latency_ns,
+            fields: Vec::new(),
+            recorded: false,
+            timeline: Vec::new(),
+            timeline_dropped: 0,
+            dominant: None,
+            machine: None,
+            scheduler: None,
         }
     }
 

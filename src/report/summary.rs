@@ -14,7 +14,7 @@ use super::figures::Resolved;
 use super::slow_ticks::duration;
 use super::{
     ComponentStats, FarOutliers, LatencyStats, MachineAround, OutlierCause, Report, Resources,
-    SchedulerAround, SlowTick,
+    SamplingKind, SchedulerAround, SlowTick,
 };
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
@@ -28,11 +28,7 @@ pub(crate) fn micros(ns: f64) -> f64 {
 }
 
 /// `1234567` → `1,234,567`: how the summary, the CLI and the driver print counts.
-///
-/// ```
-/// assert_eq!(tickprof::thousands(1_234_567), "1,234,567");
-/// ```
-pub fn thousands(value: u64) -> String {
+pub(crate) fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -222,10 +218,12 @@ impl Report {
                 "Sampling: every tick timed and recorded (schema 1 report)"
             );
         };
-        let mode = match (s.mode.as_str(), s.budget_fraction, s.one_in) {
-            ("budget", Some(fraction), _) => format!("budget {:.1}% of the loop", 100.0 * fraction),
-            ("one_in", _, Some(n)) => format!("1 tick in {}", thousands(n)),
-            (mode, _, _) => mode.to_owned(),
+        let mode = match (&s.mode, s.budget_fraction, s.one_in) {
+            (SamplingKind::Budget, Some(fraction), _) => {
+                format!("budget {:.1}% of the loop", 100.0 * fraction)
+            }
+            (SamplingKind::OneIn, _, Some(n)) => format!("1 tick in {}", thousands(n)),
+            (mode, _, _) => mode.to_string(),
         };
         writeln!(f, "Sampling: {mode}")?;
         if s.timed_every_tick(count) && count > 0 {
@@ -252,7 +250,7 @@ impl Report {
                 "  no tick timed (a run this short fits no sample: use Sampling::full())"
             )?;
         }
-        if s.ticks_recorded > 0 && s.mode != "full" {
+        if s.ticks_recorded > 0 && s.mode != SamplingKind::Full {
             writeln!(
                 f,
                 "  {} ticks recorded with their components, in {} window(s) of consecutive ticks",
@@ -266,7 +264,7 @@ impl Report {
                 "  tick times are net of the instrumentation inside them (as measured: mean {:.2} µs)",
                 micros(raw.mean_ns)
             )?;
-            if s.mode == "full" && s.ticks_recorded > 0 {
+            if s.mode == SamplingKind::Full && s.ticks_recorded > 0 {
                 writeln!(
                     f,
                     "  every tick recorded: its time less the calibrated cost of each span in it, \

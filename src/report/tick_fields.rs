@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One field of a tick span, as it was when the tick closed.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TickField {
     /// The field's name at the tick's callsite.
     pub name: String,
@@ -18,10 +19,21 @@ pub struct TickField {
     pub value: TickFieldValue,
 }
 
+impl TickField {
+    /// The field `name` with `value`.
+    pub fn new(name: impl Into<String>, value: TickFieldValue) -> Self {
+        TickField {
+            name: name.into(),
+            value,
+        }
+    }
+}
+
 /// A tick field's value: integers, floats and booleans as they were recorded; strings and
 /// `%`/`?` values as text (at most 32 bytes, cut at a character boundary, then `…`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum TickFieldValue {
     /// A `bool` field.
     Bool(bool),

@@ -15,8 +15,8 @@ use std::process::{Command, Output};
 
 use hdrhistogram::Histogram;
 use tickprof::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SlowTick, TickField, TickFieldValue, TickStats, TimelineSpan,
+    ComponentStats, LatencyStats, MeanMax, MemoryStats, Report, Resources, SlowTick, TickField,
+    TickFieldValue, TimelineSpan,
 };
 
 pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
@@ -35,89 +35,47 @@ pub fn latency(values_ns: &[u64]) -> LatencyStats {
 pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Report {
     let total_time_s = tick_ns.iter().sum::<u64>() as f64 / 1e9;
     let count = tick_ns.len() as u64;
-    Report {
-        schema_version: SCHEMA_VERSION,
-        name: name.to_owned(),
-        started_at: "2026-01-01T00:00:00Z".to_owned(),
-        total_time_s,
-        ticks: TickStats {
-            count,
-            throughput_per_s: if total_time_s > 0.0 {
-                count as f64 / total_time_s
-            } else {
-                0.0
-            },
-            latency: latency(tick_ns),
-            latency_raw: None,
-            wall: None,
-            warmup: None,
-            recorded: None,
-        },
-        components: components
-            .iter()
-            .map(|(n, v)| {
-                let stats = ComponentStats {
-                    count: v.len() as u64,
-                    latency: latency(v),
-                    self_time: None,
-                    wall: None,
-                    per_tick: None,
-                };
-                ((*n).to_owned(), stats)
-            })
-            .collect::<BTreeMap<_, _>>(),
-        inside_ticks: None,
-        outside_ticks: BTreeMap::new(),
-        unattributed: latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>()),
-        unattributed_mean_ns: None,
-        sampling: None,
-        overhead: Overhead {
-            per_span_ns: 50.0,
-            empty_span_busy_ns: 20.0,
-            calibration_ticks: 1000,
-            ..Overhead::default()
-        },
-        dropped: Dropped::default(),
-        environment: Environment {
-            crate_version: "0.1.0".to_owned(),
-            os: "linux".to_owned(),
-            arch: "x86_64".to_owned(),
-            logical_cores: 2,
-            cpu_model: None,
-        },
-        resources: None,
-        resources_unavailable: Some("sampler off".to_owned()),
-        loop_comparison: None,
-        slowest_ticks: None,
-        part: None,
-        checkpoints: None,
-        interval_log: None,
-    }
+    let mut r = Report::empty(name);
+    r.started_at = "2026-01-01T00:00:00Z".to_owned();
+    r.total_time_s = total_time_s;
+    r.ticks.count = count;
+    r.ticks.throughput_per_s = if total_time_s > 0.0 {
+        count as f64 / total_time_s
+    } else {
+        0.0
+    };
+    r.ticks.latency = latency(tick_ns);
+    r.components = components
+        .iter()
+        .map(|(n, v)| {
+            let stats = ComponentStats::new(v.len() as u64, latency(v));
+            ((*n).to_owned(), stats)
+        })
+        .collect::<BTreeMap<_, _>>();
+    r.unattributed = latency(&tick_ns.iter().map(|t| t / 10).collect::<Vec<_>>());
+    r.overhead.per_span_ns = 50.0;
+    r.overhead.empty_span_busy_ns = 20.0;
+    r.overhead.calibration_ticks = 1000;
+    r.environment.crate_version = "0.1.0".to_owned();
+    r.environment.os = "linux".to_owned();
+    r.environment.arch = "x86_64".to_owned();
+    r.environment.logical_cores = 2;
+    r.environment.cpu_model = None;
+    r.resources_unavailable = Some("sampler off".to_owned());
+    r
 }
 
 /// `report` with sampled resources: `peak_mb` MB peak, `cpu` % of one core on 2 cores.
 pub fn with_resources(mut r: Report, peak_mb: f64, cpu: f64) -> Report {
-    r.resources = Some(Resources {
-        sample_interval_ms: 100,
-        samples_taken: 10,
-        samples_failed: 0,
-        cpu_percent: MeanMax {
-            mean: Some(cpu),
-            max: Some(cpu),
-        },
-        cpu_percent_of_machine: MeanMax {
-            mean: Some(cpu / 2.0),
-            max: Some(cpu / 2.0),
-        },
-        cpu_time_s: r.total_time_s * cpu / 100.0,
-        memory_bytes: MemoryStats {
-            mean: peak_mb * 1e6,
-            peak: (peak_mb * 1e6) as u64,
-        },
-        peak_rss_bytes: (peak_mb * 1e6) as u64,
-        samples: Vec::new(),
-        threads: None,
-    });
+    let mut res = Resources::default();
+    res.sample_interval_ms = 100;
+    res.samples_taken = 10;
+    res.cpu_percent = MeanMax::new(Some(cpu), Some(cpu));
+    res.cpu_percent_of_machine = MeanMax::new(Some(cpu / 2.0), Some(cpu / 2.0));
+    res.cpu_time_s = r.total_time_s * cpu / 100.0;
+    res.memory_bytes = MemoryStats::new(peak_mb * 1e6, (peak_mb * 1e6) as u64);
+    res.peak_rss_bytes = (peak_mb * 1e6) as u64;
+    r.resources = Some(res);
     r.resources_unavailable = None;
     r
 }
@@ -141,35 +99,20 @@ pub fn tickprof(dir: &Path, args: &[&str]) -> Output {
 /// A slow tick of `latency_ns` on `thread`, recorded with one `parse` span taking 90 % of it,
 /// its tick span's field `seq` one below its ordinal.
 pub fn slow_tick(ordinal: u64, thread: &str, latency_ns: u64) -> SlowTick {
-    let mut t = SlowTick {
-        ordinal,
-        thread: thread.to_owned(),
-        tid: None,
-        run: None,
-        start_unix_ns: 1_700_000_000_000_000_000 + ordinal * 10_000,
-        started_at: "2023-11-14T22:13:20.000000Z".to_owned(),
-        offset_s: ordinal as f64 * 1e-5,
-        latency_ns,
-        raw_ns: latency_ns,
-        wall_ns: latency_ns,
-        recorded: true,
-        timeline: vec![TimelineSpan {
-            name: "parse".to_owned(),
-            offset_ns: latency_ns / 20,
-            duration_ns: latency_ns / 10 * 9,
-            busy_ns: latency_ns / 10 * 9,
-            depth: 1,
-            parent: None,
-        }],
-        timeline_dropped: 0,
-        fields: vec![TickField {
-            name: "seq".to_owned(),
-            value: TickFieldValue::U64(ordinal - 1),
-        }],
-        dominant: None,
-        machine: None,
-        scheduler: None,
-    };
+    let mut t = SlowTick::new(ordinal, thread, latency_ns);
+    t.start_unix_ns = 1_700_000_000_000_000_000 + ordinal * 10_000;
+    t.started_at = "2023-11-14T22:13:20.000000Z".to_owned();
+    t.offset_s = ordinal as f64 * 1e-5;
+    t.recorded = true;
+    t.timeline = vec![TimelineSpan::new(
+        "parse",
+        latency_ns / 20,
+        latency_ns / 10 * 9,
+        latency_ns / 10 * 9,
+        1,
+        None,
+    )];
+    t.fields = vec![TickField::new("seq", TickFieldValue::U64(ordinal - 1))];
     t.dominant = t.compute_dominant();
     t
 }
@@ -255,4 +198,17 @@ pub fn slow_tick_builder(
         .slowest_ticks(k)
         .measure_overhead(false)
         .without_resource_sampling()
+}
+
+/// `1234567` as `1,234,567`, as the summary prints counts.
+pub fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

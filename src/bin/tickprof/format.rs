@@ -3,7 +3,6 @@
 
 use tickprof::gate::{Judgement, Outcome};
 use tickprof::metric::Unit;
-use tickprof::thousands;
 
 pub(crate) fn value(v: f64, unit: Unit) -> String {
     if !v.is_finite() {
@@ -93,4 +92,17 @@ pub(crate) fn runs(n: usize) -> String {
     } else {
         format!("{n} runs")
     }
+}
+
+/// `1234567` as `1,234,567`, as the summary prints counts.
+pub(crate) fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -25,7 +25,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use tickprof::compare::{CompareOptions, compare_runs};
 use tickprof::thresholds::Thresholds;
-use tickprof::{Report, Shards, merge_reports, thousands};
+use tickprof::{Report, Shards, merge_reports};
+
+use crate::format::thousands;
 
 use crate::check_report::Judged;
 use crate::runs::{DEFAULT_BASELINE_DIR, Group};
@@ -445,20 +447,9 @@ fn hlog_table(
 }
 
 fn load_report(path: &Path) -> Result<Report> {
-    // The library's errors already name the file (and line and column for bad JSON); a JSON
-    // file without a schema_version is most likely another file in the same directory (the
-    // driver's scalability_summary.json), so say so.
-    Report::load(path).map_err(|e| match e {
-        tickprof::Error::Parse { ref message, .. }
-            if message.starts_with("missing field `schema_version`") =>
-        {
-            anyhow::Error::new(e).context(format!(
-                "{} is not a tickprof report (no schema_version)",
-                path.display()
-            ))
-        }
-        e => e.into(),
-    })
+    // The library's errors name the file (and line and column for bad JSON); a JSON file
+    // without a schema_version (the driver's scalability_summary.json) is `NotAReport`.
+    Ok(Report::load(path)?)
 }
 
 /// Shards of one program have the same components (up to ones a short shard never reached);

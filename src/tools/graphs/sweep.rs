@@ -16,15 +16,7 @@ use crate::report::thousands;
 /// The sweep a report named `name` belongs to: `name` without a trailing `_<digits>` (`scalability_10000`
 /// → `scalability`), or the whole name if it has none (`my_backtest`) or nothing would be left
 /// (`_100`).
-///
-/// ```
-/// # use tickprof::graphs::sweep_stem;
-/// assert_eq!(sweep_stem("scalability_10000"), "scalability");
-/// assert_eq!(sweep_stem("nightly_eurusd_500000"), "nightly_eurusd");
-/// assert_eq!(sweep_stem("my_backtest"), "my_backtest");
-/// assert_eq!(sweep_stem("run_v2"), "run_v2");
-/// ```
-pub fn sweep_stem(name: &str) -> &str {
+pub(crate) fn sweep_stem(name: &str) -> &str {
     match name.rsplit_once('_') {
         Some((stem, digits))
             if !stem.is_empty()
@@ -41,14 +33,7 @@ pub fn sweep_stem(name: &str) -> &str {
 /// the driver's `scalability` (the name the driver and CI expect), `<stem>_scalability.png`
 /// otherwise, with characters other than ASCII letters, digits, `-`, `_` and `.` replaced by
 /// `_` (a report's name is not a path).
-///
-/// ```
-/// # use tickprof::graphs::scalability_file_name;
-/// assert_eq!(scalability_file_name("scalability"), "scalability_metrics.png");
-/// assert_eq!(scalability_file_name("nightly eurusd"), "nightly_eurusd_scalability.png");
-/// assert_eq!(scalability_file_name("../x"), ".._x_scalability.png");
-/// ```
-pub fn scalability_file_name(stem: &str) -> String {
+pub(crate) fn scalability_file_name(stem: &str) -> String {
     if stem == "scalability" {
         return "scalability_metrics.png".to_owned();
     }
@@ -180,6 +165,23 @@ pub(super) fn not_a_sweep(runs: &[(String, u64)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stems_and_file_names() {
+        assert_eq!(sweep_stem("scalability_10000"), "scalability");
+        assert_eq!(sweep_stem("nightly_eurusd_500000"), "nightly_eurusd");
+        assert_eq!(sweep_stem("my_backtest"), "my_backtest");
+        assert_eq!(sweep_stem("run_v2"), "run_v2");
+        assert_eq!(
+            scalability_file_name("scalability"),
+            "scalability_metrics.png"
+        );
+        assert_eq!(
+            scalability_file_name("nightly eurusd"),
+            "nightly_eurusd_scalability.png"
+        );
+        assert_eq!(scalability_file_name("../x"), ".._x_scalability.png");
+    }
 
     #[test]
     fn stems() {

@@ -111,7 +111,8 @@ impl Thresholds {
                 path: origin.to_path_buf(),
                 line,
                 column,
-                message: e.message().trim_end().to_owned(),
+                field: None,
+                source: crate::error::ParseCause::Toml(Box::new(e)),
             }
         })
     }
@@ -661,8 +662,10 @@ mod tests {
                     path,
                     line: l,
                     column: c,
-                    message,
+                    source,
+                    ..
                 }) => {
+                    let message = source.to_string();
                     assert_eq!(path, Path::new("gate.toml"), "{name}");
                     assert_eq!((l, c), (*line, *column), "{name}: {message}");
                     assert!(message.contains(needle), "{name}: {message}");
@@ -677,7 +680,7 @@ mod tests {
     #[test]
     fn shipped_thresholds_parse() {
         let t = Thresholds::from_toml_str(
-            include_str!("../reports/thresholds.toml"),
+            include_str!("../../reports/thresholds.toml"),
             Path::new("reports/thresholds.toml"),
         )
         .unwrap();

@@ -41,6 +41,7 @@ use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
 
+use crate::error::{Error, SamplerError};
 use crate::report::{MeanMax, Resources, SchedulerAround, SlowestTicks};
 use crate::run_window::{ClosedWindow, RunWindow, process_cpu_ns};
 use procfs::PeakSource;
@@ -94,11 +95,9 @@ struct Probe {
 }
 
 impl Probe {
-    fn new() -> Result<Self, String> {
-        let pid = sysinfo::get_current_pid()
-            .map_err(|e| format!("sysinfo cannot find this process's pid: {e}"))?;
-        let system =
-            System::new().map_err(|e| format!("sysinfo cannot read processes here: {e}"))?;
+    fn new() -> Result<Self, SamplerError> {
+        let pid = sysinfo::get_current_pid().map_err(|e| SamplerError::Pid(Box::new(e)))?;
+        let system = System::new().map_err(|e| SamplerError::Processes(Box::new(e)))?;
         Ok(Probe {
             system,
             pid,
@@ -342,8 +341,8 @@ pub struct ResourceProfiler {
 }
 
 impl ResourceProfiler {
-    /// Starts sampling every `interval`. Err(reason) when the platform/sysinfo cannot sample (the
-    /// report then carries `resources: null` and `resources_unavailable: reason`).
+    /// Starts sampling every `interval`. An error when the platform or sysinfo cannot sample (a
+    /// collector's report then carries `resources: null` and `resources_unavailable: reason`).
     ///
     /// The baseline refresh runs here, on the caller's thread, so a platform sysinfo cannot read
     /// fails now rather than after the run. Resets the process's RSS high-water mark (see
@@ -351,27 +350,38 @@ impl ResourceProfiler {
     /// (synchronously, well under a millisecond) for the sampler thread to start.
     ///
     /// # Errors
-    /// A lowercase reason: `interval` zero or above [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL)
-    /// (naming it), sysinfo cannot read this process, or the sampler thread or its runtime could
-    /// not be created.
-    pub fn start(interval: Duration, ticks: TickCounter) -> Result<ResourceProfiler, String> {
-        Self::start_with_threads(interval, ticks, None)
+    /// [`Error::Config`] for an `interval` of zero or above
+    /// [`MAX_SAMPLE_INTERVAL`](crate::MAX_SAMPLE_INTERVAL) (naming it); [`Error::Sampler`] when
+    /// sysinfo cannot read this process, or the sampler thread or its runtime could not be
+    /// created.
+    pub fn start(interval: Duration, ticks: TickCounter) -> crate::Result<ResourceProfiler> {
+        Self::start_sampling(interval, ticks, None)
     }
 
     /// [`start`](Self::start), also reading the scheduler counters of the threads `threads`
-    /// lists at each sample (the first reading, here, is their baseline).
+    /// lists at each sample (the first reading, here, is their baseline); the error as the
+    /// report's `resources_unavailable` states it.
     pub(crate) fn start_with_threads(
         interval: Duration,
         ticks: TickCounter,
         threads: Option<ThreadIds>,
     ) -> Result<ResourceProfiler, String> {
-        crate::sample_interval::check(interval)?;
+        Self::start_sampling(interval, ticks, threads).map_err(|e| match e {
+            Error::Config(reason) => reason,
+            e => e.to_string(),
+        })
+    }
+
+    fn start_sampling(
+        interval: Duration,
+        ticks: TickCounter,
+        threads: Option<ThreadIds>,
+    ) -> crate::Result<ResourceProfiler> {
+        crate::sample_interval::check(interval).map_err(Error::Config)?;
         let mut probe = Probe::new()?;
         let peak = PeakSource::at_start();
         let start = Instant::now();
-        let baseline = probe
-            .read()
-            .ok_or_else(|| "sysinfo cannot read this process's CPU time and memory".to_owned())?;
+        let baseline = probe.read().ok_or(SamplerError::FirstReading)?;
         let last_ticks = ticks();
         let series = Arc::new(Mutex::new(Feeds::new(interval.as_secs_f64())));
         let mut threads = threads.map(|ids| ThreadReader {
@@ -394,7 +404,7 @@ impl ResourceProfiler {
             threads,
         };
         let (stop_tx, stop_rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
+        let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), SamplerError>>(1);
         let thread = std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
             .spawn(move || {
@@ -409,8 +419,7 @@ impl ResourceProfiler {
                         runtime
                     }
                     Err(e) => {
-                        let _ =
-                            ready_tx.send(Err(format!("cannot build the sampler runtime: {e}")));
+                        let _ = ready_tx.send(Err(SamplerError::Runtime(e)));
                         return;
                     }
                 };
@@ -419,7 +428,7 @@ impl ResourceProfiler {
                     || runtime.block_on(sample_loop(sampler, interval, stop_rx)),
                 )
             })
-            .map_err(|e| format!("cannot spawn the sampler thread: {e}"))?;
+            .map_err(SamplerError::Thread)?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(ResourceProfiler {
                 interval,
@@ -433,11 +442,11 @@ impl ResourceProfiler {
             }),
             Ok(Err(reason)) => {
                 let _ = thread.join();
-                Err(reason)
+                Err(reason.into())
             }
             Err(_) => {
                 let _ = thread.join();
-                Err("the sampler thread exited at start".to_owned())
+                Err(SamplerError::ThreadExited.into())
             }
         }
     }

@@ -11,9 +11,9 @@ use hdrhistogram::Histogram;
 
 use crate::error::{Error, Result};
 use crate::report::{
-    ComponentStats, Dropped, Environment, InsideTicks, LatencyStats, MeanMax, MemoryStats,
-    Overhead, Report, Resources, RunPart, SCHEMA_VERSION, SamplingStats, SlowestTicks,
-    ThreadSampling, TickStats, WarmupStats,
+    CalibrationSite, ComponentStats, Dropped, Environment, InsideTicks, LatencyStats, MeanMax,
+    MemoryStats, Overhead, Report, Resources, RunPart, SCHEMA_VERSION, SamplingKind, SamplingStats,
+    SlowestTicks, ThreadSampling, TickStats, WarmupStats,
 };
 
 /// How the merged reports' runs relate in time; decides `total_time_s` and so the throughput
@@ -309,11 +309,7 @@ pub fn merge_reports<'a>(
                 .map(|(_, r)| r.overhead.calibration_ticks)
                 .max()
                 .unwrap_or(0),
-            measured_on: Some(join_distinct(
-                reports
-                    .iter()
-                    .filter_map(|(_, r)| r.overhead.measured_on.as_deref()),
-            )),
+            measured_on: merge_site(reports.iter().map(|(_, r)| &r.overhead.measured_on)),
         },
         dropped,
         environment: merge_environment(&reports),
@@ -385,7 +381,7 @@ fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> S
     SamplingStats {
         mode: match (uniform, first) {
             (true, Some(s)) => s.mode.clone(),
-            _ => "mixed".to_owned(),
+            _ => SamplingKind::Mixed,
         },
         budget_fraction: first.filter(|_| uniform).and_then(|s| s.budget_fraction),
         one_in: first.filter(|_| uniform).and_then(|s| s.one_in),
@@ -638,6 +634,19 @@ fn merge_environment(reports: &[(&str, &Report)]) -> Environment {
         logical_cores: envs.iter().map(|e| e.logical_cores).max().unwrap_or(0),
         cpu_model: (!models.is_empty()).then(|| join_distinct(models.into_iter())),
     }
+}
+
+/// Where the merged reports were calibrated: their one site, or `Mixed`; `None` if none says.
+fn merge_site<'a>(
+    sites: impl Iterator<Item = &'a Option<CalibrationSite>>,
+) -> Option<CalibrationSite> {
+    let mut known = sites.flatten();
+    let first = known.next()?;
+    Some(if known.all(|site| site == first) {
+        first.clone()
+    } else {
+        CalibrationSite::Mixed
+    })
 }
 
 /// The distinct values in first-seen order, joined with `+`.

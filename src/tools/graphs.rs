@@ -60,7 +60,8 @@ use canvas::Canvas;
 pub use palette::{Palette, SLOW_TICK_MARKER};
 pub use resources_figure::{MIN_SAMPLES_TO_PLOT, ResourcesFigure, resources_figure};
 pub use slow_ticks_figure::{SLOW_TICKS_SIZE, no_slow_ticks, slow_ticks};
-pub use sweep::{Sweep, SweepGraph, SweepRun, scalability_file_name, sweep_stem};
+pub(crate) use sweep::sweep_stem;
+pub use sweep::{Sweep, SweepGraph, SweepRun};
 
 /// Size of the 2×2 scalability figure, pixels.
 pub const SCALABILITY_SIZE: (u32, u32) = (1200, 900);
@@ -90,7 +91,7 @@ type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 /// loops' times when the reports have them, the timed ticks' mean otherwise), the figure the
 /// scalability driver's linear-scaling verdict prints; runs too short to judge are hollow. Reports are sorted
 /// by tick count; their order does not matter. Which reports make a sweep is the caller's
-/// choice ([`render_dir`] groups a directory's reports by [`sweep_stem`]).
+/// choice ([`render_dir`] groups a directory's reports by `sweep_stem`).
 ///
 /// Fewer than two runs, or two runs of one size, compare nothing: the figure then says so
 /// (naming the runs) instead of drawing a one-point "scaling" curve.
@@ -219,7 +220,7 @@ pub struct RenderedDir {
     /// Images left out because their report has nothing for them (a `slow_ticks_<N>.png` of a
     /// report without slow ticks): nothing was wrong. Print each (`Display`) to tell a person.
     pub not_drawn: Vec<NotDrawn>,
-    /// One per [`sweep_stem`] among the loaded reports, by stem: its runs and its scalability
+    /// One per `sweep_stem` among the loaded reports, by stem: its runs and its scalability
     /// graph, or why it has none. Print each (`Display`) to tell a person.
     pub sweeps: Vec<Sweep>,
     /// What could not be loaded or drawn; everything else was.
@@ -271,9 +272,9 @@ impl std::fmt::Display for NotDrawn {
 ///   is the file name after `scalability_` (or the whole file stem). A report without slow
 ///   ticks ([`no_slow_ticks`]: before schema 4, or `slowest_ticks(0)`) gets no
 ///   `slow_ticks_<N>.png`, and [`RenderedDir::not_drawn`] says so;
-/// - per sweep, the reports whose names share a [`sweep_stem`] (the driver's `scalability_1000`,
+/// - per sweep, the reports whose names share a `sweep_stem` (the driver's `scalability_1000`,
 ///   `scalability_10000`, …), one scalability graph drawn from those reports only, named by
-///   [`scalability_file_name`] (`scalability_metrics.png` for the driver's sweep). A stem with one
+///   `scalability_file_name` (`scalability_metrics.png` for the driver's sweep). A stem with one
 ///   run, or with two runs of one size, gets none, and [`RenderedDir::sweeps`] says why: an
 ///   unrelated report in the directory is not a run of anyone's sweep.
 ///
@@ -407,7 +408,7 @@ fn file_name(path: &Path) -> String {
 fn load_for_drawing(file: &Path) -> Result<Option<Report>> {
     let text = crate::input_file::read_to_string(file, crate::report::MAX_REPORT_BYTES, "report")?;
     let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::parse(file, &e))?;
+        serde_json::from_str(&text).map_err(|e| Error::parse(file, e))?;
     if value.get("schema_version").is_none() {
         return Ok(None);
     }

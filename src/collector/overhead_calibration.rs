@@ -29,7 +29,7 @@ use hdrhistogram::Histogram;
 use tracing::Dispatch;
 use tracing_subscriber::layer::{Identity, SubscriberExt};
 
-use crate::report::Overhead;
+use crate::report::{CalibrationSite, Overhead};
 use crate::sampling::Sampling;
 use crate::tick_profiler::costs::Costs;
 use crate::tick_profiler::records::RunRecords;
@@ -178,7 +178,7 @@ struct Measured {
     loops: Loops,
     floor: f64,
     residue: f64,
-    place: &'static str,
+    place: CalibrationSite,
 }
 
 /// A calibration run of `shared` (no run may be active): the timed loops, then the nested
@@ -231,12 +231,9 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
     let current = tracing::dispatcher::get_default(|current| holds(current, shared));
     let installed = shared.dispatch();
     let (place, dispatch) = match (others_never, current, installed) {
-        (true, true, _) => (
-            "the dispatcher tickprof is installed in (as the loop runs)",
-            None,
-        ),
+        (true, true, _) => (CalibrationSite::InstalledDispatcher, None),
         (true, false, Some(dispatch)) => (
-            "the dispatcher tickprof is installed in, scoped from another thread's default",
+            CalibrationSite::InstalledDispatcherElsewhere,
             Some(dispatch),
         ),
         _ => return measure_private(shared),
@@ -271,7 +268,7 @@ fn measure_private(shared: &Arc<Shared>) -> Measured {
         loops,
         floor,
         residue,
-        place: "a private registry() + tickprof dispatcher (another layer wanted tickprof's calibration spans, or the layer is not installed)",
+        place: CalibrationSite::PrivateDispatcher,
     }
 }
 
@@ -340,7 +337,7 @@ pub(crate) fn calibrate(shared: &Arc<Shared>) -> Calibration {
             empty_span_busy_ns: measured.floor,
             tick_check_ns: Some(measured.loops.check),
             calibration_ticks: u64::from(NESTED_TICKS),
-            measured_on: Some(measured.place.to_owned()),
+            measured_on: Some(measured.place),
         },
         costs: Costs {
             floor_ns: measured.floor.round() as u64,
