@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod allocations;
 pub mod atomic_file;
 pub mod compare;
 mod error;
@@ -30,11 +31,12 @@ mod test_support;
 pub mod thresholds;
 mod tick_profiler;
 
+pub use allocations::CountingAllocator;
 pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
+    AllocationStats, ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
     FarOutliers, InsideTicks, LatencyStats, LoopComparison, LoopTimes, MachineAround, MeanMax,
     MemoryStats, OutlierCause, Overhead, Report, ResourceSample, Resources, RunPart,
     SCHEMA_VERSION, SamplingStats, SchedulerAround, SlowTick, SlowestTicks, ThreadSampling,

@@ -5,9 +5,13 @@
 //! all the values would give, not an average of percentiles (which has no meaning). Reports whose
 //! histograms were recorded with different settings cannot be added exactly and are an error.
 
+mod allocations;
+
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+
+use self::allocations::AllocationSum;
 
 use crate::error::{Error, Result};
 use crate::report::{
@@ -46,6 +50,7 @@ struct MergedComponent {
     /// `None` once a part lacks it.
     self_time: Option<Sum>,
     wall: Option<Sum>,
+    allocations: AllocationSum,
 }
 
 impl MergedComponent {
@@ -56,6 +61,7 @@ impl MergedComponent {
             latency: Sum::new(format!("{field}.latency")),
             self_time: Some(Sum::new(format!("{field}.self_time"))),
             wall: None,
+            allocations: AllocationSum::new(format!("{field}.allocations")),
         }
     }
 
@@ -73,7 +79,8 @@ impl MergedComponent {
                 .get_or_insert_with(|| Sum::new(format!("{field}.wall")))
                 .add(label, wall, weight)?;
         }
-        Ok(())
+        self.allocations
+            .add(label, c.allocations.as_ref(), c.count > 0, weight)
     }
 
     /// The merged figures; `per_tick` over `per_tick_of` (the merge's recorded ticks), `null`
@@ -88,6 +95,7 @@ impl MergedComponent {
             per_tick: per_tick_of
                 .filter(|ticks| *ticks > 0)
                 .map(|ticks| count as f64 / ticks as f64),
+            allocations: self.allocations.finish()?,
         })
     }
 }
@@ -188,6 +196,8 @@ pub fn merge_reports<'a>(
     let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
     let mut ticks_recorded_latency = Sum::new("ticks.recorded");
+    // Over the ticks `ticks.latency` holds, so weighted as it is.
+    let mut tick_allocations = AllocationSum::new("ticks.allocations");
     // Every warm-up tick is timed: weight 1. Parts with different warm-ups keep the longest.
     let mut warmup = Sum::new("ticks.warmup.latency");
     let mut warmup_per_thread: Option<u64> = None;
@@ -207,6 +217,13 @@ pub fn merge_reports<'a>(
         if let Some(wall) = &report.ticks.wall {
             ticks_wall.add(label, wall, timed)?;
         }
+        tick_allocations.add(
+            label,
+            report.ticks.allocations.as_ref(),
+            // Schema 1 has no sample counts: a part with ticks measured them.
+            report.ticks.latency.samples > 0 || report.schema_version < 2,
+            timed,
+        )?;
         unattributed.add(label, &report.unattributed, recorded)?;
         if let Some(latency) = &report.ticks.recorded {
             ticks_recorded_latency.add(label, latency, recorded)?;
@@ -279,6 +296,7 @@ pub fn merge_reports<'a>(
                 }),
                 None => None,
             },
+            allocations: tick_allocations.finish()?,
         },
         components: components.finish(Some(ticks_recorded))?,
         inside_ticks: InsideTicks::merged(reports.iter().map(|(_, r)| *r)),
@@ -471,24 +489,7 @@ impl Sum {
         let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
         self.samples = self.samples.saturating_add(h.len());
         let h = if weight > 1 { scaled(&h, weight) } else { h };
-        match &mut self.total {
-            None => self.total = Some((h, label.to_owned())),
-            Some((total, first)) => {
-                let settings = |h: &Histogram<u64>| (h.low(), h.high(), h.sigfig());
-                let (want, got) = (settings(total), settings(&h));
-                if want != got {
-                    return Err(Error::Merge(format!(
-                        "histogram settings of `{}` differ: {first} has low {}, high {}, sigfig {} \
-                         but {label} has low {}, high {}, sigfig {}",
-                        self.field, want.0, want.1, want.2, got.0, got.1, got.2
-                    )));
-                }
-                total.add(&h).map_err(|e| {
-                    Error::Merge(format!("cannot add `{}` of {label}: {e:?}", self.field))
-                })?;
-            }
-        }
-        Ok(())
+        add_histogram(&mut self.total, &self.field, label, h)
     }
 
     fn finish_if_any(self) -> Result<Option<LatencyStats>> {
@@ -514,6 +515,35 @@ impl Sum {
             }
         }
     }
+}
+
+/// Adds part `label`'s histogram `h` of `field` to `total` (the sum so far, and the part that
+/// set its settings): histograms recorded with other bounds or precision cannot be added
+/// exactly, and are an error naming both parts.
+fn add_histogram(
+    total: &mut Option<(Histogram<u64>, String)>,
+    field: &str,
+    label: &str,
+    h: Histogram<u64>,
+) -> Result<()> {
+    match total {
+        None => *total = Some((h, label.to_owned())),
+        Some((total, first)) => {
+            let settings = |h: &Histogram<u64>| (h.low(), h.high(), h.sigfig());
+            let (want, got) = (settings(total), settings(&h));
+            if want != got {
+                return Err(Error::Merge(format!(
+                    "histogram settings of `{field}` differ: {first} has low {}, high {}, sigfig {} \
+                     but {label} has low {}, high {}, sigfig {}",
+                    want.0, want.1, want.2, got.0, got.1, got.2
+                )));
+            }
+            total
+                .add(&h)
+                .map_err(|e| Error::Merge(format!("cannot add `{field}` of {label}: {e:?}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// The top-K of the parts' slowest ticks (K: the largest part's limit), each tick labelled

@@ -48,6 +48,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             wall: None,
             warmup: None,
             recorded: None,
+            allocations: None,
         },
         components: components
             .iter()
@@ -58,6 +59,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
                     self_time: None,
                     wall: None,
                     per_tick: None,
+                    allocations: None,
                 };
                 ((*n).to_owned(), stats)
             })

@@ -43,6 +43,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
                 self_time: None,
                 wall: None,
                 per_tick: None,
+                allocations: None,
             },
         );
     }
@@ -67,6 +68,7 @@ fn fixture(ticks: u64, with_resources: bool) -> Report {
             wall: None,
             warmup: None,
             recorded: None,
+            allocations: None,
         },
         components,
         inside_ticks: None,
@@ -258,6 +260,7 @@ fn a_component_has_one_colour_in_every_latency_graph_of_a_sweep() {
             self_time: None,
             wall: None,
             per_tick: None,
+            allocations: None,
         },
     );
     for r in [&small, &large] {

@@ -52,6 +52,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
             wall: None,
             warmup: None,
             recorded: None,
+            allocations: None,
         },
         components: components
             .iter()
@@ -62,6 +63,7 @@ pub fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])]) -> Rep
                     self_time: None,
                     wall: None,
                     per_tick: None,
+                    allocations: None,
                 };
                 ((*n).to_owned(), stats)
             })
