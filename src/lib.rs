@@ -36,12 +36,12 @@ pub use error::{Error, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub use report::{
-    AllocationStats, ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment, FAR_OUTLIER_FACTOR,
-    FarOutliers, InsideTicks, LatencyStats, LoopComparison, LoopTimes, MachineAround, MeanMax,
-    MemoryStats, OutlierCause, Overhead, Report, ResourceSample, Resources, RunPart,
-    SCHEMA_VERSION, SamplingStats, SchedulerAround, SlowTick, SlowestTicks, ThreadSampling,
-    TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats, TimelineSpan, WarmupStats,
-    WriterStats, thousands,
+    AllocationStats, ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment,
+    FAR_OUTLIER_FACTOR, FarOutliers, InsideTicks, LatencyStats, LoopComparison, LoopTimes,
+    MachineAround, MeanMax, MemoryStats, OutlierCause, Overhead, Report, ResourceSample, Resources,
+    RunPart, SCHEMA_VERSION, SamplingStats, SchedulerAround, SlowTick, SlowestTicks,
+    ThreadSampling, TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats, TimelineSpan,
+    WarmupStats, WriterStats, thousands,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -773,6 +773,100 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Allocation figures of two halves merge into the whole's, bit for bit, for the ticks
+        /// and for a component.
+        #[test]
+        fn allocation_halves_merge_to_the_whole(
+            spans in proptest::collection::vec((0u64..40, 0u64..100_000), 1..300),
+            split in 0usize..300,
+        ) {
+            let split = split % (spans.len() + 1);
+            let (a, b) = spans.split_at(split);
+            let with = |name: &str, part: &[(u64, u64)]| {
+                let ticks = vec![1_000; part.len()];
+                let mut r = report(name, &ticks, &[("parse", &ticks)]);
+                let figures = (!part.is_empty()).then(|| crate::test_support::allocations(part));
+                r.ticks.allocations = figures.clone();
+                if let Some(c) = r.components.get_mut("parse") {
+                    c.allocations = figures;
+                }
+                r
+            };
+            let whole = with("run", &spans);
+            let merged = Report::merge(&[with("run", a), with("run", b)], Shards::Sequential)
+                .unwrap();
+            prop_assert_eq!(&merged.ticks.allocations, &whole.ticks.allocations);
+            prop_assert_eq!(
+                &merged.components["parse"].allocations,
+                &whole.components["parse"].allocations
+            );
+            let m = merged.ticks.allocations.unwrap();
+            prop_assert!(m.p50 <= m.p99 && m.p99 <= m.max);
+            prop_assert!(m.p50_bytes <= m.p99_bytes && m.p99_bytes <= m.max_bytes);
+        }
+    }
+
+    /// A part that measured ticks without counting allocations leaves the merge without
+    /// allocation figures: the others' would claim to be every tick's. A part that measured
+    /// none (a component it never ran) does not.
+    #[test]
+    fn a_part_without_allocation_figures_leaves_the_merge_without_them() {
+        let mut a = report("a", &[1_000; 10], &[("parse", &[500; 10])]);
+        a.ticks.allocations = Some(crate::test_support::allocations(&[(1, 8); 10]));
+        if let Some(c) = a.components.get_mut("parse") {
+            c.allocations = Some(crate::test_support::allocations(&[(1, 8); 10]));
+        }
+        let b = report("b", &[1_000; 10], &[("risk", &[500; 10])]);
+        let m = Report::merge(&[a.clone(), b], Shards::Parallel).unwrap();
+        assert_eq!(m.ticks.allocations, None);
+        // `b` never ran `parse`: its figures stand.
+        assert_eq!(
+            m.components["parse"].allocations,
+            a.components["parse"].allocations
+        );
+        assert_eq!(m.components["risk"].allocations, None);
+    }
+
+    /// Reports sampled at different rates weigh each value by the ticks it stands for, as the
+    /// latency does; `samples` stays the spans measured.
+    #[test]
+    fn allocation_figures_are_weighted_by_the_ticks_they_stand_for() {
+        let sampled = |name: &str, per_tick: u64, timed: u64| {
+            let mut r = report(name, &vec![1_000; timed as usize], &[]);
+            r.ticks.count = 1_000;
+            r.sampling = Some(SamplingStats {
+                mode: "one_in".to_owned(),
+                budget_fraction: None,
+                one_in: Some(1_000 / timed),
+                ticks_timed: timed,
+                ticks_recorded: 0,
+                windows: 0,
+                cost_ns_per_tick: 0.0,
+            });
+            r.ticks.allocations = Some(crate::test_support::allocations(&vec![
+                (
+                    per_tick,
+                    8 * per_tick
+                );
+                timed as usize
+            ]));
+            r
+        };
+        // 1,000 ticks each: one sampled 1 in 10 with 2 allocations a tick, one 1 in 100 with 0.
+        let m = Report::merge(
+            &[sampled("a", 2, 100), sampled("b", 0, 10)],
+            Shards::Parallel,
+        )
+        .unwrap();
+        let t = m.ticks.allocations.unwrap();
+        assert_eq!(t.samples, 110);
+        assert!((t.mean - 1.0).abs() < 1e-9, "{t:?}");
+        assert!((t.share_allocating - 0.5).abs() < 1e-9, "{t:?}");
+        assert!((t.mean_bytes - 8.0).abs() < 1e-9, "{t:?}");
+    }
+
     #[test]
     fn parallel_takes_the_longest_shard() {
         let a = report("a", &[1_000_000, 1_000_000], &[]);

@@ -19,13 +19,6 @@ use crate::error::{Error, Result};
 
 /// The largest count or byte total one span records: 2⁴⁰ (a tebibyte in one span). Larger
 /// values are clamped to it (and counted in `dropped.overflow` by whoever records them).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "called by the hot path's report (issue 24, the lead's half): remove this when it is"
-    )
-)]
 pub(crate) const HISTOGRAM_HIGH: u64 = 1 << 40;
 
 /// Allocations made inside one span (a tick, or a component exclusive of its children) on its
@@ -189,7 +182,8 @@ mod tests {
         assert!((s.share_allocating - 0.03).abs() < 1e-12, "{s:?}");
         assert!((s.mean - 0.46).abs() < 1e-12, "{s:?}");
         assert_eq!((s.p50, s.p99, s.max), (0, 3, 40));
-        assert!((s.mean_bytes - 51.92).abs() < 0.01, "{s:?}");
+        // (2 × 96 + 5,000) / 100, the 5,000 kept to 3 significant figures.
+        assert!((s.mean_bytes - 51.92).abs() < 0.05, "{s:?}");
         assert_eq!((s.p50_bytes, s.p99_bytes), (0, 96));
         // 5,000 is kept to 3 significant figures: the highest value of its bucket.
         assert!((5_000..5_004).contains(&s.max_bytes), "{}", s.max_bytes);
