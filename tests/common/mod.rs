@@ -15,8 +15,9 @@ use std::process::{Command, Output};
 
 use hdrhistogram::Histogram;
 use tickprof::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, SlowTick, TickField, TickFieldValue, TickStats, TimelineSpan,
+    AllocationStats, ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats,
+    Overhead, Report, Resources, SCHEMA_VERSION, SlowTick, TickField, TickFieldValue, TickStats,
+    TimelineSpan,
 };
 
 pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
@@ -29,6 +30,39 @@ pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
 
 pub fn latency(values_ns: &[u64]) -> LatencyStats {
     LatencyStats::from_histogram(&histogram(values_ns), "fixture").unwrap()
+}
+
+/// The allocation figures of spans that made `(allocations, bytes)` each, as a run's report
+/// states them (histograms of 1 to 2⁴⁰ at 3 significant figures).
+pub fn allocations(spans: &[(u64, u64)]) -> AllocationStats {
+    let hist = |values: Vec<u64>| {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 1 << 40, 3).unwrap();
+        for v in values {
+            h.record(v).unwrap();
+        }
+        h
+    };
+    let count = hist(spans.iter().map(|s| s.0).collect());
+    let bytes = hist(spans.iter().map(|s| s.1).collect());
+    let blob = |h: &Histogram<u64>| {
+        LatencyStats::from_histogram(h, "fixture")
+            .unwrap()
+            .histogram
+    };
+    AllocationStats {
+        samples: count.len(),
+        share_allocating: (count.len() - count.count_at(0)) as f64 / count.len() as f64,
+        mean: count.mean(),
+        p50: count.value_at_quantile(0.5),
+        p99: count.value_at_quantile(0.99),
+        max: count.max(),
+        mean_bytes: bytes.mean(),
+        p50_bytes: bytes.value_at_quantile(0.5),
+        p99_bytes: bytes.value_at_quantile(0.99),
+        max_bytes: bytes.max(),
+        histogram: blob(&count),
+        bytes_histogram: blob(&bytes),
+    }
 }
 
 /// A run whose ticks took `tick_ns` back to back, with `components` inside them, no resources.
