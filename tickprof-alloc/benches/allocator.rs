@@ -9,6 +9,13 @@
 //! allocator, which one binary can have only one of), so the two sides differ by the counting
 //! alone. Each iteration is an allocation and its free (and, for `realloc`, a growth in between);
 //! subtract the `system_*` figure from the `counting_*` one of the same size.
+//!
+//! Measured 2026-12-07 on the project's 2-vCPU VM (glibc malloc; load average 3.3–4.6 from other
+//! builds, so medians of three runs): allocation + free of 16 and 128 bytes, 5.7–5.9 ns on both
+//! sides (the difference within ±0.1 ns, below the noise); of 4096 bytes, 19.3–19.5 ns plain
+//! against 20.1–21.2 ns counted (+0.8–1.9 ns); allocation, growth and free, +0.2–1.0 ns. In
+//! instructions (`valgrind --tool=callgrind`, fixed sample sizes, the difference of two sizes
+//! per bench): +10 instructions per allocation and free, averaged over the three sizes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -80,10 +87,4 @@ fn system_alloc_grow_free(size: usize) {
 #[divan::bench(args = SIZES)]
 fn counting_alloc_grow_free(size: usize) {
     alloc_grow_free(&COUNTING, size);
-}
-
-/// What a reader pays: one reading of the thread's counters.
-#[divan::bench]
-fn thread_counts() -> tickprof_alloc::AllocCounts {
-    tickprof_alloc::thread_counts()
 }

