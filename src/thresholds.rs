@@ -16,7 +16,8 @@
 //!
 //! - An **absolute limit** fails when the estimate is past it beyond the runs' sampling noise,
 //!   passes when the estimate is within it, and is inconclusive in between. Single values
-//!   (throughput, memory, CPU) are compared exactly.
+//!   (throughput, memory, CPU, and the allocation figures of `[ticks.allocations]` and
+//!   `[components.<name>.allocations]`) are compared exactly.
 //! - A **baseline** check fails when the change is past `max_regression_pct` of the baseline's
 //!   value (and past the resolution floor: one clock step plus any difference in what the runs
 //!   subtracted for the instrumentation) beyond the run-to-run noise: measured from the runs'
