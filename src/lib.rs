@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod allocations;
 pub mod atomic_file;
 mod collector;
 mod error;
@@ -92,17 +93,18 @@ pub use tools::{compare, gate, interval_log, metric, thresholds};
 
 #[cfg(feature = "sampler")]
 pub use error::SamplerError;
+pub use allocations::CountingAllocator;
 pub use error::{Error, ParseCause, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
 pub(crate) use report::thousands;
 pub use report::{
-    CalibrationSite, ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped, Environment,
-    FAR_OUTLIER_FACTOR, FarOutliers, InsideTicks, LatencyStats, LoopComparison, LoopTimes,
-    MachineAround, MeanMax, MemoryStats, OutlierCause, Overhead, Report, ResourceSample, Resources,
-    RunPart, SCHEMA_VERSION, SamplingKind, SamplingStats, SchedulerAround, SlowTick, SlowestTicks,
-    ThreadSampling, TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats, TimelineSpan,
-    WarmupStats, WriterStats,
+    AllocationStats, CalibrationSite, ComponentStats, DEFAULT_SLOWEST_TICKS, Dominant, Dropped,
+    Environment, FAR_OUTLIER_FACTOR, FarOutliers, InsideTicks, LatencyStats, LoopComparison,
+    LoopTimes, MachineAround, MeanMax, MemoryStats, OutlierCause, Overhead, Report, ResourceSample,
+    Resources, RunPart, SCHEMA_VERSION, SamplingKind, SamplingStats, SchedulerAround, SlowTick,
+    SlowestTicks, ThreadSampling, TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats,
+    TimelineSpan, WarmupStats, WriterStats,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_file;
 use crate::error::{Error, Result};
 
+mod allocations;
 mod chrome_trace;
 mod figures;
 pub(crate) mod histogram_blob;
@@ -26,6 +27,7 @@ mod summary;
 mod tick_fields;
 mod validation;
 
+pub use allocations::AllocationStats;
 #[cfg(feature = "plot")]
 pub(crate) use figures::Resolved;
 pub use figures::{OutlierCause, TickOutlier, TickOutliers};
@@ -44,8 +46,12 @@ pub use slow_ticks::{
 pub(crate) use summary::thousands;
 pub use tick_fields::{TickField, TickFieldValue};
 
-/// The report format version this build writes and the newest it reads (it reads 1 to 5 too).
+/// The report format version this build writes and the newest it reads (it reads 1 to 6 too).
 ///
+/// Version 7 counts allocations, when the run's binary installed a
+/// [`CountingAllocator`](crate::CountingAllocator): `ticks.allocations` (per tick) and
+/// `components.*.allocations` (per span, its children's excluded), both absent without one
+/// (and in older reports).
 /// Version 6 says what the ticks leave out: `inside_ticks` (how much of the run's wall and CPU
 /// time was inside ticks) and `outside_ticks` (spans that ran outside every tick, empty until
 /// they are recorded), and the caller's loop timings in detail (`loop_comparison.times`); all
@@ -63,7 +69,7 @@ pub use tick_fields::{TickField, TickFieldValue};
 /// `ticks.latency_raw`, `components.*.per_tick`, `LatencyStats::samples`, the calibration
 /// fields of `overhead` and the `dropped` counters of sampling. In version 1 every tick was
 /// timed and nothing was compensated.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Everything measured in one profiling run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,6 +299,11 @@ pub struct TickStats {
     /// time the components' shares are shares of; `null` if none was (and before schema 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<LatencyStats>,
+    /// Allocations per tick on the tick's thread, over the ticks `latency` holds; absent
+    /// without a [`CountingAllocator`](crate::CountingAllocator) installed (and before
+    /// schema 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations: Option<AllocationStats>,
 }
 
 /// The warm-up ticks of a run: each thread's first ones, counted in `ticks.count` and the
@@ -330,6 +341,11 @@ pub struct ComponentStats {
     /// Spans of this name per recorded tick, on average; `null` in schema 1.
     #[serde(default)]
     pub per_tick: Option<f64>,
+    /// Allocations per span on its thread, its children's excluded (so the allocating
+    /// component is the one named); absent without a
+    /// [`CountingAllocator`](crate::CountingAllocator) installed (and before schema 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations: Option<AllocationStats>,
 }
 
 /// Which ticks a run timed and recorded.

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 use crate::report::{
-    ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats, Overhead, Report,
-    Resources, SCHEMA_VERSION, TickStats,
+    AllocationStats, ComponentStats, Dropped, Environment, LatencyStats, MeanMax, MemoryStats,
+    Overhead, Report, Resources, SCHEMA_VERSION, TickStats,
 };
 
 /// A histogram of `values_ns`, 1 ns … 60 s at 3 significant figures.
@@ -24,6 +24,17 @@ pub(crate) fn hist(values_ns: &[u64]) -> Histogram<u64> {
 /// The statistics of [`hist`]`(values_ns)`.
 pub(crate) fn latency(values_ns: &[u64]) -> LatencyStats {
     LatencyStats::from_histogram(&hist(values_ns), "test").unwrap()
+}
+
+/// The allocation figures of spans that made `(allocations, bytes)` each.
+pub(crate) fn allocations(spans: &[(u64, u64)]) -> AllocationStats {
+    let mut count = AllocationStats::new_histogram().unwrap();
+    let mut bytes = AllocationStats::new_histogram().unwrap();
+    for &(n, b) in spans {
+        count.record(n).unwrap();
+        bytes.record(b).unwrap();
+    }
+    AllocationStats::from_histograms(&count, &bytes).unwrap()
 }
 
 /// A run whose ticks took `tick_ns` back to back, with `components` inside them; no resources,
@@ -48,6 +59,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
             wall: None,
             warmup: None,
             recorded: None,
+            allocations: None,
         },
         components: components
             .iter()
@@ -58,6 +70,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
                     self_time: None,
                     wall: None,
                     per_tick: None,
+                    allocations: None,
                 };
                 ((*n).to_owned(), stats)
             })

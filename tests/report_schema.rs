@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{report, stdout, tickprof};
+use common::{allocations, report, stdout, tickprof};
 use tickprof::{Report, SamplingKind, SamplingStats, Shards};
 
 /// A schema 2 report as JSON, rewritten as schema 1 wrote it.
@@ -212,4 +212,104 @@ fn a_broken_inside_ticks_figure_fails_to_load_naming_it() {
         .to_string();
     assert!(err.contains("inside_ticks.wall_fraction"), "{err}");
     assert!(err.contains("-0.5"), "{err}");
+}
+
+/// Schema 7 counts allocations: `ticks.allocations` and `components.<name>.allocations` round
+/// trip, print, merge exactly; a schema 6 report (none of them) loads without them and
+/// summarizes as before.
+#[test]
+fn schema_7_counts_allocations_and_schema_6_still_loads() {
+    let mut r = report(
+        "v7",
+        &tickprof_ticks(),
+        &[("parse", &[500; 100]), ("risk", &[200; 100])],
+    );
+    let mut spans = vec![(0, 0); 98];
+    spans.extend([(3, 96), (5, 2_000)]);
+    r.ticks.allocations = Some(allocations(&spans));
+    r.components.get_mut("parse").unwrap().allocations = Some(allocations(&spans));
+    r.components.get_mut("risk").unwrap().allocations = Some(allocations(&[(0, 0); 100]));
+    let json = r.to_json_string();
+    let back = Report::from_json_str(&json, std::path::Path::new("v7.json")).unwrap();
+    assert_eq!(back, r);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["schema_version"], 7);
+    assert_eq!(value["ticks"]["allocations"]["p99"], 3);
+    assert_eq!(value["ticks"]["allocations"]["max_bytes"], 2_000);
+    assert_eq!(
+        value["components"]["parse"]["allocations"]["share_allocating"],
+        0.02
+    );
+    let summary = back.summary();
+    assert!(summary.contains("Allocations (per span"), "{summary}");
+    assert!(
+        summary.contains("components that allocated in a recorded tick: parse\n"),
+        "{summary}"
+    );
+
+    // The same report as schema 6 wrote it.
+    let mut v6: serde_json::Value = value.clone();
+    v6["schema_version"] = 6.into();
+    v6["name"] = "v6".into();
+    assert!(
+        v6["ticks"]
+            .as_object_mut()
+            .unwrap()
+            .remove("allocations")
+            .is_some()
+    );
+    for c in v6["components"].as_object_mut().unwrap().values_mut() {
+        assert!(c.as_object_mut().unwrap().remove("allocations").is_some());
+    }
+    let v6 = Report::from_json_str(&v6.to_string(), std::path::Path::new("v6.json")).unwrap();
+    assert_eq!(v6.schema_version, 6);
+    assert_eq!(v6.ticks.allocations, None);
+    assert!(v6.components.values().all(|c| c.allocations.is_none()));
+    assert!(!v6.summary().contains("Allocations"));
+
+    // Merged with another run of the same figures: the histograms add, exactly.
+    let mut other = r.clone();
+    other.name = "v7b".to_owned();
+    let merged = Report::merge(&[r.clone(), other], Shards::Sequential).unwrap();
+    let doubled: Vec<(u64, u64)> = spans.iter().chain(&spans).copied().collect();
+    assert_eq!(merged.ticks.allocations, Some(allocations(&doubled)));
+    assert_eq!(
+        merged.components["parse"].allocations,
+        Some(allocations(&doubled))
+    );
+    // With the schema 6 run, whose ticks were measured without counting: no figure.
+    let merged = Report::merge(&[r, v6], Shards::Sequential).unwrap();
+    assert_eq!(merged.ticks.allocations, None);
+    assert_eq!(merged.components["parse"].allocations, None);
+}
+
+/// An allocation figure no run can have is refused at load, naming the field.
+#[test]
+fn a_broken_allocation_figure_fails_to_load_naming_it() {
+    let mut r = report("bad", &tickprof_ticks(), &[("parse", &[500; 100])]);
+    r.components.get_mut("parse").unwrap().allocations = Some(allocations(&[(1, 8); 100]));
+    for (field, value, needle) in [
+        (
+            "share_allocating",
+            serde_json::json!(1.5),
+            "components.parse.allocations.share_allocating",
+        ),
+        (
+            "mean_bytes",
+            serde_json::json!(-1.0),
+            "components.parse.allocations.mean_bytes",
+        ),
+        (
+            "histogram",
+            serde_json::json!("!!!!"),
+            "components.parse.allocations.histogram",
+        ),
+    ] {
+        let mut json: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+        json["components"]["parse"]["allocations"][field] = value.clone();
+        let err = Report::from_json_str(&json.to_string(), std::path::Path::new("bad.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{field}: {err}");
+    }
 }

@@ -8,6 +8,15 @@
 //! ```text
 //! cargo run --release --example scalability -- --ticks 10000,100000,1000000 --out reports
 //! ```
+//!
+//! The driver's allocator is tickprof's `CountingAllocator`, so each report says where the
+//! workload allocates (`ticks.allocations`, `components.<name>.allocations`, the summary's
+//! Allocations block and a line per run in the table). The engine is written not to: it parses
+//! by hand into a `Tick`, generates each chunk of text into one reused buffer outside the
+//! spans, and reuses its fill buffer. Measured with a probe layer reading the same counters at
+//! every span's enter and exit (200,000 ticks, seed 42, 2026-12-07): one allocation in the
+//! whole loop, in the warm-up, where the first `submit_order` grows the matcher's pending-order
+//! queue (192 bytes); none after the first 1,024 ticks, in any component.
 
 // An example binary has no public API: `pub` here marks each module's interface to the driver.
 #![allow(unreachable_pub)]
@@ -66,6 +75,11 @@ struct Args {
 }
 
 type BoxError = Box<dyn std::error::Error>;
+
+/// Counts every allocation on the thread that makes it: the reports' allocation figures.
+/// Bare and profiled runs pay it alike (a few ns per allocation, and the loop makes none).
+#[global_allocator]
+static ALLOC: tickprof::CountingAllocator = tickprof::CountingAllocator::system();
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -291,6 +305,20 @@ impl RunFigures {
             cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),
             cpu_max_percent: r.and_then(|r| r.cpu_percent.max),
             cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),
+            tick_allocations_p99: report.ticks.allocations.as_ref().map(|a| a.p99),
+            tick_allocations_max: report.ticks.allocations.as_ref().map(|a| a.max),
+            allocating_components: report
+                .components
+                .values()
+                .any(|c| c.allocations.is_some())
+                .then(|| {
+                    report
+                        .components
+                        .iter()
+                        .filter(|(_, c)| c.allocations.as_ref().is_some_and(|a| a.max > 0))
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                }),
             digest: digest.clone(),
         })
     }

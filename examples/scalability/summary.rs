@@ -75,6 +75,13 @@ pub struct RunFigures {
     pub cpu_max_percent: Option<f64>,
     /// CPU time per tick, µs (user + system; workload.md §6).
     pub cpu_us_per_tick: Option<f64>,
+    /// Allocations per timed tick after the warm-up, p99; `null` when the report counted none.
+    pub tick_allocations_p99: Option<u64>,
+    /// The most allocations in one timed tick after the warm-up; `null` when not counted.
+    pub tick_allocations_max: Option<u64>,
+    /// The components that allocated in a recorded tick (their own allocations, children
+    /// excluded); `null` when the report counted none.
+    pub allocating_components: Option<Vec<String>>,
     /// The backtest's digest (equal to the bare run's).
     pub digest: Digest,
 }
@@ -212,6 +219,19 @@ impl Summary {
              before and after the profiled one; latency over the timed ticks)",
             self.runs.first().map_or(0, |r| r.warm_up_ticks)
         );
+        for r in &self.runs {
+            if let (Some(p99), Some(max)) = (r.tick_allocations_p99, r.tick_allocations_max) {
+                let components = match r.allocating_components.as_deref() {
+                    Some([]) | None => "no component allocated".to_owned(),
+                    Some(names) => format!("allocating: {}", names.join(", ")),
+                };
+                let _ = writeln!(
+                    s,
+                    "allocations, {} ticks: per timed tick p99 {p99}, max {max}; {components}",
+                    r.ticks
+                );
+            }
+        }
         let _ = writeln!(
             s,
             "\ndriver: {:.2} s wall for all runs and graphs; process peak RSS (VmHWM) {}",

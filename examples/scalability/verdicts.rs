@@ -1017,6 +1017,9 @@ mod tests {
             cpu_mean_percent: None,
             cpu_max_percent: None,
             cpu_us_per_tick: None,
+            tick_allocations_p99: None,
+            tick_allocations_max: None,
+            allocating_components: None,
             digest: digest(),
         }
     }

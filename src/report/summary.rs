@@ -13,8 +13,8 @@ use std::fmt;
 use super::figures::Resolved;
 use super::slow_ticks::duration;
 use super::{
-    ComponentStats, FarOutliers, LatencyStats, MachineAround, OutlierCause, Report, Resources,
-    SamplingKind, SchedulerAround, SlowTick,
+    AllocationStats, ComponentStats, FarOutliers, LatencyStats, MachineAround, OutlierCause,
+    Report, Resources, SamplingKind, SchedulerAround, SlowTick,
 };
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
@@ -468,6 +468,76 @@ impl Report {
         )
     }
 
+    /// Allocations per tick and per component span, when the run counted them (a
+    /// `CountingAllocator` installed): how many spans allocated at all, and how many
+    /// allocations and bytes one span made.
+    fn fmt_allocations(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<(&str, &AllocationStats)> = self
+            .ticks
+            .allocations
+            .as_ref()
+            .map(|a| ("(tick)", a))
+            .into_iter()
+            .chain(
+                self.components
+                    .iter()
+                    .filter_map(|(name, c)| Some((name.as_str(), c.allocations.as_ref()?))),
+            )
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "Allocations (per span, on its thread; a component's own, children excluded):"
+        )?;
+        writeln!(
+            f,
+            "  {:<20} {:>10} {:>10} {:>8} {:>6} {:>6} {:>8} {:>11} {:>10} {:>10}",
+            "name",
+            "spans",
+            "allocating",
+            "mean",
+            "p50",
+            "p99",
+            "max",
+            "mean bytes",
+            "p99 bytes",
+            "max bytes"
+        )?;
+        for (name, a) in &rows {
+            writeln!(
+                f,
+                "  {:<20} {:>10} {:>9.1}% {:>8.2} {:>6} {:>6} {:>8} {:>11.1} {:>10} {:>10}",
+                name,
+                thousands(a.samples),
+                100.0 * a.share_allocating,
+                a.mean,
+                thousands(a.p50),
+                thousands(a.p99),
+                thousands(a.max),
+                a.mean_bytes,
+                thousands(a.p99_bytes),
+                thousands(a.max_bytes)
+            )?;
+        }
+        let allocating: Vec<&str> = rows
+            .iter()
+            .filter(|(name, a)| *name != "(tick)" && a.max > 0)
+            .map(|(name, _)| *name)
+            .collect();
+        match &self.ticks.allocations {
+            Some(t) if t.max == 0 => writeln!(f, "  no timed tick allocated")?,
+            _ if !allocating.is_empty() => writeln!(
+                f,
+                "  components that allocated in a recorded tick: {}",
+                allocating.join(", ")
+            )?,
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// What the profiler cost, as calibrated at the start of the run.
     fn fmt_overhead(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let o = &self.overhead;
@@ -649,6 +719,12 @@ impl fmt::Display for Report {
         if !self.components.is_empty() {
             writeln!(f)?;
             self.fmt_components(f)?;
+        }
+        if self.ticks.allocations.is_some()
+            || self.components.values().any(|c| c.allocations.is_some())
+        {
+            writeln!(f)?;
+            self.fmt_allocations(f)?;
         }
         self.fmt_slowest_ticks(f)?;
         self.fmt_overhead(f)?;
@@ -838,4 +914,65 @@ fn cpu_line(r: &Resources) -> String {
         None => "no busiest sample: fewer than 2 samples in a run".to_owned(),
     };
     format!("{mean} ({:.4} s of CPU; {max})", r.cpu_time_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{allocations, report};
+
+    /// The block is there only when the run counted allocations, with a row per place and the
+    /// components that allocated named.
+    #[test]
+    fn the_allocations_block() {
+        let mut r = report(
+            "allocs",
+            &[1_000; 100],
+            &[("parse", &[500; 100]), ("risk", &[100; 100])],
+        );
+        assert!(!r.summary().contains("Allocations"), "{}", r.summary());
+        let mut spans = vec![(0, 0); 97];
+        spans.extend([(3, 96); 3]);
+        r.ticks.allocations = Some(allocations(&spans));
+        if let Some(c) = r.components.get_mut("parse") {
+            c.allocations = Some(allocations(&spans));
+        }
+        if let Some(c) = r.components.get_mut("risk") {
+            c.allocations = Some(allocations(&[(0, 0); 100]));
+        }
+        let summary = r.summary();
+        let block = summary
+            .split_once("Allocations (")
+            .map(|(_, block)| block)
+            .unwrap_or_default();
+        let words = |name: &str| -> Vec<String> {
+            let line = block
+                .lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .unwrap_or_else(|| panic!("no {name} row: {summary}"));
+            line.split_whitespace().map(str::to_owned).collect()
+        };
+        assert!(
+            summary.contains(
+                "Allocations (per span, on its thread; a component's own, children excluded):"
+            ),
+            "{summary}"
+        );
+        assert_eq!(
+            words("(tick)"),
+            [
+                "(tick)", "100", "3.0%", "0.09", "0", "3", "3", "2.9", "96", "96"
+            ]
+        );
+        assert_eq!(
+            words("risk")[..4],
+            ["risk", "100", "0.0%", "0.00"].map(str::to_owned)
+        );
+        assert!(
+            summary.contains("components that allocated in a recorded tick: parse\n"),
+            "{summary}"
+        );
+        // Allocation-free ticks say so.
+        r.ticks.allocations = Some(allocations(&[(0, 0); 100]));
+        assert!(r.summary().contains("  no timed tick allocated\n"));
+    }
 }

@@ -11,7 +11,7 @@
 //! The ranges are generous upper bounds of what a run can measure, not plausibility limits: a
 //! value beyond them is corruption or a hand-edited file, never a real measurement.
 
-use super::{LatencyStats, Report};
+use super::{AllocationStats, LatencyStats, Report};
 
 /// The field at fault (a dotted path as the JSON nests it) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,10 @@ enum Unit {
     Fraction,
     /// A share of the run's time summed over threads (above 1 when several run at once).
     Share,
+    /// Allocations per span: what a `u64` holds.
+    Allocations,
+    /// A proportion of the spans measured.
+    SpanShare,
 }
 
 impl Unit {
@@ -48,11 +52,11 @@ impl Unit {
         match self {
             Unit::Seconds => 1e10,
             Unit::Millis => 1e13,
-            Unit::Nanos | Unit::Bytes => u64::MAX as f64,
+            Unit::Nanos | Unit::Bytes | Unit::Allocations => u64::MAX as f64,
             Unit::Percent => 1e6,
             Unit::TicksPerSecond => 1e12,
             Unit::PerTick => 1e9,
-            Unit::Fraction => 1.0,
+            Unit::Fraction | Unit::SpanShare => 1.0,
             Unit::Share => 1e6,
         }
     }
@@ -68,6 +72,8 @@ impl Unit {
             Unit::PerTick => "spans per tick",
             Unit::Fraction => "fractions of the loop's time",
             Unit::Share => "shares of the run's time",
+            Unit::Allocations => "allocations",
+            Unit::SpanShare => "shares of the spans measured",
         }
     }
 }
@@ -103,6 +109,33 @@ fn latency(field: &str, stats: &LatencyStats) -> Result<(), Invalid> {
         })
 }
 
+/// An allocation figure's means and share in range, and both its histograms decodable.
+fn allocations(field: &str, stats: &AllocationStats) -> Result<(), Invalid> {
+    number(|| format!("{field}.mean"), stats.mean, Unit::Allocations)?;
+    number(
+        || format!("{field}.mean_bytes"),
+        stats.mean_bytes,
+        Unit::Bytes,
+    )?;
+    number(
+        || format!("{field}.share_allocating"),
+        stats.share_allocating,
+        Unit::SpanShare,
+    )?;
+    for (name, blob) in [
+        ("histogram", &stats.histogram),
+        ("bytes_histogram", &stats.bytes_histogram),
+    ] {
+        super::histogram_blob::decode(blob)
+            .map(drop)
+            .map_err(|message| Invalid {
+                field: format!("{field}.{name}"),
+                message,
+            })?;
+    }
+    Ok(())
+}
+
 impl Report {
     /// The first field that breaks the report's promises, in the order the JSON lists them.
     /// Decodes each histogram once.
@@ -127,6 +160,9 @@ impl Report {
         if let Some(wall) = &self.ticks.wall {
             latency("ticks.wall", wall)?;
         }
+        if let Some(a) = &self.ticks.allocations {
+            allocations("ticks.allocations", a)?;
+        }
         for (root, map) in [
             ("components", &self.components),
             ("outside_ticks", &self.outside_ticks),
@@ -145,6 +181,9 @@ impl Report {
                         per_tick,
                         Unit::PerTick,
                     )?;
+                }
+                if let Some(a) = &c.allocations {
+                    allocations(&format!("{root}.{name}.allocations"), a)?;
                 }
             }
         }

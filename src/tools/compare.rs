@@ -28,6 +28,11 @@
 //! on the machine move them). Gate those with `check` and explicit limits where the machine
 //! allows.
 //!
+//! Allocations per tick and per component (rows only when either side counted them) are
+//! compared exactly, without noise: a deterministic workload makes the same allocations in
+//! every run. They are shown, not gated (an allocation more is not a slowdown): `check` with
+//! `[ticks.allocations]` limits gates them.
+//!
 //! A distribution distance (Kolmogorov–Smirnov) was considered and not used for the call: with
 //! 10⁵–10⁶ ticks per run it declares any two runs different, and its statistic is not in the
 //! metric's units, so it cannot say by how much or in which direction.
@@ -38,7 +43,7 @@ use crate::error::Result;
 use crate::gate::estimate::Run;
 use crate::gate::judge::{Direction, Question, judge};
 use crate::gate::{GateOptions, Judgement, Outcome, Prepared, Reason};
-use crate::metric::{Bound, Metric, Stat, Unit};
+use crate::metric::{AllocStat, Bound, Metric, Stat, Unit};
 use crate::report::Report;
 
 /// How [`compare`] decides its calls.
@@ -158,7 +163,7 @@ impl Row {
 }
 
 /// Every row of a comparison, in a fixed order: throughput, ticks, unattributed, components,
-/// resources.
+/// allocations (when counted), resources.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Comparison {
@@ -315,8 +320,23 @@ fn rows(base: &[&Report], new: &[&Report]) -> Vec<Metric> {
         .chain(new)
         .flat_map(|r| r.components.keys())
         .collect();
+    for name in &names {
+        metrics.extend(Stat::ALL.map(|s| Metric::Component((*name).clone(), s)));
+    }
+    // Allocations where either side counted them (a CountingAllocator installed): rows of
+    // "missing" for every run without one would only hide the rest.
+    let reports = || base.iter().chain(new);
+    if reports().any(|r| r.ticks.allocations.is_some()) {
+        metrics.extend(ALLOCATION_ROWS.map(Metric::TickAllocations));
+    }
     for name in names {
-        metrics.extend(Stat::ALL.map(|s| Metric::Component(name.clone(), s)));
+        if reports().any(|r| {
+            r.components
+                .get(name)
+                .is_some_and(|c| c.allocations.is_some())
+        }) {
+            metrics.extend(ALLOCATION_ROWS.map(|f| Metric::ComponentAllocations(name.clone(), f)));
+        }
     }
     metrics.extend([
         Metric::PeakRssMb,
@@ -325,6 +345,15 @@ fn rows(base: &[&Report], new: &[&Report]) -> Vec<Metric> {
     ]);
     metrics
 }
+
+/// The allocation figures compared, per tick and per component: how many allocations and bytes
+/// a span makes on average, the tail, and how many spans allocate at all.
+const ALLOCATION_ROWS: [AllocStat; 4] = [
+    AllocStat::Mean,
+    AllocStat::P99,
+    AllocStat::MeanBytes,
+    AllocStat::ShareAllocatingPct,
+];
 
 fn row(metric: &Metric, worse: Judgement, better: Judgement, gated: bool) -> Row {
     let call = match (&worse.reason, worse.outcome, better.outcome) {
@@ -535,6 +564,45 @@ mod tests {
         let c = compare(&a, &b, &CompareOptions::default()).unwrap();
         assert_eq!(row(&c, "components.risk.p99_us").call, Call::Missing);
         assert_eq!(row(&c, "memory.peak_rss_mb").call, Call::Missing);
+    }
+
+    /// Allocation rows appear when either side counted allocations, compared exactly and not
+    /// gated: a component that starts allocating reads "higher" whatever the noise; no rows
+    /// when neither side counted.
+    #[test]
+    fn allocations_are_compared_exactly_when_counted() {
+        use crate::test_support::allocations;
+        let v = spread(10_000, 1_000);
+        let a = report("a", &v, &[("parse", &v)]);
+        let c = compare(&a, &a, &CompareOptions::default()).unwrap();
+        assert!(!c.rows.iter().any(|r| r.metric.contains("allocations")));
+        let with = |per_span: u64| {
+            let mut r = a.clone();
+            let figures = allocations(&vec![(per_span, 24 * per_span); 1_000]);
+            r.ticks.allocations = Some(figures.clone());
+            if let Some(c) = r.components.get_mut("parse") {
+                c.allocations = Some(figures);
+            }
+            r
+        };
+        let c = compare(&with(0), &with(1), &CompareOptions::default()).unwrap();
+        let mean = row(&c, "components.parse.allocations.mean");
+        assert_eq!((mean.base, mean.new), (Some(0.0), Some(1.0)));
+        assert_eq!(mean.call, Call::Worse, "{mean:?}");
+        assert_eq!(mean.call_word(), "higher");
+        assert_eq!(mean.unit, Unit::Allocations);
+        assert!(!mean.gated);
+        assert_eq!(row(&c, "ticks.allocations.mean_bytes").new, Some(24.0));
+        assert_eq!(
+            row(&c, "ticks.allocations.share_allocating_pct").new,
+            Some(100.0)
+        );
+        assert!(!c.any_worse(), "allocation rows are not gated");
+        let same = compare(&with(1), &with(1), &CompareOptions::default()).unwrap();
+        assert_eq!(row(&same, "ticks.allocations.p99").call, Call::WithinNoise);
+        // One side without: the rows say which is missing.
+        let c = compare(&a, &with(1), &CompareOptions::default()).unwrap();
+        assert_eq!(row(&c, "ticks.allocations.mean").call, Call::Missing);
     }
 
     #[test]

@@ -5,9 +5,13 @@
 //! all the values would give, not an average of percentiles (which has no meaning). Reports whose
 //! histograms were recorded with different settings cannot be added exactly and are an error.
 
+mod allocations;
+
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+
+use self::allocations::AllocationSum;
 
 use crate::error::{Error, Result};
 use crate::report::{
@@ -46,6 +50,7 @@ struct MergedComponent {
     /// `None` once a part lacks it.
     self_time: Option<Sum>,
     wall: Option<Sum>,
+    allocations: AllocationSum,
 }
 
 impl MergedComponent {
@@ -56,6 +61,7 @@ impl MergedComponent {
             latency: Sum::new(format!("{field}.latency")),
             self_time: Some(Sum::new(format!("{field}.self_time"))),
             wall: None,
+            allocations: AllocationSum::new(format!("{field}.allocations")),
         }
     }
 
@@ -73,7 +79,8 @@ impl MergedComponent {
                 .get_or_insert_with(|| Sum::new(format!("{field}.wall")))
                 .add(label, wall, weight)?;
         }
-        Ok(())
+        self.allocations
+            .add(label, c.allocations.as_ref(), c.count > 0, weight)
     }
 
     /// The merged figures; `per_tick` over `per_tick_of` (the merge's recorded ticks), `null`
@@ -88,6 +95,7 @@ impl MergedComponent {
             per_tick: per_tick_of
                 .filter(|ticks| *ticks > 0)
                 .map(|ticks| count as f64 / ticks as f64),
+            allocations: self.allocations.finish()?,
         })
     }
 }
@@ -188,6 +196,8 @@ pub fn merge_reports<'a>(
     let mut ticks_wall = Sum::new("ticks.wall");
     let mut unattributed = Sum::new("unattributed");
     let mut ticks_recorded_latency = Sum::new("ticks.recorded");
+    // Over the ticks `ticks.latency` holds, so weighted as it is.
+    let mut tick_allocations = AllocationSum::new("ticks.allocations");
     // Every warm-up tick is timed: weight 1. Parts with different warm-ups keep the longest.
     let mut warmup = Sum::new("ticks.warmup.latency");
     let mut warmup_per_thread: Option<u64> = None;
@@ -207,6 +217,13 @@ pub fn merge_reports<'a>(
         if let Some(wall) = &report.ticks.wall {
             ticks_wall.add(label, wall, timed)?;
         }
+        tick_allocations.add(
+            label,
+            report.ticks.allocations.as_ref(),
+            // Schema 1 has no sample counts: a part with ticks measured them.
+            report.ticks.latency.samples > 0 || report.schema_version < 2,
+            timed,
+        )?;
         unattributed.add(label, &report.unattributed, recorded)?;
         if let Some(latency) = &report.ticks.recorded {
             ticks_recorded_latency.add(label, latency, recorded)?;
@@ -279,6 +296,7 @@ pub fn merge_reports<'a>(
                 }),
                 None => None,
             },
+            allocations: tick_allocations.finish()?,
         },
         components: components.finish(Some(ticks_recorded))?,
         inside_ticks: InsideTicks::merged(reports.iter().map(|(_, r)| *r)),
@@ -467,24 +485,7 @@ impl Sum {
         let h = stats.decode_histogram(&format!("{} in {label}", self.field))?;
         self.samples = self.samples.saturating_add(h.len());
         let h = if weight > 1 { scaled(&h, weight) } else { h };
-        match &mut self.total {
-            None => self.total = Some((h, label.to_owned())),
-            Some((total, first)) => {
-                let settings = |h: &Histogram<u64>| (h.low(), h.high(), h.sigfig());
-                let (want, got) = (settings(total), settings(&h));
-                if want != got {
-                    return Err(Error::Merge(format!(
-                        "histogram settings of `{}` differ: {first} has low {}, high {}, sigfig {} \
-                         but {label} has low {}, high {}, sigfig {}",
-                        self.field, want.0, want.1, want.2, got.0, got.1, got.2
-                    )));
-                }
-                total.add(&h).map_err(|e| {
-                    Error::Merge(format!("cannot add `{}` of {label}: {e:?}", self.field))
-                })?;
-            }
-        }
-        Ok(())
+        add_histogram(&mut self.total, &self.field, label, h)
     }
 
     fn finish_if_any(self) -> Result<Option<LatencyStats>> {
@@ -510,6 +511,35 @@ impl Sum {
             }
         }
     }
+}
+
+/// Adds part `label`'s histogram `h` of `field` to `total` (the sum so far, and the part that
+/// set its settings): histograms recorded with other bounds or precision cannot be added
+/// exactly, and are an error naming both parts.
+fn add_histogram(
+    total: &mut Option<(Histogram<u64>, String)>,
+    field: &str,
+    label: &str,
+    h: Histogram<u64>,
+) -> Result<()> {
+    match total {
+        None => *total = Some((h, label.to_owned())),
+        Some((total, first)) => {
+            let settings = |h: &Histogram<u64>| (h.low(), h.high(), h.sigfig());
+            let (want, got) = (settings(total), settings(&h));
+            if want != got {
+                return Err(Error::Merge(format!(
+                    "histogram settings of `{field}` differ: {first} has low {}, high {}, sigfig {} \
+                     but {label} has low {}, high {}, sigfig {}",
+                    want.0, want.1, want.2, got.0, got.1, got.2
+                )));
+            }
+            total
+                .add(&h)
+                .map_err(|e| Error::Merge(format!("cannot add `{field}` of {label}: {e:?}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// The top-K of the parts' slowest ticks (K: the largest part's limit), each tick labelled
@@ -750,6 +780,100 @@ mod tests {
             prop_assert!(l.p95_ns <= l.p99_ns && l.p99_ns <= l.p999_ns);
             prop_assert!(l.p999_ns <= l.max_ns);
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Allocation figures of two halves merge into the whole's, bit for bit, for the ticks
+        /// and for a component.
+        #[test]
+        fn allocation_halves_merge_to_the_whole(
+            spans in proptest::collection::vec((0u64..40, 0u64..100_000), 1..300),
+            split in 0usize..300,
+        ) {
+            let split = split % (spans.len() + 1);
+            let (a, b) = spans.split_at(split);
+            let with = |name: &str, part: &[(u64, u64)]| {
+                let ticks = vec![1_000; part.len()];
+                let mut r = report(name, &ticks, &[("parse", &ticks)]);
+                let figures = (!part.is_empty()).then(|| crate::test_support::allocations(part));
+                r.ticks.allocations = figures.clone();
+                if let Some(c) = r.components.get_mut("parse") {
+                    c.allocations = figures;
+                }
+                r
+            };
+            let whole = with("run", &spans);
+            let merged = Report::merge(&[with("run", a), with("run", b)], Shards::Sequential)
+                .unwrap();
+            prop_assert_eq!(&merged.ticks.allocations, &whole.ticks.allocations);
+            prop_assert_eq!(
+                &merged.components["parse"].allocations,
+                &whole.components["parse"].allocations
+            );
+            let m = merged.ticks.allocations.unwrap();
+            prop_assert!(m.p50 <= m.p99 && m.p99 <= m.max);
+            prop_assert!(m.p50_bytes <= m.p99_bytes && m.p99_bytes <= m.max_bytes);
+        }
+    }
+
+    /// A part that measured ticks without counting allocations leaves the merge without
+    /// allocation figures: the others' would claim to be every tick's. A part that measured
+    /// none (a component it never ran) does not.
+    #[test]
+    fn a_part_without_allocation_figures_leaves_the_merge_without_them() {
+        let mut a = report("a", &[1_000; 10], &[("parse", &[500; 10])]);
+        a.ticks.allocations = Some(crate::test_support::allocations(&[(1, 8); 10]));
+        if let Some(c) = a.components.get_mut("parse") {
+            c.allocations = Some(crate::test_support::allocations(&[(1, 8); 10]));
+        }
+        let b = report("b", &[1_000; 10], &[("risk", &[500; 10])]);
+        let m = Report::merge(&[a.clone(), b], Shards::Parallel).unwrap();
+        assert_eq!(m.ticks.allocations, None);
+        // `b` never ran `parse`: its figures stand.
+        assert_eq!(
+            m.components["parse"].allocations,
+            a.components["parse"].allocations
+        );
+        assert_eq!(m.components["risk"].allocations, None);
+    }
+
+    /// Reports sampled at different rates weigh each value by the ticks it stands for, as the
+    /// latency does; `samples` stays the spans measured.
+    #[test]
+    fn allocation_figures_are_weighted_by_the_ticks_they_stand_for() {
+        let sampled = |name: &str, per_tick: u64, timed: u64| {
+            let mut r = report(name, &vec![1_000; timed as usize], &[]);
+            r.ticks.count = 1_000;
+            r.sampling = Some(SamplingStats {
+                mode: "one_in".to_owned(),
+                budget_fraction: None,
+                one_in: Some(1_000 / timed),
+                ticks_timed: timed,
+                ticks_recorded: 0,
+                windows: 0,
+                cost_ns_per_tick: 0.0,
+            });
+            r.ticks.allocations = Some(crate::test_support::allocations(&vec![
+                (
+                    per_tick,
+                    8 * per_tick
+                );
+                timed as usize
+            ]));
+            r
+        };
+        // 1,000 ticks each: one sampled 1 in 10 with 2 allocations a tick, one 1 in 100 with 0.
+        let m = Report::merge(
+            &[sampled("a", 2, 100), sampled("b", 0, 10)],
+            Shards::Parallel,
+        )
+        .unwrap();
+        let t = m.ticks.allocations.unwrap();
+        assert_eq!(t.samples, 110);
+        assert!((t.mean - 1.0).abs() < 1e-9, "{t:?}");
+        assert!((t.share_allocating - 0.5).abs() < 1e-9, "{t:?}");
+        assert!((t.mean_bytes - 8.0).abs() < 1e-9, "{t:?}");
     }
 
     #[test]

@@ -19,16 +19,26 @@
 //! | `cpu.percent_of_one_core` | % (mean) | lower |
 //! | `cpu.percent_of_machine` | % (mean) | lower |
 //! | `cpu.time_per_tick_us` | µs of CPU | lower |
+//! | `ticks.allocations.{mean,p50,p99,max}` | allocations per tick | lower |
+//! | `ticks.allocations.{mean,p50,p99,max}_bytes` | bytes per tick | lower |
+//! | `ticks.allocations.share_allocating_pct` | % of ticks that allocated | lower |
+//! | `components.<name>.allocations.<the same>` | per span, children excluded | lower |
 //!
 //! `trimmed_mean_us` is the mean of the middle 90 % of the values (5 % trimmed off each end),
 //! computed from the histogram: unlike the plain mean, one preempted tick cannot move it, and
 //! unlike the median it still moves when any part of the bulk of the distribution does. It is
 //! what the gates compare by default ([`thresholds`](crate::thresholds)).
+//!
+//! The allocation metrics (a report's `ticks.allocations` and `components.<name>.allocations`,
+//! present when the run's binary installed a [`CountingAllocator`](crate::CountingAllocator))
+//! are single values compared exactly: a deterministic workload makes the same allocations in
+//! every run, so `max_p99 = 0` fails on the first tick that allocates in the figures, whatever
+//! the machine. With sampling they are the timed (or recorded) spans' figures.
 
 use std::fmt;
 
 use crate::gate::histogram::Cdf;
-use crate::report::{LatencyStats, Report, Resources};
+use crate::report::{AllocationStats, LatencyStats, Report, Resources};
 
 /// Which side of its limit a value must stay on; for a comparison, which direction is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +78,10 @@ pub enum Unit {
     Megabytes,
     /// Percent.
     Percent,
+    /// Allocations (per tick or per span).
+    Allocations,
+    /// Bytes (allocated per tick or per span).
+    Bytes,
 }
 
 impl Unit {
@@ -79,6 +93,8 @@ impl Unit {
             Unit::Micros | Unit::CpuMicros => "µs",
             Unit::Megabytes => "MB",
             Unit::Percent => "%",
+            Unit::Allocations => "allocations",
+            Unit::Bytes => "B",
         }
     }
 }
@@ -172,6 +188,80 @@ impl Stat {
     }
 }
 
+/// A figure of a report's allocation statistics ([`AllocationStats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum AllocStat {
+    Mean,
+    P50,
+    P99,
+    Max,
+    MeanBytes,
+    P50Bytes,
+    P99Bytes,
+    MaxBytes,
+    ShareAllocatingPct,
+}
+
+impl AllocStat {
+    /// Every figure, in the order they are checked and printed.
+    pub(crate) const ALL: [AllocStat; 9] = [
+        AllocStat::Mean,
+        AllocStat::P50,
+        AllocStat::P99,
+        AllocStat::Max,
+        AllocStat::MeanBytes,
+        AllocStat::P50Bytes,
+        AllocStat::P99Bytes,
+        AllocStat::MaxBytes,
+        AllocStat::ShareAllocatingPct,
+    ];
+
+    /// The last part of the metric name (`p99`, `p99_bytes`).
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            AllocStat::Mean => "mean",
+            AllocStat::P50 => "p50",
+            AllocStat::P99 => "p99",
+            AllocStat::Max => "max",
+            AllocStat::MeanBytes => "mean_bytes",
+            AllocStat::P50Bytes => "p50_bytes",
+            AllocStat::P99Bytes => "p99_bytes",
+            AllocStat::MaxBytes => "max_bytes",
+            AllocStat::ShareAllocatingPct => "share_allocating_pct",
+        }
+    }
+
+    fn parse(key: &str) -> Option<AllocStat> {
+        AllocStat::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// The figure in its unit (the share in %).
+    pub(crate) fn of(self, a: &AllocationStats) -> f64 {
+        match self {
+            AllocStat::Mean => a.mean,
+            AllocStat::P50 => a.p50 as f64,
+            AllocStat::P99 => a.p99 as f64,
+            AllocStat::Max => a.max as f64,
+            AllocStat::MeanBytes => a.mean_bytes,
+            AllocStat::P50Bytes => a.p50_bytes as f64,
+            AllocStat::P99Bytes => a.p99_bytes as f64,
+            AllocStat::MaxBytes => a.max_bytes as f64,
+            AllocStat::ShareAllocatingPct => 100.0 * a.share_allocating,
+        }
+    }
+
+    fn unit(self) -> Unit {
+        match self {
+            AllocStat::Mean | AllocStat::P50 | AllocStat::P99 | AllocStat::Max => Unit::Allocations,
+            AllocStat::MeanBytes
+            | AllocStat::P50Bytes
+            | AllocStat::P99Bytes
+            | AllocStat::MaxBytes => Unit::Bytes,
+            AllocStat::ShareAllocatingPct => Unit::Percent,
+        }
+    }
+}
+
 /// One quantity of a report; see the module docs for the names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Metric {
@@ -185,6 +275,10 @@ pub(crate) enum Metric {
     CpuTimePerTick,
     ComponentCount(String),
     Component(String, Stat),
+    /// A figure of `ticks.allocations`.
+    TickAllocations(AllocStat),
+    /// A figure of `components.<name>.allocations`.
+    ComponentAllocations(String, AllocStat),
     /// A name that does not parse (only from hand-built thresholds); always missing.
     Unknown(String),
 }
@@ -202,6 +296,10 @@ impl fmt::Display for Metric {
             Metric::CpuTimePerTick => f.write_str("cpu.time_per_tick_us"),
             Metric::ComponentCount(name) => write!(f, "components.{name}.count"),
             Metric::Component(name, s) => write!(f, "components.{name}.{}", s.key()),
+            Metric::TickAllocations(s) => write!(f, "ticks.allocations.{}", s.key()),
+            Metric::ComponentAllocations(name, s) => {
+                write!(f, "components.{name}.allocations.{}", s.key())
+            }
             Metric::Unknown(name) => f.write_str(name),
         }
     }
@@ -211,8 +309,9 @@ impl fmt::Display for Metric {
 pub(crate) const METRIC_NAMES: &str = "ticks.count, ticks.throughput_per_s, ticks.<stat>, \
      unattributed.<stat>, components.<name>.count, components.<name>.<stat>, \
      memory.peak_rss_mb, cpu.percent_of_one_core, cpu.percent_of_machine, \
-     cpu.time_per_tick_us (<stat>: mean_us, trimmed_mean_us, p50_us, p90_us, p95_us, p99_us, \
-     p999_us)";
+     cpu.time_per_tick_us, ticks.allocations.<figure>, components.<name>.allocations.<figure> \
+     (<stat>: mean_us, trimmed_mean_us, p50_us, p90_us, p95_us, p99_us, p999_us; <figure>: \
+     mean, p50, p99, max, mean_bytes, p50_bytes, p99_bytes, max_bytes, share_allocating_pct)";
 
 impl Metric {
     /// Parses a metric name; component names may contain dots (the statistic is the last part).
@@ -229,6 +328,9 @@ impl Metric {
         if fixed.is_some() {
             return fixed;
         }
+        if let Some(figure) = name.strip_prefix("ticks.allocations.") {
+            return AllocStat::parse(figure).map(Metric::TickAllocations);
+        }
         if let Some(stat) = name.strip_prefix("ticks.") {
             return Stat::parse(stat).map(Metric::Tick);
         }
@@ -239,6 +341,14 @@ impl Metric {
         let (component, stat) = rest.rsplit_once('.')?;
         if component.is_empty() {
             return None;
+        }
+        // `<name>.allocations.<figure>`; the figures' names are no latency statistic's, so a
+        // component named `x.allocations` keeps its `…p99_us`.
+        if let Some(figure) = AllocStat::parse(stat)
+            && let Some(name) = component.strip_suffix(".allocations")
+            && !name.is_empty()
+        {
+            return Some(Metric::ComponentAllocations(name.to_owned(), figure));
         }
         if stat == "count" {
             return Some(Metric::ComponentCount(component.to_owned()));
@@ -260,7 +370,13 @@ impl Metric {
     /// Whether the metric is a count, which runs of one workload repeat exactly: compared
     /// without noise, against an absolute limit or a baseline alike.
     pub(crate) fn is_exact(&self) -> bool {
-        matches!(self, Metric::TickCount | Metric::ComponentCount(_))
+        matches!(
+            self,
+            Metric::TickCount
+                | Metric::ComponentCount(_)
+                | Metric::TickAllocations(_)
+                | Metric::ComponentAllocations(..)
+        )
     }
 
     /// Which direction is better: counts and throughput must be high, everything else low.
@@ -279,6 +395,7 @@ impl Metric {
             Metric::CpuTimePerTick => Unit::CpuMicros,
             Metric::PeakRssMb => Unit::Megabytes,
             Metric::CpuOfOneCore | Metric::CpuOfMachine => Unit::Percent,
+            Metric::TickAllocations(s) | Metric::ComponentAllocations(_, s) => s.unit(),
         }
     }
 
@@ -316,6 +433,21 @@ impl Metric {
                     _ => Err(no_ticks()),
                 }
             }
+            Metric::TickAllocations(figure) => match &report.ticks.allocations {
+                Some(a) => Ok(figure.of(a)),
+                None if ticks == 0 => Err(no_ticks()),
+                None => Err(format!("ticks.allocations is absent: {}", NO_ALLOCATIONS)),
+            },
+            Metric::ComponentAllocations(name, figure) => match report.components.get(name) {
+                Some(c) => match &c.allocations {
+                    Some(a) => Ok(figure.of(a)),
+                    None if c.count == 0 => Err(format!("component `{name}` has no closed spans")),
+                    None => Err(format!(
+                        "components.{name}.allocations is absent: {NO_ALLOCATIONS}"
+                    )),
+                },
+                None => Err(format!("component `{name}` is not in the report")),
+            },
             Metric::Unknown(name) => Err(format!("unknown metric `{name}`")),
             Metric::Tick(_) | Metric::Unattributed(_) | Metric::Component(..) => {
                 unreachable_latency()
@@ -366,6 +498,10 @@ impl Metric {
         Some(found)
     }
 }
+
+/// Why a report with spans has no allocation figures for them.
+const NO_ALLOCATIONS: &str = "the run counted no allocations (install tickprof::CountingAllocator \
+     as the binary's #[global_allocator]; reports before schema 7 have none)";
 
 /// The distribution a latency metric is read from: its field name in the report (for errors)
 /// and its stats, or why the report has none.
@@ -427,13 +563,37 @@ mod tests {
             "cpu.percent_of_one_core",
             "cpu.percent_of_machine",
             "cpu.time_per_tick_us",
+            "ticks.allocations.p99",
+            "ticks.allocations.max_bytes",
+            "ticks.allocations.share_allocating_pct",
+            "components.parse.allocations.mean",
+            "components.risk.check.allocations.p99_bytes",
         ] {
             let metric = Metric::parse(name).unwrap_or_else(|| panic!("{name}"));
             assert_eq!(metric.to_string(), name);
         }
-        for bad in ["ticks.p99", "components..p99_us", "components.x", "cpu", ""] {
+        for bad in [
+            "ticks.p99",
+            "components..p99_us",
+            "components.x",
+            "cpu",
+            "",
+            "ticks.allocations.p99_us",
+            "ticks.allocations",
+            "components.allocations.p99",
+            "components.x.allocations.p90",
+        ] {
             assert_eq!(Metric::parse(bad), None, "{bad}");
         }
+        // A component named `x.allocations` keeps its latency statistics.
+        assert_eq!(
+            Metric::parse("components.x.allocations.p99_us"),
+            Some(Metric::Component("x.allocations".to_owned(), Stat::P99))
+        );
+        assert_eq!(
+            Metric::parse("components.x.allocations.p99"),
+            Some(Metric::ComponentAllocations("x".to_owned(), AllocStat::P99))
+        );
     }
 
     /// Units and directions as the module docs' table states them.
@@ -450,6 +610,13 @@ mod tests {
             ("cpu.percent_of_one_core", Unit::Percent, Bound::AtMost),
             ("cpu.percent_of_machine", Unit::Percent, Bound::AtMost),
             ("cpu.time_per_tick_us", Unit::CpuMicros, Bound::AtMost),
+            ("ticks.allocations.p99", Unit::Allocations, Bound::AtMost),
+            ("ticks.allocations.mean_bytes", Unit::Bytes, Bound::AtMost),
+            (
+                "components.a.allocations.share_allocating_pct",
+                Unit::Percent,
+                Bound::AtMost,
+            ),
         ];
         for (name, unit, bound) in cases {
             let metric = Metric::parse(name).unwrap();

@@ -49,6 +49,20 @@
 //! callgrind, `--toggle-collect` on the encoder). Walking the HdrHistogram dominates the bucket
 //! counting, not the number of bounds.
 //!
+//! # Allocations
+//!
+//! When the run counted allocations (a [`CountingAllocator`](crate::CountingAllocator)
+//! installed: the report's `ticks.allocations` and `components.<name>.allocations`), four more
+//! histogram families, absent otherwise: `tickprof_tick_allocations` and
+//! `tickprof_tick_allocated_bytes` (per tick), `tickprof_component_allocations` and
+//! `tickprof_component_allocated_bytes` (per component span, its children's excluded; the same
+//! `component` labels and cap as the latency). Buckets are counted exactly from the report's
+//! histograms: allocations at 0, 1, 2, 4, … 2²⁴ (26 bounds), bytes at 0, 16, 64, … 4 GiB
+//! (16 bounds); `le="0"` counts the spans that made no allocation, so
+//! `1 - bucket{le="0"} / count` is the share that allocated. They add 48 series for the tick
+//! and 48 per component (27 and 17 buckets, each family's `_sum` and `_count`): about 3,200
+//! more at the cap.
+//!
 //! # The server
 //!
 //! The server answers `GET` and `HEAD` on `/metrics`; another method is a 405 with
@@ -57,6 +71,7 @@
 //! on serving the connections it has, and counts each failed accept in
 //! `tickprof_exporter_accept_errors_total`.
 
+mod allocations;
 mod buckets;
 mod metrics;
 mod run_metrics;

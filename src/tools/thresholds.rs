@@ -16,7 +16,8 @@
 //!
 //! - An **absolute limit** fails when the estimate is past it beyond the runs' sampling noise,
 //!   passes when the estimate is within it, and is inconclusive in between. Single values
-//!   (throughput, memory, CPU) are compared exactly.
+//!   (throughput, memory, CPU, and the allocation figures of `[ticks.allocations]` and
+//!   `[components.<name>.allocations]`) are compared exactly.
 //! - A **baseline** check fails when the change is past `max_regression_pct` of the baseline's
 //!   value (and past the resolution floor: one clock step plus any difference in what the runs
 //!   subtracted for the instrumentation) beyond the run-to-run noise: measured from the runs'
@@ -39,12 +40,13 @@ use serde::Deserialize;
 use crate::gate::estimate::Run;
 use crate::gate::judge::{Direction, Question, judge};
 use crate::gate::{GateOptions, Prepared};
-use crate::metric::{Metric, Stat};
+use crate::metric::{AllocStat, Metric, Stat};
 use crate::report::Report;
 
 pub use crate::metric::Bound;
 pub use limits::{
-    BaselineLimits, ComponentLimits, CpuLimits, GateLimits, LatencyLimits, MemoryLimits, TickLimits,
+    AllocationLimits, BaselineLimits, ComponentLimits, CpuLimits, GateLimits, LatencyLimits,
+    MemoryLimits, TickLimits,
 };
 pub use verdict::{Check, CheckKind, Verdict};
 
@@ -232,6 +234,7 @@ impl Thresholds {
             out.push((Metric::Throughput, v));
         }
         push_latency(&mut out, t.latency_limits(), Metric::Tick);
+        push_allocations(&mut out, &t.allocations, Metric::TickAllocations);
         push_latency(
             &mut out,
             self.unattributed.latency_limits(),
@@ -256,6 +259,9 @@ impl Thresholds {
             push_latency(&mut out, c.latency_limits(), |stat| {
                 Metric::Component(name.clone(), stat)
             });
+            push_allocations(&mut out, &c.allocations, |figure| {
+                Metric::ComponentAllocations(name.clone(), figure)
+            });
         }
         out
     }
@@ -269,6 +275,18 @@ fn push_latency(
     for (stat, limit) in limits {
         if let Some(limit) = limit {
             out.push((metric(stat), limit));
+        }
+    }
+}
+
+fn push_allocations(
+    out: &mut Vec<(Metric, f64)>,
+    limits: &AllocationLimits,
+    metric: impl Fn(AllocStat) -> Metric,
+) {
+    for (figure, limit) in limits.limits() {
+        if let Some(limit) = limit {
+            out.push((metric(figure), limit));
         }
     }
 }
@@ -698,6 +716,132 @@ mod tests {
         assert!(t.evaluate(&run(), None).passed());
         let verdict = t.evaluate(&run(), Some(&run()));
         assert_eq!(verdict.outcome(), Outcome::Pass, "{:#?}", verdict.checks);
+    }
+
+    /// `[ticks.allocations]` and `[components.<name>.allocations]` limit the figures they
+    /// name, exactly: one tick in a hundred that allocates passes `max_p99 = 0` (the p99 is
+    /// 0) and fails `max_max = 0`; a report that counted no allocations fails every
+    /// such limit, saying why.
+    #[test]
+    fn allocation_limits_gate_an_allocation_free_hot_path() {
+        use crate::test_support::allocations;
+        let t = parse(
+            "[ticks.allocations]\nmax_p99 = 0\nmax_max = 0\nmax_share_allocating_pct = 5\n\
+             [components.parse.allocations]\nmax_mean = 0\nmax_max_bytes = 64\n",
+        )
+        .unwrap();
+        assert_eq!(t.ticks.allocations.max_p99, Some(0.0));
+        let mut r = run();
+        // 100 ticks, one of them with 3 allocations of 32 bytes, all made by `parse`.
+        let mut spans = vec![(0, 0); 99];
+        spans.push((3, 96));
+        r.ticks.allocations = Some(allocations(&spans));
+        r.components
+            .insert("parse".to_owned(), r.components["strategy"].clone());
+        if let Some(c) = r.components.get_mut("parse") {
+            c.allocations = Some(allocations(&spans));
+        }
+        let verdict = t.evaluate(&r, None);
+        let got: Vec<(String, Outcome, Option<f64>)> = verdict
+            .checks
+            .iter()
+            .map(|c| (c.name(), c.outcome(), c.value()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ticks.allocations.p99".to_owned(), Outcome::Pass, Some(0.0)),
+                ("ticks.allocations.max".to_owned(), Outcome::Fail, Some(3.0)),
+                (
+                    "ticks.allocations.share_allocating_pct".to_owned(),
+                    Outcome::Pass,
+                    Some(1.0)
+                ),
+                (
+                    "components.parse.allocations.mean".to_owned(),
+                    Outcome::Fail,
+                    Some(0.03)
+                ),
+                (
+                    "components.parse.allocations.max_bytes".to_owned(),
+                    Outcome::Fail,
+                    Some(96.0)
+                ),
+            ]
+        );
+        assert_eq!(verdict.checks[0].unit, Unit::Allocations);
+        assert_eq!(verdict.checks[4].unit, Unit::Bytes);
+        assert!(!verdict.passed());
+
+        // Allocation-free: every limit passes.
+        let free = allocations(&[(0, 0); 100]);
+        r.ticks.allocations = Some(free.clone());
+        if let Some(c) = r.components.get_mut("parse") {
+            c.allocations = Some(free);
+        }
+        assert!(t.evaluate(&r, None).passed());
+
+        // Not counted (no CountingAllocator): a failed check that says why, not a pass.
+        let verdict = t.evaluate(&run(), None);
+        let p99 = &verdict.checks[0];
+        assert_eq!(p99.outcome(), Outcome::Fail);
+        assert_eq!(p99.value(), None);
+        assert!(
+            p99.note().is_some_and(|n| n.contains("CountingAllocator")),
+            "{p99:#?}"
+        );
+        let parse_mean = &verdict.checks[3];
+        assert_eq!(
+            parse_mean.note(),
+            Some("component `parse` is not in the report")
+        );
+    }
+
+    #[test]
+    fn allocation_keys_are_read_strictly() {
+        for (toml, line, column, needle) in [
+            (
+                "[ticks.allocations]\nmax_p99_us = 0\n",
+                2,
+                1,
+                "unknown field `max_p99_us`",
+            ),
+            ("[ticks.allocations]\nmax_p99 = -1\n", 2, 11, ">= 0"),
+            (
+                "[components.parse.allocations]\nmax_allocations = 0\n",
+                2,
+                1,
+                "unknown field `max_allocations`",
+            ),
+        ] {
+            match parse(toml) {
+                Err(crate::Error::Parse {
+                    line: l,
+                    column: c,
+                    message,
+                    ..
+                }) => {
+                    assert_eq!((l, c), (line, column), "{toml}: {message}");
+                    assert!(message.contains(needle), "{toml}: {message}");
+                }
+                other => panic!("{toml}: expected a parse error, got {other:?}"),
+            }
+        }
+        // A baseline may name allocation metrics.
+        let t = parse("[baseline.metrics]\n\"ticks.allocations.mean\" = 0\n").unwrap();
+        let base = {
+            let mut r = run();
+            r.ticks.allocations = Some(crate::test_support::allocations(&[(1, 8); 100]));
+            r
+        };
+        let mut more = base.clone();
+        more.ticks.allocations = Some(crate::test_support::allocations(&[(2, 16); 100]));
+        let verdict = t.evaluate(&more, Some(&base));
+        let check = &verdict.checks[0];
+        assert_eq!(check.metric, "ticks.allocations.mean");
+        // Exact: one more allocation per tick is a regression, however noisy the machine.
+        assert_eq!(check.outcome(), Outcome::Fail, "{check:#?}");
+        assert!(t.evaluate(&base, Some(&base)).passed());
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::process::{Command, Output};
 
 use hdrhistogram::Histogram;
 use tickprof::{
-    ComponentStats, LatencyStats, MeanMax, MemoryStats, Report, Resources, SlowTick, TickField,
-    TickFieldValue, TimelineSpan,
+    AllocationStats, ComponentStats, LatencyStats, MeanMax, MemoryStats, Report, Resources,
+    SlowTick, TickField, TickFieldValue, TimelineSpan,
 };
 
 pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
@@ -29,6 +29,21 @@ pub fn histogram(values_ns: &[u64]) -> Histogram<u64> {
 
 pub fn latency(values_ns: &[u64]) -> LatencyStats {
     LatencyStats::from_histogram(&histogram(values_ns), "fixture").unwrap()
+}
+
+/// The allocation figures of spans that made `(allocations, bytes)` each, as a run's report
+/// states them (histograms of 1 to 2⁴⁰ at 3 significant figures).
+pub fn allocations(spans: &[(u64, u64)]) -> AllocationStats {
+    let hist = |values: Vec<u64>| {
+        let mut h = Histogram::<u64>::new_with_bounds(1, 1 << 40, 3).unwrap();
+        for v in values {
+            h.record(v).unwrap();
+        }
+        h
+    };
+    let count = hist(spans.iter().map(|s| s.0).collect());
+    let bytes = hist(spans.iter().map(|s| s.1).collect());
+    AllocationStats::from_histograms(&count, &bytes).unwrap()
 }
 
 /// A run whose ticks took `tick_ns` back to back, with `components` inside them, no resources.

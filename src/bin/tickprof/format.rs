@@ -13,6 +13,12 @@ pub(crate) fn value(v: f64, unit: Unit) -> String {
         Unit::Micros | Unit::CpuMicros => format!("{v:.3} {unit}"),
         Unit::Megabytes => format!("{v:.1} {unit}"),
         Unit::Percent => format!("{v:.1}{unit}"),
+        // Allocations and bytes per span: whole figures (percentiles, maxima) as they are, means
+        // to two decimals (0.02 allocations per tick is not 0).
+        Unit::Allocations | Unit::Bytes if v.fract() == 0.0 => {
+            format!("{} {unit}", thousands(v.max(0.0) as u64))
+        }
+        Unit::Allocations | Unit::Bytes => format!("{v:.2} {unit}"),
         // Counts, and any unit added later: a whole number, without a symbol.
         _ => thousands(v.round().max(0.0) as u64),
     }

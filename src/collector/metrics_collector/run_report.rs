@@ -82,6 +82,8 @@ pub(super) fn build(
                 .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
                 .transpose()?,
             per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
+            // Issue 24: the hot path's histograms, through AllocationStats::from_histograms.
+            allocations: None,
         };
         components.insert(name.clone(), stats);
     }
@@ -153,6 +155,8 @@ pub(super) fn build(
                     })
                 })
                 .transpose()?,
+            // Issue 24: the hot path's histograms, through AllocationStats::from_histograms.
+            allocations: None,
         },
         components,
         // Filled below, from the figures above.

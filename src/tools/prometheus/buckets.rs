@@ -87,13 +87,14 @@ impl Layout {
     }
 }
 
-/// One histogram as Prometheus reads it: `(upper bound in seconds, values in this bucket)`
-/// pairs (not cumulative; the last bound is `+Inf`), the sum of the values in seconds, and
-/// their count.
+/// One histogram as Prometheus reads it: `(upper bound, values in this bucket)` pairs (not
+/// cumulative; the last bound is `+Inf`), the sum of the values, and their count; bounds and
+/// sum in the family's unit (seconds for the latencies, built here; allocations or bytes for
+/// the allocation families, built in `allocations`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Buckets {
     pub(crate) buckets: Vec<(f64, u64)>,
-    pub(crate) sum_s: f64,
+    pub(crate) sum: f64,
     pub(crate) count: u64,
 }
 
@@ -122,14 +123,14 @@ impl Buckets {
             .zip(counts)
             .collect();
         let count = histogram.len();
-        let sum_s = if count == 0 {
+        let sum = if count == 0 {
             0.0
         } else {
             histogram.mean() * count as f64 / 1e9
         };
         Buckets {
             buckets,
-            sum_s,
+            sum,
             count,
         }
     }
@@ -254,7 +255,7 @@ mod tests {
             assert_eq!(at(next), 1, "{layout:?}");
             assert_eq!(b.buckets[0], (1e-8, 1)); // 5 ns
             assert_eq!(*b.buckets.last().unwrap(), (f64::INFINITY, 1)); // 2000 s
-            assert!((b.sum_s - h.mean() * 5.0 / 1e9).abs() < 1e-12);
+            assert!((b.sum - h.mean() * 5.0 / 1e9).abs() < 1e-12);
         }
     }
 

@@ -138,6 +138,7 @@ pub(crate) fn encode(
         &[(None, buckets_of(&report.ticks.latency, Layout::Tick))],
     )?;
     components(encoder, report)?;
+    super::allocations::encode(encoder, report)?;
     resources(encoder, report)?;
     overhead(encoder, report)?;
     dropped(encoder, report)?;
@@ -341,7 +342,7 @@ fn buckets_of(latency: &LatencyStats, layout: Layout) -> Option<Buckets> {
 }
 
 /// A histogram family: one series per `(component label, buckets)`.
-fn histogram_family(
+pub(super) fn histogram_family(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
@@ -351,7 +352,7 @@ fn histogram_family(
     for (component, buckets) in series {
         let Some(b) = buckets else { continue };
         let write = |metric: &mut MetricEncoder| {
-            metric.encode_histogram::<NoLabelSet>(b.sum_s, b.count, &b.buckets, None)
+            metric.encode_histogram::<NoLabelSet>(b.sum, b.count, &b.buckets, None)
         };
         match component {
             Some(name) => write(&mut family.encode_family(&[("component", name.as_ref())])?)?,

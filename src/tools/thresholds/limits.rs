@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
-use crate::metric::{METRIC_NAMES, Metric, Stat};
+use crate::metric::{AllocStat, METRIC_NAMES, Metric, Stat};
 
 /// Declares a section with its own fields followed by the seven latency limits
 /// `max_{mean,trimmed_mean,p50,p90,p95,p99,p999}_us`, and `latency_limits()` pairing each with
@@ -83,6 +83,9 @@ with_latency_limits! {
         /// Lowest acceptable `ticks.throughput_per_s`.
         #[serde(default, deserialize_with = "limit")]
         pub min_throughput_per_s: Option<f64>,
+        /// `[ticks.allocations]`: limits on the allocations per tick.
+        #[serde(default)]
+        pub allocations: AllocationLimits,
     }
 }
 
@@ -97,6 +100,69 @@ with_latency_limits! {
         /// Fewest spans of this name the run must have closed.
         #[serde(default)]
         pub min_count: Option<u64>,
+        /// `[components.<name>.allocations]`: limits on the allocations per span, its
+        /// children's excluded.
+        #[serde(default)]
+        pub allocations: AllocationLimits,
+    }
+}
+
+/// `[ticks.allocations]` and `[components.<name>.allocations]`: limits on what one span
+/// allocates on its thread (a report's `ticks.allocations`, `components.<name>.allocations`),
+/// compared exactly. `[ticks.allocations] max_p99 = 0` is the gate for an allocation-free hot
+/// path: the tick figures hold the ticks `ticks.latency` holds, after each thread's warm-up
+/// ticks (where caches fill and buffers grow), and more than one tick in a hundred that
+/// allocates after them fails it; `max_max = 0` fails on any one.
+///
+/// A report without allocation figures (no counting allocator installed) fails every limit
+/// set here: a gate that passes because it measured nothing is not a gate.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AllocationLimits {
+    /// Highest acceptable mean allocations per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_mean: Option<f64>,
+    /// Highest acceptable median allocations per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p50: Option<f64>,
+    /// Highest acceptable 99th percentile of allocations per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p99: Option<f64>,
+    /// Highest acceptable allocations in any one span measured.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_max: Option<f64>,
+    /// Highest acceptable mean bytes allocated per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_mean_bytes: Option<f64>,
+    /// Highest acceptable median bytes allocated per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p50_bytes: Option<f64>,
+    /// Highest acceptable 99th percentile of bytes allocated per span.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_p99_bytes: Option<f64>,
+    /// Highest acceptable bytes allocated in any one span measured.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_max_bytes: Option<f64>,
+    /// Highest acceptable share of spans that allocated at all, in %.
+    #[serde(default, deserialize_with = "limit")]
+    pub max_share_allocating_pct: Option<f64>,
+}
+
+impl AllocationLimits {
+    /// Each limit with the figure it limits, in [`AllocStat::ALL`] order.
+    pub(crate) fn limits(&self) -> [(AllocStat, Option<f64>); 9] {
+        [
+            (AllocStat::Mean, self.max_mean),
+            (AllocStat::P50, self.max_p50),
+            (AllocStat::P99, self.max_p99),
+            (AllocStat::Max, self.max_max),
+            (AllocStat::MeanBytes, self.max_mean_bytes),
+            (AllocStat::P50Bytes, self.max_p50_bytes),
+            (AllocStat::P99Bytes, self.max_p99_bytes),
+            (AllocStat::MaxBytes, self.max_max_bytes),
+            (AllocStat::ShareAllocatingPct, self.max_share_allocating_pct),
+        ]
     }
 }
 
