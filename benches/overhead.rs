@@ -46,6 +46,13 @@ use tracing_subscriber::layer::{Identity, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use workload::{COMPONENTS, median, run_child, steps, tick, tick_with_seq, work};
 
+/// Built with `RUSTFLAGS="--cfg tickprof_counting_allocator"`, tickprof's counting allocator is
+/// the global allocator and every run reads the allocation counters: the difference to a plain
+/// build is what counting allocations costs.
+#[cfg(tickprof_counting_allocator)]
+#[global_allocator]
+static ALLOC: tickprof::CountingAllocator = tickprof::CountingAllocator::system();
+
 const CONFIGS: [&str; 15] = [
     "bare",
     "bare_timed",

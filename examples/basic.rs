@@ -8,6 +8,11 @@ use std::hint::black_box;
 use tickprof::MetricsCollector;
 use tracing_subscriber::prelude::*;
 
+/// Optional: with tickprof's counting allocator installed, the report also has allocations per
+/// tick and per component.
+#[global_allocator]
+static ALLOC: tickprof::CountingAllocator = tickprof::CountingAllocator::system();
+
 #[tracing::instrument(level = "info", skip_all)]
 fn strategy(price: f64, ema: &mut f64) -> bool {
     *ema += 0.1 * (price - *ema);

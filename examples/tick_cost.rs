@@ -26,6 +26,13 @@ use std::hint::black_box;
 use tickprof::{MetricsCollector, Sampling, TickFieldCapture};
 use tracing_subscriber::prelude::*;
 
+/// Built with `RUSTFLAGS="--cfg tickprof_counting_allocator"`, tickprof's counting allocator is
+/// the global allocator and every run reads the allocation counters: the difference to a plain
+/// build is what counting allocations costs.
+#[cfg(tickprof_counting_allocator)]
+#[global_allocator]
+static ALLOC: tickprof::CountingAllocator = tickprof::CountingAllocator::system();
+
 const COMPONENTS: [&str; 8] = [
     "parse",
     "book_update",

@@ -1,9 +1,9 @@
 //! Allocations per tick and per component: the counting allocator a user installs, and the
 //! per-thread counters the hot path reads where it reads the clock.
 //!
-//! The allocator itself is in the `tickprof-alloc` crate, re-exported here as
-//! [`CountingAllocator`]: `GlobalAlloc` is an unsafe trait, and this crate is
-//! `#![forbid(unsafe_code)]`. Without it installed every reading is zero, [`installed`] is
+//! The allocator itself is in the `tickprof-alloc` crate, re-exported at the crate root as
+//! [`CountingAllocator`](crate::CountingAllocator): `GlobalAlloc` is an unsafe trait, and this
+//! crate is `#![forbid(unsafe_code)]`. Without it installed every reading is zero, [`installed`] is
 //! `false`, and reports carry no allocation figures (`ticks.allocations` and
 //! `components.<name>.allocations` are absent), rather than zeros that would pass a gate.
 //!
@@ -11,10 +11,8 @@
 //! exit is what its thread allocated meanwhile: allocations on other threads are never charged
 //! to it.
 
-pub use tickprof_alloc::CountingAllocator;
-
-/// What a thread allocated through a [`CountingAllocator`]: totals since the thread started,
-/// or, with [`since`](Self::since), between two readings.
+/// What a thread allocated through a [`CountingAllocator`](crate::CountingAllocator): totals
+/// since the thread started, or, with [`since`](Self::since), between two readings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct AllocCounts {
     /// Successful `alloc`, `alloc_zeroed` and `realloc` calls.
@@ -25,13 +23,6 @@ pub(crate) struct AllocCounts {
     pub(crate) frees: u64,
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "read by the hot path (issue 24, the lead's half): remove this when it reads them"
-    )
-)]
 impl AllocCounts {
     /// What was counted between `earlier` and `self` (two readings of one thread's counters);
     /// saturating, so readings in the wrong order give 0, not a wrap.
@@ -42,18 +33,21 @@ impl AllocCounts {
             frees: self.frees.saturating_sub(earlier.frees),
         }
     }
+
+    /// Both added (saturating).
+    pub(crate) fn plus(self, other: AllocCounts) -> AllocCounts {
+        AllocCounts {
+            allocations: self.allocations.saturating_add(other.allocations),
+            bytes: self.bytes.saturating_add(other.bytes),
+            frees: self.frees.saturating_add(other.frees),
+        }
+    }
 }
 
-/// The calling thread's totals (all zeros without a [`CountingAllocator`] installed). A
+/// The calling thread's totals (all zeros without a
+/// [`CountingAllocator`](crate::CountingAllocator) installed). A
 /// thread-local access and three loads: it never allocates, never panics, and works during
 /// thread teardown.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "read by the hot path (issue 24, the lead's half): remove this when it reads them"
-    )
-)]
 #[inline]
 pub(crate) fn thread_counts() -> AllocCounts {
     let c = tickprof_alloc::thread_counts();
@@ -64,15 +58,9 @@ pub(crate) fn thread_counts() -> AllocCounts {
     }
 }
 
-/// Whether any allocation of this process went through a [`CountingAllocator`]: without one,
+/// Whether any allocation of this process went through a
+/// [`CountingAllocator`](crate::CountingAllocator): without one,
 /// a run measures no allocation and its report says nothing about them.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "read by the hot path (issue 24, the lead's half): remove this when it reads them"
-    )
-)]
 #[inline]
 pub(crate) fn installed() -> bool {
     tickprof_alloc::installed()

@@ -93,7 +93,6 @@ pub use tools::{compare, gate, interval_log, metric, thresholds};
 
 #[cfg(feature = "sampler")]
 pub use error::SamplerError;
-pub use allocations::CountingAllocator;
 pub use error::{Error, ParseCause, Result};
 pub use merge::{Shards, merge_reports};
 pub use metrics_collector::{DEFAULT_WARMUP_TICKS, MetricsCollector, MetricsCollectorBuilder};
@@ -112,6 +111,7 @@ pub use sample_interval::MAX_SAMPLE_INTERVAL;
 pub use sampling::Sampling;
 pub use tick_profiler::tick_fields::TickFieldCapture;
 pub use tick_profiler::{TickGate, TickProfiler, TickRecorder};
+pub use tickprof_alloc::CountingAllocator;
 
 /// The README's and the guide's examples, compiled and run as doctests (never built otherwise).
 #[cfg(doctest)]

@@ -402,6 +402,7 @@ impl ComponentStats {
             self_time: None,
             wall: None,
             per_tick: None,
+            allocations: None,
         }
     }
 }
@@ -762,6 +763,7 @@ impl Report {
                 wall: None,
                 warmup: None,
                 recorded: None,
+                allocations: None,
             },
             components: BTreeMap::new(),
             inside_ticks: None,

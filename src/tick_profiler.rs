@@ -22,6 +22,7 @@
 //! frame, `ThreadRecords::record_component`; clock: the tick's own time runs again) → the
 //! tick's `on_exit` → `on_close` (`ThreadRecords::record_tick`, slowest ticks, budget).
 
+pub(crate) mod allocation_records;
 mod callsites;
 pub(crate) mod costs;
 mod gate;

@@ -114,20 +114,13 @@ impl AllocationStats {
         }))
     }
 
-    /// An empty histogram for allocations or bytes per span: 1 to [`HISTOGRAM_HIGH`] at 3
+    /// An empty histogram for allocations or bytes per span: 1 to 2⁴⁰ at 3
     /// significant figures (every count up to 2,047 exact, 0 in a bucket of its own), the same
     /// for every run so that reports merge.
     ///
     /// # Errors
     /// [`Error::Histogram`] if hdrhistogram refuses the bounds (it accepts these).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "called by the hot path's report (issue 24, the lead's half): remove this when it is"
-        )
-    )]
-    pub(crate) fn new_histogram() -> Result<Histogram<u64>> {
+    pub fn new_histogram() -> Result<Histogram<u64>> {
         Histogram::new_with_bounds(1, HISTOGRAM_HIGH, 3)
             .map_err(|e| Error::histogram("allocations", format!("{e:?}")))
     }

@@ -102,6 +102,7 @@ impl TickGate {
         thread.pending = Some(Pending {
             callsite: key,
             started_raw,
+            allocations_at_start: started_raw.and_then(|_| thread.raw_allocations()),
             tick: Some(TickInfo {
                 recorded: matches!(mode, TickMode::Recorded(_) | TickMode::Opening),
                 warmup,
@@ -124,6 +125,7 @@ impl TickGate {
         thread.pending = Some(Pending {
             callsite: key,
             started_raw: None,
+            allocations_at_start: None,
             tick: Some(TickInfo {
                 recorded: true,
                 warmup: false,
@@ -156,6 +158,7 @@ impl TickGate {
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
+                    allocations_at_start: thread.raw_allocations(),
                     tick: None,
                 });
                 Verdict::Take(others)
@@ -177,6 +180,7 @@ impl TickGate {
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw,
+                    allocations_at_start: started_raw.and_then(|_| thread.raw_allocations()),
                     tick: None,
                 });
                 Verdict::Take(others)

@@ -240,24 +240,37 @@ impl TickRecorder {
 
     /// Credits a closed component's net time to the parent it ran in: the parent's interval in
     /// progress on this thread, or its timing in a home; counted if the parent is gone.
-    fn credit_parent(&self, thread: &mut ThreadState, parent: u64, net_ns: u64) {
+    fn credit_parent(&self, thread: &mut ThreadState, parent: u64, closed: &Closed) {
         for frame in thread.stack.iter_mut().rev() {
             if frame.id == parent
                 && let Entry::Timed(interval) = &mut frame.entry
             {
-                interval.children_net_ns = interval.children_net_ns.saturating_add(net_ns);
+                interval.children_net_ns = interval.children_net_ns.saturating_add(closed.net_ns);
+                interval.children_allocations =
+                    interval.children_allocations.plus(closed.allocations);
                 return;
             }
         }
         let credited = self.find(thread, parent).is_some_and(|(home, _)| {
             home.data().spans.get_mut(&parent).is_some_and(|timing| {
-                timing.children_net_ns = timing.children_net_ns.saturating_add(net_ns);
+                timing.children_net_ns = timing.children_net_ns.saturating_add(closed.net_ns);
+                timing.children_allocations = timing.children_allocations.plus(closed.allocations);
                 true
             })
         });
         if !credited {
             thread.home.data().counters().uncredited_children += 1;
         }
+    }
+
+    /// Whether tick `tick` is still open and past its thread's warm-up.
+    fn tick_after_warmup(&self, thread: &ThreadState, tick: u64) -> bool {
+        self.find(thread, tick).is_some_and(|(home, _)| {
+            home.data()
+                .spans
+                .get(&tick)
+                .is_some_and(|timing| matches!(&timing.kind, SpanKind::Tick(info) if !info.warmup))
+        })
     }
 
     /// Records a closed span in this thread's home.
@@ -271,18 +284,25 @@ impl TickRecorder {
                 tick,
             } => {
                 if closed.in_parent {
-                    self.credit_parent(thread, parent, closed.net_ns);
+                    self.credit_parent(thread, parent, closed);
                 } else {
                     // It ran beside its parent (on another thread): its time is not in its
                     // parent's.
                     thread.home.data().counters().uncredited_children += 1;
                 }
+                // Counted in ticks after the warm-up, as the tick's own figure is (the first
+                // ticks allocate for the registry and for tickprof itself).
+                let counted = (thread.counts_allocations() && self.tick_after_warmup(thread, tick))
+                    .then(|| ThreadState::allocations_of(closed));
                 let mut data = thread.home.data();
                 data.records
-                    .record_component(closed, slot, direct, &shared.template);
+                    .record_component(closed, slot, direct, counted, &shared.template);
                 data.slow.component(id, slot, parent, tick, closed);
             }
             SpanKind::Tick(tick) => {
+                let counted = thread
+                    .counts_allocations()
+                    .then(|| ThreadState::allocations_of(closed));
                 let mut whole = true;
                 if tick.window != 0 {
                     let spans = 1 + std::mem::take(&mut thread.recorded_spans);
@@ -310,6 +330,13 @@ impl TickRecorder {
                         whole,
                         &shared.template,
                     );
+                    if let Some(allocations) = counted {
+                        data.records.record_tick_allocations(
+                            &tick,
+                            shared.budget.is_full(),
+                            allocations,
+                        );
+                    }
                     let spans = &data.spans;
                     data.slow
                         .tick(id, &tick, closed, |tick| spans.contains_key(&tick));
@@ -351,6 +378,7 @@ impl TickRecorder {
     fn push_timed(thread: &mut ThreadState, id: u64, mut interval: Interval, entered_raw: u64) {
         interval.entered_raw = entered_raw;
         interval.tally_at_enter = thread.tally;
+        interval.allocations_at_enter = thread.allocated();
         thread.stack.push(Frame {
             id,
             entry: Entry::Timed(interval),
@@ -380,45 +408,10 @@ where
         with_thread(shared, |thread| {
             thread.enter_run(run, shared);
             let key = key(attrs.metadata());
-            let started = thread
-                .pending
-                .filter(|pending| pending.callsite == key)
-                .and_then(|pending| pending.started_raw);
-            let current = || ctx.lookup_current().map(|span| span.id().into_u64());
-            let Some(created) = self.classify(thread, attrs, current) else {
-                thread.expect = Expect::Nothing;
-                // Untracked, created inside a timed span: its creation is instrumentation.
-                if let Some(started) = started {
-                    let now = shared.clock.raw();
-                    thread.instrumented(started, now);
-                }
-                return;
-            };
-            let id = id.into_u64();
-            let live = matches!(
-                created.kind,
-                SpanKind::Tick(TickInfo { recorded: true, .. })
-            )
-            .then(|| LiveTick::new(&shared.live_recorded_ticks));
-            thread
-                .home
-                .data()
-                .spans
-                .insert(id, SpanTiming::new(created.kind, live, created.fields));
-            thread.expect = Expect::Enter {
-                id,
-                class: created.kind.class(),
-                tick: created.kind.tick(id),
-                opens_window: matches!(
-                    created.kind,
-                    SpanKind::Tick(TickInfo {
-                        opens_window: true,
-                        ..
-                    })
-                ),
-                in_parent: created.in_parent,
-                started_raw: created.started_raw,
-            };
+            let pending = thread.pending.filter(|pending| pending.callsite == key);
+            let allocations_at_start = pending.and_then(|pending| pending.allocations_at_start);
+            self.new_span_on(thread, pending.and_then(|p| p.started_raw), attrs, id, ctx);
+            thread.instrumentation_allocated(allocations_at_start);
         });
     }
 
@@ -522,6 +515,74 @@ where
         }
         with_thread(shared, |thread| {
             thread.enter_run(run, shared);
+            // What closing allocates (records, lists) is instrumentation.
+            let allocations_at_start = if thread.nothing_timed() {
+                None
+            } else {
+                thread.raw_allocations()
+            };
+            self.close_on(thread, id);
+            thread.instrumentation_allocated(allocations_at_start);
+        });
+    }
+}
+
+impl TickRecorder {
+    /// `on_new_span` on this thread, after its filter decision (`started`: when its creation began).
+    fn new_span_on<S>(
+        &self,
+        thread: &mut ThreadState,
+        started: Option<u64>,
+        attrs: &Attributes<'_>,
+        id: &Id,
+        ctx: Context<'_, S>,
+    ) where
+        S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    {
+        let shared = &self.shared;
+        {
+            let current = || ctx.lookup_current().map(|span| span.id().into_u64());
+            let Some(created) = self.classify(thread, attrs, current) else {
+                thread.expect = Expect::Nothing;
+                // Untracked, created inside a timed span: its creation is instrumentation.
+                if let Some(started) = started {
+                    let now = shared.clock.raw();
+                    thread.instrumented(started, now);
+                }
+                return;
+            };
+            let id = id.into_u64();
+            let live = matches!(
+                created.kind,
+                SpanKind::Tick(TickInfo { recorded: true, .. })
+            )
+            .then(|| LiveTick::new(&shared.live_recorded_ticks));
+            thread
+                .home
+                .data()
+                .spans
+                .insert(id, SpanTiming::new(created.kind, live, created.fields));
+            thread.expect = Expect::Enter {
+                id,
+                class: created.kind.class(),
+                tick: created.kind.tick(id),
+                opens_window: matches!(
+                    created.kind,
+                    SpanKind::Tick(TickInfo {
+                        opens_window: true,
+                        ..
+                    })
+                ),
+                in_parent: created.in_parent,
+                started_raw: created.started_raw,
+            };
+        }
+    }
+
+    /// `on_close` on this thread.
+    fn close_on(&self, thread: &mut ThreadState, id: Id) {
+        let shared = &self.shared;
+        {
             let id = id.into_u64();
             let started = match std::mem::replace(&mut thread.expect, Expect::Nothing) {
                 Expect::Close {
@@ -571,7 +632,7 @@ where
                 let now = shared.clock.raw();
                 thread.instrumented(started, now);
             }
-        });
+        }
     }
 }
 

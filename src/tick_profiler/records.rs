@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use super::allocation_records::AllocationHistograms;
 use super::slow_ticks::SlowCandidates;
 use super::timing::{Closed, TickInfo};
+use crate::allocations::AllocCounts;
 
 /// Counts a run keeps beside its histograms; summed over threads.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,8 @@ pub(crate) struct ComponentHistograms {
     pub(crate) wall: Option<Histogram<u64>>,
     /// How many of its spans were direct children of their tick.
     pub(crate) direct: u64,
+    /// What its spans allocated themselves (children excluded), after the warm-up.
+    pub(crate) allocations: Option<AllocationHistograms>,
 }
 
 impl ComponentHistograms {
@@ -72,6 +76,7 @@ impl ComponentHistograms {
             self_time: Histogram::new_from(template),
             wall: None,
             direct: 0,
+            allocations: None,
         }
     }
 
@@ -87,6 +92,7 @@ impl ComponentHistograms {
                 .add(part);
         }
         self.direct += other.direct;
+        AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
     fn reset(&mut self) {
@@ -96,6 +102,7 @@ impl ComponentHistograms {
             wall.reset();
         }
         self.direct = 0;
+        AllocationHistograms::reset(&mut self.allocations);
     }
 }
 
@@ -114,6 +121,8 @@ pub(crate) struct ThreadRecords {
     /// Recorded ticks' own net time: what is in none of their components.
     pub(crate) unattributed: Option<Histogram<u64>>,
     pub(crate) components: Vec<Option<ComponentHistograms>>,
+    /// What the ticks of `latency` allocated (with a `CountingAllocator`).
+    pub(crate) tick_allocations: Option<AllocationHistograms>,
     pub(crate) counters: Counters,
 }
 
@@ -149,6 +158,7 @@ impl ThreadRecords {
             .iter_mut()
             .flatten()
             .for_each(ComponentHistograms::reset);
+        AllocationHistograms::reset(&mut self.tick_allocations);
         self.counters = Counters::default();
     }
 
@@ -187,12 +197,27 @@ impl ThreadRecords {
         c.overflow += overflow;
     }
 
+    /// What a closed tick allocated (its own code, components excluded): kept for the ticks
+    /// `latency` holds (timed ones, or every one with full sampling), warm-up ticks aside.
+    pub(crate) fn record_tick_allocations(
+        &mut self,
+        tick: &TickInfo,
+        full: bool,
+        allocations: AllocCounts,
+    ) {
+        if !tick.warmup && (!tick.recorded || full) {
+            self.counters.overflow +=
+                AllocationHistograms::record(&mut self.tick_allocations, allocations);
+        }
+    }
+
     /// A closed component of name `slot`; `direct`: a direct child of its tick.
     pub(crate) fn record_component(
         &mut self,
         closed: &Closed,
         slot: u32,
         direct: bool,
+        allocations: Option<AllocCounts>,
         template: &Histogram<u64>,
     ) {
         let Ok(slot) = usize::try_from(slot) else {
@@ -211,6 +236,9 @@ impl ThreadRecords {
             overflow += record(&mut component.wall, template, wall);
         }
         component.direct += u64::from(direct);
+        if let Some(counts) = allocations {
+            overflow += AllocationHistograms::record(&mut component.allocations, counts);
+        }
         self.counters.components_recorded += 1;
         self.counters.clamped += u64::from(closed.clamped);
         self.counters.overflow += overflow;
@@ -228,6 +256,8 @@ pub(crate) struct RunRecords {
     pub(crate) unattributed: Histogram<u64>,
     /// Per component name.
     pub(crate) components: BTreeMap<String, ComponentHistograms>,
+    /// What the ticks of `latency` allocated (with a `CountingAllocator`).
+    pub(crate) tick_allocations: Option<AllocationHistograms>,
     pub(crate) counters: Counters,
     /// Ticks counted (exact), over all threads.
     pub(crate) ticks_counted: u64,
@@ -245,6 +275,7 @@ impl RunRecords {
             recorded: Histogram::new_from(template),
             unattributed: Histogram::new_from(template),
             components: BTreeMap::new(),
+            tick_allocations: None,
             counters: Counters::default(),
             ticks_counted: 0,
             slow: SlowCandidates::default(),
@@ -282,6 +313,7 @@ impl RunRecords {
                 .or_insert_with(|| ComponentHistograms::new(template))
                 .add(component, template);
         }
+        AllocationHistograms::add(&mut self.tick_allocations, &other.tick_allocations);
         self.counters.add(&other.counters);
         self.ticks_counted += other.ticks_counted;
         self.slow.merge(other.slow.clone());
@@ -319,6 +351,7 @@ impl RunRecords {
                 .or_insert_with(|| ComponentHistograms::new(template))
                 .add(component, template);
         }
+        AllocationHistograms::add(&mut self.tick_allocations, &thread.tick_allocations);
         self.counters.add(&thread.counters);
     }
 }
@@ -345,6 +378,8 @@ mod tests {
             wall_ns: None,
             start_raw: 0,
             clamped: false,
+            allocations: AllocCounts::default(),
+            self_allocations: AllocCounts::default(),
         }
     }
 
@@ -415,8 +450,8 @@ mod tests {
     fn threads_merge_by_name_and_values_above_the_bound_are_counted() {
         let template = Histogram::new_with_bounds(1, 1_000, 3).unwrap();
         let mut a = ThreadRecords::default();
-        a.record_component(&closed(100, 40, 100), 1, true, &template);
-        a.record_component(&closed(5_000, 40, 5_000), 1, false, &template);
+        a.record_component(&closed(100, 40, 100), 1, true, None, &template);
+        a.record_component(&closed(5_000, 40, 5_000), 1, false, None, &template);
         let mut run = RunRecords::new(&template);
         run.add_thread(&a, &["parse", "strategy"], &template);
         let strategy = &run.components["strategy"];

@@ -541,6 +541,7 @@ fn timeline(tick_id: u64, pending: &[Pending]) -> Vec<TimelineEntry> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use crate::allocations::AllocCounts;
     use crate::tick_profiler::timing::SpanKind;
 
     fn closed(start_raw: u64, ns: u64) -> Closed {
@@ -560,6 +561,8 @@ mod tests {
             wall_ns: None,
             start_raw,
             clamped: false,
+            allocations: AllocCounts::default(),
+            self_allocations: AllocCounts::default(),
         }
     }
 

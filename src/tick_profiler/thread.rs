@@ -13,7 +13,8 @@ use super::sampler::TickSampler;
 use super::shared::Shared;
 use super::shortcut::{self, ArmedFor};
 use super::sync::Ordering;
-use super::timing::{Class, Entry, Frame, SpanKind, Tally, TickInfo};
+use super::timing::{Class, Closed, Entry, Frame, SpanKind, Tally, TickInfo};
+use crate::allocations::AllocCounts;
 
 /// The filter's decision for the span its thread is about to create.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +26,10 @@ pub(crate) struct Pending {
     pub(crate) started_raw: Option<u64>,
     /// For a tick: what to measure of it.
     pub(crate) tick: Option<TickInfo>,
+    /// The thread's allocation counters when the decision began, if counted and a timed span
+    /// was running: what the span's creation allocates (the registry's slab, other layers,
+    /// tickprof) is instrumentation, not the running span's.
+    pub(crate) allocations_at_start: Option<AllocCounts>,
 }
 
 /// What the previous callback on this thread expects next: the common sequences take a path
@@ -82,6 +87,11 @@ pub(crate) struct ThreadState {
     /// evaluated displaced from `pending`, innermost last: each was counted, and its creation
     /// takes it back (see `take_displaced`).
     displaced: Vec<(usize, TickInfo)>,
+    /// Whether a `CountingAllocator` counts this process's allocations (read once a run).
+    count_allocations: bool,
+    /// What tickprof's own callbacks on this thread allocated (raw counter differences): not
+    /// charged to the spans they ran inside (see `allocated`).
+    own_allocations: AllocCounts,
     /// The collector's count of spans closed before any interval of theirs ended, as this
     /// thread last checked its stack against it (see `drop_dead_frames`).
     seen_closed_early: u64,
@@ -160,6 +170,8 @@ impl ThreadState {
             recorded_spans: 0,
             lent_quiet: 0,
             displaced: Vec::new(),
+            count_allocations: false,
+            own_allocations: AllocCounts::default(),
             seen_closed_early: 0,
             tid: super::kernel_tid::current(),
         }
@@ -226,6 +238,7 @@ impl ThreadState {
             .clone()
             .unwrap_or_else(|| Arc::clone(&self.home));
         let tally = self.tally;
+        let allocated = self.allocated();
         self.tally.intervals += 1;
         let stack = &self.stack;
         let added = home
@@ -242,7 +255,7 @@ impl ThreadState {
                         }
                         SpanKind::Tick(_) => true,
                     };
-                timing.add(&interval, exited_raw, tally, nested);
+                timing.add(&interval, exited_raw, tally, allocated, nested);
             })
             .is_some();
         if !added {
@@ -260,6 +273,7 @@ impl ThreadState {
         self.expect = Expect::Nothing;
         self.pending = None;
         self.displaced.clear();
+        self.count_allocations = crate::allocations::installed();
         self.seen_closed_early = shared.closed_early.load(Ordering::Relaxed);
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
@@ -399,6 +413,46 @@ impl ThreadState {
             _ => None,
         };
         Some((current, inside))
+    }
+
+    /// This thread's allocation counters now, net of what instrumentation allocated (zeros
+    /// without a `CountingAllocator`: then not read at all).
+    #[inline]
+    pub(crate) fn allocated(&self) -> AllocCounts {
+        self.raw_allocations()
+            .map_or_else(AllocCounts::default, |raw| raw.since(self.own_allocations))
+    }
+
+    /// This thread's allocation counters as the allocator keeps them, if counted.
+    #[inline]
+    pub(crate) fn raw_allocations(&self) -> Option<AllocCounts> {
+        self.count_allocations
+            .then(crate::allocations::thread_counts)
+    }
+
+    /// What was allocated since `raw_before` (a [`raw_allocations`](Self::raw_allocations)
+    /// reading) was instrumentation's: no span is charged it.
+    #[inline]
+    pub(crate) fn instrumentation_allocated(&mut self, raw_before: Option<AllocCounts>) {
+        if let Some(before) = raw_before {
+            let made = crate::allocations::thread_counts().since(before);
+            self.own_allocations = self.own_allocations.plus(made);
+        }
+    }
+
+    /// Whether a `CountingAllocator` counts this run's allocations.
+    pub(crate) fn counts_allocations(&self) -> bool {
+        self.count_allocations
+    }
+
+    /// What a closed span allocated: a tick's with its components' (the tick's figure is the
+    /// whole tick), a component's without its children's (so the allocating component is the
+    /// one named).
+    pub(crate) fn allocations_of(closed: &Closed) -> AllocCounts {
+        match closed.kind {
+            SpanKind::Tick(_) => closed.allocations,
+            SpanKind::Component { .. } => closed.self_allocations,
+        }
     }
 
     /// Instrumentation ran on this thread from `started_raw` to `ended_raw`.

@@ -25,6 +25,7 @@ use super::costs::Costs;
 use super::home::Home;
 use super::tick_fields::TickFields;
 use super::window::WindowId;
+use crate::allocations::AllocCounts;
 
 /// What a live span is to the profiler, decided once when it is created. Spans that are
 /// neither (anything outside a recorded tick) are not tracked at all.
@@ -130,6 +131,10 @@ pub(crate) struct SpanTiming {
     pub(crate) beside_parent: u32,
     /// The net times of its children that ran nested in it, credited as each closes.
     pub(crate) children_net_ns: u64,
+    /// What its thread allocated inside its intervals (with a `CountingAllocator`), and what
+    /// its nested children did (credited as each closes).
+    pub(crate) allocations: AllocCounts,
+    pub(crate) children_allocations: AllocCounts,
     /// The first enter and the last exit (wall time of a span entered more than once).
     pub(crate) first_enter_raw: u64,
     pub(crate) last_exit_raw: u64,
@@ -146,14 +151,30 @@ impl SpanTiming {
             inside: Tally::default(),
             beside_parent: 0,
             children_net_ns: 0,
+            allocations: AllocCounts::default(),
+            children_allocations: AllocCounts::default(),
             first_enter_raw: 0,
             last_exit_raw: 0,
         }
     }
 
-    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`;
-    /// `nested`: it ran inside its parent's interval on this thread from enter to exit.
-    pub(crate) fn add(&mut self, interval: &Interval, exited_raw: u64, tally: Tally, nested: bool) {
+    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`
+    /// and its allocation counters at `allocated`; `nested`: it ran inside its parent's
+    /// interval on this thread from enter to exit.
+    pub(crate) fn add(
+        &mut self,
+        interval: &Interval,
+        exited_raw: u64,
+        tally: Tally,
+        allocated: AllocCounts,
+        nested: bool,
+    ) {
+        self.allocations = self
+            .allocations
+            .plus(allocated.since(interval.allocations_at_enter));
+        self.children_allocations = self
+            .children_allocations
+            .plus(interval.children_allocations);
         if self.enters == 0 || interval.entered_raw < self.first_enter_raw {
             self.first_enter_raw = interval.entered_raw;
         }
@@ -198,6 +219,8 @@ impl SpanTiming {
                 .then(|| clock.delta_as_nanos(self.first_enter_raw, self.last_exit_raw)),
             start_raw: self.first_enter_raw,
             clamped: net_clamped || children_exceed,
+            allocations: self.allocations,
+            self_allocations: self.allocations.since(self.children_allocations),
         }
     }
 }
@@ -226,6 +249,9 @@ pub(crate) struct Closed {
     pub(crate) start_raw: u64,
     /// Whether a correction exceeded what it measured (the figure is then 0).
     pub(crate) clamped: bool,
+    /// What its thread allocated inside it, and of that what its nested children did not.
+    pub(crate) allocations: AllocCounts,
+    pub(crate) self_allocations: AllocCounts,
 }
 
 /// A span entered on this thread.
@@ -268,6 +294,10 @@ pub(crate) struct Interval {
     pub(crate) tally_at_enter: Tally,
     /// The net times of its children that ran nested in it and closed in it.
     pub(crate) children_net_ns: u64,
+    /// Its thread's allocation counters when it was entered, and what its children that
+    /// closed in it allocated.
+    pub(crate) allocations_at_enter: AllocCounts,
+    pub(crate) children_allocations: AllocCounts,
 }
 
 /// What a thread has measured so far, summed: an interval takes the difference between its
@@ -320,6 +350,8 @@ impl Interval {
             entered_raw: 0,
             tally_at_enter: Tally::default(),
             children_net_ns: 0,
+            allocations_at_enter: AllocCounts::default(),
+            children_allocations: AllocCounts::default(),
         }
     }
 }
@@ -337,10 +369,16 @@ mod tests {
         }
     }
 
-    fn interval(entered_raw: u64, instrumentation_raw: u64, in_parent: bool) -> Interval {
+    fn interval(
+        entered_raw: u64,
+        instrumentation_raw: u64,
+        allocations_at_enter: AllocCounts,
+        in_parent: bool,
+    ) -> Interval {
         Interval {
             entered_raw,
             tally_at_enter: tally(instrumentation_raw, 0),
+            allocations_at_enter,
             ..Interval::new(Class::Component, 1, None, in_parent)
         }
     }
@@ -366,13 +404,19 @@ mod tests {
         let mut timing = SpanTiming::new(component(), None, None);
         // [100, 600] with 150 of instrumentation inside and 2 children of 80 net (2 intervals,
         // 2 creations); [1000, 1100] with none.
-        let mut first = interval(100, 1_000, true);
+        let mut first = interval(100, 1_000, AllocCounts::default(), true);
         first.children_net_ns = 160;
-        timing.add(&first, 600, tally(1_150, 2), true);
-        let mut second = interval(1_000, 1_150, true);
+        timing.add(&first, 600, tally(1_150, 2), AllocCounts::default(), true);
+        let mut second = interval(1_000, 1_150, AllocCounts::default(), true);
         second.tally_at_enter.intervals = 2;
         second.tally_at_enter.creations = 2;
-        timing.add(&second, 1_100, tally(1_150, 2), true);
+        timing.add(
+            &second,
+            1_100,
+            tally(1_150, 2),
+            AllocCounts::default(),
+            true,
+        );
         let closed = timing.close(&costs, &clock);
         assert_eq!(closed.busy_ns, 600);
         // 600 − 150 instrumentation − 4 intervals × 10 floor − 2 creations × 30 residue.
@@ -387,8 +431,20 @@ mod tests {
     fn a_span_entered_beside_its_parent_is_not_in_it() {
         let clock = quanta::Clock::mock().0;
         let mut timing = SpanTiming::new(component(), None, None);
-        timing.add(&interval(0, 0, true), 10, Tally::default(), true);
-        timing.add(&interval(20, 0, false), 30, Tally::default(), false);
+        timing.add(
+            &interval(0, 0, AllocCounts::default(), true),
+            10,
+            Tally::default(),
+            AllocCounts::default(),
+            true,
+        );
+        timing.add(
+            &interval(20, 0, AllocCounts::default(), false),
+            30,
+            Tally::default(),
+            AllocCounts::default(),
+            false,
+        );
         assert!(!timing.close(&Costs::UNMEASURED, &clock).in_parent);
     }
 
@@ -404,9 +460,9 @@ mod tests {
         // An empty parent around one child: 100 busy, the child's 90 net credited; the
         // corrections (2 intervals, 1 creation: 120) exceed what is left.
         let mut timing = SpanTiming::new(component(), None, None);
-        let mut around = interval(0, 0, true);
+        let mut around = interval(0, 0, AllocCounts::default(), true);
         around.children_net_ns = 90;
-        timing.add(&around, 100, tally(0, 1), true);
+        timing.add(&around, 100, tally(0, 1), AllocCounts::default(), true);
         let closed = timing.close(&costs, &clock);
         assert_eq!((closed.net_ns, closed.self_ns), (90, 0));
         assert!(closed.clamped, "counted as clamped");

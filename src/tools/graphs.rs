@@ -9,7 +9,7 @@
 //!
 //! | function | file (as the driver names it) | what it shows |
 //! |---|---|---|
-//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: [`scalability_file_name`]) | throughput, total time, latency, scaling efficiency ([`crate::scaling`], what the driver's verdict judges) vs ticks, for the runs of one sweep |
+//! | [`scalability_metrics`] | `scalability_metrics.png` (one per sweep: `<name>_scalability.png` for a sweep not named `scalability`) | throughput, total time, latency, scaling efficiency ([`crate::scaling`], what the driver's verdict judges) vs ticks, for the runs of one sweep |
 //! | [`latency_distribution`], [`latency_distribution_with`] | `latency_<N>.png` | percentile curves of the tick and each component, coloured by a [`Palette`]; the slowest ticks marked on the tick's curve |
 //! | [`resources`] | `resources_<N>.png` | CPU % and RSS over the run, or why not ([`resources_figure`]) |
 //! | [`slow_ticks`] | `slow_ticks_<N>.png` | every listed slow tick's net time on one scale; each recorded one's timeline and what it was made of (components, unattributed, the profiler's own cost); not written for a report without slow ticks ([`no_slow_ticks`]) |

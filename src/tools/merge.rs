@@ -846,7 +846,7 @@ mod tests {
             let mut r = report(name, &vec![1_000; timed as usize], &[]);
             r.ticks.count = 1_000;
             r.sampling = Some(SamplingStats {
-                mode: "one_in".to_owned(),
+                mode: crate::report::SamplingKind::OneIn,
                 budget_fraction: None,
                 one_in: Some(1_000 / timed),
                 ticks_timed: timed,

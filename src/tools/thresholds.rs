@@ -818,9 +818,10 @@ mod tests {
                 Err(crate::Error::Parse {
                     line: l,
                     column: c,
-                    message,
+                    source,
                     ..
                 }) => {
+                    let message = source.to_string();
                     assert_eq!((l, c), (line, column), "{toml}: {message}");
                     assert!(message.contains(needle), "{toml}: {message}");
                 }

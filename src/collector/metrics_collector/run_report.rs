@@ -11,6 +11,7 @@ use crate::report::{
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
+use crate::tick_profiler::allocation_records::AllocationHistograms;
 use crate::tick_profiler::records::RunRecords;
 use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::slow_ticks::ClockAnchor;
@@ -82,8 +83,7 @@ pub(super) fn build(
                 .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
                 .transpose()?,
             per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
-            // Issue 24: the hot path's histograms, through AllocationStats::from_histograms.
-            allocations: None,
+            allocations: AllocationHistograms::stats(&c.allocations),
         };
         components.insert(name.clone(), stats);
     }
@@ -155,8 +155,7 @@ pub(super) fn build(
                     })
                 })
                 .transpose()?,
-            // Issue 24: the hot path's histograms, through AllocationStats::from_histograms.
-            allocations: None,
+            allocations: AllocationHistograms::stats(&records.tick_allocations),
         },
         components,
         // Filled below, from the figures above.

@@ -28,8 +28,9 @@ pub(super) const UNATTRIBUTED_COLOR: RGBColor = RGBColor(127, 127, 127);
 /// `(unattributed)` takes, so a marker on the tick's curve never reads as a curve of its own.
 pub(super) const SLOW_TICK_COLOR: RGBColor =
     RGBColor(SLOW_TICK_MARKER.0, SLOW_TICK_MARKER.1, SLOW_TICK_MARKER.2);
-/// [`SLOW_TICK_COLOR`] as `(red, green, blue)`, as [`Palette::color`] gives colours: magenta,
-/// far from every Tableau colour (its pink is 227, 119, 194).
+/// The slowest ticks' markers in `latency_<N>.png`, as `(red, green, blue)` (as
+/// [`Palette::color`] gives colours): magenta, far from every Tableau colour (its pink is 227,
+/// 119, 194).
 pub const SLOW_TICK_MARKER: (u8, u8, u8) = (204, 0, 204);
 
 /// The colour of each component in the latency graphs, the same in every graph drawn with one

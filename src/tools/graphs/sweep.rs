@@ -50,8 +50,8 @@ pub(crate) fn scalability_file_name(stem: &str) -> String {
     format!("{safe}_scalability.png")
 }
 
-/// The reports of a directory whose names share a [`sweep_stem`], and the scalability graph
-/// drawn from exactly them, or why none was.
+/// The reports of a directory whose names share a stem (`scalability_10000.json` →
+/// `scalability`), and the scalability graph drawn from exactly them, or why none was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Sweep {
