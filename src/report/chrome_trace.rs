@@ -80,7 +80,7 @@ impl Report {
                 if let Some(d) = &tick.dominant {
                     map.insert(
                         "dominant".to_owned(),
-                        json!(format!("{} ({:.0} %)", d.name, d.share_percent)),
+                        json!(d.label(tick.latency_ns)),
                     );
                 }
                 // The tick's own fields (`fields.seq`), beside the other args Perfetto shows.

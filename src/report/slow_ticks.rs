@@ -145,7 +145,9 @@ impl TimelineSpan {
 const UNATTRIBUTED: &str = "(unattributed)";
 
 /// The direct child of a tick that took most of its time, or `(unattributed)` when the time in
-/// none of its components is larger (the tick's own code, or its thread off CPU between two).
+/// none of its components is larger (the tick's own code, or its thread off CPU between two);
+/// and below it, the deepest span that holds most of that time (the culprit, which is often not
+/// the direct child: `algo_orders › record_in_flight`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Dominant {
@@ -155,6 +157,33 @@ pub struct Dominant {
     pub busy_ns: u64,
     /// `busy_ns` as a share of the tick's latency.
     pub share_percent: f64,
+    /// Below `name`, each span holding more than half of its parent's busy time, deepest last:
+    /// empty when the component's own code holds most of it (and in reports before schema 7).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
+    /// The busy time of the last span of `path` (net, summed if it ran several times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_busy_ns: Option<u64>,
+}
+
+impl Dominant {
+    /// `algo_orders › record_in_flight 2.70 ms (93 %)`: the deepest span holding most of the
+    /// tick, its time and its share of the tick. What every output shows (the summary, the
+    /// slow-tick graph, the trace).
+    pub fn label(&self, tick_latency_ns: u64) -> String {
+        let busy_ns = self.path_busy_ns.unwrap_or(self.busy_ns);
+        let share = if self.path.is_empty() || tick_latency_ns == 0 {
+            self.share_percent
+        } else {
+            (busy_ns as f64 / tick_latency_ns as f64 * 100.0).min(100.0)
+        };
+        let mut name = self.name.clone();
+        for step in &self.path {
+            name.push_str(" › ");
+            name.push_str(step);
+        }
+        format!("{name} {} ({share:.0} %)", crate::report::duration(busy_ns))
+    }
 }
 
 /// The process CPU the resource sampler measured over the sample interval that holds a slow
@@ -296,6 +325,11 @@ impl SlowTick {
         } else {
             (name, busy_ns)
         };
+        let (path, path_busy_ns) = if name == UNATTRIBUTED {
+            (Vec::new(), None)
+        } else {
+            self.deepest_below(name, busy_ns)
+        };
         Some(Dominant {
             name: name.to_owned(),
             busy_ns,
@@ -304,7 +338,46 @@ impl SlowTick {
             } else {
                 0.0
             },
+            path,
+            path_busy_ns,
         })
+    }
+
+    /// From the direct children named `name` (busy `busy_ns` in all), down the timeline: at
+    /// each level the children (by name, summed) of the spans reached so far, descending while
+    /// one name holds more than half of its parents' time.
+    fn deepest_below(&self, name: &str, busy_ns: u64) -> (Vec<String>, Option<u64>) {
+        let mut parents: Vec<u32> = (0u32..)
+            .zip(&self.timeline)
+            .filter(|(_, s)| s.depth == 1 && s.name == name)
+            .map(|(i, _)| i)
+            .collect();
+        let (mut path, mut busy) = (Vec::new(), busy_ns);
+        loop {
+            let mut by_name: Vec<(&str, u64, Vec<u32>)> = Vec::new();
+            for (i, span) in (0u32..).zip(&self.timeline) {
+                if !span.parent.is_some_and(|p| parents.contains(&p)) {
+                    continue;
+                }
+                match by_name.iter_mut().find(|(n, _, _)| *n == span.name) {
+                    Some((_, b, at)) => {
+                        *b = b.saturating_add(span.busy_ns);
+                        at.push(i);
+                    }
+                    None => by_name.push((&span.name, span.busy_ns, vec![i])),
+                }
+            }
+            match by_name.into_iter().max_by_key(|(_, b, _)| *b) {
+                Some((child, child_busy, at)) if child_busy.saturating_mul(2) > busy => {
+                    path.push(child.to_owned());
+                    busy = child_busy;
+                    parents = at;
+                }
+                _ => break,
+            }
+        }
+        let deepest = (!path.is_empty()).then_some(busy);
+        (path, deepest)
     }
 
     /// The resource sample interval holding this tick's start, if the sampler covered it.
@@ -502,6 +575,49 @@ pub(crate) mod tests {
         assert_eq!((d.name.as_str(), d.busy_ns), ("parse", 3_900_000));
         t.timeline.clear();
         assert!(t.compute_dominant().is_none(), "no timeline: nothing named");
+    }
+
+    fn child(name: &str, busy_ns: u64, depth: u32, parent: u32) -> TimelineSpan {
+        TimelineSpan {
+            depth,
+            parent: Some(parent),
+            ..span(name, 0, busy_ns)
+        }
+    }
+
+    /// The stall the profiler found on a real engine: `algo_orders` slow because its child
+    /// `record_in_flight` was (an order map that never drained). The culprit is named, down
+    /// as far as one span holds most of its parent; a parent whose own code holds most stops
+    /// the descent.
+    #[test]
+    fn the_dominant_part_names_the_deepest_span_that_holds_most_of_it() {
+        let mut t = tick(1, 3_000_000, true);
+        t.timeline = vec![
+            span("parse", 0, 100_000),
+            span("algo_orders", 100_000, 2_800_000),
+            child("validate", 50_000, 2, 1),
+            child("record_in_flight", 1_300_000, 2, 1),
+            child("record_in_flight", 1_400_000, 2, 1),
+            child("map_insert", 1_100_000, 3, 3),
+            child("log", 100_000, 3, 3),
+            child("map_insert", 900_000, 3, 4),
+        ];
+        let d = t.compute_dominant().unwrap();
+        assert_eq!((d.name.as_str(), d.busy_ns), ("algo_orders", 2_800_000));
+        // record_in_flight 2.7 ms of 2.8; below it, map_insert 2.0 of 2.7 (both runs' children
+        // counted); below that, nothing.
+        assert_eq!(d.path, ["record_in_flight", "map_insert"]);
+        assert_eq!(d.path_busy_ns, Some(2_000_000));
+        assert_eq!(
+            d.label(t.latency_ns),
+            "algo_orders › record_in_flight › map_insert 2.00 ms (67 %)"
+        );
+        // A child with half of its parent or less is not the culprit: the parent's own code is.
+        t.timeline[3].busy_ns = 700_000;
+        t.timeline[4].busy_ns = 700_000;
+        let d = t.compute_dominant().unwrap();
+        assert!(d.path.is_empty() && d.path_busy_ns.is_none(), "{d:?}");
+        assert_eq!(d.label(t.latency_ns), "algo_orders 2.80 ms (93 %)");
     }
 
     #[test]

@@ -774,12 +774,7 @@ fn place(tick: &SlowTick, all: &[&SlowTick]) -> String {
 /// [`fmt_scheduler_windows`].
 fn slow_tick_line(tick: &SlowTick, place: &str) -> String {
     let inside = match (&tick.dominant, tick.recorded) {
-        (Some(d), _) => format!(
-            "{} {} ({:.0} %)",
-            d.name,
-            duration(d.busy_ns),
-            d.share_percent
-        ),
+        (Some(d), _) => d.label(tick.latency_ns),
         (None, true) => "no component recorded in it".to_owned(),
         (None, false) => "timed only, no timeline".to_owned(),
     };

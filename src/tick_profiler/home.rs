@@ -219,3 +219,75 @@ impl HomeData {
         &mut self.records.counters
     }
 }
+
+/// Models of the counting path under every interleaving loom finds (`RUSTFLAGS="--cfg loom"
+/// cargo test --release --lib loom`): a tick counted on a home is harvested exactly once,
+/// whether the harvest runs while the owner ticks or the home changes owner mid-run.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    const RUN: u64 = 1;
+
+    fn ticking(home: &Home, ticks: u64) {
+        for _ in 0..ticks {
+            home.count_tick();
+        }
+    }
+
+    /// A snapshot harvests while the owner ticks; the final harvest takes the rest: the two
+    /// add up to every tick, none counted twice.
+    #[test]
+    fn loom_a_harvest_during_the_run_neither_loses_nor_repeats_a_tick() {
+        loom::model(|| {
+            let home = Arc::new(Home::default());
+            assert!(home.claim());
+            home.begin_run(RUN, 0, 0, None);
+            let owner = {
+                let home = Arc::clone(&home);
+                thread::spawn(move || ticking(&home, 2))
+            };
+            let during = home.harvest(RUN, Harvest::DuringRun).map_or(0, |h| h.ticks);
+            owner.join().unwrap();
+            let last = home.harvest(RUN, Harvest::Final).map_or(0, |h| h.ticks);
+            assert_eq!(during + last, 2);
+        });
+    }
+
+    /// The owner exits mid-run and a new thread takes the home over (thread churn): the new
+    /// owner's count continues from the old one's last store, never from a stale value.
+    #[test]
+    fn loom_a_home_taken_over_mid_run_keeps_every_tick() {
+        loom::model(|| {
+            let home = Arc::new(Home::default());
+            // Claimed for the first thread as a thread's state claims its home when it starts.
+            assert!(home.claim());
+            let first = {
+                let home = Arc::clone(&home);
+                thread::spawn(move || {
+                    home.begin_run(RUN, 0, 0, None);
+                    ticking(&home, 2);
+                    home.release();
+                })
+            };
+            let second = {
+                let home = Arc::clone(&home);
+                thread::spawn(move || {
+                    // Takes the home once the first thread has let it go.
+                    while !home.claim() {
+                        thread::yield_now();
+                    }
+                    home.begin_run(RUN, 0, 0, None);
+                    ticking(&home, 1);
+                    home.release();
+                })
+            };
+            first.join().unwrap();
+            second.join().unwrap();
+            let total = home.harvest(RUN, Harvest::Final).map_or(0, |h| h.ticks);
+            assert_eq!(total, 3);
+        });
+    }
+}

@@ -110,14 +110,7 @@ pub(super) fn rows(report: &Report, palette: &Palette) -> Vec<Row> {
             } else {
                 Vec::new()
             },
-            dominant: t.dominant.as_ref().map(|d| {
-                format!(
-                    "{} {} ({:.0} %)",
-                    d.name,
-                    crate::report::duration(d.busy_ns),
-                    d.share_percent
-                )
-            }),
+            dominant: t.dominant.as_ref().map(|d| d.label(t.latency_ns)),
         })
         .collect()
 }
