@@ -78,10 +78,7 @@ impl Report {
             });
             if let Some(map) = args.as_object_mut() {
                 if let Some(d) = &tick.dominant {
-                    map.insert(
-                        "dominant".to_owned(),
-                        json!(d.label(tick.latency_ns)),
-                    );
+                    map.insert("dominant".to_owned(), json!(d.label(tick.latency_ns)));
                 }
                 // The tick's own fields (`fields.seq`), beside the other args Perfetto shows.
                 for field in &tick.fields {

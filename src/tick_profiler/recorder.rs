@@ -263,16 +263,6 @@ impl TickRecorder {
         }
     }
 
-    /// Whether tick `tick` is still open and past its thread's warm-up.
-    fn tick_after_warmup(&self, thread: &ThreadState, tick: u64) -> bool {
-        self.find(thread, tick).is_some_and(|(home, _)| {
-            home.data()
-                .spans
-                .get(&tick)
-                .is_some_and(|timing| matches!(&timing.kind, SpanKind::Tick(info) if !info.warmup))
-        })
-    }
-
     /// Records a closed span in this thread's home.
     fn record(&self, thread: &mut ThreadState, id: u64, closed: &Closed) {
         let shared = &*self.shared;
@@ -292,14 +282,18 @@ impl TickRecorder {
                 }
                 // Counted in ticks after the warm-up, as the tick's own figure is (the first
                 // ticks allocate for the registry and for tickprof itself).
-                let counted = (thread.counts_allocations() && self.tick_after_warmup(thread, tick))
-                    .then(|| ThreadState::allocations_of(closed));
+                let counted = (thread.counts_allocations()
+                    && !thread.open_warmup_ticks.contains(&tick))
+                .then(|| ThreadState::allocations_of(closed));
                 let mut data = thread.home.data();
                 data.records
                     .record_component(closed, slot, direct, counted, &shared.template);
                 data.slow.component(id, slot, parent, tick, closed);
             }
             SpanKind::Tick(tick) => {
+                if tick.warmup {
+                    thread.open_warmup_ticks.retain(|&open| open != id);
+                }
                 let counted = thread
                     .counts_allocations()
                     .then(|| ThreadState::allocations_of(closed));
@@ -552,6 +546,11 @@ impl TickRecorder {
                 return;
             };
             let id = id.into_u64();
+            if matches!(created.kind, SpanKind::Tick(TickInfo { warmup: true, .. }))
+                && thread.counts_allocations()
+            {
+                thread.open_warmup_ticks.push(id);
+            }
             let live = matches!(
                 created.kind,
                 SpanKind::Tick(TickInfo { recorded: true, .. })

@@ -325,6 +325,11 @@ impl TickSampler {
                 TickMode::Untimed => TickMode::Timed,
                 mode => mode,
             };
+            if self.warmup_left == 0 {
+                // The first tick after the warm-up tries a window too: a short run then has
+                // recorded ticks that count (slow ticks and the gate leave the warm-up out).
+                self.until_window = 1;
+            }
             (mode, true)
         } else {
             (self.sampled(budget, window), false)
@@ -574,7 +579,8 @@ mod tests {
         assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, true));
         assert!(sampler.decide(&budget, &Closed).1);
         assert_ne!(sampler.decide(&budget, &Closed).0, TickMode::Untimed);
-        assert!(!sampler.decide(&budget, &Closed).1);
+        // The first tick after the warm-up tries a window again.
+        assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, false));
         let open = Open(Cell::new(2));
         assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));
         assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));

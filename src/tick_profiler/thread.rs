@@ -89,6 +89,9 @@ pub(crate) struct ThreadState {
     displaced: Vec<(usize, TickInfo)>,
     /// Whether a `CountingAllocator` counts this process's allocations (read once a run).
     count_allocations: bool,
+    /// Warm-up ticks created on this thread and not closed yet (empty once the warm-up is
+    /// over): their components' allocations are left out, as the ticks' are.
+    pub(crate) open_warmup_ticks: Vec<u64>,
     /// What tickprof's own callbacks on this thread allocated (raw counter differences): not
     /// charged to the spans they ran inside (see `allocated`).
     own_allocations: AllocCounts,
@@ -172,6 +175,7 @@ impl ThreadState {
             displaced: Vec::new(),
             count_allocations: false,
             own_allocations: AllocCounts::default(),
+            open_warmup_ticks: Vec::new(),
             seen_closed_early: 0,
             tid: super::kernel_tid::current(),
         }
@@ -274,6 +278,7 @@ impl ThreadState {
         self.pending = None;
         self.displaced.clear();
         self.count_allocations = crate::allocations::installed();
+        self.open_warmup_ticks.clear();
         self.seen_closed_early = shared.closed_early.load(Ordering::Relaxed);
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
