@@ -27,7 +27,20 @@ impl AllocationHistograms {
 
     /// Records one span's counts into `histograms` (made on first use), clamped to their
     /// bound; returns how many values had to be clamped.
+    #[inline]
     pub(crate) fn record(histograms: &mut Option<Self>, counts: AllocCounts) -> u64 {
+        if counts.allocations == 0
+            && counts.bytes == 0
+            && let Some(h) = histograms.as_mut()
+        {
+            h.zeros += 1;
+            return 0;
+        }
+        Self::record_slow(histograms, counts)
+    }
+
+    #[inline(never)]
+    fn record_slow(histograms: &mut Option<Self>, counts: AllocCounts) -> u64 {
         if histograms.is_none() {
             *histograms = Self::new();
         }
