@@ -182,7 +182,7 @@ impl Dominant {
             name.push_str(" › ");
             name.push_str(step);
         }
-        format!("{name} {} ({share:.0} %)", crate::report::duration(busy_ns))
+        format!("{name} {} ({share:.0} %)", duration(busy_ns))
     }
 }
 
