@@ -161,6 +161,31 @@ fn a_run_shorter_than_its_warmup_keeps_its_components_and_says_so() {
     );
 }
 
+/// A short run (its budget spent by the window its first tick opens, in a warm-up longer than
+/// any window) still has recorded ticks after its warm-up: the first tick after it opens a
+/// window, so the slowest ticks, which leave the warm-up out, have timelines to show.
+#[test]
+fn a_short_run_has_recorded_ticks_after_its_warmup() {
+    const WARMUP: u64 = 1_100;
+    let report = run(MetricsCollector::builder().warmup_ticks(WARMUP), 1_500, 0);
+    let warmup = report.ticks.warmup.as_ref().unwrap();
+    let recorded = report.ticks.recorded.as_ref().unwrap();
+    assert!(
+        recorded.samples > warmup.recorded,
+        "recorded {} ticks in all, {} in the warm-up",
+        recorded.samples,
+        warmup.recorded
+    );
+    let slow = report.slowest_ticks.as_ref().unwrap();
+    assert!(
+        slow.ticks
+            .iter()
+            .chain(&slow.recorded)
+            .any(|t| t.recorded && t.ordinal > WARMUP),
+        "{slow:?}"
+    );
+}
+
 #[test]
 fn every_thread_has_its_own_warmup() {
     let collector = MetricsCollector::builder()

@@ -249,6 +249,10 @@ pub(crate) struct TickSampler {
     rng: u64,
     until_timed: u64,
     until_window: u64,
+    /// The first tick after the warm-up opens a window whatever the budget has spent (once per
+    /// thread and run): a short run then has recorded ticks that count (slow ticks, allocations
+    /// and the gate leave the warm-up out), at the cost of one window.
+    window_after_warmup: bool,
     since_checkpoint: u64,
     /// This thread's net tick latency, from its timed ticks (0: none yet), ns.
     tick_ns: f64,
@@ -266,6 +270,7 @@ impl TickSampler {
             // The first tick tries a window and, failing that, is timed: short runs get data.
             until_timed: 1,
             until_window: 1,
+            window_after_warmup: false,
             since_checkpoint: 0,
             tick_ns: 0.0,
             timed_probability: 0.0,
@@ -326,9 +331,8 @@ impl TickSampler {
                 mode => mode,
             };
             if self.warmup_left == 0 {
-                // The first tick after the warm-up tries a window too: a short run then has
-                // recorded ticks that count (slow ticks and the gate leave the warm-up out).
                 self.until_window = 1;
+                self.window_after_warmup = true;
             }
             (mode, true)
         } else {
@@ -370,7 +374,8 @@ impl TickSampler {
                 Some(gap) => self.draw(gap),
                 None => CHECKPOINT_TICKS,
             };
-            if !window.busy() && budget.may_open() {
+            let forced = std::mem::take(&mut self.window_after_warmup);
+            if !window.busy() && (forced || budget.may_open()) {
                 return TickMode::Opening;
             }
         }
@@ -579,7 +584,9 @@ mod tests {
         assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, true));
         assert!(sampler.decide(&budget, &Closed).1);
         assert_ne!(sampler.decide(&budget, &Closed).0, TickMode::Untimed);
-        // The first tick after the warm-up tries a window again.
+        // The first tick after the warm-up opens one too, though the budget is spent.
+        budget.recorded_tick(1_000);
+        assert!(!budget.may_open());
         assert_eq!(sampler.decide(&budget, &Closed), (TickMode::Opening, false));
         let open = Open(Cell::new(2));
         assert_eq!(sampler.decide(&budget, &open).0, TickMode::Recorded(7));

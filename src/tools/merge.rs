@@ -804,7 +804,8 @@ mod tests {
                 r
             };
             let whole = with("run", &spans);
-            let merged = Report::merge(&[with("run", a), with("run", b)], Shards::Sequential)
+            // Two runs (one run merged twice is refused).
+            let merged = Report::merge(&[with("first", a), with("second", b)], Shards::Sequential)
                 .unwrap();
             prop_assert_eq!(&merged.ticks.allocations, &whole.ticks.allocations);
             prop_assert_eq!(
