@@ -93,7 +93,7 @@ impl Report {
             for span in &tick.timeline {
                 events.push(json!({
                     "name": span.name, "cat": "component", "ph": "X", "pid": pid, "tid": tid,
-                    "ts": micros(start + span.offset_ns), "dur": micros(span.duration_ns),
+                    "ts": micros(start.saturating_add(span.offset_ns)), "dur": micros(span.duration_ns),
                     "args": {"busy_ns": span.busy_ns, "depth": span.depth},
                 }));
             }

@@ -14,7 +14,7 @@
 //! windows that hold it (`scheduler`). Nothing is inferred beyond that: a count over a window
 //! is an upper bound for the tick, and only a zero is a statement about the tick itself.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -308,14 +308,14 @@ impl SlowTick {
 
     /// The direct child with the most busy time (names summed), and its share of `latency_ns`.
     pub fn compute_dominant(&self) -> Option<Dominant> {
-        let mut by_name: Vec<(&str, u64)> = Vec::new();
+        let mut by_name: BTreeMap<&str, u64> = BTreeMap::new();
         for span in self.timeline.iter().filter(|s| s.depth == 1) {
-            match by_name.iter_mut().find(|(n, _)| *n == span.name) {
-                Some((_, busy)) => *busy = busy.saturating_add(span.busy_ns),
-                None => by_name.push((&span.name, span.busy_ns)),
-            }
+            let busy = by_name.entry(span.name.as_str()).or_default();
+            *busy = busy.saturating_add(span.busy_ns);
         }
-        let children_ns: u64 = by_name.iter().map(|(_, busy)| *busy).sum();
+        let children_ns = by_name
+            .iter()
+            .fold(0u64, |sum, (_, busy)| sum.saturating_add(*busy));
         let (name, busy_ns) = by_name.into_iter().max_by_key(|(_, busy)| *busy)?;
         // Time in none of its components (the tick's own code, or the thread off CPU between
         // two of them) can be what made it slow: then that is what is named.
@@ -345,30 +345,39 @@ impl SlowTick {
 
     /// From the direct children named `name` (busy `busy_ns` in all), down the timeline: at
     /// each level the children (by name, summed) of the spans reached so far, descending while
-    /// one name holds more than half of its parents' time.
+    /// one name holds more than half of its parents' time. Linear in the timeline's length,
+    /// and safe on a timeline loaded from a file: a span counts as a child only of a span
+    /// before it (a parent starts before its children), so no cycle can be followed.
     fn deepest_below(&self, name: &str, busy_ns: u64) -> (Vec<String>, Option<u64>) {
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); self.timeline.len()];
+        for (i, span) in (0u32..).zip(&self.timeline) {
+            if let Some(p) = span.parent
+                && p < i
+                && let Some(list) = children.get_mut(p as usize)
+            {
+                list.push(i);
+            }
+        }
         let mut parents: Vec<u32> = (0u32..)
             .zip(&self.timeline)
             .filter(|(_, s)| s.depth == 1 && s.name == name)
             .map(|(i, _)| i)
             .collect();
         let (mut path, mut busy) = (Vec::new(), busy_ns);
-        loop {
-            let mut by_name: Vec<(&str, u64, Vec<u32>)> = Vec::new();
-            for (i, span) in (0u32..).zip(&self.timeline) {
-                if !span.parent.is_some_and(|p| parents.contains(&p)) {
-                    continue;
-                }
-                match by_name.iter_mut().find(|(n, _, _)| *n == span.name) {
-                    Some((_, b, at)) => {
-                        *b = b.saturating_add(span.busy_ns);
-                        at.push(i);
-                    }
-                    None => by_name.push((&span.name, span.busy_ns, vec![i])),
+        while !parents.is_empty() {
+            let mut by_name: BTreeMap<&str, (u64, Vec<u32>)> = BTreeMap::new();
+            for &p in &parents {
+                for &c in children.get(p as usize).into_iter().flatten() {
+                    let Some(span) = self.timeline.get(c as usize) else {
+                        continue;
+                    };
+                    let entry = by_name.entry(span.name.as_str()).or_default();
+                    entry.0 = entry.0.saturating_add(span.busy_ns);
+                    entry.1.push(c);
                 }
             }
-            match by_name.into_iter().max_by_key(|(_, b, _)| *b) {
-                Some((child, child_busy, at)) if child_busy.saturating_mul(2) > busy => {
+            match by_name.into_iter().max_by_key(|(_, (b, _))| *b) {
+                Some((child, (child_busy, at))) if child_busy.saturating_mul(2) > busy => {
                     path.push(child.to_owned());
                     busy = child_busy;
                     parents = at;
@@ -618,6 +627,42 @@ pub(crate) mod tests {
         let d = t.compute_dominant().unwrap();
         assert!(d.path.is_empty() && d.path_busy_ns.is_none(), "{d:?}");
         assert_eq!(d.label(t.latency_ns), "algo_orders 2.80 ms (93 %)");
+    }
+
+    /// A timeline loaded from a file can say anything: a span its own parent, two spans each
+    /// other's, a parent after its child, busy times near `u64::MAX`. None of it may hang or
+    /// panic; a span counts as a child only of a span before it.
+    #[test]
+    fn the_dominant_part_of_a_hostile_timeline_is_found_without_a_loop() {
+        let mut t = tick(1, 3_000_000, true);
+        t.timeline = vec![
+            span("a", 0, 2_000_000),
+            child("b", 1_900_000, 2, 2),
+            child("c", 1_800_000, 3, 1),
+        ];
+        // b's parent is c, after it: ignored; c's parent b is before it, so a › ... stops at a.
+        let d = t.compute_dominant().unwrap();
+        assert_eq!((d.name.as_str(), d.path.len()), ("a", 0));
+        t.timeline = vec![span("a", 0, 2_000_000), child("a", 1_900_000, 2, 1)];
+        assert!(
+            t.compute_dominant().unwrap().path.is_empty(),
+            "its own parent"
+        );
+        t.timeline = vec![span("x", 0, u64::MAX), span("y", 0, u64::MAX)];
+        assert_eq!(t.compute_dominant().unwrap().busy_ns, u64::MAX);
+
+        // A chain of 20,000 spans, each holding all of its parent: followed to the end in one
+        // pass per level.
+        let n = 20_000u32;
+        t.timeline = (0..n)
+            .map(|i| match i {
+                0 => span("s0", 0, 2_000_000),
+                _ => child(&format!("s{i}"), 2_000_000, i + 1, i - 1),
+            })
+            .collect();
+        let d = t.compute_dominant().unwrap();
+        assert_eq!(d.path.len(), n as usize - 1);
+        assert_eq!(d.path.last().map(String::as_str), Some("s19999"));
     }
 
     #[test]

@@ -263,6 +263,17 @@ impl TickRecorder {
         }
     }
 
+    /// Whether tick `tick` is still open and past its thread's warm-up (a look in its home:
+    /// only while some warm-up tick is open).
+    fn tick_after_warmup(&self, thread: &ThreadState, tick: u64) -> bool {
+        self.find(thread, tick).is_some_and(|(home, _)| {
+            home.data()
+                .spans
+                .get(&tick)
+                .is_some_and(|timing| matches!(&timing.kind, SpanKind::Tick(info) if !info.warmup))
+        })
+    }
+
     /// Records a closed span in this thread's home.
     fn record(&self, thread: &mut ThreadState, id: u64, closed: &Closed) {
         let shared = &*self.shared;
@@ -283,7 +294,8 @@ impl TickRecorder {
                 // Counted in ticks after the warm-up, as the tick's own figure is (the first
                 // ticks allocate for the registry and for tickprof itself).
                 let counted = (thread.counts_allocations()
-                    && !thread.open_warmup_ticks.contains(&tick))
+                    && (shared.open_warmup_ticks.load(Ordering::Relaxed) == 0
+                        || self.tick_after_warmup(thread, tick)))
                 .then(|| ThreadState::allocations_of(closed));
                 let mut data = thread.home.data();
                 data.records
@@ -292,7 +304,7 @@ impl TickRecorder {
             }
             SpanKind::Tick(tick) => {
                 if tick.warmup {
-                    thread.open_warmup_ticks.retain(|&open| open != id);
+                    shared.warmup_tick_closed();
                 }
                 let counted = thread
                     .counts_allocations()
@@ -348,6 +360,9 @@ impl TickRecorder {
     /// check their stacks for the span (see `ThreadState::drop_dead_frames`).
     fn closed_unentered(&self, closed: &Closed) {
         let shared = &*self.shared;
+        if let SpanKind::Tick(TickInfo { warmup: true, .. }) = closed.kind {
+            shared.warmup_tick_closed();
+        }
         if let SpanKind::Tick(tick) = closed.kind
             && tick.window != 0
             && shared.window.tick_done(tick.window) == TickDone::Last
@@ -370,6 +385,12 @@ impl TickRecorder {
     /// The frame for span `id` entered at `entered_raw` (the thread's instrumentation up to
     /// then already summed).
     fn push_timed(thread: &mut ThreadState, id: u64, mut interval: Interval, entered_raw: u64) {
+        if thread.stack.len() == thread.stack.capacity() {
+            // The stack grows (a nesting deeper than any before): tickprof's allocation.
+            let before = thread.raw_allocations();
+            thread.stack.reserve(1);
+            thread.instrumentation_allocated(before);
+        }
         interval.entered_raw = entered_raw;
         interval.tally_at_enter = thread.tally;
         interval.allocations_at_enter = thread.allocated();
@@ -406,6 +427,15 @@ where
             let allocations_at_start = pending.and_then(|pending| pending.allocations_at_start);
             self.new_span_on(thread, pending.and_then(|p| p.started_raw), attrs, id, ctx);
             thread.instrumentation_allocated(allocations_at_start);
+            if allocations_at_start.is_some() {
+                let now = thread.raw_allocations();
+                if let Expect::Enter {
+                    allocations_from, ..
+                } = &mut thread.expect
+                {
+                    *allocations_from = now;
+                }
+            }
         });
     }
 
@@ -443,7 +473,9 @@ where
                     opens_window,
                     in_parent,
                     started_raw,
+                    allocations_from,
                 } if created == id => {
+                    thread.instrumentation_allocated(allocations_from);
                     // Created here just now: its creation ends at the end of this enter.
                     let class = if opens_window {
                         self.first_enter_of_opening_tick(&thread.home, id)
@@ -536,6 +568,9 @@ impl TickRecorder {
         let shared = &self.shared;
         {
             let current = || ctx.lookup_current().map(|span| span.id().into_u64());
+            if thread.closed_on_stack {
+                thread.drop_exited_closed(current());
+            }
             let Some(created) = self.classify(thread, attrs, current) else {
                 thread.expect = Expect::Nothing;
                 // Untracked, created inside a timed span: its creation is instrumentation.
@@ -546,10 +581,8 @@ impl TickRecorder {
                 return;
             };
             let id = id.into_u64();
-            if matches!(created.kind, SpanKind::Tick(TickInfo { warmup: true, .. }))
-                && thread.counts_allocations()
-            {
-                thread.open_warmup_ticks.push(id);
+            if matches!(created.kind, SpanKind::Tick(TickInfo { warmup: true, .. })) {
+                shared.open_warmup_ticks.fetch_add(1, Ordering::Relaxed);
             }
             let live = matches!(
                 created.kind,
@@ -574,6 +607,7 @@ impl TickRecorder {
                 ),
                 in_parent: created.in_parent,
                 started_raw: created.started_raw,
+                allocations_from: None,
             };
         }
     }
@@ -606,6 +640,7 @@ impl TickRecorder {
                         entry: Entry::Closed,
                     },
                 );
+                thread.closed_on_stack = true;
             }
             let closed = self
                 .take_timing(thread, id)

@@ -48,6 +48,10 @@ pub(crate) struct Shared {
     /// Tracked spans closed before any interval of theirs ended (never entered, or entered
     /// on a thread still inside them): each thread checks its stack when this moves.
     pub(crate) closed_early: AtomicU64,
+    /// Warm-up ticks of the run not closed yet, on any thread: while there are none (after
+    /// every thread's warm-up), a closing component needs no look at its tick to know its
+    /// allocations count.
+    pub(crate) open_warmup_ticks: AtomicU64,
     /// Ticks evaluated on a thread whose tickprof state was already torn down (thread exit):
     /// counted here, so that no tick is lost; (run, count, harvested).
     orphan_ticks: Mutex<(u64, u64, u64)>,
@@ -79,6 +83,7 @@ impl Shared {
             tick_fields: TickFieldCapture::Off,
             live_recorded_ticks: Arc::new(AtomicU64::new(0)),
             closed_early: AtomicU64::new(0),
+            open_warmup_ticks: AtomicU64::new(0),
             orphan_ticks: Mutex::new((0, 0, 0)),
             dispatch: Mutex::new(None),
             homes: Mutex::new(Vec::new()),
@@ -119,10 +124,18 @@ impl Shared {
     pub(crate) fn begin_run(&self) -> u64 {
         let run = self.last_run.fetch_add(1, Ordering::Relaxed) + 1;
         self.window.reset();
+        self.open_warmup_ticks.store(0, Ordering::Relaxed);
         *lock(&self.orphan_ticks) = (run, 0, 0);
         self.run.store(run, Ordering::Release);
         self.callsites.bump_generation();
         run
+    }
+
+    /// A warm-up tick of the run closed (saturating: one of an earlier run may close late).
+    pub(crate) fn warmup_tick_closed(&self) {
+        let _ = self
+            .open_warmup_ticks
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 
     /// Ends the active run: from now on callbacks return at once.

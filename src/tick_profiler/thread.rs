@@ -50,6 +50,10 @@ pub(crate) enum Expect {
         /// Its parent is entered here (it runs in its parent).
         in_parent: bool,
         started_raw: Option<u64>,
+        /// The thread's allocation counters as tickprof's `on_new_span` ended (if counted and
+        /// a timed span runs): what the layers after tickprof allocate for the span, and the
+        /// registry's enter, are instrumentation too, settled as the span is entered.
+        allocations_from: Option<AllocCounts>,
     },
     /// The span just exited here at `exited_raw`, to be closed: its exit and close end at the
     /// end of the close.
@@ -89,9 +93,8 @@ pub(crate) struct ThreadState {
     displaced: Vec<(usize, TickInfo)>,
     /// Whether a `CountingAllocator` counts this process's allocations (read once a run).
     count_allocations: bool,
-    /// Warm-up ticks created on this thread and not closed yet (empty once the warm-up is
-    /// over): their components' allocations are left out, as the ticks' are.
-    pub(crate) open_warmup_ticks: Vec<u64>,
+    /// Whether a span closed while entered may still be on the stack (see `Entry::Closed`).
+    pub(crate) closed_on_stack: bool,
     /// What tickprof's own callbacks on this thread allocated (raw counter differences): not
     /// charged to the spans they ran inside (see `allocated`).
     own_allocations: AllocCounts,
@@ -175,7 +178,7 @@ impl ThreadState {
             displaced: Vec::new(),
             count_allocations: false,
             own_allocations: AllocCounts::default(),
-            open_warmup_ticks: Vec::new(),
+            closed_on_stack: false,
             seen_closed_early: 0,
             tid: super::kernel_tid::current(),
         }
@@ -278,7 +281,6 @@ impl ThreadState {
         self.pending = None;
         self.displaced.clear();
         self.count_allocations = crate::allocations::installed();
-        self.open_warmup_ticks.clear();
         self.seen_closed_early = shared.closed_early.load(Ordering::Relaxed);
         self.costs = shared.costs();
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
@@ -399,12 +401,46 @@ impl ThreadState {
         None
     }
 
+    /// Drops the closed spans the registry has exited since (their exits never reach a filtered
+    /// layer): those above `current`, the registry's current span, or all of them when nothing
+    /// is entered. Called as a tick is created, so that they cannot pile up under ticks.
+    #[cold]
+    pub(crate) fn drop_exited_closed(&mut self, current: Option<u64>) {
+        match current.and_then(|id| self.position(id)) {
+            Some(position) => {
+                let mut index = 0;
+                self.stack.retain(|frame| {
+                    index += 1;
+                    index <= position + 1 || !matches!(frame.entry, Entry::Closed)
+                });
+            }
+            None if current.is_none() => {
+                self.stack
+                    .retain(|frame| !matches!(frame.entry, Entry::Closed));
+            }
+            // The registry's current span is not on this stack (an untracked span of another
+            // run): nothing can be said.
+            None => {}
+        }
+        self.closed_on_stack = self
+            .stack
+            .iter()
+            .any(|frame| matches!(frame.entry, Entry::Closed));
+    }
+
     /// The contextual parent when a closed span tops this stack: `current`, the registry's
     /// current span. Once that is a span below the closed one, the registry has exited the
     /// closed spans above it, and they leave this stack too.
     #[cold]
     fn parent_after_closed(&mut self, current: Option<u64>) -> Option<(u64, Option<(Class, u64)>)> {
-        let current = current?;
+        let Some(current) = current else {
+            // Nothing is entered in the registry: the closed spans were exited (their exits
+            // never reach a filtered layer), and leave this stack, or they would pile up, one
+            // per tick, for every callback to scan.
+            self.stack
+                .retain(|frame| !matches!(frame.entry, Entry::Closed));
+            return None;
+        };
         let Some(position) = self.position(current) else {
             return Some((current, None));
         };
