@@ -51,7 +51,7 @@ pub use tick_fields::{TickField, TickFieldValue};
 /// Version 7 counts allocations, when the run's binary installed a
 /// [`CountingAllocator`](crate::CountingAllocator): `ticks.allocations` (per tick) and
 /// `components.*.allocations` (per span, its children's excluded), both absent without one
-/// (and in older reports).
+/// (and in older reports); and a slow tick's culprit, `dominant.path` and `path_busy_ns`.
 /// Version 6 says what the ticks leave out: `inside_ticks` (how much of the run's wall and CPU
 /// time was inside ticks) and `outside_ticks` (spans that ran outside every tick, empty until
 /// they are recorded), and the caller's loop timings in detail (`loop_comparison.times`); all

@@ -125,6 +125,7 @@ fn run(args: &Args) -> Result<(), BoxError> {
         };
         let bare_before = bare_run()?;
         let name = format!("scalability_{n}");
+        let rss_at_start = process_rss_bytes("VmRSS:");
         collector.start_profiling(&name)?;
         let mut shown = Progress::new(&format!("profiled {n}"), n);
         let result = engine::run(n, args.seed, &mut |_| {
@@ -157,8 +158,9 @@ fn run(args: &Args) -> Result<(), BoxError> {
         report.print_summary();
         println!("{}", profiled.digest);
         let bare_wall_time_s = (bare_before.wall_time + bare_after.wall_time).as_secs_f64() / 2.0;
-        let figures_of_run = RunFigures::new(&report, bare_wall_time_s, &profiled.digest)
+        let mut figures_of_run = RunFigures::new(&report, bare_wall_time_s, &profiled.digest)
             .ok_or("the report lost its loop times")?;
+        figures_of_run.rss_at_start_bytes = rss_at_start;
         println!(
             "{n} ticks: profiled loop {:.2}× bare; reported tick mean {:.2}× bare",
             figures_of_run.loop_ratio, figures_of_run.tick_mean_ratio
@@ -203,10 +205,15 @@ fn load_average() -> Option<[f64; 3]> {
 /// The whole process's RSS high-water mark (`VmHWM`, Linux), read without `unsafe`: the figure
 /// the ≤ 32 MB target is about (bare runs, profiled runs and graphs together).
 fn process_peak_rss_bytes() -> Option<u64> {
+    process_rss_bytes("VmHWM:")
+}
+
+/// A field of `/proc/self/status` in bytes (`VmRSS:` now, `VmHWM:` the high-water mark).
+fn process_rss_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: u64 = line
-        .trim_start_matches("VmHWM:")
+        .trim_start_matches(field)
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -302,6 +309,7 @@ impl RunFigures {
             timed_far_outlier: report.tick_outliers().is_some_and(|o| o.timed.is_some()),
             inside_ticks_wall_percent: report.inside_ticks.map(|i| 100.0 * i.wall_fraction),
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
+            rss_at_start_bytes: None,
             cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),
             cpu_max_percent: r.and_then(|r| r.cpu_percent.max),
             cpu_us_per_tick: r.map(|r| r.cpu_time_s * 1e6 / n.max(1) as f64),

@@ -69,6 +69,9 @@ pub struct RunFigures {
     pub inside_ticks_wall_percent: Option<f64>,
     /// OS high-water mark of RSS during the run.
     pub peak_rss_bytes: Option<u64>,
+    /// The process's RSS as the run started: what earlier runs left (the allocator keeps freed
+    /// memory), so that the run's own growth is `peak_rss_bytes` less this.
+    pub rss_at_start_bytes: Option<u64>,
     /// Mean CPU, % of one core.
     pub cpu_mean_percent: Option<f64>,
     /// Max CPU sample, % of one core.

@@ -799,7 +799,7 @@ pub fn slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
 }
 
 /// RSS slope per tick after warm-up in the largest run (the seed's "memory continues growing
-/// after warmup"), and peak RSS growth across sizes. Either over its limit fails; the slope
+/// after warmup"), and the RSS each run grew by (its peak less its start) across sizes. Either over its limit fails; the slope
 /// not measurable (too few samples after the warm-up) is inconclusive even when the peaks
 /// agree: across short runs the peak rule misses a small leak (32 B per tick over 10,000
 /// ticks is 0.3 MB, under its 2 MiB).
@@ -807,7 +807,7 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     const CHECK: &str = "memory growth";
     let rule = format!(
         "RSS slope after the first {:.0}% ≤ {LEAK_BYTES_PER_TICK} B/tick in the largest run; \
-         peak RSS largest − smallest ≤ {:.0} MiB",
+         RSS grown in the run (peak − start), largest run − smallest ≤ {:.0} MiB",
         100.0 * WARM_UP_SHARE,
         PEAK_RSS_GROWTH_BYTES / 1048576.0
     );
@@ -834,9 +834,19 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
     } else {
         None
     };
-    let peaks: Vec<u64> = runs.iter().filter_map(|r| r.peak_rss_bytes).collect();
-    let peak_growth = match (peaks.first(), peaks.last()) {
-        (Some(&a), Some(&b)) if peaks.len() > 1 => Some(b as f64 - a as f64),
+    // Each run's own growth (its peak less the RSS it started with: the runs share one
+    // process, whose allocator keeps what earlier runs freed), compared across sizes; the
+    // peaks themselves when the start is unknown.
+    let grown: Vec<u64> = runs
+        .iter()
+        .filter_map(|r| match (r.peak_rss_bytes, r.rss_at_start_bytes) {
+            (Some(peak), Some(start)) => Some(peak.saturating_sub(start)),
+            (Some(peak), None) => Some(peak),
+            _ => None,
+        })
+        .collect();
+    let peak_growth = match (grown.first(), grown.last()) {
+        (Some(&a), Some(&b)) if grown.len() > 1 => Some(b as f64 - a as f64),
         _ => None,
     };
     let slope_text = per_tick.map_or_else(
@@ -856,7 +866,10 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         },
     );
     let growth_text = peak_growth.map_or_else(String::new, |g| {
-        format!(", peak RSS growth {:+.2} MB", g / 1e6)
+        format!(
+            ", in-run RSS growth {:+.2} MiB over the smallest run's",
+            g / 1048576.0
+        )
     });
     let figure = format!("{slope_text}{growth_text}");
     let slope_over = per_tick.is_some_and(|s| s > LEAK_BYTES_PER_TICK);
@@ -1014,6 +1027,7 @@ mod tests {
             timed_far_outlier: false,
             inside_ticks_wall_percent: None,
             peak_rss_bytes: None,
+            rss_at_start_bytes: None,
             cpu_mean_percent: None,
             cpu_max_percent: None,
             cpu_us_per_tick: None,
@@ -1571,6 +1585,18 @@ mod tests {
         );
         let v = memory_growth(&[], std::slice::from_ref(&flat));
         assert_eq!(v.status, Status::Pass, "{}", v.figure);
+        // Runs in one process: the later run starts where the earlier left the heap. What each
+        // grew by in itself is judged, not where it started: 12 MB in the small run (its
+        // histograms made) and 1 MB in the large one pass; 1 MB and 12 MB fail.
+        let (mut small, mut large) = (run(10_000), run(1_000_000));
+        (small.rss_at_start_bytes, small.peak_rss_bytes) = (Some(6_000_000), Some(18_000_000));
+        (large.rss_at_start_bytes, large.peak_rss_bytes) = (Some(25_000_000), Some(26_000_000));
+        let v = memory_growth(&[small.clone(), large.clone()], std::slice::from_ref(&flat));
+        assert_eq!(v.status, Status::Pass, "{}", v.figure);
+        (small.rss_at_start_bytes, small.peak_rss_bytes) = (Some(6_000_000), Some(7_000_000));
+        (large.rss_at_start_bytes, large.peak_rss_bytes) = (Some(14_000_000), Some(26_000_000));
+        let v = memory_growth(&[small, large], std::slice::from_ref(&flat));
+        assert_eq!(v.status, Status::Fail, "{}", v.figure);
         // 40 MB over 0.8 s at 1M ticks/s: 50 B/tick.
         let leak = sampled(
             report("scalability_1000000"),

@@ -442,6 +442,13 @@ impl Metric {
                 Some(c) => match &c.allocations {
                     Some(a) => Ok(figure.of(a)),
                     None if c.count == 0 => Err(format!("component `{name}` has no closed spans")),
+                    // The run counted allocations, but none of this component's spans was
+                    // measured after the warm-up (its recorded ticks were all warm-up ticks).
+                    None if report.ticks.allocations.is_some() => Err(format!(
+                        "components.{name}.allocations is absent: none of its {} spans was \
+                         recorded after the warm-up (run more ticks, or lower warmup_ticks)",
+                        c.count
+                    )),
                     None => Err(format!(
                         "components.{name}.allocations is absent: {NO_ALLOCATIONS}"
                     )),
@@ -549,6 +556,25 @@ fn resources(report: &Report) -> std::result::Result<&Resources, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A component without allocation figures in a run that counted them says why (no span
+    /// of it after the warm-up), not "install the allocator".
+    #[test]
+    fn a_component_without_allocation_figures_says_why() {
+        let mut report = crate::test_support::report("r", &[1_000; 10], &[("parse", &[500; 10])]);
+        let metric = Metric::parse("components.parse.allocations.mean").unwrap();
+        let without = metric.value(&report).unwrap_err();
+        assert!(
+            without.contains("install tickprof::CountingAllocator"),
+            "{without}"
+        );
+        report.ticks.allocations = Some(crate::test_support::allocations(&[(0, 0); 10]));
+        let warmup_only = metric.value(&report).unwrap_err();
+        assert!(
+            warmup_only.contains("none of its 10 spans was recorded after the warm-up"),
+            "{warmup_only}"
+        );
+    }
 
     #[test]
     fn metric_names_round_trip() {
