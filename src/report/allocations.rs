@@ -114,15 +114,14 @@ impl AllocationStats {
         }))
     }
 
-    /// An empty histogram for allocations or bytes per span: 1 to 2⁴⁰ at 2 significant
-    /// figures (every count up to 255 exact, larger ones within 1 %, 0 in a bucket of its own),
-    /// the same for every run so that reports merge. 34 KB: each component of each thread holds
-    /// two (3 significant figures would be 254 KB each, most of a run's memory).
+    /// An empty histogram for allocations or bytes per span: 1 to 2⁴⁰ at 3 significant
+    /// figures (every count up to 2,047 exact, larger ones within 0.1 %, 0 in a bucket of its
+    /// own), the same for every run so that reports merge.
     ///
     /// # Errors
     /// [`Error::Histogram`] if hdrhistogram refuses the bounds (it accepts these).
     pub fn new_histogram() -> Result<Histogram<u64>> {
-        Histogram::new_with_bounds(1, HISTOGRAM_HIGH, 2)
+        Histogram::new_with_bounds(1, HISTOGRAM_HIGH, 3)
             .map_err(|e| Error::histogram("allocations", format!("{e:?}")))
     }
 

@@ -1,60 +1,63 @@
 //! What spans allocated, as two histograms (allocations per span, bytes per span) with the
 //! bounds every report uses (`AllocationStats::new_histogram`), so that runs merge exactly.
+//! Made only once a span allocates: a component that never does (the hot path tickprof helps
+//! keep clean) costs a counter, not two histograms of 254 KB.
 
 use hdrhistogram::Histogram;
 
 use crate::allocations::AllocCounts;
 use crate::report::AllocationStats;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct AllocationHistograms {
-    pub(crate) allocations: Histogram<u64>,
-    pub(crate) bytes: Histogram<u64>,
-    /// Spans that allocated nothing, not yet in the histograms: the common case of a hot path
-    /// that does not allocate costs an increment, not two histogram records.
+    /// Spans that allocated nothing, not in the histograms: the common case of a hot path that
+    /// does not allocate costs an increment, not two histogram records.
     zeros: u64,
+    /// The spans that allocated: allocations and bytes per span. `None` until one does.
+    allocating: Option<Box<Allocating>>,
+}
+
+#[derive(Debug, Clone)]
+struct Allocating {
+    allocations: Histogram<u64>,
+    bytes: Histogram<u64>,
+}
+
+impl Allocating {
+    /// Empty histograms; `None` only if hdrhistogram refused the fixed bounds (it does not).
+    fn new() -> Option<Box<Self>> {
+        Some(Box::new(Allocating {
+            allocations: AllocationStats::new_histogram().ok()?,
+            bytes: AllocationStats::new_histogram().ok()?,
+        }))
+    }
 }
 
 impl AllocationHistograms {
-    /// Empty histograms; `None` only if hdrhistogram refused the fixed bounds (it does not).
-    fn new() -> Option<Self> {
-        Some(AllocationHistograms {
-            allocations: AllocationStats::new_histogram().ok()?,
-            bytes: AllocationStats::new_histogram().ok()?,
-            zeros: 0,
-        })
-    }
-
     /// Records one span's counts into `histograms` (made on first use), clamped to their
     /// bound; returns how many values had to be clamped.
     #[inline]
     pub(crate) fn record(histograms: &mut Option<Self>, counts: AllocCounts) -> u64 {
-        if counts.allocations == 0
-            && counts.bytes == 0
-            && let Some(h) = histograms.as_mut()
-        {
-            h.zeros += 1;
-            return 0;
-        }
-        Self::record_slow(histograms, counts)
-    }
-
-    #[inline(never)]
-    fn record_slow(histograms: &mut Option<Self>, counts: AllocCounts) -> u64 {
-        if histograms.is_none() {
-            *histograms = Self::new();
-        }
-        let Some(h) = histograms.as_mut() else {
-            return 0;
-        };
+        let h = histograms.get_or_insert_with(Self::default);
         if counts.allocations == 0 && counts.bytes == 0 {
             h.zeros += 1;
             return 0;
         }
+        h.record_allocating(counts)
+    }
+
+    #[inline(never)]
+    fn record_allocating(&mut self, counts: AllocCounts) -> u64 {
+        if self.allocating.is_none() {
+            self.allocating = Allocating::new();
+        }
+        let Some(a) = self.allocating.as_mut() else {
+            return 0;
+        };
         let mut clamped = 0;
         for (histogram, value) in [
-            (&mut h.allocations, counts.allocations),
-            (&mut h.bytes, counts.bytes),
+            (&mut a.allocations, counts.allocations),
+            (&mut a.bytes, counts.bytes),
         ] {
             let high = histogram.high();
             histogram.saturating_record(value.min(high));
@@ -63,42 +66,62 @@ impl AllocationHistograms {
         clamped
     }
 
+    /// Whether any span was measured.
+    fn is_empty(&self) -> bool {
+        self.zeros == 0
+            && self
+                .allocating
+                .as_ref()
+                .is_none_or(|a| a.allocations.is_empty())
+    }
+
     /// Adds `other` into `sum` (made on first use). Same bounds everywhere: `add` cannot fail.
     pub(crate) fn add(sum: &mut Option<Self>, other: &Option<Self>) {
-        let Some(other) = other
-            .as_ref()
-            .filter(|o| o.zeros > 0 || !o.allocations.is_empty())
-        else {
+        let Some(other) = other.as_ref().filter(|o| !o.is_empty()) else {
             return;
         };
-        match sum {
-            Some(sum) => {
-                let _ = sum.allocations.add(&other.allocations);
-                let _ = sum.bytes.add(&other.bytes);
-                sum.zeros = sum.zeros.saturating_add(other.zeros);
+        let sum = sum.get_or_insert_with(Self::default);
+        sum.zeros = sum.zeros.saturating_add(other.zeros);
+        if let Some(theirs) = other
+            .allocating
+            .as_ref()
+            .filter(|a| !a.allocations.is_empty())
+        {
+            match sum.allocating.as_mut() {
+                Some(ours) => {
+                    let _ = ours.allocations.add(&theirs.allocations);
+                    let _ = ours.bytes.add(&theirs.bytes);
+                }
+                None => sum.allocating = Some(theirs.clone()),
             }
-            None => *sum = Some(other.clone()),
         }
     }
 
-    /// Empties them, keeping the allocations.
+    /// Empties them, keeping the histograms' memory.
     pub(crate) fn reset(histograms: &mut Option<Self>) {
         if let Some(h) = histograms.as_mut() {
-            h.allocations.reset();
-            h.bytes.reset();
             h.zeros = 0;
+            if let Some(a) = h.allocating.as_mut() {
+                a.allocations.reset();
+                a.bytes.reset();
+            }
         }
     }
 
     /// The report's figures (`None` without a span measured).
     pub(crate) fn stats(histograms: &Option<Self>) -> Option<AllocationStats> {
-        let h = histograms.as_ref()?;
-        if h.zeros == 0 {
-            return AllocationStats::from_histograms(&h.allocations, &h.bytes);
+        let h = histograms.as_ref().filter(|h| !h.is_empty())?;
+        let (mut allocations, mut bytes) = match h.allocating.as_deref() {
+            Some(a) => (a.allocations.clone(), a.bytes.clone()),
+            None => (
+                AllocationStats::new_histogram().ok()?,
+                AllocationStats::new_histogram().ok()?,
+            ),
+        };
+        if h.zeros > 0 {
+            let _ = allocations.record_n(0, h.zeros);
+            let _ = bytes.record_n(0, h.zeros);
         }
-        let (mut allocations, mut bytes) = (h.allocations.clone(), h.bytes.clone());
-        let _ = allocations.record_n(0, h.zeros);
-        let _ = bytes.record_n(0, h.zeros);
         AllocationStats::from_histograms(&allocations, &bytes)
     }
 }

@@ -633,14 +633,7 @@ impl TickRecorder {
                     thread.end_interval(found, now);
                     position = found;
                 }
-                thread.stack.insert(
-                    position,
-                    Frame {
-                        id,
-                        entry: Entry::Closed,
-                    },
-                );
-                thread.closed_on_stack = true;
+                thread.closed_while_entered(position, id);
             }
             let closed = self
                 .take_timing(thread, id)

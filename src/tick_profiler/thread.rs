@@ -16,6 +16,10 @@ use super::sync::Ordering;
 use super::timing::{Class, Closed, Entry, Frame, SpanKind, Tally, TickInfo};
 use crate::allocations::AllocCounts;
 
+/// Spans closed while entered that a thread keeps on its stack at most (see
+/// [`ThreadState::closed_while_entered`]).
+const MAX_CLOSED_FRAMES: usize = 64;
+
 /// The filter's decision for the span its thread is about to create.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Pending {
@@ -402,25 +406,17 @@ impl ThreadState {
     }
 
     /// Drops the closed spans the registry has exited since (their exits never reach a filtered
-    /// layer): those above `current`, the registry's current span, or all of them when nothing
-    /// is entered. Called as a tick is created, so that they cannot pile up under ticks.
+    /// layer): those above `current`, the registry's current span. Called as spans are created.
+    /// With no current span nothing can be said (the registry reads none both when nothing is
+    /// entered and when a closed span tops its stack): [`MAX_CLOSED_FRAMES`] bounds them then.
     #[cold]
     pub(crate) fn drop_exited_closed(&mut self, current: Option<u64>) {
-        match current.and_then(|id| self.position(id)) {
-            Some(position) => {
-                let mut index = 0;
-                self.stack.retain(|frame| {
-                    index += 1;
-                    index <= position + 1 || !matches!(frame.entry, Entry::Closed)
-                });
-            }
-            None if current.is_none() => {
-                self.stack
-                    .retain(|frame| !matches!(frame.entry, Entry::Closed));
-            }
-            // The registry's current span is not on this stack (an untracked span of another
-            // run): nothing can be said.
-            None => {}
+        if let Some(position) = current.and_then(|id| self.position(id)) {
+            let mut index = 0;
+            self.stack.retain(|frame| {
+                index += 1;
+                index <= position + 1 || !matches!(frame.entry, Entry::Closed)
+            });
         }
         self.closed_on_stack = self
             .stack
@@ -428,19 +424,40 @@ impl ThreadState {
             .any(|frame| matches!(frame.entry, Entry::Closed));
     }
 
+    /// A span closed while entered here stays on the stack as closed until the registry is
+    /// seen to have exited it; beyond [`MAX_CLOSED_FRAMES`] of them the oldest go (a loop that
+    /// closes a span inside itself every tick must not make every callback scan thousands).
+    #[cold]
+    pub(crate) fn closed_while_entered(&mut self, position: usize, id: u64) {
+        self.stack.insert(
+            position,
+            Frame {
+                id,
+                entry: Entry::Closed,
+            },
+        );
+        self.closed_on_stack = true;
+        let closed = self
+            .stack
+            .iter()
+            .filter(|frame| matches!(frame.entry, Entry::Closed))
+            .count();
+        if closed > MAX_CLOSED_FRAMES
+            && let Some(oldest) = self
+                .stack
+                .iter()
+                .position(|frame| matches!(frame.entry, Entry::Closed))
+        {
+            self.stack.remove(oldest);
+        }
+    }
+
     /// The contextual parent when a closed span tops this stack: `current`, the registry's
     /// current span. Once that is a span below the closed one, the registry has exited the
     /// closed spans above it, and they leave this stack too.
     #[cold]
     fn parent_after_closed(&mut self, current: Option<u64>) -> Option<(u64, Option<(Class, u64)>)> {
-        let Some(current) = current else {
-            // Nothing is entered in the registry: the closed spans were exited (their exits
-            // never reach a filtered layer), and leave this stack, or they would pile up, one
-            // per tick, for every callback to scan.
-            self.stack
-                .retain(|frame| !matches!(frame.entry, Entry::Closed));
-            return None;
-        };
+        let current = current?;
         let Some(position) = self.position(current) else {
             return Some((current, None));
         };
