@@ -472,11 +472,10 @@ where
                     tick,
                     opens_window,
                     in_parent,
-                    started_raw,
                     allocations_from,
                 } if created == id => {
                     thread.instrumentation_allocated(allocations_from);
-                    // Created here just now: its creation ends at the end of this enter.
+                    // Created here just now: what its creation found is known.
                     let class = if opens_window {
                         self.first_enter_of_opening_tick(&thread.home, id)
                     } else {
@@ -485,9 +484,6 @@ where
                     let interval = Interval::new(class, tick, None, in_parent);
                     // Read the clock last, so the recorder's own work is outside the interval.
                     let entered = shared.clock.raw();
-                    if let Some(started) = started_raw {
-                        thread.instrumented(started, entered);
-                    }
                     Self::push_timed(thread, id, interval, entered);
                 }
                 _ => self.enter_other(thread, id),
@@ -520,13 +516,11 @@ where
                 thread.stack.get(position).map(|frame| &frame.entry),
                 Some(Entry::Untracked)
             );
-            if thread.end_interval(position, exited) {
-                // Its exit and close (if it follows at once) are instrumentation.
-                thread.expect = Expect::Close {
-                    id,
-                    exited_raw: exited,
-                };
-            } else if untracked && !thread.nothing_timed() {
+            // The exit's own work is instrumentation of the span still entered here (if any).
+            // Its close may come at once (a guard dropped) or much later (`in_scope`, then the
+            // parent's own work, then the handle dropped), so it is timed by itself: what
+            // lies between the two is the parent's.
+            if (thread.end_interval(position, exited) || untracked) && !thread.nothing_timed() {
                 let now = shared.clock.raw();
                 thread.instrumented(exited, now);
             }
@@ -594,6 +588,13 @@ impl TickRecorder {
                 .data()
                 .spans
                 .insert(id, SpanTiming::new(created.kind, live, created.fields));
+            // Its creation is instrumentation of the span entered here (if any), timed by
+            // itself: it may be entered at once (a guard) or later (`.instrument`, a span made
+            // ahead of its work), and what lies between is the parent's.
+            if let Some(started) = created.started_raw {
+                let now = shared.clock.raw();
+                thread.instrumented(started, now);
+            }
             thread.expect = Expect::Enter {
                 id,
                 class: created.kind.class(),
@@ -606,7 +607,6 @@ impl TickRecorder {
                     })
                 ),
                 in_parent: created.in_parent,
-                started_raw: created.started_raw,
                 allocations_from: None,
             };
         }
@@ -617,13 +617,8 @@ impl TickRecorder {
         let shared = &self.shared;
         {
             let id = id.into_u64();
-            let started = match std::mem::replace(&mut thread.expect, Expect::Nothing) {
-                Expect::Close {
-                    id: exited,
-                    exited_raw,
-                } if exited == id => Some(exited_raw),
-                _ => (!thread.nothing_timed()).then(|| shared.clock.raw()),
-            };
+            thread.expect = Expect::Nothing;
+            let started = (!thread.nothing_timed()).then(|| shared.clock.raw());
             // Closed while entered here (its last handle dropped inside it): its interval
             // ends now, and it stays on the stack as closed (see `Entry::Closed`).
             let entered_here = thread.position(id).is_some();

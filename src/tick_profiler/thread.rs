@@ -36,14 +36,12 @@ pub(crate) struct Pending {
     pub(crate) allocations_at_start: Option<AllocCounts>,
 }
 
-/// What the previous callback on this thread expects next: the common sequences take a path
-/// with fewer clock reads, the instrumentation they measure beginning in one callback and
-/// ending in the next.
+/// What the previous callback on this thread expects next: a span created here is usually
+/// entered at once, and its enter then needs no lookup of what its creation found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Expect {
     Nothing,
-    /// The span just created here, to be entered: its creation began at `started_raw` (if a
-    /// timed span is entered here) and ends at the end of its enter.
+    /// The span just created here, to be entered (what its creation left to know).
     Enter {
         id: u64,
         class: Class,
@@ -53,17 +51,10 @@ pub(crate) enum Expect {
         opens_window: bool,
         /// Its parent is entered here (it runs in its parent).
         in_parent: bool,
-        started_raw: Option<u64>,
         /// The thread's allocation counters as tickprof's `on_new_span` ended (if counted and
         /// a timed span runs): what the layers after tickprof allocate for the span, and the
         /// registry's enter, are instrumentation too, settled as the span is entered.
         allocations_from: Option<AllocCounts>,
-    },
-    /// The span just exited here at `exited_raw`, to be closed: its exit and close end at the
-    /// end of the close.
-    Close {
-        id: u64,
-        exited_raw: u64,
     },
 }
 
