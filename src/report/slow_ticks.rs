@@ -417,6 +417,8 @@ impl SlowestTicks {
     /// the windows holding `[from_ms, to_ms]` (ms since the run started), or `None`.
     /// `margin_ms` widens each tick on both sides: how far its clock may disagree with the
     /// sampler's.
+    // Read only by the resource sampler (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn attach_scheduler(
         &mut self,
         margin_ms: f64,

@@ -130,6 +130,8 @@ impl Home {
     }
 
     /// The kernel id of the thread that last began a run here, if known.
+    // Read only by the resource sampler (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn tid(&self) -> Option<u32> {
         u32::try_from(self.tid.load(Ordering::Relaxed))
             .ok()

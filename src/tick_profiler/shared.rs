@@ -248,6 +248,8 @@ impl Shared {
     }
 
     /// Replaces `out` with the kernel ids of the homes' owners (for the resource sampler).
+    // Read only by the resource sampler (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn thread_ids(&self, out: &mut Vec<u32>) {
         out.clear();
         out.extend(lock(&self.homes).iter().filter_map(|home| home.tid()));

@@ -184,6 +184,8 @@ pub(crate) struct ClockAnchor {
     pub(crate) raw: u64,
     pub(crate) unix_ns: u64,
     /// `Instant`s read just before and just after `raw`.
+    // Read only by the resource sampler (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) instant: (std::time::Instant, std::time::Instant),
 }
 
@@ -206,6 +208,8 @@ impl ClockAnchor {
     /// the run's ticks are placed with `clock`, the sampler's windows with `Instant`. Measured,
     /// not assumed (a TSC calibrated against the monotonic clock drifts by parts per million;
     /// a mock clock by anything).
+    // Read only by the resource sampler (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn skew_ms(&self, clock: &quanta::Clock) -> f64 {
         let before = std::time::Instant::now();
         let raw = clock.raw();
