@@ -1,5 +1,6 @@
 //! Allocations per tick and per component, against loops whose allocations are known exactly:
-//! this test binary's allocator is tickprof's `CountingAllocator`.
+//! this test binary's allocator is tickprof's `CountingAllocator` (so it is a binary of its own:
+//! a global allocator is the whole process's).
 //!
 //! Every figure is a count, so every assertion is exact, and none depends on timing: a
 //! preemption, another test's thread or a loaded machine moves no count (the counters are
