@@ -35,11 +35,13 @@ fn logging_collector(path: &Path, every: Duration) -> MetricsCollector {
         .unwrap()
 }
 
-/// Ticks of `parse_for` each during `phases`, in order; returns the report and the offsets
-/// (seconds from the start) at which each phase ended, with the user's own intervals.
+/// Ticks of `parse_for` each during `phases`, in order, the last one for as long as `more`
+/// says too (at most 30 s); returns the report and the offsets (seconds from the start) at
+/// which each phase ended, with the user's own intervals.
 fn run(
     collector: &MetricsCollector,
     phases: &[(Duration, Duration)],
+    more: impl Fn() -> bool,
 ) -> (Report, Vec<f64>, Vec<Report>) {
     let subscriber = tracing_subscriber::registry().with(collector.layer());
     tracing::subscriber::with_default(subscriber, || {
@@ -47,9 +49,12 @@ fn run(
         let start = Instant::now();
         let mut ends = Vec::new();
         let mut user_intervals = Vec::new();
-        for &(length, parse) in phases {
+        for (k, &(length, parse)) in phases.iter().enumerate() {
             let phase_start = Instant::now();
-            while phase_start.elapsed() < length {
+            let last = k + 1 == phases.len();
+            while phase_start.elapsed() < length
+                || (last && more() && start.elapsed() < Duration::from_secs(30))
+            {
                 tick(parse);
             }
             ends.push(start.elapsed().as_secs_f64());
@@ -65,8 +70,11 @@ fn the_log_tiles_the_run_and_merges_back_to_the_report() {
     let path = dir.path().join("logs/{name}.hlog");
     let collector = logging_collector(&path, Duration::from_millis(20));
     let phase = (Duration::from_millis(300), Duration::from_micros(3));
-    let (report, _, user_intervals) = run(&collector, &[phase, phase]);
     let log = dir.path().join("logs/logged.hlog");
+    // ~600 ms at 20 ms, and until the log holds 4 intervals: a loaded machine runs the writer
+    // late, and a debug build's writes take tens of ms.
+    let written = || read_window(&log, None, None).map_or(0, |w| w.tags[TICK_TAG].intervals);
+    let (report, _, user_intervals) = run(&collector, &[phase, phase], || written() < 4);
     let window = read_window(&log, None, None).unwrap();
     let ticks = &window.tags[TICK_TAG];
     assert_eq!(
@@ -92,8 +100,8 @@ fn the_log_tiles_the_run_and_merges_back_to_the_report() {
         "the last interval ends at the stop: {stats:?}"
     );
     assert_eq!(stats.failed, 0);
-    // ~600 ms at 20 ms (fewer in a debug build, where a write takes tens of ms), plus the
-    // last one: the log's own intervals, not the user's two.
+    // At least the 4 seen during the run, plus the last one: the log's own intervals, not the
+    // user's two.
     assert!(ticks.intervals >= 5, "{} intervals", ticks.intervals);
     assert_eq!(ticks.intervals, stats.written);
     assert!(ticks.from_s < 0.05 && (ticks.to_s - report.total_time_s).abs() < 0.05);
@@ -109,7 +117,7 @@ fn a_window_takes_only_the_intervals_inside_it() {
     let collector = logging_collector(&path, Duration::from_millis(25));
     let slow = (Duration::from_millis(300), Duration::from_micros(60));
     let fast = (Duration::from_millis(300), Duration::from_micros(2));
-    let (report, ends, _) = run(&collector, &[slow, fast]);
+    let (report, ends, _) = run(&collector, &[slow, fast], || false);
     let boundary = ends[0];
     let before = read_window(&path, None, Some(boundary)).unwrap();
     let after = read_window(&path, Some(boundary + 0.03), None).unwrap();
@@ -136,7 +144,7 @@ fn tickprof_hlog_prints_a_window_and_names_a_bad_line() {
     let path = dir.path().join("cli.hlog");
     let collector = logging_collector(&path, Duration::from_millis(20));
     let phase = (Duration::from_millis(200), Duration::from_micros(3));
-    let (report, _, _) = run(&collector, &[phase]);
+    let (report, _, _) = run(&collector, &[phase], || false);
     let out = tickprof(
         dir.path(),
         &["hlog", "cli.hlog", "--from", "0", "--to", "10m"],

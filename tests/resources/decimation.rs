@@ -1,9 +1,10 @@
 //! A run with more samples than the series holds keeps at most 2,048 of them, spread over the
 //! whole run, and keeps the CPU and RSS peaks that the accumulators saw.
 
-use crate::sampler_support;
+use crate::sampler_support::{self, SAMPLES_AT_MOST};
 
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use tickprof::ResourceProfiler;
 
@@ -11,9 +12,16 @@ use tickprof::ResourceProfiler;
 fn long_run_is_bounded_and_keeps_peaks() {
     let _turn = sampler_support::one_at_a_time();
     let (_ticks, counter) = sampler_support::counter();
-    // 1 ms period for 4 s: ~3,500+ samples, beyond the 2,048 the series keeps.
+    let (reads, counter) = sampler_support::counted(counter);
+    // 1 ms period for 4 s: ~3,500+ samples, beyond the 2,048 the series keeps. A loaded machine
+    // wakes the sampler late (each late sample delays the next): the run goes on until the
+    // sampler has taken more than 2,048 (its reads of the counter, but the one in `start`).
+    let started = Instant::now();
     let profiler = ResourceProfiler::start(Duration::from_millis(1), counter).unwrap();
     std::thread::sleep(Duration::from_secs(4));
+    while reads.load(Ordering::Relaxed) <= 2_049 && started.elapsed() < SAMPLES_AT_MOST {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let r = profiler.stop();
     eprintln!(
         "{} samples taken, {} stored",

@@ -26,6 +26,23 @@ pub(crate) fn counter() -> (Arc<AtomicU64>, TickCounter) {
     (ticks, Arc::new(move || view.load(Ordering::Relaxed)))
 }
 
+/// `counter`, and how many times the sampler has read it: once in `start`, then once per sample
+/// (on its own thread).
+pub(crate) fn counted(counter: TickCounter) -> (Arc<AtomicU64>, TickCounter) {
+    let reads = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&reads);
+    let view: TickCounter = Arc::new(move || {
+        seen.fetch_add(1, Ordering::Relaxed);
+        counter()
+    });
+    (reads, view)
+}
+
+/// How long a test waits at most for the samples it needs: the sampler's period is the OS's to
+/// keep (a late wake-up delays every later sample), so tests wait for samples, not for time; a
+/// sampler that cannot sample at all still fails them, after this.
+pub(crate) const SAMPLES_AT_MOST: Duration = Duration::from_secs(30);
+
 /// utime + stime of this process from `/proc/self/stat`, in seconds (USER_HZ = 100 on Linux).
 pub(crate) fn os_cpu_s() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
