@@ -1,7 +1,7 @@
 //! Without a `CountingAllocator` installed (the `hot_path` test binary has none), tickprof works
 //! as before and its reports say nothing about allocations: no `ticks.allocations`, no
 //! `components.<name>.allocations`, in the report and in its JSON. Zeros would pass every gate
-//! on allocations; an absent figure fails them (`tests/allocations.rs` has the counting side).
+//! on allocations; an absent figure fails them (`tests/allocations/` has the counting side).
 
 use tickprof::{MetricsCollector, Report, Sampling};
 use tracing_subscriber::prelude::*;

@@ -8,7 +8,7 @@
 //! every callsite) or that measures the process itself (its resident set) runs in a child
 //! process of its own ([`common::process::alone`]). This binary installs no global allocator
 //! (`allocations_not_counted` depends on it) and no global subscriber; the tests that need
-//! either are test binaries of their own (`tests/allocations.rs`,
+//! either are test binaries of their own (`tests/allocations/`,
 //! `tests/global_subscriber_spans.rs`, `tests/calibration.rs`), and so are those that need
 //! tracing-core's dispatcher list to themselves (`tests/one_scoped_dispatcher.rs`,
 //! `tests/lost_ticks.rs`, `tests/subscriber_stacks.rs`).

@@ -1,6 +1,5 @@
-//! Allocations per tick and per component, against loops whose allocations are known exactly:
-//! this test binary's allocator is tickprof's `CountingAllocator` (so it is a binary of its own:
-//! a global allocator is the whole process's).
+//! Allocations per tick and per component, against loops whose allocations are known exactly
+//! (this test binary's allocator is tickprof's `CountingAllocator`).
 //!
 //! Every figure is a count, so every assertion is exact, and none depends on timing: a
 //! preemption, another test's thread or a loaded machine moves no count (the counters are
@@ -11,8 +10,6 @@
 //! layers' span handling) is instrumentation, not charged to the span: the parent test below
 //! failed on it before (a first record's histograms, 512 KiB, charged to the running parent).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,9 +18,6 @@ use tickprof::{AllocationStats, MetricsCollector, Report, Sampling};
 use tracing::Instrument;
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::prelude::*;
-
-#[global_allocator]
-static ALLOC: tickprof::CountingAllocator = tickprof::CountingAllocator::system();
 
 /// Each thread's first ticks, left out of `ticks.allocations` (as of `ticks.latency`).
 const WARMUP: u64 = 64;
