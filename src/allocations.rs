@@ -71,7 +71,7 @@ mod tests {
     use super::*;
 
     /// The library's unit tests run without a counting allocator: nothing is counted, and it
-    /// says so. (With one installed, `tests/allocations.rs` and `tickprof-alloc`'s own tests.)
+    /// says so. (With one installed, `tests/allocations/` and `tickprof-alloc`'s own tests.)
     #[test]
     fn without_the_allocator_nothing_is_counted() {
         let before = thread_counts();

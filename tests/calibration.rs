@@ -1,5 +1,7 @@
 //! Calibration measures what a recorded span costs the loop on the dispatcher tickprof is
 //! installed in (a global one here, as users run), and what an empty span reads.
+//!
+//! A test binary of its own: it installs the process's global default subscriber.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

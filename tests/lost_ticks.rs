@@ -9,7 +9,7 @@
 //! window was "a callsite this collector does not know": refused and not counted, or, while
 //! another tick was alive, let through as a child and not counted either. A preemption of the
 //! registering thread, a slow layer or dispatcher ahead of tickprof, or the dispatcher list's
-//! lock held by a rebuild elsewhere stretch the window: `tests/sampling.rs` lost 4,833 of
+//! lock held by a rebuild elsewhere stretch the window: `tests/hot_path/sampling.rs` lost 4,833 of
 //! 200,000 ticks that way (1 run in 60, beside two `yes`), every one of them refused as an
 //! unknown tick callsite by the filter.
 //!
@@ -20,6 +20,11 @@
 //! preemption would) until the test has ticked on other threads, so the window is
 //! deterministic. The `#[ignore]`d tests are the stress runs (see each for its command, run
 //! time and what it found).
+//!
+//! A test binary of its own: a held registration holds tracing-core's dispatcher list (read
+//! locked) for as long as the test holds it, so a dispatcher another test registered meanwhile
+//! would wait on it, and the rebuilds it queues would change the window under test; and the
+//! last test needs the process's only dispatcher.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -248,9 +253,9 @@ fn ticks_evaluated_while_their_callsite_registers_and_another_tick_is_alive_are_
 }
 
 /// Runs `f` while two threads churn tracing-core's caches the way the neighbours of
-/// `tests/sampling.rs` do (other tests' runs and calibrations): one rebuilds the interest cache
-/// without pause, one registers and drops dispatchers (each registration takes the dispatcher
-/// list's write lock, which a callsite registration then waits behind).
+/// `tests/hot_path/sampling.rs` do (other tests' runs and calibrations): one rebuilds the
+/// interest cache without pause, one registers and drops dispatchers (each registration takes
+/// the dispatcher list's write lock, which a callsite registration then waits behind).
 fn with_interest_churn<R>(f: impl FnOnce() -> R) -> R {
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {

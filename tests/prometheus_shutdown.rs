@@ -1,7 +1,6 @@
 //! Shutting the exporter down leaves no thread and no socket: the port can be bound again, an
 //! open keep-alive connection is closed, and the server's thread is gone. One test in its own
 //! binary, so no other test's exporter thread is counted.
-#![cfg(feature = "prometheus")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{Read, Write};

@@ -1,8 +1,8 @@
 //! The sampler never records into the profile: its thread runs with tracing switched off, even
 //! when the process has a global subscriber and code it calls (here the TickCounter) makes spans.
 //!
-//! Installs a global default subscriber, so this file holds one test.
-#![cfg(feature = "sampler")]
+//! Installs a global default subscriber (a process has one), so it is a test binary of its own,
+//! with one test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;

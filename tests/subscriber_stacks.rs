@@ -19,6 +19,10 @@
 //! `enabled` says yes (which `EnvFilter` on the whole subscriber is: tracing gives no way to
 //! tell a layer that only filters from one that consumes), or a per-layer filtered layer whose
 //! filter says yes.
+//!
+//! A test binary of its own: its runs are serialized so that none sees dispatchers come and go
+//! unless its `Install` says so (see `SERIAL`), which other tests' dispatchers in the process
+//! would break; the global-default cases run in child processes of this binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -27,7 +27,7 @@
 //! 13–25 % high; the tick histogram gets the finest buckets because there is one of it and up to
 //! 65 component histograms. Measured: unit tests sweep point masses and spreads over each
 //! range (worst case 4.66 % for the tick, 9.55 % for a component), and
-//! `tests/prometheus_server.rs` asks a real Prometheus 2.42 for `histogram_quantile` of 19
+//! `tests/prometheus/server.rs` asks a real Prometheus 2.42 for `histogram_quantile` of 19
 //! fixture histograms from 100 ns to 10 ms (worst 4.55 %) and of a release build's loop whose
 //! ticks take 110–340 ns (within 3.8 %).
 //!

@@ -8,6 +8,7 @@
 )]
 
 pub mod http;
+pub mod process;
 
 use std::collections::BTreeMap;
 use std::path::Path;
