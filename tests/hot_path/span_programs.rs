@@ -908,3 +908,117 @@ fn span_programs_match_the_registry() {
         check(&program);
     });
 }
+
+/// Found by `span_programs_match_the_registry` beside two `yes` (its shrunk program, less
+/// every operation whose deletion kept it failing): one thread; a tick created but not entered, `s1` a component
+/// of it (explicit parent) entered and re-entered, duplicates exited out of order, a second
+/// tick (a root) entered inside `s1` and exited out of order under a component of `s1`, the
+/// first tick entered twice at the top. `s1`'s single interval reads busier than the wall time
+/// around it (the enter's request to the exit's acknowledgement): 2.19 ms for 1.95 ms, 1.34 ms
+/// for 1.21 ms, 34.0 ms for 18.0 ms. It depends on timing: beside a loaded `cargo test` and
+/// two `yes` it failed 6 to 8 runs in 8 (on 1164690 and on fdbbd00), 1 in 5 on a lighter load;
+/// `cargo test --test hot_path a_shrunk_program -- --ignored`, several times. (The same calls
+/// made directly on one thread, with `Dispatch::enter`/`exit`, did not show it.)
+#[test]
+#[ignore = "bug: a component's busy time exceeds the wall time of its only interval"]
+fn a_shrunk_program_keeps_a_component_within_its_interval() {
+    use Op::*;
+    use Parent::*;
+    let program = Program {
+        threads: 1,
+        ops: vec![
+            Create {
+                thread: 0,
+                tick: true,
+                parent: Contextual,
+            },
+            Create {
+                thread: 59,
+                tick: false,
+                parent: Explicit(211),
+            },
+            Enter {
+                thread: 255,
+                span: 28,
+            },
+            Enter {
+                thread: 201,
+                span: 34,
+            },
+            Reenter {
+                thread: 49,
+                pick: 71,
+            },
+            Exit {
+                thread: 34,
+                pick: 120,
+            },
+            Enter {
+                thread: 238,
+                span: 132,
+            },
+            Create {
+                thread: 50,
+                tick: false,
+                parent: Root,
+            },
+            Create {
+                thread: 64,
+                tick: true,
+                parent: Root,
+            },
+            Create {
+                thread: 28,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter {
+                thread: 147,
+                span: 100,
+            },
+            Enter {
+                thread: 192,
+                span: 237,
+            },
+            Create {
+                thread: 10,
+                tick: false,
+                parent: Explicit(31),
+            },
+            Enter {
+                thread: 252,
+                span: 240,
+            },
+            Exit {
+                thread: 212,
+                pick: 34,
+            },
+            Exit {
+                thread: 136,
+                pick: 197,
+            },
+            FollowsFrom {
+                thread: 72,
+                a: 231,
+                b: 217,
+            },
+            Enter {
+                thread: 227,
+                span: 94,
+            },
+            Exit {
+                thread: 101,
+                pick: 66,
+            },
+            Enter {
+                thread: 48,
+                span: 181,
+            },
+            Enter {
+                thread: 122,
+                span: 13,
+            },
+        ],
+    };
+    check(&program);
+}
