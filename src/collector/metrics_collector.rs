@@ -128,6 +128,7 @@ pub struct MetricsCollectorBuilder {
     tick_fields: TickFieldCapture,
     checkpoint: Option<(String, Duration)>,
     interval_log: Option<(String, Duration)>,
+    clock: Option<quanta::Clock>,
 }
 
 impl Default for MetricsCollectorBuilder {
@@ -145,6 +146,7 @@ impl Default for MetricsCollectorBuilder {
             tick_fields: TickFieldCapture::default(),
             checkpoint: None,
             interval_log: None,
+            clock: None,
         }
     }
 }
@@ -231,6 +233,15 @@ impl MetricsCollectorBuilder {
     /// `overhead` figures are 0, and the sampling budget assumes 150 ns per recorded span.
     pub fn measure_overhead(mut self, enabled: bool) -> Self {
         self.measure_overhead = enabled;
+        self
+    }
+
+    /// The clock spans are timed with (default `quanta::Clock::new()`: the TSC where it is
+    /// invariant, else the OS's monotonic clock). A test passes `quanta::Clock::mock()` and
+    /// advances it by hand: its figures are then exact on any machine, however loaded (time
+    /// passes only where the test says, and tickprof's own work takes none).
+    pub fn clock(mut self, clock: quanta::Clock) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -328,7 +339,7 @@ impl MetricsCollectorBuilder {
             self.tick_span,
             self.sampling,
             template,
-            quanta::Clock::new(),
+            self.clock.clone().unwrap_or_default(),
         )
         .with_slowest_ticks(self.slowest_ticks)
         .with_tick_fields(self.tick_fields);

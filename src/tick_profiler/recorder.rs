@@ -52,8 +52,6 @@ struct Created {
     kind: SpanKind,
     /// A tick's first fields.
     fields: Option<TickFields>,
-    /// Its parent is entered on this thread.
-    in_parent: bool,
     /// Where its creation began (`A`), if a timed span is entered here.
     started_raw: Option<u64>,
 }
@@ -111,7 +109,6 @@ impl TickRecorder {
                 Created {
                     kind: SpanKind::Tick(tick),
                     fields,
-                    in_parent: true,
                     started_raw,
                 }
             }
@@ -158,7 +155,6 @@ impl TickRecorder {
                         tick,
                     },
                     fields: None,
-                    in_parent: thread.position(parent).is_some(),
                     started_raw,
                 }
             }
@@ -238,31 +234,6 @@ impl TickRecorder {
         taken
     }
 
-    /// Credits a closed component's net time to the parent it ran in: the parent's interval in
-    /// progress on this thread, or its timing in a home; counted if the parent is gone.
-    fn credit_parent(&self, thread: &mut ThreadState, parent: u64, closed: &Closed) {
-        for frame in thread.stack.iter_mut().rev() {
-            if frame.id == parent
-                && let Entry::Timed(interval) = &mut frame.entry
-            {
-                interval.children_net_ns = interval.children_net_ns.saturating_add(closed.net_ns);
-                interval.children_allocations =
-                    interval.children_allocations.plus(closed.allocations);
-                return;
-            }
-        }
-        let credited = self.find(thread, parent).is_some_and(|(home, _)| {
-            home.data().spans.get_mut(&parent).is_some_and(|timing| {
-                timing.children_net_ns = timing.children_net_ns.saturating_add(closed.net_ns);
-                timing.children_allocations = timing.children_allocations.plus(closed.allocations);
-                true
-            })
-        });
-        if !credited {
-            thread.home.data().counters().uncredited_children += 1;
-        }
-    }
-
     /// Whether tick `tick` is still open and past its thread's warm-up (a look in its home:
     /// only while some warm-up tick is open).
     fn tick_after_warmup(&self, thread: &ThreadState, tick: u64) -> bool {
@@ -284,11 +255,9 @@ impl TickRecorder {
                 direct,
                 tick,
             } => {
-                if closed.in_parent {
-                    self.credit_parent(thread, parent, closed);
-                } else {
-                    // It ran beside its parent (on another thread): its time is not in its
-                    // parent's.
+                if !closed.nested {
+                    // It ran inside no timed span of its thread (on another thread than its
+                    // parent): its time is credited to no span.
                     thread.home.data().counters().uncredited_children += 1;
                 }
                 // Counted in ticks after the warm-up, as the tick's own figure is (the first
@@ -471,7 +440,6 @@ where
                     class,
                     tick,
                     opens_window,
-                    in_parent,
                     allocations_from,
                 } if created == id => {
                     thread.instrumentation_allocated(allocations_from);
@@ -481,7 +449,7 @@ where
                     } else {
                         class
                     };
-                    let interval = Interval::new(class, tick, None, in_parent);
+                    let interval = Interval::new(class, tick, None);
                     // Read the clock last, so the recorder's own work is outside the interval.
                     let entered = shared.clock.raw();
                     Self::push_timed(thread, id, interval, entered);
@@ -520,7 +488,9 @@ where
             // Its close may come at once (a guard dropped) or much later (`in_scope`, then the
             // parent's own work, then the handle dropped), so it is timed by itself: what
             // lies between the two is the parent's.
-            if (thread.end_interval(position, exited) || untracked) && !thread.nothing_timed() {
+            if (thread.end_interval(position, exited, &shared.clock) || untracked)
+                && !thread.nothing_timed()
+            {
                 let now = shared.clock.raw();
                 thread.instrumented(exited, now);
             }
@@ -606,7 +576,6 @@ impl TickRecorder {
                         ..
                     })
                 ),
-                in_parent: created.in_parent,
                 allocations_from: None,
             };
         }
@@ -625,14 +594,14 @@ impl TickRecorder {
             if let Some(mut position) = thread.position(id) {
                 let now = shared.clock.raw();
                 while let Some(found) = thread.position(id) {
-                    thread.end_interval(found, now);
+                    thread.end_interval(found, now, &shared.clock);
                     position = found;
                 }
                 thread.closed_while_entered(position, id);
             }
             let closed = self
                 .take_timing(thread, id)
-                .map(|timing| timing.close(&thread.costs, &shared.clock));
+                .map(|timing| timing.close(&shared.clock));
             if let Some(Closed {
                 kind: SpanKind::Tick(_),
                 ..
@@ -680,12 +649,7 @@ impl TickRecorder {
                         }) => self.first_enter_of_opening_tick(&home, id),
                         _ => kind.class(),
                     };
-                    let in_parent = match kind {
-                        SpanKind::Component { parent, .. } => thread.position(parent).is_some(),
-                        SpanKind::Tick(_) => true,
-                    };
-                    let interval =
-                        Interval::new(class, kind.tick(id), (!own).then_some(home), in_parent);
+                    let interval = Interval::new(class, kind.tick(id), (!own).then_some(home));
                     let entered = shared.clock.raw();
                     if let Some(started) = started {
                         thread.instrumented(started, entered);

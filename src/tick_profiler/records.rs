@@ -371,7 +371,7 @@ mod tests {
             },
             fields: None,
             entered: true,
-            in_parent: true,
+            nested: true,
             busy_ns,
             self_ns,
             net_ns,

@@ -558,7 +558,7 @@ mod tests {
             },
             fields: None,
             entered: true,
-            in_parent: true,
+            nested: true,
             busy_ns: ns,
             self_ns: ns,
             net_ns: ns,

@@ -49,8 +49,6 @@ pub(crate) enum Expect {
         tick: u64,
         /// A tick that opens a recording window at its first enter.
         opens_window: bool,
-        /// Its parent is entered here (it runs in its parent).
-        in_parent: bool,
         /// The thread's allocation counters as tickprof's `on_new_span` ended (if counted and
         /// a timed span runs): what the layers after tickprof allocate for the span, and the
         /// registry's enter, are instrumentation too, settled as the span is entered.
@@ -146,7 +144,7 @@ impl Drop for ThreadState {
             self.sampler.flush(&shared.budget);
             let now = shared.clock.raw();
             while let Some(innermost) = self.stack.len().checked_sub(1) {
-                self.end_interval(innermost, now);
+                self.end_interval(innermost, now, &shared.clock);
             }
         }
         self.home.release();
@@ -229,39 +227,46 @@ impl ThreadState {
     }
 
     /// Ends the interval of the frame at `position` at `exited_raw`, adding it to the span's
-    /// timing wherever that lives; whether the frame was a timed span's.
-    pub(crate) fn end_interval(&mut self, position: usize, exited_raw: u64) -> bool {
+    /// timing wherever that lives; whether the frame was a timed span's. A component's net
+    /// time is credited to the span it ran in: the innermost timed span entered below it here
+    /// (entered before it and still entered, so the whole interval is inside it), whatever
+    /// its declared parent (a sibling it ran inside, or a span between, already holds it).
+    pub(crate) fn end_interval(
+        &mut self,
+        position: usize,
+        exited_raw: u64,
+        clock: &quanta::Clock,
+    ) -> bool {
         let frame = self.stack.remove(position);
         let Entry::Timed(interval) = frame.entry else {
             return false;
         };
-        let home = interval
-            .home
-            .clone()
-            .unwrap_or_else(|| Arc::clone(&self.home));
-        let tally = self.tally;
-        let allocated = self.allocated();
+        let ended = interval.end(exited_raw, self.tally, self.allocated(), &self.costs, clock);
         self.tally.intervals += 1;
-        let stack = &self.stack;
+        let component = interval.is_component();
+        let enclosing = if component {
+            self.stack[..position]
+                .iter()
+                .rposition(|frame| matches!(frame.entry, Entry::Timed(_)))
+        } else {
+            None
+        };
+        let home = interval.home.unwrap_or_else(|| Arc::clone(&self.home));
         let added = home
             .data()
             .spans
             .get_mut(&frame.id)
-            .map(|timing| {
-                // Nested in its parent only if the parent is still entered here as it exits
-                // (a parent that exited first holds only part of it).
-                let nested = interval.in_parent
-                    && match timing.kind {
-                        SpanKind::Component { parent, .. } => {
-                            stack.iter().any(|frame| frame.id == parent)
-                        }
-                        SpanKind::Tick(_) => true,
-                    };
-                timing.add(&interval, exited_raw, tally, allocated, nested);
-            })
+            .map(|timing| timing.add(&ended, enclosing.is_some() || !component))
             .is_some();
         if !added {
             self.count_odd();
+        } else if let Some(Frame {
+            entry: Entry::Timed(outer),
+            ..
+        }) = enclosing.and_then(|index| self.stack.get_mut(index))
+        {
+            outer.children_net_ns = outer.children_net_ns.saturating_add(ended.net_ns);
+            outer.children_allocations = outer.children_allocations.plus(ended.allocations);
         }
         true
     }

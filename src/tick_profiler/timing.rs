@@ -14,9 +14,12 @@
 //! and its exit, so it knows exactly how much instrumentation fell inside it, at any depth. A
 //! span's **net** time is its busy time less that, less what lies outside the clock reads, for
 //! every interval and every creation inside it (`Costs::floor_ns` per interval,
-//! `Costs::residue_ns` per span created: small, calibrated). Its **self** time is its net time
-//! less the net times of its children that ran nested in it on its thread (children that ran
-//! on other threads ran beside it, not in it).
+//! `Costs::residue_ns` per span created: small, calibrated), computed as each interval ends.
+//! An interval's net time is credited to the span it ran in: the innermost timed span entered
+//! below it on its thread, whatever its declared parent. A span's **self** time is its net time
+//! less what was credited to it, so self times partition a tick: a component that ran inside a
+//! sibling (an explicit parent) is subtracted once, from the sibling, and one that ran on
+//! another thread ran beside its parent, not in it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,7 +115,7 @@ impl Drop for LiveTick {
     }
 }
 
-/// The cumulative timing of a live span, in raw clock units until it closes.
+/// The cumulative timing of a live span: the sum of its finished intervals.
 #[derive(Debug)]
 pub(crate) struct SpanTiming {
     pub(crate) kind: SpanKind,
@@ -120,19 +123,21 @@ pub(crate) struct SpanTiming {
     pub(crate) live: Option<LiveTick>,
     /// For a tick: its first fields, for the slow-tick list.
     pub(crate) fields: Option<TickFields>,
-    /// Entered intervals, summed (`B` to `C`).
+    /// Entered intervals, summed (`B` to `C`), raw clock units.
     pub(crate) busy_raw: u64,
     /// Its intervals.
     pub(crate) enters: u32,
-    /// What its thread measured inside those intervals (the spans inside it, at any depth).
-    pub(crate) inside: Tally,
-    /// Intervals entered while its parent was not entered on the same thread (it ran beside
-    /// its parent, not in it).
-    pub(crate) beside_parent: u32,
-    /// The net times of its children that ran nested in it, credited as each closes.
+    /// Its intervals' net times, summed (each never less than its children's).
+    pub(crate) net_ns: u64,
+    /// The net times of the spans that ran nested in its intervals on their thread, summed.
     pub(crate) children_net_ns: u64,
-    /// What its thread allocated inside its intervals (with a `CountingAllocator`), and what
-    /// its nested children did (credited as each closes).
+    /// Whether a correction exceeded what an interval measured.
+    pub(crate) clamped: bool,
+    /// Intervals that ran inside no timed span of its thread (a component entered on a
+    /// worker thread): their time is credited to no span.
+    pub(crate) outside_any: u32,
+    /// What its thread allocated inside its intervals (with a `CountingAllocator`), and of
+    /// that what the spans nested in it did.
     pub(crate) allocations: AllocCounts,
     pub(crate) children_allocations: AllocCounts,
     /// The first enter and the last exit (wall time of a span entered more than once).
@@ -148,9 +153,10 @@ impl SpanTiming {
             fields,
             busy_raw: 0,
             enters: 0,
-            inside: Tally::default(),
-            beside_parent: 0,
+            net_ns: 0,
             children_net_ns: 0,
+            clamped: false,
+            outside_any: 0,
             allocations: AllocCounts::default(),
             children_allocations: AllocCounts::default(),
             first_enter_raw: 0,
@@ -158,71 +164,61 @@ impl SpanTiming {
         }
     }
 
-    /// Adds one finished interval, exited at `exited_raw` with its thread's tally at `tally`
-    /// and its allocation counters at `allocated`; `nested`: it ran inside its parent's
-    /// interval on this thread from enter to exit.
-    pub(crate) fn add(
-        &mut self,
-        interval: &Interval,
-        exited_raw: u64,
-        tally: Tally,
-        allocated: AllocCounts,
-        nested: bool,
-    ) {
-        self.allocations = self
-            .allocations
-            .plus(allocated.since(interval.allocations_at_enter));
-        self.children_allocations = self
-            .children_allocations
-            .plus(interval.children_allocations);
-        if self.enters == 0 || interval.entered_raw < self.first_enter_raw {
-            self.first_enter_raw = interval.entered_raw;
+    /// Adds one finished interval; `nested`: it ran inside a timed span of its thread, which
+    /// its net time was credited to.
+    pub(crate) fn add(&mut self, ended: &Ended, nested: bool) {
+        if self.enters == 0 || ended.entered_raw < self.first_enter_raw {
+            self.first_enter_raw = ended.entered_raw;
         }
-        self.last_exit_raw = self.last_exit_raw.max(exited_raw);
+        self.last_exit_raw = self.last_exit_raw.max(ended.exited_raw);
         self.busy_raw = self
             .busy_raw
-            .saturating_add(exited_raw.saturating_sub(interval.entered_raw));
-        self.inside = self.inside.plus(tally.since(interval.tally_at_enter));
+            .saturating_add(ended.exited_raw.saturating_sub(ended.entered_raw));
+        self.net_ns = self.net_ns.saturating_add(ended.net_ns);
+        self.children_net_ns = self.children_net_ns.saturating_add(ended.children_net_ns);
+        self.clamped |= ended.clamped;
+        self.outside_any = self.outside_any.saturating_add(u32::from(!nested));
+        self.allocations = self.allocations.plus(ended.allocations);
+        self.children_allocations = self.children_allocations.plus(ended.children_allocations);
         self.enters = self.enters.saturating_add(1);
-        self.beside_parent = self.beside_parent.saturating_add(u32::from(!nested));
-        self.children_net_ns = self
-            .children_net_ns
-            .saturating_add(interval.children_net_ns);
     }
 
     /// What the span measured, now that it closes.
-    pub(crate) fn close(self, costs: &Costs, clock: &quanta::Clock) -> Closed {
-        let busy_ns = clock.delta_as_nanos(0, self.busy_raw);
-        let inside = &self.inside;
-        let measured_ns =
-            busy_ns.saturating_sub(clock.delta_as_nanos(0, inside.instrumentation_raw));
-        let (net_ns, net_clamped) = costs.net_ns(
-            measured_ns,
-            u64::from(self.enters).saturating_add(inside.intervals),
-            inside.creations,
-            inside.refusals,
-        );
-        // Its children's net times were measured inside it: corrections never leave it less.
-        let children_exceed = self.children_net_ns > net_ns;
-        let net_ns = net_ns.max(self.children_net_ns);
-        let self_ns = net_ns - self.children_net_ns;
-
+    pub(crate) fn close(self, clock: &quanta::Clock) -> Closed {
         Closed {
             kind: self.kind,
             fields: self.fields,
             entered: self.enters > 0,
-            in_parent: self.beside_parent == 0,
-            busy_ns,
-            self_ns,
-            net_ns,
+            nested: self.outside_any == 0,
+            busy_ns: clock.delta_as_nanos(0, self.busy_raw),
+            // Each interval's net time is at least its children's.
+            self_ns: self.net_ns.saturating_sub(self.children_net_ns),
+            net_ns: self.net_ns,
             wall_ns: (self.enters > 1)
                 .then(|| clock.delta_as_nanos(self.first_enter_raw, self.last_exit_raw)),
             start_raw: self.first_enter_raw,
-            clamped: net_clamped || children_exceed,
+            clamped: self.clamped,
             allocations: self.allocations,
             self_allocations: self.allocations.since(self.children_allocations),
         }
     }
+}
+
+/// One finished interval's figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Ended {
+    pub(crate) entered_raw: u64,
+    pub(crate) exited_raw: u64,
+    /// Its busy time less the instrumentation measured inside it and the calibrated
+    /// corrections, never less than its children's net times.
+    pub(crate) net_ns: u64,
+    /// The net times of the spans that ran nested in it.
+    pub(crate) children_net_ns: u64,
+    /// Whether the corrections exceeded what it measured.
+    pub(crate) clamped: bool,
+    /// What its thread allocated inside it, and of that what the spans nested in it did.
+    pub(crate) allocations: AllocCounts,
+    pub(crate) children_allocations: AllocCounts,
 }
 
 /// A closed span's figures, in ns.
@@ -233,9 +229,9 @@ pub(crate) struct Closed {
     pub(crate) fields: Option<TickFields>,
     /// Whether it was ever entered (a span never entered has no time to report).
     pub(crate) entered: bool,
-    /// Whether every interval of it ran nested in its parent, on the parent's thread (so its
-    /// time is part of its parent's, and is credited to it).
-    pub(crate) in_parent: bool,
+    /// Whether every interval of it ran inside a timed span of its thread (its time is
+    /// credited to the span it ran in).
+    pub(crate) nested: bool,
     /// Busy time as measured (the instrumentation of the spans inside it included).
     pub(crate) busy_ns: u64,
     /// Its own time, its nested children's excluded, net of instrumentation (for a tick: its
@@ -287,15 +283,13 @@ pub(crate) struct Interval {
     pub(crate) tick: u64,
     /// The home of its [`SpanTiming`] when it is not this thread's.
     pub(crate) home: Option<Arc<Home>>,
-    /// Whether its parent was entered on this thread when it was entered.
-    pub(crate) in_parent: bool,
     pub(crate) entered_raw: u64,
     /// The thread's tally when it was entered.
     pub(crate) tally_at_enter: Tally,
-    /// The net times of its children that ran nested in it and closed in it.
+    /// The net times of the spans that ran nested in it (credited as each exits).
     pub(crate) children_net_ns: u64,
-    /// Its thread's allocation counters when it was entered, and what its children that
-    /// closed in it allocated.
+    /// Its thread's allocation counters when it was entered, and what the spans nested in it
+    /// allocated.
     pub(crate) allocations_at_enter: AllocCounts,
     pub(crate) children_allocations: AllocCounts,
 }
@@ -326,32 +320,57 @@ impl Tally {
             refusals: self.refusals.saturating_sub(earlier.refusals),
         }
     }
-
-    /// The sum of two tallies.
-    pub(crate) fn plus(self, other: Tally) -> Tally {
-        Tally {
-            instrumentation_raw: self
-                .instrumentation_raw
-                .saturating_add(other.instrumentation_raw),
-            intervals: self.intervals.saturating_add(other.intervals),
-            creations: self.creations.saturating_add(other.creations),
-            refusals: self.refusals.saturating_add(other.refusals),
-        }
-    }
 }
 
 impl Interval {
-    pub(crate) fn new(class: Class, tick: u64, home: Option<Arc<Home>>, in_parent: bool) -> Self {
+    pub(crate) fn new(class: Class, tick: u64, home: Option<Arc<Home>>) -> Self {
         Interval {
             class,
             tick,
             home,
-            in_parent,
             entered_raw: 0,
             tally_at_enter: Tally::default(),
             children_net_ns: 0,
             allocations_at_enter: AllocCounts::default(),
             children_allocations: AllocCounts::default(),
+        }
+    }
+
+    /// Whether the span is a component (its time is credited to the span it runs in).
+    pub(crate) fn is_component(&self) -> bool {
+        matches!(self.class, Class::Component | Class::Detached)
+    }
+
+    /// Ends the interval at `exited_raw`, with its thread's tally at `tally` (its own interval
+    /// not yet counted) and its allocation counters at `allocated`.
+    pub(crate) fn end(
+        &self,
+        exited_raw: u64,
+        tally: Tally,
+        allocated: AllocCounts,
+        costs: &Costs,
+        clock: &quanta::Clock,
+    ) -> Ended {
+        let inside = tally.since(self.tally_at_enter);
+        let busy_ns = clock.delta_as_nanos(self.entered_raw, exited_raw);
+        let measured_ns =
+            busy_ns.saturating_sub(clock.delta_as_nanos(0, inside.instrumentation_raw));
+        let (net_ns, clamped) = costs.net_ns(
+            measured_ns,
+            inside.intervals.saturating_add(1),
+            inside.creations,
+            inside.refusals,
+        );
+        // Its children's net times were measured inside it: corrections never leave it less.
+        let children_exceed = self.children_net_ns > net_ns;
+        Ended {
+            entered_raw: self.entered_raw,
+            exited_raw,
+            net_ns: net_ns.max(self.children_net_ns),
+            children_net_ns: self.children_net_ns,
+            clamped: clamped || children_exceed,
+            allocations: allocated.since(self.allocations_at_enter),
+            children_allocations: self.children_allocations,
         }
     }
 }
@@ -369,87 +388,104 @@ mod tests {
         }
     }
 
-    fn interval(
-        entered_raw: u64,
-        instrumentation_raw: u64,
-        allocations_at_enter: AllocCounts,
-        in_parent: bool,
-    ) -> Interval {
+    fn interval(entered_raw: u64, at_enter: Tally) -> Interval {
         Interval {
             entered_raw,
-            tally_at_enter: tally(instrumentation_raw, 0),
-            allocations_at_enter,
-            ..Interval::new(Class::Component, 1, None, in_parent)
+            tally_at_enter: at_enter,
+            ..Interval::new(Class::Component, 1, None)
         }
     }
 
-    fn tally(instrumentation_raw: u64, creations: u64) -> Tally {
+    fn tally(instrumentation_raw: u64, intervals: u64, creations: u64) -> Tally {
         Tally {
             instrumentation_raw,
-            intervals: creations,
+            intervals,
             creations,
             refusals: 0,
         }
     }
 
+    const COSTS: Costs = Costs {
+        floor_ns: 10,
+        residue_ns: 30,
+        check_ns: 0,
+        span_ns: 100,
+    };
+
     #[test]
-    fn intervals_add_up_and_close_net_of_instrumentation_and_costs() {
+    fn an_interval_is_net_of_the_instrumentation_and_corrections_inside_it() {
         let clock = quanta::Clock::mock().0;
-        let costs = Costs {
-            floor_ns: 10,
-            residue_ns: 30,
-            check_ns: 0,
-            span_ns: 100,
-        };
-        let mut timing = SpanTiming::new(component(), None, None);
         // [100, 600] with 150 of instrumentation inside and 2 children of 80 net (2 intervals,
-        // 2 creations); [1000, 1100] with none.
-        let mut first = interval(100, 1_000, AllocCounts::default(), true);
+        // 2 creations).
+        let mut first = interval(100, tally(1_000, 0, 0));
         first.children_net_ns = 160;
-        timing.add(&first, 600, tally(1_150, 2), AllocCounts::default(), true);
-        let mut second = interval(1_000, 1_150, AllocCounts::default(), true);
-        second.tally_at_enter.intervals = 2;
-        second.tally_at_enter.creations = 2;
-        timing.add(
-            &second,
-            1_100,
-            tally(1_150, 2),
+        let ended = first.end(
+            600,
+            tally(1_150, 2, 2),
             AllocCounts::default(),
-            true,
+            &COSTS,
+            &clock,
         );
-        let closed = timing.close(&costs, &clock);
+        // 500 − 150 instrumentation − 3 intervals × 10 floor − 2 creations × 30 residue.
+        assert_eq!(ended.net_ns, 260);
+        assert_eq!(ended.children_net_ns, 160);
+        assert!(!ended.clamped);
+    }
+
+    #[test]
+    fn intervals_add_up_and_close_with_self_time_net_of_children() {
+        let clock = quanta::Clock::mock().0;
+        let mut timing = SpanTiming::new(component(), None, None);
+        let mut first = interval(100, tally(1_000, 0, 0));
+        first.children_net_ns = 160;
+        let first = first.end(
+            600,
+            tally(1_150, 2, 2),
+            AllocCounts::default(),
+            &COSTS,
+            &clock,
+        );
+        timing.add(&first, true);
+        // [1000, 1100] with nothing inside.
+        let second = interval(1_000, tally(1_150, 3, 2)).end(
+            1_100,
+            tally(1_150, 3, 2),
+            AllocCounts::default(),
+            &COSTS,
+            &clock,
+        );
+        assert_eq!(second.net_ns, 90);
+        timing.add(&second, true);
+        let closed = timing.close(&clock);
         assert_eq!(closed.busy_ns, 600);
-        // 600 − 150 instrumentation − 4 intervals × 10 floor − 2 creations × 30 residue.
         assert_eq!(closed.net_ns, 350);
         assert_eq!(closed.self_ns, 190);
         assert_eq!(closed.wall_ns, Some(1_000));
         assert_eq!(closed.start_raw, 100);
-        assert!(closed.entered && closed.in_parent && !closed.clamped);
+        assert!(closed.entered && closed.nested && !closed.clamped);
     }
 
     #[test]
-    fn a_span_entered_beside_its_parent_is_not_in_it() {
+    fn a_span_with_an_interval_outside_every_timed_span_is_not_nested() {
         let clock = quanta::Clock::mock().0;
         let mut timing = SpanTiming::new(component(), None, None);
-        timing.add(
-            &interval(0, 0, AllocCounts::default(), true),
-            10,
-            Tally::default(),
-            AllocCounts::default(),
-            true,
-        );
-        timing.add(
-            &interval(20, 0, AllocCounts::default(), false),
-            30,
-            Tally::default(),
-            AllocCounts::default(),
-            false,
-        );
-        assert!(!timing.close(&Costs::UNMEASURED, &clock).in_parent);
+        for (entered, nested) in [(0, true), (20, false)] {
+            let ended = interval(entered, Tally::default()).end(
+                entered + 10,
+                Tally::default(),
+                AllocCounts::default(),
+                &Costs::UNMEASURED,
+                &clock,
+            );
+            timing.add(&ended, nested);
+        }
+        let closed = timing.close(&clock);
+        assert!(!closed.nested);
+        assert_eq!(closed.net_ns, 20);
     }
 
     #[test]
-    fn corrections_never_leave_a_parent_less_than_its_children() {
+    fn corrections_never_leave_an_interval_less_than_its_children() {
         let clock = quanta::Clock::mock().0;
         let costs = Costs {
             floor_ns: 40,
@@ -459,11 +495,12 @@ mod tests {
         };
         // An empty parent around one child: 100 busy, the child's 90 net credited; the
         // corrections (2 intervals, 1 creation: 120) exceed what is left.
-        let mut timing = SpanTiming::new(component(), None, None);
-        let mut around = interval(0, 0, AllocCounts::default(), true);
+        let mut around = interval(0, Tally::default());
         around.children_net_ns = 90;
-        timing.add(&around, 100, tally(0, 1), AllocCounts::default(), true);
-        let closed = timing.close(&costs, &clock);
+        let ended = around.end(100, tally(0, 1, 1), AllocCounts::default(), &costs, &clock);
+        let mut timing = SpanTiming::new(component(), None, None);
+        timing.add(&ended, true);
+        let closed = timing.close(&clock);
         assert_eq!((closed.net_ns, closed.self_ns), (90, 0));
         assert!(closed.clamped, "counted as clamped");
     }
@@ -471,7 +508,7 @@ mod tests {
     #[test]
     fn never_entered_spans_say_so() {
         let clock = quanta::Clock::mock().0;
-        let closed = SpanTiming::new(component(), None, None).close(&Costs::UNMEASURED, &clock);
+        let closed = SpanTiming::new(component(), None, None).close(&clock);
         assert!(!closed.entered);
         assert_eq!((closed.net_ns, closed.wall_ns), (0, None));
     }

@@ -22,6 +22,7 @@ mod allocations_not_counted;
 mod async_component;
 mod attacks;
 mod cross_thread_spans;
+mod exact_times;
 mod known_durations;
 mod other_layers_unchanged;
 mod panic_in_tick;
