@@ -462,10 +462,18 @@ impl ThreadState {
             index += 1;
             index <= position + 1 || !matches!(frame.entry, Entry::Closed)
         });
-        let inside = match &self.stack.get(position)?.entry {
-            Entry::Timed(interval) => Some((interval.class, interval.tick)),
-            _ => None,
-        };
+        // Its timed frame, below its re-entries (the registry's current span skips them too).
+        let inside = self
+            .stack
+            .iter()
+            .rev()
+            .filter(|frame| frame.id == current)
+            .find_map(|frame| match &frame.entry {
+                Entry::Reentry => None,
+                Entry::Timed(interval) => Some(Some((interval.class, interval.tick))),
+                _ => Some(None),
+            })
+            .flatten();
         Some((current, inside))
     }
 

@@ -1019,3 +1019,62 @@ fn a_shrunk_program_keeps_a_component_within_its_interval() {
     };
     check(&program);
 }
+
+/// Found by `span_programs_match_the_registry` (3,000 programs beside two `yes`), shrunk: in a
+/// tick, `s2` is entered and its last handle dropped inside it (it closes while entered), the
+/// tick is entered twice more, `s2` exited, then `s3` created. Its contextual parent is the
+/// tick, but the layer looked the tick up at its innermost re-entry, which holds no timing,
+/// and took `s3` for a span outside every tick: missing from the report, every run.
+#[test]
+fn a_span_created_in_a_reentered_tick_above_a_closed_span_is_a_component() {
+    use Op::*;
+    use Parent::*;
+    let program = Program {
+        threads: 1,
+        ops: vec![
+            Create {
+                thread: 0,
+                tick: true,
+                parent: Contextual,
+            },
+            Enter { thread: 0, span: 0 },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Contextual,
+            },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter {
+                thread: 0,
+                span: 52,
+            },
+            Drop {
+                thread: 0,
+                span: 29,
+            },
+            Enter {
+                thread: 0,
+                span: 221,
+            },
+            Enter { thread: 0, span: 1 },
+            Exit {
+                thread: 0,
+                pick: 57,
+            },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter {
+                thread: 0,
+                span: 10,
+            },
+        ],
+    };
+    check(&program);
+}
