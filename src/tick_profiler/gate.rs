@@ -6,7 +6,8 @@
 //!   filter decision) and, while a recording window is open (always, with full sampling), for
 //!   every span callsite; `never` for events (tickprof records none);
 //! - per span: a tick the sampler does not time is refused; so is a span evaluated inside a
-//!   timed tick, or outside any recorded tick while no window is open. A refused span no other
+//!   timed tick. While a window is open, a span outside every tick is recorded as such (what
+//!   the ticks leave out). A refused span no other
 //!   layer wants is disabled for the whole subscriber (see `subscriber_internals`, 1).
 //!
 //! The decision for a span that is let through waits in the thread's state for the recorder's
@@ -60,9 +61,7 @@ impl TickGate {
         match role {
             _ if shared.current_run() == 0 => Interest::never(),
             Role::Tick => Interest::sometimes(),
-            Role::Span(_) if shared.budget.is_full() || shared.window.wants_components() => {
-                Interest::sometimes()
-            }
+            Role::Span(_) if shared.recording() => Interest::sometimes(),
             Role::Span(_) => Interest::never(),
             Role::CalibrationTick | Role::CalibrationSpan(_) if calibrating => {
                 Interest::sometimes()
@@ -154,7 +153,7 @@ impl TickGate {
             .contextual_parent(current)
             .map(|(_, inside)| inside.map(|(class, _)| class))
         {
-            Some(Some(Class::RecordedTick | Class::Component)) => {
+            Some(Some(Class::RecordedTick | Class::Component | Class::Outside)) => {
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
@@ -167,10 +166,13 @@ impl TickGate {
                 thread.refused_inside();
                 Verdict::Refuse(others)
             }
-            // Not inside a recorded span here (inside an untracked one, or nothing): it may
-            // still be a child of a recorded tick, by an explicit parent.
+            // Not inside a tracked span here (inside an untracked one, or nothing): a span
+            // outside every tick while recording, or a child of a recorded tick by an explicit
+            // parent.
             Some(None) | None
-                if !calibration && shared.live_recorded_ticks.load(Ordering::Relaxed) > 0 =>
+                if !calibration
+                    && (shared.recording()
+                        || shared.live_recorded_ticks.load(Ordering::Relaxed) > 0) =>
             {
                 let started_raw = if thread.nothing_timed() {
                     None

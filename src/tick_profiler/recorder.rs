@@ -118,12 +118,13 @@ impl TickRecorder {
                     Some(parent) => Some(parent.into_u64()),
                     None if attrs.is_contextual() => contextual.map(|(id, _)| id),
                     None => None,
-                }?;
-                let inside = if let Some((id, inside)) = contextual
-                    && id == parent
-                {
-                    inside
-                } else {
+                };
+                let inside = parent.and_then(|parent| {
+                    if let Some((id, inside)) = contextual
+                        && id == parent
+                    {
+                        return inside;
+                    }
                     // An explicit parent, or one entered on another thread: inside a tick
                     // that is still open, or detached.
                     self.find(thread, parent)
@@ -139,23 +140,40 @@ impl TickRecorder {
                             }
                             class => (class, tick),
                         })
-                };
-                let (class, tick) = inside?;
-                let direct = match class {
-                    Class::RecordedTick => true,
-                    Class::Component => false,
-                    Class::TimedTick | Class::Detached => return None,
-                };
-                thread.recorded_spans += 1;
-                Created {
-                    kind: SpanKind::Component {
-                        slot,
-                        parent,
-                        direct,
-                        tick,
-                    },
-                    fields: None,
-                    started_raw,
+                });
+                match (parent, inside) {
+                    (
+                        Some(parent),
+                        Some((class @ (Class::RecordedTick | Class::Component), tick)),
+                    ) => {
+                        thread.recorded_spans += 1;
+                        Created {
+                            kind: SpanKind::Component {
+                                slot,
+                                parent,
+                                direct: class == Class::RecordedTick,
+                                tick,
+                            },
+                            fields: None,
+                            started_raw,
+                        }
+                    }
+                    (_, Some((Class::TimedTick | Class::Detached, _))) => return None,
+                    // Outside every tick (no parent, an untracked one, or one outside ticks,
+                    // and created outside every tick here): recorded while recording. One
+                    // created inside a tick with no parent there (`parent: None`) is not
+                    // tracked: its time is that of the span it runs in.
+                    _ if matches!(role, Role::Span(_))
+                        && shared.recording()
+                        && thread.outside_ticks() =>
+                    {
+                        Created {
+                            kind: SpanKind::Outside { slot },
+                            fields: None,
+                            started_raw,
+                        }
+                    }
+                    _ => return None,
                 }
             }
         };
@@ -188,7 +206,7 @@ impl TickRecorder {
             .get_mut(&id)
             .is_some_and(|timing| match &mut timing.kind {
                 SpanKind::Tick(tick) => std::mem::take(&mut tick.opens_window),
-                SpanKind::Component { .. } => false,
+                SpanKind::Component { .. } | SpanKind::Outside { .. } => false,
             });
         if !opens {
             return home
@@ -270,6 +288,13 @@ impl TickRecorder {
                 data.records
                     .record_component(closed, slot, direct, counted, &shared.template);
                 data.slow.component(id, slot, parent, tick, closed);
+            }
+            SpanKind::Outside { slot } => {
+                thread
+                    .home
+                    .data()
+                    .records
+                    .record_outside(closed, slot, &shared.template);
             }
             SpanKind::Tick(tick) => {
                 if tick.warmup {

@@ -24,6 +24,8 @@ pub(crate) struct Counters {
     pub(crate) warmup_recorded: u64,
     /// Component spans recorded.
     pub(crate) components_recorded: u64,
+    /// Spans recorded outside every tick.
+    pub(crate) outside_recorded: u64,
     /// Spans whose own time the corrections exceeded (reported as 0).
     pub(crate) clamped: u64,
     /// Children whose parent had closed (or was in no state tickprof could reach) when they
@@ -46,6 +48,7 @@ impl Counters {
         self.warmup_ticks += other.warmup_ticks;
         self.warmup_recorded += other.warmup_recorded;
         self.components_recorded += other.components_recorded;
+        self.outside_recorded += other.outside_recorded;
         self.clamped += other.clamped;
         self.uncredited_children += other.uncredited_children;
         self.overflow += other.overflow;
@@ -95,6 +98,16 @@ impl ComponentHistograms {
         AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
+    /// A closed span's times; returns how many values were clamped into range.
+    fn record(&mut self, closed: &Closed, template: &Histogram<u64>) -> u64 {
+        let mut overflow = record_in(&mut self.latency, closed.net_ns);
+        overflow += record_in(&mut self.self_time, closed.self_ns);
+        if let Some(wall) = closed.wall_ns {
+            overflow += record(&mut self.wall, template, wall);
+        }
+        overflow
+    }
+
     fn reset(&mut self) {
         self.latency.reset();
         self.self_time.reset();
@@ -121,6 +134,8 @@ pub(crate) struct ThreadRecords {
     /// Recorded ticks' own net time: what is in none of their components.
     pub(crate) unattributed: Option<Histogram<u64>>,
     pub(crate) components: Vec<Option<ComponentHistograms>>,
+    /// Spans outside every tick, indexed by interned name slot.
+    pub(crate) outside: Vec<Option<ComponentHistograms>>,
     /// What the ticks of `latency` allocated (with a `CountingAllocator`).
     pub(crate) tick_allocations: Option<AllocationHistograms>,
     pub(crate) counters: Counters,
@@ -156,6 +171,7 @@ impl ThreadRecords {
         }
         self.components
             .iter_mut()
+            .chain(self.outside.iter_mut())
             .flatten()
             .for_each(ComponentHistograms::reset);
         AllocationHistograms::reset(&mut self.tick_allocations);
@@ -220,21 +236,10 @@ impl ThreadRecords {
         allocations: Option<AllocCounts>,
         template: &Histogram<u64>,
     ) {
-        let Ok(slot) = usize::try_from(slot) else {
+        let Some(component) = named(&mut self.components, slot, template) else {
             return;
         };
-        if self.components.len() <= slot {
-            self.components.resize_with(slot + 1, || None);
-        }
-        let Some(entry) = self.components.get_mut(slot) else {
-            return;
-        };
-        let component = entry.get_or_insert_with(|| ComponentHistograms::new(template));
-        let mut overflow = record_in(&mut component.latency, closed.net_ns);
-        overflow += record_in(&mut component.self_time, closed.self_ns);
-        if let Some(wall) = closed.wall_ns {
-            overflow += record(&mut component.wall, template, wall);
-        }
+        let mut overflow = component.record(closed, template);
         component.direct += u64::from(direct);
         if let Some(counts) = allocations {
             overflow += AllocationHistograms::record(&mut component.allocations, counts);
@@ -243,6 +248,32 @@ impl ThreadRecords {
         self.counters.clamped += u64::from(closed.clamped);
         self.counters.overflow += overflow;
     }
+
+    /// A closed span of name `slot` that ran outside every tick.
+    pub(crate) fn record_outside(&mut self, closed: &Closed, slot: u32, template: &Histogram<u64>) {
+        let Some(outside) = named(&mut self.outside, slot, template) else {
+            return;
+        };
+        self.counters.overflow += outside.record(closed, template);
+        self.counters.outside_recorded += 1;
+        self.counters.clamped += u64::from(closed.clamped);
+    }
+}
+
+/// The histograms of name `slot` in `list` (made on first use).
+fn named<'a>(
+    list: &'a mut Vec<Option<ComponentHistograms>>,
+    slot: u32,
+    template: &Histogram<u64>,
+) -> Option<&'a mut ComponentHistograms> {
+    let slot = usize::try_from(slot).ok()?;
+    if list.len() <= slot {
+        list.resize_with(slot + 1, || None);
+    }
+    Some(
+        list.get_mut(slot)?
+            .get_or_insert_with(|| ComponentHistograms::new(template)),
+    )
 }
 
 /// Everything the layer recorded during one run (or part of one), merged over all threads.
@@ -256,6 +287,8 @@ pub(crate) struct RunRecords {
     pub(crate) unattributed: Histogram<u64>,
     /// Per component name.
     pub(crate) components: BTreeMap<String, ComponentHistograms>,
+    /// Per name of a span outside every tick.
+    pub(crate) outside: BTreeMap<String, ComponentHistograms>,
     /// What the ticks of `latency` allocated (with a `CountingAllocator`).
     pub(crate) tick_allocations: Option<AllocationHistograms>,
     pub(crate) counters: Counters,
@@ -275,6 +308,7 @@ impl RunRecords {
             recorded: Histogram::new_from(template),
             unattributed: Histogram::new_from(template),
             components: BTreeMap::new(),
+            outside: BTreeMap::new(),
             tick_allocations: None,
             counters: Counters::default(),
             ticks_counted: 0,
@@ -307,11 +341,15 @@ impl RunRecords {
             // Same bounds everywhere, so `add` cannot fail.
             let _ = sum.add(part);
         }
-        for (name, component) in &other.components {
-            self.components
-                .entry(name.clone())
-                .or_insert_with(|| ComponentHistograms::new(template))
-                .add(component, template);
+        for (mine, theirs) in [
+            (&mut self.components, &other.components),
+            (&mut self.outside, &other.outside),
+        ] {
+            for (name, component) in theirs {
+                mine.entry(name.clone())
+                    .or_insert_with(|| ComponentHistograms::new(template))
+                    .add(component, template);
+            }
         }
         AllocationHistograms::add(&mut self.tick_allocations, &other.tick_allocations);
         self.counters.add(&other.counters);
@@ -339,17 +377,21 @@ impl RunRecords {
                 let _ = sum.add(part);
             }
         }
-        for (slot, component) in thread.components.iter().enumerate() {
-            let (Some(component), Some(name)) = (component, names.get(slot)) else {
-                continue;
-            };
-            if component.latency.is_empty() {
-                continue;
+        for (mine, theirs) in [
+            (&mut self.components, &thread.components),
+            (&mut self.outside, &thread.outside),
+        ] {
+            for (slot, component) in theirs.iter().enumerate() {
+                let (Some(component), Some(name)) = (component, names.get(slot)) else {
+                    continue;
+                };
+                if component.latency.is_empty() {
+                    continue;
+                }
+                mine.entry((*name).to_owned())
+                    .or_insert_with(|| ComponentHistograms::new(template))
+                    .add(component, template);
             }
-            self.components
-                .entry((*name).to_owned())
-                .or_insert_with(|| ComponentHistograms::new(template))
-                .add(component, template);
         }
         AllocationHistograms::add(&mut self.tick_allocations, &thread.tick_allocations);
         self.counters.add(&thread.counters);

@@ -120,6 +120,13 @@ impl Shared {
         self.run.load(Ordering::Acquire)
     }
 
+    /// Whether every span is recorded now (full sampling, or a recording window is open): spans
+    /// inside recorded ticks, and spans outside every tick.
+    #[inline]
+    pub(crate) fn recording(&self) -> bool {
+        self.budget.is_full() || self.window.wants_components()
+    }
+
     /// Starts a new run and returns its id. The caller rebuilds the interest cache afterwards.
     pub(crate) fn begin_run(&self) -> u64 {
         let run = self.last_run.fetch_add(1, Ordering::Relaxed) + 1;

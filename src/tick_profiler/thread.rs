@@ -13,7 +13,7 @@ use super::sampler::TickSampler;
 use super::shared::Shared;
 use super::shortcut::{self, ArmedFor};
 use super::sync::Ordering;
-use super::timing::{Class, Closed, Entry, Frame, SpanKind, Tally, TickInfo};
+use super::timing::{Class, Closed, Ended, Entry, Frame, Interval, SpanKind, Tally, TickInfo};
 use crate::allocations::AllocCounts;
 
 /// Spans closed while entered that a thread keeps on its stack at most (see
@@ -226,49 +226,97 @@ impl ThreadState {
         }
     }
 
+    /// Where the interval of the frame at `index` is credited: the innermost timed span
+    /// entered below it here, if its time is credited to such a span (see
+    /// `Interval::credited_to`).
+    fn enclosing(&self, index: usize, interval: &Interval) -> Option<usize> {
+        self.stack[..index]
+            .iter()
+            .rposition(|frame| matches!(frame.entry, Entry::Timed(_)))
+            .filter(|&below| {
+                matches!(&self.stack[below].entry, Entry::Timed(outer) if interval.credited_to(outer))
+            })
+    }
+
+    /// Adds an interval (or part of one) of span `id` to its timing in `home` and credits
+    /// its net time to the frame at `enclosing`; whether the timing was found.
+    fn settle(
+        &mut self,
+        home: Option<&Home>,
+        id: u64,
+        ended: &Ended,
+        enclosing: Option<usize>,
+        component: bool,
+    ) -> bool {
+        // A component inside nothing timed here ran beside its parent.
+        let nested = enclosing.is_some() || !component;
+        let added = home
+            .unwrap_or(&self.home)
+            .data()
+            .spans
+            .get_mut(&id)
+            .map(|timing| timing.add(ended, nested))
+            .is_some();
+        if added
+            && let Some(Frame {
+                entry: Entry::Timed(outer),
+                ..
+            }) = enclosing.and_then(|below| self.stack.get_mut(below))
+        {
+            outer.children_net_ns = outer.children_net_ns.saturating_add(ended.net_ns);
+            outer.children_allocations = outer.children_allocations.plus(ended.allocations);
+        }
+        added
+    }
+
     /// Ends the interval of the frame at `position` at `exited_raw`, adding it to the span's
-    /// timing wherever that lives; whether the frame was a timed span's. A component's net
-    /// time is credited to the span it ran in: the innermost timed span entered below it here
-    /// (entered before it and still entered, so the whole interval is inside it), whatever
-    /// its declared parent (a sibling it ran inside, or a span between, already holds it).
+    /// timing wherever that lives; whether the frame was a timed span's. Its net time is
+    /// credited to the span it ran in (see `enclosing`), whatever its declared parent: a
+    /// sibling it ran inside, or a span between, already holds it.
     pub(crate) fn end_interval(
         &mut self,
         position: usize,
         exited_raw: u64,
         clock: &quanta::Clock,
     ) -> bool {
+        if position + 1 < self.stack.len() {
+            self.split_above(position, exited_raw, clock);
+        }
         let frame = self.stack.remove(position);
         let Entry::Timed(interval) = frame.entry else {
             return false;
         };
         let ended = interval.end(exited_raw, self.tally, self.allocated(), &self.costs, clock);
         self.tally.intervals += 1;
-        let component = interval.is_component();
-        let enclosing = if component {
-            self.stack[..position]
-                .iter()
-                .rposition(|frame| matches!(frame.entry, Entry::Timed(_)))
-        } else {
-            None
-        };
-        let home = interval.home.unwrap_or_else(|| Arc::clone(&self.home));
-        let added = home
-            .data()
-            .spans
-            .get_mut(&frame.id)
-            .map(|timing| timing.add(&ended, enclosing.is_some() || !component))
-            .is_some();
-        if !added {
+        let enclosing = self.enclosing(position, &interval);
+        let home = interval.home.as_deref();
+        if !self.settle(home, frame.id, &ended, enclosing, interval.is_component()) {
             self.count_odd();
-        } else if let Some(Frame {
-            entry: Entry::Timed(outer),
-            ..
-        }) = enclosing.and_then(|index| self.stack.get_mut(index))
-        {
-            outer.children_net_ns = outer.children_net_ns.saturating_add(ended.net_ns);
-            outer.children_allocations = outer.children_allocations.plus(ended.allocations);
         }
         true
+    }
+
+    /// The frame at `position` exits while spans are still entered above it (exits out of
+    /// order): every interval above it is split here, innermost first. The part before ends
+    /// now and is credited to the span it ran in (the exiting one, for the lowest); the rest
+    /// continues above whatever is below it then. Each moment of the thread is credited once,
+    /// to the span it ran in.
+    #[cold]
+    fn split_above(&mut self, position: usize, exited_raw: u64, clock: &quanta::Clock) {
+        let allocated = self.allocated();
+        for index in (position + 1..self.stack.len()).rev() {
+            let Entry::Timed(inner) = &self.stack[index].entry else {
+                continue;
+            };
+            let part = inner.end(exited_raw, self.tally, allocated, &self.costs, clock);
+            let enclosing = self.enclosing(index, inner);
+            let (component, home) = (inner.is_component(), inner.home.clone());
+            if let Entry::Timed(inner) = &mut self.stack[index].entry {
+                inner.continue_from(exited_raw, self.tally, allocated);
+            }
+            let id = self.stack[index].id;
+            self.settle(home.as_deref(), id, &part, enclosing, component);
+        }
     }
 
     #[cold]
@@ -513,7 +561,7 @@ impl ThreadState {
     pub(crate) fn allocations_of(closed: &Closed) -> AllocCounts {
         match closed.kind {
             SpanKind::Tick(_) => closed.allocations,
-            SpanKind::Component { .. } => closed.self_allocations,
+            SpanKind::Component { .. } | SpanKind::Outside { .. } => closed.self_allocations,
         }
     }
 
@@ -530,6 +578,19 @@ impl ThreadState {
     #[inline]
     pub(crate) fn position(&self, id: u64) -> Option<usize> {
         self.stack.iter().rposition(|frame| frame.id == id)
+    }
+
+    /// Whether this thread runs outside every tick now: the innermost span it times, if any,
+    /// is one outside ticks.
+    pub(crate) fn outside_ticks(&self) -> bool {
+        self.stack
+            .iter()
+            .rev()
+            .find_map(|frame| match &frame.entry {
+                Entry::Timed(interval) => Some(interval.class == Class::Outside),
+                _ => None,
+            })
+            .unwrap_or(true)
     }
 
     /// Whether the stack holds nothing tickprof times (so no clock needs to run for it).

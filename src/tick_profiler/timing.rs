@@ -30,8 +30,8 @@ use super::tick_fields::TickFields;
 use super::window::WindowId;
 use crate::allocations::AllocCounts;
 
-/// What a live span is to the profiler, decided once when it is created. Spans that are
-/// neither (anything outside a recorded tick) are not tracked at all.
+/// What a live span is to the profiler, decided once when it is created. Other spans (inside a
+/// timed tick, or outside every tick while nothing is recorded) are not tracked at all.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum SpanKind {
     /// A tick the sampler chose to time (alone) or to record (with every span inside it).
@@ -46,6 +46,12 @@ pub(crate) enum SpanKind {
         direct: bool,
         /// The tick it is inside (its timeline's).
         tick: u64,
+    },
+    /// A span outside every tick, created while recording (a mock exchange, a timer, the
+    /// loop's own work between ticks): what the ticks leave out.
+    Outside {
+        /// The interned name's slot.
+        slot: u32,
     },
 }
 
@@ -76,6 +82,8 @@ pub(crate) enum Class {
     /// A component still entered after its tick closed (a guard forgotten, a raw enter):
     /// spans created inside it are not recorded (they belong to no tick).
     Detached,
+    /// A span outside every tick: spans created inside it are outside too.
+    Outside,
 }
 
 impl SpanKind {
@@ -84,14 +92,16 @@ impl SpanKind {
             SpanKind::Tick(TickInfo { recorded: true, .. }) => Class::RecordedTick,
             SpanKind::Tick(_) => Class::TimedTick,
             SpanKind::Component { .. } => Class::Component,
+            SpanKind::Outside { .. } => Class::Outside,
         }
     }
 
-    /// The tick a span of this kind is (`id`) or is inside.
+    /// The tick a span of this kind is (`id`) or is inside (0: none).
     pub(crate) fn tick(&self, id: u64) -> u64 {
         match self {
             SpanKind::Tick(_) => id,
             SpanKind::Component { tick, .. } => *tick,
+            SpanKind::Outside { .. } => 0,
         }
     }
 }
@@ -164,8 +174,8 @@ impl SpanTiming {
         }
     }
 
-    /// Adds one finished interval; `nested`: it ran inside a timed span of its thread, which
-    /// its net time was credited to.
+    /// Adds one finished interval (or part of one); `nested`: it ran inside a timed span of
+    /// its thread, which its net time was credited to.
     pub(crate) fn add(&mut self, ended: &Ended, nested: bool) {
         if self.enters == 0 || ended.entered_raw < self.first_enter_raw {
             self.first_enter_raw = ended.entered_raw;
@@ -180,7 +190,7 @@ impl SpanTiming {
         self.outside_any = self.outside_any.saturating_add(u32::from(!nested));
         self.allocations = self.allocations.plus(ended.allocations);
         self.children_allocations = self.children_allocations.plus(ended.children_allocations);
-        self.enters = self.enters.saturating_add(1);
+        self.enters = self.enters.saturating_add(u32::from(ended.entered));
     }
 
     /// What the span measured, now that it closes.
@@ -209,6 +219,9 @@ impl SpanTiming {
 pub(crate) struct Ended {
     pub(crate) entered_raw: u64,
     pub(crate) exited_raw: u64,
+    /// It began with an enter (a part of an interval split off ends without an exit, and its
+    /// continuation begins without an enter: together they are one interval).
+    pub(crate) entered: bool,
     /// Its busy time less the instrumentation measured inside it and the calibrated
     /// corrections, never less than its children's net times.
     pub(crate) net_ns: u64,
@@ -284,6 +297,9 @@ pub(crate) struct Interval {
     /// The home of its [`SpanTiming`] when it is not this thread's.
     pub(crate) home: Option<Arc<Home>>,
     pub(crate) entered_raw: u64,
+    /// It continues an interval split off where a span below it exited first (see
+    /// `ThreadState::split_above`): it began with no enter of its own.
+    pub(crate) continued: bool,
     /// The thread's tally when it was entered.
     pub(crate) tally_at_enter: Tally,
     /// The net times of the spans that ran nested in it (credited as each exits).
@@ -329,6 +345,7 @@ impl Interval {
             tick,
             home,
             entered_raw: 0,
+            continued: false,
             tally_at_enter: Tally::default(),
             children_net_ns: 0,
             allocations_at_enter: AllocCounts::default(),
@@ -336,7 +353,30 @@ impl Interval {
         }
     }
 
-    /// Whether the span is a component (its time is credited to the span it runs in).
+    /// Continues this interval after a part of it ended at `raw` (see
+    /// `ThreadState::split_above`), with its thread's tally and allocation counters then.
+    pub(crate) fn continue_from(&mut self, raw: u64, tally: Tally, allocated: AllocCounts) {
+        self.entered_raw = raw;
+        self.continued = true;
+        self.tally_at_enter = tally;
+        self.allocations_at_enter = allocated;
+        self.children_net_ns = 0;
+        self.children_allocations = AllocCounts::default();
+    }
+
+    /// Whether this interval's time is credited to `enclosing`, the innermost timed span
+    /// entered below it: a component's or an outside span's always; a tick's only to a span
+    /// outside ticks (a tick is a unit of its own: run inside another tick's component, it is
+    /// part of that component's time).
+    pub(crate) fn credited_to(&self, enclosing: &Interval) -> bool {
+        match self.class {
+            Class::Component | Class::Detached | Class::Outside => true,
+            Class::RecordedTick | Class::TimedTick => enclosing.class == Class::Outside,
+        }
+    }
+
+    /// Whether the span runs inside something on its thread as a rule (a component in its
+    /// tick): one that does not ran beside its parent, on another thread.
     pub(crate) fn is_component(&self) -> bool {
         matches!(self.class, Class::Component | Class::Detached)
     }
@@ -355,9 +395,10 @@ impl Interval {
         let busy_ns = clock.delta_as_nanos(self.entered_raw, exited_raw);
         let measured_ns =
             busy_ns.saturating_sub(clock.delta_as_nanos(0, inside.instrumentation_raw));
+        // Its own floor (the tail of its enter, the head of its exit) once per enter.
         let (net_ns, clamped) = costs.net_ns(
             measured_ns,
-            inside.intervals.saturating_add(1),
+            inside.intervals + u64::from(!self.continued),
             inside.creations,
             inside.refusals,
         );
@@ -366,6 +407,7 @@ impl Interval {
         Ended {
             entered_raw: self.entered_raw,
             exited_raw,
+            entered: !self.continued,
             net_ns: net_ns.max(self.children_net_ns),
             children_net_ns: self.children_net_ns,
             clamped: clamped || children_exceed,

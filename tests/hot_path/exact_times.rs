@@ -162,9 +162,9 @@ fn a_component_on_another_thread_ran_beside_its_parent() {
 }
 
 #[test]
-fn a_component_whose_parent_exited_first_is_credited_to_what_still_holds_it() {
+fn a_component_whose_parent_exited_first_is_split_where_the_parent_exited() {
     // tick { a { 2 · b (contextual: a) { 3 · [a exits] 4 } } 6 }: `b` outlives `a` on the
-    // stack; at its exit the tick holds it whole, `a` only 5 of it.
+    // stack. Its 3 inside `a` are credited to `a`, its 4 after to the tick: each moment once.
     let report = run("parent_exited_first", |mock| {
         let _tick = span!(Level::INFO, "tick").entered();
         let a = span!(Level::INFO, "a");
@@ -179,10 +179,131 @@ fn a_component_whose_parent_exited_first_is_credited_to_what_still_holds_it() {
         advance(mock, 6);
     });
     assert_eq!(net_and_self(&report, "b"), (7, 7));
-    assert_eq!(net_and_self(&report, "a"), (5, 5));
+    assert!(report.components["b"].wall.is_none(), "still one interval");
+    assert_eq!(net_and_self(&report, "a"), (5, 2));
     assert_eq!(report.ticks.latency.max_ns, 15);
-    // The tick holds both: 15 − 7 − 5 = 3 of its own. The 3 where `a` and `b` overlap are
-    // `a`'s (it exited first, holding only part of `b`); the tick still adds up.
-    assert_eq!(report.unattributed.max_ns, 3);
+    assert_eq!(report.unattributed.max_ns, 6);
     assert_partition(&report);
+}
+
+#[test]
+fn an_out_of_order_exit_splits_every_interval_above_it() {
+    // tick { a { 1 · b { 2 · c { 3 · [a exits] 4 } 5 } } 6 }: each span's own time is what
+    // ran in it with nothing tracked above it.
+    let report = run("split_above", |mock| {
+        let _tick = span!(Level::INFO, "tick").entered();
+        let a = span!(Level::INFO, "a");
+        let a_guard = a.enter();
+        advance(mock, 1);
+        let b = span!(Level::INFO, "b").entered();
+        advance(mock, 2);
+        let c = span!(Level::INFO, "c").entered();
+        advance(mock, 3);
+        drop(a_guard);
+        advance(mock, 4);
+        drop(c);
+        advance(mock, 5);
+        drop(b);
+        advance(mock, 6);
+    });
+    assert_eq!(net_and_self(&report, "c"), (7, 7));
+    assert_eq!(net_and_self(&report, "b"), (14, 7));
+    assert_eq!(net_and_self(&report, "a"), (6, 1));
+    assert_eq!(report.ticks.latency.max_ns, 21);
+    assert_eq!(report.unattributed.max_ns, 6);
+    assert_partition(&report);
+}
+
+#[test]
+fn spans_between_ticks_are_recorded_outside_ticks() {
+    // tick { 5 } · exchange { 3 · match { 2 } } · tick { 5 }, and on another thread a timer
+    // outside every tick: what the ticks leave out, each under its name.
+    let report = run("between_ticks", |mock| {
+        let tick = || span!(Level::INFO, "tick").in_scope(|| advance(mock, 5));
+        tick();
+        span!(Level::INFO, "exchange").in_scope(|| {
+            advance(mock, 3);
+            span!(Level::INFO, "match").in_scope(|| advance(mock, 2));
+        });
+        tick();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    span!(Level::INFO, "timer").in_scope(|| advance(mock, 9));
+                });
+            });
+        });
+    });
+    assert_eq!(report.ticks.count, 2);
+    assert!(report.components.is_empty());
+    let outside = |name: &str| {
+        let c = &report.outside_ticks[name];
+        assert_eq!(c.count, 1, "{name}");
+        (c.latency.max_ns, c.self_time.as_ref().unwrap().max_ns)
+    };
+    assert_eq!(outside("exchange"), (5, 3));
+    assert_eq!(outside("match"), (2, 2));
+    assert_eq!(outside("timer"), (9, 9));
+    assert_eq!(report.outside_ticks.len(), 3);
+    assert_eq!(report.dropped.uncredited_children, 0);
+}
+
+#[test]
+fn a_span_around_the_loop_holds_its_ticks_and_its_own_time_apart() {
+    // run { 1 · tick { a { 4 } · 2 } · 3 · tick { a { 4 } · 2 } }: `run` is outside ticks; its
+    // own time is what no tick holds (4 of 16).
+    let report = run("around_the_loop", |mock| {
+        let _run = span!(Level::INFO, "run").entered();
+        advance(mock, 1);
+        let tick = || {
+            span!(Level::INFO, "tick").in_scope(|| {
+                span!(Level::INFO, "a").in_scope(|| advance(mock, 4));
+                advance(mock, 2);
+            });
+        };
+        tick();
+        advance(mock, 3);
+        tick();
+    });
+    let run = &report.outside_ticks["run"];
+    assert_eq!(run.latency.max_ns, 16);
+    assert_eq!(run.self_time.as_ref().unwrap().max_ns, 4);
+    assert_eq!(report.components["a"].count, 2);
+    assert_eq!(report.unattributed.max_ns, 2);
+    assert!(!report.outside_ticks.contains_key("a"));
+}
+
+#[test]
+fn spans_outside_ticks_are_not_recorded_while_no_window_is_open() {
+    // One tick in a billion recorded: the first window (opened by the sampler at the start)
+    // closes after its burst, and no other opens. Outside a window, a span outside ticks is
+    // never created for tickprof alone (it costs the loop a callsite check).
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::one_in(1_000_000_000))
+        .warmup_ticks(0)
+        .measure_overhead(false)
+        .without_resource_sampling()
+        .build()
+        .unwrap();
+    let subscriber = tracing_subscriber::registry().with(collector.layer());
+    let report = tracing::subscriber::with_default(subscriber, || {
+        collector.start_profiling("not_recording").unwrap();
+        assert!(
+            span!(Level::INFO, "before").is_disabled(),
+            "no window before the first tick"
+        );
+        for _ in 0..10_000 {
+            span!(Level::INFO, "tick").in_scope(|| {});
+        }
+        assert!(
+            span!(Level::INFO, "after").is_disabled(),
+            "the first window closed"
+        );
+        collector.stop_profiling().unwrap()
+    });
+    let sampling = report.sampling.as_ref().unwrap();
+    assert_eq!(sampling.windows, 1);
+    assert!(sampling.ticks_recorded < 10_000, "{sampling:?}");
+    assert!(report.outside_ticks.is_empty());
 }

@@ -17,16 +17,16 @@
 //! layer never hears of the exit of a closed span), closes. It is checked against the registry
 //! itself as the program runs (current span, parent, which spans are alive), and the report
 //! against the model after the run:
-//! - a span exists iff it is a tick or some tick of the run is alive when it is created (the
-//!   gate's documented limit; with only tickprof in the subscriber such spans do not exist);
+//! - every span exists (full sampling records spans outside ticks too);
 //! - a tick is a span named `tick`; a component a span with a tick among its registry
-//!   ancestors; counts exact (ticks counted at creation, a span recorded iff it was entered);
+//!   ancestors; any other span created outside every tick on its thread is one outside ticks
+//!   (the rest, roots created inside a tick, are not tracked); counts exact (ticks counted at
+//!   creation, a span recorded iff it was entered);
 //! - busy time = the sum of the span's entered intervals, each thread's counted apart and a
 //!   thread's re-entries once: at least the spins inside them, at most the wall time between
-//!   the enter's request and the exit's acknowledgement; components entered more than once
-//!   also get wall time, bounded the same way;
-//! - `dropped.missing_span_data` counts the odd exits of the spans tickprof tracks (ticks and
-//!   components); nothing overflows or panics.
+//!   the enter's request and the exit's acknowledgement; spans entered more than once also
+//!   get wall time, bounded the same way;
+//! - `dropped.missing_span_data` counts the odd exits; nothing overflows or panics.
 //!
 //! Left out, a known limit of the layer: a span that closes while it is entered on *another*
 //! thread than the one dropping its last handle (or a parent closing with it) is lost, since
@@ -286,6 +286,10 @@ struct ModelSpan {
     parent: Option<usize>,
     /// A tick among its registry ancestors.
     component: bool,
+    /// Neither a tick nor a component, created outside every tick on its thread (the
+    /// innermost tracked span entered there, if any, is outside ticks too): recorded outside
+    /// ticks. Other spans (a root created inside a tick) are not tracked.
+    outside: bool,
     refs: u32,
     closed: bool,
     /// Per thread: the step and instant at which it was first entered there (not re-entries).
@@ -344,6 +348,17 @@ impl Model {
             .find(|e| !e.duplicate)
             .map(|e| e.span)
             .filter(|&span| !self.spans[span].closed)
+    }
+
+    /// Whether `thread` runs outside every tick: the innermost span tracked and alive on its
+    /// stack, if any, is outside ticks.
+    fn outside_ticks(&self, thread: usize) -> bool {
+        self.stacks[thread]
+            .iter()
+            .rev()
+            .map(|e| &self.spans[e.span])
+            .find(|s| !s.closed && (s.tick || s.component || s.outside))
+            .is_none_or(|s| s.outside)
     }
 
     /// Threads on which `span` is entered now.
@@ -563,7 +578,10 @@ fn execute(
                 2 => explicit.filter(|&p| model.spans[p].exists),
                 _ => current,
             };
-            let exists = tick || model.live_ticks > 0;
+            // Full sampling records every span: a component inside a tick, else a span
+            // outside ticks (no tick is dead while a span inside it lives: children hold their
+            // parents, so no span is created inside a closed tick).
+            let exists = true;
             assert_eq!(
                 ack.id.is_some(),
                 exists,
@@ -582,6 +600,7 @@ fn execute(
                 }
                 found
             };
+            let outside = exists && !tick && !component && model.outside_ticks(thread);
             if let Some(id) = &ack.id {
                 let registry_parent = registry.span(id).and_then(|s| s.parent().map(|p| p.id()));
                 assert_eq!(
@@ -597,6 +616,7 @@ fn execute(
                 handle: true,
                 parent: if exists { parent } else { None },
                 component,
+                outside,
                 refs: u32::from(exists),
                 closed: false,
                 open: vec![None; threads],
@@ -702,10 +722,11 @@ fn execute(
                 Ack::default()
             });
             workers.run(thread, job);
-            // Counted for a span tickprof tracks (a tick or a component: its timing is in a
-            // home from its creation to its close, wherever it is entered). A span it does not
-            // track cannot be told from one entered before the run began.
-            if model.spans[span].tick || model.spans[span].component {
+            // Counted for a span tickprof tracks (its timing is in a home from its creation to
+            // its close, wherever it is entered). A span it does not track cannot be told from
+            // one entered before the run began.
+            let s = &model.spans[span];
+            if s.tick || s.component || s.outside {
                 model.odd_exits += 1;
             }
         }
@@ -826,17 +847,23 @@ fn verify(model: &Model, report: &Report) {
         );
     }
 
-    let mut expected = Vec::new();
+    let (mut expected, mut expected_outside) = (Vec::new(), Vec::new());
     for (index, s) in model.spans.iter().enumerate() {
-        if !s.component || s.intervals == 0 {
+        if !(s.component || s.outside) || s.intervals == 0 {
             continue;
         }
         let name = s.name(index);
-        expected.push(name.clone());
-        let Some(c) = report.components.get(&name) else {
+        let (kind, recorded) = if s.component {
+            expected.push(name.clone());
+            ("component", &report.components)
+        } else {
+            expected_outside.push(name.clone());
+            ("span outside ticks", &report.outside_ticks)
+        };
+        let Some(c) = recorded.get(&name) else {
             panic!(
-                "component {name} missing (components: {:?})",
-                report.components.keys().collect::<Vec<_>>()
+                "{kind} {name} missing (recorded: {:?})",
+                recorded.keys().collect::<Vec<_>>()
             );
         };
         assert_eq!(c.count, 1, "{name}: one span");
@@ -874,6 +901,10 @@ fn verify(model: &Model, report: &Report) {
     expected.sort();
     reported.sort();
     assert_eq!(reported, expected, "components");
+    let mut reported: Vec<String> = report.outside_ticks.keys().cloned().collect();
+    expected_outside.sort();
+    reported.sort();
+    assert_eq!(reported, expected_outside, "spans outside ticks");
     let missing = report.dropped.missing_span_data;
     assert_eq!(
         missing, model.odd_exits,
@@ -1073,6 +1104,65 @@ fn a_span_created_in_a_reentered_tick_above_a_closed_span_is_a_component() {
             Enter {
                 thread: 0,
                 span: 10,
+            },
+        ],
+    };
+    check(&program);
+}
+
+/// Found by `span_programs_match_the_registry` once spans outside ticks were recorded, shrunk:
+/// five nested spans, the lowest exits first. Only the interval directly above it was split
+/// there, so `s5` held part of `s2` in its first part and was credited `s2`'s whole time again
+/// when `s2` exited: every interval above an out-of-order exit is split now.
+#[test]
+fn the_lowest_of_nested_spans_exiting_first_splits_every_interval_above() {
+    use Op::*;
+    use Parent::*;
+    let c = || Create {
+        thread: 0,
+        tick: false,
+        parent: Contextual,
+    };
+    let program = Program {
+        threads: 3,
+        ops: vec![
+            c(),
+            c(),
+            Enter {
+                thread: 33,
+                span: 18,
+            },
+            c(),
+            c(),
+            c(),
+            c(),
+            Enter {
+                thread: 87,
+                span: 0,
+            },
+            Enter {
+                thread: 120,
+                span: 125,
+            },
+            c(),
+            Enter { thread: 3, span: 6 },
+            c(),
+            c(),
+            Enter {
+                thread: 33,
+                span: 0,
+            },
+            Enter {
+                thread: 87,
+                span: 4,
+            },
+            Enter {
+                thread: 39,
+                span: 0,
+            },
+            Exit {
+                thread: 63,
+                pick: 56,
             },
         ],
     };

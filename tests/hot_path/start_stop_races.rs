@@ -211,7 +211,8 @@ fn stopped_runs_hold_every_tick_that_closed_in_them() {
 /// stopped (exited, not closed) was taken by another thread that closed it in the next run,
 /// before the first thread did anything in that run: its record went into the next run (whose
 /// count does not hold it), and the count of live ticks went below zero (every later span
-/// then existed for tickprof, as if a tick were alive).
+/// then existed for tickprof, as if a tick were alive; that count is now held by each live
+/// recorded tick's timing, `LiveTick`, and cannot go below zero).
 #[test]
 fn what_a_run_left_parked_is_not_recorded_in_the_next() {
     let c = collector(Sampling::full(), false);
@@ -234,10 +235,6 @@ fn what_a_run_left_parked_is_not_recorded_in_the_next() {
         s.spawn(|| {
             tracing::dispatcher::with_default(&d, || {
                 drop(tick); // closes on a thread that never ran in the first run
-                assert!(
-                    tracing::info_span!("outside").is_disabled(),
-                    "no tick of this run is alive: nothing exists for tickprof alone"
-                );
             })
         });
     });

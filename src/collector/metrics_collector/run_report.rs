@@ -12,7 +12,7 @@ use crate::report::{
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
 use crate::tick_profiler::allocation_records::AllocationHistograms;
-use crate::tick_profiler::records::RunRecords;
+use crate::tick_profiler::records::{ComponentHistograms, RunRecords};
 use crate::tick_profiler::shared::Shared;
 use crate::tick_profiler::slow_ticks::ClockAnchor;
 
@@ -56,6 +56,37 @@ impl Span {
     }
 }
 
+/// The figures of each named span of `histograms`, found in the report under `root`;
+/// `recorded`: the recorded ticks they are components of (their per-tick count).
+fn named_stats(
+    root: &str,
+    histograms: &BTreeMap<String, ComponentHistograms>,
+    recorded: Option<u64>,
+) -> Result<BTreeMap<String, ComponentStats>> {
+    let mut named = BTreeMap::new();
+    for (name, c) in histograms {
+        let (net, wall) = (&c.latency, &c.wall);
+        let stats = ComponentStats {
+            count: net.len(),
+            latency: LatencyStats::from_histogram(net, &format!("{root}.{name}.latency"))?,
+            self_time: Some(LatencyStats::from_histogram(
+                &c.self_time,
+                &format!("{root}.{name}.self_time"),
+            )?),
+            wall: wall
+                .as_ref()
+                .map(|w| LatencyStats::from_histogram(w, &format!("{root}.{name}.wall")))
+                .transpose()?,
+            per_tick: recorded
+                .filter(|&recorded| recorded > 0)
+                .map(|recorded| net.len() as f64 / recorded as f64),
+            allocations: AllocationHistograms::stats(&c.allocations),
+        };
+        named.insert(name.clone(), stats);
+    }
+    Ok(named)
+}
+
 /// The report of `records`, which cover the part of a run that `parts` describes.
 pub(super) fn build(
     parts: ReportParts,
@@ -68,25 +99,8 @@ pub(super) fn build(
     let count = records.ticks_counted;
     let sampling = sampling_stats(shared.sampling, &records, &overhead, parts.span);
     let recorded = records.counters.ticks_recorded;
-    let mut components = BTreeMap::new();
-    for (name, c) in &records.components {
-        let (net, wall) = (&c.latency, &c.wall);
-        let stats = ComponentStats {
-            count: net.len(),
-            latency: LatencyStats::from_histogram(net, &format!("components.{name}.latency"))?,
-            self_time: Some(LatencyStats::from_histogram(
-                &c.self_time,
-                &format!("components.{name}.self_time"),
-            )?),
-            wall: wall
-                .as_ref()
-                .map(|w| LatencyStats::from_histogram(w, &format!("components.{name}.wall")))
-                .transpose()?,
-            per_tick: (recorded > 0).then(|| net.len() as f64 / recorded as f64),
-            allocations: AllocationHistograms::stats(&c.allocations),
-        };
-        components.insert(name.clone(), stats);
-    }
+    let components = named_stats("components", &records.components, Some(recorded))?;
+    let outside_ticks = named_stats("outside_ticks", &records.outside, None)?;
     let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
         let mut slow = std::mem::take(&mut records.slow).into_report(
             warmup_ticks,
@@ -161,7 +175,7 @@ pub(super) fn build(
         // Filled below, from the figures above.
         inside_ticks: None,
         // Spans outside every tick are not recorded yet.
-        outside_ticks: BTreeMap::new(),
+        outside_ticks,
         unattributed: LatencyStats::from_histogram(&records.unattributed, "unattributed")?,
         unattributed_mean_ns,
         sampling: Some(sampling),
@@ -201,7 +215,8 @@ fn sampling_stats(
     } else {
         counters.ticks_timed + counters.warmup_ticks - counters.warmup_recorded
     };
-    let recorded_spans = counters.ticks_recorded + counters.components_recorded;
+    let recorded_spans =
+        counters.ticks_recorded + counters.components_recorded + counters.outside_recorded;
     let untimed = count.saturating_sub(timed_only + counters.ticks_recorded);
     // The costs the budget paces on (`Costs`), as the report states them.
     let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * untimed as f64
