@@ -98,8 +98,8 @@ pub struct Report {
     /// recorded, and before schema 6.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outside_ticks: BTreeMap<String, ComponentStats>,
-    /// Per recorded tick: the tick's net busy time minus its direct children's net busy time
-    /// (the tick's own work, not tracing's).
+    /// Per recorded tick: the tick's net busy time minus that of the components that ran in
+    /// it on its thread (the tick's own work, not tracing's).
     pub unattributed: LatencyStats,
     /// Mean unattributed time per recorded tick. From schema 5, the `unattributed`
     /// histogram's mean; schemas 2–4 estimated it from means (the timed ticks' mean latency
@@ -492,8 +492,8 @@ pub struct Dropped {
     /// Compensations larger than the measured time (the net value is clamped to 0).
     #[serde(default)]
     pub clamped: u64,
-    /// Children that exited while their parent was not entered on their thread (a worker span
-    /// with an explicit parent): their time stays in the parent's unattributed time.
+    /// Components that ran inside no span tickprof times on their thread (a worker span with an
+    /// explicit parent): they ran beside their parent, and their time is credited to no span.
     #[serde(default)]
     pub uncredited_children: u64,
 }

@@ -182,9 +182,18 @@ impl Report {
         if self.outside_ticks.is_empty() {
             return Ok(());
         }
+        let full = self
+            .sampling
+            .as_ref()
+            .is_none_or(|s| s.mode == SamplingKind::Full);
         writeln!(
             f,
-            "Outside ticks (spans under no tick, net busy time per span):"
+            "Outside ticks (spans under no tick, net busy time per span{}):",
+            if full {
+                ""
+            } else {
+                "; recorded while a recording window was open: a sample, counts are not totals"
+            }
         )?;
         writeln!(
             f,
@@ -612,8 +621,8 @@ impl Report {
         if d.uncredited_children > 0 {
             writeln!(
                 f,
-                "  {} child spans ran on other threads than their parent: their time stays in \
-                 the parent's",
+                "  {} child spans ran on other threads than their parent: beside it, not in it \
+                 (their time is their own)",
                 d.uncredited_children
             )?;
         }

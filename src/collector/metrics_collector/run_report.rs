@@ -100,6 +100,12 @@ pub(super) fn build(
     let sampling = sampling_stats(shared.sampling, &records, &overhead, parts.span);
     let recorded = records.counters.ticks_recorded;
     let components = named_stats("components", &records.components, Some(recorded))?;
+    // A name recorded as a component is not listed outside ticks: its spans outside ticks
+    // cannot be told from the children of ticks tickprof did not record (a tick refused while
+    // another thread's window is open does not exist, and its children look like roots).
+    records
+        .outside
+        .retain(|name, _| !records.components.contains_key(name));
     let outside_ticks = named_stats("outside_ticks", &records.outside, None)?;
     let slowest_ticks = (shared.slowest_ticks > 0).then(|| {
         let mut slow = std::mem::take(&mut records.slow).into_report(
