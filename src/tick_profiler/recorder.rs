@@ -667,6 +667,11 @@ impl TickRecorder {
                 Some((kind, home, own))
             });
             match found {
+                // A span outside ticks entered inside a tick (made ahead of its work): this
+                // interval is the tick's time, as an untracked span's is.
+                Some((SpanKind::Outside { .. }, ..)) if !thread.outside_ticks() => {
+                    Some(Entry::Untracked)
+                }
                 Some((kind, home, own)) => {
                     let class = match kind {
                         SpanKind::Tick(TickInfo {

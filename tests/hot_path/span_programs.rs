@@ -274,6 +274,8 @@ fn make_span(index: Option<usize>, parent: ParentArg<'_>) -> Span {
 struct Entry {
     span: usize,
     duplicate: bool,
+    /// A span outside ticks entered inside a tick: its time there is the tick's (no interval).
+    inside_tick: bool,
 }
 
 #[derive(Debug)]
@@ -351,11 +353,13 @@ impl Model {
     }
 
     /// Whether `thread` runs outside every tick: the innermost span tracked and alive on its
-    /// stack, if any, is outside ticks.
+    /// stack, if any, is outside ticks (a span outside ticks entered inside a tick is not
+    /// tracked there).
     fn outside_ticks(&self, thread: usize) -> bool {
         self.stacks[thread]
             .iter()
             .rev()
+            .filter(|e| !e.duplicate && !e.inside_tick)
             .map(|e| &self.spans[e.span])
             .find(|s| !s.closed && (s.tick || s.component || s.outside))
             .is_none_or(|s| s.outside)
@@ -408,8 +412,13 @@ impl Model {
 
     fn enter(&mut self, thread: usize, span: usize, before: Instant) {
         let duplicate = self.stacks[thread].iter().any(|e| e.span == span);
-        self.stacks[thread].push(Entry { span, duplicate });
-        if !duplicate {
+        let inside_tick = !duplicate && self.spans[span].outside && !self.outside_ticks(thread);
+        self.stacks[thread].push(Entry {
+            span,
+            duplicate,
+            inside_tick,
+        });
+        if !duplicate && !inside_tick {
             let step = self.step;
             let s = &mut self.spans[span];
             s.open[thread] = Some((step, before));
@@ -424,7 +433,7 @@ impl Model {
         let stack = &mut self.stacks[thread];
         let position = stack.iter().rposition(|e| e.span == span).unwrap();
         let entry = stack.remove(position);
-        if !entry.duplicate {
+        if !entry.duplicate && !entry.inside_tick {
             self.end_interval(span, thread, after);
         }
     }
@@ -1164,6 +1173,66 @@ fn the_lowest_of_nested_spans_exiting_first_splits_every_interval_above() {
                 thread: 63,
                 pick: 56,
             },
+        ],
+    };
+    check(&program);
+}
+
+/// Found by `span_programs_match_the_registry` once spans outside ticks were recorded, shrunk:
+/// `s3`, made outside ticks, entered inside a tick (itself inside `s5`, outside ticks), and
+/// `s9` created in it. `s3`'s time there is the tick's (it is not listed outside ticks for it),
+/// and `s9`, created inside the tick, is not tracked.
+#[test]
+fn a_span_outside_ticks_entered_inside_a_tick_is_the_ticks_time() {
+    use Op::*;
+    use Parent::*;
+    let c = |tick| Create {
+        thread: 0,
+        tick,
+        parent: Contextual,
+    };
+    let program = Program {
+        threads: 1,
+        ops: vec![
+            c(false),
+            c(false),
+            c(false),
+            Drop { thread: 0, span: 0 },
+            c(false),
+            c(true),
+            c(false),
+            Enter {
+                thread: 0,
+                span: 126,
+            },
+            Drop {
+                thread: 0,
+                span: 90,
+            },
+            c(false),
+            Drop { thread: 0, span: 0 },
+            Enter {
+                thread: 0,
+                span: 115,
+            },
+            c(false),
+            Enter {
+                thread: 0,
+                span: 251,
+            },
+            Reenter {
+                thread: 0,
+                pick: 46,
+            },
+            c(false),
+            c(false),
+            Exit { thread: 0, pick: 0 },
+            Enter {
+                thread: 0,
+                span: 80,
+            },
+            c(false),
+            c(false),
         ],
     };
     check(&program);
