@@ -391,7 +391,11 @@ pub fn run_with(
     while done < ticks {
         let end = chunk_end(done, ticks);
         buf.clear();
-        generator.fill_chunk(&mut buf, (end - done) as usize);
+        {
+            // The feed, between ticks: listed outside ticks when a recording window is open.
+            let _feed = info_span!("generate_feed").entered();
+            generator.fill_chunk(&mut buf, (end - done) as usize);
+        }
         let start = Instant::now();
         for line in buf.lines() {
             done += 1;

@@ -307,3 +307,22 @@ fn spans_outside_ticks_are_not_recorded_while_no_window_is_open() {
     assert!(sampling.ticks_recorded < 10_000, "{sampling:?}");
     assert!(report.outside_ticks.is_empty());
 }
+
+#[test]
+fn a_span_made_outside_ticks_and_entered_in_one_is_the_ticks_time() {
+    // `send` made before the tick (ahead of its work), entered inside it: tick { 2 · send { 3 } }.
+    let report = run("made_ahead", |mock| {
+        let send = span!(Level::INFO, "send");
+        span!(Level::INFO, "tick").in_scope(|| {
+            advance(mock, 2);
+            send.in_scope(|| advance(mock, 3));
+        });
+    });
+    assert!(
+        report.outside_ticks.is_empty(),
+        "{:?}",
+        report.outside_ticks
+    );
+    assert_eq!(report.ticks.latency.max_ns, 5);
+    assert_eq!(report.unattributed.max_ns, 5);
+}
