@@ -29,6 +29,10 @@ pub(crate) struct Home {
     tid: AtomicU64,
     /// Whether a thread owns it (see [`claim`](Self::claim), [`release`](Self::release)).
     owned: AtomicBool,
+    /// Set by another thread that closed one of this home's spans: the owner may still have
+    /// it entered (a raw enter, a forgotten guard), and checks its stack (see
+    /// `ThreadState::drop_dead_frames`).
+    closed_elsewhere: AtomicBool,
     data: Mutex<HomeData>,
 }
 
@@ -83,6 +87,7 @@ impl Default for Home {
             odd: AtomicU64::new(0),
             tid: AtomicU64::new(0),
             owned: AtomicBool::new(false),
+            closed_elsewhere: AtomicBool::new(false),
             data: Mutex::default(),
         }
     }
@@ -92,6 +97,18 @@ impl Home {
     /// The counter of ticks (for the untimed tick's shortcut).
     pub(crate) fn tick_counter(&self) -> &'static AtomicU64 {
         self.ticks
+    }
+
+    /// Another thread closed one of this home's spans (see `closed_elsewhere`).
+    pub(crate) fn note_closed_elsewhere(&self) {
+        self.closed_elsewhere.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether another thread closed one of this home's spans since the last call.
+    #[inline]
+    pub(crate) fn take_closed_elsewhere(&self) -> bool {
+        self.closed_elsewhere.load(Ordering::Relaxed)
+            && self.closed_elsewhere.swap(false, Ordering::Relaxed)
     }
 
     /// Locks the home's data.

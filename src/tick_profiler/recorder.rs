@@ -239,17 +239,27 @@ impl TickRecorder {
         timing.kind.class()
     }
 
-    /// Takes span `id`'s timing out of whichever home holds it.
+    /// Takes span `id`'s timing out of whichever home holds it. A span still entered on
+    /// another thread as it closes here (a raw enter, a forgotten guard) leaves a dead frame
+    /// there: the threads that may hold one are told to check their stacks.
     fn take_timing(&self, thread: &ThreadState, id: u64) -> Option<SpanTiming> {
-        if let Some(timing) = thread.home.data().spans.remove(&id) {
-            return Some(timing);
+        let timing = match thread.home.data().spans.remove(&id) {
+            Some(timing) => timing,
+            None => {
+                let mut taken = None;
+                let home = self.shared.other_home(&thread.home, |data| {
+                    taken = data.spans.remove(&id);
+                    taken.is_some()
+                })?;
+                // Its home's thread may have it entered.
+                home.note_closed_elsewhere();
+                taken?
+            }
+        };
+        if timing.open_elsewhere > 0 {
+            self.shared.closed_early.fetch_add(1, Ordering::Relaxed);
         }
-        let mut taken = None;
-        self.shared.other_home(&thread.home, |data| {
-            taken = data.spans.remove(&id);
-            taken.is_some()
-        });
-        taken
+        Some(timing)
     }
 
     /// Whether tick `tick` is still open and past its thread's warm-up (a look in its home:
@@ -663,7 +673,11 @@ impl TickRecorder {
             Some(Entry::Reentry)
         } else {
             let found = self.find(thread, id).and_then(|(home, own)| {
-                let kind = home.data().spans.get(&id).map(|timing| timing.kind)?;
+                let kind = home.data().spans.get_mut(&id).map(|timing| {
+                    // Entered on a thread that is not its home's (counted down as it exits).
+                    timing.open_elsewhere += u32::from(!own);
+                    timing.kind
+                })?;
                 Some((kind, home, own))
             });
             match found {

@@ -45,8 +45,8 @@ pub(crate) struct Shared {
     /// Recorded ticks alive now (see `timing::LiveTick`): while any is, a span evaluated on a
     /// thread with nothing timed may be a child of one (created with an explicit parent).
     pub(crate) live_recorded_ticks: Arc<AtomicU64>,
-    /// Tracked spans closed before any interval of theirs ended (never entered, or entered
-    /// on a thread still inside them): each thread checks its stack when this moves.
+    /// Tracked spans closed while another thread may still be inside them (never exited there:
+    /// a raw enter, a forgotten guard): each thread checks its stack when this moves.
     pub(crate) closed_early: AtomicU64,
     /// Warm-up ticks of the run not closed yet, on any thread: while there are none (after
     /// every thread's warm-up), a closing component needs no look at its tick to know its

@@ -188,6 +188,8 @@ impl ThreadState {
         if closed_early != self.seen_closed_early {
             self.seen_closed_early = closed_early;
             self.drop_dead_frames();
+        } else if self.home.take_closed_elsewhere() {
+            self.drop_dead_frames();
         }
     }
 
@@ -247,15 +249,26 @@ impl ThreadState {
         ended: &Ended,
         enclosing: Option<usize>,
         component: bool,
+        last_part: bool,
     ) -> bool {
-        // A component inside nothing timed here ran beside its parent.
-        let nested = enclosing.is_some() || !component;
+        // A component inside nothing timed here, or only in a span outside ticks, ran beside
+        // its tick (on another thread, or after it): its time is in no tick's breakdown.
+        let nested = !component
+            || matches!(
+                enclosing.and_then(|below| self.stack.get(below)),
+                Some(Frame { entry: Entry::Timed(outer), .. }) if outer.class != Class::Outside
+            );
         let added = home
             .unwrap_or(&self.home)
             .data()
             .spans
             .get_mut(&id)
-            .map(|timing| timing.add(ended, nested))
+            .map(|timing| {
+                timing.add(ended, nested);
+                if last_part && home.is_some() {
+                    timing.open_elsewhere = timing.open_elsewhere.saturating_sub(1);
+                }
+            })
             .is_some();
         if added
             && let Some(Frame {
@@ -290,7 +303,14 @@ impl ThreadState {
         self.tally.intervals += 1;
         let enclosing = self.enclosing(position, &interval);
         let home = interval.home.as_deref();
-        if !self.settle(home, frame.id, &ended, enclosing, interval.is_component()) {
+        if !self.settle(
+            home,
+            frame.id,
+            &ended,
+            enclosing,
+            interval.is_component(),
+            true,
+        ) {
             self.count_odd();
         }
         true
@@ -315,7 +335,9 @@ impl ThreadState {
                 inner.continue_from(exited_raw, self.tally, allocated);
             }
             let id = self.stack[index].id;
-            self.settle(home.as_deref(), id, &part, enclosing, component);
+            if !self.settle(home.as_deref(), id, &part, enclosing, component, false) {
+                self.count_odd();
+            }
         }
     }
 
@@ -323,7 +345,12 @@ impl ThreadState {
     fn begin_run(&mut self, run: u64, shared: &Shared) {
         self.run = run;
         for frame in &mut self.stack {
-            frame.entry = Entry::EarlierRun;
+            let in_tick = match &frame.entry {
+                Entry::Timed(interval) => interval.class != Class::Outside,
+                Entry::EarlierRun { in_tick } => *in_tick,
+                _ => false,
+            };
+            frame.entry = Entry::EarlierRun { in_tick };
         }
         self.expect = Expect::Nothing;
         self.pending = None;
@@ -441,7 +468,7 @@ impl ThreadState {
                 Entry::Timed(interval) => {
                     return Some((frame.id, Some((interval.class, interval.tick))));
                 }
-                Entry::Untracked | Entry::EarlierRun => return Some((frame.id, None)),
+                Entry::Untracked | Entry::EarlierRun { .. } => return Some((frame.id, None)),
                 Entry::Reentry => {}
                 Entry::Closed => return self.parent_after_closed(registry_current()),
             }
@@ -581,13 +608,14 @@ impl ThreadState {
     }
 
     /// Whether this thread runs outside every tick now: the innermost span it times, if any,
-    /// is one outside ticks.
+    /// is one outside ticks (a tick or component entered before the run counts as a tick).
     pub(crate) fn outside_ticks(&self) -> bool {
         self.stack
             .iter()
             .rev()
             .find_map(|frame| match &frame.entry {
                 Entry::Timed(interval) => Some(interval.class == Class::Outside),
+                Entry::EarlierRun { in_tick: true } => Some(false),
                 _ => None,
             })
             .unwrap_or(true)

@@ -146,6 +146,9 @@ pub(crate) struct SpanTiming {
     /// Intervals that ran inside no timed span of its thread (a component entered on a
     /// worker thread): their time is credited to no span.
     pub(crate) outside_any: u32,
+    /// Intervals in progress on threads other than its home's: if it closes meanwhile, those
+    /// threads' frames for it are dead (see `ThreadState::drop_dead_frames`).
+    pub(crate) open_elsewhere: u32,
     /// What its thread allocated inside its intervals (with a `CountingAllocator`), and of
     /// that what the spans nested in it did.
     pub(crate) allocations: AllocCounts,
@@ -167,6 +170,7 @@ impl SpanTiming {
             children_net_ns: 0,
             clamped: false,
             outside_any: 0,
+            open_elsewhere: 0,
             allocations: AllocCounts::default(),
             children_allocations: AllocCounts::default(),
             first_enter_raw: 0,
@@ -281,7 +285,10 @@ pub(crate) enum Entry {
     /// Entered again while already entered here (recursion): timed once.
     Reentry,
     /// Entered before this thread's part of the run began: only its exit is expected.
-    EarlierRun,
+    EarlierRun {
+        /// It was a tick or a component then: spans created above it run inside a tick.
+        in_tick: bool,
+    },
     /// Closed while entered here (its last handle dropped inside it): the registry keeps it on
     /// its stack until its exit, which tickprof never hears of; meanwhile the registry, not
     /// this stack, says what the current span is.
