@@ -126,9 +126,9 @@ fn samples(stats: Option<&AllocationStats>) -> u64 {
 
 /// Guards dropped out of order: the parent exits while its child is still entered. The parent
 /// made 1 box, the child 2 while inside the parent and 4 after the parent exited. A component's
-/// figure excludes its children's: parent 1, child 6, the tick all 7.
+/// figure excludes its children's: parent 1, child 6, the tick all 7. (A known limit until
+/// out-of-order exits split the intervals above them: the parent was charged the child's 2.)
 #[test]
-#[ignore = "known limit (docs/allocations.md): a child credits its parent only while the parent is entered, as for time; a parent that exits first is charged its child's allocations"]
 fn parent_exited_before_its_child_is_charged_only_its_own() {
     let report = run(&collector(Sampling::full()), TICKS, |i| {
         let parent = tracing::info_span!("parent").entered();
