@@ -441,7 +441,6 @@ impl MetricsCollector {
         shared.set_costs(calibration.costs);
         shared.budget.begin_run(calibration.costs.span_ns);
         shared.budget.set_warmup_ticks(self.inner.warmup_ticks);
-        let anchor = ClockAnchor::now(&shared.clock);
         let run = shared.begin_run();
         let writers = self.start_writers(name, run, log);
         let (checkpoints, interval_log) = match writers {
@@ -475,6 +474,9 @@ impl MetricsCollector {
         };
         #[cfg(not(feature = "sampler"))]
         let resources_unavailable = Some("built without the `sampler` feature".to_owned());
+        // One instant for the run's start: its wall window (`total_time_s`) and its clock
+        // anchor (slow ticks' `offset_s`) are read together, so no tick sits after the run.
+        let anchor = ClockAnchor::now(&shared.clock);
         let window = RunWindow::open();
         *active = Some(ActiveRun {
             name: name.to_owned(),

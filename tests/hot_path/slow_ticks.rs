@@ -191,6 +191,15 @@ fn two_planted_ticks_in_100k_are_the_slowest_with_their_component() {
         assert!(t.recorded);
         assert_timeline_adds_up(t);
         assert_eq!(t.dominant.as_ref().unwrap().name, expected_dominant(t));
+        // Its place in the run is within the run (a fresh user saw ticks "after the run": the
+        // clock anchor was read before the run's set-up, its wall window after).
+        assert!(
+            t.offset_s <= report.total_time_s,
+            "tick #{} at +{} s in a run of {} s",
+            t.ordinal,
+            t.offset_s,
+            report.total_time_s
+        );
     }
 
     let find = |ordinal: u64| slow.ticks.iter().position(|t| t.ordinal == ordinal);
