@@ -456,6 +456,11 @@ impl MetricsCollector {
         // asked now.
         let second_dispatcher = all_dispatchers_rebuild();
         shared.probe_unprobed();
+        // One instant for the run's start: its wall window (`total_time_s`) and its clock
+        // anchor (slow ticks' `offset_s`) are read together, so no tick sits after the run;
+        // the resource sampler starts after it, so its windows never begin before the run.
+        let anchor = ClockAnchor::now(&shared.clock);
+        let window = RunWindow::open();
         #[cfg(feature = "sampler")]
         let (sampler, resources_unavailable) = match self.inner.sample_interval {
             Some(interval) => {
@@ -474,10 +479,6 @@ impl MetricsCollector {
         };
         #[cfg(not(feature = "sampler"))]
         let resources_unavailable = Some("built without the `sampler` feature".to_owned());
-        // One instant for the run's start: its wall window (`total_time_s`) and its clock
-        // anchor (slow ticks' `offset_s`) are read together, so no tick sits after the run.
-        let anchor = ClockAnchor::now(&shared.clock);
-        let window = RunWindow::open();
         *active = Some(ActiveRun {
             name: name.to_owned(),
             run,

@@ -155,8 +155,12 @@ pub fn latency_distribution_with(report: &Report, palette: &Palette, path: &Path
     })
 }
 
-/// The curves of `latency_<N>.png`, in legend order: the tick, the components (slowest mean
-/// first, as the summary's table reads), `(unattributed)`; empty ones left out. Each legend's
+/// The name of the recorded ticks' curve in `latency_<N>.png`.
+const RECORDED_TICK_CURVE: &str = "tick, recorded";
+
+/// The curves of `latency_<N>.png`, in legend order: the tick, the recorded ticks (with
+/// sampling), the components (slowest mean first, as the summary's table reads),
+/// `(unattributed)`; empty ones left out. Each legend's
 /// figures are the report's own (`mean_ns`, `p99_ns`, [`Report::unattributed_mean`]), marked
 /// below the resolution as the summary marks them, so the legend and the summary agree.
 fn latency_curves(
@@ -173,6 +177,22 @@ fn latency_curves(
         tick_hist,
         (t.mean_ns, t.p99_ns),
     )];
+    // With sampling, the components come from the recorded ticks, which carry every span's
+    // instrumentation: their own curve, so that no part is drawn against a whole it is not
+    // part of (the summary's shares are of their mean too).
+    let full = report
+        .sampling
+        .as_ref()
+        .is_none_or(|s| s.mode == crate::SamplingKind::Full);
+    if let Some(recorded) = report.ticks.recorded.as_ref().filter(|_| !full) {
+        curves.push(Curve::new(
+            report,
+            RECORDED_TICK_CURVE,
+            palette::RECORDED_TICK_COLOR,
+            recorded.decode_histogram("ticks.recorded")?,
+            (recorded.mean_ns, recorded.p99_ns),
+        ));
+    }
     let mut components = Vec::new();
     for (name, stats) in &report.components {
         let field = format!("components.{name}.latency");

@@ -120,6 +120,18 @@ fn check(report: &Report) -> usize {
         assert!(l.bare_per_s > 0.0);
     }
 
+    // The recorded ticks' mean (the basis of the shares) against its curve's legend.
+    if let Some(c) = curves.iter().find(|c| c.name == super::RECORDED_TICK_CURVE) {
+        let basis = after(&summary, "Components (");
+        same(
+            "recorded ticks' mean",
+            &basis
+                .contains(&format!("recorded ticks' mean, {} µs", c.mean.micros(3)))
+                .to_string(),
+            "true",
+        );
+    }
+
     // The component table against the latency legend: mean and p99 of every component and of
     // the unattributed time, `<` marks included.
     for name in report.components.keys() {
@@ -297,17 +309,49 @@ fn the_summary_and_the_graphs_of_a_constructed_report_agree() {
 
 #[test]
 fn the_summary_and_the_graphs_of_a_real_run_agree() {
+    let report = real_run(crate::Sampling::full(), 2_000);
+    assert!(report.inside_ticks.is_some());
+    let compared = check(&report);
+    assert!(compared >= 20, "{compared} numbers compared");
+}
+
+/// With sampling the components come from the recorded ticks: their curve is drawn, and its
+/// mean is the one the summary's shares are of.
+#[test]
+fn the_summary_and_the_graphs_of_a_sampled_run_agree() {
+    let report = real_run(crate::Sampling::one_in(20), 20_000);
+    assert!(
+        report
+            .ticks
+            .recorded
+            .as_ref()
+            .is_some_and(|r| r.samples > 0)
+    );
+    let palette = Palette::from_reports([&report]);
+    let tick_hist = report
+        .ticks
+        .latency
+        .decode_histogram("ticks.latency")
+        .unwrap();
+    let curves = latency_curves(&report, &palette, tick_hist).unwrap();
+    assert!(curves.iter().any(|c| c.name == super::RECORDED_TICK_CURVE));
+    let compared = check(&report);
+    assert!(compared >= 20, "{compared} numbers compared");
+}
+
+/// A run of `ticks` ticks of two components (one with a child), sampled by `sampling`.
+fn real_run(sampling: crate::Sampling, ticks: u64) -> Report {
     let collector = crate::MetricsCollector::builder()
-        .sampling(crate::Sampling::full())
+        .sampling(sampling)
         .warmup_ticks(10)
         .slowest_ticks(5)
         .without_resource_sampling()
         .build()
         .unwrap();
     let subscriber = tracing_subscriber::registry().with(collector.layer());
-    let report = tracing::subscriber::with_default(subscriber, || {
+    tracing::subscriber::with_default(subscriber, || {
         collector.start_profiling("real").unwrap();
-        for i in 0..2_000u64 {
+        for i in 0..ticks {
             let _tick = tracing::info_span!("tick", seq = i).entered();
             {
                 let _parse = tracing::info_span!("parse").entered();
@@ -317,12 +361,10 @@ fn the_summary_and_the_graphs_of_a_real_run_agree() {
             let _strategy = tracing::info_span!("strategy").entered();
             std::hint::black_box(i);
         }
-        collector.stop_profiling().unwrap()
-    });
-    assert_eq!(report.ticks.count, 2_000);
-    assert!(report.inside_ticks.is_some());
-    let compared = check(&report);
-    assert!(compared >= 20, "{compared} numbers compared");
+        let report = collector.stop_profiling().unwrap();
+        assert_eq!(report.ticks.count, ticks);
+        report
+    })
 }
 
 /// The efficiency panel draws [`ScalingEfficiency`]'s figures, the ones the driver's verdict

@@ -22,6 +22,9 @@ pub(super) const COMPONENT_COLORS: [RGBColor; 9] = [
 
 /// The tick's curve.
 pub(super) const TICK_COLOR: RGBColor = RGBColor(0, 0, 0);
+/// The recorded ticks' curve (with sampling): the ticks the components were recorded in,
+/// slower than the timed ones by every span's instrumentation; a lighter shade of the tick's.
+pub(super) const RECORDED_TICK_COLOR: RGBColor = RGBColor(64, 64, 64);
 /// The `(unattributed)` curve: the part of a tick no component covers.
 pub(super) const UNATTRIBUTED_COLOR: RGBColor = RGBColor(127, 127, 127);
 /// The slowest ticks' markers in `latency_<N>.png`: a colour no component, the tick or
@@ -127,9 +130,10 @@ mod tests {
 
     #[test]
     fn the_slow_tick_marker_is_no_curve_s_colour() {
-        let taken = COMPONENT_COLORS
-            .iter()
-            .chain([&TICK_COLOR, &UNATTRIBUTED_COLOR]);
+        let taken =
+            COMPONENT_COLORS
+                .iter()
+                .chain([&TICK_COLOR, &RECORDED_TICK_COLOR, &UNATTRIBUTED_COLOR]);
         for &RGBColor(r, g, b) in taken {
             // Apart by more than rounding in any channel: distinguishable, and never counted
             // as the other's pixels.
