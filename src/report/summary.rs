@@ -170,10 +170,23 @@ impl Report {
                 Some(cpu) => format!(", {:.1}% of its CPU time", 100.0 * cpu),
                 None => String::new(),
             };
+            // Of the rest, what the report says profiling cost (its own estimate, per tick).
+            let cost_s = self
+                .sampling
+                .as_ref()
+                .map_or(0.0, |s| s.cost_ns_per_tick * self.ticks.count as f64 / 1e9);
+            let cost = if cost_s > 0.0 && self.total_time_s > 0.0 {
+                format!(
+                    " (of which the profiler's own cost: ~{cost_s:.3} s, {:.1}% of the run)",
+                    100.0 * cost_s / self.total_time_s
+                )
+            } else {
+                String::new()
+            };
             writeln!(
                 f,
                 "Inside ticks: {:.1}% of the run's wall time ({:.3} of {:.3} s){cpu}; the rest \
-                 ran outside every tick span",
+                 ran between ticks{cost}",
                 100.0 * inside.wall_fraction,
                 inside.busy_s,
                 self.total_time_s
