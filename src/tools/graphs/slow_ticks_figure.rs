@@ -182,7 +182,22 @@ fn draw(root: &Area<'_>, report: &Report, palette: &Palette) -> DrawResult {
     } else {
         draw_timelines(&bottom, &recorded, palette)?;
     }
-    draw_legend(&legend_area, &rows, w)
+    // Spans nested below the direct children are drawn in the upper bar only: they need a
+    // legend entry of their own.
+    let mut nested: Vec<(String, RGBColor)> = Vec::new();
+    for span in recorded
+        .iter()
+        .flat_map(|(_, t)| &t.timeline)
+        .filter(|s| s.depth > 1)
+    {
+        if !nested.iter().any(|(name, _)| *name == span.name) {
+            let color = palette
+                .rgb(&span.name)
+                .unwrap_or(palette::UNATTRIBUTED_COLOR);
+            nested.push((span.name.clone(), color));
+        }
+    }
+    draw_legend(&legend_area, &rows, &nested, w)
 }
 
 /// Every listed tick's net busy time, on one log axis.
@@ -380,12 +395,22 @@ fn draw_timelines(
     Ok(())
 }
 
-/// The colours of the figure, in one row under it: the components, then what is not in one.
-fn draw_legend(area: &Area<'_>, rows: &[Row], width: u32) -> DrawResult {
+/// The colours of the figure, in one row under it: the components (nested ones too), then what
+/// is not in one.
+fn draw_legend(
+    area: &Area<'_>,
+    rows: &[Row],
+    nested: &[(String, RGBColor)],
+    width: u32,
+) -> DrawResult {
     let mut entries: Vec<(String, RGBColor)> = Vec::new();
-    for part in rows.iter().flat_map(|r| &r.parts) {
-        if !entries.iter().any(|(name, _)| *name == part.name) {
-            entries.push((part.name.clone(), part.color));
+    let parts = rows
+        .iter()
+        .flat_map(|r| &r.parts)
+        .map(|part| (&part.name, part.color));
+    for (name, color) in parts.chain(nested.iter().map(|(name, color)| (name, *color))) {
+        if !entries.iter().any(|(known, _)| known == name) {
+            entries.push((name.clone(), color));
         }
     }
     if entries.is_empty() {
