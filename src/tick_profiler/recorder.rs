@@ -243,7 +243,10 @@ impl TickRecorder {
     /// another thread as it closes here (a raw enter, a forgotten guard) leaves a dead frame
     /// there: the threads that may hold one are told to check their stacks.
     fn take_timing(&self, thread: &ThreadState, id: u64) -> Option<SpanTiming> {
-        let timing = match thread.home.data().spans.remove(&id) {
+        // Its own home's lock is released before any other is taken (`other_home` takes the
+        // list of homes, then each home: the order every thread keeps).
+        let own = thread.home.data().spans.remove(&id);
+        let timing = match own {
             Some(timing) => timing,
             None => {
                 let mut taken = None;

@@ -110,3 +110,58 @@ fn moved_twice_after_creation_keeps_its_busy_time() {
     );
     assert_eq!(r.ticks.count, 1);
 }
+
+/// Four threads in a ring each create ticks and hand them on; the next enters and closes them:
+/// every enter and close looks in another thread's home while the others do the same. A close
+/// once held its own home's lock while it took the list of homes, and an enter took them in the
+/// other order: two threads deadlocked (found by the start/stop races, 1 run in 2 alone).
+#[test]
+fn threads_handing_spans_round_never_deadlock() {
+    const THREADS: usize = 4;
+    const SPANS: usize = 30_000;
+    let c = collector();
+    let d = Dispatch::new(tracing_subscriber::registry().with(c.layer()));
+    c.start_profiling("ring").unwrap();
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..THREADS)
+        .map(|_| mpsc::sync_channel::<tracing::Span>(64))
+        .unzip();
+    let done = crate::common::within(Duration::from_secs(120), "spans handed round", move || {
+        let mut receivers: Vec<Option<mpsc::Receiver<tracing::Span>>> =
+            receivers.into_iter().map(Some).collect();
+        let handles: Vec<_> = (0..THREADS)
+            .map(|i| {
+                let (d, out) = (d.clone(), senders[(i + 1) % THREADS].clone());
+                let inbox = receivers[i].take().unwrap();
+                std::thread::spawn(move || {
+                    tracing::dispatcher::with_default(&d, || {
+                        for _ in 0..SPANS {
+                            if out.send(tracing::info_span!("tick")).is_err() {
+                                return;
+                            }
+                            // Another thread's tick: its timing is in that thread's home.
+                            if let Ok(theirs) = inbox.recv() {
+                                theirs.in_scope(|| std::hint::black_box(1));
+                                drop(theirs);
+                            }
+                        }
+                    })
+                })
+            })
+            .collect();
+        drop(senders);
+        handles.into_iter().all(|h| h.join().is_ok())
+    });
+    assert!(done, "a thread panicked");
+    let r = c.stop_profiling().unwrap();
+    let all = (THREADS * SPANS) as u64;
+    assert_eq!(r.ticks.count, all);
+    // Every tick closed with its time (each thread's first 100 in the warm-up figures).
+    let timed = r.ticks.latency_raw.as_ref().unwrap().samples;
+    let warmup = r
+        .ticks
+        .warmup
+        .as_ref()
+        .and_then(|w| w.latency.as_ref())
+        .map_or(0, |l| l.samples);
+    assert_eq!(timed + warmup, all);
+}
