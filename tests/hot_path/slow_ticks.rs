@@ -191,10 +191,12 @@ fn two_planted_ticks_in_100k_are_the_slowest_with_their_component() {
         assert!(t.recorded);
         assert_timeline_adds_up(t);
         assert_eq!(t.dominant.as_ref().unwrap().name, expected_dominant(t));
-        // Its place in the run is within the run (a fresh user saw ticks "after the run": the
-        // clock anchor was read before the run's set-up, its wall window after).
+        // Its place in the run is within the run (a fresh user saw ticks "after the run", by a
+        // quarter of a 13 ms run: the clock anchor was read before the run's set-up, its wall
+        // window after). The ticks' clock (TSC) and the wall window's (`Instant`) convert the
+        // same counter with their own calibrations: 0.1 % between them is allowed.
         assert!(
-            t.offset_s <= report.total_time_s,
+            t.offset_s <= report.total_time_s * 1.001 + 0.001,
             "tick #{} at +{} s in a run of {} s",
             t.ordinal,
             t.offset_s,
