@@ -7,39 +7,11 @@
 //! A test that shows a bug not fixed yet is `#[ignore = "bug: …"]`, its doc comment giving the
 //! sequence, what a user should see and what tickprof reports.
 
-use std::time::Duration;
-
-use quanta::Mock;
-use tickprof::{ComponentStats, MetricsCollector, Report, Sampling};
+use tickprof::{ComponentStats, Report};
 use tracing::{Level, Span, span};
 use tracing_subscriber::prelude::*;
 
-fn collector(clock: quanta::Clock) -> MetricsCollector {
-    MetricsCollector::builder()
-        .clock(clock)
-        .sampling(Sampling::full())
-        .warmup_ticks(0)
-        .measure_overhead(false)
-        .without_resource_sampling()
-        .build()
-        .unwrap()
-}
-
-/// Runs `body` with a fresh collector on a mock clock; its report.
-fn run(name: &str, body: impl FnOnce(&Mock)) -> Report {
-    let (clock, mock) = quanta::Clock::mock();
-    let collector = collector(clock);
-    let subscriber = tracing_subscriber::registry().with(collector.layer());
-    tracing::subscriber::with_default(subscriber, || {
-        collector.start_profiling(name).unwrap();
-        body(&mock);
-        collector.stop_profiling().unwrap()
-    })
-}
-
-fn advance(mock: &Mock, ns: u64) {
-    mock.increment(Duration::from_nanos(ns));
-}
+use super::mock_clock::{advance, collector, run};
 
 /// Exits span `span` on the current dispatcher without a guard (the layer hears of it only if
 /// the span is still open).

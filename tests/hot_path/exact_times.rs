@@ -6,39 +6,11 @@
 //!
 //! [`MetricsCollectorBuilder::clock`]: tickprof::MetricsCollectorBuilder::clock
 
-use std::time::Duration;
-
-use quanta::Mock;
 use tickprof::{MetricsCollector, Report, Sampling};
 use tracing::{Level, span};
 use tracing_subscriber::prelude::*;
 
-fn collector(clock: quanta::Clock) -> MetricsCollector {
-    MetricsCollector::builder()
-        .clock(clock)
-        .sampling(Sampling::full())
-        .warmup_ticks(0)
-        .measure_overhead(false)
-        .without_resource_sampling()
-        .build()
-        .unwrap()
-}
-
-/// Runs `body` with a fresh collector on a mock clock; its report.
-fn run(name: &str, body: impl FnOnce(&Mock)) -> Report {
-    let (clock, mock) = quanta::Clock::mock();
-    let collector = collector(clock);
-    let subscriber = tracing_subscriber::registry().with(collector.layer());
-    tracing::subscriber::with_default(subscriber, || {
-        collector.start_profiling(name).unwrap();
-        body(&mock);
-        collector.stop_profiling().unwrap()
-    })
-}
-
-fn advance(mock: &Mock, ns: u64) {
-    mock.increment(Duration::from_nanos(ns));
-}
+use super::mock_clock::{advance, run};
 
 /// (net, self) of the single span of component `name`.
 fn net_and_self(report: &Report, name: &str) -> (u64, u64) {

@@ -25,6 +25,7 @@ mod crediting_attacks;
 mod cross_thread_spans;
 mod exact_times;
 mod known_durations;
+mod mock_clock;
 mod other_layers_unchanged;
 mod panic_in_tick;
 mod runs_and_errors;
