@@ -232,12 +232,14 @@ impl ThreadState {
     /// entered below it here, if its time is credited to such a span (see
     /// `Interval::credited_to`).
     fn enclosing(&self, index: usize, interval: &Interval) -> Option<usize> {
-        self.stack[..index]
+        let below = self.stack.get(..index)?;
+        let outer = below
             .iter()
-            .rposition(|frame| matches!(frame.entry, Entry::Timed(_)))
-            .filter(|&below| {
-                matches!(&self.stack[below].entry, Entry::Timed(outer) if interval.credited_to(outer))
-            })
+            .rposition(|frame| matches!(frame.entry, Entry::Timed(_)))?;
+        match below.get(outer).map(|frame| &frame.entry) {
+            Some(Entry::Timed(enclosing)) if interval.credited_to(enclosing) => Some(outer),
+            _ => None,
+        }
     }
 
     /// Adds an interval (or part of one) of span `id` to its timing in `home` and credits
@@ -325,16 +327,24 @@ impl ThreadState {
     fn split_above(&mut self, position: usize, exited_raw: u64, clock: &quanta::Clock) {
         let allocated = self.allocated();
         for index in (position + 1..self.stack.len()).rev() {
-            let Entry::Timed(inner) = &self.stack[index].entry else {
+            let Some(Frame {
+                id,
+                entry: Entry::Timed(inner),
+            }) = self.stack.get(index)
+            else {
                 continue;
             };
+            let id = *id;
             let part = inner.end(exited_raw, self.tally, allocated, &self.costs, clock);
             let enclosing = self.enclosing(index, inner);
             let (component, home) = (inner.is_component(), inner.home.clone());
-            if let Entry::Timed(inner) = &mut self.stack[index].entry {
+            if let Some(Frame {
+                entry: Entry::Timed(inner),
+                ..
+            }) = self.stack.get_mut(index)
+            {
                 inner.continue_from(exited_raw, self.tally, allocated);
             }
-            let id = self.stack[index].id;
             if !self.settle(home.as_deref(), id, &part, enclosing, component, false) {
                 self.count_odd();
             }
