@@ -346,6 +346,12 @@ pub struct ComponentStats {
     /// [`CountingAllocator`](crate::CountingAllocator) installed (and before schema 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allocations: Option<AllocationStats>,
+    /// Spans outside ticks only: how many of this name tickprof saw outside every tick,
+    /// recorded or not (`count` of them were recorded). Once its callsite is known to run
+    /// outside ticks, every span of it is seen, between recording windows too. Absent for
+    /// components and in older reports (an optional field: schema 7 readers skip it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<u64>,
 }
 
 /// Which ticks a run timed and recorded.
@@ -403,6 +409,7 @@ impl ComponentStats {
             wall: None,
             per_tick: None,
             allocations: None,
+            seen: None,
         }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) fn report(name: &str, tick_ns: &[u64], components: &[(&str, &[u64])])
                     wall: None,
                     per_tick: None,
                     allocations: None,
+                    seen: None,
                 };
                 ((*n).to_owned(), stats)
             })

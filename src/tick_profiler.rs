@@ -23,6 +23,7 @@
 //! tick's `on_exit` → `on_close` (`ThreadRecords::record_tick`, slowest ticks, budget).
 
 pub(crate) mod allocation_records;
+mod between_ticks;
 mod callsites;
 pub(crate) mod costs;
 mod gate;

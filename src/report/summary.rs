@@ -16,6 +16,8 @@ use super::{
     AllocationStats, ComponentStats, FarOutliers, LatencyStats, MachineAround, OutlierCause,
     Report, Resources, SamplingKind, SchedulerAround, SlowTick,
 };
+use crate::scaling::MIN_LOOP_AFTER_WARMUP_S;
+use crate::tick_profiler::window::{COLD_ALLOWANCE_NS, COLD_TICKS};
 
 /// Far outliers of a distribution, for a note; a histogram that does not decode gets none
 /// (the summary prints what it can; `Report::load` has validated what it loaded).
@@ -77,7 +79,17 @@ impl Report {
             0 => String::new(),
             n => format!(", each thread's first {} left out", thousands(n)),
         };
-        writeln!(f, "Slowest ticks (net busy time{warmup}):")?;
+        let cold = if self.sampling.as_ref().is_some_and(|s| s.windows > 0) {
+            format!(
+                "; each window's first {} recorded ticks per thread left out under {} µs \
+                 (cold after its switch)",
+                COLD_TICKS,
+                COLD_ALLOWANCE_NS / 1_000
+            )
+        } else {
+            String::new()
+        };
+        writeln!(f, "Slowest ticks (net busy time{warmup}{cold}):")?;
         let all: Vec<&SlowTick> = slow.all().collect();
         for tick in &slow.ticks {
             writeln!(f, "  {}", slow_tick_line(tick, &place(tick, &all)))?;
@@ -205,21 +217,27 @@ impl Report {
             if full {
                 ""
             } else {
-                "; recorded while a recording window was open: a sample, counts are not totals"
+                "; times of the recorded ones, a sample"
             }
         )?;
         writeln!(
             f,
-            "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10}",
-            "name", "count", "mean µs", "p50 µs", "p99 µs", "max µs"
+            "  {:<20} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+            "name", "seen", "recorded", "mean µs", "p50 µs", "p99 µs", "max µs"
         )?;
         let mut marked = false;
         for (name, c) in &self.outside_ticks {
             let l = &c.latency;
-            let [mean, p50, p99, max] = self.table_micros(l, &mut marked);
+            let [mean, p50, p99, max] = if c.count > 0 {
+                self.table_micros(l, &mut marked)
+            } else {
+                ["-", "-", "-", "-"].map(str::to_owned)
+            };
+            // Older reports did not count the spans not recorded.
+            let seen = c.seen.map_or_else(|| "?".to_owned(), thousands);
             writeln!(
                 f,
-                "  {:<20} {:>10} {mean:>10} {p50:>10} {p99:>10} {max:>10}",
+                "  {:<20} {seen:>10} {:>10} {mean:>10} {p50:>10} {p99:>10} {max:>10}",
                 name,
                 thousands(c.count),
             )?;
@@ -311,6 +329,31 @@ impl Report {
             thousands(l.bare_per_s.round() as u64),
             l.tick_mean_ratio(self.ticks.latency.mean_ns),
             micros(l.bare_tick_ns())
+        )?;
+        // What the report says profiling cost, beside what the loop says it did: the estimate
+        // prices spans and tick checks; what it leaves out shows as the difference.
+        let (Some(s), true) = (&self.sampling, l.profiled_per_s > 0.0) else {
+            return Ok(());
+        };
+        let more_ns = 1e9 / l.profiled_per_s - l.bare_tick_ns();
+        let short = l
+            .times
+            .as_ref()
+            .map(|t| (t.bare_s[0] + t.bare_s[1]) / 2.0)
+            .filter(|&bare_s| bare_s < MIN_LOOP_AFTER_WARMUP_S)
+            .map_or_else(String::new, |bare_s| {
+                format!(
+                    "; a {:.1} ms loop is too short to compare (under {:.0} ms, one preemption or \
+                     cold start is a large part of it)",
+                    bare_s * 1e3,
+                    MIN_LOOP_AFTER_WARMUP_S * 1e3
+                )
+            });
+        writeln!(
+            f,
+            "  the report's own cost estimate: {:.1} ns per tick, of the {:.1} ns per tick the \
+             profiled loop took more (the estimate prices spans and tick checks only){short}",
+            s.cost_ns_per_tick, more_ns
         )
     }
 

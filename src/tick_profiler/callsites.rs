@@ -59,6 +59,17 @@ pub(crate) enum Veto {
     UnlessTaken,
 }
 
+impl CallsiteInfo {
+    /// A callsite just registered: nothing asked, nothing seen.
+    pub(crate) const fn new(role: Role) -> Self {
+        CallsiteInfo {
+            role,
+            others: Others::Unknown,
+            place: Place::Unknown,
+        }
+    }
+}
+
 impl Others {
     /// What a lone collector sees in a subscriber nothing else is interested in.
     #[cfg(test)]
@@ -85,11 +96,38 @@ impl Others {
     }
 }
 
+/// Where a span callsite's spans run, as the filter has seen them: what decides whether its
+/// spans are wanted between recording windows (see `TickGate::interest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Not seen yet where it could be told: its spans are still looked at between windows.
+    Unknown,
+    /// Seen outside every tick, never inside one: its spans are counted, and sampled on their
+    /// own, between windows too.
+    OutsideTicks,
+    /// Seen inside a timed or recorded tick (whatever else it was seen in): its spans cost
+    /// nothing between windows.
+    InsideTicks,
+}
+
+impl Place {
+    /// What this place becomes once a span is seen at `seen`: inside ticks is final (a
+    /// callsite that runs in both places is recorded outside ticks only while recording).
+    fn learn(self, seen: Place) -> Place {
+        match (self, seen) {
+            (Place::InsideTicks, _) | (_, Place::InsideTicks) => Place::InsideTicks,
+            (_, Place::OutsideTicks) => Place::OutsideTicks,
+            (place, Place::Unknown) => place,
+        }
+    }
+}
+
 /// What the collector knows about one callsite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CallsiteInfo {
     pub(crate) role: Role,
     pub(crate) others: Others,
+    pub(crate) place: Place,
 }
 
 /// The collector's callsite table.
@@ -196,36 +234,49 @@ impl Callsites {
     }
 
     /// Notes a registration of `metadata` (the first, or a rebuild of the interest cache) and
-    /// returns its role. Unless `others_unchanged` (tickprof's own rebuild), what other layers
+    /// returns its entry. Unless `others_unchanged` (tickprof's own rebuild), what other layers
     /// want of it is asked again at the next probe point: a reloaded filter or a new
     /// dispatcher may have changed it.
     pub(crate) fn register(
         &self,
         metadata: &'static Metadata<'static>,
         others_unchanged: bool,
-    ) -> Role {
+    ) -> CallsiteInfo {
         let key = key(metadata);
         let mut table = lock(&self.table);
         if let Some((info, _)) = table.get_mut(&key) {
-            let role = info.role;
+            let found = *info;
             if !others_unchanged && info.others != Others::Unknown {
                 info.others = Others::Unknown;
                 drop(table);
                 self.unprobed.store(true, Ordering::Release);
                 self.generation.bump();
             }
-            return role;
+            return found;
         }
         drop(table);
-        let role = self.role_of(metadata);
-        let info = CallsiteInfo {
-            role,
-            others: Others::Unknown,
-        };
-        lock(&self.table).entry(key).or_insert((info, metadata));
+        let info = CallsiteInfo::new(self.role_of(metadata));
+        let info = lock(&self.table).entry(key).or_insert((info, metadata)).0;
         self.unprobed.store(true, Ordering::Release);
         self.generation.bump();
-        role
+        info
+    }
+
+    /// Notes that a span of callsite `key` was seen at `seen`; `true` if that changed its
+    /// place (its interest changes at the next rebuild: a window's switch or a run's start).
+    pub(crate) fn learn_place(&self, key: usize, seen: Place) -> bool {
+        let mut table = lock(&self.table);
+        let Some((info, _)) = table.get_mut(&key) else {
+            return false;
+        };
+        let place = info.place.learn(seen);
+        if place == info.place {
+            return false;
+        }
+        info.place = place;
+        drop(table);
+        self.generation.bump();
+        true
     }
 
     /// What a callsite is, from its metadata alone: for a callsite not registered yet (another
@@ -293,13 +344,7 @@ pub(crate) struct CallsiteCache {
 const CACHE_SIZE: usize = 64;
 /// Entries probed before a lookup goes to the table.
 const MAX_PROBES: usize = 8;
-const EMPTY: (usize, CallsiteInfo) = (
-    0,
-    CallsiteInfo {
-        role: Role::Span(u32::MAX),
-        others: Others::Unknown,
-    },
-);
+const EMPTY: (usize, CallsiteInfo) = (0, CallsiteInfo::new(Role::Span(u32::MAX)));
 
 impl Default for CallsiteCache {
     fn default() -> Self {

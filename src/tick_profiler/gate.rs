@@ -21,7 +21,7 @@ use tracing_core::{LevelFilter, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Filter};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::callsites::{CallsiteInfo, Others, Role, key};
+use super::callsites::{CallsiteInfo, Others, Place, Role, key};
 use super::sampler::TickMode;
 use super::shared::Shared;
 use super::shortcut::{self, ArmedFor};
@@ -54,14 +54,19 @@ impl TickGate {
         Arc::ptr_eq(&self.shared, shared)
     }
 
-    /// The interest tickprof has in a callsite of this role now.
-    fn interest(&self, role: Role) -> Interest {
+    /// The interest tickprof has in a callsite now. Between windows a span callsite is wanted
+    /// until it is seen inside a tick (where it runs is not known yet, or is outside ticks,
+    /// where its spans are counted and sampled on their own): once known to run inside ticks
+    /// it costs the loop nothing there.
+    fn interest(&self, info: CallsiteInfo) -> Interest {
         let shared = &*self.shared;
         let calibrating = shared.budget.calibrating();
-        match role {
+        match info.role {
             _ if shared.current_run() == 0 => Interest::never(),
             Role::Tick => Interest::sometimes(),
-            Role::Span(_) if shared.recording() => Interest::sometimes(),
+            Role::Span(_) if shared.recording() || info.place != Place::InsideTicks => {
+                Interest::sometimes()
+            }
             Role::Span(_) => Interest::never(),
             Role::CalibrationTick | Role::CalibrationSpan(_) if calibrating => {
                 Interest::sometimes()
@@ -82,8 +87,12 @@ impl TickGate {
             key, generation, ..
         } = tick;
         let shared = &*self.shared;
+        if !shared.budget.is_full() && !thread.nothing_timed() && thread.outside_ticks() {
+            thread.untime_outside_frames();
+        }
         let ordinal = thread.count_tick();
         let (mode, warmup) = thread.sampler.decide(&shared.budget, &shared.window);
+        thread.between.tick_decided(mode != TickMode::Untimed);
         if mode == TickMode::Untimed {
             thread.refused_inside();
             if others != Others::Unknown && !warmup {
@@ -102,6 +111,7 @@ impl TickGate {
             callsite: key,
             started_raw,
             allocations_at_start: started_raw.and_then(|_| thread.raw_allocations()),
+            outside: false,
             tick: Some(TickInfo {
                 recorded: matches!(mode, TickMode::Recorded(_) | TickMode::Opening),
                 warmup,
@@ -125,6 +135,7 @@ impl TickGate {
             callsite: key,
             started_raw: None,
             allocations_at_start: None,
+            outside: false,
             tick: Some(TickInfo {
                 recorded: true,
                 warmup: false,
@@ -137,43 +148,67 @@ impl TickGate {
     }
 
     /// Any other span: recorded inside a recorded tick on this thread; refused inside a timed
-    /// tick; otherwise let through while a recorded tick is alive (it may be its child, created
-    /// with an explicit parent). A `calibration` span only ever inside a calibration tick.
+    /// tick. In no span tickprof times, a span outside every tick: recorded while recording,
+    /// sampled on its own between windows (see `between_ticks`); or a child of a recorded tick
+    /// by an explicit parent, let through while one is alive. A `calibration` span only ever
+    /// inside a calibration tick.
     fn span(
         &self,
         thread: &mut ThreadState,
         key: usize,
-        others: Others,
-        calibration: bool,
+        info: CallsiteInfo,
         started_raw: Option<u64>,
         current: impl FnOnce() -> Option<u64>,
     ) -> Verdict {
         let shared = &*self.shared;
+        let others = info.others;
+        let calibration = matches!(info.role, Role::CalibrationSpan(_));
         match thread
             .contextual_parent(current)
             .map(|(_, inside)| inside.map(|(class, _)| class))
         {
-            Some(Some(Class::RecordedTick | Class::Component | Class::Outside)) => {
+            Some(Some(class @ (Class::RecordedTick | Class::Component | Class::Outside))) => {
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
                     allocations_at_start: thread.raw_allocations(),
+                    outside: class == Class::Outside,
                     tick: None,
                 });
                 Verdict::Take(others)
             }
-            Some(Some(Class::TimedTick | Class::Detached)) => {
+            Some(Some(class @ (Class::TimedTick | Class::Detached))) => {
                 thread.refused_inside();
+                if class == Class::TimedTick && info.place != Place::InsideTicks {
+                    shared.callsites.learn_place(key, Place::InsideTicks);
+                }
                 Verdict::Refuse(others)
             }
-            // Not inside a tracked span here (inside an untracked one, or nothing): a span
-            // outside every tick while recording, or a child of a recorded tick by an explicit
-            // parent.
-            Some(None) | None
-                if !calibration
-                    && (shared.recording()
-                        || shared.live_recorded_ticks.load(Ordering::Relaxed) > 0) =>
-            {
+            Some(None) | None if !calibration => {
+                let outside = match info.place {
+                    Place::OutsideTicks => true,
+                    Place::Unknown => thread.between.certainly_between(),
+                    // Seen inside ticks: here it may be inside one the sampler did not time.
+                    Place::InsideTicks => false,
+                };
+                let recording = shared.recording();
+                if outside && !recording {
+                    let now = started_raw.unwrap_or_else(|| shared.clock.raw());
+                    let gap_ns = shared.budget.outside_gap_ns();
+                    if !thread.between.sample(&shared.clock, now, gap_ns) {
+                        if let Role::Span(slot) = info.role {
+                            thread
+                                .home
+                                .data()
+                                .records
+                                .outside_unrecorded(slot, &shared.template);
+                        }
+                        return Verdict::Refuse(others);
+                    }
+                }
+                if !(outside || shared.live_recorded_ticks.load(Ordering::Relaxed) > 0) {
+                    return Verdict::Refuse(others);
+                }
                 let started_raw = if thread.nothing_timed() {
                     None
                 } else {
@@ -183,6 +218,7 @@ impl TickGate {
                     callsite: key,
                     started_raw,
                     allocations_at_start: started_raw.and_then(|_| thread.raw_allocations()),
+                    outside,
                     tick: None,
                 });
                 Verdict::Take(others)
@@ -240,10 +276,7 @@ where
             // is follows from its metadata: a tick is counted all the same.
             let info = thread
                 .callsite(shared, key)
-                .unwrap_or_else(|| CallsiteInfo {
-                    role: shared.callsites.role_of(metadata),
-                    others: Others::Unknown,
-                });
+                .unwrap_or_else(|| CallsiteInfo::new(shared.callsites.role_of(metadata)));
             if run == 0 {
                 // Idle: evaluated only because another dispatcher is interested in it.
                 return Verdict::Refuse(info.others);
@@ -254,8 +287,7 @@ where
                 Role::Tick => self.tick(thread, tick, info.others, started_raw),
                 Role::CalibrationTick => self.calibration_tick(thread, key, info.others),
                 Role::Span(_) | Role::CalibrationSpan(_) => {
-                    let calibration = matches!(info.role, Role::CalibrationSpan(_));
-                    self.span(thread, key, info.others, calibration, started_raw, || {
+                    self.span(thread, key, info, started_raw, || {
                         cx.lookup_current().map(|span| span.id().into_u64())
                     })
                 }

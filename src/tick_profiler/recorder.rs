@@ -27,7 +27,7 @@ use tracing_core::{Dispatch, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use super::callsites::{Role, key};
+use super::callsites::{Place, Role, key};
 use super::home::Home;
 use super::sampler::WindowGate;
 use super::shared::Shared;
@@ -70,11 +70,12 @@ impl TickRecorder {
     ) -> Option<Created> {
         let shared = &*self.shared;
         let key = key(attrs.metadata());
-        let role = match thread.callsite(shared, key) {
-            Some(info) => info.role,
+        let info = match thread.callsite(shared, key) {
+            Some(info) => info,
             // Still registering on another thread (see the gate).
             None => shared.callsites.register(attrs.metadata(), false),
         };
+        let role = info.role;
         let pending = thread.pending.take().filter(|p| p.callsite == key);
         let started_raw = pending.and_then(|p| p.started_raw);
         let created = match role {
@@ -147,6 +148,9 @@ impl TickRecorder {
                         Some((class @ (Class::RecordedTick | Class::Component), tick)),
                     ) => {
                         thread.recorded_spans += 1;
+                        if info.place != Place::InsideTicks {
+                            shared.callsites.learn_place(key, Place::InsideTicks);
+                        }
                         Created {
                             kind: SpanKind::Component {
                                 slot,
@@ -160,15 +164,21 @@ impl TickRecorder {
                     }
                     (_, Some((Class::TimedTick | Class::Detached, _))) => return None,
                     // Outside every tick (no parent, an untracked one, or one outside ticks,
-                    // and created outside every tick here): recorded while recording. One
-                    // created inside a tick with no parent there (`parent: None`) is not
-                    // tracked: its time is that of the span it runs in.
+                    // and created outside every tick here), as the gate found it. One created
+                    // inside a tick with no parent there (`parent: None`) is not tracked: its
+                    // time is that of the span it runs in.
                     _ if matches!(role, Role::Span(_))
-                        && shared.recording()
+                        && pending.is_some_and(|p| p.outside)
                         && thread.outside_ticks() =>
                     {
+                        if info.place == Place::Unknown {
+                            shared.callsites.learn_place(key, Place::OutsideTicks);
+                        }
                         Created {
-                            kind: SpanKind::Outside { slot },
+                            kind: SpanKind::Outside {
+                                slot,
+                                holds_ticks: false,
+                            },
                             fields: None,
                             started_raw,
                         }
@@ -302,12 +312,15 @@ impl TickRecorder {
                     .record_component(closed, slot, direct, counted, &shared.template);
                 data.slow.component(id, slot, parent, tick, closed);
             }
-            SpanKind::Outside { slot } => {
-                thread
-                    .home
-                    .data()
-                    .records
-                    .record_outside(closed, slot, &shared.template);
+            SpanKind::Outside { slot, holds_ticks } => {
+                let mut data = thread.home.data();
+                if holds_ticks {
+                    // Its own time holds ticks the sampler did not time: counted, not recorded.
+                    data.records.outside_unrecorded(slot, &shared.template);
+                    data.counters().outside_held_ticks += 1;
+                } else {
+                    data.records.record_outside(closed, slot, &shared.template);
+                }
             }
             SpanKind::Tick(tick) => {
                 if tick.warmup {
@@ -317,6 +330,7 @@ impl TickRecorder {
                     .counts_allocations()
                     .then(|| ThreadState::allocations_of(closed));
                 let mut whole = true;
+                let cold = tick.window != 0 && thread.cold_in_window(tick.window);
                 if tick.window != 0 {
                     let spans = 1 + std::mem::take(&mut thread.recorded_spans);
                     shared.budget.recorded_tick(spans);
@@ -352,7 +366,7 @@ impl TickRecorder {
                     }
                     let spans = &data.spans;
                     data.slow
-                        .tick(id, &tick, closed, |tick| spans.contains_key(&tick));
+                        .tick(id, &tick, closed, cold, |tick| spans.contains_key(&tick));
                 }
                 if !tick.recorded && !tick.warmup {
                     thread.sampler.tick_timed(closed.net_ns, &shared.budget);
@@ -649,7 +663,19 @@ impl TickRecorder {
                 thread.detach_from(id);
             }
             match closed {
-                Some(closed) if closed.entered => self.record(thread, id, &closed),
+                // One that held ticks had its intervals dropped: it is counted all the same.
+                Some(closed)
+                    if closed.entered
+                        || matches!(
+                            closed.kind,
+                            SpanKind::Outside {
+                                holds_ticks: true,
+                                ..
+                            }
+                        ) =>
+                {
+                    self.record(thread, id, &closed);
+                }
                 Some(closed) if !entered_here => self.closed_unentered(&closed),
                 _ => {}
             }
@@ -690,6 +716,11 @@ impl TickRecorder {
                     Some(Entry::Untracked)
                 }
                 Some((kind, home, own)) => {
+                    if let SpanKind::Outside { .. } = kind {
+                        // Ticks started inside it must take the whole decision (see
+                        // `ThreadState::untime_outside_frames`).
+                        thread.take_shortcut();
+                    }
                     let class = match kind {
                         SpanKind::Tick(TickInfo {
                             opens_window: true, ..

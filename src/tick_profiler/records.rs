@@ -26,6 +26,9 @@ pub(crate) struct Counters {
     pub(crate) components_recorded: u64,
     /// Spans recorded outside every tick.
     pub(crate) outside_recorded: u64,
+    /// Spans outside every tick not recorded because ticks started inside them (with
+    /// sampling, the untimed ones would be in their own time).
+    pub(crate) outside_held_ticks: u64,
     /// Spans whose own time the corrections exceeded (reported as 0).
     pub(crate) clamped: u64,
     /// Children whose parent had closed (or was in no state tickprof could reach) when they
@@ -49,6 +52,7 @@ impl Counters {
         self.warmup_recorded += other.warmup_recorded;
         self.components_recorded += other.components_recorded;
         self.outside_recorded += other.outside_recorded;
+        self.outside_held_ticks += other.outside_held_ticks;
         self.clamped += other.clamped;
         self.uncredited_children += other.uncredited_children;
         self.overflow += other.overflow;
@@ -68,6 +72,9 @@ pub(crate) struct ComponentHistograms {
     pub(crate) wall: Option<Histogram<u64>>,
     /// How many of its spans were direct children of their tick.
     pub(crate) direct: u64,
+    /// Spans outside ticks of this name seen but not recorded (sampled out between windows,
+    /// or holding ticks).
+    pub(crate) unrecorded: u64,
     /// What its spans allocated themselves (children excluded), after the warm-up.
     pub(crate) allocations: Option<AllocationHistograms>,
 }
@@ -79,6 +86,7 @@ impl ComponentHistograms {
             self_time: Histogram::new_from(template),
             wall: None,
             direct: 0,
+            unrecorded: 0,
             allocations: None,
         }
     }
@@ -95,6 +103,7 @@ impl ComponentHistograms {
                 .add(part);
         }
         self.direct += other.direct;
+        self.unrecorded += other.unrecorded;
         AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
@@ -115,6 +124,7 @@ impl ComponentHistograms {
             wall.reset();
         }
         self.direct = 0;
+        self.unrecorded = 0;
         AllocationHistograms::reset(&mut self.allocations);
     }
 }
@@ -258,6 +268,13 @@ impl ThreadRecords {
         self.counters.outside_recorded += 1;
         self.counters.clamped += u64::from(closed.clamped);
     }
+
+    /// A span of name `slot` outside every tick, seen and not recorded.
+    pub(crate) fn outside_unrecorded(&mut self, slot: u32, template: &Histogram<u64>) {
+        if let Some(outside) = named(&mut self.outside, slot, template) {
+            outside.unrecorded += 1;
+        }
+    }
 }
 
 /// The histograms of name `slot` in `list` (made on first use).
@@ -385,7 +402,7 @@ impl RunRecords {
                 let (Some(component), Some(name)) = (component, names.get(slot)) else {
                     continue;
                 };
-                if component.latency.is_empty() {
+                if component.latency.is_empty() && component.unrecorded == 0 {
                     continue;
                 }
                 mine.entry((*name).to_owned())

@@ -126,6 +126,20 @@ impl Budget {
         self.span_ns.load(Ordering::Relaxed)
     }
 
+    /// The least time between two spans outside ticks recorded between windows (on one
+    /// thread), ns: what one costs over the budget's share of the time (`one_in(n)`: `n`
+    /// spans' cost); 0 with full sampling (every one).
+    pub(crate) fn outside_gap_ns(&self) -> u64 {
+        match self.mode {
+            SamplingMode::Full => 0,
+            SamplingMode::Budget(fraction) if fraction > 0.0 => {
+                (self.span_ns() as f64 / fraction) as u64
+            }
+            SamplingMode::Budget(_) => u64::MAX,
+            SamplingMode::OneIn(n) => self.span_ns().saturating_mul(n),
+        }
+    }
+
     /// What windows cost so far, ns.
     pub(crate) fn window_spent_ns(&self) -> u64 {
         self.window_spent_ns.load(Ordering::Relaxed)

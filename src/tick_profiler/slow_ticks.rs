@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use super::tick_fields::TickFields;
 use super::timing::{Closed, TickInfo};
+use super::window::COLD_ALLOWANCE_NS;
 use crate::report::{SlowTick, SlowestTicks, TickField, TimelineSpan};
 
 /// Components of one tick kept for its timeline; more are counted, not kept.
@@ -408,6 +409,7 @@ impl ThreadSlowTicks {
         id: u64,
         tick: &TickInfo,
         closed: &Closed,
+        cold: bool,
         is_live: impl Fn(u64) -> bool,
     ) {
         let threshold = if tick.recorded {
@@ -416,7 +418,10 @@ impl ThreadSlowTicks {
             self.timed_threshold
         };
         // The one comparison most ticks cost (`u64::MAX` when K is 0).
-        if closed.net_ns >= threshold && !tick.warmup {
+        // A window's cold first ticks (`window::COLD_TICKS`) are the profiler's, not the loop's,
+        // unless they are far slower than cold caches make them.
+        let cold = cold && closed.net_ns < COLD_ALLOWANCE_NS;
+        if closed.net_ns >= threshold && !tick.warmup && !cold {
             self.consider(id, tick, closed);
         }
         if self.pending.iter().all(|p| p.tick == id) {
@@ -581,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn keeps_the_k_slowest_after_the_warmup() {
+    fn keeps_the_k_slowest_after_the_warmup_and_leaves_cold_ticks_out() {
         let mut slow = ThreadSlowTicks::default();
         slow.reset(3, 2, None);
         for (ordinal, ns) in [
@@ -589,7 +594,8 @@ mod tests {
             (2, 800),
             (3, 10),
             (4, 50),
-            (5, 30),
+            (5, 700),
+            (8, COLD_ALLOWANCE_NS),
             (6, 40),
             (7, 5),
         ] {
@@ -597,6 +603,7 @@ mod tests {
                 ordinal,
                 &info(ordinal, false, ordinal <= 2),
                 &closed(ordinal * 1_000, ns),
+                ordinal >= 5 && ordinal != 6 && ordinal != 7,
                 |_| true,
             );
         }
@@ -607,7 +614,8 @@ mod tests {
             .iter()
             .map(|t| (t.ordinal, t.net_ns))
             .collect();
-        assert_eq!(got, [(4, 50), (6, 40), (5, 30)]);
+        // 5 cold and left out, 8 cold and listed (as slow as a cold tick may be).
+        assert_eq!(got, [(8, COLD_ALLOWANCE_NS), (4, 50), (6, 40)]);
     }
 
     #[test]
@@ -620,8 +628,16 @@ mod tests {
         slow.component(1, 0, 100, 100, &closed(10, 30));
         slow.component(3, 2, 100, 100, &closed(50, 7));
         slow.component(9, 3, 77, 77, &closed(60, 1));
-        slow.tick(100, &info(1, true, false), &closed(1_000, 60), |_| true);
-        slow.tick(77, &info(2, true, false), &closed(5, 2_000), |_| true);
+        slow.tick(
+            100,
+            &info(1, true, false),
+            &closed(1_000, 60),
+            false,
+            |_| true,
+        );
+        slow.tick(77, &info(2, true, false), &closed(5, 2_000), false, |_| {
+            true
+        });
         let ticks = slow.take().recorded.into_sorted();
         let t = ticks.get(1).expect("tick 100, the second slowest");
         let got: Vec<(u32, u32, Option<u32>)> = t
@@ -644,11 +660,11 @@ mod tests {
         b.reset(2, 0, None);
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
             let i = i as u64 + 1;
-            a.tick(i, &info(i, false, false), &closed(i, ns), |_| true);
+            a.tick(i, &info(i, false, false), &closed(i, ns), false, |_| true);
         }
         for (i, ns) in [60, 80, 5].into_iter().enumerate() {
             let i = i as u64 + 1;
-            b.tick(i, &info(i, true, false), &closed(i, ns), |_| true);
+            b.tick(i, &info(i, true, false), &closed(i, ns), false, |_| true);
         }
         let mut merged = a.take();
         merged.merge(b.take());

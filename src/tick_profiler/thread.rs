@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::sync::{Arc, Weak};
 
+use super::between_ticks::BetweenTicks;
 use super::callsites::{CallsiteCache, CallsiteInfo, Veto};
 use super::costs::Costs;
 use super::home::Home;
@@ -14,6 +15,7 @@ use super::shared::Shared;
 use super::shortcut::{self, ArmedFor};
 use super::sync::Ordering;
 use super::timing::{Class, Closed, Ended, Entry, Frame, Interval, SpanKind, Tally, TickInfo};
+use super::window::{COLD_TICKS, WindowId};
 use crate::allocations::AllocCounts;
 
 /// Spans closed while entered that a thread keeps on its stack at most (see
@@ -34,6 +36,9 @@ pub(crate) struct Pending {
     /// was running: what the span's creation allocates (the registry's slab, other layers,
     /// tickprof) is instrumentation, not the running span's.
     pub(crate) allocations_at_start: Option<AllocCounts>,
+    /// The span may be recorded as one outside every tick (if it is not a tick's child by an
+    /// explicit parent).
+    pub(crate) outside: bool,
 }
 
 /// What the previous callback on this thread expects next: a span created here is usually
@@ -67,6 +72,8 @@ pub(crate) struct ThreadState {
     pub(crate) costs: Costs,
     pub(crate) callsites: CallsiteCache,
     pub(crate) sampler: TickSampler,
+    /// Whether the thread is certainly between ticks, and which spans outside ticks to record.
+    pub(crate) between: BetweenTicks,
     /// Ticks this thread counted in the run: the last one's ordinal.
     ticks: u64,
     pub(crate) stack: Vec<Frame>,
@@ -75,6 +82,9 @@ pub(crate) struct ThreadState {
     pub(crate) tally: Tally,
     pub(crate) expect: Expect,
     pub(crate) pending: Option<Pending>,
+    /// The window of the last recorded tick closed here, and how many of its ticks closed here
+    /// (see `COLD_TICKS`).
+    window_closes: (WindowId, u64),
     /// Components created here since the last recorded tick closed here (what recording it
     /// cost the budget).
     pub(crate) recorded_spans: u64,
@@ -161,12 +171,14 @@ impl ThreadState {
             costs: Costs::UNMEASURED,
             callsites: CallsiteCache::default(),
             sampler: TickSampler::new(0, 0),
+            between: BetweenTicks::default(),
             ticks: 0,
             stack: Vec::new(),
             tally: Tally::default(),
             expect: Expect::Nothing,
             pending: None,
             recorded_spans: 0,
+            window_closes: (0, 0),
             lent_quiet: 0,
             displaced: Vec::new(),
             count_allocations: false,
@@ -211,6 +223,40 @@ impl ThreadState {
         });
         if dead > 0 {
             self.home.odd.fetch_add(dead, Ordering::Relaxed);
+        }
+    }
+
+    /// A tick starts inside spans outside ticks (a span around the loop) while ticks are
+    /// sampled: the ticks the sampler does not time would be in their own time, so they stop
+    /// being timed. Each is marked as holding ticks (counted at its close, not recorded) and
+    /// its frame only expects its exit (the untimed tick's shortcut then works inside it).
+    #[cold]
+    pub(crate) fn untime_outside_frames(&mut self) {
+        let own = Arc::clone(&self.home);
+        for frame in &mut self.stack {
+            let Entry::Timed(interval) = &frame.entry else {
+                continue;
+            };
+            if interval.class != Class::Outside {
+                continue;
+            }
+            let elsewhere = interval.home.is_some();
+            if let Some(timing) = interval
+                .home
+                .as_ref()
+                .unwrap_or(&own)
+                .data()
+                .spans
+                .get_mut(&frame.id)
+            {
+                if let SpanKind::Outside { holds_ticks, .. } = &mut timing.kind {
+                    *holds_ticks = true;
+                }
+                if elsewhere {
+                    timing.open_elsewhere = timing.open_elsewhere.saturating_sub(1);
+                }
+            }
+            frame.entry = Entry::EarlierRun { in_tick: false };
         }
     }
 
@@ -371,8 +417,10 @@ impl ThreadState {
         let seed = (std::ptr::from_ref(self) as u64) ^ shared.clock.raw() ^ run.rotate_left(32);
         let warmup_ticks = shared.budget.warmup_ticks();
         self.sampler = TickSampler::new(seed, warmup_ticks);
+        self.between = BetweenTicks::default();
         self.ticks = 0;
         self.recorded_spans = 0;
+        self.window_closes = (0, 0);
         self.home
             .begin_run(run, shared.slowest_ticks, warmup_ticks, self.tid);
     }
@@ -431,7 +479,7 @@ impl ThreadState {
     /// pending), lending it the sampler's countdown.
     #[inline]
     pub(crate) fn arm_shortcut(&mut self, key: usize, generation: u64, veto: Veto) {
-        if !self.stack.is_empty() || self.pending.is_some() {
+        if !self.nothing_timed() || self.pending.is_some() {
             return;
         }
         let quiet = self.sampler.lend_quiet();
@@ -455,6 +503,16 @@ impl ThreadState {
     #[inline]
     pub(crate) fn callsite(&mut self, shared: &Shared, key: usize) -> Option<CallsiteInfo> {
         self.callsites.get(&shared.callsites, key)
+    }
+
+    /// A recorded tick of `window` closes here: whether it is one of the window's first
+    /// [`COLD_TICKS`] on this thread.
+    pub(crate) fn cold_in_window(&mut self, window: WindowId) -> bool {
+        if self.window_closes.0 != window {
+            self.window_closes = (window, 0);
+        }
+        self.window_closes.1 += 1;
+        self.window_closes.1 <= COLD_TICKS
     }
 
     /// Counts one tick; returns its ordinal (the n-th tick this thread counted in the run).

@@ -52,6 +52,10 @@ pub(crate) enum SpanKind {
     Outside {
         /// The interned name's slot.
         slot: u32,
+        /// A tick started inside it while ticks were sampled: the ticks not timed would be in
+        /// its own time, so it is counted, not recorded (see
+        /// `ThreadState::untime_outside_frames`).
+        holds_ticks: bool,
     },
 }
 

@@ -915,6 +915,14 @@ impl Curve {
     }
 }
 
+/// The height of one legend row (16-px font and its spacing), px.
+const LEGEND_ROW_PX: f64 = 20.0;
+
+/// The latency graph's plot area height: the image less its title, x labels and margins, px.
+fn latency_plot_height_px() -> f64 {
+    f64::from(LATENCY_SIZE.1).max(200.0) - 120.0
+}
+
 /// `x` on the nines axis → the percentile label: 1 → `90%`, 3 → `99.9%`, 2.5 → `99.7%`.
 fn nines_label(x: f64) -> String {
     let q = 100.0 * (1.0 - 10f64.powf(-x));
@@ -988,19 +996,31 @@ fn draw_latency(
         ),
         (FONT, 26),
     )?;
+    // Head room above the curves for the legend (upper left, a row per series plus the shade
+    // and the slow ticks), so it covers none: the curves keep the part of the height below it.
+    let span = log_span(lo, hi * 3.0);
+    let legend_share = LEGEND_ROW_PX * (series.len() + 3) as f64 / latency_plot_height_px();
+    let top = span.start * (span.end / span.start).powf(1.0 / (1.0 - legend_share.min(0.6)));
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
         .margin_right(48)
         .x_label_area_size(52)
         .y_label_area_size(90)
-        .build_cartesian_2d(0.0..x_max, log_span(lo, hi * 3.0).log_scale())?;
+        .build_cartesian_2d(0.0..x_max, (span.start..drawable(top)).log_scale())?;
     styled_mesh(
         &mut chart,
         "percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)",
         "busy time per span (log scale)",
     )
     .x_labels(x_max.floor() as usize * 2 + 1)
-    .x_label_formatter(&|x| nines_label(*x))
+    // Whole nines only (90 %, 99 %, …): the half steps between are gridlines, not labels.
+    .x_label_formatter(&|x| {
+        if (x - x.round()).abs() < 1e-9 {
+            nines_label(*x)
+        } else {
+            String::new()
+        }
+    })
     .y_label_formatter(&|v| ns_label(*v))
     .draw()?;
     // Below the report's resolution a reading is the clock's steps and what was subtracted:

@@ -51,6 +51,8 @@ struct MergedComponent {
     self_time: Option<Sum>,
     wall: Option<Sum>,
     allocations: AllocationSum,
+    /// `None` once a part lacks it.
+    seen: Option<u64>,
 }
 
 impl MergedComponent {
@@ -62,12 +64,17 @@ impl MergedComponent {
             self_time: Some(Sum::new(format!("{field}.self_time"))),
             wall: None,
             allocations: AllocationSum::new(format!("{field}.allocations")),
+            seen: Some(0),
         }
     }
 
     /// Adds a part's figures of this name, each value counting `weight` times.
     fn add(&mut self, field: &str, label: &str, c: &ComponentStats, weight: u64) -> Result<()> {
         self.count = self.count.saturating_add(c.count);
+        self.seen = self
+            .seen
+            .zip(c.seen)
+            .map(|(sum, part)| sum.saturating_add(part));
         self.latency.add(label, &c.latency, weight)?;
         match (&c.self_time, &mut self.self_time) {
             (Some(own), Some(sum)) => sum.add(label, own, weight)?,
@@ -96,6 +103,7 @@ impl MergedComponent {
                 .filter(|ticks| *ticks > 0)
                 .map(|ticks| count as f64 / ticks as f64),
             allocations: self.allocations.finish()?,
+            seen: self.seen,
         })
     }
 }

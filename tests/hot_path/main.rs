@@ -21,6 +21,7 @@ mod common;
 mod allocations_not_counted;
 mod async_component;
 mod attacks;
+mod between_windows;
 mod crediting_attacks;
 mod cross_thread_spans;
 mod exact_times;

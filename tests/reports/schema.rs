@@ -121,8 +121,10 @@ fn schema_6_adds_what_the_ticks_leave_out_and_schema_5_still_loads() {
         (inside.cpu_fraction.unwrap() - 2.0).abs() < 0.02,
         "{inside:?}"
     );
-    r.outside_ticks
-        .insert("mock_exchange".to_owned(), r.components["parse"].clone());
+    let mut exchange = r.components["parse"].clone();
+    // Seen 120, of which the 100 of `parse` recorded.
+    exchange.seen = Some(120);
+    r.outside_ticks.insert("mock_exchange".to_owned(), exchange);
     r.loop_comparison = Some(tickprof::LoopComparison::from_times(tickprof::LoopTimes {
         ticks: 100,
         warmup_ticks: 10,
@@ -149,7 +151,15 @@ fn schema_6_adds_what_the_ticks_leave_out_and_schema_5_still_loads() {
         .unwrap();
     assert_eq!(
         row.split_whitespace().collect::<Vec<_>>(),
-        ["mock_exchange", "100", "0.500", "0.500", "0.500", "0.500"]
+        [
+            "mock_exchange",
+            "120",
+            "100",
+            "0.500",
+            "0.500",
+            "0.500",
+            "0.500"
+        ]
     );
 
     // The same report as schema 5 wrote it.

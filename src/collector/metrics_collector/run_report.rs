@@ -57,7 +57,8 @@ impl Span {
 }
 
 /// The figures of each named span of `histograms`, found in the report under `root`;
-/// `recorded`: the recorded ticks they are components of (their per-tick count).
+/// `recorded`: the recorded ticks they are components of (their per-tick count), `None` for
+/// spans outside ticks (which say how many were seen).
 fn named_stats(
     root: &str,
     histograms: &BTreeMap<String, ComponentHistograms>,
@@ -81,6 +82,9 @@ fn named_stats(
                 .filter(|&recorded| recorded > 0)
                 .map(|recorded| net.len() as f64 / recorded as f64),
             allocations: AllocationHistograms::stats(&c.allocations),
+            seen: recorded
+                .is_none()
+                .then(|| net.len().saturating_add(c.unrecorded)),
         };
         named.insert(name.clone(), stats);
     }
@@ -224,8 +228,10 @@ fn sampling_stats(
     let recorded_spans =
         counters.ticks_recorded + counters.components_recorded + counters.outside_recorded;
     let untimed = count.saturating_sub(timed_only + counters.ticks_recorded);
+    // Spans outside ticks looked at and not recorded: a filter decision each, as a tick's.
+    let outside_unrecorded: u64 = records.outside.values().map(|c| c.unrecorded).sum();
     // The costs the budget paces on (`Costs`), as the report states them.
-    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * untimed as f64
+    let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * (untimed + outside_unrecorded) as f64
         + overhead.per_span_ns * (timed_only + recorded_spans) as f64
         + span.switches_ns as f64;
     let (budget_fraction, one_in) = match sampling.mode {
