@@ -156,8 +156,8 @@ fn floor_and_residue(records: &RunRecords) -> (f64, f64) {
     let floor = records
         .components
         .get(SPAN)
-        .filter(|c| !c.self_time.is_empty())
-        .map_or(0.0, |c| c.self_time.value_at_quantile(0.5) as f64);
+        .filter(|c| !c.self_time().is_empty())
+        .map_or(0.0, |c| c.self_time().value_at_quantile(0.5) as f64);
     if records.unattributed.is_empty() {
         return (floor, 0.0);
     }

@@ -66,8 +66,10 @@ impl Counters {
 pub(crate) struct ComponentHistograms {
     /// Its whole time, net of instrumentation (its children's net times included).
     pub(crate) latency: Histogram<u64>,
-    /// Its own time net of instrumentation (its children's excluded).
-    pub(crate) self_time: Histogram<u64>,
+    /// Its own time net of instrumentation (its children's excluded); `None` while every span
+    /// recorded had no time in children (its own time is then `latency`): most components
+    /// are leaves, and a histogram is 270 KB at the default precision.
+    self_time: Option<Histogram<u64>>,
     /// First enter to last exit, for spans entered more than once.
     pub(crate) wall: Option<Histogram<u64>>,
     /// How many of its spans were direct children of their tick.
@@ -83,7 +85,7 @@ impl ComponentHistograms {
     fn new(template: &Histogram<u64>) -> Self {
         ComponentHistograms {
             latency: Histogram::new_from(template),
-            self_time: Histogram::new_from(template),
+            self_time: None,
             wall: None,
             direct: 0,
             unrecorded: 0,
@@ -94,8 +96,13 @@ impl ComponentHistograms {
     fn add(&mut self, other: &ComponentHistograms, template: &Histogram<u64>) {
         // Same bounds everywhere, so `add` cannot fail; a failure would only lose counts that
         // are then missing from `count`, never a panic.
+        if self.self_time.is_none() && other.self_time.is_some() {
+            self.self_time = Some(self.latency.clone());
+        }
+        if let Some(mine) = self.self_time.as_mut() {
+            let _ = mine.add(other.self_time());
+        }
         let _ = self.latency.add(&other.latency);
-        let _ = self.self_time.add(&other.self_time);
         if let Some(part) = other.wall.as_ref().filter(|w| !w.is_empty()) {
             let _ = self
                 .wall
@@ -107,19 +114,39 @@ impl ComponentHistograms {
         AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
+    /// Its own time per span (its children's excluded).
+    pub(crate) fn self_time(&self) -> &Histogram<u64> {
+        self.self_time.as_ref().unwrap_or(&self.latency)
+    }
+
     /// A closed span's times; returns how many values were clamped into range.
+    #[inline]
     fn record(&mut self, closed: &Closed, template: &Histogram<u64>) -> u64 {
+        if self.self_time.is_none() && closed.self_ns != closed.net_ns {
+            self.own_times_diverge();
+        }
         let mut overflow = record_in(&mut self.latency, closed.net_ns);
-        overflow += record_in(&mut self.self_time, closed.self_ns);
+        overflow += match self.self_time.as_mut() {
+            Some(self_time) => record_in(self_time, closed.self_ns),
+            None => u64::from(closed.self_ns > self.latency.high()),
+        };
         if let Some(wall) = closed.wall_ns {
             overflow += record(&mut self.wall, template, wall);
         }
         overflow
     }
 
+    /// The first span with time in children: own times so far were the whole times.
+    #[cold]
+    fn own_times_diverge(&mut self) {
+        self.self_time = Some(self.latency.clone());
+    }
+
     fn reset(&mut self) {
         self.latency.reset();
-        self.self_time.reset();
+        if let Some(self_time) = self.self_time.as_mut() {
+            self_time.reset();
+        }
         if let Some(wall) = self.wall.as_mut() {
             wall.reset();
         }
@@ -506,6 +533,33 @@ mod tests {
     }
 
     #[test]
+    fn a_leaf_keeps_one_histogram_and_own_times_split_off_at_the_first_child() {
+        let template = Histogram::new_with_bounds(1, 1_000_000, 3).unwrap();
+        let mut leaf = ThreadRecords::default();
+        leaf.record_component(&closed(100, 100, 100), 0, true, None, &template);
+        leaf.record_component(&closed(300, 300, 300), 0, true, None, &template);
+        let only = leaf.components[0].as_ref().unwrap();
+        assert!(only.self_time.is_none(), "a leaf's own time is its latency");
+        assert_eq!(only.self_time().len(), 2);
+        // A span with 150 ns in children: the own times so far are kept, this one's added.
+        let mut parent = ThreadRecords::default();
+        parent.record_component(&closed(100, 100, 100), 0, true, None, &template);
+        parent.record_component(&closed(300, 300, 300), 0, true, None, &template);
+        parent.record_component(&closed(200, 50, 200), 0, true, None, &template);
+        let own = parent.components[0].as_ref().unwrap().self_time();
+        assert_eq!((own.len(), own.min(), own.max()), (3, 50, 300));
+        // Merged: the leaf thread's latencies are its own times.
+        let mut run = RunRecords::new(&template);
+        run.add_thread(&leaf, &["c"], &template);
+        run.add_thread(&parent, &["c"], &template);
+        let merged = &run.components["c"];
+        assert_eq!(merged.latency.len(), 5);
+        let own = merged.self_time();
+        assert_eq!((own.len(), own.min(), own.max()), (5, 50, 300));
+        assert_eq!(own.count_at(100), 2);
+    }
+
+    #[test]
     fn threads_merge_by_name_and_values_above_the_bound_are_counted() {
         let template = Histogram::new_with_bounds(1, 1_000, 3).unwrap();
         let mut a = ThreadRecords::default();
@@ -515,7 +569,7 @@ mod tests {
         run.add_thread(&a, &["parse", "strategy"], &template);
         let strategy = &run.components["strategy"];
         assert_eq!(strategy.latency.len(), 2);
-        assert_eq!(strategy.self_time.max(), 40);
+        assert_eq!(strategy.self_time().max(), 40);
         assert_eq!(strategy.direct, 1);
         assert_eq!(run.counters.overflow, 1);
         assert_eq!(run.counters.components_recorded, 2);

@@ -71,7 +71,7 @@ fn named_stats(
             count: net.len(),
             latency: LatencyStats::from_histogram(net, &format!("{root}.{name}.latency"))?,
             self_time: Some(LatencyStats::from_histogram(
-                &c.self_time,
+                c.self_time(),
                 &format!("{root}.{name}.self_time"),
             )?),
             wall: wall
