@@ -22,6 +22,7 @@ mod allocations_not_counted;
 mod async_component;
 mod attacks;
 mod between_windows;
+mod between_windows_attacks;
 mod crediting_attacks;
 mod cross_thread_spans;
 mod exact_times;
