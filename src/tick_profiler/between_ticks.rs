@@ -39,6 +39,12 @@ impl BetweenTicks {
         self.last_tick_tracked
     }
 
+    /// A span outside ticks starts being recorded at `now_raw` whatever the gap (the first
+    /// sight of its callsite): the next one is due a gap after it.
+    pub(crate) fn recorded_at(&mut self, now_raw: u64) {
+        self.last_recorded_raw = Some(now_raw);
+    }
+
     /// Whether to record a span outside ticks that starts at `now_raw`, between windows: one
     /// at least `gap_ns` after the last one recorded (so that they cost about the budget's
     /// share of the time), the first always.

@@ -168,11 +168,16 @@ impl TickGate {
             .map(|(_, inside)| inside.map(|(class, _)| class))
         {
             Some(Some(class @ (Class::RecordedTick | Class::Component | Class::Outside))) => {
+                let outside = class == Class::Outside;
+                if outside && self.sampled_out(thread, info, started_raw) {
+                    // Its time is its parent's own time.
+                    return Verdict::Refuse(others);
+                }
                 thread.pending = Some(Pending {
                     callsite: key,
                     started_raw: started_raw.or_else(|| Some(shared.clock.raw())),
                     allocations_at_start: thread.raw_allocations(),
-                    outside: class == Class::Outside,
+                    outside,
                     tick: None,
                 });
                 Verdict::Take(others)
@@ -187,24 +192,14 @@ impl TickGate {
             Some(None) | None if !calibration => {
                 let outside = match info.place {
                     Place::OutsideTicks => true,
+                    // First sights are taken: the recorder, which sees an explicit parent,
+                    // learns where the callsite runs.
                     Place::Unknown => thread.between.certainly_between(),
                     // Seen inside ticks: here it may be inside one the sampler did not time.
                     Place::InsideTicks => false,
                 };
-                let recording = shared.recording();
-                if outside && !recording {
-                    let now = started_raw.unwrap_or_else(|| shared.clock.raw());
-                    let gap_ns = shared.budget.outside_gap_ns();
-                    if !thread.between.sample(&shared.clock, now, gap_ns) {
-                        if let Role::Span(slot) = info.role {
-                            thread
-                                .home
-                                .data()
-                                .records
-                                .outside_unrecorded(slot, &shared.template);
-                        }
-                        return Verdict::Refuse(others);
-                    }
+                if outside && self.sampled_out(thread, info, started_raw) {
+                    return Verdict::Refuse(others);
                 }
                 if !(outside || shared.live_recorded_ticks.load(Ordering::Relaxed) > 0) {
                     return Verdict::Refuse(others);
@@ -225,6 +220,41 @@ impl TickGate {
             }
             Some(None) | None => Verdict::Refuse(others),
         }
+    }
+
+    /// Whether a span outside ticks of a callsite known to run there is left out between
+    /// windows by the thread's own sampling (`BetweenTicks::sample`); one left out is seen
+    /// all the same. A first sight (`Place::Unknown`) is never left out: it teaches where the
+    /// callsite runs.
+    fn sampled_out(
+        &self,
+        thread: &mut ThreadState,
+        info: CallsiteInfo,
+        started_raw: Option<u64>,
+    ) -> bool {
+        let shared = &*self.shared;
+        if shared.recording() {
+            return false;
+        }
+        let now = started_raw.unwrap_or_else(|| shared.clock.raw());
+        if info.place == Place::Unknown {
+            thread.between.recorded_at(now);
+            return false;
+        }
+        if thread
+            .between
+            .sample(&shared.clock, now, shared.budget.outside_gap_ns())
+        {
+            return false;
+        }
+        if let Role::Span(slot) = info.role {
+            thread
+                .home
+                .data()
+                .records
+                .outside_seen(slot, &shared.template);
+        }
+        true
     }
 
     /// A refused span: disabled for the whole subscriber when no other layer is interested in

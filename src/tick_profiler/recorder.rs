@@ -162,7 +162,14 @@ impl TickRecorder {
                             started_raw,
                         }
                     }
-                    (_, Some((Class::TimedTick | Class::Detached, _))) => return None,
+                    (_, Some((class @ (Class::TimedTick | Class::Detached), _))) => {
+                        // A child of a timed tick (by an explicit parent, made between ticks):
+                        // its callsite runs inside ticks.
+                        if class == Class::TimedTick && info.place != Place::InsideTicks {
+                            shared.callsites.learn_place(key, Place::InsideTicks);
+                        }
+                        return None;
+                    }
                     // Outside every tick (no parent, an untracked one, or one outside ticks,
                     // and created outside every tick here), as the gate found it. One created
                     // inside a tick with no parent there (`parent: None`) is not tracked: its
@@ -174,6 +181,13 @@ impl TickRecorder {
                         if info.place == Place::Unknown {
                             shared.callsites.learn_place(key, Place::OutsideTicks);
                         }
+                        // Seen as it is created, whether it is then entered or not, as the
+                        // ones the gate samples out are.
+                        thread
+                            .home
+                            .data()
+                            .records
+                            .outside_seen(slot, &shared.template);
                         Created {
                             kind: SpanKind::Outside {
                                 slot,
@@ -315,8 +329,7 @@ impl TickRecorder {
             SpanKind::Outside { slot, holds_ticks } => {
                 let mut data = thread.home.data();
                 if holds_ticks {
-                    // Its own time holds ticks the sampler did not time: counted, not recorded.
-                    data.records.outside_unrecorded(slot, &shared.template);
+                    // Its own time holds ticks the sampler did not time: seen, not recorded.
                     data.counters().outside_held_ticks += 1;
                 } else {
                     data.records.record_outside(closed, slot, &shared.template);
@@ -406,6 +419,11 @@ impl TickRecorder {
     /// The frame for span `id` entered at `entered_raw` (the thread's instrumentation up to
     /// then already summed).
     fn push_timed(thread: &mut ThreadState, id: u64, mut interval: Interval, entered_raw: u64) {
+        if interval.class == Class::Outside {
+            // Ticks started inside it must take the whole decision (an untimed tick since its
+            // creation may have armed the shortcut): see `ThreadState::untime_outside_frames`.
+            thread.take_shortcut();
+        }
         if thread.stack.len() == thread.stack.capacity() {
             // The stack grows (a nesting deeper than any before): tickprof's allocation.
             let before = thread.raw_allocations();
@@ -716,11 +734,6 @@ impl TickRecorder {
                     Some(Entry::Untracked)
                 }
                 Some((kind, home, own)) => {
-                    if let SpanKind::Outside { .. } = kind {
-                        // Ticks started inside it must take the whole decision (see
-                        // `ThreadState::untime_outside_frames`).
-                        thread.take_shortcut();
-                    }
                     let class = match kind {
                         SpanKind::Tick(TickInfo {
                             opens_window: true, ..

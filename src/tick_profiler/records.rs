@@ -74,9 +74,9 @@ pub(crate) struct ComponentHistograms {
     pub(crate) wall: Option<Histogram<u64>>,
     /// How many of its spans were direct children of their tick.
     pub(crate) direct: u64,
-    /// Spans outside ticks of this name seen but not recorded (sampled out between windows,
-    /// or holding ticks).
-    pub(crate) unrecorded: u64,
+    /// Spans outside ticks of this name created, recorded or not (sampled out between windows,
+    /// holding ticks, never entered, open at the end).
+    pub(crate) seen: u64,
     /// What its spans allocated themselves (children excluded), after the warm-up.
     pub(crate) allocations: Option<AllocationHistograms>,
 }
@@ -88,7 +88,7 @@ impl ComponentHistograms {
             self_time: None,
             wall: None,
             direct: 0,
-            unrecorded: 0,
+            seen: 0,
             allocations: None,
         }
     }
@@ -110,7 +110,7 @@ impl ComponentHistograms {
                 .add(part);
         }
         self.direct += other.direct;
-        self.unrecorded += other.unrecorded;
+        self.seen += other.seen;
         AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
@@ -151,7 +151,7 @@ impl ComponentHistograms {
             wall.reset();
         }
         self.direct = 0;
-        self.unrecorded = 0;
+        self.seen = 0;
         AllocationHistograms::reset(&mut self.allocations);
     }
 }
@@ -296,10 +296,10 @@ impl ThreadRecords {
         self.counters.clamped += u64::from(closed.clamped);
     }
 
-    /// A span of name `slot` outside every tick, seen and not recorded.
-    pub(crate) fn outside_unrecorded(&mut self, slot: u32, template: &Histogram<u64>) {
+    /// A span of name `slot` created outside every tick (recorded or not).
+    pub(crate) fn outside_seen(&mut self, slot: u32, template: &Histogram<u64>) {
         if let Some(outside) = named(&mut self.outside, slot, template) {
-            outside.unrecorded += 1;
+            outside.seen += 1;
         }
     }
 }
@@ -429,7 +429,7 @@ impl RunRecords {
                 let (Some(component), Some(name)) = (component, names.get(slot)) else {
                     continue;
                 };
-                if component.latency.is_empty() && component.unrecorded == 0 {
+                if component.latency.is_empty() && component.seen == 0 {
                     continue;
                 }
                 mine.entry((*name).to_owned())

@@ -36,3 +36,11 @@ pub(crate) fn run(name: &str, body: impl FnOnce(&Mock)) -> Report {
 pub(crate) fn advance(mock: &Mock, ns: u64) {
     mock.increment(Duration::from_nanos(ns));
 }
+
+/// (seen, recorded) of the spans outside ticks named `name` (`(None, 0)` if not listed).
+pub(crate) fn seen_and_recorded(report: &Report, name: &str) -> (Option<u64>, u64) {
+    report
+        .outside_ticks
+        .get(name)
+        .map_or((None, 0), |c| (c.seen, c.count))
+}

@@ -82,9 +82,7 @@ fn named_stats(
                 .filter(|&recorded| recorded > 0)
                 .map(|recorded| net.len() as f64 / recorded as f64),
             allocations: AllocationHistograms::stats(&c.allocations),
-            seen: recorded
-                .is_none()
-                .then(|| net.len().saturating_add(c.unrecorded)),
+            seen: recorded.is_none().then_some(c.seen),
         };
         named.insert(name.clone(), stats);
     }
@@ -229,7 +227,11 @@ fn sampling_stats(
         counters.ticks_recorded + counters.components_recorded + counters.outside_recorded;
     let untimed = count.saturating_sub(timed_only + counters.ticks_recorded);
     // Spans outside ticks looked at and not recorded: a filter decision each, as a tick's.
-    let outside_unrecorded: u64 = records.outside.values().map(|c| c.unrecorded).sum();
+    let outside_unrecorded: u64 = records
+        .outside
+        .values()
+        .map(|c| c.seen.saturating_sub(c.latency.len()))
+        .sum();
     // The costs the budget paces on (`Costs`), as the report states them.
     let cost_ns = overhead.tick_check_ns.unwrap_or(0.0) * (untimed + outside_unrecorded) as f64
         + overhead.per_span_ns * (timed_only + recorded_spans) as f64
