@@ -230,9 +230,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         thousands(report.ticks.count),
         args.dir
     );
+    // The second half of the run, as a window (every interval that lies within it).
+    let ran_s = started.elapsed().as_secs().max(2);
     println!(
-        "any window of the run: cargo run --release --bin tickprof -- hlog {}/live.hlog --from 10 --to 20",
-        args.dir
+        "any window of the run: cargo run --release --bin tickprof -- hlog {}/live.hlog --from {} --to {}",
+        args.dir,
+        ran_s / 2,
+        ran_s + 1
     );
     Ok(())
 }

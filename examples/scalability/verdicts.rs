@@ -847,13 +847,10 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
         .collect();
     // Against the smaller run that grew least: the first run of the process also grows by
     // tickprof's and the engine's one-time set-up, which would offset a leak of the largest.
-    let peak_growth = match grown.split_last() {
-        Some((&largest, smaller)) => smaller
-            .iter()
-            .min()
-            .map(|&least| largest as f64 - least as f64),
-        None => None,
-    };
+    let growths = grown
+        .split_last()
+        .and_then(|(&largest, smaller)| Some((largest, *smaller.iter().min()?)));
+    let peak_growth = growths.map(|(largest, least)| largest as f64 - least as f64);
     let slope_text = per_tick.map_or_else(
         || {
             format!(
@@ -870,10 +867,13 @@ pub fn memory_growth(runs: &[RunFigures], reports: &[Report]) -> Verdict {
             )
         },
     );
-    let growth_text = peak_growth.map_or_else(String::new, |g| {
+    let growth_text = growths.map_or_else(String::new, |(largest, least)| {
         format!(
-            ", in-run RSS growth {:+.2} MiB over the least grown smaller run's",
-            g / 1048576.0
+            ", RSS grown in the run {:.2} MiB in the largest against {:.2} MiB in the least \
+             grown smaller run (difference {:+.2} MiB)",
+            largest as f64 / 1048576.0,
+            least as f64 / 1048576.0,
+            (largest as f64 - least as f64) / 1048576.0
         )
     });
     let figure = format!("{slope_text}{growth_text}");
@@ -1610,7 +1610,7 @@ mod tests {
         (largest.rss_at_start_bytes, largest.peak_rss_bytes) = (Some(22_000_000), Some(28_000_000));
         let v = memory_growth(&[first, middle, largest], std::slice::from_ref(&flat));
         assert_eq!(v.status, Status::Fail, "{}", v.figure);
-        assert!(v.figure.contains("+4.77 MiB"), "{}", v.figure);
+        assert!(v.figure.contains("(difference +4.77 MiB)"), "{}", v.figure);
         // 40 MB over 0.8 s at 1M ticks/s: 50 B/tick.
         let leak = sampled(
             report("scalability_1000000"),

@@ -34,10 +34,12 @@ pub struct SlowestTicks {
     /// Each thread's first ticks (this many) were left out, as from the latency figures.
     #[serde(default)]
     pub warmup_ticks_per_thread: u64,
-    /// The slowest timed ticks, slowest first (recorded or not).
+    /// The slowest ticks of `ticks.latency`, slowest first: with sampling the timed ones (a
+    /// recorded tick, whose instrumentation is corrected by calibration, reads a little
+    /// slower and is in `recorded`); without, every tick.
     pub ticks: Vec<SlowTick>,
-    /// The slowest recorded ticks that are not in `ticks`, slowest first (only with sampling:
-    /// otherwise every tick is recorded and `ticks` has them all).
+    /// With sampling, the slowest recorded ticks (the ones with timelines), slowest first;
+    /// without, none (every tick is recorded and `ticks` has them all).
     #[serde(default)]
     pub recorded: Vec<SlowTick>,
 }
@@ -469,6 +471,26 @@ impl SlowestTicks {
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             warmup_ticks_per_thread,
             ticks,
+            recorded,
+        }
+    }
+
+    /// The top-K of `ticks` from a sampled run: the slowest timed ticks in `ticks`, the slowest
+    /// recorded ones in `recorded` (a recorded tick reads a little slower than a timed one:
+    /// every span's calibrated cost is taken out of it, so the two kinds rank apart).
+    pub fn from_sampled_ticks(
+        limit: usize,
+        warmup_ticks_per_thread: u64,
+        ticks: impl IntoIterator<Item = SlowTick>,
+    ) -> Self {
+        let (recorded, timed): (Vec<SlowTick>, Vec<SlowTick>) =
+            ticks.into_iter().partition(|t| t.recorded);
+        let timed = Self::from_ticks(limit, warmup_ticks_per_thread, timed).ticks;
+        let recorded = Self::from_ticks(limit, warmup_ticks_per_thread, recorded).ticks;
+        SlowestTicks {
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            warmup_ticks_per_thread,
+            ticks: timed,
             recorded,
         }
     }

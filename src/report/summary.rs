@@ -71,7 +71,7 @@ impl Report {
         let Some(slow) = &self.slowest_ticks else {
             return Ok(());
         };
-        if slow.ticks.is_empty() {
+        if slow.ticks.is_empty() && slow.recorded.is_empty() {
             return Ok(());
         }
         writeln!(f)?;
@@ -94,10 +94,14 @@ impl Report {
         for tick in &slow.ticks {
             writeln!(f, "  {}", slow_tick_line(tick, &place(tick, &all)))?;
         }
+        if slow.ticks.is_empty() {
+            writeln!(f, "  no timed tick after the warm-up")?;
+        }
         if !slow.recorded.is_empty() {
             writeln!(
                 f,
-                "  Slowest recorded ticks not listed above (with their timelines):"
+                "  Slowest recorded ticks (with their timelines; they read a little slower than \
+                 timed ones: every span's calibrated cost is taken out of them):"
             )?;
             for tick in &slow.recorded {
                 writeln!(f, "  {}", slow_tick_line(tick, &place(tick, &all)))?;
@@ -178,31 +182,48 @@ impl Report {
     /// How much of the run was inside ticks, and the spans that ran outside every tick.
     fn fmt_inside_ticks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(inside) = &self.inside_ticks {
+            // Both shares are estimates (the timed ticks' mean × the ticks counted): above the
+            // whole they say "all of it", not a share over 100 %.
+            let wall = if inside.wall_fraction > 1.0 {
+                format!(
+                    "~100% of the run's wall time (estimated {:.3} s, above the run's {:.3} s: \
+                     the ticks are all of it within the estimate's error)",
+                    inside.busy_s, self.total_time_s
+                )
+            } else {
+                format!(
+                    "{:.1}% of the run's wall time ({:.3} of {:.3} s)",
+                    100.0 * inside.wall_fraction,
+                    inside.busy_s,
+                    self.total_time_s
+                )
+            };
             let cpu = match inside.cpu_fraction {
+                Some(cpu) if cpu > 1.0 => {
+                    format!(", {cpu:.2}× its CPU time (the ticks also waited off the CPU)")
+                }
                 Some(cpu) => format!(", {:.1}% of its CPU time", 100.0 * cpu),
                 None => String::new(),
             };
-            // Of the rest, what the report says profiling cost (its own estimate, per tick).
+            let rest_s = (self.total_time_s - inside.busy_s).max(0.0);
+            writeln!(
+                f,
+                "Inside ticks: {wall}{cpu}; the other {rest_s:.3} s ran between ticks"
+            )?;
+            // What the report says profiling cost (its own estimate, per tick): part of the
+            // time between ticks and of the instrumentation taken out of the ticks' figures.
             let cost_s = self
                 .sampling
                 .as_ref()
                 .map_or(0.0, |s| s.cost_ns_per_tick * self.ticks.count as f64 / 1e9);
-            let cost = if cost_s > 0.0 && self.total_time_s > 0.0 {
-                format!(
-                    " (of which the profiler's own cost: ~{cost_s:.3} s, {:.1}% of the run)",
+            if cost_s > 0.0 && self.total_time_s > 0.0 {
+                writeln!(
+                    f,
+                    "  the profiler's own cost, by its estimate: ~{cost_s:.3} s ({:.1}% of the \
+                     run), in no tick's figures",
                     100.0 * cost_s / self.total_time_s
-                )
-            } else {
-                String::new()
-            };
-            writeln!(
-                f,
-                "Inside ticks: {:.1}% of the run's wall time ({:.3} of {:.3} s){cpu}; the rest \
-                 ran between ticks{cost}",
-                100.0 * inside.wall_fraction,
-                inside.busy_s,
-                self.total_time_s
-            )?;
+                )?;
+            }
         }
         if self.outside_ticks.is_empty() {
             return Ok(());
@@ -330,30 +351,49 @@ impl Report {
             l.tick_mean_ratio(self.ticks.latency.mean_ns),
             micros(l.bare_tick_ns())
         )?;
-        // What the report says profiling cost, beside what the loop says it did: the estimate
-        // prices spans and tick checks; what it leaves out shows as the difference.
-        let (Some(s), true) = (&self.sampling, l.profiled_per_s > 0.0) else {
+        // What the report says profiling cost, beside what the loops say it did, with how far
+        // apart the two bare runs were (the comparison's noise).
+        let (Some(s), Some(t)) = (&self.sampling, &l.times) else {
             return Ok(());
         };
-        let more_ns = 1e9 / l.profiled_per_s - l.bare_tick_ns();
-        let short = l
-            .times
-            .as_ref()
-            .map(|t| (t.bare_s[0] + t.bare_s[1]) / 2.0)
-            .filter(|&bare_s| bare_s < MIN_LOOP_AFTER_WARMUP_S)
-            .map_or_else(String::new, |bare_s| {
-                format!(
-                    "; a {:.1} ms loop is too short to compare (under {:.0} ms, one preemption or \
-                     cold start is a large part of it)",
-                    bare_s * 1e3,
-                    MIN_LOOP_AFTER_WARMUP_S * 1e3
+        let per_tick = |profiled: f64, bare: [f64; 2], ticks: u64| {
+            let mean = (bare[0] + bare[1]) / 2.0;
+            (ticks > 0 && mean > 0.0).then(|| {
+                (
+                    (profiled - mean) * 1e9 / ticks as f64,
+                    (bare[0] - bare[1]).abs() * 1e9 / ticks as f64,
                 )
-            });
+            })
+        };
+        let Some((whole, whole_noise)) = per_tick(t.profiled_s, t.bare_s, t.ticks) else {
+            return Ok(());
+        };
+        let after = per_tick(
+            t.profiled_after_warmup_s,
+            t.bare_after_warmup_s,
+            t.ticks_after_warmup(),
+        )
+        .filter(|_| t.warmup_ticks > 0)
+        .map_or_else(String::new, |(ns, noise)| {
+            format!(
+                "; after its first {} ticks {ns:+.1} ns (±{noise:.1})",
+                thousands(t.warmup_ticks)
+            )
+        });
+        let bare_s = (t.bare_s[0] + t.bare_s[1]) / 2.0;
+        let short = if bare_s < MIN_LOOP_AFTER_WARMUP_S {
+            format!(
+                "; a {:.1} ms loop is too short for the difference to mean much",
+                bare_s * 1e3
+            )
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "  the report's own cost estimate: {:.1} ns per tick, of the {:.1} ns per tick the \
-             profiled loop took more (the estimate prices spans and tick checks only){short}",
-            s.cost_ns_per_tick, more_ns
+            "  the report's own cost estimate: {:.1} ns per tick; the profiled loop measured \
+             {whole:+.1} ns per tick against bare (the bare runs ±{whole_noise:.1} apart){after}{short}",
+            s.cost_ns_per_tick
         )
     }
 
@@ -412,8 +452,21 @@ impl Report {
             .as_ref()
             .filter(|r| r.samples > 0)
             .map_or_else(String::new, |r| {
+                // The recorded ticks include the warm-up's (a window opens at the first tick):
+                // say so where the base of the shares is given.
+                let warmup = self
+                    .ticks
+                    .warmup
+                    .as_ref()
+                    .map_or(0, |w| w.recorded)
+                    .min(r.samples);
+                let of_them = if warmup > 0 {
+                    format!(", {} of its {} ticks in the warm-up", thousands(warmup), thousands(r.samples))
+                } else {
+                    String::new()
+                };
                 format!(
-                    "; % tick: own time × spans per tick over the recorded ticks' mean, {} µs",
+                    "; % tick: own time × spans per tick over the recorded ticks' mean, {} µs{of_them}",
                     self.resolved(r.mean_ns).micros(3)
                 )
             });

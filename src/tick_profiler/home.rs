@@ -162,6 +162,7 @@ impl Home {
         run: u64,
         slowest_ticks: usize,
         warmup_ticks: u64,
+        sampled: bool,
         tid: Option<u32>,
     ) {
         let mut data = self.data();
@@ -174,7 +175,7 @@ impl Home {
         data.run = run;
         data.spans.clear();
         data.records.reset();
-        data.slow.reset(slowest_ticks, warmup_ticks, tid);
+        data.slow.reset(slowest_ticks, warmup_ticks, sampled, tid);
         data.harvested_ticks = 0;
         data.harvested_odd = 0;
         self.ticks.store(0, Ordering::Relaxed);
@@ -263,7 +264,7 @@ mod loom_models {
         loom::model(|| {
             let home = Arc::new(Home::default());
             assert!(home.claim());
-            home.begin_run(RUN, 0, 0, None);
+            home.begin_run(RUN, 0, 0, false, None);
             let owner = {
                 let home = Arc::clone(&home);
                 thread::spawn(move || ticking(&home, 2))
@@ -286,7 +287,7 @@ mod loom_models {
             let first = {
                 let home = Arc::clone(&home);
                 thread::spawn(move || {
-                    home.begin_run(RUN, 0, 0, None);
+                    home.begin_run(RUN, 0, 0, false, None);
                     ticking(&home, 2);
                     home.release();
                 })
@@ -298,7 +299,7 @@ mod loom_models {
                     while !home.claim() {
                         thread::yield_now();
                     }
-                    home.begin_run(RUN, 0, 0, None);
+                    home.begin_run(RUN, 0, 0, false, None);
                     ticking(&home, 1);
                     home.release();
                 })

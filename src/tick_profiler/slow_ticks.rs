@@ -149,7 +149,8 @@ impl TopK {
 /// The slowest ticks of some threads: of all timed ticks, and of the recorded ones.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlowCandidates {
-    /// The slowest timed ticks, recorded or not.
+    /// The slowest ticks of `ticks.latency`: timed ones with sampling (recorded ones read a
+    /// little slower, their instrumentation corrected by calibration), every tick without.
     pub(crate) any: TopK,
     /// The slowest recorded ticks (the ones with timelines; with sampling, few of the slowest
     /// ticks are recorded).
@@ -237,6 +238,7 @@ impl SlowCandidates {
         fields: &dyn Fn(&TickFields) -> Vec<TickField>,
         clock: &quanta::Clock,
         anchor: ClockAnchor,
+        sampled: bool,
     ) -> SlowestTicks {
         let limit = self.any.limit;
         let ticks = self
@@ -245,7 +247,11 @@ impl SlowCandidates {
             .into_iter()
             .chain(self.recorded.into_sorted())
             .map(|c| report_tick(c, names, fields, clock, anchor));
-        SlowestTicks::from_ticks(limit, warmup_ticks, ticks)
+        if sampled {
+            SlowestTicks::from_sampled_ticks(limit, warmup_ticks, ticks)
+        } else {
+            SlowestTicks::from_ticks(limit, warmup_ticks, ticks)
+        }
     }
 }
 
@@ -321,6 +327,10 @@ fn rfc3339_micros(unix_ns: u64) -> String {
 pub(crate) struct ThreadSlowTicks {
     /// Ticks with an ordinal up to this are warm-up (left out).
     warmup_ticks: u64,
+    /// Ticks are sampled: a recorded tick (its instrumentation corrected by calibration, so
+    /// it reads a little slower than a timed one) competes with recorded ticks only, and the
+    /// slowest ticks are timed ones, as `ticks.latency` is.
+    sampled: bool,
     thread: Option<Arc<str>>,
     /// The owner's kernel id.
     tid: Option<u32>,
@@ -335,10 +345,17 @@ pub(crate) struct ThreadSlowTicks {
 }
 
 impl ThreadSlowTicks {
-    /// Empties it for a new run of `limit` slowest ticks, on the thread that calls it (kernel
-    /// id `tid`).
-    pub(crate) fn reset(&mut self, limit: usize, warmup_ticks: u64, tid: Option<u32>) {
+    /// Empties it for a new run of `limit` slowest ticks (`sampled`: ticks are sampled), on the
+    /// thread that calls it (kernel id `tid`).
+    pub(crate) fn reset(
+        &mut self,
+        limit: usize,
+        warmup_ticks: u64,
+        sampled: bool,
+        tid: Option<u32>,
+    ) {
         self.warmup_ticks = warmup_ticks;
+        self.sampled = sampled;
         self.begin_thread(tid);
         self.pending.clear();
         self.pending_dropped = 0;
@@ -349,8 +366,13 @@ impl ThreadSlowTicks {
     /// Recomputes the thresholds from `candidates` (after any change to them).
     fn update_thresholds(&mut self) {
         let any = self.candidates.any.admission_threshold();
+        let recorded = self.candidates.recorded.admission_threshold();
         self.timed_threshold = any;
-        self.recorded_threshold = any.min(self.candidates.recorded.admission_threshold());
+        self.recorded_threshold = if self.sampled {
+            recorded
+        } else {
+            any.min(recorded)
+        };
     }
 
     /// A new owner thread (kernel id `tid`) takes the home over (its candidates are kept:
@@ -438,7 +460,8 @@ impl ThreadSlowTicks {
     #[cold]
     fn consider(&mut self, id: u64, tick: &TickInfo, closed: &Closed) {
         let recorded = tick.recorded;
-        let wanted = self.candidates.any.admits(closed.net_ns)
+        let in_any = !(recorded && self.sampled);
+        let wanted = (in_any && self.candidates.any.admits(closed.net_ns))
             || (recorded && self.candidates.recorded.admits(closed.net_ns));
         if !wanted {
             return;
@@ -472,7 +495,9 @@ impl ThreadSlowTicks {
         if recorded && self.candidates.recorded.admits(candidate.net_ns) {
             self.candidates.recorded.offer(candidate.clone());
         }
-        self.candidates.any.offer(candidate);
+        if in_any {
+            self.candidates.any.offer(candidate);
+        }
         self.update_thresholds();
     }
 
@@ -588,7 +613,7 @@ mod tests {
     #[test]
     fn keeps_the_k_slowest_after_the_warmup_and_leaves_cold_ticks_out() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(3, 2, None);
+        slow.reset(3, 2, false, None);
         for (ordinal, ns) in [
             (1, 900),
             (2, 800),
@@ -621,7 +646,7 @@ mod tests {
     #[test]
     fn timelines_nest_by_parent_and_sort_by_start() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(2, 0, None);
+        slow.reset(2, 0, false, None);
         // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs to tick 77,
         // still open here (interleaved), whose timeline keeps it.
         slow.component(2, 1, 1, 100, &closed(20, 5));
@@ -655,9 +680,9 @@ mod tests {
     #[test]
     fn merge_is_the_top_k_of_the_union() {
         let mut a = ThreadSlowTicks::default();
-        a.reset(2, 0, None);
+        a.reset(2, 0, false, None);
         let mut b = ThreadSlowTicks::default();
-        b.reset(2, 0, None);
+        b.reset(2, 0, false, None);
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
             let i = i as u64 + 1;
             a.tick(i, &info(i, false, false), &closed(i, ns), false, |_| true);
@@ -683,5 +708,24 @@ mod tests {
             .collect();
         assert_eq!(any, [80, 70]);
         assert_eq!(recorded, [80, 60]);
+    }
+
+    #[test]
+    fn with_sampling_the_slowest_ticks_are_timed_ones_and_recorded_ones_apart() {
+        let mut slow = ThreadSlowTicks::default();
+        slow.reset(2, 0, true, None);
+        for (i, (ns, recorded)) in [(10, false), (900, true), (30, false), (50, true)]
+            .into_iter()
+            .enumerate()
+        {
+            let i = i as u64 + 1;
+            slow.tick(i, &info(i, recorded, false), &closed(i, ns), false, |_| {
+                true
+            });
+        }
+        let taken = slow.take();
+        let net = |top: TopK| -> Vec<u64> { top.into_sorted().iter().map(|t| t.net_ns).collect() };
+        assert_eq!(net(taken.any), [30, 10], "timed ticks only");
+        assert_eq!(net(taken.recorded), [900, 50]);
     }
 }

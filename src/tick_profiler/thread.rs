@@ -421,8 +421,13 @@ impl ThreadState {
         self.ticks = 0;
         self.recorded_spans = 0;
         self.window_closes = (0, 0);
-        self.home
-            .begin_run(run, shared.slowest_ticks, warmup_ticks, self.tid);
+        self.home.begin_run(
+            run,
+            shared.slowest_ticks,
+            warmup_ticks,
+            !shared.budget.is_full(),
+            self.tid,
+        );
     }
 
     /// A decision the gate made that no span creation took yet: another layer disabled the

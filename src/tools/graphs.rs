@@ -918,6 +918,9 @@ impl Curve {
 /// The height of one legend row (16-px font and its spacing), px.
 const LEGEND_ROW_PX: f64 = 20.0;
 
+/// The part of the latency graph's width its legend covers, from the left.
+const LEGEND_WIDTH_SHARE: f64 = 0.32;
+
 /// The latency graph's plot area height: the image less its title, x labels and margins, px.
 fn latency_plot_height_px() -> f64 {
     f64::from(LATENCY_SIZE.1).max(200.0) - 120.0
@@ -996,11 +999,22 @@ fn draw_latency(
         ),
         (FONT, 26),
     )?;
-    // Head room above the curves for the legend (upper left, a row per series plus the shade
-    // and the slow ticks), so it covers none: the curves keep the part of the height below it.
+    // Head room for the legend (upper left: a row per series plus the shade and the slow
+    // ticks, over about the left third), so it covers no curve: the curves under it (their
+    // low percentiles) stay below its bottom edge; the rest of each curve may rise beside it.
     let span = log_span(lo, hi * 3.0);
-    let legend_share = LEGEND_ROW_PX * (series.len() + 3) as f64 / latency_plot_height_px();
-    let top = span.start * (span.end / span.start).powf(1.0 / (1.0 - legend_share.min(0.6)));
+    let legend_share =
+        (LEGEND_ROW_PX * (series.len() + 3) as f64 / latency_plot_height_px()).min(0.6);
+    let under_legend = series
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().filter(|p| p.0 <= LEGEND_WIDTH_SHARE * x_max))
+        .map(|p| p.1)
+        .fold(0.0_f64, f64::max)
+        * 1.3;
+    let (low, high) = (span.start.ln(), under_legend.max(span.start).ln());
+    let top = span
+        .end
+        .max(((high - legend_share * low) / (1.0 - legend_share)).exp());
     let mut chart = ChartBuilder::on(&root)
         .margin(16)
         .margin_right(48)

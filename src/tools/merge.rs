@@ -569,7 +569,17 @@ fn merge_slowest_ticks(reports: &[(&str, &Report)]) -> Option<SlowestTicks> {
             t
         })
     });
-    Some(SlowestTicks::from_ticks(limit, warmup, ticks))
+    // Timed and recorded ticks rank apart if any part sampled its ticks.
+    let sampled = reports.iter().any(|(_, r)| {
+        r.sampling
+            .as_ref()
+            .is_some_and(|s| s.mode != crate::report::SamplingKind::Full)
+    });
+    Some(if sampled {
+        SlowestTicks::from_sampled_ticks(limit, warmup, ticks)
+    } else {
+        SlowestTicks::from_ticks(limit, warmup, ticks)
+    })
 }
 
 fn merge_resources(

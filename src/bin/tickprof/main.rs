@@ -130,8 +130,9 @@ enum Command {
         )]
         output: PathBuf,
     },
-    /// Percentiles of a window of an interval log (`.hlog`, see `MetricsCollectorBuilder::
-    /// interval_log`): every interval that lies within --from .. --to, merged exactly, per tag.
+    /// Percentiles of a window of an interval log (`.hlog`, see
+    /// `MetricsCollectorBuilder::interval_log`): every interval that lies within --from .. --to,
+    /// merged exactly, per tag.
     Hlog {
         /// An interval log written by tickprof (or any HdrHistogram interval log of ns values).
         file: PathBuf,

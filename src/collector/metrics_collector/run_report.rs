@@ -122,6 +122,7 @@ pub(super) fn build(
             },
             &shared.clock,
             parts.anchor,
+            !shared.budget.is_full(),
         );
         if let Some(resources) = &parts.resources {
             slow.attach_resources(resources);

@@ -182,14 +182,11 @@ fn draw(root: &Area<'_>, report: &Report, palette: &Palette) -> DrawResult {
     } else {
         draw_timelines(&bottom, &recorded, palette)?;
     }
-    // Spans nested below the direct children are drawn in the upper bar only: they need a
-    // legend entry of their own.
+    // Every span of the upper bars gets a legend entry: nested ones are drawn there only, and
+    // a direct child whose net time read 0 (below what calibration resolves) has no part in
+    // the lower bar but is drawn above at its measured length.
     let mut nested: Vec<(String, RGBColor)> = Vec::new();
-    for span in recorded
-        .iter()
-        .flat_map(|(_, t)| &t.timeline)
-        .filter(|s| s.depth > 1)
-    {
+    for span in recorded.iter().flat_map(|(_, t)| &t.timeline) {
         if !nested.iter().any(|(name, _)| *name == span.name) {
             let color = palette
                 .rgb(&span.name)
