@@ -550,10 +550,19 @@ where
                 }
                 return;
             };
-            let untracked = matches!(
-                thread.stack.get(position).map(|frame| &frame.entry),
-                Some(Entry::Untracked)
-            );
+            let untracked = match thread.stack.get(position).map(|frame| &frame.entry) {
+                Some(Entry::Untracked) => true,
+                Some(Entry::OutsideInTick { home }) => {
+                    // Counted as entered on another thread than its home's as it was entered.
+                    if let Some(home) = home
+                        && let Some(timing) = home.data().spans.get_mut(&id)
+                    {
+                        timing.open_elsewhere = timing.open_elsewhere.saturating_sub(1);
+                    }
+                    true
+                }
+                _ => false,
+            };
             // The exit's own work is instrumentation of the span still entered here (if any).
             // Its close may come at once (a guard dropped) or much later (`in_scope`, then the
             // parent's own work, then the handle dropped), so it is timed by itself: what
@@ -730,8 +739,10 @@ impl TickRecorder {
             match found {
                 // A span outside ticks entered inside a tick (made ahead of its work): this
                 // interval is the tick's time, as an untracked span's is.
-                Some((SpanKind::Outside { .. }, ..)) if !thread.outside_ticks() => {
-                    Some(Entry::Untracked)
+                Some((SpanKind::Outside { .. }, home, own)) if !thread.outside_ticks() => {
+                    Some(Entry::OutsideInTick {
+                        home: (!own).then_some(home),
+                    })
                 }
                 Some((kind, home, own)) => {
                     let class = match kind {

@@ -211,16 +211,28 @@ impl ThreadState {
     #[cold]
     fn drop_dead_frames(&mut self) {
         let own = Arc::clone(&self.home);
+        let alive =
+            |home: Option<&Arc<Home>>, id: u64| home.unwrap_or(&own).data().spans.contains_key(&id);
         let mut dead = 0;
-        self.stack.retain(|frame| match &frame.entry {
+        let mut closed = false;
+        self.stack.retain_mut(|frame| match &frame.entry {
             Entry::Timed(interval) => {
-                let home = interval.home.as_ref().unwrap_or(&own);
-                let alive = home.data().spans.contains_key(&frame.id);
+                let alive = alive(interval.home.as_ref(), frame.id);
                 dead += u64::from(!alive);
                 alive
             }
+            // Its time here was the tick's (nothing is lost): the registry keeps it on its
+            // stack, closed, until it exits here, which tickprof never hears of.
+            Entry::OutsideInTick { home } => {
+                if !alive(home.as_ref(), frame.id) {
+                    frame.entry = Entry::Closed;
+                    closed = true;
+                }
+                true
+            }
             _ => true,
         });
+        self.closed_on_stack |= closed;
         if dead > 0 {
             self.home.odd.fetch_add(dead, Ordering::Relaxed);
         }
@@ -541,7 +553,9 @@ impl ThreadState {
                 Entry::Timed(interval) => {
                     return Some((frame.id, Some((interval.class, interval.tick))));
                 }
-                Entry::Untracked | Entry::EarlierRun { .. } => return Some((frame.id, None)),
+                Entry::Untracked | Entry::OutsideInTick { .. } | Entry::EarlierRun { .. } => {
+                    return Some((frame.id, None));
+                }
                 Entry::Reentry => {}
                 Entry::Closed => return self.parent_after_closed(registry_current()),
             }

@@ -286,6 +286,11 @@ pub(crate) enum Entry {
     /// A span tickprof does not track, entered inside a timed one: its time is the timed
     /// span's (its enter and exit are instrumentation, read around).
     Untracked,
+    /// A span outside ticks entered inside a tick: its time there is the tick's, as an
+    /// untracked span's. Its timing lives in `home` (`None`: this thread's), so that a close of
+    /// it on another thread while it is entered here is seen (see
+    /// `ThreadState::drop_dead_frames`).
+    OutsideInTick { home: Option<Arc<Home>> },
     /// Entered again while already entered here (recursion): timed once.
     Reentry,
     /// Entered before this thread's part of the run began: only its exit is expected.

@@ -1244,3 +1244,78 @@ fn a_span_outside_ticks_entered_inside_a_tick_is_the_ticks_time() {
     };
     check(&program);
 }
+
+/// Found by `span_programs_match_the_registry` (3,000 programs beside two `yes`), shrunk: a
+/// tick entered on thread 0; `s2`, outside ticks, made on thread 1 and entered on both (inside
+/// the tick on thread 0, where its time is the tick's); `s2` closed on thread 1 while still
+/// entered on thread 0; the tick re-entered, then `s2` exited on thread 0 (the registry
+/// delivers no exit for a closed span), and `s5` made there: a component of the tick. The
+/// frame thread 0 kept for `s2` never left its stack, so `s5` was taken for a child of `s2`
+/// and not recorded. A span outside ticks entered inside a tick now keeps its home in its
+/// frame, and when it closes elsewhere the frame becomes a closed one (the registry's current
+/// span then says the parent).
+#[test]
+fn a_shrunk_program_with_a_span_outside_ticks_on_another_thread() {
+    use Op::*;
+    use Parent::*;
+    let program = Program {
+        threads: 3,
+        ops: vec![
+            Create {
+                thread: 0,
+                tick: true,
+                parent: Contextual,
+            },
+            Enter { thread: 0, span: 0 },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Contextual,
+            },
+            Create {
+                thread: 121,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter {
+                thread: 39,
+                span: 52,
+            },
+            Enter {
+                thread: 25,
+                span: 10,
+            },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Root,
+            },
+            Drop {
+                thread: 0,
+                span: 42,
+            },
+            Create {
+                thread: 0,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter {
+                thread: 87,
+                span: 153,
+            },
+            Exit {
+                thread: 45,
+                pick: 34,
+            },
+            Create {
+                thread: 3,
+                tick: false,
+                parent: Contextual,
+            },
+            Enter { thread: 0, span: 2 },
+        ],
+    };
+    for _ in 0..20 {
+        check(&program);
+    }
+}
