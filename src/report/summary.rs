@@ -182,13 +182,17 @@ impl Report {
     /// How much of the run was inside ticks, and the spans that ran outside every tick.
     fn fmt_inside_ticks(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(inside) = &self.inside_ticks {
-            // Both shares are estimates (the timed ticks' mean × the ticks counted): above the
-            // whole they say "all of it", not a share over 100 %.
+            // Summed over the threads that tick: above 100 % when they tick at once. One thread
+            // above 100 % is the estimate's error (the timed ticks' mean × the ticks counted):
+            // its ticks are all of the run.
             let wall = if inside.wall_fraction > 1.0 {
                 format!(
-                    "~100% of the run's wall time (estimated {:.3} s, above the run's {:.3} s: \
-                     the ticks are all of it within the estimate's error)",
-                    inside.busy_s, self.total_time_s
+                    "{:.1}% of the run's wall time ({:.3} s in {:.3} s: summed over the threads \
+                     that tick, above 100 % when they tick at once; on one thread, the estimate's \
+                     error: the ticks are all of the run)",
+                    100.0 * inside.wall_fraction,
+                    inside.busy_s,
+                    self.total_time_s
                 )
             } else {
                 format!(
@@ -205,11 +209,15 @@ impl Report {
                 Some(cpu) => format!(", {:.1}% of its CPU time", 100.0 * cpu),
                 None => String::new(),
             };
-            let rest_s = (self.total_time_s - inside.busy_s).max(0.0);
-            writeln!(
-                f,
-                "Inside ticks: {wall}{cpu}; the other {rest_s:.3} s ran between ticks"
-            )?;
+            let rest = if inside.wall_fraction < 1.0 {
+                format!(
+                    "; the other {:.3} s ran between ticks",
+                    self.total_time_s - inside.busy_s
+                )
+            } else {
+                String::new()
+            };
+            writeln!(f, "Inside ticks: {wall}{cpu}{rest}")?;
             // What the report says profiling cost (its own estimate, per tick): part of the
             // time between ticks and of the instrumentation taken out of the ticks' figures.
             let cost_s = self
