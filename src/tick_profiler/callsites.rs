@@ -262,21 +262,19 @@ impl Callsites {
         info
     }
 
-    /// Notes that a span of callsite `key` was seen at `seen`; `true` if that changed its
-    /// place (its interest changes at the next rebuild: a window's switch or a run's start).
-    pub(crate) fn learn_place(&self, key: usize, seen: Place) -> bool {
+    /// Notes that a span of callsite `key` was seen at `seen` (a changed place changes its
+    /// interest at the next rebuild: a window's switch or a run's start).
+    pub(crate) fn learn_place(&self, key: usize, seen: Place) {
         let mut table = lock(&self.table);
         let Some((info, _)) = table.get_mut(&key) else {
-            return false;
+            return;
         };
         let place = info.place.learn(seen);
-        if place == info.place {
-            return false;
+        if place != info.place {
+            info.place = place;
+            drop(table);
+            self.generation.bump();
         }
-        info.place = place;
-        drop(table);
-        self.generation.bump();
-        true
     }
 
     /// What a callsite is, from its metadata alone: for a callsite not registered yet (another

@@ -327,12 +327,14 @@ impl TickRecorder {
                 data.slow.component(id, slot, parent, tick, closed);
             }
             SpanKind::Outside { slot, holds_ticks } => {
-                let mut data = thread.home.data();
-                if holds_ticks {
-                    // Its own time holds ticks the sampler did not time: seen, not recorded.
-                    data.counters().outside_held_ticks += 1;
-                } else {
-                    data.records.record_outside(closed, slot, &shared.template);
+                // One holding ticks the sampler did not time is seen (at its creation), not
+                // recorded: its own time would hold theirs.
+                if !holds_ticks {
+                    thread
+                        .home
+                        .data()
+                        .records
+                        .record_outside(closed, slot, &shared.template);
                 }
             }
             SpanKind::Tick(tick) => {

@@ -26,9 +26,6 @@ pub(crate) struct Counters {
     pub(crate) components_recorded: u64,
     /// Spans recorded outside every tick.
     pub(crate) outside_recorded: u64,
-    /// Spans outside every tick not recorded because ticks started inside them (with
-    /// sampling, the untimed ones would be in their own time).
-    pub(crate) outside_held_ticks: u64,
     /// Spans whose own time the corrections exceeded (reported as 0).
     pub(crate) clamped: u64,
     /// Children whose parent had closed (or was in no state tickprof could reach) when they
@@ -52,7 +49,6 @@ impl Counters {
         self.warmup_recorded += other.warmup_recorded;
         self.components_recorded += other.components_recorded;
         self.outside_recorded += other.outside_recorded;
-        self.outside_held_ticks += other.outside_held_ticks;
         self.clamped += other.clamped;
         self.uncredited_children += other.uncredited_children;
         self.overflow += other.overflow;
