@@ -102,8 +102,8 @@ pub use report::{
     Environment, FAR_OUTLIER_FACTOR, FarOutliers, InsideTicks, LatencyStats, LoopComparison,
     LoopTimes, MachineAround, MeanMax, MemoryStats, OutlierCause, Overhead, Report, ResourceSample,
     Resources, RunPart, SCHEMA_VERSION, SamplingKind, SamplingStats, SchedulerAround, SlowTick,
-    SlowestTicks, ThreadSampling, TickField, TickFieldValue, TickOutlier, TickOutliers, TickStats,
-    TimelineSpan, WarmupStats, WriterStats,
+    SlowestTicks, ThreadInsideTicks, ThreadSampling, TickField, TickFieldValue, TickOutlier,
+    TickOutliers, TickStats, TimelineSpan, WarmupStats, WriterStats,
 };
 #[cfg(feature = "sampler")]
 pub use resource_profiler::{DEFAULT_SAMPLE_INTERVAL, ResourceProfiler, TickCounter};

@@ -31,7 +31,8 @@ pub use allocations::AllocationStats;
 #[cfg(feature = "plot")]
 pub(crate) use figures::Resolved;
 pub use figures::{OutlierCause, TickOutlier, TickOutliers};
-pub use inside_ticks::InsideTicks;
+pub(crate) use inside_ticks::ThreadTime;
+pub use inside_ticks::{InsideTicks, ThreadInsideTicks};
 pub use kinds::{CalibrationSite, SamplingKind};
 pub use live::{RunPart, WriterStats};
 pub use outliers::{FAR_OUTLIER_FACTOR, FarOutliers};

@@ -38,6 +38,7 @@ pub(crate) mod slow_ticks;
 pub(crate) mod subscriber_internals;
 mod sync;
 mod thread;
+pub(crate) mod thread_ticks;
 pub(crate) mod tick_fields;
 mod timing;
 pub(crate) mod window;

@@ -307,7 +307,10 @@ impl RunFigures {
             max_us: t.max_ns as f64 / 1e3,
             timed_ticks: t.samples,
             timed_far_outlier: report.tick_outliers().is_some_and(|o| o.timed.is_some()),
-            inside_ticks_wall_percent: report.inside_ticks.map(|i| 100.0 * i.wall_fraction),
+            inside_ticks_wall_percent: report
+                .inside_ticks
+                .as_ref()
+                .map(|i| 100.0 * i.wall_fraction),
             peak_rss_bytes: r.map(|r| r.peak_rss_bytes),
             rss_at_start_bytes: None,
             cpu_mean_percent: r.and_then(|r| r.cpu_percent.mean),

@@ -160,6 +160,21 @@ struct ThreadReader {
 }
 
 impl ThreadReader {
+    /// Reads every thread of the process as the sampler starts (see [`ThreadWindows::start`]):
+    /// the baseline of a thread that starts ticking after this.
+    fn read_start(&mut self, start: Instant) {
+        let listed = procfs::thread_ids(&mut self.tids).is_ok();
+        let before = start.elapsed().as_secs_f64() * 1_000.0;
+        let readings: Vec<_> = self
+            .tids
+            .iter()
+            .take(thread_windows::MAX_THREADS)
+            .map(|&tid| (tid, procfs::thread_sched(tid).ok()))
+            .collect();
+        let complete = listed && readings.len() == self.tids.len();
+        crate::lock::lock(&self.windows).start(before, readings, complete);
+    }
+
     /// Reads every thread (with no lock held), then records the readings; times are ms since
     /// `start`, taken just before and just after each thread's reads.
     fn read(&mut self, start: Instant) {
@@ -194,6 +209,13 @@ pub(crate) struct SchedulerSource {
 }
 
 impl SchedulerSource {
+    /// Thread `tid`'s time on a CPU from the sampler's start to its last read of it (the
+    /// closing one, after a stop), s; `None` for a thread it did not follow.
+    pub(crate) fn cpu_time_s(&self, tid: u32) -> Option<f64> {
+        let ns = crate::lock::lock(&self.windows).on_cpu_ns(tid)?;
+        Some(ns as f64 / 1e9)
+    }
+
     /// Fills in `slow`'s `scheduler` figures. `run_start` is the instant the ticks' offsets
     /// count from; `margin_ms` how far the ticks' clock may disagree with `Instant`.
     pub(crate) fn attach(&self, slow: &mut SlowestTicks, run_start: Instant, margin_ms: f64) {
@@ -391,6 +413,7 @@ impl ResourceProfiler {
             readings: Vec::new(),
         });
         if let Some(threads) = &mut threads {
+            threads.read_start(start);
             threads.read(start);
         }
         let windows = threads.as_ref().map(|t| Arc::clone(&t.windows));

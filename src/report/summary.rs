@@ -187,19 +187,19 @@ impl Report {
             // its ticks are all of the run.
             let wall = if inside.wall_fraction > 1.0 {
                 format!(
-                    "{:.1}% of the run's wall time ({:.3} s in {:.3} s: summed over the threads \
-                     that tick, above 100 % when they tick at once; on one thread, the estimate's \
-                     error: the ticks are all of the run)",
+                    "{:.1}% of the run's wall time ({} in {}: summed over the threads that tick, \
+                     above 100 % when they tick at once; on one thread, the estimate's error: the \
+                     ticks are all of the run)",
                     100.0 * inside.wall_fraction,
-                    inside.busy_s,
-                    self.total_time_s
+                    seconds(inside.busy_s),
+                    seconds(self.total_time_s)
                 )
             } else {
                 format!(
-                    "{:.1}% of the run's wall time ({:.3} of {:.3} s)",
+                    "{:.1}% of the run's wall time ({} of {})",
                     100.0 * inside.wall_fraction,
-                    inside.busy_s,
-                    self.total_time_s
+                    seconds(inside.busy_s),
+                    seconds(self.total_time_s)
                 )
             };
             let cpu = match inside.cpu_fraction {
@@ -211,13 +211,14 @@ impl Report {
             };
             let rest = if inside.wall_fraction < 1.0 {
                 format!(
-                    "; the other {:.3} s ran between ticks",
-                    self.total_time_s - inside.busy_s
+                    "; the other {} ran between ticks",
+                    seconds(self.total_time_s - inside.busy_s)
                 )
             } else {
                 String::new()
             };
             writeln!(f, "Inside ticks: {wall}{cpu}{rest}")?;
+            fmt_threads_inside_ticks(f, &inside.threads)?;
             // What the report says profiling cost (its own estimate, per tick): part of the
             // time between ticks and of the instrumentation taken out of the ticks' figures.
             let cost_s = self
@@ -1035,6 +1036,89 @@ fn cpu_line(r: &Resources) -> String {
         None => "no busiest sample: fewer than 2 samples in a run".to_owned(),
     };
     format!("{mean} ({:.4} s of CPU; {max})", r.cpu_time_s)
+}
+
+/// A time in seconds as the summary prints durations (`0.32 s`, `4.16 ms`, `50.0 µs`).
+fn seconds(s: f64) -> String {
+    super::slow_ticks::duration((s.max(0.0) * 1e9).round() as u64)
+}
+
+/// Rows of the per-thread table at most; the rest are in the JSON.
+const THREAD_ROWS: usize = 8;
+
+/// Each ticking thread's time inside ticks, against the run's wall time and its own CPU time:
+/// one line for one thread (its CPU share, the figure the run's line cannot give), a table for
+/// several.
+fn fmt_threads_inside_ticks(
+    f: &mut fmt::Formatter<'_>,
+    threads: &[super::ThreadInsideTicks],
+) -> fmt::Result {
+    let cpu_share = |t: &super::ThreadInsideTicks| match (t.cpu_fraction, t.cpu_time_s) {
+        (Some(share), Some(cpu)) if share > 1.0 => {
+            format!(
+                "{share:.2}× its CPU time ({:.3} s: its ticks also waited off the CPU)",
+                cpu
+            )
+        }
+        (Some(share), Some(cpu)) => {
+            format!("{:.1}% of its CPU time ({})", 100.0 * share, seconds(cpu))
+        }
+        _ => String::new(),
+    };
+    let name = |t: &super::ThreadInsideTicks| {
+        let tid = t.tid.map(|tid| format!(" [{tid}]")).unwrap_or_default();
+        match &t.run {
+            Some(run) => format!("{run}/{}{tid}", t.thread),
+            None => format!("{}{tid}", t.thread),
+        }
+    };
+    match threads {
+        [] => Ok(()),
+        [one] => {
+            let share = cpu_share(one);
+            if share.is_empty() {
+                return Ok(());
+            }
+            writeln!(f, "  on its one ticking thread, {}: {share}", name(one))
+        }
+        several => {
+            writeln!(
+                f,
+                "  per thread ({} ticking; % wall: of the run's wall time, CPU: of the thread's \
+                 own CPU time):",
+                several.len()
+            )?;
+            writeln!(
+                f,
+                "    {:<32} {:>12} {:>10} {:>8} {:>8}",
+                "thread [tid]", "ticks", "busy", "% wall", "CPU"
+            )?;
+            for t in several.iter().take(THREAD_ROWS) {
+                let cpu = match t.cpu_fraction {
+                    Some(share) if share > 1.0 => format!("{share:.2}×"),
+                    Some(share) => format!("{:.1}%", 100.0 * share),
+                    None => "-".to_owned(),
+                };
+                writeln!(
+                    f,
+                    "    {:<32} {:>12} {:>10} {:>8.1} {:>8}",
+                    name(t),
+                    thousands(t.ticks),
+                    seconds(t.busy_s),
+                    100.0 * t.wall_fraction,
+                    cpu
+                )?;
+            }
+            if several.len() > THREAD_ROWS {
+                writeln!(
+                    f,
+                    "    … and {} more threads (`inside_ticks.threads` in the JSON)",
+                    several.len() - THREAD_ROWS
+                )?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

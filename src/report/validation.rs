@@ -197,6 +197,19 @@ impl Report {
             if let Some(cpu) = inside.cpu_fraction {
                 number(at("inside_ticks.cpu_fraction"), cpu, Unit::Share)?;
             }
+            for (i, t) in inside.threads.iter().enumerate() {
+                let field = |name: &'static str| {
+                    move || format!("inside_ticks.threads[{i}] ({}).{name}", t.thread)
+                };
+                number(field("busy_s"), t.busy_s, Unit::Seconds)?;
+                number(field("wall_fraction"), t.wall_fraction, Unit::Share)?;
+                if let Some(cpu) = t.cpu_time_s {
+                    number(field("cpu_time_s"), cpu, Unit::Seconds)?;
+                }
+                if let Some(cpu) = t.cpu_fraction {
+                    number(field("cpu_fraction"), cpu, Unit::Share)?;
+                }
+            }
         }
         latency("unattributed", &self.unattributed)?;
         if let Some(sampling) = &self.sampling {

@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use super::records::{Counters, ThreadRecords};
 use super::slow_ticks::ThreadSlowTicks;
 use super::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard, Ordering, lock};
+use super::thread_ticks::{ThreadKey, ThreadTicks};
 use super::timing::SpanTiming;
 
 #[derive(Debug)]
@@ -47,6 +48,13 @@ pub(crate) struct HomeData {
     pub(crate) records: ThreadRecords,
     /// The thread's slowest ticks, and the components of the tick being assembled.
     pub(crate) slow: ThreadSlowTicks,
+    /// The thread that owns it now (its name and kernel id): whose ticks a harvest reports.
+    owner: Option<ThreadKey>,
+    /// Owners that left during the run since the last harvest, with their ticks: the records
+    /// hold theirs and the current owner's together.
+    handed_over: Vec<(ThreadKey, ThreadTicks)>,
+    /// The sum of `handed_over`'s ticks, taken from the records' at the harvest.
+    handed_over_sum: ThreadTicks,
     /// Emptied records a harvest swaps in, so the owner never waits for a merge.
     spare: Option<ThreadRecords>,
     /// What earlier harvests of `run` took of the counters read without the mutex.
@@ -59,6 +67,22 @@ pub(crate) struct HomeData {
 pub(crate) fn count(ticks: &AtomicU64) {
     let n = ticks.load(Ordering::Relaxed).wrapping_add(1);
     ticks.store(n, Ordering::Relaxed);
+}
+
+/// Owners that left a home between two harvests, kept apart at most; later ones are added
+/// to one entry (a program that spawns a thread per task must not grow a home without bound).
+const HANDED_OVER: usize = 16;
+
+/// Keeps `previous`'s ticks apart, or in the last entry once [`HANDED_OVER`] are kept.
+fn hand_over(kept: &mut Vec<(ThreadKey, ThreadTicks)>, previous: ThreadKey, ticks: ThreadTicks) {
+    let full = kept.len() >= HANDED_OVER;
+    match kept.last_mut() {
+        Some((key, sum)) if full => {
+            *key = ThreadKey::others();
+            sum.add(&ticks);
+        }
+        _ => kept.push((previous, ticks)),
+    }
 }
 
 /// Whether a harvest leaves the run going or ends it.
@@ -77,6 +101,8 @@ pub(crate) struct Harvested {
     pub(crate) slow: super::slow_ticks::SlowCandidates,
     pub(crate) ticks: u64,
     pub(crate) odd: u64,
+    /// Its owners since the last harvest and what their ticks add to the time inside ticks.
+    pub(crate) threads: Vec<(ThreadKey, ThreadTicks)>,
 }
 
 impl Default for Home {
@@ -165,17 +191,31 @@ impl Home {
         sampled: bool,
         tid: Option<u32>,
     ) {
+        let owner = ThreadKey::current(tid);
         let mut data = self.data();
         self.tid
             .store(u64::from(tid.unwrap_or(0)), Ordering::Relaxed);
         if data.run == run {
-            data.slow.begin_thread(tid);
+            // The previous owner exited during the run: what the records hold so far is its.
+            let ticks = self.ticks_in(run).saturating_sub(data.harvested_ticks);
+            let mut so_far = ThreadTicks::from_records(&data.records, ticks);
+            so_far.subtract(&data.handed_over_sum);
+            if let Some(previous) = data.owner.replace(owner.clone())
+                && !so_far.is_empty()
+            {
+                data.handed_over_sum.add(&so_far);
+                hand_over(&mut data.handed_over, previous, so_far);
+            }
+            data.slow.begin_thread(owner);
             return;
         }
+        data.owner = Some(owner.clone());
+        data.handed_over.clear();
+        data.handed_over_sum = ThreadTicks::default();
         data.run = run;
         data.spans.clear();
         data.records.reset();
-        data.slow.reset(slowest_ticks, warmup_ticks, sampled, tid);
+        data.slow.reset(slowest_ticks, warmup_ticks, sampled, owner);
         data.harvested_ticks = 0;
         data.harvested_odd = 0;
         self.ticks.store(0, Ordering::Relaxed);
@@ -196,15 +236,24 @@ impl Home {
         let mut records = data.spare.take().unwrap_or_default();
         std::mem::swap(&mut records, &mut data.records);
         let slow = data.slow.take();
-        let ticks = self.ticks_in(run);
+        let ticks_so_far = self.ticks_in(run);
         let odd = self.odd.load(Ordering::Relaxed);
+        let ticks = ticks_so_far.saturating_sub(data.harvested_ticks);
+        let mut threads = std::mem::take(&mut data.handed_over);
+        if let Some(owner) = data.owner.clone() {
+            let mut own = ThreadTicks::from_records(&records, ticks);
+            own.subtract(&data.handed_over_sum);
+            threads.push((owner, own));
+        }
+        data.handed_over_sum = ThreadTicks::default();
         let mut taken = Harvested {
             records,
             slow,
-            ticks: ticks.saturating_sub(data.harvested_ticks),
+            ticks,
             odd: odd.saturating_sub(data.harvested_odd),
+            threads,
         };
-        data.harvested_ticks = ticks;
+        data.harvested_ticks = ticks_so_far;
         data.harvested_odd = odd;
         if harvest == Harvest::Final {
             // Recorded ticks still open as the run ends (a child span leaked inside one keeps

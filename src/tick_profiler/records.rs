@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 
 use super::allocation_records::AllocationHistograms;
 use super::slow_ticks::SlowCandidates;
+use super::thread_ticks::{ThreadKey, ThreadTicks};
 use super::timing::{Closed, TickInfo};
 use crate::allocations::AllocCounts;
 
@@ -151,6 +152,9 @@ impl ComponentHistograms {
         AllocationHistograms::reset(&mut self.allocations);
     }
 }
+
+/// Threads whose ticks a run keeps apart; later ones add up in one entry.
+pub(crate) const MAX_THREADS: usize = 256;
 
 /// One thread's histograms (made on first use), components indexed by interned name slot.
 #[derive(Debug, Default)]
@@ -336,6 +340,8 @@ pub(crate) struct RunRecords {
     pub(crate) ticks_counted: u64,
     /// The slowest ticks over all threads.
     pub(crate) slow: SlowCandidates,
+    /// Each thread's ticks, for its time inside ticks.
+    pub(crate) threads: BTreeMap<ThreadKey, ThreadTicks>,
 }
 
 impl RunRecords {
@@ -353,6 +359,7 @@ impl RunRecords {
             counters: Counters::default(),
             ticks_counted: 0,
             slow: SlowCandidates::default(),
+            threads: BTreeMap::new(),
         }
     }
 
@@ -395,6 +402,20 @@ impl RunRecords {
         self.counters.add(&other.counters);
         self.ticks_counted += other.ticks_counted;
         self.slow.merge(other.slow.clone());
+        for (thread, ticks) in &other.threads {
+            self.add_thread_ticks(thread, ticks);
+        }
+    }
+
+    /// Adds `ticks` to `thread`'s, or to the entry of other threads once [`MAX_THREADS`] are
+    /// kept apart.
+    pub(crate) fn add_thread_ticks(&mut self, thread: &ThreadKey, ticks: &ThreadTicks) {
+        let key = if self.threads.len() < MAX_THREADS || self.threads.contains_key(thread) {
+            thread.clone()
+        } else {
+            ThreadKey::others()
+        };
+        self.threads.entry(key).or_default().add(ticks);
     }
 
     /// Adds one thread's records; `names` maps slots to span names.

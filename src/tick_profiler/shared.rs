@@ -278,6 +278,10 @@ impl Shared {
             records.ticks_counted += taken.ticks;
             records.counters.missing_span_data += taken.odd;
             records.slow.merge(taken.slow);
+            // A thread that only made spans outside ticks has no ticks to report.
+            for (thread, ticks) in taken.threads.iter().filter(|(_, t)| !t.is_empty()) {
+                records.add_thread_ticks(thread, ticks);
+            }
             home.give_back(taken.records);
         }
         let mut orphans = lock(&self.orphan_ticks);

@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+use super::thread_ticks::ThreadKey;
 use super::tick_fields::TickFields;
 use super::timing::{Closed, TickInfo};
 use super::window::COLD_ALLOWANCE_NS;
@@ -346,17 +347,17 @@ pub(crate) struct ThreadSlowTicks {
 
 impl ThreadSlowTicks {
     /// Empties it for a new run of `limit` slowest ticks (`sampled`: ticks are sampled), on the
-    /// thread that calls it (kernel id `tid`).
+    /// thread `owner`.
     pub(crate) fn reset(
         &mut self,
         limit: usize,
         warmup_ticks: u64,
         sampled: bool,
-        tid: Option<u32>,
+        owner: ThreadKey,
     ) {
         self.warmup_ticks = warmup_ticks;
         self.sampled = sampled;
-        self.begin_thread(tid);
+        self.begin_thread(owner);
         self.pending.clear();
         self.pending_dropped = 0;
         self.candidates = SlowCandidates::new(limit);
@@ -375,16 +376,10 @@ impl ThreadSlowTicks {
         };
     }
 
-    /// A new owner thread (kernel id `tid`) takes the home over (its candidates are kept:
-    /// they add up).
-    pub(crate) fn begin_thread(&mut self, tid: Option<u32>) {
-        self.tid = tid;
-        let current = std::thread::current();
-        let label = match current.name() {
-            Some(name) => name.to_owned(),
-            None => format!("{:?}", current.id()),
-        };
-        self.thread = Some(Arc::from(label));
+    /// A new owner thread takes the home over (its candidates are kept: they add up).
+    pub(crate) fn begin_thread(&mut self, owner: ThreadKey) {
+        self.tid = owner.tid;
+        self.thread = Some(owner.label);
     }
 
     /// A component (span `id` of name `slot`, inside `parent`, in `tick`) closed on this
@@ -613,7 +608,7 @@ mod tests {
     #[test]
     fn keeps_the_k_slowest_after_the_warmup_and_leaves_cold_ticks_out() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(3, 2, false, None);
+        slow.reset(3, 2, false, ThreadKey::current(None));
         for (ordinal, ns) in [
             (1, 900),
             (2, 800),
@@ -646,7 +641,7 @@ mod tests {
     #[test]
     fn timelines_nest_by_parent_and_sort_by_start() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(2, 0, false, None);
+        slow.reset(2, 0, false, ThreadKey::current(None));
         // tick 100: a (id 1) contains b (id 2); c (id 3) after; x (id 9) belongs to tick 77,
         // still open here (interleaved), whose timeline keeps it.
         slow.component(2, 1, 1, 100, &closed(20, 5));
@@ -680,9 +675,9 @@ mod tests {
     #[test]
     fn merge_is_the_top_k_of_the_union() {
         let mut a = ThreadSlowTicks::default();
-        a.reset(2, 0, false, None);
+        a.reset(2, 0, false, ThreadKey::current(None));
         let mut b = ThreadSlowTicks::default();
-        b.reset(2, 0, false, None);
+        b.reset(2, 0, false, ThreadKey::current(None));
         for (i, ns) in [10, 70, 30].into_iter().enumerate() {
             let i = i as u64 + 1;
             a.tick(i, &info(i, false, false), &closed(i, ns), false, |_| true);
@@ -713,7 +708,7 @@ mod tests {
     #[test]
     fn with_sampling_the_slowest_ticks_are_timed_ones_and_recorded_ones_apart() {
         let mut slow = ThreadSlowTicks::default();
-        slow.reset(2, 0, true, None);
+        slow.reset(2, 0, true, ThreadKey::current(None));
         for (i, (ns, recorded)) in [(10, false), (900, true), (30, false), (50, true)]
             .into_iter()
             .enumerate()

@@ -422,6 +422,15 @@ fn counts_stay_exact_under_thread_churn_snapshots_and_intervals() {
             assert_eq!(recorded(&r), total);
             assert_eq!(r.ticks.latency.samples, total);
         }
+        // Each thread's ticks, kept apart through home takeovers and harvests, add up.
+        let by_thread = &r.inside_ticks.as_ref().unwrap().threads;
+        let per_thread_ticks: Vec<u64> = by_thread.iter().map(|t| t.ticks).collect();
+        assert_eq!(per_thread_ticks.iter().sum::<u64>(), total, "{sampling:?}");
+        assert_eq!(
+            per_thread_ticks,
+            vec![per_thread; threads as usize],
+            "{sampling:?}: {by_thread:?}"
+        );
     }
 }
 

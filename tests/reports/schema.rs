@@ -115,7 +115,7 @@ fn a_schema_2_report_s_cpu_figures_load() {
 fn schema_6_adds_what_the_ticks_leave_out_and_schema_5_still_loads() {
     let mut r = report("v6", &tickprof_ticks(), &[("parse", &[500; 100])]);
     r.inside_ticks = tickprof::InsideTicks::estimate(&r, Some(r.total_time_s / 2.0));
-    let inside = r.inside_ticks.unwrap();
+    let inside = r.inside_ticks.clone().unwrap();
     assert!((inside.wall_fraction - 1.0).abs() < 0.01, "{inside:?}");
     assert!(
         (inside.cpu_fraction.unwrap() - 2.0).abs() < 0.02,
@@ -223,6 +223,26 @@ fn a_broken_inside_ticks_figure_fails_to_load_naming_it() {
         .to_string();
     assert!(err.contains("inside_ticks.wall_fraction"), "{err}");
     assert!(err.contains("-0.5"), "{err}");
+    // A thread's figure: named by its index and thread.
+    let mut json: serde_json::Value = serde_json::from_str(&r.to_json_string()).unwrap();
+    json["inside_ticks"]["threads"] = serde_json::json!([
+        {"thread": "main", "ticks": 10, "timed": 10, "busy_s": 0.001, "wall_fraction": 0.5},
+        {"thread": "feed", "ticks": 10, "timed": 10, "busy_s": "NaN", "wall_fraction": 0.5}
+    ]);
+    let err = Report::from_json_str(&json.to_string(), std::path::Path::new("bad.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad.json"), "{err}");
+    assert!(err.contains("busy_s"), "{err}");
+    json["inside_ticks"]["threads"][1]["busy_s"] = (-2.0).into();
+    let err = Report::from_json_str(&json.to_string(), std::path::Path::new("bad.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("inside_ticks.threads[1] (feed).busy_s"),
+        "{err}"
+    );
+    assert!(err.contains("-2"), "{err}");
 }
 
 /// Schema 7 counts allocations: `ticks.allocations` and `components.<name>.allocations` round

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use crate::error::Result;
 use crate::report::{
     ComponentStats, Dropped, Environment, InsideTicks, LatencyStats, Overhead, Report, Resources,
-    RunPart, SCHEMA_VERSION, SamplingStats, TickStats, WarmupStats, WriterStats,
+    RunPart, SCHEMA_VERSION, SamplingStats, ThreadTime, TickStats, WarmupStats, WriterStats,
 };
 use crate::run_window::ClosedWindow;
 use crate::sampling::{Sampling, SamplingMode};
@@ -143,6 +143,10 @@ pub(super) fn build(
         .as_ref()
         .map(|r| r.cpu_time_s)
         .or_else(|| parts.window.cpu.map(|cpu| cpu.as_secs_f64()));
+    #[cfg(feature = "sampler")]
+    let threads = thread_times(&records, |tid| parts.scheduler.as_ref()?.cpu_time_s(tid));
+    #[cfg(not(feature = "sampler"))]
+    let threads = thread_times(&records, |_| None);
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         name: parts.name,
@@ -205,8 +209,26 @@ pub(super) fn build(
         interval_log: parts.interval_log,
         slowest_ticks,
     };
-    report.inside_ticks = InsideTicks::estimate(&report, cpu_time_s);
+    report.inside_ticks = InsideTicks::by_thread(&report, cpu_time_s, &threads);
     Ok(report)
+}
+
+/// Each thread's ticks, with its CPU time (`cpu_of` its kernel id) where it is known.
+fn thread_times(records: &RunRecords, cpu_of: impl Fn(u32) -> Option<f64>) -> Vec<ThreadTime> {
+    records
+        .threads
+        .iter()
+        .map(|(key, t)| ThreadTime {
+            thread: key.label.to_string(),
+            tid: key.tid,
+            ticks: t.ticks,
+            warmup_ticks: t.warmup_ticks,
+            warmup_ns: t.warmup_ns,
+            timed: t.timed,
+            timed_ns: t.timed_ns,
+            cpu_time_s: key.tid.and_then(&cpu_of),
+        })
+        .collect()
 }
 
 /// What the covered part sampled, and what that cost per tick.

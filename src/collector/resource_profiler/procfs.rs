@@ -82,6 +82,17 @@ pub(crate) fn thread_sched(tid: u32) -> Result<SchedCounters, ThreadRead> {
     })
 }
 
+/// Replaces `out` with the kernel ids of this process's threads (`/proc/self/task`).
+pub(crate) fn thread_ids(out: &mut Vec<u32>) -> std::io::Result<()> {
+    out.clear();
+    for entry in std::fs::read_dir("/proc/self/task")? {
+        if let Some(tid) = entry?.file_name().to_str().and_then(|n| n.parse().ok()) {
+            out.push(tid);
+        }
+    }
+    Ok(())
+}
+
 /// `schedstat`: `<on-cpu ns> <run-queue wait ns> <timeslices>`.
 fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
     let mut fields = text.split_whitespace().map(str::parse::<u64>);
@@ -155,6 +166,15 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    #[test]
+    fn lists_own_threads() {
+        let mut ids = vec![0];
+        thread_ids(&mut ids).unwrap();
+        let own = crate::tick_profiler::kernel_tid::current().unwrap();
+        assert!(ids.contains(&own), "{ids:?} lacks {own}");
+        assert!(!ids.contains(&0));
+    }
+
     #[test]
     fn a_missing_thread_has_exited() {
         let tid = std::thread::spawn(crate::tick_profiler::kernel_tid::current)

@@ -130,9 +130,39 @@ pub(crate) struct Around {
 pub(crate) struct ThreadWindows {
     threads: BTreeMap<u32, Thread>,
     stats: ThreadSampling,
+    /// Every thread of the process as the sampler started, and its counters then (`None`:
+    /// unreadable): a thread that starts ticking later has its first window from the start, so
+    /// its CPU time covers the whole run. Emptied as threads are first read.
+    at_start: BTreeMap<u32, Option<SchedCounters>>,
+    /// `at_start` lists every thread there was: one missing from it began after the start,
+    /// and all its counts are in the run.
+    at_start_complete: bool,
+    /// When `at_start` was read (sampler ms).
+    start_ms: f64,
 }
 
 impl ThreadWindows {
+    /// Records the process's threads as the sampler starts (`listed`: whether `readings` is
+    /// all of them), at `at_ms`: where a thread's first window begins if it is first read later.
+    pub(crate) fn start(
+        &mut self,
+        at_ms: f64,
+        readings: impl IntoIterator<Item = (u32, Option<SchedCounters>)>,
+        listed: bool,
+    ) {
+        self.at_start.clear();
+        let mut complete = listed;
+        for (tid, counters) in readings {
+            if self.at_start.len() >= MAX_THREADS {
+                complete = false;
+                break;
+            }
+            self.at_start.insert(tid, counters);
+        }
+        self.at_start_complete = complete;
+        self.start_ms = at_ms;
+    }
+
     /// Whether the sampler should read `tid` at this sample (a thread that exited is not read
     /// again; one beyond [`MAX_THREADS`] is counted once and never followed).
     pub(crate) fn wants(&mut self, tid: u32) -> bool {
@@ -166,15 +196,25 @@ impl ThreadWindows {
         let thread = self.threads.entry(tid).or_default();
         match reading {
             Ok(now) => {
-                if let Some((last_ms, last)) = thread.last {
+                let last = thread.last.or_else(|| {
+                    self.stats.threads_sampled = self.stats.threads_sampled.saturating_add(1);
+                    // First read: from its counters at the start, or from zero if it began
+                    // after it; nothing if it is unknown.
+                    match self.at_start.remove(&tid) {
+                        Some(at_start) => at_start.map(|c| (self.start_ms, c)),
+                        None if self.at_start_complete => {
+                            Some((self.start_ms, SchedCounters::default()))
+                        }
+                        None => None,
+                    }
+                });
+                if let Some((last_ms, last)) = last {
                     thread.push(Window {
                         from_ms: last_ms,
                         to_ms: before_ms,
                         delta: SchedDelta::between(&last, &now),
                         count: 1,
                     });
-                } else {
-                    self.stats.threads_sampled = self.stats.threads_sampled.saturating_add(1);
                 }
                 thread.last = Some((after_ms, now));
             }
@@ -208,6 +248,13 @@ impl ThreadWindows {
             to_ms: covering.last()?.to_ms,
             delta,
         })
+    }
+
+    /// `tid`'s time on a CPU over its windows (from the sampler's start, or its first read,
+    /// to its last read); `None` for a thread with no window.
+    pub(crate) fn on_cpu_ns(&self, tid: u32) -> Option<u64> {
+        let windows = &self.threads.get(&tid)?.windows;
+        (!windows.is_empty()).then(|| windows.iter().map(|w| w.delta.on_cpu_ns).sum())
     }
 
     /// How the per-thread reads went.
@@ -326,5 +373,37 @@ mod tests {
         assert!(!w.wants(100_000));
         assert_eq!(w.stats().threads_untracked, 1);
         assert!(w.wants(3), "followed threads stay followed");
+    }
+
+    #[test]
+    fn a_thread_first_read_late_counts_from_the_start() {
+        let at = |cpu: u64| SchedCounters {
+            on_cpu_ns: cpu,
+            ..SchedCounters::default()
+        };
+        let mut w = ThreadWindows::default();
+        // Threads 7 (50 ns of CPU before the start) and 8 (unreadable) at the start, complete.
+        w.start(0.5, [(7, Some(at(50))), (8, None)], true);
+        // Read first at 200 ms: 7 from its start reading, 9 (begun after the start) from zero,
+        // 8 unknown.
+        for (tid, cpu) in [(7, 80), (8, 1_000), (9, 30)] {
+            assert!(w.wants(tid));
+            w.record(tid, 200.0, 201.0, Ok(at(cpu)));
+        }
+        assert_eq!(w.on_cpu_ns(7), Some(30));
+        assert_eq!(w.on_cpu_ns(9), Some(30));
+        assert_eq!(w.on_cpu_ns(8), None);
+        let a = w.around(7, 10.0, 20.0).unwrap();
+        assert_eq!((a.from_ms, a.to_ms), (0.5, 200.0));
+        // A later read adds its window.
+        w.record(7, 300.0, 301.0, Ok(at(100)));
+        assert_eq!(w.on_cpu_ns(7), Some(50));
+        // An incomplete listing: a thread missing from it is unknown, not new.
+        let mut w = ThreadWindows::default();
+        w.start(0.0, [(7, Some(at(50)))], false);
+        assert!(w.wants(9));
+        w.record(9, 200.0, 201.0, Ok(at(30)));
+        assert_eq!(w.on_cpu_ns(9), None);
+        assert_eq!(w.stats().threads_sampled, 1);
     }
 }
