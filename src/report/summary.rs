@@ -219,19 +219,30 @@ impl Report {
             };
             writeln!(f, "Inside ticks: {wall}{cpu}{rest}")?;
             fmt_threads_inside_ticks(f, &inside.threads)?;
-            // What the report says profiling cost (its own estimate, per tick): part of the
-            // time between ticks and of the instrumentation taken out of the ticks' figures.
-            let cost_s = self
-                .sampling
-                .as_ref()
-                .map_or(0.0, |s| s.cost_ns_per_tick * self.ticks.count as f64 / 1e9);
-            if cost_s > 0.0 && self.total_time_s > 0.0 {
-                writeln!(
-                    f,
-                    "  the profiler's own cost, by its estimate: ~{cost_s:.3} s ({:.1}% of the \
-                     run), in no tick's figures",
-                    100.0 * cost_s / self.total_time_s
-                )?;
+            // What the report says profiling cost (its own estimate per tick, and the
+            // histograms it made, measured): part of the time between ticks and of the
+            // instrumentation taken out of the ticks' figures.
+            if let Some(s) = &self.sampling {
+                let cost_s = s.cost_ns(self.ticks.count) / 1e9;
+                let setup = if s.histograms_made > 0 {
+                    format!(
+                        "; {} of it once, making {} histograms at first use (a later run on a \
+                         thread reuses them)",
+                        duration(s.setup_ns),
+                        s.histograms_made
+                    )
+                } else {
+                    String::new()
+                };
+                if cost_s > 0.0 && self.total_time_s > 0.0 {
+                    writeln!(
+                        f,
+                        "  the profiler's own cost, by its estimate: ~{} ({:.1}% of the run), \
+                         in no tick's figures{setup}",
+                        seconds(cost_s),
+                        100.0 * cost_s / self.total_time_s
+                    )?;
+                }
             }
         }
         if self.outside_ticks.is_empty() {
@@ -398,10 +409,20 @@ impl Report {
         } else {
             String::new()
         };
+        let setup = if s.setup_ns > 0 && t.ticks > 0 {
+            format!(
+                " plus {} once making its histograms ({:.1} ns per tick over this loop)",
+                duration(s.setup_ns),
+                s.setup_ns as f64 / t.ticks as f64
+            )
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "  the report's own cost estimate: {:.1} ns per tick; the profiled loop measured \
-             {whole:+.1} ns per tick against bare (the bare runs ±{whole_noise:.1} apart){after}{short}",
+            "  the report's own cost estimate: {:.1} ns per tick{setup}; the profiled loop \
+             measured {whole:+.1} ns per tick against bare (the bare runs ±{whole_noise:.1} \
+             apart){after}{short}",
             s.cost_ns_per_tick
         )
     }

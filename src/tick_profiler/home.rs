@@ -214,6 +214,7 @@ impl Home {
         data.handed_over_sum = ThreadTicks::default();
         data.run = run;
         data.spans.clear();
+        data.take_made_histograms();
         data.records.reset();
         data.slow.reset(slowest_ticks, warmup_ticks, sampled, owner);
         data.harvested_ticks = 0;
@@ -283,6 +284,19 @@ impl Home {
 }
 
 impl HomeData {
+    /// Records into the spare when earlier runs made more of its histograms: the last harvest
+    /// left the records it swapped in (made on first use, so empty on a home's first harvest),
+    /// and a new run would make on the loop what the spare already has. Both are emptied.
+    fn take_made_histograms(&mut self) {
+        let Some(spare) = self.spare.as_mut() else {
+            return;
+        };
+        if spare.histograms_made() > self.records.histograms_made() {
+            std::mem::swap(spare, &mut self.records);
+            spare.reset();
+        }
+    }
+
     /// The counters of what the thread recorded.
     pub(crate) fn counters(&mut self) -> &mut Counters {
         &mut self.records.counters

@@ -40,6 +40,35 @@ pub(crate) struct Counters {
     /// after it closed were not recorded, and their unattributed time is not known), or were
     /// still open when the run ended (their components were recorded without them).
     pub(crate) straddled: u64,
+    /// Histograms made while recording, and the time making them took.
+    pub(crate) setup: Setup,
+}
+
+/// Histograms made on the recording threads (on first use: a tick's, a new component name's),
+/// and the time it took. A histogram is 270 KB at the default precision, written whole when
+/// made, so a fresh one costs its pages' faults: a one-off, priced apart from the per-tick cost.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Setup {
+    pub(crate) histograms: u64,
+    pub(crate) ns: u64,
+}
+
+impl Setup {
+    /// A histogram from `template`, timed (two clock reads, beside a 270 KB write).
+    #[cold]
+    #[inline(never)]
+    fn make(&mut self, make: impl FnOnce() -> Histogram<u64>) -> Histogram<u64> {
+        let started = std::time::Instant::now();
+        let histogram = make();
+        self.histograms += 1;
+        self.ns += u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        histogram
+    }
+
+    fn add(&mut self, other: &Setup) {
+        self.histograms += other.histograms;
+        self.ns = self.ns.saturating_add(other.ns);
+    }
 }
 
 impl Counters {
@@ -55,6 +84,7 @@ impl Counters {
         self.overflow += other.overflow;
         self.missing_span_data += other.missing_span_data;
         self.straddled += other.straddled;
+        self.setup.add(&other.setup);
     }
 }
 
@@ -80,14 +110,23 @@ pub(crate) struct ComponentHistograms {
 
 impl ComponentHistograms {
     fn new(template: &Histogram<u64>) -> Self {
+        Self::with_latency(Histogram::new_from(template))
+    }
+
+    fn with_latency(latency: Histogram<u64>) -> Self {
         ComponentHistograms {
-            latency: Histogram::new_from(template),
+            latency,
             self_time: None,
             wall: None,
             direct: 0,
             seen: 0,
             allocations: None,
         }
+    }
+
+    /// [`new`](Self::new), on a recording thread: its making is counted in `setup`.
+    fn new_timed(template: &Histogram<u64>, setup: &mut Setup) -> Self {
+        Self::with_latency(setup.make(|| Histogram::new_from(template)))
     }
 
     fn add(&mut self, other: &ComponentHistograms, template: &Histogram<u64>) {
@@ -111,6 +150,11 @@ impl ComponentHistograms {
         AllocationHistograms::add(&mut self.allocations, &other.allocations);
     }
 
+    /// How many histograms it holds.
+    fn histograms(&self) -> usize {
+        1 + usize::from(self.self_time.is_some()) + usize::from(self.wall.is_some())
+    }
+
     /// Its own time per span (its children's excluded).
     pub(crate) fn self_time(&self) -> &Histogram<u64> {
         self.self_time.as_ref().unwrap_or(&self.latency)
@@ -118,9 +162,9 @@ impl ComponentHistograms {
 
     /// A closed span's times; returns how many values were clamped into range.
     #[inline]
-    fn record(&mut self, closed: &Closed, template: &Histogram<u64>) -> u64 {
+    fn record(&mut self, closed: &Closed, template: &Histogram<u64>, setup: &mut Setup) -> u64 {
         if self.self_time.is_none() && closed.self_ns != closed.net_ns {
-            self.own_times_diverge();
+            self.own_times_diverge(setup);
         }
         let mut overflow = record_in(&mut self.latency, closed.net_ns);
         overflow += match self.self_time.as_mut() {
@@ -128,24 +172,24 @@ impl ComponentHistograms {
             None => u64::from(closed.self_ns > self.latency.high()),
         };
         if let Some(wall) = closed.wall_ns {
-            overflow += record(&mut self.wall, template, wall);
+            overflow += record(&mut self.wall, template, wall, setup);
         }
         overflow
     }
 
     /// The first span with time in children: own times so far were the whole times.
     #[cold]
-    fn own_times_diverge(&mut self) {
-        self.self_time = Some(self.latency.clone());
+    fn own_times_diverge(&mut self, setup: &mut Setup) {
+        self.self_time = Some(setup.make(|| self.latency.clone()));
     }
 
     fn reset(&mut self) {
-        self.latency.reset();
+        clear(&mut self.latency);
         if let Some(self_time) = self.self_time.as_mut() {
-            self_time.reset();
+            clear(self_time);
         }
         if let Some(wall) = self.wall.as_mut() {
-            wall.reset();
+            clear(wall);
         }
         self.direct = 0;
         self.seen = 0;
@@ -178,10 +222,27 @@ pub(crate) struct ThreadRecords {
     pub(crate) counters: Counters,
 }
 
-/// Records `value`, clamped into the histogram's range; returns 1 if it had to be clamped.
-fn record(histogram: &mut Option<Histogram<u64>>, template: &Histogram<u64>, value: u64) -> u64 {
-    let histogram = histogram.get_or_insert_with(|| Histogram::new_from(template));
+/// Records `value` (the histogram made on first use), clamped into the histogram's range;
+/// returns 1 if it had to be clamped.
+fn record(
+    histogram: &mut Option<Histogram<u64>>,
+    template: &Histogram<u64>,
+    value: u64,
+    setup: &mut Setup,
+) -> u64 {
+    let histogram = match histogram {
+        Some(histogram) => histogram,
+        None => histogram.insert(setup.make(|| Histogram::new_from(template))),
+    };
     record_in(histogram, value)
+}
+
+/// Empties `histogram` unless it is (an empty one is left untouched: a reset writes all of
+/// it).
+fn clear(histogram: &mut Histogram<u64>) {
+    if !histogram.is_empty() {
+        histogram.reset();
+    }
 }
 
 fn record_in(histogram: &mut Histogram<u64>, value: u64) -> u64 {
@@ -204,7 +265,7 @@ impl ThreadRecords {
         .into_iter()
         .flatten()
         {
-            h.reset();
+            clear(h);
         }
         self.components
             .iter_mut()
@@ -213,6 +274,29 @@ impl ThreadRecords {
             .for_each(ComponentHistograms::reset);
         AllocationHistograms::reset(&mut self.tick_allocations);
         self.counters = Counters::default();
+    }
+
+    /// How many histograms it holds (made on first use, kept by `reset`).
+    pub(crate) fn histograms_made(&self) -> usize {
+        let ticks = [
+            &self.warmup,
+            &self.latency,
+            &self.latency_raw,
+            &self.wall,
+            &self.recorded,
+            &self.unattributed,
+        ]
+        .into_iter()
+        .filter(|h| h.is_some())
+        .count();
+        let named = self
+            .components
+            .iter()
+            .chain(&self.outside)
+            .flatten()
+            .map(ComponentHistograms::histograms)
+            .sum::<usize>();
+        ticks + named
     }
 
     /// A closed tick (timed or recorded). `full`: every tick is recorded, and recorded ticks
@@ -230,20 +314,30 @@ impl ThreadRecords {
         if tick.warmup {
             c.warmup_ticks += 1;
             c.warmup_recorded += u64::from(tick.recorded);
-            overflow += record(&mut self.warmup, template, closed.net_ns);
+            overflow += record(&mut self.warmup, template, closed.net_ns, &mut c.setup);
         } else if !tick.recorded || full {
             c.ticks_timed += 1;
-            overflow += record(&mut self.latency, template, closed.net_ns);
-            overflow += record(&mut self.latency_raw, template, closed.busy_ns);
+            overflow += record(&mut self.latency, template, closed.net_ns, &mut c.setup);
+            overflow += record(
+                &mut self.latency_raw,
+                template,
+                closed.busy_ns,
+                &mut c.setup,
+            );
             if let Some(wall) = closed.wall_ns {
-                overflow += record(&mut self.wall, template, wall);
+                overflow += record(&mut self.wall, template, wall, &mut c.setup);
             }
         }
         if tick.recorded {
             c.ticks_recorded += 1;
-            overflow += record(&mut self.recorded, template, closed.net_ns);
+            overflow += record(&mut self.recorded, template, closed.net_ns, &mut c.setup);
             if whole {
-                overflow += record(&mut self.unattributed, template, closed.self_ns);
+                overflow += record(
+                    &mut self.unattributed,
+                    template,
+                    closed.self_ns,
+                    &mut c.setup,
+                );
             }
         }
         c.clamped += u64::from(closed.clamped);
@@ -273,10 +367,11 @@ impl ThreadRecords {
         allocations: Option<AllocCounts>,
         template: &Histogram<u64>,
     ) {
-        let Some(component) = named(&mut self.components, slot, template) else {
+        let setup = &mut self.counters.setup;
+        let Some(component) = named(&mut self.components, slot, template, setup) else {
             return;
         };
-        let mut overflow = component.record(closed, template);
+        let mut overflow = component.record(closed, template, setup);
         component.direct += u64::from(direct);
         if let Some(counts) = allocations {
             overflow += AllocationHistograms::record(&mut component.allocations, counts);
@@ -288,17 +383,18 @@ impl ThreadRecords {
 
     /// A closed span of name `slot` that ran outside every tick.
     pub(crate) fn record_outside(&mut self, closed: &Closed, slot: u32, template: &Histogram<u64>) {
-        let Some(outside) = named(&mut self.outside, slot, template) else {
+        let setup = &mut self.counters.setup;
+        let Some(outside) = named(&mut self.outside, slot, template, setup) else {
             return;
         };
-        self.counters.overflow += outside.record(closed, template);
+        self.counters.overflow += outside.record(closed, template, setup);
         self.counters.outside_recorded += 1;
         self.counters.clamped += u64::from(closed.clamped);
     }
 
     /// A span of name `slot` created outside every tick (recorded or not).
     pub(crate) fn outside_seen(&mut self, slot: u32, template: &Histogram<u64>) {
-        if let Some(outside) = named(&mut self.outside, slot, template) {
+        if let Some(outside) = named(&mut self.outside, slot, template, &mut self.counters.setup) {
             outside.seen += 1;
         }
     }
@@ -309,15 +405,16 @@ fn named<'a>(
     list: &'a mut Vec<Option<ComponentHistograms>>,
     slot: u32,
     template: &Histogram<u64>,
+    setup: &mut Setup,
 ) -> Option<&'a mut ComponentHistograms> {
     let slot = usize::try_from(slot).ok()?;
     if list.len() <= slot {
         list.resize_with(slot + 1, || None);
     }
-    Some(
-        list.get_mut(slot)?
-            .get_or_insert_with(|| ComponentHistograms::new(template)),
-    )
+    Some(match list.get_mut(slot)? {
+        Some(histograms) => histograms,
+        none => none.insert(ComponentHistograms::new_timed(template, setup)),
+    })
 }
 
 /// Everything the layer recorded during one run (or part of one), merged over all threads.

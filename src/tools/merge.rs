@@ -415,6 +415,8 @@ fn merge_sampling(samplings: &[SamplingStats], reports: &[(&str, &Report)]) -> S
         ticks_recorded: saturating_sum(&mut samplings.iter().map(|s| s.ticks_recorded)),
         windows: saturating_sum(&mut samplings.iter().map(|s| s.windows)),
         cost_ns_per_tick: if count > 0 { cost / count as f64 } else { 0.0 },
+        histograms_made: saturating_sum(&mut samplings.iter().map(|s| s.histograms_made)),
+        setup_ns: saturating_sum(&mut samplings.iter().map(|s| s.setup_ns)),
     }
 }
 
@@ -872,6 +874,8 @@ mod tests {
                 ticks_recorded: 0,
                 windows: 0,
                 cost_ns_per_tick: 0.0,
+                histograms_made: 0,
+                setup_ns: 0,
             });
             r.ticks.allocations = Some(crate::test_support::allocations(&vec![
                 (

@@ -33,6 +33,7 @@ mod other_layers_unchanged;
 mod panic_in_tick;
 mod runs_and_errors;
 mod sampling;
+mod setup_cost;
 mod shard_reuse;
 mod slow_tick_fields;
 mod slow_tick_fields_attacks;

@@ -276,5 +276,7 @@ fn sampling_stats(
         } else {
             0.0
         },
+        histograms_made: counters.setup.histograms,
+        setup_ns: counters.setup.ns,
     }
 }
