@@ -30,6 +30,7 @@ mod validation;
 pub use allocations::AllocationStats;
 #[cfg(feature = "plot")]
 pub(crate) use figures::Resolved;
+pub(crate) use figures::least_resolved_change;
 pub use figures::{OutlierCause, TickOutlier, TickOutliers};
 pub(crate) use inside_ticks::ThreadTime;
 pub use inside_ticks::{InsideTicks, ThreadInsideTicks};
@@ -910,12 +911,12 @@ impl Report {
         (total > 0.0).then(|| self.unattributed_mean() / total)
     }
 
-    /// The smallest latency difference one span reading can resolve, in ns: twice the busy time
-    /// an empty span reads (clock steps plus the layer's bookkeeping between its two clock
-    /// reads), and at least 20 ns. The gates compare distributions of many readings, which
-    /// resolve finer: their floor is one step of the runs' clock plus any difference in what the
-    /// runs subtracted (see [`gate`](crate::gate)); with this one, a 10 ns component could grow
-    /// fifteenfold and pass.
+    /// The smallest latency one span reading can resolve, in ns: twice the busy time an empty
+    /// span reads (clock steps plus the layer's bookkeeping between its two clock reads), and at
+    /// least 20 ns. Every output holds figures to it by one rule: the summary and the graphs
+    /// mark a figure below it (`<0.080`), and the gates ([`gate`](crate::gate): `tickprof
+    /// compare`, `check --baseline`) call no change between two figures both below it, so they
+    /// never tell apart two figures the summary prints alike.
     pub fn latency_resolution_ns(&self) -> f64 {
         (2.0 * self.overhead.empty_span_busy_ns).max(20.0)
     }

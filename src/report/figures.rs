@@ -36,6 +36,28 @@ impl Resolved {
     }
 }
 
+/// Whether a latency figure is below `resolution` (both in one unit): the one rule by which the
+/// summary and the graphs mark a figure (`<0.080`) and the gates ([`least_resolved_change`])
+/// call no change between two such figures.
+pub(crate) fn below_resolution(figure: f64, resolution: f64) -> bool {
+    figure < resolution
+}
+
+/// The least change of a latency figure from `from`, up (`up`) or down, after which the two
+/// figures are not both [below `resolution`](below_resolution), in their unit: 0 when `from`
+/// is at or above it; up, the distance to it; down, all of `from` (a latency cannot fall below
+/// 0, so no fall from a figure below the resolution reaches that far). Two figures below the
+/// resolution print alike in the summary and the graphs (`<0.080`), so `tickprof compare` and
+/// `check --baseline` take this as the least change they may call one: a change they report
+/// ends at, or starts from, a figure the summary states.
+pub(crate) fn least_resolved_change(from: f64, resolution: f64, up: bool) -> f64 {
+    match (below_resolution(from, resolution), up) {
+        (false, _) => 0.0,
+        (true, true) => resolution - from,
+        (true, false) => from,
+    }
+}
+
 impl Report {
     /// `ns` as the outputs state it: [`Resolved::Below`] under the report's resolution (a
     /// span reading, a mean of them or a percentile that small is mostly the clock's steps and
@@ -43,7 +65,7 @@ impl Report {
     /// below the resolution too: it is a reading at the floor, not a free span.
     pub(crate) fn resolved(&self, ns: f64) -> Resolved {
         let resolution = self.latency_resolution_ns();
-        if ns < resolution {
+        if below_resolution(ns, resolution) {
             Resolved::Below(resolution)
         } else {
             Resolved::Measured(ns)

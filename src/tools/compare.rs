@@ -468,8 +468,8 @@ mod tests {
         assert!(!back.any_worse());
     }
 
-    /// A 10 ns component growing tenfold is reported, whatever the run-to-run noise; one clock
-    /// step on it is below resolution.
+    /// A 20 ns component growing fivefold is reported, whatever the run-to-run noise; one clock
+    /// step on it is below resolution (both figures under the reports' 40 ns).
     #[test]
     fn a_tenfold_tiny_component_is_a_change_and_a_clock_step_is_not() {
         let ticks = spread(10_000, 5_000);
@@ -485,7 +485,66 @@ mod tests {
         let risk = row(&c, "components.risk.p50_us");
         assert_eq!(risk.call, Call::WithinNoise, "{risk:?}");
         assert_eq!(risk.judgement.reason, Reason::BelowResolution);
-        assert_eq!(risk.resolution_floor(), Some(0.010));
+        // From 20 ns, a change must reach the 40 ns resolution: 20 ns, more than the 10 ns step.
+        assert!(
+            (risk.resolution_floor().unwrap() - 0.020).abs() < 1e-4,
+            "{risk:?}"
+        );
+        assert_eq!(risk.judgement.resolution, Some(0.040));
+    }
+
+    /// One rule for the summary and compare: a change between two figures the summary marks
+    /// below the resolution (`<0.040` here: an empty span reads 20 ns) is never called one,
+    /// however sure the runs are of it; a change to a figure the summary states is judged, and
+    /// so is a change between two stated figures smaller than the resolution. (With a floor of
+    /// one clock step alone, 10 → 30 ns was "slower" while the summary printed `<0.040` twice.)
+    #[test]
+    fn compare_calls_no_change_between_figures_the_summary_marks_below_resolution() {
+        let ticks = spread(10_000, 5_000);
+        let tens = |v: u64| -> Vec<u64> { (0..5_000).map(|i| v + 10 * (i % 3)).collect() };
+        // Four identical runs per side: the runs' noise is measured, and small.
+        let side = |name: &str, tiny: u64| -> Vec<Report> {
+            (0..4)
+                .map(|_| report(name, &ticks, &[("tiny", &tens(tiny))]))
+                .collect()
+        };
+        let call = |base: u64, new: u64, metric: &str| -> (Row, [String; 2]) {
+            let (a, b) = (side("a", base), side("b", new));
+            let (a, b): (Vec<&Report>, Vec<&Report>) = (a.iter().collect(), b.iter().collect());
+            let c = compare_runs(&a, &b, &CompareOptions::default()).unwrap();
+            // The figure the summary prints for the component's mean, on each side.
+            let printed = [a[0], b[0]].map(|r| r.resolved(r.components["tiny"].latency.mean_ns));
+            (row(&c, metric).clone(), printed.map(|p| p.micros(3)))
+        };
+        assert_eq!(report("r", &ticks, &[]).latency_resolution_ns(), 40.0);
+
+        // 10 → 30 ns (values 0–20 → 20–40): both means below 40 ns, printed alike.
+        let (r, printed) = call(0, 20, "components.tiny.mean_us");
+        assert_eq!(printed, ["<0.040", "<0.040"]);
+        assert_eq!(r.call, Call::WithinNoise, "{r:?}");
+        assert_eq!(r.judgement.reason, Reason::BelowResolution);
+        assert_eq!(r.judgement.resolution, Some(0.040));
+        // The least change called one is the one that reaches the resolution: 40 − 10 ns.
+        assert!(
+            (r.resolution_floor().unwrap() - 0.030).abs() < 1e-4,
+            "{r:?}"
+        );
+
+        // 10 → 50 ns: the new figure is stated (0.050), and the change is called.
+        let (r, printed) = call(0, 40, "components.tiny.mean_us");
+        assert_eq!(printed, ["<0.040", "0.050"]);
+        assert_eq!(r.call, Call::Worse, "{r:?}");
+
+        // 100 → 120 ns: both stated; a change smaller than the resolution is still one.
+        let (r, printed) = call(90, 110, "components.tiny.mean_us");
+        assert_eq!(printed, ["0.100", "0.120"]);
+        assert_eq!(r.call, Call::Worse, "{r:?}");
+        assert_eq!(r.judgement.resolution, None);
+
+        // Faster, from a figure below the resolution: no change either.
+        let (r, printed) = call(20, 0, "components.tiny.mean_us");
+        assert_eq!(printed, ["<0.040", "<0.040"]);
+        assert_eq!(r.call, Call::WithinNoise, "{r:?}");
     }
 
     /// A baseline of 0 (a clamped value) still gets the resolution floor: 0 → one clock step

@@ -36,9 +36,14 @@
 //!
 //! # The test
 //! For a comparison with a baseline, the threshold is `max_regression_pct` of the baseline's
-//! value, but never less than the **resolution floor**: one step of the runs' clock (read off
-//! the histograms: the most common gap between recorded values) plus any difference between
-//! what the two runs subtracted for the instrumentation (an empty span's reading). The floor
+//! value, but never less than the **resolution floor**, for a latency: one step of the runs'
+//! clock (read off the histograms: the most common gap between recorded values) plus any
+//! difference between what the two runs subtracted for the instrumentation (an empty span's
+//! reading); and, from a baseline figure below the reports' resolution
+//! ([`Report::latency_resolution_ns`](crate::Report::latency_resolution_ns), the coarsest of
+//! the runs'), the distance to it: the summary prints every figure below it alike (`<0.080`),
+//! so a change that leaves both figures there is none, by the rule the summary marks figures
+//! with. A change called one ends at (or starts from) a figure the summary states. The floor
 //! applies to a baseline of 0 too, which is usually a value clamped at 0. A metric
 //! **fails** when the data show, at the family's confidence, that it moved past the threshold
 //! in the bad direction: the one-sided p-value of "the change is at the threshold", adjusted
@@ -214,6 +219,11 @@ pub struct Judgement {
     pub threshold: Option<f64>,
     /// The resolution floor, when it and not the percentage set `threshold`.
     pub floor: Option<f64>,
+    /// The reports' latency resolution ([`Report::latency_resolution_ns`](crate::Report::latency_resolution_ns),
+    /// the coarsest of the runs', in the metric's unit), when it set `floor`: the baseline's
+    /// figure is below it, and a smaller change would leave the new one below it too. `None`
+    /// when one step of the runs' clock set the floor, or no floor did.
+    pub resolution: Option<f64>,
     /// The Holm-adjusted p-value; `None` for exact comparisons and untested metrics.
     pub p_value: Option<f64>,
     /// Where the run-to-run noise came from.
@@ -243,6 +253,7 @@ impl Judgement {
             interval: None,
             threshold: None,
             floor: None,
+            resolution: None,
             p_value: None,
             noise: Noise::WithinRuns,
             runs,

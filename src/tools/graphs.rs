@@ -50,6 +50,7 @@ mod canvas;
 mod efficiency_panel;
 #[cfg(test)]
 mod figures_agree;
+mod log_axis;
 mod palette;
 mod resources_figure;
 mod slow_tick_marks;
@@ -623,7 +624,10 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let mut mesh = chart.configure_mesh();
-    mesh.label_style((FONT, 15))
+    // One light line between two labels on a linear axis: plotters' default of up to ten
+    // turned a panel of nine labels grey. (Log axes set their own: [`log_axis`].)
+    mesh.max_light_lines(2)
+        .label_style((FONT, 15))
         .axis_desc_style((FONT, 17))
         .x_desc(x_desc)
         .y_desc(y_desc);
@@ -731,7 +735,7 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0.0, f64::max),
     );
-    let x_axis = || x_range.clone().log_scale();
+    let x_axis = || log_axis::log_axis(x_range.clone());
     const X_DESC: &str = "ticks per run (log scale)";
 
     // 1. Throughput: the run's, and the loop's with and without profiling when the caller
@@ -778,9 +782,8 @@ fn draw_scalability(root: &Area<'_>, runs: &[&Report]) -> DrawResult {
             times.iter().copied().fold(0.0, f64::max),
         );
         let mut chart = panel_builder(&panels[1], "Total time", SCALABILITY_PANEL)
-            .build_cartesian_2d(x_axis(), y_range.log_scale())?;
+            .build_cartesian_2d(x_axis(), log_axis::log_axis(y_range))?;
         styled_mesh(&mut chart, X_DESC, "total time (s, log scale)")
-            .y_labels(12)
             .x_label_formatter(&fmt_count)
             .y_label_formatter(&fmt_seconds)
             .draw()?;
@@ -1020,7 +1023,7 @@ fn draw_latency(
         .margin_right(48)
         .x_label_area_size(52)
         .y_label_area_size(90)
-        .build_cartesian_2d(0.0..x_max, (span.start..drawable(top)).log_scale())?;
+        .build_cartesian_2d(0.0..x_max, log_axis::log_axis(span.start..drawable(top)))?;
     styled_mesh(
         &mut chart,
         "percentile (log scale of 1 − p: 90 %, 99 %, 99.9 %, …)",

@@ -20,7 +20,8 @@
 //!   `[components.<name>.allocations]`) are compared exactly.
 //! - A **baseline** check fails when the change is past `max_regression_pct` of the baseline's
 //!   value (and past the resolution floor: one clock step plus any difference in what the runs
-//!   subtracted for the instrumentation) beyond the run-to-run noise: measured from the runs'
+//!   subtracted for the instrumentation, and from a baseline figure below the reports'
+//!   resolution, the distance to it) beyond the run-to-run noise: measured from the runs'
 //!   spread when there are several, assumed (`[gate] run_noise_pct`, 25 %) with one per side.
 //!   A change past the threshold that the noise could explain is *inconclusive: run-to-run
 //!   noise*, which more runs decide.
@@ -909,9 +910,10 @@ mod tests {
         );
     }
 
-    /// The floor, not the percentage, sets a small latency's threshold: one step of the runs'
+    /// The floor, not the percentage, sets a small latency's threshold: from a figure below the
+    /// reports' resolution (40 ns here), the distance to it; above it, one step of the runs'
     /// clock plus the difference in what they subtracted. A tiny component one clock step
-    /// slower passes as below resolution; tenfold, it is reported.
+    /// slower passes as below resolution; fivefold, it is reported.
     #[test]
     fn the_resolution_floor_sets_a_small_latencys_threshold() {
         let tens = |v: u64| -> Vec<u64> { (0..2_000).map(|i| v + 10 * (i % 3)).collect() };
@@ -930,18 +932,34 @@ mod tests {
         let c = check(&step);
         assert_eq!(c.outcome(), Outcome::Pass, "{c:#?}");
         assert_eq!(c.judgement.reason, Reason::BelowResolution);
-        assert_eq!(c.judgement.floor, Some(0.010));
-        assert!((c.judgement.threshold.unwrap() - 0.010).abs() < 1e-12);
+        // 20 ns to the 40 ns resolution, more than the 10 ns clock step.
+        assert!((c.judgement.floor.unwrap() - 0.020).abs() < 1e-4, "{c:#?}");
+        assert!((c.judgement.threshold.unwrap() - 0.020).abs() < 1e-4);
+        assert_eq!(c.judgement.resolution, Some(0.040));
         let c = check(&tenfold);
         assert_eq!(c.outcome(), Outcome::Fail, "{c:#?}");
-        // Runs that subtracted different instrumentation costs are that much further apart.
+        // The coarser report's resolution counts: an empty span read 30 ns in the new run.
         let mut shifted = step.clone();
         shifted.overhead.empty_span_busy_ns = 30.0;
         let c = check(&shifted);
         assert!(
-            (c.judgement.threshold.unwrap() - 0.020).abs() < 1e-12,
+            (c.judgement.threshold.unwrap() - 0.040).abs() < 1e-4,
             "{c:#?}"
         );
+        assert_eq!(c.judgement.resolution, Some(0.060));
+        // Above the resolution, one clock step plus what the runs subtracted differently
+        // (10 + 10 ns) is the floor: more than 10 % of 90 ns.
+        let base = report("base", &ticks, &[("tiny", &tens(80))]);
+        let mut shifted = report("shifted", &ticks, &[("tiny", &tens(90))]);
+        shifted.overhead.empty_span_busy_ns = 30.0;
+        let c = t
+            .evaluate(&shifted, Some(&base))
+            .checks
+            .into_iter()
+            .find(|c| c.metric == "components.tiny.trimmed_mean_us")
+            .unwrap();
+        assert!((c.judgement.floor.unwrap() - 0.020).abs() < 1e-4, "{c:#?}");
+        assert_eq!(c.judgement.resolution, None);
         // 5 µs × 10 % is more than the floor: the percentage decides, no floor recorded.
         let tick = t
             .evaluate(&step, Some(&base))

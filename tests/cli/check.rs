@@ -63,6 +63,41 @@ fn all_pass_exits_0() {
     );
 }
 
+/// The line above the checks counts them in the noun and form of the line below (it said
+/// "3 tests" beside "6 checks"): 3 of the 6 (the latencies, judged with an interval) are
+/// tested for significance; throughput, memory and CPU are single values compared exactly.
+#[test]
+fn the_tested_checks_are_counted_as_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    fixtures(dir.path());
+    let out = tickprof(
+        dir.path(),
+        &[
+            "check",
+            "fast.json",
+            "slow.json",
+            "--thresholds",
+            "gate.toml",
+        ],
+    );
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1], "  1 run; 3 of 6 checks tested for significance (1% false-alarm rate, Holm)",
+        "{text}"
+    );
+    assert_eq!(lines[8], "  0 of 6 checks failed", "{text}");
+    // slow.json has no `strategy`: its p99 is missing, so 2 of its 6 are tested.
+    assert_eq!(
+        lines[10], "  1 run; 2 of 6 checks tested for significance (1% false-alarm rate, Holm)",
+        "{text}"
+    );
+    assert!(
+        !text.contains(" test,") && !text.contains(" tests,"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_failed_or_missing_metric_exits_1() {
     let dir = tempfile::tempdir().unwrap();
@@ -196,7 +231,7 @@ fn a_baseline_regression_is_decided_by_pooled_runs() {
         "{text}"
     );
     assert!(
-        text.ends_with("PASSED: 0 of 1 checks failed (1 inconclusive) in 1 report\n"),
+        text.ends_with("PASSED: 0 of 1 check failed (1 inconclusive) in 1 report\n"),
         "{text}"
     );
 
@@ -220,7 +255,7 @@ fn a_baseline_regression_is_decided_by_pooled_runs() {
     );
     assert!(text.contains("beyond (p = "), "{text}");
     assert!(
-        text.ends_with("FAILED: 1 of 1 checks failed in 1 build (3 reports)\n"),
+        text.ends_with("FAILED: 1 of 1 check failed in 1 build (3 reports)\n"),
         "{text}"
     );
 
@@ -394,11 +429,13 @@ fn baselines_match_by_report_name() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
-/// A latency's threshold is never below what the runs resolve: one step of their clock (10 ns
-/// here), plus any difference in what they subtracted for the instrumentation. Every output
+/// A latency's threshold is never below what the runs resolve: from a baseline figure below
+/// the reports' resolution (40 ns here: an empty span reads 20 ns), the distance to it, so a
+/// change that leaves both figures where the summary prints `<0.040` is none; otherwise one
+/// step of their clock (10 ns here), plus any difference in what they subtracted. Every output
 /// says when the floor and not the percentage set the limit. One clock step on a tiny
-/// component passes as below resolution; the same component tenfold fails, even with one run
-/// per side.
+/// component passes as below resolution; the same component grown to 110 ns fails, even with
+/// one run per side.
 #[test]
 fn a_baseline_limit_set_by_the_resolution_floor_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -438,13 +475,13 @@ fn a_baseline_limit_set_by_the_resolution_floor_says_so() {
             .unwrap_or_else(|| panic!("no `{metric}` line for {report} in:\n{text}"))
             .to_owned()
     };
-    let floored = "limit +0.010 µs (10 ns resolution floor; 10% of 0.020 µs is less)";
+    let floored = "limit +0.020 µs (to reach the 40 ns resolution; 10% of 0.020 µs is less)";
     let l = line("new", "components.tiny.trimmed_mean_us vs baseline");
     assert!(l.starts_with("  ✅ ") && l.contains(floored), "{text}");
     assert!(l.ends_with("within: below resolution"), "{l}");
     let l = line("worse", "components.tiny.p50_us vs baseline");
     assert!(
-        l.starts_with("  ❌ ") && l.contains("(10 ns resolution floor; 10% of"),
+        l.starts_with("  ❌ ") && l.contains("(to reach the 40 ns resolution; 10% of"),
         "{text}"
     );
     // 10 % of 5 µs is more than the floor: the percentage set the limit, and the line says that.
@@ -468,8 +505,8 @@ fn a_baseline_limit_set_by_the_resolution_floor_says_so() {
     let markdown = stdout(&out);
     assert!(
         markdown.contains(
-            "+0.010 µs (10 ns resolution floor; 10% of 0.020 µs is less) | within: below \
-             resolution |"
+            "+0.020 µs (to reach the 40 ns resolution; 10% of 0.020 µs is less) | within: \
+             below resolution |"
         ),
         "{markdown}"
     );

@@ -469,3 +469,36 @@ fn a_run_of_one_sample_is_too_short_to_plot() {
     assert!(pixels_of(&path, (31, 119, 180)) > 100);
     assert!(pixels_of(&path, (44, 160, 44)) > 100);
 }
+
+/// The share of gridline grey (neutral, neither white nor the axis' black) among the pixels of
+/// the rectangle `(x0, y0)–(x1, y1)`.
+fn grey_share(path: &Path, (x0, y0): (u32, u32), (x1, y1): (u32, u32)) -> f64 {
+    let image = image::open(path).unwrap().to_rgb8();
+    let mut grey = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let [r, g, b] = image.get_pixel(x, y).0;
+            if r == g && g == b && (100..250).contains(&r) {
+                grey += 1;
+            }
+        }
+    }
+    f64::from(grey) / f64::from((x1 - x0) * (y1 - y0))
+}
+
+/// Over one decade of ticks (the driver's `--ticks 1000,10000`), plotters' log axis drew 99
+/// light gridlines per decade, and the "Total time" panel (log-log) read as grey: 25.7 % of its
+/// plot was gridline grey. Major lines at the decades and light ones at 2× and 5× leave 2.2 %.
+#[test]
+fn log_axes_draw_few_gridlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scalability_metrics.png");
+    scalability_metrics(&[fixture(1_000, true), fixture(10_000, true)], &path).unwrap();
+    // Inside the plot of the top-right panel ("Total time"), clear of its labels.
+    let share = grey_share(&path, (720, 90), (1170, 380));
+    assert!(
+        share < 0.05,
+        "{:.1}% of the panel is gridline grey",
+        100.0 * share
+    );
+}

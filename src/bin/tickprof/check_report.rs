@@ -23,7 +23,8 @@ pub(crate) struct Judged {
 
 impl Judged {
     /// What the runs were judged against and how: `1 run vs baseline base.json (1 run);
-    /// run-to-run noise assumed ±25% (one run per side); 4 tests, 1% false-alarm rate (Holm)`.
+    /// run-to-run noise assumed ±25% (one run per side); 3 of 4 checks tested for
+    /// significance (1% false-alarm rate, Holm)`.
     fn context(&self, run_noise_pct: f64) -> String {
         let v = &self.verdict;
         let mut out = runs(v.runs.0);
@@ -38,18 +39,32 @@ impl Judged {
             });
             let _ = write!(out, "; {}", noise_words(noise, run_noise_pct));
         }
-        let _ = write!(
-            out,
-            "; {} test{}, {}% false-alarm rate (Holm)",
-            v.tested,
-            if v.tested == 1 { "" } else { "s" },
-            v.false_alarm_pct
-        );
+        let _ = write!(out, "; {}", tested_words(v));
         out
     }
 }
 
-/// The estimate, or why there is none (missing, or too few samples to judge).
+/// How many of the checks were tested for significance, in the noun and form of the counts line
+/// (`0 of 6 checks failed`): `3 of 6 checks tested for significance (1% false-alarm rate, Holm)`.
+/// It said "3 tests" above "0 of 6 checks failed", two nouns for one list. The other checks
+/// (counts, single values against an absolute limit, missing values) are compared exactly or
+/// not at all, and spend none of the false-alarm rate.
+fn tested_words(v: &Verdict) -> String {
+    let tested = of_checks(v.tested, v.checks.len());
+    if v.tested == 0 {
+        return format!("{tested} tested for significance");
+    }
+    format!(
+        "{tested} tested for significance ({}% false-alarm rate, Holm)",
+        v.false_alarm_pct
+    )
+}
+
+/// `3 of 6 checks`, `0 of 1 check`: the one form every count of checks takes.
+fn of_checks(k: usize, n: usize) -> String {
+    format!("{k} of {n} check{}", if n == 1 { "" } else { "s" })
+}
+
 /// How the run-to-run noise was obtained: `Some(false)` measured on both sides, `Some(true)`
 /// measured on one and assumed for a side of one run, `None` assumed.
 pub(crate) fn noise_words(measured: Option<bool>, run_noise_pct: f64) -> String {
@@ -65,6 +80,7 @@ pub(crate) fn noise_words(measured: Option<bool>, run_noise_pct: f64) -> String 
     }
 }
 
+/// The estimate, or why there is none (missing, or too few samples to judge).
 fn value_cell(c: &Check, false_alarm_pct: f64) -> String {
     match c.value() {
         Some(v) => value(v, c.unit),
@@ -95,7 +111,9 @@ fn change_cell(c: &Check) -> String {
 }
 
 /// The effective limit and where it comes from: `≤ 10.000 µs`, `+0.012 µs (5% of 0.241 µs)`,
-/// `+0.010 µs (10 ns resolution floor; 5% is 0.001 µs)`.
+/// `+0.020 µs (to reach the 40 ns resolution; 5% of 0.020 µs is less)` (the baseline's figure
+/// is below the reports' resolution, where the summary prints `<0.040`: a change that leaves
+/// the new one there too is none), `+0.010 µs (10 ns clock-step floor; …)`.
 fn limit_cell(c: &Check) -> String {
     let j = &c.judgement;
     match c.kind {
@@ -110,12 +128,16 @@ fn limit_cell(c: &Check) -> String {
                 Bound::AtLeast => format!("-{}", value(threshold, c.unit)),
             };
             let base = j.base.map_or_else(|| "—".to_owned(), |b| value(b, c.unit));
-            match j.floor {
-                Some(floor) => format!(
-                    "{change} ({} resolution floor; {max_regression_pct}% of {base} is less)",
+            match (j.floor, j.resolution) {
+                (Some(_), Some(resolution)) => format!(
+                    "{change} (to reach the {} resolution; {max_regression_pct}% of {base} is less)",
+                    nanos(resolution)
+                ),
+                (Some(floor), None) => format!(
+                    "{change} ({} clock-step floor; {max_regression_pct}% of {base} is less)",
                     nanos(floor)
                 ),
-                None => format!("{change} ({max_regression_pct}% of {base})"),
+                (None, _) => format!("{change} ({max_regression_pct}% of {base})"),
             }
         }
     }
@@ -124,7 +146,7 @@ fn limit_cell(c: &Check) -> String {
 fn counts(v: &Verdict) -> String {
     let failed = v.violations().count();
     let inconclusive = v.inconclusive().count();
-    let mut out = format!("{failed} of {} checks failed", v.checks.len());
+    let mut out = format!("{} failed", of_checks(failed, v.checks.len()));
     if inconclusive > 0 {
         let _ = write!(out, " ({inconclusive} inconclusive)");
     }
@@ -148,7 +170,7 @@ fn total_line(judged: &[Judged]) -> (bool, String) {
             runs_of("report", reports)
         )
     };
-    let mut line = format!("{failed} of {total} checks failed");
+    let mut line = format!("{} failed", of_checks(failed, total));
     if inconclusive > 0 {
         let _ = write!(line, " ({inconclusive} inconclusive)");
     }

@@ -48,7 +48,7 @@ fn cells(row: &Row) -> [String; 6] {
     ]
 }
 
-/// The call and why: `slower (p = 2e-6)`, `within noise (below the 10 ns resolution floor)`,
+/// The call and why: `slower (p = 2e-6)`, `within noise (not past the 40 ns resolution)`,
 /// `inconclusive: run-to-run noise; …`, `faster (not gated)`.
 fn call_cell(row: &Row, options: &CompareOptions) -> String {
     let j = &row.judgement;
@@ -58,9 +58,12 @@ fn call_cell(row: &Row, options: &CompareOptions) -> String {
             Some(p) => format!("{word} ({})", p_value_text(p)),
             None => word.to_owned(),
         },
-        (Call::WithinNoise, Reason::BelowResolution) => match j.floor {
-            Some(floor) => format!("{word} (below the {} resolution floor)", nanos(floor)),
-            None => word.to_owned(),
+        (Call::WithinNoise, Reason::BelowResolution) => match (j.floor, j.resolution) {
+            (_, Some(resolution)) => {
+                format!("{word} (not past the {} resolution)", nanos(resolution))
+            }
+            (Some(floor), None) => format!("{word} (within the {} clock-step floor)", nanos(floor)),
+            (None, None) => word.to_owned(),
         },
         (Call::Inconclusive, _) | (Call::Missing, _) => j.explain(options.gate.false_alarm_pct),
         _ => word.to_owned(),

@@ -27,6 +27,9 @@ pub(crate) struct Estimate {
     /// span's reading), in the metric's unit; 0 for single values. Two runs that subtracted
     /// different amounts are shifted against each other by the difference.
     pub(crate) subtracted: f64,
+    /// The report's latency resolution ([`Report::latency_resolution_ns`], the one its summary
+    /// marks figures against), in the metric's unit; 0 for single values.
+    pub(crate) resolution: f64,
 }
 
 /// A report with its histograms decoded once, however many metrics are read from it, and each
@@ -96,6 +99,7 @@ impl<'r> Run<'r> {
                 samples: None,
                 quantum: 0.0,
                 subtracted: 0.0,
+                resolution: 0.0,
             });
         };
         let (field, stats) = distribution?;
@@ -127,6 +131,7 @@ impl<'r> Run<'r> {
             samples: Some(n),
             quantum: cdf.quantum_ns() / 1_000.0,
             subtracted: self.report.overhead.empty_span_busy_ns / 1_000.0,
+            resolution: self.report.latency_resolution_ns() / 1_000.0,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! docs for the method in words.
 
 use crate::metric::{Bound, Metric, Unit};
+use crate::report::least_resolved_change;
 
 use super::distribution::{Df, upper_quantile, upper_tail};
 use super::estimate::{Estimate, Run};
@@ -82,6 +83,11 @@ impl Side {
         self.runs.iter().map(|e| e.quantum).fold(0.0, f64::max)
     }
 
+    /// The coarsest resolution among the runs.
+    fn resolution(&self) -> f64 {
+        self.runs.iter().map(|e| e.resolution).fold(0.0, f64::max)
+    }
+
     fn subtracted(&self) -> f64 {
         self.runs.iter().map(|e| e.subtracted).sum::<f64>() / self.count()
     }
@@ -102,6 +108,8 @@ struct Tested {
     excess: f64,
     threshold: f64,
     floor: Option<f64>,
+    /// The reports' resolution, when it (not the clock's step) set `floor`.
+    resolution: Option<f64>,
     /// Whether the resolution floor, not the percentage, set `threshold`, and the change is
     /// beyond the percentage: a pass that says "below resolution".
     floor_decides: bool,
@@ -224,6 +232,7 @@ fn prepare(
                 excess,
                 threshold: *limit,
                 floor: None,
+                resolution: None,
                 floor_decides: false,
                 se,
                 se_within: se,
@@ -264,13 +273,23 @@ fn relative(
     };
     let moved = sign * change;
     let by_pct = pct / 100.0 * base_value.abs();
-    // What the runs can resolve: one step of their clock, plus whatever shifts one run's
-    // values against the other's (a different amount subtracted for the instrumentation).
-    let floor = if matches!(metric.unit(), Unit::Micros) {
-        base.quantum().max(new.quantum()) + (new.subtracted() - base.subtracted()).abs()
+    // What the runs can resolve, for a latency: one step of their clock plus whatever shifts
+    // one run's values against the other's (a different amount subtracted for the
+    // instrumentation); and a change that leaves both figures below the reports' resolution
+    // (the coarsest of them) is none, by the rule the summary and the graphs mark figures with
+    // (`<0.040`): two figures they print alike are never called apart, and a change called one
+    // ends at (or starts from) a figure they state.
+    let (steps, by_resolution, resolution) = if matches!(metric.unit(), Unit::Micros) {
+        let resolution = base.resolution().max(new.resolution());
+        (
+            base.quantum().max(new.quantum()) + (new.subtracted() - base.subtracted()).abs(),
+            least_resolved_change(base_value, resolution, sign > 0.0),
+            resolution,
+        )
     } else {
-        0.0
+        (0.0, 0.0, 0.0)
     };
+    let floor = steps.max(by_resolution);
     let threshold = by_pct.max(floor);
     let (m, n) = (base.count(), new.count());
     let within = base.within_variance() + new.within_variance();
@@ -327,6 +346,7 @@ fn relative(
         excess,
         threshold,
         floor: (floor > by_pct).then_some(floor),
+        resolution: (floor > by_pct && by_resolution >= steps).then_some(resolution),
         floor_decides: floor > by_pct && moved > by_pct,
         se,
         se_within,
@@ -436,6 +456,7 @@ fn conclude(prepared: Asked, adjusted: Option<(f64, f64)>, k: usize, alpha: f64)
         interval,
         threshold: Some(t.threshold),
         floor: t.floor,
+        resolution: t.resolution,
         p_value,
         noise: t.noise,
         runs: t.runs,

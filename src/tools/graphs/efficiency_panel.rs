@@ -85,8 +85,10 @@ pub(super) fn draw(
         .flat_map(|s| s.points.iter().map(|pt| pt.1))
         .fold(120.0, f64::max);
     // Head room above the points for the legend (at the top right), so it covers none.
-    let mut chart = panel_builder(area, &p.caption, SCALABILITY_PANEL)
-        .build_cartesian_2d(x_range.clone().log_scale(), 0.0..drawable(top * 1.7))?;
+    let mut chart = panel_builder(area, &p.caption, SCALABILITY_PANEL).build_cartesian_2d(
+        super::log_axis::log_axis(x_range.clone()),
+        0.0..drawable(top * 1.7),
+    )?;
     styled_mesh(&mut chart, x_desc, "reference's time per tick ÷ run's (%)")
         .x_label_formatter(&super::fmt_count)
         .y_label_formatter(&super::fmt_whole)

@@ -6,6 +6,12 @@
 //! and the time axis is the run's, 0 → `total_time_s`, as the title says; the sampler's closing
 //! sample can land a few ms after the run's end, and then the axis reaches it and the figure
 //! says so.
+//!
+//! A run under 10 ms has no CPU figure at all (`resources.cpu_percent.mean` is `null`: the
+//! kernel accounts other threads' CPU time at scheduler ticks, so a shorter window can read
+//! 0 % or 350 %): its figure says the run was too short for samples, with the peak memory the
+//! summary prints, rather than a CPU line of such readings under a caption saying "n/a", or an
+//! advice to lower a sample interval that cannot help.
 
 use std::fmt;
 
@@ -15,12 +21,24 @@ use crate::report::Report;
 /// run was too short to plot. Two points are a line, not a course over a run.
 pub const MIN_SAMPLES_TO_PLOT: usize = 3;
 
+/// The shortest run with a CPU figure, s: a report's `resources.cpu_percent.mean` is `null`
+/// below it (the sampler's shortest CPU window).
+const MIN_RUN_FOR_SAMPLES_S: f64 = 0.010;
+
 /// What [`resources`](super::resources) draws for a report ([`resources_figure`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ResourcesFigure {
     /// The report has no resource data: why (the sampler was off or unavailable).
     NotSampled(String),
+    /// A run under 10 ms, too short for CPU samples (its report has no mean CPU): a panel
+    /// saying so, with the peak memory, no plot.
+    TooShortForSamples {
+        /// The run's length (`total_time_s`).
+        run_s: f64,
+        /// The OS's peak resident memory over the run (`resources.peak_rss_bytes`).
+        peak_rss_bytes: u64,
+    },
     /// Fewer than [`MIN_SAMPLES_TO_PLOT`] samples: a panel saying so, no plot.
     TooShort {
         /// Samples in the report.
@@ -52,6 +70,13 @@ pub fn resources_figure(report: &Report) -> ResourcesFigure {
                 .unwrap_or_else(|| "the resource sampler was off".to_owned()),
         );
     };
+    // A merged report can lack a mean because one part was short; the whole run is not.
+    if resources.cpu_percent.mean.is_none() && report.total_time_s < MIN_RUN_FOR_SAMPLES_S {
+        return ResourcesFigure::TooShortForSamples {
+            run_s: report.total_time_s,
+            peak_rss_bytes: resources.peak_rss_bytes,
+        };
+    }
     let samples = &resources.samples;
     if samples.len() < MIN_SAMPLES_TO_PLOT {
         return ResourcesFigure::TooShort {
@@ -85,6 +110,18 @@ impl ResourcesFigure {
             ResourcesFigure::NotSampled(why) => {
                 Some(("resources not sampled".to_owned(), why.clone()))
             }
+            ResourcesFigure::TooShortForSamples {
+                run_s,
+                peak_rss_bytes,
+            } => Some((
+                "run too short for samples (< 10 ms)".to_owned(),
+                format!(
+                    "CPU and memory over time need a run of 10 ms or more (this one: {} s); \
+                     peak RSS (VmHWM) {:.1} MB",
+                    super::seconds_label(*run_s),
+                    *peak_rss_bytes as f64 / 1e6
+                ),
+            )),
             ResourcesFigure::TooShort {
                 samples,
                 run_s,
@@ -110,7 +147,7 @@ impl fmt::Display for ResourcesFigure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ResourcesFigure::NotSampled(why) => write!(f, "resources not sampled: {why}"),
-            ResourcesFigure::TooShort { .. } => {
+            ResourcesFigure::TooShortForSamples { .. } | ResourcesFigure::TooShort { .. } => {
                 let (headline, detail) = self.statement().unwrap_or_default();
                 write!(f, "{headline}; {detail}")
             }
@@ -215,6 +252,44 @@ mod tests {
             late.to_string(),
             "CPU and RSS from 0 to 1.1 s, and 1 sample up to 3.2 ms after the run's end"
         );
+    }
+
+    /// A run under 10 ms has no CPU figure (its mean is `null`): the figure says the run was
+    /// too short for samples, with its length and peak memory, however many samples it took
+    /// (six 1-ms samples read 8 % to 360 % of a core), and does not advise a shorter interval.
+    #[test]
+    fn a_run_under_10_ms_is_too_short_for_samples() {
+        let mut r = sampled(0.008, &[2.5, 3.7, 4.9, 6.0, 7.2, 8.0]);
+        let res = r.resources.as_mut().unwrap();
+        (res.cpu_percent.mean, res.cpu_percent.max) = (None, None);
+        res.sample_interval_ms = 1;
+        let figure = resources_figure(&r);
+        assert_eq!(
+            figure,
+            ResourcesFigure::TooShortForSamples {
+                run_s: 0.008,
+                peak_rss_bytes: 12_000_000
+            }
+        );
+        assert_eq!(
+            figure.to_string(),
+            "run too short for samples (< 10 ms); CPU and memory over time need a run of 10 ms \
+             or more (this one: 0.008 s); peak RSS (VmHWM) 12.0 MB"
+        );
+        // One sample in 7 ms: the same, not "lower the sample interval (this run: 1 ms)".
+        r.resources.as_mut().unwrap().samples.truncate(1);
+        r.total_time_s = 0.007;
+        assert!(matches!(
+            resources_figure(&r),
+            ResourcesFigure::TooShortForSamples { .. }
+        ));
+        // A merged report lacks a mean when one part was short; the whole run is plotted.
+        let mut merged = sampled(0.35, &[100.0, 200.0, 300.0]);
+        merged.resources.as_mut().unwrap().cpu_percent.mean = None;
+        assert!(matches!(
+            resources_figure(&merged),
+            ResourcesFigure::Series { .. }
+        ));
     }
 
     #[test]

@@ -226,7 +226,7 @@ fn draw_latencies(area: &Area<'_>, report: &Report, rows: &[Row]) -> DrawResult 
         .margin_right(24)
         .x_label_area_size(28)
         .y_label_area_size(260)
-        .build_cartesian_2d(x_range.clone().log_scale(), -0.5..n - 0.5)?;
+        .build_cartesian_2d(super::log_axis::log_axis(x_range.clone()), -0.5..n - 0.5)?;
     chart
         .configure_mesh()
         .label_style((FONT, 13))

@@ -176,7 +176,8 @@ pub struct MemoryLimits {
     pub max_peak_rss_mb: Option<f64>,
 }
 
-/// `[cpu]` limits, on the mean over the run's samples.
+/// `[cpu]` limits, on the run's mean CPU: its CPU time over its wall time (the figure every
+/// output states as the mean, not the average of the samples).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
