@@ -186,3 +186,160 @@ fn warm_up_ticks_closed_on_another_thread_count_once() {
     );
     assert_consistent(&report, "moved_warmup");
 }
+
+// ---------------------------------------------------------------------------------------------
+// CPU time per thread: intervals, threads that exit.
+// ---------------------------------------------------------------------------------------------
+
+/// This thread's time on a CPU so far (`/proc/thread-self/schedstat`), ns.
+#[cfg(target_os = "linux")]
+fn own_cpu_ns() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// Spins until this thread has had `ns` more of CPU time.
+#[cfg(target_os = "linux")]
+fn burn_cpu(ns: u64) {
+    let until = own_cpu_ns() + ns;
+    while own_cpu_ns() < until {
+        std::hint::black_box((0..1_000).sum::<u64>());
+    }
+}
+
+/// Takes snapshots until `done` says yes of one (the sampler read what the test waits for);
+/// panics after 60 s.
+#[cfg(target_os = "linux")]
+fn snapshot_until(collector: &MetricsCollector, done: impl Fn(&Report) -> bool) -> Report {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let snapshot = collector.snapshot().unwrap();
+        if done(&snapshot) {
+            return snapshot;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sampler never read it: {:?}",
+            snapshot.inside_ticks
+        );
+        // Waiting for the sampler thread's next read, not standing in for work.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A thread's CPU time as a report states it (`None` if not listed or not read).
+fn cpu_of(report: &Report, name: &str) -> Option<f64> {
+    report
+        .inside_ticks
+        .as_ref()?
+        .threads
+        .iter()
+        .find(|t| t.thread == name)?
+        .cpu_time_s
+}
+
+/// An interval's figures are the interval's: a thread's CPU time in interval 2 is what it
+/// spent in interval 2, not since the run's start. The thread burns 150 ms in a tick in
+/// interval 1 (the sampler has read all of it before interval 1 ends), then ticks once in
+/// interval 2: interval 2's CPU time for it is at most its own CPU time since that read.
+/// Merged, the intervals' CPU times are at most the run's.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "bug: an interval's per-thread cpu_time_s is the thread's CPU since the run's start \
+            (the sampler's windows, all of them), not the interval's: interval 2 says ≥ 150 ms \
+            for a thread that spent about 1 ms in it, and merged intervals count it again"]
+fn an_intervals_thread_cpu_time_is_the_intervals() {
+    const BURN_NS: u64 = 150_000_000;
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .measure_overhead(false)
+        .sample_interval(Duration::from_millis(10))
+        .build()
+        .unwrap();
+    let dispatch = dispatch(&collector);
+    collector.start_profiling("interval_cpu").unwrap();
+    let name = std::thread::current().name().unwrap().to_owned();
+    let (first, second, own_between_ns) = tracing::dispatcher::with_default(&dispatch, || {
+        span!(Level::INFO, "tick").in_scope(|| burn_cpu(BURN_NS));
+        // A read after the burn: every later window holds only what follows it.
+        snapshot_until(&collector, |s| {
+            cpu_of(s, &name).is_some_and(|cpu| cpu >= BURN_NS as f64 / 1e9)
+        });
+        let from = own_cpu_ns();
+        let first = collector.interval().unwrap();
+        span!(Level::INFO, "tick").in_scope(|| burn_cpu(1_000_000));
+        let second = collector.interval().unwrap();
+        (first, second, own_cpu_ns() - from)
+    });
+    let report = collector.stop_profiling().unwrap();
+    for (part, context) in [(&first, "interval 1"), (&second, "interval 2")] {
+        assert_eq!(part.ticks.count, 1, "{context}");
+        assert_consistent(part, context);
+    }
+    let second_cpu = cpu_of(&second, &name).expect("interval 2 has the thread's CPU time");
+    // What it spent since the read before interval 1 ended, and 5 ms for the sampler's reads.
+    let bound_s = (own_between_ns as f64 + 5e6) / 1e9;
+    assert!(
+        second_cpu <= bound_s,
+        "interval 2: {second_cpu} s of CPU for a thread that spent {} s in it",
+        own_between_ns as f64 / 1e9
+    );
+    let merged = Report::merge(&[first, second], Shards::Sequential).unwrap();
+    let merged_cpu = cpu_of(&merged, &name).unwrap();
+    let run_cpu = cpu_of(&report, &name).unwrap();
+    assert!(
+        merged_cpu <= run_cpu + 5e-3,
+        "merged intervals: {merged_cpu} s of CPU, the run: {run_cpu} s"
+    );
+}
+
+/// A thread that exits before the stop: the docs say its CPU time is `-` (null), since the
+/// sampler's closing read cannot read it. If a figure is given, it must be all of its CPU
+/// time in the run, not what the sampler read before it exited: it ticks once (read by the
+/// sampler, 500 ms apart), then burns 100 ms and exits before the next read.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "bug (docs or code): a thread that exits before the stop keeps the CPU time of its \
+            last periodic read (docs/sampling.md says `-`): up to a sample interval of its CPU \
+            is missing, its cpu_fraction overstated"]
+fn a_thread_that_exits_before_the_stop_has_no_partial_cpu_time() {
+    const BURN_NS: u64 = 100_000_000;
+    let collector = MetricsCollector::builder()
+        .sampling(Sampling::full())
+        .measure_overhead(false)
+        .sample_interval(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let dispatch = dispatch(&collector);
+    collector.start_profiling("exits_early").unwrap();
+    let (read_tx, read_rx) = mpsc::channel::<()>();
+    let own_ns = std::thread::scope(|scope| {
+        let d = dispatch.clone();
+        let worker = std::thread::Builder::new()
+            .name("short-lived".into())
+            .spawn_scoped(scope, move || {
+                tracing::dispatcher::with_default(&d, || {
+                    span!(Level::INFO, "tick").in_scope(|| burn_cpu(1_000_000));
+                });
+                read_rx.recv().unwrap();
+                burn_cpu(BURN_NS);
+                // Began after the start: all its CPU time is the run's.
+                own_cpu_ns()
+            })
+            .unwrap();
+        snapshot_until(&collector, |s| cpu_of(s, "short-lived").is_some());
+        read_tx.send(()).unwrap();
+        worker.join().unwrap()
+    });
+    let report = collector.stop_profiling().unwrap();
+    assert_consistent(&report, "exits_early");
+    let t = thread(&report, "short-lived");
+    assert_eq!(t.ticks, 1);
+    if let Some(cpu) = t.cpu_time_s {
+        let own_s = own_ns as f64 / 1e9;
+        assert!(
+            cpu >= own_s - 5e-3,
+            "{cpu} s of CPU for a thread that spent {own_s} s: {t:?}"
+        );
+    }
+}
