@@ -210,6 +210,23 @@ impl Report {
                     number(field("cpu_fraction"), cpu, Unit::Share)?;
                 }
             }
+            // Each thread's ticks are part of the run's (merged or not): more is not a report
+            // tickprof wrote.
+            let threads_ticks = inside
+                .threads
+                .iter()
+                .try_fold(0_u64, |sum, t| sum.checked_add(t.ticks));
+            if threads_ticks.is_none_or(|sum| sum > self.ticks.count) {
+                return Err(Invalid {
+                    field: "inside_ticks.threads".to_owned(),
+                    message: format!(
+                        "the threads' ticks add up to {}, more than ticks.count {}",
+                        threads_ticks
+                            .map_or_else(|| "more than 2^64".to_owned(), |s| s.to_string()),
+                        self.ticks.count
+                    ),
+                });
+            }
         }
         latency("unattributed", &self.unattributed)?;
         if let Some(sampling) = &self.sampling {

@@ -422,15 +422,22 @@ fn counts_stay_exact_under_thread_churn_snapshots_and_intervals() {
             assert_eq!(recorded(&r), total);
             assert_eq!(r.ticks.latency.samples, total);
         }
-        // Each thread's ticks, kept apart through home takeovers and harvests, add up.
+        // Each thread's ticks, kept apart through home takeovers and harvests, add up. When
+        // the reader is starved (a loaded machine) the short-lived threads of all batches may
+        // take one home over one after another with no harvest between: past 16 owners, the
+        // later ones add up in `(other threads)` (docs/sampling.md), and a thread harvested
+        // while it ran may have the rest of its ticks there.
         let by_thread = &r.inside_ticks.as_ref().unwrap().threads;
         let per_thread_ticks: Vec<u64> = by_thread.iter().map(|t| t.ticks).collect();
         assert_eq!(per_thread_ticks.iter().sum::<u64>(), total, "{sampling:?}");
-        assert_eq!(
-            per_thread_ticks,
-            vec![per_thread; threads as usize],
-            "{sampling:?}: {by_thread:?}"
-        );
+        let overflowed = by_thread.iter().any(|t| t.thread == "(other threads)");
+        for t in by_thread.iter().filter(|t| t.thread != "(other threads)") {
+            if overflowed {
+                assert!(t.ticks <= per_thread, "{sampling:?}: {by_thread:?}");
+            } else {
+                assert_eq!(t.ticks, per_thread, "{sampling:?}: {by_thread:?}");
+            }
+        }
     }
 }
 

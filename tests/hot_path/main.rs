@@ -26,6 +26,7 @@ mod between_windows_attacks;
 mod crediting_attacks;
 mod cross_thread_spans;
 mod exact_times;
+mod inside_ticks_attacks;
 mod inside_ticks_by_thread;
 mod known_durations;
 mod mock_clock;
