@@ -216,6 +216,11 @@ impl SchedulerSource {
         Some(ns as f64 / 1e9)
     }
 
+    /// Every followed thread's time on a CPU so far, ns (where an interval begins).
+    pub(crate) fn cpu_ns_so_far(&self) -> std::collections::BTreeMap<u32, u64> {
+        crate::lock::lock(&self.windows).all_on_cpu_ns()
+    }
+
     /// Fills in `slow`'s `scheduler` figures. `run_start` is the instant the ticks' offsets
     /// count from; `margin_ms` how far the ticks' clock may disagree with `Instant`.
     pub(crate) fn attach(&self, slow: &mut SlowestTicks, run_start: Instant, margin_ms: f64) {

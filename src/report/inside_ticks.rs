@@ -113,16 +113,19 @@ impl InsideTicks {
         let mut listed = Vec::with_capacity(threads.len());
         let (mut kept_ticks, mut kept_after, mut kept_warmup_ns) = (0, 0, 0.0);
         for t in threads {
-            let after = t.ticks.saturating_sub(t.warmup_ticks);
+            // Never more ticks over the threads than the run counted (a snapshot can see a
+            // transfer between threads before the count it moves).
+            let ticks = t.ticks.min(report.ticks.count.saturating_sub(kept_ticks));
+            let after = ticks.saturating_sub(t.warmup_ticks);
             let busy_s = busy_ns(t.warmup_ns, after, t.timed, t.timed_ns)? / 1e9;
-            kept_ticks += t.ticks;
+            kept_ticks += ticks;
             kept_after += after;
             kept_warmup_ns += t.warmup_ns;
             listed.push(ThreadInsideTicks {
                 thread: t.thread.clone(),
                 tid: t.tid,
                 run: None,
-                ticks: t.ticks,
+                ticks,
                 timed: t.timed,
                 busy_s,
                 wall_fraction: fraction(busy_s, wall_s)?,

@@ -241,6 +241,9 @@ impl Home {
         let odd = self.odd.load(Ordering::Relaxed);
         let ticks = ticks_so_far.saturating_sub(data.harvested_ticks);
         let mut threads = std::mem::take(&mut data.handed_over);
+        for (maker, n) in &records.moved_from {
+            threads.push((maker.clone(), ThreadTicks::moved_out(*n)));
+        }
         if let Some(owner) = data.owner.clone() {
             let mut own = ThreadTicks::from_records(&records, ticks);
             own.subtract(&data.handed_over_sum);
@@ -284,6 +287,11 @@ impl Home {
 }
 
 impl HomeData {
+    /// The thread that owns the home now.
+    pub(crate) fn owner(&self) -> Option<&ThreadKey> {
+        self.owner.as_ref()
+    }
+
     /// Records into the spare when earlier runs made more of its histograms: the last harvest
     /// left the records it swapped in (made on first use, so empty on a home's first harvest),
     /// and a new run would make on the loop what the spare already has. Both are emptied.

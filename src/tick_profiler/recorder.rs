@@ -273,13 +273,26 @@ impl TickRecorder {
         let timing = match own {
             Some(timing) => timing,
             None => {
-                let mut taken = None;
+                let (mut taken, mut maker) = (None, None);
                 let home = self.shared.other_home(&thread.home, |data| {
                     taken = data.spans.remove(&id);
+                    if matches!(
+                        taken,
+                        Some(SpanTiming {
+                            kind: SpanKind::Tick(_),
+                            ..
+                        })
+                    ) {
+                        maker = data.owner().cloned();
+                    }
                     taken.is_some()
                 })?;
                 // Its home's thread may have it entered.
                 home.note_closed_elsewhere();
+                // A tick's record is this thread's: its count comes here too.
+                if let Some(maker) = maker {
+                    thread.home.data().records.tick_moved_from(maker);
+                }
                 taken?
             }
         };

@@ -220,7 +220,13 @@ pub(crate) struct ThreadRecords {
     /// What the ticks of `latency` allocated (with a `CountingAllocator`).
     pub(crate) tick_allocations: Option<AllocationHistograms>,
     pub(crate) counters: Counters,
+    /// Timed ticks made on other threads and closed here, by maker: their count moves here
+    /// with their record (see `ThreadTicks::moved`).
+    pub(crate) moved_from: Vec<(ThreadKey, u64)>,
 }
+
+/// Makers a thread's records keep apart; later ones add up in the last entry.
+const MOVED_FROM: usize = 16;
 
 /// Records `value` (the histogram made on first use), clamped into the histogram's range;
 /// returns 1 if it had to be clamped.
@@ -274,6 +280,23 @@ impl ThreadRecords {
             .for_each(ComponentHistograms::reset);
         AllocationHistograms::reset(&mut self.tick_allocations);
         self.counters = Counters::default();
+        self.moved_from.clear();
+    }
+
+    /// A timed tick `maker` made closed here.
+    #[cold]
+    pub(crate) fn tick_moved_from(&mut self, maker: ThreadKey) {
+        let full = self.moved_from.len() >= MOVED_FROM;
+        match self.moved_from.iter_mut().find(|(key, _)| *key == maker) {
+            Some((_, n)) => *n += 1,
+            None if full => {
+                if let Some((key, n)) = self.moved_from.last_mut() {
+                    *key = ThreadKey::others();
+                    *n += 1;
+                }
+            }
+            None => self.moved_from.push((maker, 1)),
+        }
     }
 
     /// How many histograms it holds (made on first use, kept by `reset`).

@@ -52,6 +52,10 @@ pub(crate) struct ThreadTicks {
     /// Ticks in the latency histogram (timed after the warm-up), and their net time (ns).
     pub(crate) timed: u64,
     pub(crate) timed_ns: f64,
+    /// Ticks made here and closed on another thread (negative), or made on another and closed
+    /// here (positive): a tick's record is its closer's, so its count goes with it. Transfers
+    /// add up to 0 over threads, within each harvest.
+    pub(crate) moved: i64,
 }
 
 impl ThreadTicks {
@@ -59,13 +63,30 @@ impl ThreadTicks {
     pub(crate) fn from_records(records: &ThreadRecords, ticks: u64) -> Self {
         let (timed, timed_ns) = count_and_sum(records.latency.as_ref());
         let (_, warmup_ns) = count_and_sum(records.warmup.as_ref());
+        let moved_in = records.moved_from.iter().map(|(_, n)| *n).sum::<u64>();
         ThreadTicks {
             ticks,
             warmup_ticks: records.counters.warmup_ticks,
             warmup_ns,
             timed,
             timed_ns,
+            moved: i64::try_from(moved_in).unwrap_or(i64::MAX),
         }
+    }
+
+    /// The ticks `maker` made that closed elsewhere: the other side of `moved_in`.
+    pub(crate) fn moved_out(ticks: u64) -> Self {
+        ThreadTicks {
+            moved: -i64::try_from(ticks).unwrap_or(i64::MAX),
+            ..ThreadTicks::default()
+        }
+    }
+
+    /// Its ticks: those counted here, with the transfers (never below 0: a snapshot can see a
+    /// transfer before the count it moves).
+    pub(crate) fn net_ticks(&self) -> u64 {
+        let net = i128::from(self.ticks) + i128::from(self.moved);
+        u64::try_from(net.max(0)).unwrap_or(u64::MAX)
     }
 
     /// Nothing counted or measured.
@@ -80,6 +101,7 @@ impl ThreadTicks {
         self.warmup_ns = (self.warmup_ns - part.warmup_ns).max(0.0);
         self.timed = self.timed.saturating_sub(part.timed);
         self.timed_ns = (self.timed_ns - part.timed_ns).max(0.0);
+        self.moved = self.moved.saturating_sub(part.moved);
     }
 
     pub(crate) fn add(&mut self, other: &ThreadTicks) {
@@ -88,6 +110,7 @@ impl ThreadTicks {
         self.warmup_ns += other.warmup_ns;
         self.timed += other.timed;
         self.timed_ns += other.timed_ns;
+        self.moved = self.moved.saturating_add(other.moved);
     }
 }
 

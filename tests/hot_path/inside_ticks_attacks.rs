@@ -113,11 +113,9 @@ fn thread<'a>(report: &'a Report, name: &str) -> &'a ThreadInsideTicks {
 /// busy time. Here 10 ticks of 1 µs run on `main` and 10 ticks of 100 µs made on `main` run on
 /// `worker`: 1,010 µs inside ticks, exact on the mock clock (the pooled estimate, 20 ticks ×
 /// their 50.5 µs mean, says so). Per thread, `main` counts 20 ticks at its 1 µs mean (20 µs)
-/// and `worker` 0 ticks with 10 timed (0 µs): the run's busy time is 50 times too small.
+/// and `worker` 0 ticks with 10 timed (0 µs) before the fix: the run's busy time was 50 times
+/// too small. A timed tick's count now goes with its record (`ThreadTicks::moved`).
 #[test]
-#[ignore = "bug: a tick made on one thread and closed on another is counted on the first and \
-            timed on the second; the per-thread estimate drops its time (busy_s 20 µs, not \
-            1,010 µs)"]
 fn a_tick_closed_on_another_thread_keeps_its_time() {
     let (clock, mock) = quanta::Clock::mock();
     let collector = collector(clock);
@@ -156,11 +154,9 @@ fn a_tick_closed_on_another_thread_keeps_its_time() {
 /// on `worker`, then `main` runs 10 ticks of 50 µs. The run spent 1,000 µs in ticks (the pooled
 /// estimate: 500 µs of warm-up measured + 10 × 50 µs). Per thread, `worker` has the 5 warm-up
 /// ticks' measured 500 µs (0 ticks counted) and `main` counts 15 ticks, none of them warm-up
-/// ticks of its records, at its 50 µs mean: the warm-up ticks count twice, 1,250 µs.
+/// ticks of its records, at its 50 µs mean, before the fix: the warm-up ticks counted twice,
+/// 1,250 µs.
 #[test]
-#[ignore = "bug: warm-up ticks made on one thread and closed on another count twice: measured \
-            on the closing thread, and at the mean on the making thread (busy_s 1,250 µs, not \
-            1,000 µs)"]
 fn warm_up_ticks_closed_on_another_thread_count_once() {
     let (clock, mock) = quanta::Clock::mock();
     let collector = mock_collector(clock, 5);
@@ -251,9 +247,6 @@ fn cpu_of(report: &Report, name: &str) -> Option<f64> {
 /// Merged, the intervals' CPU times are at most the run's.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "bug: an interval's per-thread cpu_time_s is the thread's CPU since the run's start \
-            (the sampler's windows, all of them), not the interval's: interval 2 says ≥ 150 ms \
-            for a thread that spent about 1 ms in it, and merged intervals count it again"]
 fn an_intervals_thread_cpu_time_is_the_intervals() {
     const BURN_NS: u64 = 150_000_000;
     let collector = MetricsCollector::builder()
@@ -305,9 +298,6 @@ fn an_intervals_thread_cpu_time_is_the_intervals() {
 /// sampler, 500 ms apart), then burns 100 ms and exits before the next read.
 #[cfg(target_os = "linux")]
 #[test]
-#[ignore = "bug (docs or code): a thread that exits before the stop keeps the CPU time of its \
-            last periodic read (docs/sampling.md says `-`): up to a sample interval of its CPU \
-            is missing, its cpu_fraction overstated"]
 fn a_thread_that_exits_before_the_stop_has_no_partial_cpu_time() {
     const BURN_NS: u64 = 100_000_000;
     let collector = MetricsCollector::builder()

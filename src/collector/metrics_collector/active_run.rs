@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::run_report::{ReportParts, Span};
+use super::run_report::{ReportParts, Span, ThreadCpuBefore};
 use crate::periodic_writer::PeriodicWriter;
 use crate::report::{Overhead, RunPart};
 #[cfg(feature = "sampler")]
@@ -64,17 +64,20 @@ struct Interval {
     /// The run's recording windows and their spending when the interval began.
     windows_before: u64,
     switches_before_ns: u64,
+    /// Each followed thread's CPU time when the interval began (`None`: at the run's start).
+    thread_cpu_before: ThreadCpuBefore,
 }
 
 impl Interval {
     /// An interval beginning at `window`'s opening.
-    fn begin(shared: &Shared, window: RunWindow) -> Self {
+    fn begin(shared: &Shared, window: RunWindow, thread_cpu_before: ThreadCpuBefore) -> Self {
         Interval {
             records: RunRecords::new(&shared.template),
             started_at: SystemTime::now(),
             window,
             windows_before: shared.window.opened(),
             switches_before_ns: shared.budget.switches_ns(),
+            thread_cpu_before,
         }
     }
 }
@@ -83,7 +86,7 @@ impl IntervalCursor {
     /// A cursor whose first interval begins at `window`'s opening (the run's start).
     pub(super) fn new(shared: &Shared, window: RunWindow) -> Self {
         IntervalCursor {
-            current: Interval::begin(shared, window),
+            current: Interval::begin(shared, window, None),
             taken: 0,
         }
     }
@@ -128,6 +131,7 @@ impl ActiveRun {
             part,
             checkpoints: self.checkpoints.as_ref().map(PeriodicWriter::stats),
             interval_log: self.interval_log.as_ref().map(PeriodicWriter::stats),
+            thread_cpu_before: None,
         };
         (parts, self.so_far.clone())
     }
@@ -147,7 +151,18 @@ impl ActiveRun {
             Cursor::User => &mut self.user_intervals,
             Cursor::Log => self.log_intervals.as_mut()?,
         };
-        let interval = std::mem::replace(&mut cursor.current, Interval::begin(shared, boundary));
+        #[cfg(feature = "sampler")]
+        let thread_cpu_now = self
+            .sampler
+            .as_ref()
+            .and_then(ResourceProfiler::scheduler_source)
+            .map(|s| s.cpu_ns_so_far());
+        #[cfg(not(feature = "sampler"))]
+        let thread_cpu_now = None;
+        let interval = std::mem::replace(
+            &mut cursor.current,
+            Interval::begin(shared, boundary, thread_cpu_now),
+        );
         cursor.taken += 1;
         let index = cursor.taken;
         let window = interval.window.until(&boundary);
@@ -189,6 +204,7 @@ impl ActiveRun {
                 index,
                 offset_s: run_window.until(&interval.window).wall.as_secs_f64(),
             }),
+            thread_cpu_before: interval.thread_cpu_before,
             checkpoints: self.checkpoints.as_ref().map(PeriodicWriter::stats),
             interval_log: self.interval_log.as_ref().map(PeriodicWriter::stats),
         };

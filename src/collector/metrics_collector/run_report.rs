@@ -36,7 +36,14 @@ pub(super) struct ReportParts {
     pub(super) part: Option<RunPart>,
     pub(super) checkpoints: Option<WriterStats>,
     pub(super) interval_log: Option<WriterStats>,
+    /// Each followed thread's CPU time (ns) where the covered part began; `None` when it
+    /// began with the run. A thread missing from it has no CPU figure for the part.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
+    pub(super) thread_cpu_before: ThreadCpuBefore,
 }
+
+/// See [`ReportParts::thread_cpu_before`].
+pub(super) type ThreadCpuBefore = Option<std::collections::BTreeMap<u32, u64>>;
 
 /// The recording windows opened in the covered part, and what switching them took.
 #[derive(Debug, Clone, Copy)]
@@ -144,7 +151,13 @@ pub(super) fn build(
         .map(|r| r.cpu_time_s)
         .or_else(|| parts.window.cpu.map(|cpu| cpu.as_secs_f64()));
     #[cfg(feature = "sampler")]
-    let threads = thread_times(&records, |tid| parts.scheduler.as_ref()?.cpu_time_s(tid));
+    let threads = thread_times(&records, |tid| {
+        let total_s = parts.scheduler.as_ref()?.cpu_time_s(tid)?;
+        match &parts.thread_cpu_before {
+            None => Some(total_s),
+            Some(before) => Some((total_s - *before.get(&tid)? as f64 / 1e9).max(0.0)),
+        }
+    });
     #[cfg(not(feature = "sampler"))]
     let threads = thread_times(&records, |_| None);
     let mut report = Report {
@@ -218,10 +231,12 @@ fn thread_times(records: &RunRecords, cpu_of: impl Fn(u32) -> Option<f64>) -> Ve
     records
         .threads
         .iter()
+        // A thread whose every tick closed on another has nothing of its own left.
+        .filter(|(_, t)| t.net_ticks() > 0 || t.timed > 0 || t.warmup_ticks > 0)
         .map(|(key, t)| ThreadTime {
             thread: key.label.to_string(),
             tid: key.tid,
-            ticks: t.ticks,
+            ticks: t.net_ticks(),
             warmup_ticks: t.warmup_ticks,
             warmup_ns: t.warmup_ns,
             timed: t.timed,

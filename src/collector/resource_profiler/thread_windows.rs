@@ -253,8 +253,20 @@ impl ThreadWindows {
     /// `tid`'s time on a CPU over its windows (from the sampler's start, or its first read,
     /// to its last read); `None` for a thread with no window.
     pub(crate) fn on_cpu_ns(&self, tid: u32) -> Option<u64> {
-        let windows = &self.threads.get(&tid)?.windows;
-        (!windows.is_empty()).then(|| windows.iter().map(|w| w.delta.on_cpu_ns).sum())
+        let thread = self.threads.get(&tid)?;
+        // One that exited was last read up to a period before: its figure would be short.
+        if thread.exited || thread.windows.is_empty() {
+            return None;
+        }
+        Some(thread.windows.iter().map(|w| w.delta.on_cpu_ns).sum())
+    }
+
+    /// [`on_cpu_ns`](Self::on_cpu_ns) of every thread that has a figure.
+    pub(crate) fn all_on_cpu_ns(&self) -> BTreeMap<u32, u64> {
+        self.threads
+            .keys()
+            .filter_map(|&tid| Some((tid, self.on_cpu_ns(tid)?)))
+            .collect()
     }
 
     /// How the per-thread reads went.
@@ -398,6 +410,13 @@ mod tests {
         // A later read adds its window.
         w.record(7, 300.0, 301.0, Ok(at(100)));
         assert_eq!(w.on_cpu_ns(7), Some(50));
+        assert_eq!(
+            w.all_on_cpu_ns().into_iter().collect::<Vec<_>>(),
+            [(7, 50), (9, 30)]
+        );
+        // One that exited has no figure: its last window ends up to a period early.
+        w.record(9, 400.0, 401.0, Err(ThreadRead::Exited));
+        assert_eq!(w.on_cpu_ns(9), None);
         // An incomplete listing: a thread missing from it is unknown, not new.
         let mut w = ThreadWindows::default();
         w.start(0.0, [(7, Some(at(50)))], false);
