@@ -444,13 +444,16 @@ fn run() -> Result<(), BoxError> {
     );
     if let Some(s) = &report.sampling {
         println!(
-            "sampling ticks {} timed {} recorded {} windows {} cost_ns_per_tick {:.1} span_ns {:.1}",
+            "sampling ticks {} timed {} recorded {} windows {} cost_ns_per_tick {:.1} span_ns {:.1} \
+             histograms_made {} setup_us {:.1}",
             report.ticks.count,
             s.ticks_timed,
             s.ticks_recorded,
             s.windows,
             s.cost_ns_per_tick,
-            report.overhead.per_span_ns
+            report.overhead.per_span_ns,
+            s.histograms_made,
+            s.setup_ns as f64 / 1e3
         );
     }
     Ok(())
