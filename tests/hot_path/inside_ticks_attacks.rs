@@ -17,6 +17,8 @@ use tracing::{Dispatch, Level, span};
 use tracing_subscriber::prelude::*;
 
 use super::mock_clock::{advance, collector};
+#[cfg(target_os = "linux")]
+use super::thread_cpu::{burn_cpu, own_cpu_ns};
 
 /// A collector on `clock` with full sampling, `warmup` warm-up ticks, no resource sampling.
 fn mock_collector(clock: quanta::Clock, warmup: u64) -> MetricsCollector {
@@ -192,22 +194,6 @@ fn warm_up_ticks_closed_on_another_thread_count_once() {
 // ---------------------------------------------------------------------------------------------
 // CPU time per thread: intervals, threads that exit.
 // ---------------------------------------------------------------------------------------------
-
-/// This thread's time on a CPU so far (`/proc/thread-self/schedstat`), ns.
-#[cfg(target_os = "linux")]
-fn own_cpu_ns() -> u64 {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    text.split_whitespace().next().unwrap().parse().unwrap()
-}
-
-/// Spins until this thread has had `ns` more of CPU time.
-#[cfg(target_os = "linux")]
-fn burn_cpu(ns: u64) {
-    let until = own_cpu_ns() + ns;
-    while own_cpu_ns() < until {
-        std::hint::black_box((0..1_000).sum::<u64>());
-    }
-}
 
 /// Takes snapshots until `done` says yes of one (the sampler read what the test waits for);
 /// panics after 60 s.

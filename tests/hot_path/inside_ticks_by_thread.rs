@@ -11,6 +11,8 @@ use tracing::{Dispatch, Level, span};
 use tracing_subscriber::prelude::*;
 
 use super::mock_clock::{advance, collector};
+#[cfg(target_os = "linux")]
+use super::thread_cpu::{burn_cpu, own_cpu_ns};
 
 /// Runs `body` on a new thread named `name` under `dispatch`.
 fn on_thread(name: &str, dispatch: &Dispatch, body: impl FnOnce() + Send) {
@@ -138,22 +140,6 @@ fn with_sampling_the_run_is_still_the_threads_sum() {
     let c = inside.threads.iter().find(|t| t.thread == "c").unwrap();
     assert_eq!(c.timed, 0);
     assert!(c.busy_s > 0.0);
-}
-
-/// This thread's time on a CPU so far (`/proc/thread-self/schedstat`), ns.
-#[cfg(target_os = "linux")]
-fn own_cpu_ns() -> u64 {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    text.split_whitespace().next().unwrap().parse().unwrap()
-}
-
-/// Spins until this thread has had `ns` more of CPU time.
-#[cfg(target_os = "linux")]
-fn burn_cpu(ns: u64) {
-    let until = own_cpu_ns() + ns;
-    while own_cpu_ns() < until {
-        std::hint::black_box((0..1_000).sum::<u64>());
-    }
 }
 
 /// A thread's CPU time counts from the start: 40 ms burned before it are left out, 40 ms

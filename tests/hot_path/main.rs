@@ -43,5 +43,7 @@ mod span_orders;
 mod span_programs;
 mod start_stop_races;
 mod subscriber_setups;
+#[cfg(target_os = "linux")]
+mod thread_cpu;
 mod threads_exact_counts;
 mod warmup;
