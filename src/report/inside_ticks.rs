@@ -83,15 +83,21 @@ impl InsideTicks {
 
     /// The one estimator, used by `stop_profiling`: each thread's busy time is its warm-up
     /// ticks' measured time plus its later ticks at its own timed ticks' mean (the run's mean
-    /// for a thread that timed none); ticks no thread kept count at the run's figures. The
-    /// run's busy time is their sum.
+    /// for a thread that timed none: its timed ticks', or its recorded ticks' when no tick
+    /// was timed apart from the windows); ticks no thread kept count at the run's figures.
+    /// The run's busy time is their sum.
     pub(crate) fn by_thread(
         report: &Report,
         cpu_time_s: Option<f64>,
         threads: &[ThreadTime],
     ) -> Option<Self> {
-        let timed = &report.ticks.latency;
-        let run_mean_ns = (timed.samples > 0).then_some(timed.mean_ns);
+        // The run's mean: its timed ticks', else its recorded ticks' (a run whose windows held
+        // every tick after the warm-up timed none apart from them).
+        let run_mean_ns = [Some(&report.ticks.latency), report.ticks.recorded.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|l| l.samples > 0)
+            .map(|l| l.mean_ns);
         let warmup = report.ticks.warmup.as_ref();
         let run_warmup_ns = warmup
             .and_then(|w| w.latency.as_ref().map(|l| l.mean_ns * w.count as f64))
@@ -262,6 +268,13 @@ mod tests {
         // Nothing timed after the warm-up, though ticks ran: unknown, not the warm-up alone.
         r.ticks.latency = latency(&[]);
         assert_eq!(InsideTicks::estimate(&r, None), None);
+        // Unless windows recorded them: at the recorded ticks' mean.
+        r.ticks.recorded = Some(latency(&[2_000; 50]));
+        let inside = InsideTicks::estimate(&r, None).unwrap();
+        assert!(
+            (inside.busy_s - (0.005 + 9_900.0 * 2e-6)).abs() < 1e-9,
+            "{inside:?}"
+        );
     }
 
     #[test]

@@ -230,17 +230,19 @@ const MOVED_FROM: usize = 16;
 
 /// Records `value` (the histogram made on first use), clamped into the histogram's range;
 /// returns 1 if it had to be clamped.
+#[inline]
 fn record(
     histogram: &mut Option<Histogram<u64>>,
     template: &Histogram<u64>,
     value: u64,
     setup: &mut Setup,
 ) -> u64 {
-    let histogram = match histogram {
-        Some(histogram) => histogram,
-        None => histogram.insert(setup.make(|| Histogram::new_from(template))),
-    };
-    record_in(histogram, value)
+    if histogram.is_none() {
+        *histogram = Some(setup.make(|| Histogram::new_from(template)));
+    }
+    histogram
+        .as_mut()
+        .map_or(0, |histogram| record_in(histogram, value))
 }
 
 /// Empties `histogram` unless it is (an empty one is left untouched: a reset writes all of
@@ -424,6 +426,7 @@ impl ThreadRecords {
 }
 
 /// The histograms of name `slot` in `list` (made on first use).
+#[inline]
 fn named<'a>(
     list: &'a mut Vec<Option<ComponentHistograms>>,
     slot: u32,
@@ -434,10 +437,22 @@ fn named<'a>(
     if list.len() <= slot {
         list.resize_with(slot + 1, || None);
     }
-    Some(match list.get_mut(slot)? {
-        Some(histograms) => histograms,
-        none => none.insert(ComponentHistograms::new_timed(template, setup)),
-    })
+    let entry = list.get_mut(slot)?;
+    if entry.is_none() {
+        make_named(entry, template, setup);
+    }
+    entry.as_mut()
+}
+
+/// A name's first record on this thread: its histograms (out of line, off the hot path).
+#[cold]
+#[inline(never)]
+fn make_named(
+    entry: &mut Option<ComponentHistograms>,
+    template: &Histogram<u64>,
+    setup: &mut Setup,
+) {
+    *entry = Some(ComponentHistograms::new_timed(template, setup));
 }
 
 /// Everything the layer recorded during one run (or part of one), merged over all threads.
