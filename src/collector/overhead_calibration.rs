@@ -242,6 +242,11 @@ fn measure_where_users_run(shared: &Arc<Shared>) -> Measured {
         None => measure(),
         Some(dispatch) => tracing::dispatcher::with_default(dispatch, measure),
     });
+    // A filter on the whole subscriber can refuse the calibration spans before tickprof sees
+    // them (no layer reports a veto then): nothing was recorded, so nothing was measured there.
+    if records.counters.ticks_recorded == 0 {
+        return measure_private(shared);
+    }
     let (floor, residue) = floor_and_residue(&records);
     Measured {
         loops,

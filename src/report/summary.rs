@@ -325,6 +325,12 @@ impl Report {
                  (`warmup_ticks(0)` puts them in the figures)",
                 thousands(w.count)
             )?;
+        } else if count == 0 {
+            writeln!(
+                f,
+                "  no tick counted: no tick span reached tickprof (named differently, or refused \
+                 by a filter on the whole subscriber: put EnvFilter on your fmt layer instead)"
+            )?;
         } else {
             writeln!(
                 f,
@@ -810,7 +816,12 @@ impl fmt::Display for Report {
         )?;
         if t.samples == 0 && self.sampling.is_some() {
             // Nothing timed after the warm-up (or at all): no figure rather than zeros.
-            writeln!(f, "  Mean Time: n/a (no tick timed after the warm-up)")?;
+            let why = if self.ticks.count == 0 {
+                "no tick counted"
+            } else {
+                "no tick timed after the warm-up"
+            };
+            writeln!(f, "  Mean Time: n/a ({why})")?;
             self.fmt_warmup(f)?;
             writeln!(f)?;
         } else {
@@ -1145,6 +1156,25 @@ fn fmt_threads_inside_ticks(
 #[cfg(test)]
 mod tests {
     use crate::test_support::{allocations, report};
+
+    /// A run that counted no tick says why it has no figures, not that it was too short.
+    #[test]
+    fn a_run_without_ticks_says_none_reached_tickprof() {
+        let mut r = report("none", &[], &[]);
+        r.total_time_s = 0.96;
+        r.sampling = Some(crate::SamplingStats::every_tick(0));
+        r.sampling.as_mut().unwrap().mode = crate::SamplingKind::Budget;
+        let summary = r.summary();
+        assert!(
+            summary.contains("Mean Time: n/a (no tick counted)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("no tick counted: no tick span reached tickprof"),
+            "{summary}"
+        );
+        assert!(!summary.contains("a run this short"), "{summary}");
+    }
 
     /// The block is there only when the run counted allocations, with a row per place and the
     /// components that allocated named.
