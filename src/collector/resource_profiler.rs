@@ -216,6 +216,13 @@ impl SchedulerSource {
         Some(ns as f64 / 1e9)
     }
 
+    /// Thread `tid`'s time on a CPU over the run, s, from its own reading as it exited
+    /// (`exit_ns`); `None` where its windows' start is unknown.
+    pub(crate) fn cpu_time_at_exit_s(&self, tid: u32, exit_ns: u64) -> Option<f64> {
+        let ns = crate::lock::lock(&self.windows).on_cpu_ns_at_exit(tid, exit_ns)?;
+        Some(ns as f64 / 1e9)
+    }
+
     /// Every followed thread's time on a CPU so far, ns (where an interval begins).
     pub(crate) fn cpu_ns_so_far(&self) -> std::collections::BTreeMap<u32, u64> {
         crate::lock::lock(&self.windows).all_on_cpu_ns()

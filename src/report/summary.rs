@@ -226,10 +226,11 @@ impl Report {
                 let cost_s = s.cost_ns(self.ticks.count) / 1e9;
                 let setup = if s.histograms_made > 0 {
                     format!(
-                        "; {} of it once, making {} histograms at first use (a later run on a \
-                         thread reuses them)",
+                        "; {} of it once, making {} histogram{} at first use (a later run on \
+                         a thread reuses them)",
                         duration(s.setup_ns),
-                        s.histograms_made
+                        s.histograms_made,
+                        if s.histograms_made == 1 { "" } else { "s" }
                     )
                 } else {
                     String::new()
@@ -402,7 +403,7 @@ impl Report {
         .filter(|_| t.warmup_ticks > 0)
         .map_or_else(String::new, |(ns, noise)| {
             format!(
-                "; after its first {} ticks {ns:+.1} ns (±{noise:.1})",
+                "; after its first {} ticks {ns:+.1} ns (±{noise:.1} ns)",
                 thousands(t.warmup_ticks)
             )
         });
@@ -427,7 +428,7 @@ impl Report {
         writeln!(
             f,
             "  the report's own cost estimate: {:.1} ns per tick{setup}; the profiled loop \
-             measured {whole:+.1} ns per tick against bare (the bare runs ±{whole_noise:.1} \
+             measured {whole:+.1} ns per tick against bare (the bare runs ±{whole_noise:.1} ns \
              apart){after}{short}",
             s.cost_ns_per_tick
         )
@@ -1116,14 +1117,14 @@ fn fmt_threads_inside_ticks(
         several => {
             writeln!(
                 f,
-                "  per thread ({} ticking; % wall: of the run's wall time, CPU: of the thread's \
-                 own CPU time):",
+                "  per thread ({} ticking threads; busy time inside ticks as a share of the \
+                 run's wall time, and of the thread's own CPU time):",
                 several.len()
             )?;
             writeln!(
                 f,
-                "    {:<32} {:>12} {:>10} {:>8} {:>8}",
-                "thread [tid]", "ticks", "busy", "% wall", "CPU"
+                "    {:<32} {:>12} {:>10} {:>8} {:>10}",
+                "thread [tid]", "ticks", "busy", "% wall", "of its CPU"
             )?;
             for t in several.iter().take(THREAD_ROWS) {
                 let cpu = match t.cpu_fraction {
@@ -1133,12 +1134,19 @@ fn fmt_threads_inside_ticks(
                 };
                 writeln!(
                     f,
-                    "    {:<32} {:>12} {:>10} {:>8.1} {:>8}",
+                    "    {:<32} {:>12} {:>10} {:>8.1} {:>10}",
                     name(t),
                     thousands(t.ticks),
                     seconds(t.busy_s),
                     100.0 * t.wall_fraction,
                     cpu
+                )?;
+            }
+            if several.iter().any(|t| t.wall_fraction > 1.0) {
+                writeln!(
+                    f,
+                    "    a thread above 100 % of the wall time is the estimate's error (its ticks \
+                     × its timed ticks' mean, a sample: a few preempted ticks weigh heavily)"
                 )?;
             }
             if several.len() > THREAD_ROWS {

@@ -55,6 +55,9 @@ pub(crate) struct HomeData {
     handed_over: Vec<(ThreadKey, ThreadTicks)>,
     /// The sum of `handed_over`'s ticks, taken from the records' at the harvest.
     handed_over_sum: ThreadTicks,
+    /// Owners that exited during the run, with their CPU time as they exited (kernel id, ns;
+    /// the last [`EXITS`]): the resource sampler cannot read a thread that is gone.
+    exits: Vec<(u32, u64)>,
     /// Emptied records a harvest swaps in, so the owner never waits for a merge.
     spare: Option<ThreadRecords>,
     /// What earlier harvests of `run` took of the counters read without the mutex.
@@ -68,6 +71,9 @@ pub(crate) fn count(ticks: &AtomicU64) {
     let n = ticks.load(Ordering::Relaxed).wrapping_add(1);
     ticks.store(n, Ordering::Relaxed);
 }
+
+/// Exits a home remembers per run.
+const EXITS: usize = 16;
 
 /// Owners that left a home between two harvests, kept apart at most; later ones are added
 /// to one entry (a program that spawns a thread per task must not grow a home without bound).
@@ -210,6 +216,7 @@ impl Home {
             return;
         }
         data.owner = Some(owner.clone());
+        data.exits.clear();
         data.handed_over.clear();
         data.handed_over_sum = ThreadTicks::default();
         data.run = run;
@@ -287,6 +294,19 @@ impl Home {
 }
 
 impl HomeData {
+    /// Its owner (kernel id `tid`) exits with `cpu_ns` of CPU time.
+    pub(crate) fn note_exit(&mut self, tid: u32, cpu_ns: u64) {
+        if self.exits.len() >= EXITS {
+            self.exits.remove(0);
+        }
+        self.exits.push((tid, cpu_ns));
+    }
+
+    /// Owners that exited during the run, and their CPU time then.
+    pub(crate) fn exits(&self) -> &[(u32, u64)] {
+        &self.exits
+    }
+
     /// The thread that owns the home now.
     pub(crate) fn owner(&self) -> Option<&ThreadKey> {
         self.owner.as_ref()

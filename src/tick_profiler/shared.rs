@@ -254,6 +254,16 @@ impl Shared {
             + orphans
     }
 
+    /// The CPU time (ns) of each thread that exited during the run, as it exited, by kernel id.
+    // Read only with the resource sampler's windows (feature `sampler`).
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
+    pub(crate) fn exit_cpu_ns(&self) -> std::collections::BTreeMap<u32, u64> {
+        lock(&self.homes)
+            .iter()
+            .flat_map(|home| home.data().exits().to_vec())
+            .collect()
+    }
+
     /// Replaces `out` with the kernel ids of the homes' owners (for the resource sampler).
     // Read only by the resource sampler (feature `sampler`).
     #[cfg_attr(not(feature = "sampler"), allow(dead_code))]

@@ -156,6 +156,11 @@ impl Drop for ThreadState {
             while let Some(innermost) = self.stack.len().checked_sub(1) {
                 self.end_interval(innermost, now, &shared.clock);
             }
+            if let Some(tid) = self.tid
+                && let Some(cpu_ns) = super::kernel_tid::cpu_ns()
+            {
+                self.home.data().note_exit(tid, cpu_ns);
+            }
         }
         self.home.release();
     }

@@ -86,7 +86,7 @@ fn each_thread_has_its_own_ticks_and_busy_time_and_the_run_their_sum() {
         assert!(t.tid.is_some(), "{t:?}");
     }
     let summary = report.summary();
-    assert!(summary.contains(" ticking; % wall"), "{summary}");
+    assert!(summary.contains(" ticking threads; busy time"), "{summary}");
     for (name, busy) in [("orders", "50.0 µs"), ("quotes", "µs")] {
         let row = summary
             .lines()

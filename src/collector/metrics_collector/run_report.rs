@@ -151,11 +151,19 @@ pub(super) fn build(
         .map(|r| r.cpu_time_s)
         .or_else(|| parts.window.cpu.map(|cpu| cpu.as_secs_f64()));
     #[cfg(feature = "sampler")]
+    let exits = shared.exit_cpu_ns();
+    #[cfg(feature = "sampler")]
     let threads = thread_times(&records, |tid| {
-        let total_s = parts.scheduler.as_ref()?.cpu_time_s(tid)?;
+        let scheduler = parts.scheduler.as_ref()?;
         match &parts.thread_cpu_before {
-            None => Some(total_s),
-            Some(before) => Some((total_s - *before.get(&tid)? as f64 / 1e9).max(0.0)),
+            // A thread that exited: from its own reading as it did.
+            None => scheduler
+                .cpu_time_s(tid)
+                .or_else(|| scheduler.cpu_time_at_exit_s(tid, *exits.get(&tid)?)),
+            Some(before) => {
+                let total_s = scheduler.cpu_time_s(tid)?;
+                Some((total_s - *before.get(&tid)? as f64 / 1e9).max(0.0))
+            }
         }
     });
     #[cfg(not(feature = "sampler"))]

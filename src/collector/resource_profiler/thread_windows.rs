@@ -261,6 +261,29 @@ impl ThreadWindows {
         Some(thread.windows.iter().map(|w| w.delta.on_cpu_ns).sum())
     }
 
+    /// `tid`'s time on a CPU from where its windows begin (the sampler's start, or its
+    /// creation) to its exit, given its own reading then (`exit_ns`); `None` when where they
+    /// begin is unknown.
+    pub(crate) fn on_cpu_ns_at_exit(&self, tid: u32, exit_ns: u64) -> Option<u64> {
+        let base = match self.threads.get(&tid) {
+            Some(thread) => {
+                let (_, last) = thread.last?;
+                if thread.windows.is_empty() {
+                    // Read once, with nothing before it: where it began is not known.
+                    return None;
+                }
+                let counted: u64 = thread.windows.iter().map(|w| w.delta.on_cpu_ns).sum();
+                last.on_cpu_ns.checked_sub(counted)?
+            }
+            None => match self.at_start.get(&tid) {
+                Some(at_start) => at_start.as_ref()?.on_cpu_ns,
+                None if self.at_start_complete => 0,
+                None => return None,
+            },
+        };
+        exit_ns.checked_sub(base)
+    }
+
     /// [`on_cpu_ns`](Self::on_cpu_ns) of every thread that has a figure.
     pub(crate) fn all_on_cpu_ns(&self) -> BTreeMap<u32, u64> {
         self.threads
@@ -414,9 +437,30 @@ mod tests {
             w.all_on_cpu_ns().into_iter().collect::<Vec<_>>(),
             [(7, 50), (9, 30)]
         );
-        // One that exited has no figure: its last window ends up to a period early.
+        // One that exited has no figure: its last window ends up to a period early; with its
+        // own reading at its exit, it is exact.
         w.record(9, 400.0, 401.0, Err(ThreadRead::Exited));
         assert_eq!(w.on_cpu_ns(9), None);
+        assert_eq!(
+            w.on_cpu_ns_at_exit(9, 75),
+            Some(75),
+            "begun after the start"
+        );
+        assert_eq!(
+            w.on_cpu_ns_at_exit(7, 120),
+            Some(70),
+            "from its 50 ns at the start"
+        );
+        // Never read by the sampler: from its reading at the start, or from zero.
+        let mut w = ThreadWindows::default();
+        w.start(0.0, [(7, Some(at(50))), (8, None)], true);
+        assert_eq!(w.on_cpu_ns_at_exit(7, 90), Some(40));
+        assert_eq!(w.on_cpu_ns_at_exit(8, 90), None, "unreadable at the start");
+        assert_eq!(
+            w.on_cpu_ns_at_exit(9, 90),
+            Some(90),
+            "begun after the start"
+        );
         // An incomplete listing: a thread missing from it is unknown, not new.
         let mut w = ThreadWindows::default();
         w.start(0.0, [(7, Some(at(50)))], false);
