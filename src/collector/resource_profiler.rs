@@ -162,8 +162,20 @@ struct ThreadReader {
 impl ThreadReader {
     /// Reads every thread of the process as the sampler starts (see [`ThreadWindows::start`]):
     /// the baseline of a thread that starts ticking after this.
+    ///
+    /// `/proc/self/task` is read by position: a thread that exits during the read can make it
+    /// skip a live one. So it is read twice, the union kept, and the listing taken for all the
+    /// threads there were (a thread missing from it began later) only when both reads agree.
     fn read_start(&mut self, start: Instant) {
-        let listed = procfs::thread_ids(&mut self.tids).is_ok();
+        let mut again = Vec::new();
+        let listed =
+            procfs::thread_ids(&mut self.tids).is_ok() && procfs::thread_ids(&mut again).is_ok();
+        self.tids.sort_unstable();
+        again.sort_unstable();
+        let agree = listed && self.tids == again;
+        self.tids.extend(again);
+        self.tids.sort_unstable();
+        self.tids.dedup();
         let before = start.elapsed().as_secs_f64() * 1_000.0;
         let readings: Vec<_> = self
             .tids
@@ -171,7 +183,7 @@ impl ThreadReader {
             .take(thread_windows::MAX_THREADS)
             .map(|&tid| (tid, procfs::thread_sched(tid).ok()))
             .collect();
-        let complete = listed && readings.len() == self.tids.len();
+        let complete = agree && readings.len() == self.tids.len();
         crate::lock::lock(&self.windows).start(before, readings, complete);
     }
 
