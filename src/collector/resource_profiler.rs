@@ -157,6 +157,9 @@ struct ThreadReader {
         f64,
         Result<procfs::SchedCounters, procfs::ThreadRead>,
     )>,
+    /// When the sampler started, in `/proc` clock ticks since boot: a thread that began later
+    /// counts its CPU time from zero, whether or not the listing at the start missed it.
+    start_ticks: Option<u64>,
 }
 
 impl ThreadReader {
@@ -167,6 +170,7 @@ impl ThreadReader {
     /// skip a live one. So it is read twice, the union kept, and the listing taken for all the
     /// threads there were (a thread missing from it began later) only when both reads agree.
     fn read_start(&mut self, start: Instant) {
+        self.start_ticks = procfs::uptime_ticks();
         let mut again = Vec::new();
         let listed =
             procfs::thread_ids(&mut self.tids).is_ok() && procfs::thread_ids(&mut again).is_ok();
@@ -196,6 +200,17 @@ impl ThreadReader {
         {
             let mut windows = crate::lock::lock(&self.windows);
             self.tids.retain(|&tid| windows.wants(tid));
+            // A thread seen for the first time: did it begin after the start? (Its start
+            // time is in whole clock ticks: one in the start's own tick is not taken as later.)
+            if let Some(start_ticks) = self.start_ticks {
+                for &tid in &self.tids {
+                    if windows.unknown(tid)
+                        && procfs::thread_start_ticks(tid).is_some_and(|t| t > start_ticks)
+                    {
+                        windows.began_after_start(tid);
+                    }
+                }
+            }
         }
         let ms = |at: Instant| at.saturating_duration_since(start).as_secs_f64() * 1_000.0;
         self.readings.clear();
@@ -435,6 +450,7 @@ impl ResourceProfiler {
             windows: Arc::new(Mutex::new(ThreadWindows::default())),
             tids: Vec::new(),
             readings: Vec::new(),
+            start_ticks: None,
         });
         if let Some(threads) = &mut threads {
             threads.read_start(start);

@@ -12,7 +12,7 @@ use tracing_subscriber::prelude::*;
 
 use super::mock_clock::{advance, collector};
 #[cfg(target_os = "linux")]
-use super::thread_cpu::{burn_cpu, own_cpu_ns};
+use super::thread_cpu::{burn_cpu, next_clock_ticks, own_cpu_ns};
 
 /// Runs `body` on a new thread named `name` under `dispatch`.
 fn on_thread(name: &str, dispatch: &Dispatch, body: impl FnOnce() + Send) {
@@ -184,6 +184,8 @@ fn a_threads_cpu_time_is_its_own_over_the_run() {
             .unwrap();
         burned_rx.recv().unwrap();
         collector.start_profiling("cpu_by_thread").unwrap();
+        // `late` begins after the start, as its own start time (in 10 ms ticks) says.
+        next_clock_ticks();
         // Begins after the start, burns, then ticks once.
         let (late_stopped_tx, late_stopped_rx) = mpsc::channel::<()>();
         let (d, done) = (dispatch.clone(), done_tx.clone());

@@ -93,6 +93,30 @@ pub(crate) fn thread_ids(out: &mut Vec<u32>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Clock ticks per second of `/proc`'s times (`USER_HZ`): 100 on every architecture Rust's
+/// Linux targets use (`sysconf(_SC_CLK_TCK)` needs `unsafe`).
+const USER_HZ: f64 = 100.0;
+
+/// Time since boot, in `/proc` clock ticks (`/proc/uptime`).
+pub(crate) fn uptime_ticks() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some((seconds * USER_HZ) as u64)
+}
+
+/// When thread `tid` began, in clock ticks since boot (`stat` field 22, `starttime`).
+pub(crate) fn thread_start_ticks(tid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    parse_start_ticks(&stat)
+}
+
+/// `starttime` of a `stat` line: the 20th field after the command's closing parenthesis (the
+/// command may hold spaces and parentheses).
+fn parse_start_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// `schedstat`: `<on-cpu ns> <run-queue wait ns> <timeslices>`.
 fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
     let mut fields = text.split_whitespace().map(str::parse::<u64>);
@@ -163,6 +187,29 @@ mod tests {
         assert_eq!(status_count(status, "voluntary_ctxt_switches:"), Some(7));
         assert_eq!(status_count(status, "nonvoluntary_ctxt_switches:"), Some(3));
         assert_eq!(status_count("Name:\tx\n", "voluntary_ctxt_switches:"), None);
+    }
+
+    #[test]
+    fn parses_a_threads_start() {
+        let stat = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 2 0 \
+                    987654 1000000 200 18446744073709551615";
+        assert_eq!(parse_start_ticks(stat), Some(987_654));
+        assert_eq!(parse_start_ticks("1234 (x) S 1"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_thread_begun_now_starts_after_an_earlier_uptime() {
+        let before = uptime_ticks().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let began = std::thread::spawn(|| {
+            thread_start_ticks(crate::tick_profiler::kernel_tid::current().unwrap())
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        assert!(began > before, "{began} ≤ {before}");
+        assert!(began <= uptime_ticks().unwrap());
     }
 
     #[cfg(target_os = "linux")]

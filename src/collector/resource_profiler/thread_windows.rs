@@ -163,6 +163,21 @@ impl ThreadWindows {
         self.start_ms = at_ms;
     }
 
+    /// Whether nothing is known of `tid` yet: never read, and not listed at the start.
+    pub(crate) fn unknown(&self, tid: u32) -> bool {
+        !self.threads.contains_key(&tid) && !self.at_start.contains_key(&tid)
+    }
+
+    /// `tid` began after the start (its own start time says so): its first window counts from
+    /// zero, whatever the listing at the start missed.
+    pub(crate) fn began_after_start(&mut self, tid: u32) {
+        if self.at_start.len() < MAX_THREADS {
+            self.at_start
+                .entry(tid)
+                .or_insert(Some(SchedCounters::default()));
+        }
+    }
+
     /// Whether the sampler should read `tid` at this sample (a thread that exited is not read
     /// again; one beyond [`MAX_THREADS`] is counted once and never followed).
     pub(crate) fn wants(&mut self, tid: u32) -> bool {
@@ -461,12 +476,19 @@ mod tests {
             Some(90),
             "begun after the start"
         );
-        // An incomplete listing: a thread missing from it is unknown, not new.
+        // An incomplete listing: a thread missing from it is unknown, not new...
         let mut w = ThreadWindows::default();
         w.start(0.0, [(7, Some(at(50)))], false);
         assert!(w.wants(9));
+        assert!(w.unknown(9));
         w.record(9, 200.0, 201.0, Ok(at(30)));
         assert_eq!(w.on_cpu_ns(9), None);
-        assert_eq!(w.stats().threads_sampled, 1);
+        // ...unless its own start time says it began after the start.
+        assert!(w.unknown(10));
+        w.began_after_start(10);
+        assert!(!w.unknown(10));
+        w.record(10, 200.0, 201.0, Ok(at(30)));
+        assert_eq!(w.on_cpu_ns(10), Some(30));
+        assert_eq!(w.stats().threads_sampled, 2);
     }
 }
