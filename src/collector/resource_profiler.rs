@@ -26,7 +26,7 @@
 //!   [`thread_windows`]), so a slow tick can say whether its thread was preempted or waited for
 //!   a CPU around it, without a single read on the tick's own thread.
 
-mod procfs;
+pub(crate) mod procfs;
 mod series;
 mod thread_windows;
 

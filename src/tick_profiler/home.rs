@@ -295,6 +295,7 @@ impl Home {
 
 impl HomeData {
     /// Its owner (kernel id `tid`) exits with `cpu_ns` of CPU time.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn note_exit(&mut self, tid: u32, cpu_ns: u64) {
         if self.exits.len() >= EXITS {
             self.exits.remove(0);
@@ -303,6 +304,7 @@ impl HomeData {
     }
 
     /// Owners that exited during the run, and their CPU time then.
+    #[cfg_attr(not(feature = "sampler"), allow(dead_code))]
     pub(crate) fn exits(&self) -> &[(u32, u64)] {
         &self.exits
     }

@@ -15,17 +15,6 @@ pub(crate) fn current() -> Option<u32> {
     parse(link.to_str()?)
 }
 
-/// The calling thread's time on a CPU so far, ns (`/proc/thread-self/schedstat`), if this
-/// platform says: read once, as a ticking thread exits, so that its CPU time over the run is
-/// known although the resource sampler can no longer read it.
-pub(crate) fn cpu_ns() -> Option<u64> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
 /// The tid in a `/proc/thread-self` target: `1234/task/1240` → 1240.
 fn parse(link: &str) -> Option<u32> {
     let (_, tid) = link.rsplit_once("/task/")?;
@@ -35,17 +24,6 @@ fn parse(link: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    #[cfg(target_os = "linux")]
-    fn reads_its_own_cpu_time() {
-        let before = cpu_ns().unwrap();
-        let mut x = 0_u64;
-        for i in 0..1_000_000 {
-            x = std::hint::black_box(x.wrapping_add(i));
-        }
-        assert!(cpu_ns().unwrap() > before);
-    }
 
     #[test]
     fn parses_the_link() {

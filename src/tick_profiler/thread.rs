@@ -156,8 +156,10 @@ impl Drop for ThreadState {
             while let Some(innermost) = self.stack.len().checked_sub(1) {
                 self.end_interval(innermost, now, &shared.clock);
             }
+            // Its CPU time over the run, for the resource sampler's per-thread figures.
+            #[cfg(feature = "sampler")]
             if let Some(tid) = self.tid
-                && let Some(cpu_ns) = super::kernel_tid::cpu_ns()
+                && let Some(cpu_ns) = crate::collector::resource_profiler::procfs::own_on_cpu_ns()
             {
                 self.home.data().note_exit(tid, cpu_ns);
             }

@@ -93,6 +93,13 @@ pub(crate) fn thread_ids(out: &mut Vec<u32>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The calling thread's time on a CPU so far, ns (`/proc/thread-self/schedstat`): read once
+/// by a ticking thread as it exits, when the sampler can no longer read it.
+pub(crate) fn own_on_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    parse_schedstat(&text).map(|(on_cpu_ns, _)| on_cpu_ns)
+}
+
 /// Clock ticks per second of `/proc`'s times (`USER_HZ`): 100 on every architecture Rust's
 /// Linux targets use (`sysconf(_SC_CLK_TCK)` needs `unsafe`).
 const USER_HZ: f64 = 100.0;
@@ -187,6 +194,17 @@ mod tests {
         assert_eq!(status_count(status, "voluntary_ctxt_switches:"), Some(7));
         assert_eq!(status_count(status, "nonvoluntary_ctxt_switches:"), Some(3));
         assert_eq!(status_count("Name:\tx\n", "voluntary_ctxt_switches:"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reads_its_own_cpu_time() {
+        let before = own_on_cpu_ns().unwrap();
+        let mut x = 0_u64;
+        for i in 0..1_000_000 {
+            x = std::hint::black_box(x.wrapping_add(i));
+        }
+        assert!(own_on_cpu_ns().unwrap() > before);
     }
 
     #[test]
